@@ -1,0 +1,124 @@
+"""The `llmops-infra` command line: parse, delegate, render, exit.
+
+Exit codes: 0 success; 1 a mandatory policy failed; 2 bad input (config, arguments);
+3 the engine, a backend or Azure failed. Heavy modules (pulumi, azure-native) are imported
+inside the commands that need them, so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llmops_infra.cli.common import (
+    ListFormat,
+    OutputFile,
+    OutputFormat,
+    ProjectDir,
+    console,
+    emit,
+    err_console,
+    handle_errors,
+)
+
+app = typer.Typer(
+    name="llmops-infra",
+    help="Provision and govern an LLMOps estate on Azure with Pulumi: plan offline, check policies, "
+    "deploy and promote environments.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from llmops_infra import __version__
+
+        console.print(f"llmops-infra {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Provision and govern an LLMOps estate on Azure with Pulumi."""
+
+
+@app.command("environments")
+@handle_errors
+def environments_cmd(
+    project_dir: ProjectDir = Path("."),
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+) -> None:
+    """List the environments of the project (environments/*.yaml but base.yaml)."""
+    from llmops_infra.stacks.loader import list_environments
+
+    names = list_environments(project_dir)
+    if fmt is ListFormat.json:
+        emit(json.dumps({"environments": names}), None)
+    else:
+        for name in names:
+            console.print(name)
+
+
+@app.command("validate")
+@handle_errors
+def validate_cmd(
+    envs: Annotated[
+        list[str] | None, typer.Argument(help="Environments to validate (default: all).", show_default=False)
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+) -> None:
+    """Validate environment files: YAML, schema, cross-field rules and secrets. Exit 2 on the first error."""
+    from llmops_infra.stacks.loader import list_environments, load_environment
+
+    names = envs or list_environments(project_dir)
+    for name in names:
+        load_environment(name, project_dir)
+    if fmt is ListFormat.json:
+        emit(json.dumps({"valid": names}), None)
+    else:
+        for name in names:
+            console.print(f"[green]ok[/] {name}")
+
+
+@app.command("plan")
+@handle_errors
+def plan_cmd(
+    env: EnvArg,
+    project_dir: ProjectDir = Path("."),
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: OutputFile = None,
+) -> None:
+    """Plan ENV offline: every resource the estate would create, without credentials or the Pulumi CLI."""
+    from llmops_infra.cli import render_plan
+    from llmops_infra.stacks.planning import plan_environment
+
+    with err_console.status(f"Synthesizing {env}…"):
+        plan = plan_environment(env, project_dir)
+    renderers = {
+        OutputFormat.json: render_plan.plan_json,
+        OutputFormat.markdown: render_plan.plan_markdown,
+        OutputFormat.table: render_plan.plan_table,
+    }
+    emit(renderers[fmt](plan), output)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""What every command shares: options, output formats, error handling, writing output."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+ProjectDir = Annotated[
+    Path,
+    typer.Option(
+        "--project-dir",
+        "-C",
+        help="Directory that holds environments/ (default: the current directory).",
+        show_default=False,
+    ),
+]
+OutputFile = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to FILE instead of standard output."),
+]
+
+
+def handle_errors(fn: F) -> F:
+    """Turn known errors into one clear message and their documented exit code.
+
+    Unknown errors keep their traceback: they are bugs, and the traceback is the report.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from llmops_infra.stacks.errors import LlmopsError
+
+        try:
+            return fn(*args, **kwargs)
+        except LlmopsError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, emoji=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print `text`, or write it to `output` and say where."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    from llmops_infra.stacks.errors import ConfigError
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror}", key="--output") from None
+    err_console.print(f"wrote {output}")

@@ -1,0 +1,8 @@
+"""llmops-infra: the LLMOps estate on Azure as code, with Pulumi."""
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("llmops-infra")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+local"

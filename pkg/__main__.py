@@ -1,0 +1,3 @@
+from llmops_infra.cli.app import main
+
+main()

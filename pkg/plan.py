@@ -1,0 +1,86 @@
+"""The offline plan: every resource a program registers, as the engine would see it.
+
+Produced by `llmops_infra.stacks.synth` (the program run under Pulumi mocks) and judged by
+`llmops_infra.policies` (which know nothing of how it was made). It lives in the root package
+so that both sides depend on it and not on each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SECRET_MARKER = "[secret]"
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """One registered resource: a custom resource, a component or a provider."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    custom: bool
+    props: dict[str, Any]
+    """Inputs in the provider's wire names (camelCase); secret values are `[secret]`."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What the mocks answered (ids, URIs): lets wiring resolve; not the real cloud state."""
+    dependencies: list[str] = field(default_factory=list)
+    provider: str | None = None
+    protect: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+
+    @property
+    def is_component(self) -> bool:
+        return not self.custom and not self.type.startswith("pulumi:providers:")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A synthesized stack: its resources in URN order and its stack outputs."""
+
+    environment: str
+    project: str
+    resources: list[PlannedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def custom_resources(self) -> list[PlannedResource]:
+        return [r for r in self.resources if r.custom]
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def component_of(self, resource: PlannedResource) -> PlannedResource | None:
+        """The nearest ancestor component of `resource` (None at top level)."""
+        index = self.by_urn()
+        parent = index.get(resource.parent or "")
+        while parent is not None and not parent.is_component:
+            parent = index.get(parent.parent or "")
+        return parent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "project": self.project,
+            "resources": [r.to_dict() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, default=str, **kwargs)
+
+    def digest(self) -> str:
+        """sha256 of the canonical JSON: equal plans, equal digests."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,100 @@
+"""The estate program: compose components from an `EnvironmentConfig`.
+
+The program is a list of stages run in order. Each stage reads the config and what earlier
+stages built (attributes of `Estate`), creates one concern's components, and stores them
+on the `Estate` for later stages. Adding a concern means adding a stage module and one line
+in `STAGES`; no other stage changes. The same program serves synthesis (offline plan) and
+the Automation API (real engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from llmops_infra.components.naming import Namer
+from llmops_infra.components.tags import standard_tags, tagging_transformation
+from llmops_infra.stacks.config import EnvironmentConfig
+
+PROJECT = "llmops"
+
+
+@dataclass
+class Estate:
+    """What the stages have built so far; later stages read what earlier ones stored."""
+
+    config: EnvironmentConfig
+    namer: Namer
+    tags: dict[str, str]
+    components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
+    exports: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, key: str, component: pulumi.ComponentResource) -> None:
+        if key in self.components:
+            raise ValueError(f"stage output {key!r} is defined twice")
+        self.components[key] = component
+
+    def get(self, key: str) -> Any:
+        """A component an earlier stage built; a clear error if the stage order is wrong."""
+        try:
+            return self.components[key]
+        except KeyError:
+            raise KeyError(f"{key!r} is not built yet: check the order of STAGES in stacks/estate.py") from None
+
+    def export(self, key: str, value: Any) -> None:
+        self.exports[key] = value
+
+
+Stage = Callable[[Estate], None]
+
+
+def _foundation(estate: Estate) -> None:
+    from llmops_infra.components.foundation import Foundation, FoundationArgs
+
+    config = estate.config
+    estate.add("foundation", Foundation(
+        "foundation",
+        FoundationArgs(resource_group_name=estate.namer.name("resource_group"), location=config.azure.location),
+    ))
+    estate.export("resource_group_name", estate.get("foundation").resource_group_name)
+
+
+STAGES: list[tuple[str, Stage]] = [
+    ("foundation", _foundation),
+]
+"""(name, stage) in dependency order."""
+
+
+def new_estate(config: EnvironmentConfig) -> Estate:
+    namer = Namer(config.workload, config.name, config.azure.location, config.azure.subscription_id)
+    tags = standard_tags(
+        environment=config.name,
+        owner=config.tags.owner,
+        cost_center=config.tags.cost_center,
+        workload=config.tags.workload,
+        extra=config.tags.extra,
+    )
+    return Estate(config=config, namer=namer, tags=tags)
+
+
+def build_estate(config: EnvironmentConfig) -> Estate:
+    """The Pulumi program body: register every component of the environment."""
+    estate = new_estate(config)
+    pulumi.runtime.register_stack_transformation(tagging_transformation(estate.tags))
+    for _name, stage in STAGES:
+        stage(estate)
+    for key, value in estate.exports.items():
+        pulumi.export(key, value)
+    return estate
+
+
+def program_for(config: EnvironmentConfig) -> Callable[[], None]:
+    """An inline program (for synthesis and the Automation API)."""
+
+    def program() -> None:
+        build_estate(config)
+
+    return program

@@ -1,0 +1,302 @@
+"""Load `environments/base.yaml` + `environments/<env>.yaml` into an `EnvironmentConfig`.
+
+Every way an input can be wrong ends in one `ConfigError` that names the file, the key path
+and the line: YAML syntax, duplicate keys, non-UTF-8 bytes, a top level that is not a
+mapping, alias bombs, secrets, unknown keys (with a suggestion), wrong types and values.
+Overlay: mappings merge deeply, everything else (lists included) is replaced.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.stacks.secrets_scan import find_secrets
+
+ENVIRONMENTS_DIR = "environments"
+BASE_FILE = "base.yaml"
+MAX_NODES = 20_000
+"""Upper bound on the YAML nodes of one file after alias expansion (stops alias bombs)."""
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """Where each key path of the merged document was written: path -> (file, line)."""
+
+    lines: dict[KeyPath, tuple[str, int]] = field(default_factory=dict)
+
+    def locate(self, path: KeyPath) -> tuple[str | None, int | None]:
+        for end in range(len(path), -1, -1):
+            hit = self.lines.get(tuple(path[:end]))
+            if hit:
+                return hit
+        return None, None
+
+
+def environments_dir(project_dir: Path) -> Path:
+    project_dir = Path(project_dir)
+    if not project_dir.is_dir():
+        raise ConfigError(
+            f"project directory {project_dir} does not exist: pass --project-dir with the directory "
+            "that holds environments/ (or run `llmops-infra init DIR`)"
+        )
+    env_dir = project_dir / ENVIRONMENTS_DIR
+    if not env_dir.is_dir():
+        raise ConfigError(
+            f"{project_dir} has no {ENVIRONMENTS_DIR}/ directory: pass --project-dir with the directory "
+            "that holds environments/ (or run `llmops-infra init DIR`)"
+        )
+    return env_dir
+
+
+def list_environments(project_dir: Path) -> list[str]:
+    """Names of the environments in the project: every environments/*.yaml but base.yaml."""
+    env_dir = environments_dir(project_dir)
+    return sorted(p.stem for p in env_dir.glob("*.yaml") if p.name != BASE_FILE)
+
+
+def load_environment(name: str, project_dir: Path) -> EnvironmentConfig:
+    """Read, merge, scan and validate one environment."""
+    return load_environment_with_source(name, project_dir)[0]
+
+
+def load_environment_with_source(name: str, project_dir: Path) -> tuple[EnvironmentConfig, dict[str, Any]]:
+    """The validated config and the merged document it came from."""
+    env_dir = environments_dir(project_dir)
+    known = list_environments(project_dir)
+    if name not in known:
+        hint = difflib.get_close_matches(name, known, n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ConfigError(
+            f"unknown environment {name!r}{suggestion}: known environments are "
+            f"{', '.join(known) or 'none'} (files in {env_dir})"
+        )
+    source = Source()
+    base_path = env_dir / BASE_FILE
+    merged: dict[str, Any] = {}
+    if base_path.exists():
+        merged = read_yaml(base_path, source, display=_display(base_path, project_dir))
+    env_path = env_dir / f"{name}.yaml"
+    overlay = read_yaml(env_path, source, display=_display(env_path, project_dir))
+    merged = deep_merge(merged, overlay)
+    env_display = _display(env_path, project_dir)
+    if merged.get("name", name) != name:
+        line = source.lines.get(("name",), (env_display, None))[1]
+        raise ConfigError(
+            f"name is {merged['name']!r} but the file is {name}.yaml: make them match",
+            file=env_display, key="name", line=line,
+        )
+    merged["name"] = name
+    for path, what in find_secrets(merged):
+        file, line = source.locate(path)
+        raise ConfigError(
+            f"this looks like {what}. Secrets never go in environment files: store it in Key Vault "
+            "or pass it through an environment variable at run time, and rotate it if it was committed",
+            file=file or env_display, key=format_path(path), line=line,
+        )
+    try:
+        config = EnvironmentConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise _config_error(exc, source, env_display) from None
+    return config, merged
+
+
+def config_digest(document: dict[str, Any]) -> str:
+    """sha256 of the merged document in canonical JSON: what a release manifest pins."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
+    """Parse one YAML file into plain Python data, recording the line of every key."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file ({exc.strerror})", file=display) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}): save it as UTF-8",
+            file=display, line=line,
+        ) from None
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        document = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "duplicate key" in str(exc):
+            problem = f"{problem}: each key may appear once per mapping; remove or merge the duplicate"
+        raise ConfigError(f"YAML error: {problem}", file=display, line=line) from None
+    except YAMLError as exc:
+        raise ConfigError(f"YAML error: {str(exc).splitlines()[0]}", file=display) from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"the top level is a {_kind(document)}, not a mapping: start the file with keys such as `azure:`",
+            file=display, line=1,
+        )
+    budget = [MAX_NODES]
+    return _plain(document, (), source, display, budget)
+
+
+def _plain(node: Any, path: KeyPath, source: Source, display: str, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(
+            f"the document expands to more than {MAX_NODES} nodes (an alias bomb?): "
+            "remove the nested anchors and aliases",
+            file=display,
+        )
+    if isinstance(node, dict):
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            key_path = (*path, key)
+            line = _line(node, key, is_key=True)
+            if line is not None:
+                source.lines[key_path] = (display, line)
+            if not isinstance(key, str):
+                raise ConfigError(
+                    f"key {key!r} is a {_kind(key)}: keys must be strings", file=display,
+                    key=format_path(path) or None, line=line,
+                )
+            result[key] = _plain(value, key_path, source, display, budget)
+        return result
+    if isinstance(node, list):
+        items = []
+        for index, value in enumerate(node):
+            line = _line(node, index, is_key=False)
+            if line is not None:
+                source.lines[(*path, index)] = (display, line)
+            items.append(_plain(value, (*path, index), source, display, budget))
+        return items
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node  # dates and timestamps: pydantic validates them
+
+
+def _line(node: Any, key: Any, *, is_key: bool) -> int | None:
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        return (lc.key(key) if is_key else lc.item(key))[0] + 1
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """Overlay onto base: mappings merge recursively; lists and scalars replace."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def format_path(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    ) if not isinstance(value, list) else "list"
+
+
+def _display(path: Path, project_dir: Path) -> str:
+    try:
+        return str(path.relative_to(project_dir))
+    except ValueError:
+        return str(path)
+
+
+def _config_error(exc: ValidationError, source: Source, env_display: str) -> ConfigError:
+    lines = []
+    first: tuple[str | None, str | None, int | None] | None = None
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = tuple(error["loc"])
+        file, line = source.locate(loc)
+        key = format_path(loc) or "(top level)"
+        message = _describe(error, loc)
+        where = f"{file or env_display}" + (f":{line}" if line else "")
+        lines.append(f"{where}: {key}: {message}")
+        if first is None:
+            first = (file or env_display, key, line)
+    assert first is not None
+    if len(lines) == 1:
+        return ConfigError(_describe(exc.errors(include_input=False)[0], tuple(exc.errors()[0]["loc"])),
+                           file=first[0], key=first[1], line=first[2])
+    return ConfigError(f"{len(lines)} problems in the environment:\n  " + "\n  ".join(lines))
+
+
+def _describe(error: dict[str, Any], loc: KeyPath) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        fields = _fields_at(EnvironmentConfig, loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
+        suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+        return f"unknown key. {suggestion}Allowed keys here: {', '.join(fields)}"
+    if kind == "missing":
+        return "required key is missing: add it (see environments/schema.json)"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return message
+
+
+def _fields_at(model: type[BaseModel], path: KeyPath) -> list[str]:
+    """The field names of the model found at `path` below `model` (for suggestions)."""
+    current: Any = model
+    for part in path:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """list[X] -> X, X | None -> X, dict[str, X] -> X."""
+    for _ in range(4):
+        origin = get_origin(annotation)
+        if origin is None:
+            return annotation
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if not args:
+            return annotation
+        annotation = args[-1]
+    return annotation

@@ -1,0 +1,249 @@
+"""Pulumi mocks whose answers look like Azure's, so that wiring between components resolves.
+
+Ids are ARM resource ids, identities get principal and client ids, vaults get URIs, clusters
+get OIDC issuer URLs. Every generated value derives from the resource's URN, so the same
+program gives the same plan, byte for byte. Types not listed get an ARM id and their inputs.
+Extend `OUTPUTS` (type token -> function) when a component needs another computed output.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+# azure-native module -> ARM provider namespace (where the module name alone is not enough).
+NAMESPACES: dict[str, str] = {
+    "resources": "Microsoft.Resources",
+    "keyvault": "Microsoft.KeyVault",
+    "network": "Microsoft.Network",
+    "managedidentity": "Microsoft.ManagedIdentity",
+    "authorization": "Microsoft.Authorization",
+    "operationalinsights": "Microsoft.OperationalInsights",
+    "insights": "Microsoft.Insights",
+    "applicationinsights": "Microsoft.Insights",
+    "monitor": "Microsoft.Insights",
+    "alertsmanagement": "Microsoft.AlertsManagement",
+    "dashboard": "Microsoft.Dashboard",
+    "consumption": "Microsoft.Consumption",
+    "containerregistry": "Microsoft.ContainerRegistry",
+    "containerservice": "Microsoft.ContainerService",
+    "storage": "Microsoft.Storage",
+    "cognitiveservices": "Microsoft.CognitiveServices",
+    "machinelearningservices": "Microsoft.MachineLearningServices",
+    "privatedns": "Microsoft.Network",
+}
+
+# Input property that carries the Azure name, by type token (else the logical name is used).
+NAME_KEYS = (
+    "resourceGroupName", "vaultName", "resourceName", "accountName", "registryName", "workspaceName",
+    "virtualNetworkName", "subnetName", "networkSecurityGroupName", "privateEndpointName",
+    "privateZoneName", "virtualNetworkLinkName", "actionGroupName", "ruleName", "budgetName",
+    "deploymentName", "raiPolicyName", "endpointName", "agentPoolName", "roleAssignmentName",
+    "federatedIdentityCredentialResourceName", "azureMonitorWorkspaceName", "dataCollectionRuleName",
+    "dataCollectionEndpointName", "name",
+)
+
+
+def stable_uuid(*parts: str) -> str:
+    return str(uuid.UUID(hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32], version=4))
+
+
+class AzureMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes the way Azure would, deterministically."""
+
+    def __init__(self, subscription_id: str, tenant_id: str, location: str) -> None:
+        self.subscription_id = subscription_id
+        self.tenant_id = tenant_id
+        self.location = location
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if not args.custom:
+            return None, {}
+        inputs = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            return stable_uuid(args.typ, args.name), inputs
+        name = _azure_name(args.typ, args.name, inputs)
+        resource_id = self.arm_id(args.typ, name, inputs) if args.typ.startswith("azure-native:") else (
+            f"{args.typ.split(':')[-1].lower()}-{stable_uuid(args.typ, args.name)[:8]}"
+        )
+        state = {**inputs, "name": inputs.get("name", name), "id": resource_id}
+        if args.typ.startswith("azure-native:"):
+            state.setdefault("location", self.location)
+        extra = OUTPUTS.get(args.typ)
+        if extra:
+            state.update(extra(self, name, resource_id, inputs))
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        handler = CALLS.get(args.token)
+        if handler:
+            return handler(self, dict(args.args)), None
+        return {}, None
+
+    def arm_id(self, typ: str, name: str, inputs: dict[str, Any]) -> str:
+        _, module, kind = typ.split(":")
+        sub = f"/subscriptions/{self.subscription_id}"
+        if typ == "azure-native:resources:ResourceGroup":
+            return f"{sub}/resourceGroups/{name}"
+        namespace = NAMESPACES.get(module.split("/")[0], f"Microsoft.{module.capitalize()}")
+        segment = kind[0].lower() + kind[1:] + ("s" if not kind.endswith("s") else "")
+        scope = inputs.get("scope")
+        if isinstance(scope, str) and scope.startswith("/"):
+            return f"{scope}/providers/{namespace}/{segment}/{name}"
+        rg = inputs.get("resourceGroupName")
+        base = f"{sub}/resourceGroups/{rg}" if isinstance(rg, str) else sub
+        return f"{base}/providers/{namespace}/{segment}/{name}"
+
+
+def _azure_name(typ: str, logical: str, inputs: dict[str, Any]) -> str:
+    for key in NAME_KEYS:
+        value = inputs.get(key)
+        if isinstance(value, str) and value and key != "resourceGroupName":
+            return value
+    if typ == "azure-native:resources:ResourceGroup" and isinstance(inputs.get("resourceGroupName"), str):
+        return inputs["resourceGroupName"]
+    return re.sub(r"[^A-Za-z0-9-]", "-", logical)
+
+
+# ----------------------------------------------------------------------------- computed outputs
+
+OutputFn = Callable[[AzureMocks, str, str, dict[str, Any]], dict[str, Any]]
+
+
+def _identity(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "principalId": stable_uuid(rid, "principal"),
+        "clientId": stable_uuid(rid, "client"),
+        "tenantId": m.tenant_id,
+    }
+
+
+def _system_identity(m: AzureMocks, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    identity = dict(inputs.get("identity") or {})
+    if "SystemAssigned" in str(identity.get("type", "")):
+        identity.update({"principalId": stable_uuid(rid, "principal"), "tenantId": m.tenant_id})
+    return {"identity": identity} if identity else {}
+
+
+def _vault(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    props = dict(inputs.get("properties") or {})
+    props["vaultUri"] = f"https://{name}.vault.azure.net/"
+    return {"properties": props}
+
+
+def _workspace(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"customerId": stable_uuid(rid, "customer")}
+
+
+def _cognitive_account(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    props = dict(inputs.get("properties") or {})
+    sub = props.get("customSubDomainName") or name
+    suffix = "openai.azure.com" if inputs.get("kind") == "OpenAI" else "cognitiveservices.azure.com"
+    props["endpoint"] = f"https://{sub}.{suffix}/"
+    return {"properties": props, **_system_identity(m, rid, inputs)}
+
+
+def _registry(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"loginServer": f"{name.lower()}.azurecr.io", **_system_identity(m, rid, inputs)}
+
+
+def _storage(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"primaryEndpoints": {"blob": f"https://{name}.blob.core.windows.net/"}}
+
+
+def _cluster(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    oidc = {**(inputs.get("oidcIssuerProfile") or {}),
+            "issuerURL": f"https://{m.location}.oic.prod-aks.azure.com/{m.tenant_id}/{stable_uuid(rid, 'oidc')}/"}
+    kubelet = {"kubeletidentity": {"objectId": stable_uuid(rid, "kubelet"), "clientId": stable_uuid(rid, "kubelet-client"),
+                                   "resourceId": f"{rid}-agentpool"}}
+    return {
+        "oidcIssuerProfile": oidc,
+        "identityProfile": kubelet,
+        "fqdn": f"{inputs.get('dnsPrefix', name)}.hcp.{m.location}.azmk8s.io",
+        "privateFQDN": f"{inputs.get('dnsPrefix', name)}.privatelink.{m.location}.azmk8s.io",
+        **_system_identity(m, rid, inputs),
+    }
+
+
+def _app_insights(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    key = stable_uuid(rid, "ikey")
+    return {
+        "instrumentationKey": key,
+        "connectionString": f"InstrumentationKey={key};IngestionEndpoint=https://{m.location}.in.applicationinsights.azure.com/",
+        "appId": stable_uuid(rid, "app"),
+    }
+
+
+def _monitor_workspace(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "defaultIngestionSettings": {"dataCollectionEndpointResourceId": f"{rid}/dce", "dataCollectionRuleResourceId": f"{rid}/dcr"},
+        "metrics": {"prometheusQueryEndpoint": f"https://{name}.{m.location}.prometheus.monitor.azure.com"},
+    }
+
+
+def _ml_workspace(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"workspaceId": stable_uuid(rid, "ws"), "discoveryUrl": f"https://{m.location}.api.azureml.ms/discovery",
+            **_system_identity(m, rid, inputs)}
+
+
+def _online_endpoint(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    props = dict(inputs.get("onlineEndpointProperties") or inputs.get("properties") or {})
+    props["scoringUri"] = f"https://{name}.{m.location}.inference.ml.azure.com/score"
+    return {**_system_identity(m, rid, inputs), "scoringUri": props["scoringUri"]}
+
+
+def _grafana(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    props = dict(inputs.get("properties") or {})
+    props["endpoint"] = f"https://{name}.{m.location}.grafana.azure.com"
+    return {"properties": props, **_system_identity(m, rid, inputs)}
+
+
+OUTPUTS: dict[str, OutputFn] = {
+    "azure-native:managedidentity:UserAssignedIdentity": _identity,
+    "azure-native:keyvault:Vault": _vault,
+    "azure-native:operationalinsights:Workspace": _workspace,
+    "azure-native:cognitiveservices:Account": _cognitive_account,
+    "azure-native:containerregistry:Registry": _registry,
+    "azure-native:storage:StorageAccount": _storage,
+    "azure-native:containerservice:ManagedCluster": _cluster,
+    "azure-native:applicationinsights:Component": _app_insights,
+    "azure-native:monitor:AzureMonitorWorkspace": _monitor_workspace,
+    "azure-native:machinelearningservices:Workspace": _ml_workspace,
+    "azure-native:machinelearningservices:OnlineEndpoint": _online_endpoint,
+    "azure-native:dashboard:Grafana": _grafana,
+}
+
+
+# ----------------------------------------------------------------------------- invokes
+
+
+def _client_config(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "subscriptionId": m.subscription_id,
+        "tenantId": m.tenant_id,
+        "objectId": stable_uuid(m.subscription_id, "deployer"),
+        "clientId": stable_uuid(m.subscription_id, "deployer-client"),
+    }
+
+
+def _kubeconfig(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    name = args.get("resourceName", "cluster")
+    config = (
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {n}\n  cluster:\n    server: https://{n}.hcp.{loc}.azmk8s.io:443\n"
+        "contexts:\n- name: {n}\n  context: {{cluster: {n}, user: clusterUser}}\ncurrent-context: {n}\n"
+        "users:\n- name: clusterUser\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        "      command: kubelogin\n      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n"
+    ).format(n=name, loc=m.location)
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
+
+
+CALLS: dict[str, Callable[[AzureMocks, dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:authorization:getClientConfig": _client_config,
+    "azure-native:containerservice:listManagedClusterUserCredentials": _kubeconfig,
+}

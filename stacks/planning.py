@@ -1,0 +1,23 @@
+"""Offline planning: load an environment and synthesize its estate into a `Plan`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmops_infra.plan import Plan
+from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.stacks.loader import load_environment
+
+
+def plan_config(config: EnvironmentConfig) -> Plan:
+    """Synthesize the estate of `config` under Azure-like mocks, offline."""
+    from llmops_infra.stacks.estate import PROJECT, program_for
+    from llmops_infra.stacks.mocks import AzureMocks
+    from llmops_infra.stacks.synth import synthesize
+
+    mocks = AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location)
+    return synthesize(program_for(config), environment=config.name, project=PROJECT, mocks=mocks)
+
+
+def plan_environment(name: str, project_dir: Path) -> Plan:
+    return plan_config(load_environment(name, project_dir))

@@ -1,0 +1,131 @@
+"""Synthesis: run a Pulumi program in-process under mocks and capture every resource.
+
+No Pulumi CLI, no network, no credentials. The monitor records each RegisterResource request
+as the engine would receive it: inputs in wire names, parent, dependencies, provider and
+options. Provider type aliases (older API versions) are dropped before registration: they
+only let existing state follow a type rename, mean nothing to a plan, and cost most of the
+SDK's time per resource. The engine path never drops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from llmops_infra.plan import SECRET_MARKER, Plan, PlannedResource
+
+PROVIDER_ALIAS_PREFIXES = ("azure-native:", "kubernetes:")
+
+
+class _CapturingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, plus a record of every registration request."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[PlannedResource] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: children of the stack carry no parent type; deeper children
+        # carry their parent's whole qualified type chain.
+        if parent and "::pulumi:pulumi:Stack::" not in parent:
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources.get(response.urn)
+        props = _redact(rpc.deserialize_properties(request.object))
+        outputs = {}
+        if registration and request.custom:
+            # Only what the provider computed: inputs are already in props.
+            outputs = {k: v for k, v in _redact(registration.state).items() if props.get(k) != v}
+        self.records.append(
+            PlannedResource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                props=props,
+                outputs=outputs,
+                dependencies=sorted(set(request.dependencies)),
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                protect=bool(request.protect),
+                ignore_changes=sorted(request.ignoreChanges),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                retain_on_delete=bool(request.retainOnDelete),
+            )
+        )
+        return response
+
+
+def _redact(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return SECRET_MARKER
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+def _drop_provider_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    aliases = args.opts.aliases
+    if not aliases:
+        return None
+    kept = [
+        a for a in aliases
+        if not (isinstance(a, pulumi.Alias) and isinstance(a.type_, str) and a.type_.startswith(PROVIDER_ALIAS_PREFIXES)
+                and a.name is ... and a.parent is ... and a.stack is ... and a.project is ...)
+    ]
+    if len(kept) == len(aliases):
+        return None
+    opts = pulumi.ResourceOptions.merge(args.opts, None)
+    opts.aliases = kept or None
+    return pulumi.ResourceTransformationResult(args.props, opts)
+
+
+def synthesize(
+    program: Callable[[], None],
+    *,
+    environment: str,
+    project: str,
+    mocks: pulumi.runtime.Mocks,
+    drop_aliases: bool = True,
+) -> Plan:
+    """Run `program` under `mocks` as stack `environment` and return what it registered.
+
+    Each call starts from a fresh root stack and settings, so several environments can be
+    planned in one process without resources or outputs leaking between them.
+    """
+    settings.ROOT.set(None)
+    monitor = _CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=environment, preview=False, monitor=monitor)
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+    root = settings.get_root_resource()
+    outputs: dict[str, Any] = {}
+
+    async def body() -> None:
+        if drop_aliases:
+            pulumi.runtime.register_stack_transformation(_drop_provider_aliases)
+        program()
+        for key, value in sorted(root.outputs.items()):
+            output = pulumi.Output.from_input(value)
+            resolved = await output.future()
+            outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
+
+    try:
+        _sync_await(run_pulumi_func(body))
+    finally:
+        settings.ROOT.set(None)
+    resources = sorted(monitor.records, key=lambda r: r.urn)
+    return Plan(environment=environment, project=project, resources=resources, outputs=outputs)
