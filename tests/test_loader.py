@@ -1,0 +1,195 @@
+"""Loading environments: overlays, and every kind of bad input as one clear error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.stacks.loader import deep_merge, list_environments, load_environment, load_environment_with_source
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    return tmp_path
+
+
+def write(project: Path, name: str, text: str | bytes) -> Path:
+    path = project / "environments" / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def error_of(project: Path, env: str = "dev") -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load_environment(env, project)
+    return info.value
+
+
+def test_shipped_environments_load() -> None:
+    assert list_environments(REPO) == ["dev", "prod", "staging"]
+    for env in list_environments(REPO):
+        config = load_environment(env, REPO)
+        assert config.name == env
+
+
+def test_overlay_merges_mappings_and_replaces_lists() -> None:
+    dev = load_environment("dev", REPO)
+    # dev.yaml overrides budget.monthly_usd; contact_emails comes from base.yaml.
+    assert dev.budget.monthly_usd == 1500
+    assert dev.budget.contact_emails == ["finops@contoso.com", "platform-team@contoso.com"]
+    # gpu_pools is a list: dev's replaces base's entirely.
+    assert [p.spot for p in dev.cluster.gpu_pools] == [True]
+    prod = load_environment("prod", REPO)
+    assert [(p.vm_size, p.min_nodes, p.max_nodes) for p in prod.cluster.gpu_pools] == [
+        ("Standard_NC24ads_A100_v4", 2, 8)
+    ]
+
+
+def test_deep_merge_does_not_mutate_inputs() -> None:
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+    overlay = {"a": {"c": [3]}, "e": 2}
+    assert deep_merge(base, overlay) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+
+
+def test_yaml_syntax_error_names_file_and_line(project: Path) -> None:
+    write(project, "dev.yaml", "azure:\n  location: eastus\n  bad: [unclosed\n")
+    err = error_of(project)
+    assert err.file == "environments/dev.yaml"
+    assert err.line is not None and err.line >= 3
+    assert "YAML error" in str(err)
+
+
+def test_duplicate_key_is_an_error(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text + "budget:\n  monthly_usd: 10\n")
+    err = error_of(project)
+    assert "duplicate" in str(err).lower()
+    assert err.file == "environments/dev.yaml"
+    assert err.line is not None
+
+
+def test_unknown_key_suggests_the_right_one(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text.replace("  sku_tier: Free\n", "  sku_teir: Free\n"))
+    err = error_of(project)
+    assert "cluster.sku_teir" in str(err)
+    assert "did you mean 'sku_tier'" in str(err)
+    assert err.line == text.splitlines().index("  sku_tier: Free") + 1
+
+
+def test_unknown_key_in_a_list_item_suggests(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text.replace("      spot: true\n", "      spto: true\n"))
+    err = error_of(project)
+    assert "cluster.gpu_pools[0].spto" in str(err)
+    assert "did you mean 'spot'" in str(err)
+
+
+def test_wrong_type_names_key_and_line(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text.replace("  monthly_usd: 1500", "  monthly_usd: lots"))
+    err = error_of(project)
+    assert err.key == "budget.monthly_usd"
+    assert err.file == "environments/dev.yaml"
+    assert "number" in str(err)
+
+
+def test_out_of_range_value(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text.replace("  soft_delete_retention_days: 7", "  soft_delete_retention_days: 3"))
+    err = error_of(project)
+    assert err.key == "key_vault.soft_delete_retention_days"
+    assert "greater than or equal to 7" in str(err)
+
+
+def test_cross_field_rule_explains_the_fix(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text.replace("      min_nodes: 0\n      max_nodes: 2\n      spot: true",
+                                            "      min_nodes: 4\n      max_nodes: 2\n      spot: true"))
+    err = error_of(project)
+    assert "min_nodes (4) exceeds max_nodes (2): lower min_nodes or raise max_nodes" in str(err)
+    assert err.key == "cluster.gpu_pools[0]"
+
+
+def test_non_utf8_file(project: Path) -> None:
+    write(project, "dev.yaml", b"azure:\n  location: east\xffus\n")
+    err = error_of(project)
+    assert "not UTF-8" in str(err)
+    assert err.line == 2
+
+
+def test_top_level_must_be_a_mapping(project: Path) -> None:
+    write(project, "dev.yaml", "- just\n- a list\n")
+    err = error_of(project)
+    assert "not a mapping" in str(err)
+
+
+def test_alias_bomb_is_refused(project: Path) -> None:
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        refs = ",".join([f"*a{i-1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    write(project, "dev.yaml", "\n".join(lines) + "\n")
+    err = error_of(project)
+    assert "alias bomb" in str(err)
+
+
+def test_unknown_environment_lists_known(project: Path) -> None:
+    err = error_of(project, "prdo")
+    assert "unknown environment 'prdo'" in str(err)
+    assert "did you mean 'prod'" in str(err)
+    assert "dev, prod, staging" in str(err)
+
+
+def test_missing_project_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_environment("dev", tmp_path / "nope")
+    with pytest.raises(ConfigError, match="no environments/ directory"):
+        load_environment("dev", tmp_path)
+
+
+SECRETS = {
+    "storage connection string": "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=c2VjcmV0c2VjcmV0c2VjcmV0;EndpointSuffix=core.windows.net",
+    "hugging face token": "hf_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7",
+    "github token": "ghp_" + "A" * 36,
+    "storage key": "A" * 86 + "==",
+}
+
+
+@pytest.mark.parametrize("what", sorted(SECRETS))
+def test_secret_values_are_rejected_without_echo(project: Path, what: str) -> None:
+    value = SECRETS[what]
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text + f'tags:\n  extra:\n    note: "{value}"\n')
+    err = error_of(project)
+    assert "Secrets never go in environment files" in str(err)
+    assert err.key == "tags.extra.note"
+    assert value not in str(err)
+    assert value[:12] not in str(err)
+
+
+def test_secret_like_key_is_rejected_without_echo(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text + "monitoring:\n  password: hunter2hunter2\n")
+    err = error_of(project)
+    assert "monitoring.password" in str(err)
+    assert "hunter2" not in str(err)
+
+
+def test_source_document_and_name_mismatch(project: Path) -> None:
+    config, document = load_environment_with_source("staging", project)
+    assert document["name"] == "staging" and config.promotion.source == "dev"
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", "name: prod\n" + text)
+    err = error_of(project)
+    assert "name is 'prod' but the file is dev.yaml" in str(err)
