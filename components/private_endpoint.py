@@ -16,6 +16,7 @@ PRIVATE_DNS_ZONES: dict[str, str] = {
     "blob": "privatelink.blob.core.windows.net",
     "amlworkspace": "privatelink.api.azureml.ms",
     "amlworkspace-notebooks": "privatelink.notebooks.azure.net",
+    "grafana": "privatelink.grafana.azure.com",
 }
 
 

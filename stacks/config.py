@@ -142,6 +142,17 @@ class KeyVaultConfig(Strict):
         description="Public IP ranges allowed through the vault firewall (only with public access).",
     )
 
+    @model_validator(mode="after")
+    def _ranges_need_public_access(self) -> KeyVaultConfig:
+        if self.allowed_ip_ranges and not self.allow_public_network_access:
+            raise ValueError(
+                "allowed_ip_ranges has no effect while allow_public_network_access is false: "
+                "remove allowed_ip_ranges or allow public network access"
+            )
+        for cidr in self.allowed_ip_ranges:
+            _network(cidr)
+        return self
+
 
 class GitHubFederation(Strict):
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/repo of the pipelines.")
@@ -191,6 +202,19 @@ class BudgetConfig(Strict):
     contact_emails: list[Email] = Field(min_length=1, description="Who is notified as the budget is consumed.")
     actual_threshold_percent: int = Field(80, ge=1, le=1000, description="Notify at this % of actual spend.")
     forecast_threshold_percent: int = Field(100, ge=1, le=1000, description="Notify at this % of forecast spend.")
+    start_date: date = Field(
+        date(2026, 1, 1),
+        description="First day of the first budgeted month (YYYY-MM-01); fixed so plans are deterministic. "
+        "Azure accepts the current month or one of the next twelve when the budget is created; later "
+        "changes are ignored (a new start would replace the budget and its history).",
+    )
+
+    @field_validator("start_date")
+    @classmethod
+    def _first_of_month(cls, value: date) -> date:
+        if value.day != 1:
+            raise ValueError(f"start_date {value} is not the first day of a month: use {value.replace(day=1)}")
+        return value
 
 
 class CostLimits(Strict):

@@ -17,6 +17,7 @@ import pulumi
 
 from llmops_infra.components.naming import Namer
 from llmops_infra.components.tags import standard_tags, tagging_transformation
+from llmops_infra.stacks import stage_security as security
 from llmops_infra.stacks.config import EnvironmentConfig
 
 PROJECT = "llmops"
@@ -64,6 +65,11 @@ def _foundation(estate: Estate) -> None:
 
 STAGES: list[tuple[str, Stage]] = [
     ("foundation", _foundation),
+    ("monitoring", security.monitoring_stage),
+    ("network", security.network_stage),
+    ("key_vault", security.key_vault_stage),
+    ("identity", security.identity_stage),
+    ("budget", security.budget_stage),
 ]
 """(name, stage) in dependency order."""
 

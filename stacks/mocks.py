@@ -39,13 +39,20 @@ NAMESPACES: dict[str, str] = {
     "privatedns": "Microsoft.Network",
 }
 
+# ARM resource-type segments that differ from the SDK class name.
+SEGMENTS: dict[str, str] = {
+    "azure-native:privatedns:PrivateZone": "privateDnsZones",
+}
+
 # Input property that carries the Azure name, by type token (else the logical name is used).
 NAME_KEYS = (
-    "resourceGroupName", "vaultName", "resourceName", "accountName", "registryName", "workspaceName",
+    # A child's own name key comes before its parent's (deploymentName before accountName).
+    "deploymentName", "raiPolicyName", "endpointName",
+    "federatedIdentityCredentialResourceName", "resourceGroupName", "vaultName", "resourceName", "accountName", "registryName", "workspaceName",
     "virtualNetworkName", "subnetName", "networkSecurityGroupName", "privateEndpointName",
     "privateZoneName", "virtualNetworkLinkName", "actionGroupName", "ruleName", "budgetName",
-    "deploymentName", "raiPolicyName", "endpointName", "agentPoolName", "roleAssignmentName",
-    "federatedIdentityCredentialResourceName", "azureMonitorWorkspaceName", "dataCollectionRuleName",
+    "agentPoolName", "roleAssignmentName",
+    "azureMonitorWorkspaceName", "dataCollectionRuleName",
     "dataCollectionEndpointName", "name",
 )
 
@@ -92,7 +99,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         if typ == "azure-native:resources:ResourceGroup":
             return f"{sub}/resourceGroups/{name}"
         namespace = NAMESPACES.get(module.split("/")[0], f"Microsoft.{module.capitalize()}")
-        segment = kind[0].lower() + kind[1:] + ("s" if not kind.endswith("s") else "")
+        segment = SEGMENTS.get(typ) or kind[0].lower() + kind[1:] + ("s" if not kind.endswith("s") else "")
         scope = inputs.get("scope")
         if isinstance(scope, str) and scope.startswith("/"):
             return f"{scope}/providers/{namespace}/{segment}/{name}"
@@ -195,7 +202,8 @@ def _ml_workspace(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) ->
 def _online_endpoint(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
     props = dict(inputs.get("onlineEndpointProperties") or inputs.get("properties") or {})
     props["scoringUri"] = f"https://{name}.{m.location}.inference.ml.azure.com/score"
-    return {**_system_identity(m, rid, inputs), "scoringUri": props["scoringUri"]}
+    # The SDK reads the URI from `properties.scoringUri` (OnlineEndpointPropertiesResponse).
+    return {**_system_identity(m, rid, inputs), "properties": props, "scoringUri": props["scoringUri"]}
 
 
 def _grafana(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+"""Metric alerts wired to the estate's action group: one call per signal worth waking for."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pulumi
+from pulumi_azure_native import monitor
+
+Operator = Literal["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]
+Aggregation = Literal["Average", "Minimum", "Maximum", "Total", "Count"]
+
+
+def metric_alert(
+    name: str,
+    *,
+    resource_group_name: pulumi.Input[str],
+    scopes: list[pulumi.Input[str]],
+    metric_name: str,
+    threshold: float,
+    action_group_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    operator: Operator = "GreaterThan",
+    aggregation: Aggregation = "Average",
+    metric_namespace: str | None = None,
+    severity: int = 2,
+    window_size: str = "PT5M",
+    evaluation_frequency: str = "PT1M",
+    description: str = "",
+    rule_name: str | None = None,
+) -> monitor.MetricAlert:
+    """A static-threshold alert on one metric of one resource, notifying `action_group_id`.
+
+    `name` is the logical name (and, without `rule_name`, the Azure name). Severity 0 is
+    critical, 4 verbose. The alert resolves itself when the metric recovers.
+    """
+    if len(scopes) != 1:
+        raise ValueError(f"alert {name}: a single-resource metric alert needs exactly one scope, got {len(scopes)}")
+    if not 0 <= severity <= 4:
+        raise ValueError(f"alert {name}: severity {severity} must be 0 (critical) to 4 (verbose)")
+    return monitor.MetricAlert(
+        name,
+        rule_name=rule_name or name,
+        resource_group_name=resource_group_name,
+        location="global",
+        description=description or f"{metric_name} {operator} {threshold}",
+        severity=severity,
+        enabled=True,
+        auto_mitigate=True,
+        scopes=scopes,
+        window_size=window_size,
+        evaluation_frequency=evaluation_frequency,
+        criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+            odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+            all_of=[monitor.MetricCriteriaArgs(
+                criterion_type="StaticThresholdCriterion",
+                name=metric_name.replace("/", "-")[:64],
+                metric_name=metric_name,
+                metric_namespace=metric_namespace,
+                operator=operator,
+                threshold=threshold,
+                time_aggregation=aggregation,
+            )],
+        ),
+        actions=[monitor.MetricAlertActionArgs(action_group_id=action_group_id)],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

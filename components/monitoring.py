@@ -1,0 +1,162 @@
+"""Monitoring: Log Analytics, Application Insights, managed Prometheus, Grafana, alerting.
+
+Everything the estate logs lands in one Log Analytics workspace; applications report to a
+workspace-based Application Insights that only accepts Entra ID-authenticated telemetry;
+AKS sends Prometheus metrics (GPU, vLLM) to an Azure Monitor workspace that Grafana reads;
+alerts go to one action group (email, and the team chat when a webhook is given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import applicationinsights, dashboard, monitor, operationalinsights
+
+from llmops_infra.components.diagnostics import diagnostic_setting
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringArgs:
+    resource_group_name: pulumi.Input[str]
+    location: pulumi.Input[str]
+    workspace_name: str
+    app_insights_name: str
+    monitor_workspace_name: str
+    action_group_name: str
+    action_group_short_name: str
+    """Shown in alert emails and texts; 1-12 characters."""
+    alert_emails: list[str]
+    log_retention_days: int = 30
+    grafana_name: str | None = None
+    """Default: no Grafana. With a name, a Standard Managed Grafana reads the Prometheus data."""
+    chat_webhook_url: pulumi.Input[str] | None = None
+    """The team chat's incoming webhook (it carries a token: pass a secret). Default: email only."""
+    allow_local_auth: bool = False
+    """Dangerous. Default: the workspace and App Insights accept only Entra ID-authenticated data."""
+
+    def __post_init__(self) -> None:
+        if not 30 <= self.log_retention_days <= 730:
+            raise ValueError(f"monitoring: log_retention_days ({self.log_retention_days}) must be 30-730")
+        if not self.alert_emails:
+            raise ValueError("monitoring: alert_emails is empty: list who receives alerts")
+        if not 1 <= len(self.action_group_short_name) <= 12:
+            raise ValueError(f"monitoring: action group short name {self.action_group_short_name!r} "
+                             "must be 1-12 characters")
+
+
+class Monitoring(pulumi.ComponentResource):
+    """The estate's observability backbone.
+
+    Children: the Log Analytics workspace (and its own audit diagnostics), the workspace-based
+    Application Insights, the Azure Monitor workspace, the Managed Grafana (optional) and
+    the action group.
+    """
+
+    log_analytics_workspace_id: pulumi.Output[str]
+    app_insights_id: pulumi.Output[str]
+    app_insights_connection_string: pulumi.Output[str]
+    monitor_workspace_id: pulumi.Output[str]
+    action_group_id: pulumi.Output[str]
+    grafana_id: pulumi.Output[str] | None
+    grafana_principal_id: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:monitoring:Monitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        workspace = operationalinsights.Workspace(
+            f"{name}-log",
+            workspace_name=args.workspace_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
+            retention_in_days=args.log_retention_days,
+            # Shared keys off: agents (AMA, Container Insights with useAADAuth) use Entra ID.
+            features=operationalinsights.WorkspaceFeaturesArgs(
+                disable_local_auth=not args.allow_local_auth,
+                enable_log_access_using_only_resource_permissions=True,
+            ),
+            opts=child,
+        )
+        # The workspace's own audit log: who queried what.
+        diagnostic_setting(f"{name}-log", resource_id=workspace.id, workspace_id=workspace.id, parent=self)
+
+        insights = applicationinsights.Component(
+            f"{name}-appi",
+            resource_name_=args.app_insights_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            kind="web",
+            application_type="web",
+            workspace_resource_id=workspace.id,
+            ingestion_mode="LogAnalytics",
+            disable_local_auth=not args.allow_local_auth,
+            opts=child,
+        )
+        prometheus = monitor.AzureMonitorWorkspace(
+            f"{name}-amw",
+            azure_monitor_workspace_name=args.monitor_workspace_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            opts=child,
+        )
+
+        self.grafana_id = None
+        self.grafana_principal_id = None
+        if args.grafana_name:
+            grafana = dashboard.Grafana(
+                f"{name}-grafana",
+                workspace_name=args.grafana_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                sku=dashboard.ResourceSkuArgs(name="Standard"),
+                identity=dashboard.ManagedServiceIdentityArgs(type="SystemAssigned"),
+                properties=dashboard.ManagedGrafanaPropertiesArgs(
+                    api_key="Disabled",
+                    public_network_access="Disabled",
+                    deterministic_outbound_ip="Disabled",
+                    grafana_integrations=dashboard.GrafanaIntegrationsArgs(
+                        azure_monitor_workspace_integrations=[dashboard.AzureMonitorWorkspaceIntegrationArgs(
+                            azure_monitor_workspace_resource_id=prometheus.id,
+                        )],
+                    ),
+                ),
+                opts=child,
+            )
+            self.grafana_id = grafana.id
+            self.grafana_principal_id = grafana.identity.apply(lambda i: i.principal_id if i else None)
+
+        webhooks = []
+        if args.chat_webhook_url is not None:
+            webhooks.append(monitor.WebhookReceiverArgs(
+                name="chat",
+                service_uri=pulumi.Output.secret(args.chat_webhook_url),
+                use_common_alert_schema=True,
+            ))
+        group = monitor.ActionGroup(
+            f"{name}-ag",
+            action_group_name=args.action_group_name,
+            group_short_name=args.action_group_short_name,
+            resource_group_name=args.resource_group_name,
+            location="global",
+            enabled=True,
+            email_receivers=[
+                monitor.MicrosoftCommonEmailReceiverArgs(name=f"email-{i}", email_address=email,
+                                                         use_common_alert_schema=True)
+                for i, email in enumerate(args.alert_emails)
+            ],
+            webhook_receivers=webhooks or None,
+            opts=child,
+        )
+
+        self.log_analytics_workspace_id = workspace.id
+        self.app_insights_id = insights.id
+        self.app_insights_connection_string = pulumi.Output.secret(insights.connection_string)
+        self.monitor_workspace_id = prometheus.id
+        self.action_group_id = group.id
+        self.register_outputs({
+            "log_analytics_workspace_id": self.log_analytics_workspace_id,
+            "app_insights_id": self.app_insights_id,
+            "monitor_workspace_id": self.monitor_workspace_id,
+            "action_group_id": self.action_group_id,
+        })

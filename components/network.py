@@ -1,0 +1,190 @@
+"""The estate's network: a VNet, its subnets, an NSG on each, and the private DNS zones.
+
+Private endpoints of every PaaS component land in the `private_endpoints` subnet and
+register their records in the zones created here (or in a hub's zones, when given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import network, privatedns
+
+from llmops_infra.components.diagnostics import diagnostic_setting
+from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
+
+SUBNET_KEYS = ("aks_nodes", "private_endpoints", "ml_compute")
+
+# Ports an attacker on the internet tries first; never reachable from outside, and not
+# even from inside the VNet: nodes are debugged with `kubectl debug`, not SSH.
+MANAGEMENT_PORTS = ["22", "3389"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubnetSpec:
+    """One subnet: its Azure name and address range."""
+
+    name: str
+    cidr: str
+    nsg_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkArgs:
+    resource_group_name: pulumi.Input[str]
+    location: pulumi.Input[str]
+    vnet_name: str
+    address_space: str
+    subnets: Mapping[str, SubnetSpec]
+    """By key: aks_nodes, private_endpoints, ml_compute."""
+    log_analytics_workspace_id: pulumi.Input[str]
+    """Where the NSGs send their event and rule-counter logs."""
+    existing_private_dns_zones: Mapping[str, str] = field(default_factory=dict)
+    """Zone name -> resource id of zones owned by a hub. Default: every zone is created here
+    and linked to the VNet; a hub's zones are used as they are (the hub links them)."""
+
+    def __post_init__(self) -> None:
+        missing = [key for key in SUBNET_KEYS if key not in self.subnets]
+        if missing:
+            raise ValueError(f"network: subnets {missing} are missing: define {list(SUBNET_KEYS)}")
+        known = set(PRIVATE_DNS_ZONES.values())
+        unknown = sorted(set(self.existing_private_dns_zones) - known)
+        if unknown:
+            raise ValueError(f"network: existing_private_dns_zones {unknown} are not zones the estate uses: "
+                             f"use names from {sorted(known)}")
+
+
+class ZoneIds(dict):
+    """Zone name -> zone id; also answers by private-link group id (`ids["vault"]`)."""
+
+    def __missing__(self, key: str) -> Any:
+        zone = PRIVATE_DNS_ZONES.get(key)
+        if zone is None or zone not in self:
+            raise KeyError(f"no private DNS zone {key!r}: use one of {sorted(self)}")
+        return self[zone]
+
+
+class Network(pulumi.ComponentResource):
+    """A VNet whose subnets each carry an NSG that denies inbound traffic from the internet.
+
+    Subnets are declared inline in the VNet so that the VNet and its subnets change together
+    (separate subnet resources race the VNet's own updates). Every subnet turns off Azure's
+    implicit outbound access; private endpoints honour the NSG (network policies on).
+    Children: the VNet, one NSG and one diagnostic setting per subnet, the private DNS zones
+    and their VNet links.
+    """
+
+    vnet_id: pulumi.Output[str]
+    subnet_ids: dict[str, pulumi.Output[str]]
+    dns_zone_ids: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        nsgs: dict[str, network.NetworkSecurityGroup] = {}
+        for key in SUBNET_KEYS:
+            spec = args.subnets[key]
+            nsg = network.NetworkSecurityGroup(
+                f"{name}-nsg-{key}",
+                network_security_group_name=spec.nsg_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                security_rules=_inbound_denials(),
+                opts=child,
+            )
+            # NSGs emit logs only (events, rule counters), no platform metrics.
+            diagnostic_setting(f"{name}-nsg-{key}", resource_id=nsg.id,
+                               workspace_id=args.log_analytics_workspace_id, parent=self, metrics=False)
+            nsgs[key] = nsg
+
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=args.vnet_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
+            subnets=[
+                network.SubnetArgs(
+                    name=args.subnets[key].name,
+                    address_prefix=args.subnets[key].cidr,
+                    network_security_group=network.NetworkSecurityGroupArgs(id=nsgs[key].id),
+                    default_outbound_access=False,
+                    private_endpoint_network_policies="Enabled",
+                )
+                for key in SUBNET_KEYS
+            ],
+            opts=child,
+        )
+        self.vnet_id = vnet.id
+        self.subnet_ids = {
+            key: vnet.id.apply(lambda vid, n=args.subnets[key].name: f"{vid}/subnets/{n}")
+            for key in SUBNET_KEYS
+        }
+
+        self.dns_zone_ids = ZoneIds()
+        for group, zone_name in PRIVATE_DNS_ZONES.items():
+            if zone_name in self.dns_zone_ids:
+                continue
+            existing = args.existing_private_dns_zones.get(zone_name)
+            if existing is not None:
+                self.dns_zone_ids[zone_name] = pulumi.Output.from_input(existing)
+                continue
+            zone = privatedns.PrivateZone(
+                f"{name}-dns-{group}",
+                private_zone_name=zone_name,
+                resource_group_name=args.resource_group_name,
+                location="global",
+                opts=child,
+            )
+            privatedns.VirtualNetworkLink(
+                f"{name}-dns-{group}-link",
+                virtual_network_link_name=f"link-{args.vnet_name}",
+                private_zone_name=zone.name,
+                resource_group_name=args.resource_group_name,
+                location="global",
+                virtual_network=privatedns.SubResourceArgs(id=vnet.id),
+                # Records come from private endpoints' zone groups, never from VM auto-registration.
+                registration_enabled=False,
+                opts=child,
+            )
+            self.dns_zone_ids[zone_name] = zone.id
+
+        self.register_outputs({
+            "vnet_id": self.vnet_id,
+            "subnet_ids": self.subnet_ids,
+            "dns_zone_ids": dict(self.dns_zone_ids),
+        })
+
+
+def _inbound_denials() -> list[network.SecurityRuleArgs]:
+    """Explicit denials above Azure's default rules (which allow VNet and load-balancer traffic)."""
+    return [
+        network.SecurityRuleArgs(
+            name="deny-management-ports-inbound",
+            description="SSH and RDP are never reachable, from any source.",
+            priority=4000,
+            direction="Inbound",
+            access="Deny",
+            protocol="*",
+            source_address_prefix="*",
+            source_port_range="*",
+            destination_address_prefix="*",
+            destination_port_ranges=MANAGEMENT_PORTS,
+        ),
+        network.SecurityRuleArgs(
+            name="deny-internet-inbound",
+            description="Nothing in the estate is reachable from the internet; ingress is private.",
+            priority=4096,
+            direction="Inbound",
+            access="Deny",
+            protocol="*",
+            source_address_prefix="Internet",
+            source_port_range="*",
+            destination_address_prefix="*",
+            destination_port_range="*",
+        ),
+    ]

@@ -1,0 +1,234 @@
+"""Stages of the security foundation: monitoring, network, key vault, identities, budget.
+
+Each stage reads the config and what earlier stages built, composes components and
+registers them on the `Estate` under the keys of docs/architecture.md. Role assignments
+made here (who may do what on which resource):
+
+- inference identity: Key Vault Secrets User on the vault (reads the model hub token through
+  the cluster's secrets provider) and Monitoring Metrics Publisher on Application Insights
+  (App Insights accepts only Entra ID-authenticated telemetry);
+- promptflow identity: Monitoring Metrics Publisher on Application Insights; its model access
+  comes with the AI endpoints;
+- chatops identity: nothing here. It reads the cluster (AKS RBAC Reader, scoped to the
+  cluster, by the cluster stage) and nothing in the vault: read-only, on one resource each;
+- Grafana's system identity: Monitoring Data Reader on the Azure Monitor workspace (queries
+  managed Prometheus);
+- pipeline principal: Key Vault Secrets Officer on the vault, so the pipeline can write the
+  runtime secrets it holds (e.g. the model hub token) without being able to change the
+  vault itself. The control-plane rights `pulumi up` needs on the resource group are not
+  granted by the estate: a principal cannot bootstrap its own deployer rights, and IAM-01
+  forbids Owner/Contributor at group scope. An administrator grants them once, out of band
+  (a custom role limited to the estate's resource providers is the recommended way).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pulumi
+
+from llmops_infra.components.alerts import metric_alert
+from llmops_infra.components.budget import Budget, BudgetArgs
+from llmops_infra.components.identity import WorkloadIdentities, WorkloadIdentitiesArgs
+from llmops_infra.components.key_vault import KeyVault, KeyVaultArgs
+from llmops_infra.components.monitoring import Monitoring, MonitoringArgs
+from llmops_infra.components.network import SUBNET_KEYS, Network, NetworkArgs, SubnetSpec
+from llmops_infra.components.pipeline_principal import (
+    Federation,
+    PipelinePrincipal,
+    PipelinePrincipalArgs,
+    azure_devops_federation,
+    github_federation,
+)
+from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES, PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.stacks.errors import ConfigError
+
+# Workload -> (role, which resource) granted by the identity stage, when the workload exists.
+WORKLOAD_GRANTS: dict[str, list[tuple[str, str]]] = {
+    "inference": [("Key Vault Secrets User", "key_vault"), ("Monitoring Metrics Publisher", "app_insights")],
+    "promptflow": [("Monitoring Metrics Publisher", "app_insights")],
+}
+PIPELINE_GRANTS: list[tuple[str, str]] = [("Key Vault Secrets Officer", "key_vault")]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def chat_webhook_url(env_var: str | None, environ: dict[str, str] | None = None) -> pulumi.Output[str] | None:
+    """The chat webhook URL from the environment variable `env_var`, as a secret; None if unset."""
+    if not env_var:
+        return None
+    value = (environ if environ is not None else os.environ).get(env_var, "").strip()
+    if not value:
+        return None
+    if not value.startswith("https://"):
+        # Never echo the value: it carries a token.
+        raise ConfigError(f"environment variable {env_var} does not hold an https:// URL: set it to the "
+                          "chat channel's incoming webhook", key="monitoring.chat_webhook_env")
+    return pulumi.Output.secret(value)
+
+
+def monitoring_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    foundation = estate.get("foundation")
+    monitoring = Monitoring("monitoring", MonitoringArgs(
+        resource_group_name=foundation.resource_group_name,
+        location=config.azure.location,
+        workspace_name=namer.name("log_analytics"),
+        app_insights_name=namer.name("application_insights"),
+        monitor_workspace_name=namer.name("monitor_workspace"),
+        action_group_name=namer.name("action_group"),
+        action_group_short_name=f"{config.workload}-{config.name}"[:12],
+        alert_emails=list(config.monitoring.alert_emails),
+        log_retention_days=config.monitoring.log_retention_days,
+        grafana_name=namer.name("grafana") if config.monitoring.grafana else None,
+        chat_webhook_url=chat_webhook_url(config.monitoring.chat_webhook_env),
+    ))
+    estate.add("monitoring", monitoring)
+    if monitoring.grafana_principal_id is not None:
+        assign_role("monitoring-grafana-monitoring-data-reader", RoleGrant(
+            principal_id=monitoring.grafana_principal_id, role="Monitoring Data Reader",
+            scope=monitoring.monitor_workspace_id,
+            description="Grafana queries managed Prometheus.",
+        ), subscription_id=config.azure.subscription_id, parent=monitoring)
+    estate.export("log_analytics_workspace_id", monitoring.log_analytics_workspace_id)
+    estate.export("monitor_workspace_id", monitoring.monitor_workspace_id)
+    estate.export("action_group_id", monitoring.action_group_id)
+
+
+def network_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
+    cidrs = config.network.subnets.model_dump()
+    net = Network("network", NetworkArgs(
+        resource_group_name=foundation.resource_group_name,
+        location=config.azure.location,
+        vnet_name=namer.name("virtual_network"),
+        address_space=config.network.address_space,
+        subnets={
+            key: SubnetSpec(name=namer.name("subnet", key), cidr=cidrs[key],
+                            nsg_name=namer.name("network_security_group", key))
+            for key in SUBNET_KEYS
+        },
+        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+        existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
+    ))
+    estate.add("network", net)
+    if monitoring.grafana_id is not None:
+        # Grafana's public access is off: its users reach it through this endpoint.
+        PrivateEndpoint("grafana-pe", PrivateEndpointArgs(
+            resource_group_name=foundation.resource_group_name,
+            subnet_id=net.subnet_ids["private_endpoints"],
+            target_resource_id=monitoring.grafana_id,
+            group_id="grafana",
+            dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["grafana"]]],
+            endpoint_name=namer.name("private_endpoint", "grafana"),
+        ))
+    estate.export("vnet_id", net.vnet_id)
+
+
+def key_vault_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    vault = KeyVault("key_vault", KeyVaultArgs(
+        vault_name=namer.name("key_vault"),
+        resource_group_name=foundation.resource_group_name,
+        location=config.azure.location,
+        tenant_id=config.azure.tenant_id,
+        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+        private_endpoint_subnet_id=net.subnet_ids["private_endpoints"],
+        private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["vault"]],
+        private_endpoint_name=namer.name("private_endpoint", "kv"),
+        soft_delete_retention_days=config.key_vault.soft_delete_retention_days,
+        allow_public_network_access=config.key_vault.allow_public_network_access,
+        allowed_ip_ranges=list(config.key_vault.allowed_ip_ranges),
+    ))
+    estate.add("key_vault", vault)
+    metric_alert(
+        "key_vault-availability",
+        rule_name=namer.name("alert", "kv-availability"),
+        resource_group_name=foundation.resource_group_name,
+        scopes=[vault.vault_id],
+        metric_name="Availability",
+        operator="LessThan",
+        threshold=99.0,
+        aggregation="Average",
+        severity=1,
+        description="Key Vault availability under 99 %: pods cannot read their secrets.",
+        action_group_id=monitoring.action_group_id,
+        parent=vault,
+    )
+    estate.export("key_vault_name", vault.vault_name)
+    estate.export("key_vault_uri", vault.vault_uri)
+
+
+def _scopes(estate) -> dict[str, pulumi.Output[str]]:
+    return {"key_vault": estate.get("key_vault").vault_id, "app_insights": estate.get("monitoring").app_insights_id}
+
+
+def pipeline_federations(pipeline) -> list[Federation]:
+    feds = []
+    if pipeline.github:
+        feds.append(github_federation(pipeline.github.repository, pipeline.github.environment))
+    if pipeline.azure_devops:
+        ado = pipeline.azure_devops
+        feds.append(azure_devops_federation(ado.organization, ado.organization_id, ado.project, ado.service_connection))
+    return feds
+
+
+def identity_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    foundation = estate.get("foundation")
+    subscription = config.azure.subscription_id
+    identities = WorkloadIdentities("identity", WorkloadIdentitiesArgs(
+        resource_group_name=foundation.resource_group_name,
+        location=config.azure.location,
+        identity_names={w: namer.name("managed_identity", w) for w in config.identity.workloads},
+    ))
+    estate.add("identity", identities)
+    scopes = _scopes(estate)
+    for workload, grants in WORKLOAD_GRANTS.items():
+        if workload not in identities.principal_ids:
+            continue
+        for role, target in grants:
+            assign_role(f"identity-{workload}-{_slug(role)}", RoleGrant(
+                principal_id=identities.principal_ids[workload], role=role, scope=scopes[target],
+                description=f"{workload} workload: {role} on the {target.replace('_', ' ')}.",
+            ), subscription_id=subscription, parent=identities)
+    estate.export("workload_client_ids", dict(identities.client_ids))
+
+    federations = pipeline_federations(config.identity.pipeline)
+    if not federations:
+        return
+    pipeline = PipelinePrincipal("pipeline", PipelinePrincipalArgs(
+        identity_name=namer.name("managed_identity", "pipeline"),
+        resource_group_name=foundation.resource_group_name,
+        location=config.azure.location,
+        federations=federations,
+    ))
+    estate.add("pipeline", pipeline)
+    for role, target in PIPELINE_GRANTS:
+        assign_role(f"pipeline-{_slug(role)}", RoleGrant(
+            principal_id=pipeline.principal_id, role=role, scope=scopes[target],
+            description=f"Deployment pipeline: {role} on the {target.replace('_', ' ')}.",
+        ), subscription_id=subscription, parent=pipeline)
+    estate.export("pipeline_client_id", pipeline.client_id)
+
+
+def budget_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
+    budget = config.budget
+    estate.add("budget", Budget("budget", BudgetArgs(
+        budget_name=namer.name("budget"),
+        scope=foundation.resource_group_id,
+        monthly_amount=budget.monthly_usd,
+        contact_emails=list(budget.contact_emails),
+        start_date=budget.start_date.isoformat(),
+        actual_threshold_percent=budget.actual_threshold_percent,
+        forecast_threshold_percent=budget.forecast_threshold_percent,
+        action_group_ids=[monitoring.action_group_id],
+    )))
