@@ -90,8 +90,9 @@ class AzureMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         handler = CALLS.get(args.token)
         if handler:
-            return handler(self, dict(args.args)), None
-        return {}, None
+            # The SDK iterates the failures: an empty list, never None.
+            return handler(self, dict(args.args)), []
+        return {}, []
 
     def arm_id(self, typ: str, name: str, inputs: dict[str, Any]) -> str:
         _, module, kind = typ.split(":")
