@@ -115,6 +115,11 @@ def plan_cmd(
     emit(renderers[fmt](plan), output)
 
 
+from llmops_infra.cli.access_cmd import access_cmd  # noqa: E402 (registered after the core commands)
+
+app.command("access")(access_cmd)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,116 @@
+"""Who can do what on which resource: the role assignments of a plan, in words.
+
+Read from the synthesized `Plan`, not from the stages, so that every assignment any stage
+adds (now or later) appears. Principals are resolved to the identity that holds them
+(user-assigned identities, system-assigned identities of resources, AKS kubelet
+identities), roles to their catalog names, scopes to the resource they name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from llmops_infra.components.roles import ROLES
+from llmops_infra.plan import Plan, PlannedResource
+
+ROLE_NAMES = {guid.lower(): name for name, guid in ROLES.items()}
+ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role assignment, resolved."""
+
+    principal: str
+    """Name of the identity (or its id, when the plan does not hold it)."""
+    principal_kind: str
+    role: str
+    scope: str
+    """Name of the resource the role applies to (or the raw scope)."""
+    scope_type: str
+    """Azure type of the scope, e.g. Microsoft.KeyVault/vaults."""
+    assignment: str
+    """Logical name of the role assignment in the plan."""
+
+
+def _value(resource: PlannedResource, key: str) -> Any:
+    return resource.outputs.get(key, resource.props.get(key))
+
+
+def _azure_name(resource: PlannedResource) -> str:
+    name = _value(resource, "name")
+    return name if isinstance(name, str) and name else resource.name
+
+
+def _principals(plan: Plan) -> dict[str, tuple[str, str]]:
+    """principal (object) id -> (identity name, kind)."""
+    found: dict[str, tuple[str, str]] = {}
+    for r in plan.custom_resources():
+        principal = _value(r, "principalId")
+        if r.type == "azure-native:managedidentity:UserAssignedIdentity" and isinstance(principal, str):
+            found[principal] = (_azure_name(r), "user-assigned identity")
+            continue
+        identity = _value(r, "identity")
+        if isinstance(identity, dict) and isinstance(identity.get("principalId"), str):
+            found[identity["principalId"]] = (_azure_name(r), f"system identity of {_arm_type(r)}")
+        profile = _value(r, "identityProfile")
+        kubelet = profile.get("kubeletidentity") if isinstance(profile, dict) else None
+        if isinstance(kubelet, dict) and isinstance(kubelet.get("objectId"), str):
+            found[kubelet["objectId"]] = (f"{_azure_name(r)} kubelet", "AKS kubelet identity")
+    return found
+
+
+def _arm_type(resource: PlannedResource) -> str:
+    rid = _value(resource, "id")
+    if isinstance(rid, str) and "/providers/" in rid:
+        return _type_of_id(rid)
+    return resource.type
+
+
+def _type_of_id(rid: str) -> str:
+    """Microsoft.KeyVault/vaults from an ARM id (the last provider segment and its types)."""
+    tail = rid.rsplit("/providers/", 1)[1].split("/")
+    namespace, types = tail[0], tail[1::2]
+    return "/".join([namespace, *types])
+
+
+def _scopes(plan: Plan) -> dict[str, PlannedResource]:
+    index = {}
+    for r in plan.custom_resources():
+        rid = _value(r, "id")
+        if isinstance(rid, str) and rid.startswith("/"):
+            index[rid.lower()] = r
+    return index
+
+
+def _role(definition_id: Any) -> str:
+    if not isinstance(definition_id, str):
+        return "(unknown)"
+    guid = definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+    return ROLE_NAMES.get(guid, definition_id)
+
+
+def access_report(plan: Plan) -> list[Grant]:
+    """Every role assignment of `plan`, resolved, sorted by principal, role and scope."""
+    principals, scopes = _principals(plan), _scopes(plan)
+    grants = []
+    for r in plan.of_type(ASSIGNMENT_TYPE):
+        principal_id = r.props.get("principalId")
+        principal, kind = principals.get(principal_id, (str(principal_id), r.props.get("principalType") or "principal"))
+        scope = r.props.get("scope")
+        target = scopes.get(scope.lower()) if isinstance(scope, str) else None
+        if target is not None:
+            scope_name, scope_type = _azure_name(target), _arm_type(target)
+        elif isinstance(scope, str) and "/providers/" in scope:
+            scope_name, scope_type = scope.rstrip("/").rsplit("/", 1)[-1], _type_of_id(scope)
+        else:
+            scope_name, scope_type = str(scope), "subscription or resource group"
+        grants.append(Grant(principal=principal, principal_kind=kind, role=_role(r.props.get("roleDefinitionId")),
+                            scope=scope_name, scope_type=scope_type, assignment=r.name))
+    return sorted(grants, key=lambda g: (g.principal, g.role, g.scope))
+
+
+def access_json(plan: Plan, grants: list[Grant]) -> str:
+    return json.dumps({"environment": plan.environment, "grants": [asdict(g) for g in grants]}, indent=2)
