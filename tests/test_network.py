@@ -1,0 +1,145 @@
+"""Network: subnets with NSGs that deny the internet, private DNS zones linked to the VNet."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
+from llmops_infra.plan import Plan
+
+SUB = "11111111-1111-4111-8111-111111111111"
+HUB_ZONE = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net"
+
+
+def _one(plan: Plan, type_: str, name: str):
+    found = [r for r in plan.of_type(type_) if r.name == name]
+    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
+    return found[0]
+
+
+def _id(resource) -> str:
+    return resource.outputs["id"]
+
+
+def _synth(program) -> Plan:
+    from llmops_infra.stacks.mocks import AzureMocks
+    from llmops_infra.stacks.synth import synthesize
+
+    return synthesize(program, environment="test", project="llmops",
+                      mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
+
+
+def _args(**overrides):
+    from llmops_infra.components.network import NetworkArgs, SubnetSpec
+
+    values = dict(
+        resource_group_name="rg-test",
+        location="eastus",
+        vnet_name="vnet-test",
+        address_space="10.0.0.0/16",
+        subnets={
+            "aks_nodes": SubnetSpec(name="snet-aks", cidr="10.0.0.0/20", nsg_name="nsg-aks"),
+            "private_endpoints": SubnetSpec(name="snet-pe", cidr="10.0.16.0/24", nsg_name="nsg-pe"),
+            "ml_compute": SubnetSpec(name="snet-ml", cidr="10.0.17.0/24", nsg_name="nsg-ml"),
+        },
+        log_analytics_workspace_id="/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.OperationalInsights/workspaces/log",
+    )
+    values.update(overrides)
+    return NetworkArgs(**values)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_every_subnet_has_its_own_nsg(plans, env):
+    plan = plans(env)
+    vnet = _one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
+    nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
+    subnets = vnet.props["subnets"]
+    assert len(subnets) == 3
+    attached = [s["networkSecurityGroup"]["id"] for s in subnets]
+    assert set(attached) == nsg_ids and len(set(attached)) == 3
+    assert all(s["defaultOutboundAccess"] is False for s in subnets)
+    assert all(s["privateEndpointNetworkPolicies"] == "Enabled" for s in subnets)
+
+
+def test_subnet_ranges_come_from_config(plans):
+    vnet = _one(plans("dev"), "azure-native:network:VirtualNetwork", "network-vnet")
+    assert vnet.props["addressSpace"]["addressPrefixes"] == ["10.20.0.0/16"]
+    prefixes = {s["name"]: s["addressPrefix"] for s in vnet.props["subnets"]}
+    assert prefixes == {
+        "snet-llmops-dev-eus-aks-nodes": "10.20.0.0/20",
+        "snet-llmops-dev-eus-private-endpoints": "10.20.16.0/24",
+        "snet-llmops-dev-eus-ml-compute": "10.20.17.0/24",
+    }
+
+
+def test_nsgs_deny_internet_and_management_ports_inbound(plans):
+    for nsg in plans("prod").of_type("azure-native:network:NetworkSecurityGroup"):
+        rules = {r["name"]: r for r in nsg.props["securityRules"]}
+        internet = rules["deny-internet-inbound"]
+        assert (internet["access"], internet["direction"], internet["sourceAddressPrefix"]) == ("Deny", "Inbound", "Internet")
+        assert internet["destinationPortRange"] == "*"
+        management = rules["deny-management-ports-inbound"]
+        assert management["access"] == "Deny" and management["destinationPortRanges"] == ["22", "3389"]
+        assert not [r for r in nsg.props["securityRules"] if r["access"] == "Allow"]
+
+
+def test_nsg_logs_go_to_the_workspace(plans):
+    plan = plans("dev")
+    workspace = _id(_one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
+    nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
+    diags = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.props["resourceUri"] in nsg_ids]
+    assert len(diags) == 3
+    for diag in diags:
+        assert diag.props["workspaceId"] == workspace
+        assert diag.props["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+
+
+def test_each_private_dns_zone_is_created_global_and_linked_to_the_vnet(plans):
+    plan = plans("dev")
+    vnet_id = _id(_one(plan, "azure-native:network:VirtualNetwork", "network-vnet"))
+    zones = plan.of_type("azure-native:privatedns:PrivateZone")
+    assert sorted(z.props["privateZoneName"] for z in zones) == sorted(set(PRIVATE_DNS_ZONES.values()))
+    assert {z.props["location"] for z in zones} == {"global"}
+    links = plan.of_type("azure-native:privatedns:VirtualNetworkLink")
+    assert sorted(link.props["privateZoneName"] for link in links) == sorted(set(PRIVATE_DNS_ZONES.values()))
+    for link in links:
+        assert link.props["virtualNetwork"] == {"id": vnet_id}
+        assert link.props["registrationEnabled"] is False and link.props["location"] == "global"
+
+
+def test_hub_owned_zones_are_used_not_created():
+    from llmops_infra.components.network import Network
+
+    seen = {}
+
+    def program():
+        net = Network("network", _args(existing_private_dns_zones={"privatelink.vaultcore.azure.net": HUB_ZONE}))
+        net.dns_zone_ids["vault"].apply(lambda v: seen.setdefault("vault", v))
+        net.subnet_ids["private_endpoints"].apply(lambda v: seen.setdefault("pe", v))
+
+    plan = _synth(program)
+    names = {z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+    assert "privatelink.vaultcore.azure.net" not in names
+    assert len(names) == len(set(PRIVATE_DNS_ZONES.values())) - 1
+    assert len(plan.of_type("azure-native:privatedns:VirtualNetworkLink")) == len(names)
+    assert seen["vault"] == HUB_ZONE
+    assert seen["pe"].endswith("/virtualNetworks/vnet-test/subnets/snet-pe")
+
+
+def test_zone_ids_answer_by_zone_name_and_by_group():
+    from llmops_infra.components.network import ZoneIds
+
+    ids = ZoneIds({"privatelink.vaultcore.azure.net": "zone-id"})
+    assert ids["vault"] == ids["privatelink.vaultcore.azure.net"] == "zone-id"
+    with pytest.raises(KeyError, match="no private DNS zone 'openai'"):
+        ids["openai"]
+
+
+def test_unknown_hub_zone_and_missing_subnet_are_rejected():
+    from llmops_infra.components.network import SubnetSpec
+
+    with pytest.raises(ValueError, match="not zones the estate uses"):
+        _args(existing_private_dns_zones={"privatelink.example.com": HUB_ZONE})
+    with pytest.raises(ValueError, match=r"subnets \['ml_compute'\] are missing"):
+        _args(subnets={"aks_nodes": SubnetSpec(name="a", cidr="10.0.0.0/20", nsg_name="n"),
+                       "private_endpoints": SubnetSpec(name="b", cidr="10.0.16.0/24", nsg_name="m")})
