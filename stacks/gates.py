@@ -1,0 +1,252 @@
+"""Gates before the engine, in order; the first that fails stops the run with a clear message.
+
+1. config       the environment files load and validate (exit 2)
+2. policy       the offline policy check of the synthesized plan: no mandatory violation (exit 1)
+3. cost         the plan's estimated monthly cost is within `cost.max_monthly_usd` (exit 1)
+4. credentials  azure-identity obtains an ARM token (exit 3)
+5. quota        the GPU pools fit the region's vCPU quota, looked up only with credentials (exit 3)
+6. approval     for `up` of an environment with `promotion.requires_approval`: an approval
+                record `.llmops/approvals/<env>.json` (exit 2; format in docs/architecture.md)
+
+`preview` runs 1-5, `up` 1-6, `destroy` and `refresh` 1 and 4. Promotion (which asks for its
+own approval) runs them with operation "promote": 1-5.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.stacks.errors import EngineError, LlmopsError, PolicyViolationError
+
+APPROVALS = Path(".llmops") / "approvals"
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+
+GATES_BY_OPERATION: dict[str, tuple[str, ...]] = {
+    "preview": ("config", "policy", "cost", "credentials", "quota"),
+    "up": ("config", "policy", "cost", "credentials", "quota", "approval"),
+    "promote": ("config", "policy", "cost", "credentials", "quota"),
+    "destroy": ("config", "credentials"),
+    "refresh": ("config", "credentials"),
+}
+
+
+@dataclass(frozen=True)
+class GateResult:
+    gate: str
+    status: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"gate": self.gate, "status": self.status, "message": self.message}
+
+
+class GateFailed(LlmopsError):
+    """A gate stopped the run before the engine started; nothing was changed."""
+
+    def __init__(self, gate: str, message: str, exit_code: int) -> None:
+        self.gate = gate
+        self.exit_code = exit_code
+        super().__init__(f"gate {gate} failed: {message}")
+
+
+@dataclass
+class GateContext:
+    """What the gates share; the callables are seams for tests (defaults touch Azure)."""
+
+    config: EnvironmentConfig
+    project_dir: Path
+    operation: str
+    plan: Any = None
+    check_credentials: Callable[[], Any] | None = None
+    get_token: Callable[[], Any] | None = None
+    fetch: Callable[[str, str], dict[str, Any]] | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    credentials_ok: bool | None = None
+    policy_report: Any = None
+
+    def the_plan(self) -> Any:
+        if self.plan is None:
+            from llmops_infra.stacks.planning import plan_config
+
+            self.plan = plan_config(self.config)
+        return self.plan
+
+
+Gate = Callable[[GateContext], GateResult]
+
+
+# --------------------------------------------------------------------------- policy and cost
+
+
+def _policy_report(ctx: GateContext) -> Any:
+    if ctx.policy_report is None:
+        from llmops_infra.policies.runner import evaluate
+
+        ctx.policy_report = evaluate(ctx.the_plan(), ctx.config)
+    return ctx.policy_report
+
+
+def policy_gate(ctx: GateContext) -> GateResult:
+    report = _policy_report(ctx)
+    blocking = [v for v in report.violations if v.level == "mandatory" and v.rule_kind != "cost"]
+    if blocking:
+        first = "; ".join(f"{v.rule_id} {v.resource_name}: {v.message}" for v in blocking[:3])
+        more = f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""
+        raise GateFailed("policy", f"{len(blocking)} mandatory violation(s): {first}{more}. "
+                         f"`llmops-infra policy check {ctx.config.name}` lists them with their fixes",
+                         PolicyViolationError.exit_code)
+    return GateResult("policy", PASSED, f"no mandatory violation ({len(report.violations)} advisory)")
+
+
+def cost_gate(ctx: GateContext) -> GateResult:
+    report = _policy_report(ctx)
+    limit = ctx.config.cost.max_monthly_usd
+    cost = report.monthly_cost_usd
+    over = [v for v in report.violations if v.level == "mandatory" and v.rule_kind == "cost"]
+    if over or cost > limit:
+        reasons = "; ".join(f"{v.rule_id}: {v.message}" for v in over[:3]) or (
+            f"estimated ${cost:,.0f}/month exceeds cost.max_monthly_usd ${limit:,.0f}")
+        raise GateFailed("cost", f"{reasons}. Lower pool sizes or capacities, or raise the limit in "
+                         f"environments/{ctx.config.name}.yaml", PolicyViolationError.exit_code)
+    return GateResult("cost", PASSED, f"estimated ${cost:,.0f}/month within ${limit:,.0f}")
+
+
+# --------------------------------------------------------------------------- Azure
+
+
+def credentials_gate(ctx: GateContext) -> GateResult:
+    from llmops_infra.stacks import azure_access
+
+    status = (ctx.check_credentials or (lambda: azure_access.check_credentials(ctx.get_token)))()
+    ctx.credentials_ok = status.ok
+    if not status.ok:
+        raise GateFailed("credentials", f"{status.message}: {status.fix}", EngineError.exit_code)
+    return GateResult("credentials", PASSED, status.message)
+
+
+def quota_gate(ctx: GateContext) -> GateResult:
+    from llmops_infra.stacks import azure_access
+
+    if not ctx.credentials_ok:
+        return GateResult("quota", SKIPPED, "skipped: no credentials")
+    needs = azure_access.quota_needs(list(ctx.config.cluster.gpu_pools))
+    azure = ctx.config.azure
+    try:
+        token = azure_access.access_token(ctx.get_token)
+        usages = azure_access.fetch_usages(azure.subscription_id, azure.location, token, ctx.fetch)
+    except urllib.error.HTTPError as exc:
+        return GateResult("quota", SKIPPED, f"skipped: ARM refused the usage look-up ({exc.code}: "
+                          f"{azure_access.http_error_text(exc)}); grant Reader on the subscription to check quota")
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        return GateResult("quota", SKIPPED, f"skipped: ARM unreachable ({getattr(exc, 'reason', exc)})")
+    problems = azure_access.quota_shortfalls(needs, usages, azure.location)
+    if problems:
+        raise GateFailed("quota", "; ".join(problems), EngineError.exit_code)
+    detail = ", ".join(f"{n.usage} {n.vcpus} vCPUs" for n in needs)
+    return GateResult("quota", PASSED, f"GPU quota suffices in {azure.location} ({detail})")
+
+
+# --------------------------------------------------------------------------- approval
+
+
+def approval_path(env: str, project_dir: Path) -> Path:
+    return project_dir / APPROVALS / f"{env}.json"
+
+
+def approval_problem(env: str, project_dir: Path, *, manifest: str | None = None,
+                     now: datetime | None = None) -> str | None:
+    """Why `.llmops/approvals/<env>.json` does not approve a deployment of ENV (None: it does)."""
+    path = approval_path(env, project_dir)
+    if not path.is_file():
+        return f"no approval record {path.relative_to(project_dir)}"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"{path.name} is not readable JSON ({exc})"
+    if not isinstance(record, dict):
+        return f"{path.name} is not a JSON object"
+    if record.get("environment") != env:
+        return f"{path.name} approves environment {record.get('environment')!r}, not {env!r}"
+    if not str(record.get("approved_by") or "").strip():
+        return f"{path.name} does not say who approved (approved_by)"
+    moment = now or datetime.now(UTC)
+    try:
+        approved_at = datetime.fromisoformat(str(record.get("approved_at")))
+        expires = datetime.fromisoformat(str(record["expires_at"])) if record.get("expires_at") else None
+    except ValueError:
+        return f"{path.name}: approved_at / expires_at are not ISO-8601 timestamps"
+    if approved_at.tzinfo is None or (expires is not None and expires.tzinfo is None):
+        return f"{path.name}: timestamps need a time zone (e.g. 2026-11-22T03:00:00Z)"
+    if approved_at > moment:
+        return f"{path.name}: approved_at lies in the future"
+    if expires is not None and expires <= moment:
+        return f"the approval in {path.name} expired at {expires.isoformat()}"
+    if manifest is not None and record.get("manifest") not in (None, manifest):
+        return f"{path.name} approves manifest {record.get('manifest')}, not {manifest}"
+    return None
+
+
+def has_approval(env: str, project_dir: Path, *, manifest: str | None = None) -> bool:
+    """True when a valid, unexpired approval record for ENV exists."""
+    return approval_problem(env, project_dir, manifest=manifest) is None
+
+
+def approval_gate(ctx: GateContext) -> GateResult:
+    env = ctx.config.name
+    if not ctx.config.promotion.requires_approval:
+        return GateResult("approval", SKIPPED, f"{env} does not require approval")
+    problem = approval_problem(env, ctx.project_dir, now=ctx.now())
+    if problem:
+        raise GateFailed("approval", f"{env} requires an approved promotion: {problem}. Promote a tested "
+                         f"release with `llmops-infra promote <source> {env}` and have it approved", 2)
+    return GateResult("approval", PASSED, f"approved ({approval_path(env, ctx.project_dir).name})")
+
+
+GATES: dict[str, Gate] = {
+    "policy": policy_gate,
+    "cost": cost_gate,
+    "credentials": credentials_gate,
+    "quota": quota_gate,
+    "approval": approval_gate,
+}
+
+
+def run_gates(config: EnvironmentConfig, project_dir: Path, *, operation: str = "up",
+              ctx: GateContext | None = None, on_result: Callable[[GateResult], None] | None = None,
+              gates: dict[str, Gate] | None = None) -> list[GateResult]:
+    """Run the gates of `operation` after config (already validated: `config` exists); raise on the first failure."""
+    if operation not in GATES_BY_OPERATION:
+        raise ValueError(f"unknown operation {operation!r}: one of {sorted(GATES_BY_OPERATION)}")
+    ctx = ctx or GateContext(config, project_dir, operation)
+    table = gates or GATES
+    results = [GateResult("config", PASSED, f"environments/{config.name}.yaml is valid")]
+    if on_result:
+        on_result(results[0])
+    for name in GATES_BY_OPERATION[operation][1:]:
+        result = table[name](ctx)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def gates_for(env: str, project_dir: Path, *, operation: str = "up",
+              on_result: Callable[[GateResult], None] | None = None,
+              **seams: Any) -> tuple[EnvironmentConfig, list[GateResult]]:
+    """Load ENV (the config gate) and run the other gates of `operation`."""
+    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.stacks.loader import load_environment
+
+    try:
+        config = load_environment(env, project_dir)
+    except ConfigError as exc:
+        raise GateFailed("config", str(exc), ConfigError.exit_code) from None
+    ctx = GateContext(config, project_dir, operation, **seams)
+    return config, run_gates(config, project_dir, operation=operation, ctx=ctx, on_result=on_result)
