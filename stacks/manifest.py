@@ -1,0 +1,205 @@
+"""Release manifests: what an environment runs, as a content-addressed JSON document.
+
+A manifest pins everything a promotion must carry unchanged from one environment to the
+next (OpenAI model versions, inference image digests, the Kubernetes version) and records
+the evidence the release was judged on (config digest, plan digest, policy verdict, cost).
+Its id is the sha256 of the canonical JSON of every other field, so a manifest whose
+content was edited after it was recorded no longer matches its id and is refused.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.stacks.errors import LlmopsError
+
+SCHEMA = "llmops-infra/release-manifest/v1"
+PASSED, FAILED = "passed", "failed"
+COMPONENT_PACKAGES = ("llmops-infra", "pulumi", "pulumi-azure-native", "pulumi-kubernetes", "pulumi-policy")
+ACTOR_VARIABLES = ("LLMOPS_ACTOR", "GITHUB_ACTOR", "BUILD_REQUESTEDFOR", "USER")
+COMMIT_VARIABLES = ("GITHUB_SHA", "BUILD_SOURCEVERSION")
+
+
+class ManifestError(LlmopsError):
+    """A manifest is missing, failed, malformed or does not match its id."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a release was judged on, besides its configuration and plan."""
+
+    policy_passed: bool
+    policy: dict[str, Any] = field(default_factory=dict)
+    """Summary of the verdict: counts and the ids of failed rules."""
+    monthly_usd: float | None = None
+    cost: dict[str, Any] = field(default_factory=dict)
+    """Cost detail: the estimate, the environment's limit, the currency."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One recorded release of an environment. `id` covers every other field."""
+
+    environment: str
+    status: str
+    config_digest: str
+    plan_digest: str
+    components: dict[str, str]
+    models: dict[str, Any]
+    images: list[str]
+    kubernetes_version: str
+    policy: dict[str, Any]
+    cost: dict[str, Any]
+    created_at: str
+    created_by: str
+    source: dict[str, Any] = field(default_factory=dict)
+    """Where the release came from: commit, and the manifest it was promoted from."""
+    schema: str = SCHEMA
+    id: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
+
+    def content(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("id")
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    def sealed(self) -> Manifest:
+        """This manifest with its id computed from its content."""
+        return Manifest(**{**self.content(), "id": content_id(self.content())})
+
+
+def content_id(content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_manifest(text: str | bytes, where: str) -> Manifest:
+    """Read a stored manifest and check that its id matches its content."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{where}: not a JSON release manifest ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ManifestError(f"{where}: not a release manifest (schema {SCHEMA!r} expected)")
+    claimed = data.get("id", "")
+    try:
+        manifest = Manifest(**data)
+    except TypeError as exc:
+        raise ManifestError(f"{where}: malformed release manifest ({exc})") from None
+    actual = content_id(manifest.content())
+    if claimed != actual:
+        raise ManifestError(
+            f"{where}: manifest {claimed or '(no id)'} does not match its content (digest {actual}): "
+            "it was edited after it was recorded. Record a new release with `llmops-infra release ENV`"
+        )
+    return manifest
+
+
+def pins(config: EnvironmentConfig) -> dict[str, Any]:
+    """The versions a release pins: OpenAI model versions, inference models, images, Kubernetes."""
+    openai = {
+        d.name: {"model": d.model, "version": d.version, "sku": d.sku} for d in config.openai.deployments
+    }
+    inference = {
+        m.name: {"model": m.model, "image": m.image, "image_digest": m.image_digest} for m in config.inference.models
+    }
+    images = sorted({f"{m.image}@{m.image_digest}" for m in config.inference.models})
+    return {
+        "models": {"openai": openai, "inference": inference},
+        "images": images,
+        "kubernetes_version": config.cluster.kubernetes_version,
+    }
+
+
+def build_manifest(
+    config: EnvironmentConfig,
+    *,
+    config_digest: str,
+    plan_digest: str,
+    evidence: Evidence,
+    status: str | None = None,
+    source: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    actor: str | None = None,
+    project_dir: Path | None = None,
+) -> Manifest:
+    """A sealed manifest for `config`. Status defaults to the policy verdict."""
+    pinned = pins(config)
+    origin = {"commit": current_commit(project_dir)}
+    origin.update(source or {})
+    manifest = Manifest(
+        environment=config.name,
+        status=status or (PASSED if evidence.policy_passed else FAILED),
+        config_digest=config_digest,
+        plan_digest=plan_digest,
+        components=component_versions(),
+        models=pinned["models"],
+        images=pinned["images"],
+        kubernetes_version=pinned["kubernetes_version"],
+        policy={"passed": evidence.policy_passed, **evidence.policy},
+        cost={"monthly_usd": evidence.monthly_usd, **evidence.cost},
+        created_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created_by=actor or current_actor(),
+        source=origin,
+    )
+    return manifest.sealed()
+
+
+def component_versions() -> dict[str, str]:
+    versions = {}
+    for package in COMPONENT_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def current_actor(environ: dict[str, str] | None = None) -> str:
+    """Who runs this: the CI's requester, else the local user."""
+    environ = os.environ if environ is None else environ
+    for variable in ACTOR_VARIABLES:
+        if environ.get(variable):
+            return environ[variable]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def current_commit(project_dir: Path | None, environ: dict[str, str] | None = None) -> str | None:
+    """The commit being released: the CI's variable, else `git rev-parse HEAD`, else None."""
+    environ = os.environ if environ is None else environ
+    for variable in COMMIT_VARIABLES:
+        if environ.get(variable):
+            return environ[variable]
+    if project_dir is None:
+        return None
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(project_dir), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None

@@ -1,0 +1,58 @@
+"""Apply a manifest's pinned versions to another environment's merged document.
+
+What moves with a release, and how it is matched in the target environment:
+
+- OpenAI deployments: `version` (and `model`) by deployment name; the target keeps its own
+  SKU and capacity.
+- Inference models: image and digest by model name; a target model with another name that
+  runs an image repository the release pinned to exactly one digest gets that digest.
+- The Kubernetes version.
+
+Everything else (sizes, counts, networks, limits) is the target's own overlay. What could
+not be matched is returned as notes, so the reviewer sees it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from llmops_infra.stacks.manifest import Manifest
+
+
+def apply_pins(document: dict[str, Any], manifest: Manifest) -> tuple[dict[str, Any], list[str]]:
+    """A copy of `document` with the manifest's versions; and notes on what was not pinned."""
+    pinned = copy.deepcopy(document)
+    notes: list[str] = []
+    cluster = pinned.setdefault("cluster", {})
+    cluster["kubernetes_version"] = manifest.kubernetes_version
+
+    openai = manifest.models.get("openai", {})
+    for deployment in pinned.get("openai", {}).get("deployments", []):
+        pin = openai.get(deployment.get("name"))
+        if pin is None:
+            notes.append(f"openai deployment {deployment.get('name')!r} is not in the release: "
+                         "its model version is the target's own")
+            continue
+        deployment["model"], deployment["version"] = pin["model"], pin["version"]
+
+    inference = manifest.models.get("inference", {})
+    by_repo = _single_digest_per_repo(manifest.images)
+    for model in pinned.get("inference", {}).get("models", []):
+        pin = inference.get(model.get("name"))
+        if pin is not None:
+            model["image"], model["image_digest"] = pin["image"], pin["image_digest"]
+        elif model.get("image", "vllm/vllm-openai") in by_repo:
+            model["image_digest"] = by_repo[model.get("image", "vllm/vllm-openai")]
+        else:
+            notes.append(f"inference model {model.get('name')!r} runs an image the release did not pin: "
+                         "its digest is the target's own")
+    return pinned, notes
+
+
+def _single_digest_per_repo(images: list[str]) -> dict[str, str]:
+    digests: dict[str, set[str]] = {}
+    for ref in images:
+        repo, _, digest = ref.partition("@")
+        digests.setdefault(repo, set()).add(digest)
+    return {repo: next(iter(found)) for repo, found in digests.items() if len(found) == 1}
