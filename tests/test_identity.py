@@ -1,0 +1,160 @@
+"""Identities: one per workload, federation by exact subject, least-privilege grants."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmops_infra.components.roles import ROLES
+from llmops_infra.plan import Plan
+
+SUB = "11111111-1111-4111-8111-111111111111"
+FORBIDDEN = {"8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c",
+             "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"}
+
+
+def _one(plan: Plan, type_: str, name: str):
+    found = [r for r in plan.of_type(type_) if r.name == name]
+    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
+    return found[0]
+
+
+def _synth(program) -> Plan:
+    from llmops_infra.stacks.mocks import AzureMocks
+    from llmops_infra.stacks.synth import synthesize
+
+    return synthesize(program, environment="test", project="llmops",
+                      mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
+
+
+def _assignments(plan: Plan, principal_id: str) -> dict[str, str]:
+    """role name -> scope of the assignments held by `principal_id`."""
+    names = {guid: name for name, guid in ROLES.items()}
+    return {names[a.props["roleDefinitionId"].rsplit("/", 1)[-1]]: a.props["scope"]
+            for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.props["principalId"] == principal_id}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_one_identity_per_workload(plans, env):
+    plan = plans(env)
+    identities = {i.name: i for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")}
+    for workload in ("inference", "promptflow", "chatops"):
+        identity = identities[f"identity-{workload}"]
+        assert identity.props["resourceName"].startswith(f"id-llmops-{env}-")
+        assert identity.props["resourceName"].endswith(f"-{workload}")
+    assert set(plan.outputs["workload_client_ids"]) == {"inference", "promptflow", "chatops"}
+
+
+def test_workload_grants_are_narrow_and_wired_to_the_identities(plans):
+    plan = plans("dev")
+    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    insights_id = _one(plan, "azure-native:applicationinsights:Component", "monitoring-appi").outputs["id"]
+    principal = {w: _one(plan, "azure-native:managedidentity:UserAssignedIdentity", f"identity-{w}").outputs["principalId"]
+                 for w in ("inference", "promptflow", "chatops")}
+    assert _assignments(plan, principal["inference"]) == {
+        "Key Vault Secrets User": vault_id, "Monitoring Metrics Publisher": insights_id}
+    assert _assignments(plan, principal["promptflow"]) == {"Monitoring Metrics Publisher": insights_id}
+    assert _assignments(plan, principal["chatops"]) == {}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_no_assignment_is_privileged_or_broad(plans, env):
+    plan = plans(env)
+    rg = _one(plan, "azure-native:resources:ResourceGroup", "foundation-rg").outputs["id"]
+    assignments = plan.of_type("azure-native:authorization:RoleAssignment")
+    assert assignments
+    for a in assignments:
+        assert a.props["roleDefinitionId"].rsplit("/", 1)[-1] not in FORBIDDEN
+        assert a.props["scope"].startswith(rg + "/providers/"), a.props["scope"]
+        assert a.props["principalType"] in ("ServicePrincipal", "Group", "User")
+        assert len(a.props["roleAssignmentName"]) == 36
+
+
+def test_pipeline_principal_federated_to_github_without_secrets(plans):
+    plan = plans("prod")
+    identity = _one(plan, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity")
+    credential = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
+    assert credential.props["resourceName"] == identity.props["resourceName"] == "id-llmops-prod-eus2-pipeline"
+    assert credential.props["issuer"] == "https://token.actions.githubusercontent.com"
+    assert credential.props["subject"] == "repo:contoso/llmops-estate:environment:prod"
+    assert credential.props["audiences"] == ["api://AzureADTokenExchange"]
+    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    assert _assignments(plan, identity.outputs["principalId"]) == {"Key Vault Secrets Officer": vault_id}
+    assert plan.outputs["pipeline_client_id"] == identity.outputs["clientId"]
+
+
+def test_pipeline_principal_with_github_and_azure_devops_chains_credentials():
+    from llmops_infra.components.pipeline_principal import (
+        PipelinePrincipal,
+        PipelinePrincipalArgs,
+        azure_devops_federation,
+        github_federation,
+    )
+
+    org_id = "12345678-1234-4234-8234-123456789012"
+
+    def program():
+        PipelinePrincipal("pipeline", PipelinePrincipalArgs(
+            identity_name="id-pipeline", resource_group_name="rg", location="eastus",
+            federations=[github_federation("contoso/estate", "prod"),
+                         azure_devops_federation("contoso", org_id, "llmops", "azure-prod")],
+        ))
+
+    plan = _synth(program)
+    github = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
+    ado = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-azure-devops")
+    assert ado.props["issuer"] == f"https://vstoken.dev.azure.com/{org_id}"
+    assert ado.props["subject"] == "sc://contoso/llmops/azure-prod"
+    assert ado.props["audiences"] == ["api://AzureADTokenExchange"]
+    assert github.urn in ado.dependencies
+
+
+def test_pipeline_principal_needs_a_federation():
+    from llmops_infra.components.pipeline_principal import PipelinePrincipalArgs
+
+    with pytest.raises(ValueError, match="no CI federation"):
+        PipelinePrincipalArgs(identity_name="id", resource_group_name="rg", location="eastus", federations=[])
+
+
+def test_federate_service_account_trusts_one_exact_subject():
+    from llmops_infra.components.identity import WorkloadIdentities, WorkloadIdentitiesArgs, federate_service_account
+
+    issuer = "https://eastus.oic.prod-aks.azure.com/tenant/cluster/"
+
+    def program():
+        ids = WorkloadIdentities("identity", WorkloadIdentitiesArgs(
+            resource_group_name="rg", location="eastus", identity_names={"inference": "id-inference"}))
+        first = federate_service_account("fic-llama", identity_name=ids.identity_names["inference"],
+                                         resource_group_name="rg", issuer_url=issuer, namespace="llama-8b",
+                                         service_account="vllm", parent=ids)
+        federate_service_account("fic-other", identity_name=ids.identity_names["inference"], resource_group_name="rg",
+                                 issuer_url=issuer, namespace="other", service_account="vllm", parent=ids,
+                                 depends_on=[first])
+
+    plan = _synth(program)
+    fic = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-llama")
+    assert fic.props["subject"] == "system:serviceaccount:llama-8b:vllm"
+    assert fic.props["issuer"] == issuer
+    assert fic.props["audiences"] == ["api://AzureADTokenExchange"]
+    assert fic.props["resourceName"] == "id-inference"
+    assert fic.props["federatedIdentityCredentialResourceName"] == "k8s-llama-8b-vllm"
+    assert fic.urn in _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-other").dependencies
+
+
+@pytest.mark.parametrize("namespace,service_account,message", [
+    ("team-*", "vllm", "not a Kubernetes name"),
+    ("ns", "Bad_Name", "not a Kubernetes name"),
+])
+def test_federation_rejects_wildcards_and_bad_names(namespace, service_account, message):
+    from llmops_infra.components.identity import federate_service_account
+
+    with pytest.raises(ValueError, match=message):
+        federate_service_account("fic", identity_name="id", resource_group_name="rg", issuer_url="https://issuer/",
+                                 namespace=namespace, service_account=service_account, parent=None)
+
+
+def test_federated_credential_rejects_wildcard_subjects():
+    from llmops_infra.components.identity import federated_credential
+
+    with pytest.raises(ValueError, match="wildcard"):
+        federated_credential("fic", identity_name="id", resource_group_name="rg", issuer="https://issuer",
+                             subject="repo:contoso/*:ref:refs/heads/main", credential_name="c", parent=None)
