@@ -1,0 +1,227 @@
+"""Azure OpenAI: a hardened account, a blocking content filter, and chained model deployments.
+
+Every deployment names the component's RAI policy, which blocks hate, sexual, violence and
+self-harm content in prompts and completions at the configured severity, jailbreak attempts
+in prompts and protected material in completions. Deployments are created one after another
+(each depends on the previous one): Azure answers 409 to parallel deployments on one account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import cognitiveservices
+
+from llmops_infra.components.cognitive_account import AccountNetwork, AccountSpec, hardened_account, principal_of
+from llmops_infra.components.alerts import metric_alert
+from llmops_infra.components.roles import RoleGrant, assign_role
+
+OPENAI_KIND = "OpenAI"
+INFERENCE_ROLE = "Cognitive Services OpenAI User"
+"""Inference only: call deployments; no keys, no deployment or policy changes."""
+HARM_CATEGORIES = ("Hate", "Sexual", "Violence", "Selfharm")
+THRESHOLDS = ("Low", "Medium", "High")
+PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
+TOKEN_ALERT_FRACTION = 0.8
+METRIC_NAMESPACE = "Microsoft.CognitiveServices/accounts"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelDeployment:
+    """One model deployment on the account."""
+
+    name: str
+    model: str
+    version: str
+    sku: str = "Standard"
+    capacity: int
+    """Thousands of tokens per minute (PTUs for provisioned SKUs)."""
+    auto_upgrade: bool = False
+    """Let Azure move the deployment to new model versions. Default: pinned (NoAutoUpgrade)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenAIEndpointsArgs:
+    resource_group_name: pulumi.Input[str]
+    location: pulumi.Input[str]
+    account_name: str
+    """Azure name and custom subdomain (globally unique: use the Namer's "openai")."""
+    subscription_id: str
+    subnet_id: pulumi.Input[str]
+    dns_zone_ids: list[pulumi.Input[str]]
+    """Zones for group `account`: privatelink.openai.azure.com (+ cognitiveservices)."""
+    log_analytics_workspace_id: pulumi.Input[str]
+    max_total_capacity: int
+    """Cap on the summed capacity of the deployments (cost.max_openai_capacity)."""
+    deployments: list[ModelDeployment] = field(default_factory=list)
+    content_filter_threshold: str = "Medium"
+    """Severity at which harmful content is blocked; Low blocks the most, High the least."""
+    allowed_fqdns: list[str] = field(default_factory=list)
+    """The only hosts the account itself may call (outbound access is always restricted)."""
+    inference_principal_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Identities (by workload name) that call the deployments: "Cognitive Services OpenAI User"."""
+    action_group_id: pulumi.Input[str] | None = None
+    """Where latency, error and token-usage alerts go. Default: no alerts (tests only)."""
+    allow_public_network_access: bool = False
+    """Dangerous. Default: reachable only through its private endpoint."""
+    private_endpoint_name: str | None = None
+    """Azure name of the private endpoint; default: `pep-<account name>`."""
+    allow_provisioned_throughput: bool = False
+    """Allow PTU SKUs, billed hourly whether used or not. Default: rejected."""
+    rai_policy_name: str = "llmops-content-filter"
+    latency_threshold_ms: float = 10_000
+    error_threshold: float = 5
+    """Server errors (5xx) per 15 minutes that raise an alert."""
+
+    def __post_init__(self) -> None:
+        if self.content_filter_threshold not in THRESHOLDS:
+            raise ValueError(f"openai content_filter_threshold {self.content_filter_threshold!r} is not one "
+                             f"of {list(THRESHOLDS)}: use Medium (default) or Low (stricter)")
+        names = [d.name for d in self.deployments]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"openai deployments: name(s) {duplicates} appear twice: names must be unique")
+        total = sum(d.capacity for d in self.deployments)
+        if total > self.max_total_capacity:
+            parts = " + ".join(f"{d.name} {d.capacity}" for d in self.deployments)
+            raise ValueError(
+                f"openai deployments request {total}K tokens per minute ({parts}), above the cap of "
+                f"{self.max_total_capacity} (cost.max_openai_capacity): lower the deployments' capacity "
+                "or raise cost.max_openai_capacity")
+        for dep in self.deployments:
+            if dep.capacity < 1:
+                raise ValueError(f"openai deployment {dep.name}: capacity must be at least 1")
+            if dep.sku in PROVISIONED_SKUS and not self.allow_provisioned_throughput:
+                raise ValueError(
+                    f"openai deployment {dep.name}: sku {dep.sku} is provisioned throughput (billed hourly "
+                    "whether used or not): use Standard/GlobalStandard or set cost.allow_provisioned_throughput")
+
+
+def content_filters(threshold: str) -> list[cognitiveservices.RaiPolicyContentFilterArgs]:
+    """Blocking filters: harm categories on prompt and completion, jailbreak, protected material."""
+    filters = [
+        cognitiveservices.RaiPolicyContentFilterArgs(
+            name=category, source=source, severity_threshold=threshold, blocking=True, enabled=True)
+        for category in HARM_CATEGORIES for source in ("Prompt", "Completion")
+    ]
+    filters.append(cognitiveservices.RaiPolicyContentFilterArgs(
+        name="Jailbreak", source="Prompt", blocking=True, enabled=True))
+    filters.extend(
+        cognitiveservices.RaiPolicyContentFilterArgs(name=name, source="Completion", blocking=True, enabled=True)
+        for name in ("Protected Material Text", "Protected Material Code")
+    )
+    return filters
+
+
+class OpenAIEndpoints(pulumi.ComponentResource):
+    """An Azure OpenAI account with a content-filter policy and filtered, chained deployments.
+
+    Children: the account, its private endpoint, its diagnostic setting, the RAI policy, one
+    deployment per model (each after the previous), role assignments, metric alerts.
+    """
+
+    account_id: pulumi.Output[str]
+    account_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    deployment_names: pulumi.Output[list[str]]
+    rai_policy_name: pulumi.Output[str]
+    principal_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OpenAIEndpointsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:ai:OpenAIEndpoints", name, None, opts)
+        account = hardened_account(
+            name,
+            AccountSpec(kind=OPENAI_KIND, account_name=args.account_name, restrict_outbound=True,
+                        allowed_fqdns=list(args.allowed_fqdns)),
+            AccountNetwork(
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                subnet_id=args.subnet_id,
+                dns_zone_ids=args.dns_zone_ids,
+                log_analytics_workspace_id=args.log_analytics_workspace_id,
+                allow_public_network_access=args.allow_public_network_access,
+                private_endpoint_name=args.private_endpoint_name,
+            ),
+            parent=self,
+        )
+        policy = cognitiveservices.RaiPolicy(
+            f"{name}-filter",
+            rai_policy_name=args.rai_policy_name,
+            account_name=account.name,
+            resource_group_name=args.resource_group_name,
+            properties=cognitiveservices.RaiPolicyPropertiesArgs(
+                base_policy_name="Microsoft.DefaultV2",
+                mode="Blocking",
+                content_filters=content_filters(args.content_filter_threshold),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        deployments: list[cognitiveservices.Deployment] = []
+        for spec in args.deployments:
+            # Chained: Azure rejects concurrent deployment operations on one account (409).
+            after: list[pulumi.Resource] = [policy, *deployments[-1:]]
+            deployments.append(cognitiveservices.Deployment(
+                f"{name}-deploy-{spec.name}",
+                deployment_name=spec.name,
+                account_name=account.name,
+                resource_group_name=args.resource_group_name,
+                sku=cognitiveservices.SkuArgs(name=spec.sku, capacity=spec.capacity),
+                properties=cognitiveservices.DeploymentPropertiesArgs(
+                    model=cognitiveservices.DeploymentModelArgs(format="OpenAI", name=spec.model, version=spec.version),
+                    version_upgrade_option="OnceNewDefaultVersionAvailable" if spec.auto_upgrade else "NoAutoUpgrade",
+                    rai_policy_name=policy.name,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+            ))
+        for workload, principal_id in sorted(args.inference_principal_ids.items()):
+            assign_role(
+                f"{name}-user-{workload}",
+                RoleGrant(principal_id=principal_id, role=INFERENCE_ROLE, scope=account.id,
+                          description=f"{workload} calls the OpenAI deployments"),
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
+        if args.action_group_id is not None:
+            _alerts(name, args, account.id, args.action_group_id, parent=self)
+        self.account_id = account.id
+        self.account_name = account.name
+        self.endpoint = account.properties.apply(lambda p: p.endpoint)
+        self.principal_id = principal_of(account)
+        self.rai_policy_name = policy.name
+        self.deployment_names = pulumi.Output.all(*[d.name for d in deployments]).apply(list)
+        self.register_outputs({"account_id": self.account_id, "endpoint": self.endpoint,
+                               "deployment_names": self.deployment_names})
+
+
+def _alerts(name: str, args: OpenAIEndpointsArgs, account_id: pulumi.Input[str],
+            action_group_id: pulumi.Input[str], parent: pulumi.Resource) -> None:
+    """Latency, server errors and token usage of the account (Azure Monitor platform metrics).
+
+    `AzureOpenAITimeToResponse`: ms to the first response token. `ServerErrors`: calls that
+    ended in a 5xx (the Cognitive Services metric; needs no dimension filter).
+    `TokenTransaction`: "Processed Inference Tokens", prompt plus generated tokens
+    (`ProcessedPromptTokens` + `GeneratedTokens`).
+    """
+    common = dict(resource_group_name=args.resource_group_name, scopes=[account_id],
+                  action_group_id=action_group_id, metric_namespace=METRIC_NAMESPACE, parent=parent)
+    metric_alert(f"{name}-alert-latency", rule_name=f"alrt-{args.account_name}-latency",
+                 metric_name="AzureOpenAITimeToResponse", aggregation="Average",
+                 threshold=args.latency_threshold_ms, window_size="PT15M", evaluation_frequency="PT5M",
+                 description=f"Azure OpenAI time to response above {args.latency_threshold_ms:g} ms", **common)
+    metric_alert(f"{name}-alert-errors", rule_name=f"alrt-{args.account_name}-errors",
+                 metric_name="ServerErrors", aggregation="Total", threshold=args.error_threshold, severity=1,
+                 window_size="PT15M", evaluation_frequency="PT5M",
+                 description=f"More than {args.error_threshold:g} Azure OpenAI server errors (5xx) in 15 minutes",
+                 **common)
+    total = sum(d.capacity for d in args.deployments)
+    if total:
+        # Capacity is thousands of tokens per minute: alert at 80 % of a 15-minute window's worth.
+        metric_alert(f"{name}-alert-tokens", rule_name=f"alrt-{args.account_name}-tokens",
+                     metric_name="TokenTransaction", aggregation="Total",
+                     threshold=TOKEN_ALERT_FRACTION * total * 1000 * 15, window_size="PT15M",
+                     evaluation_frequency="PT5M",
+                     description=f"Tokens above {TOKEN_ALERT_FRACTION:.0%} of the deployed capacity ({total}K "
+                                 "per minute) for 15 minutes: requests will soon be throttled (429)",
+                     **common)
