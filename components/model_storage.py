@@ -28,6 +28,8 @@ class ModelStorageArgs:
     """Replication: zone-redundant by default, so that weights survive a zone outage."""
     container_name: str = MODELS_CONTAINER
     """Blob container that holds the model weights."""
+    private_endpoint_name: str | None = None
+    """Azure name of the private endpoint (from the naming module); default: derived from the account."""
 
 
 class ModelStorage(pulumi.ComponentResource):
@@ -81,7 +83,7 @@ class ModelStorage(pulumi.ComponentResource):
                 target_resource_id=account.id,
                 group_id="blob",
                 dns_zone_ids=[args.private_dns_zone_id],
-                endpoint_name=f"pep-{args.account_name}-blob",
+                endpoint_name=args.private_endpoint_name or f"pep-{args.account_name}-blob",
             ),
             opts=child,
         )

@@ -33,6 +33,8 @@ class RegistryArgs:
     """Days untagged manifests are kept before they are purged (Premium)."""
     allow_public_network_access: bool = False
     """Dangerous. Default (Premium): reachable only through the private endpoint."""
+    private_endpoint_name: str | None = None
+    """Azure name of the private endpoint (from the naming module); default: derived from the registry."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.retention_days <= 365:
@@ -95,7 +97,7 @@ class Registry(pulumi.ComponentResource):
                     target_resource_id=registry.id,
                     group_id="registry",
                     dns_zone_ids=[args.private_dns_zone_id],
-                    endpoint_name=f"pep-{args.registry_name}",
+                    endpoint_name=args.private_endpoint_name or f"pep-{args.registry_name}",
                 ),
                 opts=child,
             )

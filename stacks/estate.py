@@ -17,6 +17,7 @@ import pulumi
 
 from llmops_infra.components.naming import Namer
 from llmops_infra.components.tags import standard_tags, tagging_transformation
+from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_security as security
 from llmops_infra.stacks.config import EnvironmentConfig
 
@@ -69,6 +70,11 @@ STAGES: list[tuple[str, Stage]] = [
     ("network", security.network_stage),
     ("key_vault", security.key_vault_stage),
     ("identity", security.identity_stage),
+    ("registry", compute.registry_stage),
+    ("model_storage", compute.model_storage_stage),
+    ("cluster", compute.cluster_stage),
+    ("gpu_runtime", compute.gpu_runtime_stage),
+    ("inference", compute.inference_stage),
     ("budget", security.budget_stage),
 ]
 """(name, stage) in dependency order."""

@@ -1,0 +1,124 @@
+"""Data collection for an AKS cluster: managed Prometheus and Container Insights.
+
+Turning on `azureMonitorProfile.metrics` and the `omsagent` add-on only deploys the agents;
+what they collect and where it goes is defined by data collection rules associated with
+the cluster. This is what `az aks create --enable-azure-monitor-metrics` and
+`--enable-addons monitoring` create behind the scenes, declared here so that the stack owns
+it:
+
+- Prometheus: a data collection endpoint, a rule forwarding the `Microsoft-PrometheusMetrics`
+  stream to the Azure Monitor workspace, and two associations (endpoint, rule).
+- Container Insights (Entra auth, no workspace key): a rule sending the ContainerInsights
+  extension's default stream group to Log Analytics, and its association.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_azure_native import monitor
+
+PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics"
+CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
+
+
+def prometheus_collection(
+    name: str,
+    *,
+    cluster_name: str,
+    cluster_id: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    monitor_workspace_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> monitor.DataCollectionRule:
+    """Managed Prometheus scraping for the cluster, written to the Azure Monitor workspace."""
+    child = pulumi.ResourceOptions(parent=parent)
+    endpoint = monitor.DataCollectionEndpoint(
+        f"{name}-prom-dce",
+        data_collection_endpoint_name=f"dce-prom-{cluster_name}"[:44],
+        resource_group_name=resource_group_name,
+        kind="Linux",
+        network_acls=monitor.DataCollectionEndpointNetworkAclsArgs(public_network_access="Enabled"),
+        tags={},
+        opts=child,
+    )
+    rule = monitor.DataCollectionRule(
+        f"{name}-prom-dcr",
+        data_collection_rule_name=f"dcr-prom-{cluster_name}"[:64],
+        resource_group_name=resource_group_name,
+        kind="Linux",
+        data_collection_endpoint_id=endpoint.id,
+        data_sources=monitor.DataCollectionRuleDataSourcesArgs(
+            prometheus_forwarder=[monitor.PrometheusForwarderDataSourceArgs(
+                name="PrometheusDataSource", streams=[PROMETHEUS_STREAM], label_include_filter={},
+            )],
+        ),
+        destinations=monitor.DataCollectionRuleDestinationsArgs(
+            monitoring_accounts=[monitor.MonitoringAccountDestinationArgs(
+                name="MonitoringAccount", account_resource_id=monitor_workspace_id,
+            )],
+        ),
+        data_flows=[monitor.DataFlowArgs(streams=[PROMETHEUS_STREAM], destinations=["MonitoringAccount"])],
+        tags={},
+        opts=child,
+    )
+    # The endpoint association must be named configurationAccessEndpoint.
+    monitor.DataCollectionRuleAssociation(
+        f"{name}-prom-dce-assoc",
+        association_name="configurationAccessEndpoint",
+        resource_uri=cluster_id,
+        data_collection_endpoint_id=endpoint.id,
+        opts=child,
+    )
+    monitor.DataCollectionRuleAssociation(
+        f"{name}-prom-dcr-assoc",
+        association_name=f"dcra-prom-{cluster_name}"[:64],
+        resource_uri=cluster_id,
+        data_collection_rule_id=rule.id,
+        opts=child,
+    )
+    return rule
+
+
+def container_insights_collection(
+    name: str,
+    *,
+    cluster_name: str,
+    cluster_id: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    log_analytics_workspace_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> monitor.DataCollectionRule:
+    """Container logs, inventory and performance data to Log Analytics (Entra-authenticated agent)."""
+    child = pulumi.ResourceOptions(parent=parent)
+    rule = monitor.DataCollectionRule(
+        f"{name}-ci-dcr",
+        data_collection_rule_name=f"dcr-ci-{cluster_name}"[:64],
+        resource_group_name=resource_group_name,
+        kind="Linux",
+        data_sources=monitor.DataCollectionRuleDataSourcesArgs(
+            extensions=[monitor.ExtensionDataSourceArgs(
+                name="ContainerInsightsExtension",
+                extension_name="ContainerInsights",
+                streams=[CONTAINER_INSIGHTS_STREAM],
+                extension_settings={"dataCollectionSettings": {
+                    "interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True,
+                }},
+            )],
+        ),
+        destinations=monitor.DataCollectionRuleDestinationsArgs(
+            log_analytics=[monitor.LogAnalyticsDestinationArgs(
+                name="ciworkspace", workspace_resource_id=log_analytics_workspace_id,
+            )],
+        ),
+        data_flows=[monitor.DataFlowArgs(streams=[CONTAINER_INSIGHTS_STREAM], destinations=["ciworkspace"])],
+        tags={},
+        opts=child,
+    )
+    monitor.DataCollectionRuleAssociation(
+        f"{name}-ci-dcr-assoc",
+        association_name="ContainerInsightsExtension",
+        resource_uri=cluster_id,
+        data_collection_rule_id=rule.id,
+        opts=child,
+    )
+    return rule

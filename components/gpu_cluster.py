@@ -1,0 +1,270 @@
+"""The GPU inference cluster: AKS with a tainted system pool, GPU user pools, and a
+Kubernetes provider that authenticates with Entra ID (never the admin credentials)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_azure_native import containerservice as cs
+
+from llmops_infra.components.cluster_monitoring import container_insights_collection, prometheus_collection
+from llmops_infra.components.diagnostics import diagnostic_setting
+from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, gpu_agent_pool
+from llmops_infra.components.roles import RoleGrant, assign_role
+
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemPoolSpec:
+    vm_size: str = "Standard_D4ds_v5"
+    min_nodes: int = 2
+    max_nodes: int = 3
+    zones: list[str] = field(default_factory=lambda: ["1", "2", "3"])
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_nodes <= self.max_nodes:
+            raise ValueError(f"system pool: min_nodes ({self.min_nodes}) must be at least 1 and at most "
+                             f"max_nodes ({self.max_nodes})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GpuClusterArgs:
+    resource_group_name: pulumi.Input[str]
+    cluster_name: str
+    dns_prefix: str
+    subscription_id: str
+    tenant_id: str
+    kubernetes_version: str
+    node_subnet_id: pulumi.Input[str]
+    """Subnet of every node (Azure CNI overlay: pods get IPs from pod_cidr, not the subnet)."""
+    log_analytics_workspace_id: pulumi.Input[str]
+    """Audit logs, Container Insights and Defender go here."""
+    registry_id: pulumi.Input[str]
+    """The one registry the kubelet may pull from (AcrPull on it, nothing wider)."""
+    gpu_pools: list[GpuPoolSpec]
+    monitor_workspace_id: pulumi.Input[str] | None = None
+    """Azure Monitor workspace for managed Prometheus. Default: none, metrics agent off."""
+    system_pool: SystemPoolSpec = field(default_factory=SystemPoolSpec)
+    sku_tier: Literal["Free", "Standard", "Premium"] = "Standard"
+    """Standard and Premium carry the uptime SLA; Free is for dev only."""
+    private_cluster: bool = True
+    """Default: the API server has a private endpoint in the VNet only."""
+    authorized_ip_ranges: list[str] = field(default_factory=list)
+    """Public CIDRs allowed to reach a non-private API server (required then)."""
+    admin_group_object_ids: list[str] = field(default_factory=list)
+    """Entra groups with cluster-admin through Azure RBAC."""
+    operator_installs_driver: bool = True
+    """True: the NVIDIA GPU operator installs drivers; GPU pools skip AKS's driver install."""
+    network_policy: Literal["cilium", "azure", "calico"] = "cilium"
+    outbound_type: Literal["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway"] = "loadBalancer"
+    pod_cidr: str = "10.244.0.0/16"
+    service_cidr: str = "10.0.0.0/16"
+    dns_service_ip: str = "10.0.0.10"
+    upgrade_channel: Literal["patch", "stable", "rapid", "node-image"] = "patch"
+    """patch keeps the configured minor version and applies its patches automatically."""
+    maintenance_day: Weekday = "Sunday"
+    maintenance_start_utc: str = "02:00"
+
+    def __post_init__(self) -> None:
+        if not self.gpu_pools:
+            raise ValueError(f"cluster {self.cluster_name}: gpu_pools is empty: configure at least one GPU pool")
+        if self.private_cluster and self.authorized_ip_ranges:
+            raise ValueError("authorized_ip_ranges has no effect on a private cluster: remove it or set private_cluster false")
+        if not self.private_cluster and not self.authorized_ip_ranges:
+            raise ValueError("a public API server needs authorized_ip_ranges: list the CIDRs or set private_cluster true")
+        names = [p.name for p in self.gpu_pools]
+        if len(set(names)) != len(names) or "system" in names:
+            raise ValueError(f"gpu pool names must be unique and not 'system': {names}")
+
+
+class GpuCluster(pulumi.ComponentResource):
+    """An AKS cluster for GPU inference.
+
+    Entra ID with Azure RBAC, local accounts disabled, OIDC issuer and workload identity,
+    Azure CNI overlay with a network policy engine, no node public IPs, a private API
+    server (or authorized ranges), automatic patch and node-image upgrades in a weekly
+    window, managed Prometheus and Container Insights, Defender, Azure Policy, the Key
+    Vault secrets provider with rotation, audit logs to Log Analytics. The system pool only
+    runs critical add-ons; GPU pools are tainted, labelled, autoscaled (count ignored).
+
+    Children: the cluster, its GPU pools, two maintenance configurations, data collection
+    rules, the kubelet's AcrPull assignment, its diagnostic setting, a Kubernetes provider.
+    """
+
+    cluster_id: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubelet_object_id: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+    pools: dict[str, GpuPoolSpec]
+
+    def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:compute:GpuCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        system = args.system_pool
+        cluster = cs.ManagedCluster(
+            f"{name}-aks",
+            resource_name_=args.cluster_name,
+            resource_group_name=args.resource_group_name,
+            dns_prefix=args.dns_prefix,
+            kubernetes_version=args.kubernetes_version,
+            sku=cs.ManagedClusterSKUArgs(name="Base", tier=args.sku_tier),
+            identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),
+            agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
+                name="system",
+                mode="System",
+                type="VirtualMachineScaleSets",
+                vm_size=system.vm_size,
+                os_type="Linux",
+                os_sku="AzureLinux",
+                enable_auto_scaling=True,
+                min_count=system.min_nodes,
+                max_count=system.max_nodes,
+                count=system.min_nodes,
+                availability_zones=system.zones or None,
+                vnet_subnet_id=args.node_subnet_id,
+                enable_node_public_ip=False,
+                node_taints=[SYSTEM_TAINT],
+            )],
+            network_profile=cs.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                network_policy=args.network_policy,
+                network_dataplane="cilium" if args.network_policy == "cilium" else "azure",
+                outbound_type=args.outbound_type,
+                load_balancer_sku="standard",
+                pod_cidr=args.pod_cidr,
+                service_cidr=args.service_cidr,
+                dns_service_ip=args.dns_service_ip,
+            ),
+            api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=True, private_dns_zone="system", enable_private_cluster_public_fqdn=False,
+            ) if args.private_cluster else cs.ManagedClusterAPIServerAccessProfileArgs(
+                authorized_ip_ranges=args.authorized_ip_ranges,
+            ),
+            aad_profile=cs.ManagedClusterAADProfileArgs(
+                managed=True, enable_azure_rbac=True, tenant_id=args.tenant_id,
+                admin_group_object_ids=args.admin_group_object_ids or None,
+            ),
+            disable_local_accounts=True,
+            enable_rbac=True,
+            oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=cs.ManagedClusterSecurityProfileArgs(
+                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                defender=cs.ManagedClusterSecurityProfileDefenderArgs(
+                    log_analytics_workspace_resource_id=args.log_analytics_workspace_id,
+                    security_monitoring=cs.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(enabled=True),
+                ),
+                image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(enabled=True, interval_hours=168),
+            ),
+            auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=args.upgrade_channel, node_os_upgrade_channel="NodeImage",
+            ),
+            azure_monitor_profile=cs.ManagedClusterAzureMonitorProfileArgs(
+                metrics=cs.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=args.monitor_workspace_id is not None),
+            ),
+            addon_profiles={
+                "azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
+                    enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
+                ),
+                "azurepolicy": cs.ManagedClusterAddonProfileArgs(enabled=True, config={"version": "v2"}),
+                "omsagent": cs.ManagedClusterAddonProfileArgs(enabled=True, config={
+                    "logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id,
+                    "useAADAuth": "true",
+                }),
+            },
+            tags={},
+            # The autoscaler owns the system pool's node count after creation.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles[0].count"]),
+        )
+        self.pools = {}
+        for spec in args.gpu_pools:
+            gpu_agent_pool(
+                f"{name}-pool-{spec.name}", spec,
+                resource_group_name=args.resource_group_name,
+                cluster_name=cluster.name,
+                vnet_subnet_id=args.node_subnet_id,
+                kubernetes_version=args.kubernetes_version,
+                operator_installs_driver=args.operator_installs_driver,
+                parent=self,
+            )
+            self.pools[spec.name] = spec
+        self._maintenance(name, args, cluster)
+        if args.monitor_workspace_id is not None:
+            prometheus_collection(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
+                                  resource_group_name=args.resource_group_name,
+                                  monitor_workspace_id=args.monitor_workspace_id, parent=self)
+        container_insights_collection(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
+                                      resource_group_name=args.resource_group_name,
+                                      log_analytics_workspace_id=args.log_analytics_workspace_id, parent=self)
+        diagnostic_setting(name, resource_id=cluster.id, workspace_id=args.log_analytics_workspace_id, parent=self)
+
+        self.kubelet_object_id = cluster.identity_profile.apply(_kubelet_object_id)
+        assign_role(
+            f"{name}-kubelet-acrpull",
+            RoleGrant(principal_id=self.kubelet_object_id, role="AcrPull", scope=args.registry_id,
+                      description="AKS kubelet pulls images from the estate registry"),
+            subscription_id=args.subscription_id, parent=self,
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=_user_kubeconfig(args.resource_group_name, cluster.name),
+            enable_server_side_apply=True,
+            delete_unreachable=False,
+            opts=child,
+        )
+        self.cluster_id = cluster.id
+        self.cluster_name = cluster.name
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
+        self.register_outputs({
+            "cluster_id": self.cluster_id,
+            "cluster_name": self.cluster_name,
+            "oidc_issuer_url": self.oidc_issuer_url,
+            "kubelet_object_id": self.kubelet_object_id,
+        })
+
+    def _maintenance(self, name: str, args: GpuClusterArgs, cluster: cs.ManagedCluster) -> None:
+        """Cluster upgrades and node-image upgrades in the same weekly window (UTC)."""
+        window = cs.MaintenanceWindowArgs(
+            schedule=cs.ScheduleArgs(weekly=cs.WeeklyScheduleArgs(day_of_week=args.maintenance_day, interval_weeks=1)),
+            duration_hours=4,
+            start_time=args.maintenance_start_utc,
+            utc_offset="+00:00",
+        )
+        for role, config_name in (("upgrade", "aksManagedAutoUpgradeSchedule"),
+                                  ("nodeos", "aksManagedNodeOSUpgradeSchedule")):
+            cs.MaintenanceConfiguration(
+                f"{name}-maint-{role}",
+                config_name=config_name,
+                resource_name_=cluster.name,
+                resource_group_name=args.resource_group_name,
+                maintenance_window=window,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+
+def _kubelet_object_id(profile: object) -> str:
+    identity = (profile or {}).get("kubeletidentity") if isinstance(profile, dict) else None
+    if identity is None:
+        raise ValueError("the cluster reported no kubelet identity (identityProfile.kubeletidentity)")
+    return identity.object_id
+
+
+def _user_kubeconfig(resource_group_name: pulumi.Input[str], cluster_name: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The cluster USER kubeconfig in exec format (kubelogin, Entra tokens), as a secret.
+
+    Admin credentials are never fetched (local accounts are disabled anyway). kubelogin picks
+    its login method from AAD_LOGIN_METHOD at run time (azurecli locally, workloadidentity
+    in CI), so the same kubeconfig serves both.
+    """
+    credentials = cs.list_managed_cluster_user_credentials_output(
+        resource_group_name=resource_group_name, resource_name=cluster_name, format="exec",
+    )
+    return pulumi.Output.secret(credentials.kubeconfigs.apply(
+        lambda configs: base64.b64decode(configs[0].value).decode()
+    ))

@@ -1,0 +1,209 @@
+"""A vLLM inference service on the GPU cluster: one model, one namespace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from llmops_infra.components import inference_manifests as m
+from llmops_infra.components.identity import federate_service_account
+from llmops_infra.components.node_pools import GpuPoolSpec
+
+SERVICE_ACCOUNT = "vllm"
+QUEUE_METRIC = "vllm:num_requests_waiting"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceServiceArgs:
+    provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+    model: str
+    """Hugging Face id (org/name) or a path under the model cache."""
+    registry_login_server: pulumi.Input[str]
+    """The estate's registry; the image is pulled from it by digest, never by tag."""
+    image: str
+    image_digest: str
+    pool: GpuPoolSpec
+    """The GPU pool the replicas run on: its label is selected and its taints tolerated."""
+    workload_client_id: pulumi.Input[str]
+    """Client id of the inference managed identity (annotated on the service account)."""
+    identity_name: pulumi.Input[str]
+    identity_resource_group_name: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    """The cluster's OIDC issuer: the service account is federated to the identity on it."""
+    tenant_id: str
+    gateway_namespace: str = "gateway"
+    """The only namespace whose pods may call the service."""
+    gpus_per_replica: int = 1
+    min_replicas: int = 1
+    max_replicas: int = 2
+    max_model_len: int = 8192
+    key_vault_name: pulumi.Input[str] | None = None
+    hub_token_secret: str | None = None
+    """Key Vault secret with a model hub token, mounted through the secrets provider."""
+    queue_target: int = 5
+    """Average waiting requests per replica above which the autoscaler adds replicas."""
+    cpu_per_gpu: int = 2
+    memory_gi_per_gpu: int = 12
+    cache_size_gi: int = 100
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """What must exist before the pods are scheduled (e.g. the GPU runtime)."""
+    credential_depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """Earlier federated credentials on the same identity: Azure rejects parallel writes."""
+
+    def __post_init__(self) -> None:
+        if not self.image_digest.startswith("sha256:"):
+            raise ValueError(f"image_digest {self.image_digest!r} is not a sha256 digest: images are pinned by digest")
+        if not 1 <= self.min_replicas <= self.max_replicas:
+            raise ValueError(f"min_replicas ({self.min_replicas}) must be at least 1 (the autoscaler's floor) and "
+                             f"at most max_replicas ({self.max_replicas})")
+        if self.hub_token_secret and self.key_vault_name is None:
+            raise ValueError("hub_token_secret is set but key_vault_name is not: pass the vault that holds it")
+
+
+class InferenceService(pulumi.ComponentResource):
+    """vLLM serving one model on a GPU pool, isolated in its own namespace.
+
+    Pod Security `restricted` namespace; a service account federated to the inference
+    managed identity (workload identity); a Deployment pinned by digest with GPU limits,
+    probes, spread, restricted security and a read-only root filesystem; the hub token as a
+    file from Key Vault; an autoscaler on the request queue (replicas ignored by the stack);
+    a disruption budget; default-deny network policies with the gateway allowed in; a
+    ClusterIP service.
+
+    Children: namespace, service account, federated credential, secret provider class,
+    deployment, HPA, PDB, three network policies, service, PodMonitor.
+    """
+
+    namespace: str
+    service_account_name: str
+    service_host: str
+
+    def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:compute:InferenceService", name, None, opts)
+        ns_name = name
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata={"name": ns_name, "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "llmops.io/role": "inference",
+            }},
+            opts=k8s_opts,
+        )
+        in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
+        labels = m.pod_labels(name)
+        meta = {"namespace": ns_name, "labels": labels}
+
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={**meta, "name": SERVICE_ACCOUNT,
+                      "annotations": {"azure.workload.identity/client-id": args.workload_client_id,
+                                      "azure.workload.identity/tenant-id": args.tenant_id}},
+            automount_service_account_token=False,
+            opts=in_ns,
+        )
+        credential = federate_service_account(
+            f"{name}-fic",
+            identity_name=args.identity_name,
+            resource_group_name=args.identity_resource_group_name,
+            issuer_url=args.oidc_issuer_url,
+            namespace=ns_name,
+            service_account=SERVICE_ACCOUNT,
+            parent=self,
+            depends_on=args.credential_depends_on or None,
+        )
+        before_pods: list[pulumi.Resource] = [account, credential, *args.depends_on]
+        provider_class = None
+        if args.hub_token_secret:
+            assert args.key_vault_name is not None
+            provider_class = f"{name}-kv"
+            parameters = pulumi.Output.all(args.workload_client_id, args.key_vault_name).apply(
+                lambda v: m.secret_provider_parameters(client_id=v[0], tenant_id=args.tenant_id, vault_name=v[1],
+                                                       secret_name=str(args.hub_token_secret)))
+            before_pods.append(k8s.apiextensions.CustomResource(
+                f"{name}-secret-provider",
+                api_version="secrets-store.csi.x-k8s.io/v1",
+                kind="SecretProviderClass",
+                metadata={**meta, "name": provider_class},
+                spec={"provider": "azure", "parameters": parameters},
+                opts=in_ns,
+            ))
+
+        image = pulumi.Output.concat(args.registry_login_server, "/", args.image, "@", args.image_digest)
+        spec = m.pod_spec(
+            name=name, image=image, model=args.model, max_model_len=args.max_model_len, gpus=args.gpus_per_replica,
+            pool=args.pool, service_account=SERVICE_ACCOUNT, secret_provider_class=provider_class,
+            cpu_per_gpu=args.cpu_per_gpu, memory_gi_per_gpu=args.memory_gi_per_gpu, cache_size_gi=args.cache_size_gi,
+        )
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deploy",
+            metadata={**meta, "name": name},
+            spec={
+                "replicas": args.min_replicas,
+                "selector": {"matchLabels": labels},
+                # A surge replica needs a spare GPU node; never drop below the serving count.
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                "template": {"metadata": {"labels": {**labels, "azure.workload.identity/use": "true"}}, "spec": spec},
+            },
+            # The autoscaler owns the replica count after creation.
+            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
+                depends_on=before_pods, ignore_changes=["spec.replicas"])),
+        )
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata={**meta, "name": name},
+            spec={
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                "minReplicas": args.min_replicas,
+                "maxReplicas": args.max_replicas,
+                "metrics": [{"type": "Pods", "pods": {
+                    "metric": {"name": QUEUE_METRIC},
+                    "target": {"type": "AverageValue", "averageValue": str(args.queue_target)},
+                }}],
+                # GPU replicas are slow to start and costly to churn: scale down cautiously.
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 600,
+                                           "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}},
+            },
+            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[deployment])),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata={**meta, "name": name},
+            # maxUnavailable (not minAvailable) so that a single replica never blocks node drains.
+            spec={"maxUnavailable": 1, "selector": {"matchLabels": labels}},
+            opts=in_ns,
+        )
+        for role, policy in m.network_policies(name, args.gateway_namespace).items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-netpol-{role}",
+                metadata={**meta, "name": role},
+                spec=policy,
+                opts=in_ns,
+            )
+        k8s.core.v1.Service(
+            f"{name}-svc",
+            metadata={**meta, "name": name},
+            spec={"type": "ClusterIP", "selector": labels,
+                  "ports": [{"name": "http", "port": 80, "targetPort": m.PORT, "protocol": "TCP"}]},
+            opts=in_ns,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-podmonitor",
+            api_version="azmonitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata={**meta, "name": name},
+            spec={"selector": {"matchLabels": labels},
+                  "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}]},
+            opts=in_ns,
+        )
+        self.federated_credential = credential
+        self.namespace = ns_name
+        self.service_account_name = SERVICE_ACCOUNT
+        self.service_host = f"{name}.{ns_name}.svc.cluster.local"
+        self.register_outputs({"namespace": ns_name, "service_host": self.service_host})

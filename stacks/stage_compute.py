@@ -1,0 +1,155 @@
+"""Stages of the GPU inference platform: registry, model storage, cluster, GPU runtime and
+inference services.
+
+Role assignments made here (who may do what on which resource):
+
+- the cluster's kubelet identity: AcrPull on the registry (by `GpuCluster`), to pull images;
+- inference identity: Storage Blob Data Reader on the model storage account, to read
+  weights (its Key Vault access is granted by the identity stage);
+- chatops identity: Azure Kubernetes Service RBAC Reader on the cluster (read-only).
+"""
+
+from __future__ import annotations
+
+from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
+from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
+from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
+from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
+from llmops_infra.components.node_pools import GpuPoolSpec
+from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
+from llmops_infra.components.registry import Registry, RegistryArgs
+from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.stacks.config import GpuPool
+from llmops_infra.stacks.errors import ConfigError
+
+
+def pool_spec(pool: GpuPool) -> GpuPoolSpec:
+    return GpuPoolSpec(name=pool.name, vm_size=pool.vm_size, min_nodes=pool.min_nodes, max_nodes=pool.max_nodes,
+                       spot=pool.spot, spot_max_price=pool.spot_max_price, zones=list(pool.zones))
+
+
+def registry_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    premium = config.registry.sku == "Premium"
+    registry = Registry("registry", RegistryArgs(
+        resource_group_name=foundation.resource_group_name,
+        registry_name=namer.name("container_registry"),
+        sku=config.registry.sku,
+        retention_days=config.registry.retention_days,
+        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+        private_endpoint_subnet_id=net.subnet_ids["private_endpoints"] if premium else None,
+        private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["registry"]] if premium else None,
+        private_endpoint_name=namer.name("private_endpoint", "acr"),
+    ))
+    estate.add("registry", registry)
+    estate.export("registry_login_server", registry.login_server)
+
+
+def model_storage_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    storage = ModelStorage("model_storage", ModelStorageArgs(
+        resource_group_name=foundation.resource_group_name,
+        account_name=namer.name("storage_account", "models"),
+        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+        private_endpoint_subnet_id=net.subnet_ids["private_endpoints"],
+        private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["blob"]],
+        private_endpoint_name=namer.name("private_endpoint", "models"),
+    ))
+    estate.add("model_storage", storage)
+    identities = estate.get("identity")
+    if "inference" in identities.principal_ids:
+        assign_role("model_storage-inference-blob-reader", RoleGrant(
+            principal_id=identities.principal_ids["inference"], role="Storage Blob Data Reader",
+            scope=storage.storage_account_id,
+            description="inference workload: reads model weights.",
+        ), subscription_id=config.azure.subscription_id, parent=storage)
+
+
+def cluster_stage(estate) -> None:
+    config, namer = estate.config, estate.namer
+    c = config.cluster
+    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    cluster = GpuCluster("cluster", GpuClusterArgs(
+        resource_group_name=foundation.resource_group_name,
+        cluster_name=namer.name("aks_cluster"),
+        dns_prefix=namer.name("aks_dns_prefix"),
+        subscription_id=config.azure.subscription_id,
+        tenant_id=config.azure.tenant_id,
+        kubernetes_version=c.kubernetes_version,
+        node_subnet_id=net.subnet_ids["aks_nodes"],
+        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+        monitor_workspace_id=monitoring.monitor_workspace_id,
+        registry_id=estate.get("registry").registry_id,
+        gpu_pools=[pool_spec(p) for p in c.gpu_pools],
+        system_pool=SystemPoolSpec(vm_size=c.system_pool.vm_size, min_nodes=c.system_pool.min_nodes,
+                                   max_nodes=c.system_pool.max_nodes, zones=list(c.system_pool.zones)),
+        sku_tier=c.sku_tier,
+        private_cluster=c.private_cluster,
+        authorized_ip_ranges=list(c.authorized_ip_ranges),
+        admin_group_object_ids=list(c.admin_group_object_ids),
+        operator_installs_driver=c.gpu_driver == "operator",
+        maintenance_day=c.maintenance_day,
+    ))
+    estate.add("cluster", cluster)
+    identities = estate.get("identity")
+    if "chatops" in identities.principal_ids:
+        assign_role("cluster-chatops-aks-rbac-reader", RoleGrant(
+            principal_id=identities.principal_ids["chatops"], role="Azure Kubernetes Service RBAC Reader",
+            scope=cluster.cluster_id,
+            description="chatops workload: reads cluster state, changes nothing.",
+        ), subscription_id=config.azure.subscription_id, parent=cluster)
+    estate.export("cluster_name", cluster.cluster_name)
+    estate.export("oidc_issuer_url", cluster.oidc_issuer_url)
+
+
+def gpu_runtime_stage(estate) -> None:
+    cluster = estate.get("cluster")
+    estate.add("gpu_runtime", GpuRuntime("gpu_runtime", GpuRuntimeArgs(
+        provider=cluster.k8s_provider,
+        mode="operator" if estate.config.cluster.gpu_driver == "operator" else "device-plugin",
+    )))
+
+
+def inference_stage(estate) -> None:
+    config = estate.config
+    if not config.inference.models:
+        return
+    cluster, identities, runtime = estate.get("cluster"), estate.get("identity"), estate.get("gpu_runtime")
+    if "inference" not in identities.client_ids:
+        raise ConfigError("inference models are configured but identity.workloads has no 'inference' identity: "
+                          "add it", key="identity.workloads")
+    vault = estate.get("key_vault")
+    foundation = estate.get("foundation")
+    pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
+    previous = []
+    for model in config.inference.models:
+        if model.min_replicas < 1:
+            raise ConfigError(f"min_replicas is 0: the autoscaler keeps at least one replica; set "
+                              f"min_replicas: 1 (scale to zero needs an event-driven autoscaler)",
+                              key=f"inference.models.{model.name}.min_replicas")
+        service = InferenceService(model.name, InferenceServiceArgs(
+            provider=cluster.k8s_provider,
+            model=model.model,
+            registry_login_server=estate.get("registry").login_server,
+            image=model.image,
+            image_digest=model.image_digest,
+            pool=pools[model.gpu_pool],
+            workload_client_id=identities.client_ids["inference"],
+            identity_name=identities.identity_names["inference"],
+            identity_resource_group_name=foundation.resource_group_name,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            tenant_id=config.azure.tenant_id,
+            gateway_namespace=config.inference.gateway_namespace,
+            gpus_per_replica=model.gpus_per_replica,
+            min_replicas=model.min_replicas,
+            max_replicas=model.max_replicas,
+            max_model_len=model.max_model_len,
+            key_vault_name=vault.vault_name if model.hub_token_secret else None,
+            hub_token_secret=model.hub_token_secret,
+            depends_on=[runtime],
+            credential_depends_on=previous[-1:],
+        ))
+        previous.append(service.federated_credential)
+        estate.add(f"inference:{model.name}", service)
