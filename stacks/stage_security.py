@@ -126,7 +126,7 @@ def network_stage(estate) -> None:
             group_id="grafana",
             dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["grafana"]]],
             endpoint_name=namer.name("private_endpoint", "grafana"),
-        ))
+        ), opts=pulumi.ResourceOptions(parent=net))
     estate.export("vnet_id", net.vnet_id)
 
 
