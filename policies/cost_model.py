@@ -1,0 +1,152 @@
+"""The cost model: price resources (type + wire-name props) line by line from the catalog.
+
+Works on anything with a type, a name and props: `Plan` resources offline, `PolicyResource`s
+in the engine (COST-05). Node pools are priced at their maximum and at their minimum node
+count (spot price where the pool is spot). Usage-billed services (pay-per-token models,
+Content Safety) have no fixed monthly cost and are listed with a note, not guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from llmops_infra.policies.framework import get, items, same
+from llmops_infra.policies.pricing import PriceCatalog, load_catalog
+
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+AGENT_POOL = "azure-native:containerservice:AgentPool"
+
+
+@dataclass(frozen=True)
+class CostLine:
+    resource: str
+    type: str
+    sku: str
+    monthly_usd: float
+    """At the maximum scale (autoscalers at max)."""
+    monthly_usd_min: float
+    """At the minimum scale (autoscalers at min)."""
+    quantity: str = ""
+    unit_price: float | None = None
+    source: str = ""
+    note: str = ""
+
+
+@dataclass
+class Estimate:
+    lines: list[CostLine] = field(default_factory=list)
+    unpriced: list[str] = field(default_factory=list)
+    """Resources whose SKU the catalog lacks ("name (sku)"): counted as 0, listed so nobody trusts the total blindly."""
+
+    @property
+    def total_monthly_usd(self) -> float:
+        return round(sum(line.monthly_usd for line in self.lines), 2)
+
+    @property
+    def total_monthly_usd_min(self) -> float:
+        return round(sum(line.monthly_usd_min for line in self.lines), 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": "USD",
+            "total_monthly_usd": self.total_monthly_usd,
+            "total_monthly_usd_min": self.total_monthly_usd_min,
+            "lines": [asdict(line) for line in self.lines],
+            "unpriced": list(self.unpriced),
+        }
+
+
+class _Pricer:
+    def __init__(self, catalog: PriceCatalog) -> None:
+        self.catalog = catalog
+        self.hours = catalog.hours_per_month
+        self.estimate = Estimate()
+
+    def add(self, name: str, type_: str, sku: str, key: str, quantity_max: float, quantity_min: float, *,
+            hours: float | None = None, spot: bool = False, quantity: str = "", note: str = "") -> None:
+        price = self.catalog.price(key, spot=spot)
+        if price is None:
+            self.estimate.unpriced.append(f"{name} ({sku})")
+            note = (note + "; " if note else "") + "no price in the catalog"
+            price = 0.0
+        elif spot and not self.catalog.has_spot(key):
+            note = (note + "; " if note else "") + "no spot price in the catalog: on-demand used"
+        factor = price * (hours if hours is not None else 1.0)
+        entry = self.catalog.entry(key) or {}
+        self.estimate.lines.append(CostLine(
+            resource=name, type=type_, sku=sku, monthly_usd=round(factor * quantity_max, 2),
+            monthly_usd_min=round(factor * quantity_min, 2), quantity=quantity, unit_price=price,
+            source=str(entry.get("source", "")), note=note,
+        ))
+
+    def pool(self, name: str, type_: str, pool: Any) -> None:
+        size = str(get(pool, "vmSize") or "unknown")
+        count = get(pool, "count", 1)
+        if get(pool, "enableAutoScaling") is True:
+            high, low = get(pool, "maxCount", count), get(pool, "minCount", count)
+        else:
+            high = low = count
+        spot = same(get(pool, "scaleSetPriority"), "Spot")
+        self.add(name, type_, size, f"vm/{size}", float(high), float(low), hours=self.hours, spot=spot,
+                 quantity=f"{low}-{high} nodes" + (" (spot)" if spot else ""))
+
+    def resource(self, type_: str, name: str, props: Any) -> None:
+        hours = self.hours
+        if type_ == CLUSTER:
+            tier = str(get(props, "sku.tier") or "Free")
+            self.add(name, type_, f"AKS {tier}", f"aks/{tier}", 1, 1, hours=hours, quantity="1 cluster")
+            for pool in items(get(props, "agentPoolProfiles")):
+                self.pool(f"{name}/{get(pool, 'name')}", type_, pool)
+        elif type_ == AGENT_POOL:
+            self.pool(name, type_, props)
+        elif type_ == "azure-native:containerregistry:Registry":
+            sku = str(get(props, "sku.name") or "Basic")
+            self.add(name, type_, sku, f"acr/{sku}", 1, 1, hours=hours / 24, quantity="1 registry")
+        elif type_ == "azure-native:operationalinsights:Workspace":
+            gb = self.catalog.assumption("log_analytics_gb_per_day") * hours / 24
+            self.add(name, type_, "PerGB2018", "log-analytics/ingestion", gb, gb,
+                     quantity=f"{gb:.0f} GB/month (assumed)", note="ingestion volume assumed")
+        elif type_ == "azure-native:keyvault:Vault":
+            ops = self.catalog.assumption("key_vault_operations_per_month") / 10_000
+            self.add(name, type_, str(get(props, "properties.sku.name") or "standard"), "key-vault/operations",
+                     ops, ops, quantity=f"{ops * 10_000:.0f} operations (assumed)")
+        elif type_ == "azure-native:storage:StorageAccount":
+            sku = str(get(props, "sku.name") or "Standard_LRS")
+            gb = self.catalog.assumption("storage_gb")
+            self.add(name, type_, sku, f"storage/{sku}", gb, gb, quantity=f"{gb:.0f} GB (assumed)")
+        elif type_ == "azure-native:dashboard:Grafana":
+            sku = str(get(props, "sku.name") or "Standard")
+            self.add(name, type_, sku, f"grafana/{sku}", 1, 1, hours=hours, quantity="1 instance")
+        elif type_ == "azure-native:machinelearningservices:OnlineDeployment":
+            size = str(get(props, "properties.instanceType") or "unknown")
+            count = float(get(props, "sku.capacity", 1))
+            self.add(name, type_, size, f"vm/{size}", count, count, hours=hours, quantity=f"{count:.0f} instances")
+        elif type_ == "azure-native:cognitiveservices:Deployment":
+            sku = str(get(props, "sku.name") or "Standard")
+            capacity = float(get(props, "sku.capacity", 0))
+            if "provisioned" in sku.lower():
+                self.add(name, type_, sku, "openai/ptu", capacity, capacity, hours=hours,
+                         quantity=f"{capacity:.0f} PTU")
+            else:
+                self.estimate.lines.append(CostLine(name, type_, sku, 0.0, 0.0, quantity=f"{capacity:.0f}K TPM",
+                                                    note="billed per token: not in the fixed estimate"))
+        elif type_ == "azure-native:network:PrivateEndpoint":
+            self.add(name, type_, "private endpoint", "network/private-endpoint", 1, 1, hours=hours,
+                     quantity="1 endpoint")
+        elif type_ == "azure-native:privatedns:PrivateZone":
+            self.add(name, type_, "private zone", "dns/private-zone", 1, 1, quantity="1 zone")
+
+
+def estimate_resources(resources: Iterable[tuple[str, str, Any]], catalog: PriceCatalog | None = None) -> Estimate:
+    """Price `(type, name, props)` triples."""
+    pricer = _Pricer(catalog or load_catalog())
+    for type_, name, props in resources:
+        pricer.resource(type_, name, props)
+    return pricer.estimate
+
+
+def estimate_plan(plan: Any, catalog: PriceCatalog | None = None) -> Estimate:
+    """Price the custom resources of a `llmops_infra.plan.Plan`."""
+    return estimate_resources(((r.type, r.name, r.props) for r in plan.custom_resources()), catalog)

@@ -1,0 +1,228 @@
+"""How a rule is declared: metadata, the scope table, parameters, and property helpers.
+
+A rule is a plain `pulumi_policy` policy object (so the same object runs in the engine and in
+the offline runner). `resource_rule` / `stack_rule` build it from one pure validator and
+record its catalog metadata in `RULES`. Validators read environment parameters (limits,
+allow-lists, scope) from the policy config (`args.get_config()`), falling back to `DEFAULTS`,
+so that the engine (`--policy-pack-config`) and the offline runner feed them the same way.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+
+SCOPES = ("dev", "staging", "prod")
+
+# The catalog's scope column, as data: letter -> level in each scope.
+# A: mandatory everywhere; P: mandatory in prod; N: mandatory outside prod; advisory: never blocks.
+SCOPE_LEVELS: dict[str, dict[str, str]] = {
+    "A": {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"},
+    "P": {"dev": "advisory", "staging": "advisory", "prod": "mandatory"},
+    "N": {"dev": "mandatory", "staging": "mandatory", "prod": "advisory"},
+    "advisory": {"dev": "advisory", "staging": "advisory", "prod": "advisory"},
+}
+
+# Environment parameters a validator may read; the defaults are the strictest sensible ones
+# (the pack run without config judges as prod with nothing allowed that costs extra).
+DEFAULTS: dict[str, Any] = {
+    "scope": "prod",
+    "allowed_gpu_sizes": [],
+    "max_gpu_nodes": 0,
+    "allowed_regions": [],
+    "max_openai_capacity": 0,
+    "allow_ptu": False,
+    "max_monthly_usd": 0.0,
+    "allowed_ml_instance_types": [],
+    "max_ml_instances": 10,
+    "allowed_registries": ["*.azurecr.io"],
+    "required_tags": ["environment", "owner", "cost-center", "workload", "managed-by"],
+}
+
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """Catalog metadata of one rule; `name` is the pulumi_policy name (stable id)."""
+
+    id: str
+    name: str
+    scope: str
+    severity: Severity
+    description: str
+    remediation: str
+    params: tuple[str, ...]
+    kind: str  # "resource" | "stack"
+    domain: str
+
+    def default_level(self, scope: str) -> str:
+        return SCOPE_LEVELS[self.scope][scope]
+
+
+RULES: dict[str, RuleInfo] = {}
+"""Policy name -> metadata, in declaration order."""
+POLICIES: dict[str, ResourceValidationPolicy | StackValidationPolicy] = {}
+"""Policy name -> the policy object."""
+TYPES: dict[str, tuple[str, ...]] = {}
+"""Policy name -> resource types a resource rule judges (empty: every type)."""
+
+
+def policy_name(rule_id: str, slug: str) -> str:
+    """"KV-01", "purge-protection" -> "kv-01-purge-protection" (a valid, stable policy name)."""
+    return f"{rule_id.lower()}-{slug}"
+
+
+def params_of(config: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    merged = {name: DEFAULTS[name] for name in names}
+    for name in names:
+        if name in config:
+            merged[name] = config[name]
+    return merged
+
+
+def _schema(params: tuple[str, ...]) -> PolicyConfigSchema:
+    props: dict[str, Any] = {"exempt": {"type": "array", "items": {"type": "string"},
+                                        "description": "fnmatch patterns of exempted resource names"}}
+    for name in params:
+        props[name] = {"type": _JSON_TYPES[type(DEFAULTS[name])]}
+    return PolicyConfigSchema(properties=props)
+
+
+def _exempt(name: str, config: Mapping[str, Any]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in config.get("exempt") or ())
+
+
+def _register(info: RuleInfo, policy: ResourceValidationPolicy | StackValidationPolicy) -> None:
+    if info.name in RULES:
+        raise ValueError(f"policy {info.name} is declared twice")
+    if info.scope not in SCOPE_LEVELS:
+        raise ValueError(f"policy {info.name}: scope {info.scope!r} is not one of {sorted(SCOPE_LEVELS)}")
+    RULES[info.name] = info
+    POLICIES[info.name] = policy
+
+
+def _level(scope: str) -> EnforcementLevel:
+    # The object's own level is the non-prod one; environments set theirs through config.
+    return EnforcementLevel(SCOPE_LEVELS[scope]["dev"])
+
+
+def resource_rule(
+    rule_id: str, slug: str, *, scope: str, severity: Severity, description: str, remediation: str,
+    types: Iterable[str] = (), params: Iterable[str] = (),
+) -> Callable[[Callable[..., None]], ResourceValidationPolicy]:
+    """Declare a resource rule. The validator is `fn(args, report_violation, params)`."""
+    types_ = tuple(types)
+    params_ = tuple(params)
+
+    def decorate(fn: Callable[..., None]) -> ResourceValidationPolicy:
+        def validate(args: Any, report_violation: Callable[..., None]) -> None:
+            if types_ and args.resource_type not in types_:
+                return
+            config = args.get_config() or {}
+            if _exempt(args.name, config):
+                return
+            fn(args, report_violation, params_of(config, params_))
+
+        name = policy_name(rule_id, slug)
+        policy = ResourceValidationPolicy(
+            name=name, description=description, validate=validate, enforcement_level=_level(scope),
+            config_schema=_schema(params_), severity=severity, remediation_steps=remediation,
+            display_name=rule_id, tags=[rule_id, fn.__module__.rsplit(".", 1)[-1]],
+        )
+        _register(RuleInfo(rule_id, name, scope, severity, description, remediation, params_, "resource",
+                           fn.__module__.rsplit(".", 1)[-1]), policy)
+        TYPES[name] = types_
+        return policy
+
+    return decorate
+
+
+def stack_rule(
+    rule_id: str, slug: str, *, scope: str, severity: Severity, description: str, remediation: str,
+    params: Iterable[str] = (),
+) -> Callable[[Callable[..., None]], StackValidationPolicy]:
+    """Declare a stack rule. The validator is `fn(resources, report_violation, params)`."""
+    params_ = tuple(params)
+
+    def decorate(fn: Callable[..., None]) -> StackValidationPolicy:
+        def validate(args: Any, report_violation: Callable[..., None]) -> None:
+            config = args.get_config() or {}
+
+            def report(message: str, urn: str | None = None) -> None:
+                if urn and _exempt(urn.rsplit("::", 1)[-1], config):
+                    return
+                report_violation(message, urn)
+
+            fn(args.resources, report, params_of(config, params_))
+
+        name = policy_name(rule_id, slug)
+        policy = StackValidationPolicy(
+            name=name, description=description, validate=validate, enforcement_level=_level(scope),
+            config_schema=_schema(params_), severity=severity, remediation_steps=remediation,
+            display_name=rule_id, tags=[rule_id, fn.__module__.rsplit(".", 1)[-1]],
+        )
+        _register(RuleInfo(rule_id, name, scope, severity, description, remediation, params_, "stack",
+                           fn.__module__.rsplit(".", 1)[-1]), policy)
+        return policy
+
+    return decorate
+
+
+# --------------------------------------------------------------------------- property helpers
+# They take plain dicts or pulumi_policy's unknown-checking proxies (Mapping / Sequence, not
+# dict / list). Reading an unknown value raises UnknownValueError: neither pass nor fail.
+
+
+def get(obj: Any, path: str, default: Any = None) -> Any:
+    """`get(props, "properties.networkAcls.defaultAction")`: None where any step is absent."""
+    current = obj
+    for key in path.split("."):
+        if isinstance(current, Mapping) and key in current:
+            current = current[key]
+        else:
+            return default
+    return default if current is None else current
+
+
+def items(value: Any) -> list[Any]:
+    """A list property as a list (absent or not a list: empty)."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [value[i] for i in range(len(value))]
+    return []
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def same(value: Any, *expected: str) -> bool:
+    """Case-insensitive enum comparison (`Disabled` == `disabled`)."""
+    return isinstance(value, str) and value.lower() in {e.lower() for e in expected}
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def is_false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.lower() == "false")
+
+
+def gpu_size(vm_size: Any) -> bool:
+    """Azure GPU VM sizes are the N family: Standard_NC…, Standard_ND…, Standard_NV…."""
+    return isinstance(vm_size, str) and vm_size.lower().startswith("standard_n")
+
+
+def prod(params: Mapping[str, Any]) -> bool:
+    return params.get("scope") == "prod"

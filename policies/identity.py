@@ -1,0 +1,111 @@
+"""Identity rules (IAM-01 … IAM-05): least-privilege role assignments and federation."""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import Severity
+
+from llmops_infra.policies.framework import get, items, resource_rule
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+FEDERATED_CREDENTIALS = (
+    "azure-native:managedidentity:FederatedIdentityCredential",
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+)
+
+# Built-in role ids (POLICY_CATALOG.md).
+PRIVILEGED_ROLES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+}
+DATA_PLANE_ROLES = {
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
+    "7f951dda-4ed3-4680-a7ca-43fe172d538d": "AcrPull",
+    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": "Cognitive Services OpenAI User",
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": "Cognitive Services OpenAI Contributor",
+    "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "f6c7c914-8db3-469d-8ca1-694a8f32e121": "AzureML Data Scientist",
+}
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+
+_BROAD_SCOPE = re.compile(
+    r"^(/|/subscriptions/[^/]+|/subscriptions/[^/]+/resourcegroups/[^/]+"
+    r"|/providers/microsoft\.management/managementgroups/[^/]+)/?$",
+    re.IGNORECASE,
+)
+
+
+def _role(args) -> str:
+    definition = get(args.props, "roleDefinitionId", "")
+    return str(definition).rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def broad_scope(scope: object) -> bool:
+    """A subscription, resource group, management group or root scope (not one resource)."""
+    return isinstance(scope, str) and bool(_BROAD_SCOPE.match(scope))
+
+
+@resource_rule("IAM-01", "no-privileged-broad-roles", scope="A", severity=Severity.CRITICAL, types=[ROLE_ASSIGNMENT],
+               description="No Owner, Contributor, User Access Administrator or RBAC Administrator at "
+                           "subscription or resource-group scope.",
+               remediation="Assign the narrowest built-in role (e.g. Key Vault Secrets User, AcrPull) "
+                           "scoped to the one resource that needs it.")
+def iam_privileged(args, report, params):
+    role = PRIVILEGED_ROLES.get(_role(args))
+    scope = get(args.props, "scope")
+    if role and broad_scope(scope):
+        report(f"{role} is assigned at {scope}: it grants control of everything in that scope.")
+
+
+@resource_rule("IAM-02", "data-roles-on-one-resource", scope="P", severity=Severity.MEDIUM, types=[ROLE_ASSIGNMENT],
+               description="Data-plane roles are scoped to the single resource they are for.",
+               remediation="Set the assignment's scope to the resource id (vault, registry, account, "
+                           "storage account), not its group or subscription.")
+def iam_data_roles(args, report, params):
+    role = DATA_PLANE_ROLES.get(_role(args))
+    scope = get(args.props, "scope")
+    if role and broad_scope(scope):
+        report(f"{role} is assigned at {scope}: every resource there becomes readable, not just one.")
+
+
+@resource_rule("IAM-03", "no-wildcard-custom-roles", scope="A", severity=Severity.HIGH, types=[ROLE_DEFINITION],
+               description="Custom roles never grant `*` actions.",
+               remediation="List the specific actions the role needs.")
+def iam_custom_role(args, report, params):
+    for permission in items(get(args.props, "permissions")):
+        for key in ("actions", "dataActions"):
+            if "*" in [str(a) for a in items(get(permission, key))]:
+                report(f"The custom role grants `*` in {key}: it is as broad as Owner.")
+
+
+@resource_rule("IAM-04", "federation-exact", scope="A", severity=Severity.HIGH, types=FEDERATED_CREDENTIALS,
+               description="Federated credentials trust one exact subject over https with the token-exchange audience.",
+               remediation=f"Set audiences: [{TOKEN_EXCHANGE_AUDIENCE}], an https issuer and an exact subject "
+                           "(system:serviceaccount:<ns>:<sa> or repo:<owner>/<repo>:environment:<env>).")
+def iam_federation(args, report, params):
+    audiences = [str(a) for a in items(get(args.props, "audiences"))]
+    if audiences != [TOKEN_EXCHANGE_AUDIENCE]:
+        report(f"Audiences are {audiences}: only {TOKEN_EXCHANGE_AUDIENCE} should be trusted.")
+    issuer = get(args.props, "issuer")
+    if not (isinstance(issuer, str) and issuer.startswith("https://")):
+        report(f"Issuer {issuer!r} is not an https URL.")
+    subject = get(args.props, "subject")
+    if not isinstance(subject, str) or not subject or "*" in subject:
+        report(f"Subject {subject!r} is not one exact identity: any workload matching it gets the identity.")
+
+
+@resource_rule("IAM-05", "principal-type", scope="advisory", severity=Severity.LOW, types=[ROLE_ASSIGNMENT],
+               description="Role assignments set principalType.",
+               remediation="Set principalType (ServicePrincipal for managed identities) so that "
+                           "assignments to new identities do not fail with PrincipalNotFound.")
+def iam_principal_type(args, report, params):
+    if not get(args.props, "principalType"):
+        report("principalType is not set: assigning to a just-created identity can fail with PrincipalNotFound.")

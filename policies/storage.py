@@ -1,0 +1,42 @@
+"""Storage rules (ST-01 … ST-03). StorageAccount keeps settings at the top level."""
+
+from __future__ import annotations
+
+from pulumi_policy import Severity
+
+from llmops_infra.policies.framework import get, resource_rule, same
+
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+
+
+@resource_rule("ST-01", "secure-transport", scope="A", severity=Severity.HIGH, types=[STORAGE_ACCOUNT],
+               description="Storage accounts forbid public blob access and require HTTPS with TLS 1.2+.",
+               remediation="Set allowBlobPublicAccess: false, minimumTlsVersion: TLS1_2 and enableHttpsTrafficOnly: true.")
+def st_transport(args, report, params):
+    if get(args.props, "allowBlobPublicAccess") is not False:
+        report("Public blob access is not explicitly off: a container can be made anonymous.")
+    if not same(get(args.props, "minimumTlsVersion"), "TLS1_2", "TLS1_3"):
+        report(f"Minimum TLS is {get(args.props, 'minimumTlsVersion') or 'unset'}: TLS 1.2 or newer is required.")
+    if get(args.props, "enableHttpsTrafficOnly") is False:
+        report("Plain HTTP is allowed.")
+
+
+@resource_rule("ST-02", "entra-only", scope="A", severity=Severity.HIGH, types=[STORAGE_ACCOUNT],
+               description="Shared key access is off and OAuth (Entra ID) is the default.",
+               remediation="Set allowSharedKeyAccess: false and defaultToOAuthAuthentication: true.")
+def st_entra(args, report, params):
+    if get(args.props, "allowSharedKeyAccess") is not False:
+        report("Shared key access is on: account keys and SAS tokens bypass Entra ID.")
+    if get(args.props, "defaultToOAuthAuthentication") is not True:
+        report("OAuth is not the default authentication in the portal and tools.")
+
+
+@resource_rule("ST-03", "private-network", scope="P", severity=Severity.HIGH, types=[STORAGE_ACCOUNT],
+               description="Storage network rules deny by default and public network access is disabled.",
+               remediation="Set networkRuleSet.defaultAction: Deny and publicNetworkAccess: Disabled; "
+                           "reach the account through a private endpoint.")
+def st_private(args, report, params):
+    if not same(get(args.props, "networkRuleSet.defaultAction"), "Deny"):
+        report("The storage firewall's default action is not Deny.")
+    if not same(get(args.props, "publicNetworkAccess"), "Disabled"):
+        report("Public network access is not disabled.")
