@@ -1,0 +1,329 @@
+"""Promotion: move a tested release from one environment to the next, with evidence.
+
+`release(env)` records what ENV runs as a manifest after its checks (policy, cost) pass.
+`promote(src, dst)` takes SRC's latest manifest, refuses it when it is missing, failed or
+does not match its id, renders DST with the manifest's pinned versions over DST's own
+overlay, shows the difference, runs the gates, waits for approval where DST requires it,
+deploys, and records DST's new manifest. `rollback(env, ref)` re-applies an earlier
+manifest of ENV from the configuration document stored with it. Each action, refused or
+not, appends an audit record to `.llmops/audit.jsonl` and to the artifact store.
+
+Everything that touches the world comes in through `Hooks`, so that tests run the whole
+flow with a fake deployer and the CLI runs it with the real engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from llmops_infra.plan import Plan
+from llmops_infra.stacks.artifacts import Releases
+from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.stacks.diff import Change, PlanDiff, diff_documents, diff_plans
+from llmops_infra.stacks.errors import ConfigError, LlmopsError
+from llmops_infra.stacks.manifest import FAILED, PASSED, Evidence, Manifest, ManifestError, build_manifest
+from llmops_infra.stacks.pins import apply_pins
+
+AUDIT_FILE = ".llmops/audit.jsonl"
+
+
+class PromotionRefused(LlmopsError):
+    """The promotion was stopped before anything was deployed (exit code 1)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    succeeded: bool
+    summary: dict[str, Any] = field(default_factory=dict)
+    """What the deployer reports, e.g. {"create": 12, "same": 40}."""
+
+
+Check = Callable[[EnvironmentConfig, Plan], Evidence]
+Gates = Callable[[EnvironmentConfig, Path, Plan], None]
+Deploy = Callable[[EnvironmentConfig, Path], DeployOutcome]
+Approved = Callable[[str, Path, Manifest], bool]
+Confirm = Callable[[str], bool]
+
+
+@dataclass
+class Hooks:
+    """What the flow calls out to. `confirm` None means non-interactive (CI)."""
+
+    check: Check
+    gates: Gates
+    deploy: Deploy
+    approved: Approved
+    confirm: Confirm | None = None
+    show: Callable[[str], None] = lambda _text: None
+    plan: Callable[[EnvironmentConfig], Plan] | None = None
+    actor: str | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def plan_of(self, config: EnvironmentConfig) -> Plan:
+        if self.plan is not None:
+            return self.plan(config)
+        from llmops_infra.stacks.planning import plan_config
+
+        return plan_config(config)
+
+
+@dataclass(frozen=True)
+class Result:
+    action: str
+    environment: str
+    manifest: Manifest
+    """The manifest recorded for `environment` by this action."""
+    source: Manifest | None = None
+    config_changes: list[Change] = field(default_factory=list)
+    plan_diff: PlanDiff | None = None
+    outcome: DeployOutcome | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def release(env: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Result:
+    """Record ENV's manifest from its working-tree config; status is the checks' verdict."""
+    from llmops_infra.stacks.loader import load_environment_with_source
+
+    with _audited("release", env, project_dir, releases, hooks) as audit:
+        config, document = load_environment_with_source(env, project_dir)
+        plan = hooks.plan_of(config)
+        evidence = hooks.check(config, plan)
+        manifest = _record(config, document, plan, evidence, releases, hooks, project_dir,
+                           status=None, source={})
+        audit.update(manifest=manifest.id, result=manifest.status)
+        return Result("release", env, manifest)
+
+
+def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Hooks,
+            manifest_ref: str | None = None) -> Result:
+    """Promote SRC's latest passed manifest (or `manifest_ref`) to DST."""
+    from llmops_infra.stacks.loader import load_environment_with_source
+
+    with _audited("promote", dst, project_dir, releases, hooks, source_environment=src) as audit:
+        dst_config, dst_document = load_environment_with_source(dst, project_dir)
+        expected = dst_config.promotion.source
+        if expected and expected != src:
+            raise PromotionRefused(
+                f"{dst} receives releases from {expected}, not {src} (promotion.source in environments/{dst}.yaml): "
+                f"run `llmops-infra promote {expected} {dst}`"
+            )
+        manifest = _source_manifest(src, releases, manifest_ref)
+        audit["manifest"] = manifest.id
+        document, notes = apply_pins(dst_document, manifest)
+        config = _validate(document, dst, manifest)
+        return _apply("promote", config, document, manifest, project_dir, releases, hooks, audit, notes,
+                      source={"promoted_from": manifest.id, "from_environment": src})
+
+
+def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Result:
+    """Re-apply an earlier passed manifest of ENV, from the configuration stored with it."""
+    from llmops_infra.stacks.loader import config_digest, load_environment_with_source
+
+    with _audited("rollback", env, project_dir, releases, hooks) as audit:
+        manifest = releases.find(ref)
+        audit["manifest"] = manifest.id
+        if manifest.environment != env:
+            raise PromotionRefused(
+                f"manifest {manifest.short_id} is a release of {manifest.environment}, not {env}: "
+                f"roll back to one of `llmops-infra releases {env}`"
+            )
+        if not manifest.passed:
+            raise PromotionRefused(f"manifest {manifest.short_id} of {env} failed its checks: choose a passed one")
+        notes: list[str] = []
+        document = releases.load_config(manifest.config_digest)
+        if document is None or config_digest(document) != manifest.config_digest:
+            _, current = load_environment_with_source(env, project_dir)
+            document, notes = apply_pins(current, manifest)
+            notes.insert(0, "the configuration recorded with the manifest is not in the store: "
+                            "re-applying its pinned versions over the working tree's config")
+        config = _validate(document, env, manifest)
+        return _apply("rollback", config, document, manifest, project_dir, releases, hooks, audit, notes,
+                      source={"rolled_back_to": manifest.id})
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _source_manifest(src: str, releases: Releases, ref: str | None) -> Manifest:
+    if ref:
+        manifest = releases.find(ref, src)
+    else:
+        manifest = releases.latest(src)
+        if manifest is None:
+            raise PromotionRefused(
+                f"{src} has no release manifest in {releases.store.url}: record one with "
+                f"`llmops-infra release {src}` after its checks pass"
+            )
+    if not manifest.passed:
+        raise PromotionRefused(
+            f"the latest release of {src} ({manifest.short_id}, {manifest.created_at}) {manifest.status}: "
+            f"fix {src} and record a passing release before promoting it"
+        )
+    return manifest
+
+
+def _validate(document: dict[str, Any], env: str, manifest: Manifest) -> EnvironmentConfig:
+    try:
+        return EnvironmentConfig.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(
+            f"{env} with the versions pinned by manifest {manifest.short_id} is invalid: {where}: {first['msg']}",
+            file=f"environments/{env}.yaml",
+        ) from None
+
+
+def _apply(action: str, config: EnvironmentConfig, document: dict[str, Any], manifest: Manifest,
+           project_dir: Path, releases: Releases, hooks: Hooks, audit: dict[str, Any],
+           notes: list[str], source: dict[str, Any]) -> Result:
+    from llmops_infra.stacks.loader import load_environment_with_source
+
+    env = config.name
+    plan = hooks.plan_of(config)
+    previous = releases.latest(env)
+    before_plan = releases.load_plan_dict(previous.plan_digest) if previous else None
+    before_document = releases.load_config(previous.config_digest) if previous else None
+    if before_document is None:
+        before_document = load_environment_with_source(env, project_dir)[1]
+    config_changes = diff_documents(before_document, document)
+    plan_diff = diff_plans(before_plan, plan.to_dict())
+    from llmops_infra.stacks.diff import render_text
+
+    hooks.show(render_text(config_changes, plan_diff))
+    for note in notes:
+        hooks.show(f"note: {note}\n")
+    evidence = hooks.check(config, plan)
+    if not evidence.policy_passed:
+        raise PromotionRefused(f"{env} with manifest {manifest.short_id} fails its mandatory policies: "
+                               f"run `llmops-infra policy check {env}` for the violations")
+    hooks.gates(config, project_dir, plan)
+    if config.promotion.requires_approval:
+        _await_approval(env, project_dir, manifest, hooks)
+    try:
+        outcome = hooks.deploy(config, project_dir)
+    except LlmopsError as exc:
+        failed = _record(config, document, plan, evidence, releases, hooks, project_dir, status=FAILED,
+                         source={**source, "error": str(exc).splitlines()[0]})
+        audit.update(result_manifest=failed.id)
+        raise
+    recorded = _record(config, document, plan, evidence, releases, hooks, project_dir,
+                       status=PASSED if outcome.succeeded else FAILED, source=source)
+    audit.update(result_manifest=recorded.id, result="succeeded" if outcome.succeeded else "failed",
+                 summary=outcome.summary)
+    return Result(action, env, recorded, manifest, config_changes, plan_diff, outcome, notes)
+
+
+def _await_approval(env: str, project_dir: Path, manifest: Manifest, hooks: Hooks) -> None:
+    if hooks.approved(env, project_dir, manifest):
+        return
+    question = f"{env} requires approval. Deploy manifest {manifest.short_id} to {env}?"
+    if hooks.confirm is not None and hooks.confirm(question):
+        return
+    raise PromotionRefused(
+        f"{env} requires an approval of manifest {manifest.short_id} and none is recorded: "
+        f"record one with `llmops-infra approve {env} --manifest {manifest.short_id} --by WHO` "
+        "(the pipeline does this after its protected-environment approval), or run interactively and confirm"
+    )
+
+
+def _record(config: EnvironmentConfig, document: dict[str, Any], plan: Plan, evidence: Evidence,
+            releases: Releases, hooks: Hooks, project_dir: Path, *, status: str | None,
+            source: dict[str, Any]) -> Manifest:
+    from llmops_infra.stacks.loader import config_digest
+
+    digest = config_digest(document)
+    manifest = build_manifest(config, config_digest=digest, plan_digest=plan.digest(), evidence=evidence,
+                              status=status, source=source, now=hooks.now(), actor=hooks.actor,
+                              project_dir=project_dir)
+    releases.save_config(document)
+    releases.save_plan(plan)
+    releases.save(manifest)
+    return manifest
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class _audited:  # noqa: N801 (used as a context manager, reads as a verb)
+    """Append one audit record when the block ends, whatever the result."""
+
+    def __init__(self, action: str, env: str, project_dir: Path, releases: Releases, hooks: Hooks,
+                 **extra: Any) -> None:
+        from llmops_infra.stacks.manifest import current_actor
+
+        self.project_dir, self.releases = Path(project_dir), releases
+        self.record: dict[str, Any] = {
+            "at": hooks.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "by": hooks.actor or current_actor(),
+            "action": action,
+            "environment": env,
+            **extra,
+        }
+
+    def __enter__(self) -> dict[str, Any]:
+        return self.record
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
+        if exc is not None:
+            refused = isinstance(exc, (LlmopsError, ManifestError))
+            self.record["result"] = "refused" if refused else "error"
+            self.record["reason"] = str(exc).splitlines()[0] if refused else type(exc).__name__
+        append_audit(self.project_dir, self.record, self.releases)
+        return False
+
+
+def record_approval(env: str, project_dir: Path, manifest: Manifest, by: str, *,
+                    hours: float = 24, now: datetime | None = None,
+                    releases: Releases | None = None) -> Path:
+    """Write `.llmops/approvals/<env>.json` (read by `stacks.gates.has_approval`) for one manifest."""
+    from datetime import timedelta
+
+    from llmops_infra.stacks.gates import approval_path
+
+    if not by.strip():
+        raise ConfigError("say who approves: --by NAME", key="--by")
+    moment = now or datetime.now(UTC)
+    record = {
+        "environment": env,
+        "manifest": manifest.id,
+        "approved_by": by.strip(),
+        "approved_at": moment.isoformat(timespec="seconds"),
+        "expires_at": (moment + timedelta(hours=hours)).isoformat(timespec="seconds"),
+    }
+    path = approval_path(env, Path(project_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    append_audit(project_dir, {"at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "by": record["approved_by"],
+                               "action": "approve", "environment": env, "manifest": manifest.id,
+                               "result": "recorded", "expires_at": record["expires_at"]}, releases)
+    return path
+
+
+def append_audit(project_dir: Path, record: dict[str, Any], releases: Releases | None = None) -> None:
+    """One JSON line in `.llmops/audit.jsonl`, and one object in the artifact store."""
+    path = Path(project_dir) / AUDIT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
+    if releases is not None:
+        releases.append_audit(record)
+
+
+def read_audit(project_dir: Path) -> list[dict[str, Any]]:
+    path = Path(project_dir) / AUDIT_FILE
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
