@@ -1,0 +1,216 @@
+"""InferenceService: a restricted, GPU-pinned, autoscaled vLLM workload; and, in the shipped
+plans, every GPU workload tolerates exactly the taints of the pool it selects."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
+from llmops_infra.components.node_pools import GpuPoolSpec
+from llmops_infra.stacks.loader import load_environment
+from llmops_infra.stacks.mocks import AzureMocks
+from llmops_infra.stacks.synth import synthesize
+
+SUB = "11111111-1111-4111-8111-111111111111"
+TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+CLIENT_ID = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+ISSUER = "https://eastus.oic.prod-aks.azure.com/t/c/"
+DIGEST = "sha256:" + "ab" * 32
+SPOT_POOL = GpuPoolSpec(name="gput4", vm_size="Standard_NC4as_T4_v3", spot=True)
+
+
+def _args(provider, **overrides) -> InferenceServiceArgs:
+    values = dict(provider=provider, model="meta-llama/Llama-3.1-8B-Instruct", registry_login_server="cr1.azurecr.io",
+                  image="vllm/vllm-openai", image_digest=DIGEST, pool=SPOT_POOL, workload_client_id=CLIENT_ID,
+                  identity_name="id-inference", identity_resource_group_name="rg", oidc_issuer_url=ISSUER,
+                  tenant_id=TENANT, gateway_namespace="gateway", gpus_per_replica=2, min_replicas=1, max_replicas=3,
+                  max_model_len=4096, key_vault_name="kv-test", hub_token_secret="hf-hub-token")
+    values.update(overrides)
+    return InferenceServiceArgs(**values)
+
+
+def _plan(**overrides):
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1"))
+        InferenceService("llama", _args(provider, **overrides))
+
+    return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return _plan()
+
+
+def _one(plan, type_):
+    [resource] = plan.of_type(type_)
+    return resource
+
+
+def _pod(plan):
+    return _one(plan, "kubernetes:apps/v1:Deployment").props["spec"]["template"]["spec"]
+
+
+def test_namespace_enforces_restricted_pod_security(plan):
+    labels = _one(plan, "kubernetes:core/v1:Namespace").props["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_service_account_is_federated_to_the_inference_identity(plan):
+    account = _one(plan, "kubernetes:core/v1:ServiceAccount").props
+    assert account["metadata"]["annotations"]["azure.workload.identity/client-id"] == CLIENT_ID
+    assert account["automountServiceAccountToken"] is False
+    fic = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential").props
+    assert fic["subject"] == "system:serviceaccount:llama:vllm"
+    assert fic["issuer"] == ISSUER
+    assert fic["audiences"] == ["api://AzureADTokenExchange"]
+    assert fic["resourceName"] == "id-inference"
+
+
+def test_image_is_pulled_from_the_registry_by_digest(plan):
+    [container] = _pod(plan)["containers"]
+    assert container["image"] == f"cr1.azurecr.io/vllm/vllm-openai@{DIGEST}"
+
+
+def test_vllm_arguments(plan):
+    args = _pod(plan)["containers"][0]["args"]
+    pairs = dict(zip(args[::2], args[1::2]))
+    assert pairs["--model"] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert pairs["--max-model-len"] == "4096"
+    assert pairs["--tensor-parallel-size"] == "2"
+    assert pairs["--port"] == "8000"
+
+
+def test_gpu_limits_placement_and_tolerations(plan):
+    pod = _pod(plan)
+    resources = pod["containers"][0]["resources"]
+    assert resources["limits"]["nvidia.com/gpu"] == "2"
+    assert resources["requests"]["nvidia.com/gpu"] == "2"
+    assert {"cpu", "memory"} <= set(resources["limits"]) and {"cpu", "memory"} <= set(resources["requests"])
+    assert pod["nodeSelector"] == {"llmops.io/gpu-pool": "gput4"}
+    assert pod["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"},
+        {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"},
+    ]
+    assert [c["topologyKey"] for c in pod["topologySpreadConstraints"]] == [
+        "kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+
+
+def test_on_demand_pool_gets_no_spot_toleration():
+    pod = _pod(_plan(pool=GpuPoolSpec(name="gpua100", vm_size="Standard_NC24ads_A100_v4")))
+    assert [t["key"] for t in pod["tolerations"]] == ["nvidia.com/gpu"]
+
+
+def test_pod_is_restricted_with_read_only_root(plan):
+    pod = _pod(plan)
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    security = pod["containers"][0]["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert security["runAsUser"] == 1000
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["privileged"] is False
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes["model-cache"] and "emptyDir" in volumes["tmp"]
+    mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    assert {"/models", "/tmp"} <= mounts
+    assert not any("hostPath" in v for v in pod["volumes"])
+
+
+def test_probes_check_health_endpoint(plan):
+    container = _pod(plan)["containers"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health", "port": 8000}
+
+
+def test_workload_identity_label_and_replicas_owned_by_the_autoscaler(plan):
+    deployment = _one(plan, "kubernetes:apps/v1:Deployment")
+    assert deployment.props["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert "spec.replicas" in deployment.ignore_changes
+    fic = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential")
+    assert fic.urn in deployment.dependencies
+
+
+def test_hub_token_comes_from_key_vault_as_a_file(plan):
+    spc = _one(plan, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").props
+    params = spc["spec"]["parameters"]
+    assert params["usePodIdentity"] == "false"
+    assert params["clientID"] == CLIENT_ID
+    assert params["keyvaultName"] == "kv-test"
+    assert params["tenantId"] == TENANT
+    assert "objectName: hf-hub-token" in params["objects"]
+    pod = _pod(plan)
+    csi = {v["name"]: v for v in pod["volumes"]}["secrets-store"]["csi"]
+    assert csi["volumeAttributes"]["secretProviderClass"] == spc["metadata"]["name"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["HF_TOKEN_PATH"] == "/mnt/secrets-store/hub-token"
+    assert "HF_TOKEN" not in env
+
+
+def test_without_hub_token_there_is_no_secret_provider():
+    plan = _plan(hub_token_secret=None, key_vault_name=None)
+    assert plan.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass") == []
+    assert not [v for v in _pod(plan)["volumes"] if "csi" in v]
+
+
+def test_autoscaler_and_disruption_budget(plan):
+    hpa = _one(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").props["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 3)
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"}
+    assert hpa["metrics"][0]["pods"]["metric"]["name"] == "vllm:num_requests_waiting"
+    pdb = _one(plan, "kubernetes:policy/v1:PodDisruptionBudget").props["spec"]
+    assert pdb["maxUnavailable"] == 1
+
+
+def test_network_policies_deny_by_default_and_admit_the_gateway(plan):
+    policies = {p.props["metadata"]["name"]: p.props["spec"] for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    gateway = policies["allow-gateway"]["ingress"][0]["from"][0]
+    assert gateway == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}
+    egress_ports = [p["port"] for rule in policies["allow-egress"]["egress"] for p in rule["ports"]]
+    assert sorted(egress_ports) == [53, 53, 443]
+
+
+def test_service_is_cluster_internal(plan):
+    spec = _one(plan, "kubernetes:core/v1:Service").props["spec"]
+    assert spec["type"] == "ClusterIP"
+    assert spec["ports"][0]["targetPort"] == 8000
+
+
+def test_contradictions_are_rejected():
+    with pytest.raises(ValueError, match="min_replicas \\(0\\) must be at least 1"):
+        _args(None, min_replicas=0)
+    with pytest.raises(ValueError, match="pinned by digest"):
+        _args(None, image_digest="latest")
+    with pytest.raises(ValueError, match="key_vault_name"):
+        _args(None, key_vault_name=None)
+
+
+def _tolerated(taint: str, tolerations: list[dict]) -> bool:
+    key_value, effect = taint.split(":")
+    key, value = key_value.split("=")
+    return any(t["key"] == key and t.get("effect") == effect
+               and (t["operator"] == "Exists" or t.get("value") == value) for t in tolerations)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_every_model_runs_on_its_pool_tolerating_exactly_its_taints(plans, project_dir, env):
+    plan = plans(env)
+    config = load_environment(env, project_dir)
+    pools = {p.props["nodeLabels"]["llmops.io/gpu-pool"]: p.props
+             for p in plan.of_type("azure-native:containerservice:AgentPool")}
+    deployments = {d.props["metadata"]["namespace"]: d.props for d in plan.of_type("kubernetes:apps/v1:Deployment")}
+    assert set(deployments) == {m.name for m in config.inference.models}
+    for model in config.inference.models:
+        pod = deployments[model.name]["spec"]["template"]["spec"]
+        pool = pools[pod["nodeSelector"]["llmops.io/gpu-pool"]]
+        assert pod["nodeSelector"]["llmops.io/gpu-pool"] == model.gpu_pool
+        assert all(_tolerated(taint, pod["tolerations"]) for taint in pool["nodeTaints"])
+        assert len(pod["tolerations"]) == len(pool["nodeTaints"])
+        assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == str(model.gpus_per_replica)
