@@ -190,8 +190,7 @@ def k8s_replicas_pdb(resources, report, params):
         for hpa in graph.of_type(HPA):
             if namespace(hpa.props) == ns and get(hpa.props, "spec.scaleTargetRef.name") == name:
                 replicas = get(hpa.props, "spec.minReplicas", 1)
-        if replicas is None:
-            replicas = 1
+        replicas = int(replicas) if isinstance(replicas, (int, float)) else 1
         if replicas < 2:
             report(f"Workload {ns}/{name} runs {replicas} replica(s): one disruption takes it down.", workload.urn)
         pod_labels = labels(pod_template(workload.resource_type, workload.props)[1])

@@ -1,0 +1,60 @@
+"""The policy gate: an environment's settings for the policies, and the offline check of its plan.
+
+The policies know nothing of environment files; this module turns an `EnvironmentConfig`
+(`policy`, `cost`, `ml` sections) into the plain `PolicySettings` they take.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from llmops_infra.plan import Plan
+from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
+from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.stacks.errors import ConfigError
+
+
+def policy_settings(config: EnvironmentConfig) -> PolicySettings:
+    """The policy settings of an environment (levels, exemptions, limits, allow-lists)."""
+    from llmops_infra.policies import catalog
+
+    policy = config.policy
+    try:
+        settings = PolicySettings(
+            scope=policy.scope,
+            default_level=policy.default_level.value if policy.default_level else None,
+            levels={key: level.value for key, level in policy.levels.items()},
+            exemptions=tuple(
+                Exemption(policy=e.policy, resources=tuple(e.resources), reason=e.reason, owner=e.owner,
+                          expires=e.expires)
+                for e in policy.exemptions
+            ),
+            max_monthly_usd=config.cost.max_monthly_usd,
+            allowed_gpu_sizes=tuple(config.cost.allowed_gpu_sizes),
+            max_gpu_nodes=config.cost.max_gpu_nodes,
+            allowed_regions=tuple(config.cost.allowed_regions),
+            max_openai_capacity=config.cost.max_openai_capacity,
+            allow_ptu=config.cost.allow_provisioned_throughput,
+            allowed_ml_instance_types=tuple(config.ml.allowed_instance_types),
+            max_ml_instances=config.ml.max_instances,
+        )
+        settings.validate_against(catalog.rules())
+    except PolicySettingsError as exc:
+        raise ConfigError(f"environments/{config.name}.yaml: {exc}", key="policy") from None
+    return settings
+
+
+def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None):
+    """Plan `config` (unless a plan is given) and run every rule over it: a `CheckResult`."""
+    from llmops_infra.policies.runner import check_plan
+    from llmops_infra.stacks.planning import plan_config
+
+    settings = policy_settings(config)
+    return check_plan(plan or plan_config(config), settings, source=f"environments/{config.name}.yaml", today=today)
+
+
+def check_environment(name: str, project_dir: Path, *, today: date | None = None):
+    from llmops_infra.stacks.loader import load_environment
+
+    return check_config(load_environment(name, project_dir), today=today)
