@@ -1,0 +1,109 @@
+"""Generated pipelines parse, sign in by OIDC, check policies with SARIF, and gate prod."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from ruamel.yaml import YAML
+
+from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.stacks.pipelines import render, write
+
+
+def load(text: str):
+    return YAML(typ="safe").load(StringIO(text))
+
+
+@pytest.fixture(scope="module")
+def github():
+    files = render("github")
+    return {path: (load(text) if path.endswith(".yml") else text) for path, text in files.items()}
+
+
+@pytest.fixture(scope="module")
+def ado():
+    return load(render("azure-devops")["azure-pipelines.yml"])
+
+
+def steps_using(job, action):
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith(action)]
+
+
+def test_github_pr_runs_policy_check_with_sarif_and_a_sticky_comment(github):
+    pr = github[".github/workflows/llmops-pr.yml"]
+    assert "pull_request" in pr["on"]
+    assert pr["permissions"]["security-events"] == "write"
+    job = pr["jobs"]["check"]
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert "llmops-infra policy check --all --format sarif --output policy.sarif" in runs
+    upload = steps_using(job, "github/codeql-action/upload-sarif")
+    assert upload and upload[0]["with"]["sarif_file"] == "policy.sarif" and upload[0]["if"] == "always()"
+    comment = steps_using(job, "marocchino/sticky-pull-request-comment")
+    assert comment and comment[0]["with"]["path"] == "pr-report.md"
+    report = next(r for r in runs if r.startswith("llmops-infra pr-report"))
+    assert "--output pr-report.md" in report and "github.base_ref" in report
+    assert steps_using(job, "actions/checkout")[0]["with"]["fetch-depth"] == 0
+
+
+def test_github_deploy_uses_oidc_never_a_client_secret(github):
+    deploy = github[".github/workflows/llmops-deploy.yml"]
+    assert deploy["permissions"]["id-token"] == "write"
+    for name in ("dev", "staging", "prod"):
+        login = steps_using(deploy["jobs"][name], "azure/login")
+        assert login, name
+        assert set(login[0]["with"]) == {"client-id", "tenant-id", "subscription-id"}
+    text = render("github")[".github/workflows/llmops-deploy.yml"]
+    assert "client-secret" not in text and "AZURE_CLIENT_SECRET" not in text and "creds:" not in text
+
+
+def test_github_promotion_order_approval_gate_and_concurrency(github):
+    jobs = github[".github/workflows/llmops-deploy.yml"]["jobs"]
+    assert jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
+    assert jobs["prod"]["environment"] == "prod"
+    assert int(jobs["prod"]["timeout-minutes"]) > 0
+    for name, job in jobs.items():
+        assert job["concurrency"] == {"group": f"llmops-deploy-{name}", "cancel-in-progress": False}
+    prod_runs = [s.get("run", "") for s in jobs["prod"]["steps"]]
+    assert any(r.startswith("llmops-infra approve prod --from staging") for r in prod_runs)
+    assert prod_runs[-1] == "llmops-infra promote staging prod"
+    assert [s.get("run") for s in jobs["dev"]["steps"]][-2:] == ["llmops-infra up dev", "llmops-infra release dev"]
+    script = github[".github/llmops-environments.sh"]
+    assert '"reviewers"' in script and "repos/$repo/environments/prod" in script
+
+
+def test_azure_devops_stages_approvals_workload_identity_and_locks(ado):
+    assert ado["lockBehavior"] == "sequential"
+    stages = {s["stage"]: s for s in ado["stages"]}
+    assert list(stages) == ["Check", "Dev", "Staging", "Prod"]
+    check_steps = stages["Check"]["jobs"][0]["steps"]
+    assert any("policy check --all --format sarif" in str(s.get("script", "")) for s in check_steps)
+    sarif = [s for s in check_steps if s.get("task") == "PublishBuildArtifacts@1"]
+    assert sarif and sarif[0]["inputs"]["ArtifactName"] == "CodeAnalysisLogs"
+    prod_jobs = {j.get("job") or j.get("deployment"): j for j in stages["Prod"]["jobs"]}
+    approve = prod_jobs["approve"]
+    assert approve["pool"] == "server"
+    validation = approve["steps"][0]
+    assert validation["task"] == "ManualValidation@0" and validation["inputs"]["onTimeout"] == "reject"
+    assert int(validation["timeoutInMinutes"]) > 0
+    assert prod_jobs["prod"]["dependsOn"] == "approve" and prod_jobs["prod"]["environment"] == "llmops-prod"
+    for name in ("Dev", "Staging", "Prod"):
+        deployment = next(j for j in stages[name]["jobs"] if "deployment" in j)
+        azure_cli = [s for s in deployment["strategy"]["runOnce"]["deploy"]["steps"] if s.get("task") == "AzureCLI@2"]
+        assert azure_cli[0]["inputs"]["azureSubscription"] == "llmops-workload-identity"
+        assert "ARM_USE_OIDC=true" in azure_cli[0]["inputs"]["inlineScript"]
+    text = render("azure-devops")["azure-pipelines.yml"]
+    assert "servicePrincipalKey" not in text and "AZURE_CLIENT_SECRET" not in text and "ARM_CLIENT_SECRET" not in text
+
+
+def test_values_are_filled_and_files_written(tmp_path):
+    files = render("github", python="3.12", artifacts="s3://bucket/rel")
+    assert 'python-version: "3.12"' in files[".github/workflows/llmops-pr.yml"]
+    assert 'LLMOPS_ARTIFACTS: "s3://bucket/rel"' in files[".github/workflows/llmops-deploy.yml"]
+    written = write("azure-devops", tmp_path, service_connection="my-wif")
+    assert written == [tmp_path / "azure-pipelines.yml"]
+    assert "azureSubscription: my-wif" in written[0].read_text()
+    with pytest.raises(ConfigError, match="already exist"):
+        write("azure-devops", tmp_path)
+    with pytest.raises(ConfigError, match="unknown pipeline provider"):
+        render("jenkins")
