@@ -17,6 +17,7 @@ import pulumi
 
 from llmops_infra.components.naming import Namer
 from llmops_infra.components.tags import standard_tags, tagging_transformation
+from llmops_infra.stacks import stage_ai as ai
 from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_security as security
 from llmops_infra.stacks.config import EnvironmentConfig
@@ -75,6 +76,9 @@ STAGES: list[tuple[str, Stage]] = [
     ("cluster", compute.cluster_stage),
     ("gpu_runtime", compute.gpu_runtime_stage),
     ("inference", compute.inference_stage),
+    ("content_safety", ai.content_safety_stage),
+    ("openai", ai.openai_stage),
+    ("ml", ai.ml_stage),
     ("budget", security.budget_stage),
 ]
 """(name, stage) in dependency order."""

@@ -1,0 +1,114 @@
+"""AI stages in the shipped environments: accounts, filtered chained deployments, endpoints, wiring."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmops_infra.components.roles import ROLES
+from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.stacks.loader import load_environment
+from llmops_infra.stacks.planning import plan_config
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+ENVS = ["dev", "prod"]
+
+
+def _accounts(plan):
+    return {a.props["kind"]: a for a in plan.of_type(ACCOUNT)}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_content_safety_and_openai_accounts_exist_hardened(plans, env):
+    accounts = _accounts(plans(env))
+    assert set(accounts) == {"ContentSafety", "OpenAI"}
+    for account in accounts.values():
+        props = account.props["properties"]
+        assert props["disableLocalAuth"] is True
+        assert props["publicNetworkAccess"] == "Disabled"
+        assert account.props["tags"]["environment"] == env
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_deployment_is_filtered_and_chained_in_config_order(plans, project_dir, env):
+    plan = plans(env)
+    config = load_environment(env, project_dir)
+    [policy] = plan.of_type("azure-native:cognitiveservices:RaiPolicy")
+    by_name = {d.props["deploymentName"]: d for d in plan.of_type(DEPLOYMENT)}
+    order = [d.name for d in config.openai.deployments]
+    assert list(by_name) and sorted(by_name) == sorted(order)
+    for index, name in enumerate(order):
+        dep = by_name[name]
+        assert dep.props["properties"]["raiPolicyName"] == policy.props["raiPolicyName"]
+        assert policy.urn in dep.dependencies
+        if index:
+            assert by_name[order[index - 1]].urn in dep.dependencies
+    assert plan.outputs["openai_deployment_names"] == order
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_ml_endpoints_carry_the_configured_traffic_split(plans, project_dir, env):
+    plan = plans(env)
+    config = load_environment(env, project_dir)
+    endpoints = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
+    assert len(endpoints) == len(config.ml.endpoints)
+    expected = {ep.name: {d.name: d.traffic_percent for d in ep.deployments} for ep in config.ml.endpoints}
+    actual = {e.name.removeprefix("ml-").removesuffix("-endpoint"): e.props["properties"]["traffic"] for e in endpoints}
+    assert actual == expected
+    [ws] = plan.of_type("azure-native:machinelearningservices:Workspace")
+    assert ws.props["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
+    assert set(plan.outputs["ml_scoring_uris"]) == set(expected)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_ml_workspace_links_the_estate_resources(plans, env):
+    plan = plans(env)
+    [ws] = plan.of_type("azure-native:machinelearningservices:Workspace")
+    ids = {r.type: r.outputs.get("id") for r in plan.custom_resources()}
+    assert ws.props["keyVault"] == ids["azure-native:keyvault:Vault"]
+    assert ws.props["storageAccount"] == ids["azure-native:storage:StorageAccount"]
+    assert ws.props["containerRegistry"] == ids["azure-native:containerregistry:Registry"]
+    assert ws.props["applicationInsights"] == ids["azure-native:applicationinsights:Component"]
+
+
+def test_model_callers_get_exactly_the_two_ai_roles_and_chatops_none(plans):
+    plan = plans("prod")
+    accounts = {kind: a.outputs["id"] for kind, a in _accounts(plan).items()}
+    identities = {i.props["resourceName"].rsplit("-", 1)[-1]: i.outputs["principalId"]
+                  for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
+                  if i.props["resourceName"].rsplit("-", 1)[-1] in {"inference", "promptflow", "chatops"}}
+    ai_scopes = set(accounts.values())
+    grants: dict[str, set[tuple[str, str]]] = {}
+    for g in plan.of_type("azure-native:authorization:RoleAssignment"):
+        if g.props["scope"] in ai_scopes:
+            grants.setdefault(g.props["principalId"], set()).add(
+                (g.props["scope"], g.props["roleDefinitionId"].rsplit("/", 1)[1]))
+    expected = {(accounts["OpenAI"], ROLES["Cognitive Services OpenAI User"]),
+                (accounts["ContentSafety"], ROLES["Cognitive Services User"])}
+    assert grants[identities["inference"]] == expected
+    assert grants[identities["promptflow"]] == expected
+    assert identities["chatops"] not in grants
+    [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
+    assert grants[endpoint.outputs["identity"]["principalId"]] == expected
+    assert len(grants) == 3
+
+
+def test_prod_alerts_cover_openai_and_every_endpoint(plans):
+    plan = plans("prod")
+    action_group = plan.outputs["action_group_id"]
+    alerts = [a for a in plan.of_type("azure-native:monitor:MetricAlert")
+              if a.name.startswith(("openai-alert-", "ml-"))]
+    metrics = {a.props["criteria"]["allOf"][0]["metricName"] for a in alerts}
+    assert {"AzureOpenAITimeToResponse", "ServerErrors", "TokenTransaction", "RequestLatency_P99",
+            "RequestsPerMinute"} <= metrics
+    assert all(a.props["actions"] == [{"actionGroupId": action_group}] for a in alerts)
+
+
+def test_capacity_above_the_cap_is_a_config_error_naming_the_key(project_dir):
+    config = load_environment("dev", project_dir)
+    tight = config.model_copy(update={"cost": config.cost.model_copy(update={"max_openai_capacity": 10})})
+    with pytest.raises(ConfigError) as err:
+        plan_config(tight)
+    assert "openai.deployments" in str(err.value)
+    assert "cost.max_openai_capacity" in str(err.value)
+    assert err.value.exit_code == 2
