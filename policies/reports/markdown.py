@@ -1,0 +1,54 @@
+"""Markdown for a pull-request comment: the summary first, then violations until the size budget.
+
+GitHub limits a comment to 65,536 characters; the report stays under `LIMIT` and says how many
+violations it left out and where to find them, never truncating silently.
+"""
+
+from __future__ import annotations
+
+from llmops_infra.policies.runner import CheckResult, Violation
+
+LIMIT = 65_000
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _row(v: Violation) -> str:
+    icon = "❌" if v.enforcement == "mandatory" else "⚠️"
+    note = f" _({_cell(v.note)})_" if v.note else ""
+    return (f"| {icon} {v.enforcement} | `{v.rule_id}` | {v.environment} | `{_cell(v.resource_name or '(stack)')}` "
+            f"| {_cell(v.message)}{note} |")
+
+
+def render(results: list[CheckResult], limit: int = LIMIT) -> str:
+    passed = all(r.passed for r in results)
+    head = [f"### Policy check: {'✅ passed' if passed else '❌ failed'}", "",
+            "| Environment | Verdict | Mandatory | Advisory | Exempted | Resources |", "|---|---|---:|---:|---:|---:|"]
+    for r in results:
+        head.append(f"| {r.environment} | {'pass' if r.passed else 'FAIL'} | {len(r.mandatory)} | {len(r.advisory)} "
+                    f"| {len(r.exempted)} | {r.resources} |")
+    expired = [(r.environment, e) for r in results for e in r.expired_exemptions]
+    if expired:
+        head += ["", "**Expired exemptions** (no longer applied):"]
+        head += [f"- {env}: `{e.policy}` {', '.join(e.resources)} (owner {e.owner}, expired {e.expires})"
+                 for env, e in expired]
+    violations = [v for r in results for v in r.violations]
+    if not violations:
+        return "\n".join(head) + "\n"
+    body = ["", "| Level | Rule | Env | Resource | Finding |", "|---|---|---|---|---|"]
+    text = "\n".join(head + body)
+    shown = 0
+    reserve = 300  # room for the closing note
+    for v in violations:
+        row = _row(v)
+        if len(text) + len(row) + 1 + reserve > limit:
+            break
+        text += "\n" + row
+        shown += 1
+    left = len(violations) - shown
+    if left:
+        text += (f"\n\n_{left} more violation(s) not shown to keep this comment under {limit:,} characters: "
+                 "run `llmops-infra policy check --format json` or see the SARIF report for all of them._")
+    return text + "\n"

@@ -1,0 +1,33 @@
+"""A terminal table of violations per environment, with a one-line verdict each."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console
+from rich.table import Table
+
+from llmops_infra.policies.runner import CheckResult
+
+
+def render(results: list[CheckResult], width: int = 140) -> str:
+    buffer = StringIO()
+    console = Console(file=buffer, width=width, force_terminal=False, highlight=False, soft_wrap=False)
+    for result in results:
+        verdict = "PASS" if result.passed else "FAIL"
+        console.print(f"{verdict} {result.environment}: {len(result.mandatory)} mandatory, "
+                      f"{len(result.advisory)} advisory, {len(result.exempted)} exempted "
+                      f"({result.rules_run} rules over {result.resources} resources)", markup=False)
+        if result.violations:
+            table = Table(show_lines=False)
+            for column in ("Level", "Rule", "Resource", "Message"):
+                table.add_column(column, overflow="fold")
+            for v in result.violations:
+                table.add_row(v.enforcement, v.rule_id, v.resource_name or "(stack)", v.message + (f" [{v.note}]" if v.note else ""))
+            console.print(table)
+        for exemption in result.expired_exemptions:
+            console.print(f"  expired exemption: {exemption.policy} {list(exemption.resources)} "
+                          f"(owner {exemption.owner}, expired {exemption.expires})", markup=False)
+        for item in result.not_evaluated:
+            console.print(f"  not evaluated: {item['policy']} {item['urn']}: {item['reason']}", markup=False)
+    return buffer.getvalue()
