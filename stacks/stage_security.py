@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -44,6 +45,9 @@ from llmops_infra.components.pipeline_principal import (
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES, PrivateEndpoint, PrivateEndpointArgs
 from llmops_infra.components.roles import RoleGrant, assign_role
 from llmops_infra.stacks.errors import ConfigError
+
+if TYPE_CHECKING:
+    from llmops_infra.stacks.estate import Estate
 
 # Workload -> (role, which resource) granted by the identity stage, when the workload exists.
 WORKLOAD_GRANTS: dict[str, list[tuple[str, str]]] = {
@@ -71,7 +75,7 @@ def chat_webhook_url(env_var: str | None, environ: dict[str, str] | None = None)
     return pulumi.Output.secret(value)
 
 
-def monitoring_stage(estate) -> None:
+def monitoring_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation = estate.get("foundation")
     monitoring = Monitoring("monitoring", MonitoringArgs(
@@ -99,10 +103,14 @@ def monitoring_stage(estate) -> None:
     estate.export("action_group_id", monitoring.action_group_id)
 
 
-def network_stage(estate) -> None:
+def network_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
     cidrs = config.network.subnets.model_dump()
+    unknown = sorted(set(config.network.existing_private_dns_zones) - set(PRIVATE_DNS_ZONES.values()))
+    if unknown:
+        raise ConfigError(f"{unknown} are not private DNS zones the estate uses: use names from "
+                          f"{sorted(set(PRIVATE_DNS_ZONES.values()))}", key="network.existing_private_dns_zones")
     net = Network("network", NetworkArgs(
         resource_group_name=foundation.resource_group_name,
         location=config.azure.location,
@@ -130,7 +138,7 @@ def network_stage(estate) -> None:
     estate.export("vnet_id", net.vnet_id)
 
 
-def key_vault_stage(estate) -> None:
+def key_vault_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
     vault = KeyVault("key_vault", KeyVaultArgs(
@@ -165,7 +173,7 @@ def key_vault_stage(estate) -> None:
     estate.export("key_vault_uri", vault.vault_uri)
 
 
-def _scopes(estate) -> dict[str, pulumi.Output[str]]:
+def _scopes(estate: Estate) -> dict[str, pulumi.Output[str]]:
     return {"key_vault": estate.get("key_vault").vault_id, "app_insights": estate.get("monitoring").app_insights_id}
 
 
@@ -179,7 +187,7 @@ def pipeline_federations(pipeline) -> list[Federation]:
     return feds
 
 
-def identity_stage(estate) -> None:
+def identity_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation = estate.get("foundation")
     subscription = config.azure.subscription_id
@@ -218,7 +226,7 @@ def identity_stage(estate) -> None:
     estate.export("pipeline_client_id", pipeline.client_id)
 
 
-def budget_stage(estate) -> None:
+def budget_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
     budget = config.budget

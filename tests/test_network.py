@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
@@ -143,3 +145,28 @@ def test_unknown_hub_zone_and_missing_subnet_are_rejected():
     with pytest.raises(ValueError, match=r"subnets \['ml_compute'\] are missing"):
         _args(subnets={"aks_nodes": SubnetSpec(name="a", cidr="10.0.0.0/20", nsg_name="n"),
                        "private_endpoints": SubnetSpec(name="b", cidr="10.0.16.0/24", nsg_name="m")})
+
+
+def _dev_with_hub_zones(zones: dict[str, str]):
+    from llmops_infra.stacks.loader import load_environment
+
+    config = load_environment("dev", Path(__file__).resolve().parent.parent)
+    return config.model_copy(update={"network": config.network.model_copy(update={"existing_private_dns_zones": zones})})
+
+
+def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
+    from llmops_infra.stacks.planning import plan_config
+
+    plan = plan_config(_dev_with_hub_zones({"privatelink.vaultcore.azure.net": HUB_ZONE}))
+    group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "key_vault-pe-dns")
+    assert [c["privateDnsZoneId"] for c in group.props["privateDnsZoneConfigs"]] == [HUB_ZONE]
+    assert "privatelink.vaultcore.azure.net" not in {
+        z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+
+
+def test_estate_rejects_a_hub_zone_it_does_not_use():
+    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.stacks.planning import plan_config
+
+    with pytest.raises(ConfigError, match="network.existing_private_dns_zones"):
+        plan_config(_dev_with_hub_zones({"privatelink.example.com": HUB_ZONE}))
