@@ -13,6 +13,7 @@ from pulumi_azure_native import containerservice as cs
 
 from llmops_infra.components.cluster_monitoring import container_insights_collection, prometheus_collection
 from llmops_infra.components.diagnostics import diagnostic_setting
+from llmops_infra.components.gpu_alerts import gpu_alert_rules
 from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, gpu_agent_pool
 from llmops_infra.components.roles import RoleGrant, assign_role
 
@@ -49,6 +50,8 @@ class GpuClusterArgs:
     gpu_pools: list[GpuPoolSpec]
     monitor_workspace_id: pulumi.Input[str] | None = None
     """Azure Monitor workspace for managed Prometheus. Default: none, metrics agent off."""
+    action_group_id: pulumi.Input[str] | None = None
+    """Who is notified of GPU saturation, GPU errors and queue backlog (needs monitor_workspace_id)."""
     system_pool: SystemPoolSpec = field(default_factory=SystemPoolSpec)
     sku_tier: Literal["Free", "Standard", "Premium"] = "Standard"
     """Standard and Premium carry the uptime SLA; Free is for dev only."""
@@ -71,6 +74,8 @@ class GpuClusterArgs:
     maintenance_start_utc: str = "02:00"
 
     def __post_init__(self) -> None:
+        if self.action_group_id is not None and self.monitor_workspace_id is None:
+            raise ValueError("GPU alerts read managed Prometheus: pass monitor_workspace_id with action_group_id")
         if not self.gpu_pools:
             raise ValueError(f"cluster {self.cluster_name}: gpu_pools is empty: configure at least one GPU pool")
         if self.private_cluster and self.authorized_ip_ranges:
@@ -93,7 +98,8 @@ class GpuCluster(pulumi.ComponentResource):
     runs critical add-ons; GPU pools are tainted, labelled, autoscaled (count ignored).
 
     Children: the cluster, its GPU pools, two maintenance configurations, data collection
-    rules, the kubelet's AcrPull assignment, its diagnostic setting, a Kubernetes provider.
+    rules, Prometheus alert rules, the kubelet's AcrPull assignment, its diagnostic setting,
+    a Kubernetes provider.
     """
 
     cluster_id: pulumi.Output[str]
@@ -199,6 +205,11 @@ class GpuCluster(pulumi.ComponentResource):
             prometheus_collection(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
                                   resource_group_name=args.resource_group_name,
                                   monitor_workspace_id=args.monitor_workspace_id, parent=self)
+            if args.action_group_id is not None:
+                gpu_alert_rules(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
+                                resource_group_name=args.resource_group_name,
+                                monitor_workspace_id=args.monitor_workspace_id,
+                                action_group_id=args.action_group_id, parent=self)
         container_insights_collection(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
                                       resource_group_name=args.resource_group_name,
                                       log_analytics_workspace_id=args.log_analytics_workspace_id, parent=self)

@@ -81,6 +81,7 @@ def cluster_stage(estate) -> None:
         node_subnet_id=net.subnet_ids["aks_nodes"],
         log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
         monitor_workspace_id=monitoring.monitor_workspace_id,
+        action_group_id=monitoring.action_group_id,
         registry_id=estate.get("registry").registry_id,
         gpu_pools=[pool_spec(p) for p in c.gpu_pools],
         system_pool=SystemPoolSpec(vm_size=c.system_pool.vm_size, min_nodes=c.system_pool.min_nodes,

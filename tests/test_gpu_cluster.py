@@ -16,6 +16,7 @@ RG = f"/subscriptions/{SUB}/resourceGroups/rg"
 LAW = f"{RG}/providers/Microsoft.OperationalInsights/workspaces/log"
 AMW = f"{RG}/providers/Microsoft.Monitor/accounts/amw"
 ACR = f"{RG}/providers/Microsoft.ContainerRegistry/registries/cr1"
+ACTION_GROUP = f"{RG}/providers/Microsoft.Insights/actionGroups/ag"
 SUBNET = f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"
 SPOT = GpuPoolSpec(name="gput4", vm_size="Standard_NC4as_T4_v3", min_nodes=0, max_nodes=2, spot=True, spot_max_price=0.2)
 ONDEMAND = GpuPoolSpec(name="gpua100", vm_size="Standard_NC24ads_A100_v4", min_nodes=1, max_nodes=4, zones=["1", "2"])
@@ -37,6 +38,7 @@ def _args(**overrides) -> GpuClusterArgs:
     values = dict(resource_group_name="rg", cluster_name="aks-llmops-test", dns_prefix="aks-llmops-test",
                   subscription_id=SUB, tenant_id=TENANT, kubernetes_version="1.31", node_subnet_id=SUBNET,
                   log_analytics_workspace_id=LAW, monitor_workspace_id=AMW, registry_id=ACR,
+                  action_group_id=ACTION_GROUP,
                   gpu_pools=[SPOT, ONDEMAND], system_pool=SystemPoolSpec(min_nodes=2, max_nodes=3),
                   admin_group_object_ids=["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"], maintenance_day="Saturday")
     values.update(overrides)
@@ -126,6 +128,18 @@ def test_prometheus_and_container_insights_rules_are_associated_with_the_cluster
     associations = plan.of_type("azure-native:monitor:DataCollectionRuleAssociation")
     assert {a.props["resourceUri"] for a in associations} == {cluster_id}
     assert {a.props["associationName"] for a in associations} >= {"configurationAccessEndpoint", "ContainerInsightsExtension"}
+
+
+def test_gpu_alerts_notify_the_action_group(plan):
+    cluster_id = _cluster(plan).outputs["id"]
+    [group] = plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+    assert group.props["clusterName"] == "aks-llmops-test"
+    assert group.props["scopes"] == [AMW, cluster_id]
+    alerts = {r["alert"]: r for r in group.props["rules"]}
+    assert "DCGM_FI_DEV_GPU_UTIL" in alerts["GpuSaturated"]["expression"]
+    assert "vllm:num_requests_waiting" in alerts["InferenceQueueBacklog"]["expression"]
+    for rule in alerts.values():
+        assert rule["actions"] == [{"actionGroupId": ACTION_GROUP}]
 
 
 def test_cluster_audit_logs_go_to_log_analytics(plan):
@@ -221,3 +235,5 @@ def test_gpu_pool_contradictions_are_rejected():
         _args(private_cluster=False)
     with pytest.raises(ValueError, match="gpu_pools is empty"):
         _args(gpu_pools=[])
+    with pytest.raises(ValueError, match="monitor_workspace_id"):
+        _args(monitor_workspace_id=None)
