@@ -89,7 +89,7 @@ def check_credentials(get_token: TokenGetter | None = None, timeout: float = TOK
                                 CREDENTIALS_FIX)
     except Exception as exc:  # noqa: BLE001 - azure-identity raises several unrelated types; report any
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return CredentialStatus(False, sources, f"no Azure credentials: {first}", CREDENTIALS_FIX)
+        return CredentialStatus(False, sources, f"no Azure credentials: {first.rstrip('.')}", CREDENTIALS_FIX)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         quiet.setLevel(level)

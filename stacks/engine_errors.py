@@ -9,7 +9,9 @@ mandatory policy violations. Messages quote only the engine's `error:` lines and
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,8 +20,9 @@ from llmops_infra.stacks.errors import ConfigError, EngineError, LlmopsError, Po
 
 SOFT_DELETE_MARKERS = ("VaultAlreadyExists", "soft delete", "soft-delete", "softdelete",
                        "FlagMustBeSetForRestore", "CustomDomainInUse")
-_LOCK_RE = re.compile(r"(?P<path>\S*\.pulumi/locks/\S+\.json)\s*:\s*created by (?P<who>.+?) "
-                      r"\(pid (?P<pid>\d+)\) at (?P<when>\S+)")
+_LOCK_RE = re.compile(r"(?P<path>\S*\.pulumi/locks/\S+?\.json)(?:\?\S*)?\s*:\s*created by "
+                      r"(?P<who>(?P<user>[^@\s]+)@(?P<host>\S+)) \(pid (?P<pid>\d+)\) at (?P<when>\S+)")
+_CODE_RE = re.compile(r"\bcode: (-?\d+)")
 _PENDING_RE = re.compile(r"\*\s*(?P<urn>urn:pulumi:\S+),\s*interrupted while (?P<what>\w+)")
 _NAME_RE = re.compile(r"(?:vaults|accounts)/(?P<name>[A-Za-z0-9-]+)")
 
@@ -50,17 +53,34 @@ def error_lines(text: str, limit: int = 6) -> list[str]:
     return seen[:limit]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def locked_message(text: str, stack: str) -> str:
     lock = _LOCK_RE.search(text)
-    holder = ""
+    holder, state = "", "another update is running. Wait for it to finish; if it crashed"
+    where = "delete the lock under .pulumi/locks/organization/<project>/<stack>/ in the backend"
     if lock:
         holder = f" by {lock['who']} (pid {lock['pid']}) since {lock['when']}"
-        where = f"remove the lock file {lock['path'].removeprefix('file://')}"
-    else:
-        where = "in a file or azblob backend remove the lock under .pulumi/locks/<org>/<project>/<stack>/"
-    return (f"stack {stack} is locked{holder}: another update is running. Wait for it to finish; if it "
-            f"crashed, cancel it with `pulumi cancel --stack {stack}` (Pulumi Cloud) or {where}, then run "
-            "`llmops-infra refresh` to reconcile the state")
+        where = f"delete the lock file {lock['path'].removeprefix('file://')}"
+        if lock["host"] == socket.gethostname() and not _alive(int(lock["pid"])):
+            state = "that process is gone, so the lock is stale (an update crashed or was killed)"
+    return (f"stack {stack} is locked{holder}: {state}, release the lock with `llmops-infra cancel "
+            f"{stack}` (the same as `pulumi cancel`) or {where}; then run `llmops-infra refresh {stack} "
+            "--clear-pending-creates` to reconcile the state with Azure")
+
+
+def killed_message(code: int, stack: str) -> str:
+    return (f"the Pulumi CLI was killed (signal {-code}) while working on {stack}: the stack is probably "
+            f"still locked and may hold pending operations. Release the lock with `llmops-infra cancel "
+            f"{stack}`, then reconcile with `llmops-infra refresh {stack} --clear-pending-creates`")
 
 
 def pending_message(text: str, stack: str) -> str:
@@ -97,6 +117,9 @@ def translate(exc: BaseException, stack: str) -> LlmopsError | None:
     lowered = text.lower()
     if isinstance(exc, auto_errors.ConcurrentUpdateError) or "currently locked by" in lowered:
         return StackLockedError(locked_message(text, stack))
+    code = _CODE_RE.search(text)
+    if code and int(code.group(1)) < 0:
+        return EngineError(killed_message(int(code.group(1)), stack))
     if "pending operations" in lowered or "interrupted while" in lowered:
         return PendingOperationsError(pending_message(text, stack))
     if any(marker.lower() in lowered for marker in SOFT_DELETE_MARKERS):

@@ -85,36 +85,47 @@ Gate = Callable[[GateContext], GateResult]
 # --------------------------------------------------------------------------- policy and cost
 
 
-def _policy_report(ctx: GateContext) -> Any:
-    if ctx.policy_report is None:
-        from llmops_infra.policies.runner import evaluate
+COST_RULE_PREFIX = "COST-"
 
-        ctx.policy_report = evaluate(ctx.the_plan(), ctx.config)
+
+def _check(ctx: GateContext) -> Any:
+    """The offline policy check of the plan (`stacks.policy_gate.check_config`), run once for both gates."""
+    if ctx.policy_report is None:
+        from llmops_infra.stacks.policy_gate import check_config
+
+        ctx.policy_report = check_config(ctx.config, ctx.the_plan())
     return ctx.policy_report
 
 
+def _listed(violations: list[Any]) -> str:
+    first = "; ".join(f"{v.rule_id} {v.resource_name or 'stack'}: {v.message.rstrip('.')}" for v in violations[:3])
+    return first + (f" (and {len(violations) - 3} more)" if len(violations) > 3 else "")
+
+
 def policy_gate(ctx: GateContext) -> GateResult:
-    report = _policy_report(ctx)
-    blocking = [v for v in report.violations if v.level == "mandatory" and v.rule_kind != "cost"]
+    check = _check(ctx)
+    blocking = [v for v in check.mandatory if not v.rule_id.startswith(COST_RULE_PREFIX)]
     if blocking:
-        first = "; ".join(f"{v.rule_id} {v.resource_name}: {v.message}" for v in blocking[:3])
-        more = f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""
-        raise GateFailed("policy", f"{len(blocking)} mandatory violation(s): {first}{more}. "
+        raise GateFailed("policy", f"{len(blocking)} mandatory violation(s): {_listed(blocking)}. "
                          f"`llmops-infra policy check {ctx.config.name}` lists them with their fixes",
                          PolicyViolationError.exit_code)
-    return GateResult("policy", PASSED, f"no mandatory violation ({len(report.violations)} advisory)")
+    return GateResult("policy", PASSED, f"no mandatory violation ({len(check.advisory)} advisory)")
 
 
 def cost_gate(ctx: GateContext) -> GateResult:
-    report = _policy_report(ctx)
+    from llmops_infra.policies.cost_model import estimate_plan
+
+    check = _check(ctx)
     limit = ctx.config.cost.max_monthly_usd
-    cost = report.monthly_cost_usd
-    over = [v for v in report.violations if v.level == "mandatory" and v.rule_kind == "cost"]
-    if over or cost > limit:
-        reasons = "; ".join(f"{v.rule_id}: {v.message}" for v in over[:3]) or (
-            f"estimated ${cost:,.0f}/month exceeds cost.max_monthly_usd ${limit:,.0f}")
-        raise GateFailed("cost", f"{reasons}. Lower pool sizes or capacities, or raise the limit in "
-                         f"environments/{ctx.config.name}.yaml", PolicyViolationError.exit_code)
+    cost = estimate_plan(ctx.the_plan()).total_monthly_usd
+    over = [v for v in check.mandatory if v.rule_id.startswith(COST_RULE_PREFIX)]
+    if cost > limit:
+        raise GateFailed("cost", f"estimated ${cost:,.0f}/month exceeds cost.max_monthly_usd ${limit:,.0f}: lower "
+                         f"pool sizes or capacities, or raise the limit in environments/{ctx.config.name}.yaml "
+                         "(reviewed by FinOps)", PolicyViolationError.exit_code)
+    if over:
+        raise GateFailed("cost", f"{len(over)} mandatory cost violation(s): {_listed(over)}",
+                         PolicyViolationError.exit_code)
     return GateResult("cost", PASSED, f"estimated ${cost:,.0f}/month within ${limit:,.0f}")
 
 

@@ -143,6 +143,23 @@ def _outputs(stack: Any, show_secrets: bool) -> dict[str, Any]:
     return {k: (v.value if (show_secrets or not v.secret) else "[secret]") for k, v in stack.outputs().items()}
 
 
+def pending_operations(stack: Any) -> list[dict[str, str]]:
+    """Operations an interrupted update left in the state: [{urn, type}] (empty when clean)."""
+    deployment = stack.export_stack().deployment or {}
+    return [{"urn": (op.get("resource") or {}).get("urn", "?"), "type": op.get("type", "?")}
+            for op in deployment.get("pending_operations") or []]
+
+
+def _refuse_pending(stack: Any, name: str) -> None:
+    """The engine only warns about pending operations and goes on; an estate must not (duplicates)."""
+    from llmops_infra.stacks.engine_errors import PendingOperationsError, pending_message
+
+    pending = pending_operations(stack)
+    if pending:
+        text = "\n".join(f"* {p['urn']}, interrupted while {p['type']}" for p in pending)
+        raise PendingOperationsError(pending_message(text, name))
+
+
 def _run(operation: str, config: EnvironmentConfig, project_dir: Path, program: Program | None,
          progress: Progress | None, engine: EngineInfo | None, run: Callable[[Any, Progress], Any],
          extra_config: dict[str, tuple[str, bool]] | None = None, project: str | None = None) -> OperationResult:
@@ -153,6 +170,8 @@ def _run(operation: str, config: EnvironmentConfig, project_dir: Path, program: 
     progress = progress or Progress(operation)
     stack = open_stack(target, program or program_for(config), engine)
     with engine_errors(target.stack):
+        if operation in ("up", "destroy"):
+            _refuse_pending(stack, target.stack)
         counts = run(stack, progress)
         outputs = _outputs(stack, show_secrets=False) if operation != "destroy" else {}
     changes = {str(getattr(k, "value", k)): v for k, v in (counts or {}).items()}
@@ -162,18 +181,22 @@ def _run(operation: str, config: EnvironmentConfig, project_dir: Path, program: 
 
 def preview(config: EnvironmentConfig, project_dir: Path, *, program: Program | None = None,
             progress: Progress | None = None, engine: EngineInfo | None = None,
-            policy_packs: list[str] | None = None, **kw: Any) -> OperationResult:
+            policy_packs: list[str] | None = None, policy_pack_configs: list[str] | None = None,
+            **kw: Any) -> OperationResult:
     """What `up` would change, without changing anything."""
     return _run("preview", config, project_dir, program, progress, engine, lambda s, p: s.preview(
-        on_event=p.on_event, policy_packs=policy_packs or None).change_summary, **kw)
+        on_event=p.on_event, policy_packs=policy_packs or None,
+        policy_pack_configs=policy_pack_configs or None).change_summary, **kw)
 
 
 def up(config: EnvironmentConfig, project_dir: Path, *, program: Program | None = None,
        progress: Progress | None = None, engine: EngineInfo | None = None,
-       policy_packs: list[str] | None = None, **kw: Any) -> OperationResult:
+       policy_packs: list[str] | None = None, policy_pack_configs: list[str] | None = None,
+       **kw: Any) -> OperationResult:
     """Create or update the environment's resources."""
     return _run("up", config, project_dir, program, progress, engine, lambda s, p: s.up(
-        on_event=p.on_event, policy_packs=policy_packs or None).summary.resource_changes, **kw)
+        on_event=p.on_event, policy_packs=policy_packs or None,
+        policy_pack_configs=policy_pack_configs or None).summary.resource_changes, **kw)
 
 
 def destroy(config: EnvironmentConfig, project_dir: Path, *, program: Program | None = None,
@@ -199,6 +222,17 @@ def refresh(config: EnvironmentConfig, project_dir: Path, *, program: Program | 
                              clear_pending_creates=clear_pending_creates or None).summary.resource_changes
 
     return _run("refresh", config, project_dir, program, progress, engine, run, **kw)
+
+
+def cancel(config: EnvironmentConfig, project_dir: Path, *, engine: EngineInfo | None = None,
+           project: str | None = None) -> None:
+    """Release the stack's lock (`pulumi cancel`): for an update that crashed or was killed."""
+    from llmops_infra.stacks.estate import program_for
+
+    target = stack_target(config, project_dir, project=project)
+    stack = open_stack(target, program_for(config), engine, create=False)
+    with engine_errors(target.stack):
+        stack.cancel()
 
 
 def outputs(config: EnvironmentConfig, project_dir: Path, *, show_secrets: bool = False,

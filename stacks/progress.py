@@ -31,6 +31,20 @@ def _name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if urn else ""
 
 
+def changed_outputs(meta: Any) -> list[str]:
+    """Names of the outputs whose values differ between the old and new state of a step.
+
+    A refresh reports drift this way: the engine may mark the step `same` while the outputs
+    it read from the cloud differ from the recorded ones. Internal keys (`__*`) are skipped.
+    """
+    old = getattr(getattr(meta, "old", None), "outputs", None)
+    new = getattr(getattr(meta, "new", None), "outputs", None)
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return []
+    keys = (set(old) | set(new))
+    return sorted(k for k in keys if not k.startswith("__") and old.get(k) != new.get(k))
+
+
 def event_record(event: Any) -> dict[str, Any] | None:
     """A JSON-safe summary of one engine event, or None for events nobody needs downstream."""
     base = {"sequence": event.sequence, "timestamp": event.timestamp}
@@ -40,8 +54,11 @@ def event_record(event: Any) -> dict[str, Any] | None:
                 "planning": bool(event.resource_pre_event.planning)}
     if event.res_outputs_event is not None:
         meta = event.res_outputs_event.metadata
-        return {**base, "event": "resource-done", "op": _op(meta), "urn": meta.urn, "type": meta.type,
-                "diffs": list(meta.diffs or [])}
+        op = _op(meta)
+        diffs = list(meta.diffs or [])
+        if not diffs and op in UNCHANGED_OPS:
+            diffs = changed_outputs(meta)
+        return {**base, "event": "resource-done", "op": op, "urn": meta.urn, "type": meta.type, "diffs": diffs}
     if event.res_op_failed_event is not None:
         meta = event.res_op_failed_event.metadata
         return {**base, "event": "resource-failed", "op": _op(meta), "urn": meta.urn, "type": meta.type,
@@ -137,5 +154,6 @@ class Progress:
             "replaced": int(counts.get("replace", 0)),
             "unchanged": int(counts.get("same", 0)),
             "failed": len(self.failed),
+            "drifted": sum(1 for c in self.changes if c["op"] in UNCHANGED_OPS),
             "duration_seconds": round(time.monotonic() - self.started, 1),
         }

@@ -1,0 +1,169 @@
+"""preview, up, destroy, refresh, outputs, cancel: the real engine, behind the gates.
+
+Order of every run: the Pulumi CLI is located (a clear install hint when it is missing), the
+gates of the operation run (`stacks.gates`), destructive operations are confirmed (`--yes` in
+pipelines; with CI=true and no `--yes` they are refused), then the engine runs with progress
+from its events. Exit codes: 0 done, 1 a policy or cost gate failed or the run was not
+confirmed, 2 bad input or a refused non-interactive run, 3 the engine, the backend or Azure.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from llmops_infra.cli.common import ListFormat, ProjectDir, err_console, handle_errors
+from llmops_infra.stacks.errors import ConfigError
+
+EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
+FormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json: one JSON object per line.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (pipelines).")]
+PolicyPackOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--policy-pack", help="Also run this CrossGuard pack (a directory with PulumiPolicy.yaml) in the engine."),
+]
+PolicyConfigOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--policy-pack-config", help="JSON config of the --policy-pack at the same position."),
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def confirm_or_stop(question: str, yes: bool) -> None:
+    """Ask; in CI (CI=true) without --yes refuse at once instead of waiting for an answer."""
+    if yes:
+        return
+    if in_ci():
+        raise ConfigError("refusing to ask for confirmation in CI (CI=true): pass --yes to proceed", key="--yes")
+    if not typer.confirm(question, default=False):
+        err_console.print("not confirmed: nothing was changed")
+        raise typer.Exit(1)
+
+
+def _engine() -> Any:
+    from llmops_infra.stacks.engine import cached_engine
+
+    return cached_engine().require()
+
+
+def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: str | None = None,
+         before: Any = None, **kwargs: Any) -> Any:
+    from llmops_infra.cli.render_lifecycle import Renderer
+    from llmops_infra.stacks import lifecycle
+    from llmops_infra.stacks.gates import gates_for
+    from llmops_infra.stacks.progress import Progress
+
+    renderer = Renderer(fmt.value, operation, env)
+    engine = _engine()
+    config, _results = gates_for(env, project_dir, operation=gate_op or operation, on_result=renderer.gate)
+    if before is not None:
+        before(config)
+    progress = Progress(operation, listeners=[renderer.event])
+    function = getattr(lifecycle, operation)
+    # The SDK warns on stderr when the engine's event stream ends abruptly; the error itself is reported.
+    with warnings.catch_warnings(), renderer.running(progress):
+        warnings.filterwarnings("ignore", message="Error in event stream")
+        result = function(config, project_dir, progress=progress, engine=engine, **kwargs)
+    renderer.result(result)
+    return result
+
+
+def _packs(packs: list[Path] | None, configs: list[Path] | None) -> dict[str, Any]:
+    if not packs:
+        if configs:
+            raise ConfigError("--policy-pack-config needs a --policy-pack", key="--policy-pack-config")
+        return {}
+    for pack in packs:
+        if not (pack / "PulumiPolicy.yaml").is_file():
+            raise ConfigError(f"{pack} has no PulumiPolicy.yaml: give the policy pack's directory", key="--policy-pack")
+    return {"policy_packs": [str(p.resolve()) for p in packs],
+            "policy_pack_configs": [str(c.resolve()) for c in configs or []] or None}
+
+
+def preview_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
+                policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None) -> None:
+    """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
+    _run("preview", env, project_dir, fmt, **_packs(policy_pack, policy_pack_config))
+
+
+def up_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table, yes: YesOpt = False,
+           policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None) -> None:
+    """Deploy ENV: gates (config, policy, cost, credentials, quota, approval), then the engine."""
+    packs = _packs(policy_pack, policy_pack_config)
+
+    def ask(config: Any) -> None:
+        confirm_or_stop(f"Deploy {config.name} (subscription {config.azure.subscription_id}, "
+                        f"{config.azure.location})?", yes)
+
+    _run("up", env, project_dir, fmt, before=ask, **packs)
+
+
+def destroy_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
+                yes: YesOpt = False) -> None:
+    """Delete every resource of ENV's stack. Asks first unless --yes."""
+
+    def ask(config: Any) -> None:
+        confirm_or_stop(f"Destroy EVERY resource of {config.name} (subscription {config.azure.subscription_id})?", yes)
+
+    _run("destroy", env, project_dir, fmt, before=ask)
+
+
+def refresh_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
+                yes: YesOpt = False,
+                preview_only: Annotated[bool, typer.Option("--preview-only", help="Show drift; leave the state as it is.")] = False,
+                clear_pending_creates: Annotated[bool, typer.Option(
+                    "--clear-pending-creates", help="Drop pending creates an interrupted update left in the state.")] = False,
+                ) -> None:
+    """Drift: read ENV's resources from Azure and show what changed outside the code."""
+
+    def ask(config: Any) -> None:
+        if not preview_only:
+            confirm_or_stop(f"Refresh the state of {config.name} with what Azure reports?", yes)
+
+    _run("refresh", env, project_dir, fmt, before=ask, preview_only=preview_only,
+         clear_pending_creates=clear_pending_creates)
+
+
+def outputs_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
+                show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print secret outputs in clear.")] = False,
+                ) -> None:
+    """The stack outputs of ENV (secret outputs masked unless --show-secrets)."""
+    import json
+
+    from llmops_infra.cli.common import emit
+    from llmops_infra.cli.render_lifecycle import outputs_table
+    from llmops_infra.stacks import lifecycle
+    from llmops_infra.stacks.loader import load_environment
+
+    engine = _engine()
+    config = load_environment(env, project_dir)
+    values = lifecycle.outputs(config, project_dir, show_secrets=show_secrets, engine=engine)
+    if fmt is ListFormat.json:
+        emit(json.dumps({"stack": env, "outputs": values}, default=str), None)
+    else:
+        outputs_table(values, title=f"outputs of {env}")
+
+
+def cancel_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), yes: YesOpt = False) -> None:
+    """Release ENV's stack lock after an update crashed or was killed (`pulumi cancel`)."""
+    from llmops_infra.stacks import lifecycle
+    from llmops_infra.stacks.loader import load_environment
+
+    engine = _engine()
+    config = load_environment(env, project_dir)
+    confirm_or_stop(f"Release the lock of {env}? Only do this when no update is running.", yes)
+    lifecycle.cancel(config, project_dir, engine=engine)
+    err_console.print(f"lock of {env} released: run `llmops-infra refresh {env} --clear-pending-creates` next")
+
+
+def register(app: typer.Typer) -> None:
+    for name, fn in (("preview", preview_cmd), ("up", up_cmd), ("destroy", destroy_cmd), ("refresh", refresh_cmd),
+                     ("outputs", outputs_cmd), ("cancel", cancel_cmd)):
+        app.command(name)(handle_errors(fn))
