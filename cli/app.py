@@ -119,6 +119,11 @@ from llmops_infra.cli.access_cmd import access_cmd  # noqa: E402 (registered aft
 
 app.command("access")(access_cmd)
 
+from llmops_infra.cli import doctor_cmd, lifecycle_cmd  # noqa: E402
+
+doctor_cmd.register(app)
+lifecycle_cmd.register(app)
+
 
 def main() -> None:
     """Console-script entry point."""
