@@ -119,6 +119,13 @@ from llmops_infra.cli.access_cmd import access_cmd  # noqa: E402 (registered aft
 
 app.command("access")(access_cmd)
 
+from llmops_infra.cli.cost_cmd import cost_cmd, prices_app  # noqa: E402
+from llmops_infra.cli.policy_cmd import policy_app  # noqa: E402
+
+app.add_typer(policy_app, name="policy")
+app.command("cost")(cost_cmd)
+app.add_typer(prices_app, name="prices")
+
 from llmops_infra.cli import doctor_cmd, lifecycle_cmd  # noqa: E402
 
 doctor_cmd.register(app)

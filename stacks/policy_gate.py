@@ -58,3 +58,40 @@ def check_environment(name: str, project_dir: Path, *, today: date | None = None
     from llmops_infra.stacks.loader import load_environment
 
     return check_config(load_environment(name, project_dir), today=today)
+
+
+def plan_program(path: Path, config: EnvironmentConfig | None = None) -> Plan:
+    """Synthesize any Pulumi Python program (a file, or a directory with `__main__.py`) under the
+    Azure mocks, as stack `config.name` (or `program`), offline."""
+    import runpy
+    import sys
+
+    from llmops_infra.stacks.mocks import AzureMocks
+    from llmops_infra.stacks.synth import synthesize
+
+    file = path / "__main__.py" if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(f"{path} is not a Python program: give a .py file or a directory with __main__.py",
+                          key="--program")
+    if config is not None:
+        mocks = AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location)
+    else:
+        mocks = AzureMocks(PROGRAM_SUBSCRIPTION, PROGRAM_TENANT, "eastus")
+
+    def program() -> None:
+        sys.path.insert(0, str(file.parent.resolve()))
+        try:
+            runpy.run_path(str(file), run_name="__main__")
+        finally:
+            sys.path.remove(str(file.parent.resolve()))
+
+    try:
+        return synthesize(program, environment=config.name if config else "program",
+                          project=file.parent.resolve().name or "program", mocks=mocks)
+    except Exception as exc:  # noqa: BLE001 - the user's program failed: bad input, reported with its cause
+        raise ConfigError(f"{file}: the program failed under mocks: {type(exc).__name__}: {exc}",
+                          key="--program") from None
+
+
+PROGRAM_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
+PROGRAM_TENANT = "00000000-0000-4000-8000-000000000001"

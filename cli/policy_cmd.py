@@ -1,0 +1,118 @@
+"""`llmops-infra policy …`: check environments or any Pulumi program offline, list the rules,
+and write the engine pack's config for an environment.
+
+Exit codes: 0 no mandatory violation; 1 a mandatory violation; 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llmops_infra.cli.common import ListFormat, OutputFile, ProjectDir, console, emit, err_console, handle_errors
+
+policy_app = typer.Typer(help="Check plans against the security and cost rules; list the rules.",
+                         no_args_is_help=True)
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+    junit = "junit"
+
+
+@policy_app.command("check")
+@handle_errors
+def check_cmd(
+    envs: Annotated[list[str] | None, typer.Argument(help="Environments to check.", show_default=False)] = None,
+    all_envs: Annotated[bool, typer.Option("--all", help="Check every environment of the project.")] = False,
+    program: Annotated[Path | None, typer.Option(
+        "--program", help="Judge any Pulumi Python program (a file, or a directory with __main__.py) "
+        "synthesized under mocks.", show_default=False)] = None,
+    env: Annotated[str | None, typer.Option(
+        "--env", help="With --program: the environment whose levels and limits apply (default: strict prod "
+        "scope with empty allow-lists).", show_default=False)] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.table,
+    output: OutputFile = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Run every rule over the offline plan of ENV (or of --program); exit 1 on a mandatory violation."""
+    from llmops_infra.policies.reports import render
+    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.stacks.loader import list_environments, load_environment
+    from llmops_infra.stacks.policy_gate import check_config, plan_program, policy_settings
+
+    if program is not None:
+        if envs or all_envs:
+            raise ConfigError("--program judges one program: drop the ENV arguments / --all (use --env for levels)",
+                              key="--program")
+        from llmops_infra.policies.runner import check_plan
+        from llmops_infra.policies.settings import PolicySettings
+
+        config = load_environment(env, project_dir) if env else None
+        settings = policy_settings(config) if config else PolicySettings()
+        with err_console.status(f"Synthesizing {program}…"):
+            plan = plan_program(program, config)
+        results = [check_plan(plan, settings, source=str(program))]
+    else:
+        if env:
+            raise ConfigError("--env only applies with --program: name environments as arguments", key="--env")
+        names = list_environments(project_dir) if all_envs else list(envs or [])
+        if not names:
+            raise ConfigError("name an environment, or pass --all or --program", key="ENV")
+        configs = [load_environment(name, project_dir) for name in names]
+        results = []
+        for config in configs:
+            with err_console.status(f"Checking {config.name}…"):
+                results.append(check_config(config))
+    emit(render(fmt.value, results), output)
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
+@policy_app.command("list")
+def list_cmd(
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+) -> None:
+    """List every rule: catalog id, policy name, scope (A/P/N), severity and what it checks."""
+    from llmops_infra.policies import catalog
+
+    rules = catalog.rules()
+    if fmt is ListFormat.json:
+        emit(json.dumps({"rules": [{
+            "id": r.id, "policy": r.name, "scope": r.scope, "severity": r.severity.value, "kind": r.kind,
+            "domain": r.domain, "description": r.description, "remediation": r.remediation,
+            "levels": {s: r.default_level(s) for s in ("dev", "staging", "prod")}, "params": list(r.params),
+        } for r in rules]}, indent=2), None)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rules)} rules (scope: A mandatory everywhere, P mandatory in prod, "
+                        "N mandatory outside prod)")
+    for column in ("Id", "Policy", "Scope", "Severity", "Checks"):
+        table.add_column(column, overflow="fold")
+    for r in rules:
+        table.add_row(r.id, r.name, r.scope, r.severity.value, r.description)
+    console.print(table)
+
+
+@policy_app.command("pack-config")
+@handle_errors
+def pack_config_cmd(
+    env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
+    output: OutputFile = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Write ENV's levels, limits and active exemptions as the engine's --policy-pack-config JSON."""
+    from llmops_infra.policies.pack_config import pack_config
+    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.stacks.policy_gate import policy_settings
+
+    settings = policy_settings(load_environment(env, project_dir))
+    emit(json.dumps(pack_config(settings), indent=2, sort_keys=True), output)
