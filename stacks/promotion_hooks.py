@@ -18,27 +18,30 @@ from llmops_infra.stacks.manifest import Evidence, Manifest
 from llmops_infra.stacks.promotion import DeployOutcome, Hooks
 
 
-def evidence_from_report(report: Any, config: EnvironmentConfig) -> Evidence:
-    """Summarize a policy report: mandatory violations (cost included) fail the release."""
-    violations = list(report.violations)
-    mandatory = [v for v in violations if v.level == "mandatory"]
-    cost = float(report.monthly_cost_usd)
+def evidence_from(result: Any, monthly_usd: float, config: EnvironmentConfig) -> Evidence:
+    """Summarize a policy `CheckResult` and the cost estimate: a mandatory violation or a cost
+    over `cost.max_monthly_usd` fails the release."""
+    mandatory = sorted({v.rule_id for v in result.mandatory})
     return Evidence(
-        policy_passed=not mandatory and cost <= config.cost.max_monthly_usd,
+        policy_passed=bool(result.passed) and monthly_usd <= config.cost.max_monthly_usd,
         policy={
-            "mandatory_failures": len(mandatory),
-            "advisory_failures": len(violations) - len(mandatory),
-            "failed_rules": sorted({v.rule_id for v in mandatory}),
+            "mandatory_failures": len(result.mandatory),
+            "advisory_failures": len(result.advisory),
+            "exempted": len(result.exempted),
+            "failed_rules": mandatory,
+            "rules_run": result.rules_run,
         },
-        monthly_usd=round(cost, 2),
+        monthly_usd=round(monthly_usd, 2),
         cost={"limit_usd": config.cost.max_monthly_usd, "currency": "USD"},
     )
 
 
 def policy_check(config: EnvironmentConfig, plan: Plan) -> Evidence:
-    from llmops_infra.policies.runner import evaluate
+    """The offline policy check (issue 6's runner) and cost model over `plan`."""
+    from llmops_infra.policies.cost_model import estimate_plan
+    from llmops_infra.stacks.policy_gate import check_config
 
-    return evidence_from_report(evaluate(plan, config), config)
+    return evidence_from(check_config(config, plan), estimate_plan(plan).total_monthly_usd, config)
 
 
 def promote_gates(config: EnvironmentConfig, project_dir: Path, plan: Plan) -> None:

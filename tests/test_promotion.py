@@ -2,9 +2,9 @@
 
 The deployer is the real Pulumi engine (Automation API, a small component-only program, a
 `file://` backend in the temporary project) when a Pulumi CLI is found; otherwise a
-recording fake. `DEPLOYER` says which one ran. Policy checks and the Azure gates
-(credentials, quota) are fakes: they need the policy runner's verdict and Azure, which
-tests/test_gates* cover; here they record what they were asked.
+recording fake. `DEPLOYER` says which one ran. The gates (credentials and quota need
+Azure) are a recording fake; the policy verdict and cost in each manifest come from the real
+offline policy runner and cost model.
 """
 
 from __future__ import annotations
@@ -51,11 +51,15 @@ class Recorder:
         self.project_dir, self.real_engine = project_dir, real_engine
         self.deployed: list = []
         self.gated: list[str] = []
+        self.checked: list[str] = []
         self.fail_next = False
         self.clock = 0
 
     def check(self, config, plan) -> Evidence:
-        return Evidence(policy_passed=True, policy={"mandatory_failures": 0}, monthly_usd=100.0)
+        from llmops_infra.stacks.promotion_hooks import policy_check
+
+        self.checked.append(config.name)
+        return policy_check(config, plan)  # the real offline policy runner and cost model
 
     def gates(self, config, project_dir, plan) -> None:
         self.gated.append(config.name)
@@ -120,6 +124,8 @@ def test_dev_to_staging_to_prod(project, releases):
 
     dev = release("dev", project, releases, recorder.hooks()).manifest
     assert dev.status == PASSED and dev.kubernetes_version == "1.30"
+    assert dev.policy["mandatory_failures"] == 0 and dev.policy["rules_run"] > 0
+    assert 0 < dev.cost["monthly_usd"] <= dev.cost["limit_usd"]
 
     staging = promote("dev", "staging", project, releases, recorder.hooks())
     deployed = recorder.deployed[-1]
