@@ -12,6 +12,9 @@ pull the model and image from the workspace's storage and registry; this compone
 "Cognitive Services User" on the Content Safety account (flows screen text), each scoped to
 that one account. The managed network only lets flows out through private endpoints to
 those two accounts (AllowOnlyApprovedOutbound).
+
+Blue/green: see `live_traffic`. A rollout is two updates: add the green slot at 0 %, then
+move traffic; retiring a slot is the reverse (0 %, then remove it).
 """
 
 from __future__ import annotations
@@ -96,8 +99,9 @@ class MlEndpointsArgs:
             if not ep.slots:
                 raise ValueError(f"ml endpoint {ep.key}: no deployments: add a blue deployment")
             total = sum(s.traffic_percent for s in ep.slots)
-            if total != 100:
-                raise ValueError(f"ml endpoint {ep.key}: traffic_percent sums to {total}: the split must sum to 100")
+            if total not in (0, 100):
+                raise ValueError(f"ml endpoint {ep.key}: traffic_percent sums to {total}: the split must sum to 100 "
+                                 "(or to 0 for a new endpoint's first rollout)")
             for slot in ep.slots:
                 where = f"ml endpoint {ep.key}.{slot.name}"
                 if slot.instance_type not in self.allowed_instance_types:
@@ -184,7 +188,7 @@ class MlEndpoints(pulumi.ComponentResource):
             properties=ml.OnlineEndpointPropertiesArgs(
                 auth_mode="AADToken",
                 public_network_access=public,
-                traffic={slot.name: slot.traffic_percent for slot in ep.slots},
+                traffic=live_traffic(ep.slots),
                 description=f"Prompt flow {ep.key}",
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -230,6 +234,17 @@ class MlEndpoints(pulumi.ComponentResource):
         if args.action_group_id is not None:
             _alerts(base, args, ep, endpoint.id, args.action_group_id, parent=self)
         return endpoint
+
+
+def live_traffic(slots: list[FlowSlot]) -> dict[str, int]:
+    """The endpoint's traffic map: slots that receive traffic; slots at 0 % are left out.
+
+    Azure refuses an endpoint whose traffic names a deployment that does not exist, and the
+    endpoint is updated before its new deployments are created. So a slot joins at 0 %
+    (created, not in the map), and traffic moves to it in the next update; a new endpoint's
+    first rollout has every slot at 0 (empty map), then the split is set.
+    """
+    return {slot.name: slot.traffic_percent for slot in slots if slot.traffic_percent > 0}
 
 
 def _outbound_rules(args: MlEndpointsArgs) -> dict[str, ml.PrivateEndpointOutboundRuleArgs]:

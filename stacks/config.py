@@ -398,7 +398,11 @@ class MlDeployment(Strict):
     flow_version: str = Field(min_length=1, description="Version of the prompt flow this slot serves.")
     instance_type: VmSize = Field("Standard_DS3_v2", description="Managed compute SKU.")
     instance_count: int = Field(1, ge=1, le=20, description="Instances of this deployment.")
-    traffic_percent: int = Field(ge=0, le=100, description="Share of live traffic routed to this slot.")
+    traffic_percent: int = Field(
+        ge=0, le=100,
+        description="Share of live traffic routed to this slot. A new slot starts at 0 (created, no traffic), "
+        "then traffic moves to it in a later update: Azure refuses traffic for a slot that does not exist yet.",
+    )
 
 
 class MlEndpoint(Strict):
@@ -409,9 +413,11 @@ class MlEndpoint(Strict):
     def _traffic(self) -> MlEndpoint:
         _unique([d.name for d in self.deployments], f"{self.name}.deployments", "name")
         total = sum(d.traffic_percent for d in self.deployments)
-        if total != 100:
+        # 0 is a new endpoint's first rollout: slots are created before any traffic reaches them.
+        if total not in (0, 100):
             raise ValueError(
-                f"traffic_percent of endpoint {self.name!r} sums to {total}: the split must sum to 100"
+                f"traffic_percent of endpoint {self.name!r} sums to {total}: the split must sum to 100 "
+                "(or to 0 for a new endpoint's first rollout)"
             )
         return self
 

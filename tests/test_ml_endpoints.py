@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from llmops_infra.components.ml_endpoints import FlowEndpoint, FlowSlot, MlEndpoints, MlEndpointsArgs
@@ -175,8 +177,22 @@ def test_scoring_uri_output(plan):
     ({"instance_count": 5}, "outside 1-4"),
 ])
 def test_bad_slots_are_rejected_when_args_are_built(change, message):
-    from dataclasses import replace
-
     slots = [replace(SLOTS[0], **change), SLOTS[1]]
     with pytest.raises(ValueError, match=message):
         _args(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=slots)])
+
+
+def test_slots_at_zero_percent_are_created_but_left_out_of_the_traffic_map():
+    dark_green = [replace(SLOTS[0], traffic_percent=100), replace(SLOTS[1], traffic_percent=0)]
+    plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=dark_green)])
+    [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
+    assert endpoint.props["properties"]["traffic"] == {"blue": 100}
+    assert {d.props["deploymentName"] for d in plan.of_type(ONLINE_DEPLOYMENT)} == {"blue", "green"}
+
+
+def test_first_rollout_of_a_new_endpoint_has_an_empty_traffic_map():
+    dark = [replace(SLOTS[0], traffic_percent=0)]
+    plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=dark)])
+    [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
+    assert endpoint.props["properties"].get("traffic", {}) == {}
+    assert [d.props["deploymentName"] for d in plan.of_type(ONLINE_DEPLOYMENT)] == ["blue"]

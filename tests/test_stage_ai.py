@@ -112,3 +112,14 @@ def test_capacity_above_the_cap_is_a_config_error_naming_the_key(project_dir):
     assert "openai.deployments" in str(err.value)
     assert "cost.max_openai_capacity" in str(err.value)
     assert err.value.exit_code == 2
+
+
+def test_config_accepts_a_dark_first_rollout_but_not_a_partial_split():
+    from pydantic import ValidationError
+
+    from llmops_infra.stacks.config import MlEndpoint
+
+    dark = MlEndpoint(name="chat-flow", deployments=[{"name": "blue", "flow_version": "1", "traffic_percent": 0}])
+    assert dark.deployments[0].traffic_percent == 0
+    with pytest.raises(ValidationError, match="sums to 40"):
+        MlEndpoint(name="chat-flow", deployments=[{"name": "blue", "flow_version": "1", "traffic_percent": 40}])
