@@ -61,6 +61,10 @@ class GpuClusterArgs:
     """Public CIDRs allowed to reach a non-private API server (required then)."""
     admin_group_object_ids: list[str] = field(default_factory=list)
     """Entra groups with cluster-admin through Azure RBAC."""
+    deployer_principal_id: pulumi.Input[str] | None = None
+    """The CI principal that applies Kubernetes objects through the provider: it gets AKS RBAC
+    Cluster Admin on this cluster only (namespaces and the GPU operator's cluster roles need
+    it), and the provider waits for that grant. Default: none (people in the admin groups)."""
     operator_installs_driver: bool = True
     """True: the NVIDIA GPU operator installs drivers; GPU pools skip AKS's driver install."""
     network_policy: Literal["cilium", "azure", "calico"] = "cilium"
@@ -111,7 +115,6 @@ class GpuCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:compute:GpuCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         system = args.system_pool
         cluster = cs.ManagedCluster(
             f"{name}-aks",
@@ -222,12 +225,20 @@ class GpuCluster(pulumi.ComponentResource):
                       description="AKS kubelet pulls images from the estate registry"),
             subscription_id=args.subscription_id, parent=self,
         )
+        provider_after: list[pulumi.Resource] = []
+        if args.deployer_principal_id is not None:
+            provider_after.append(assign_role(
+                f"{name}-deployer-cluster-admin",
+                RoleGrant(principal_id=args.deployer_principal_id, role="Azure Kubernetes Service RBAC Cluster Admin",
+                          scope=cluster.id, description="Deployment pipeline applies the cluster's Kubernetes objects"),
+                subscription_id=args.subscription_id, parent=self,
+            ))
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=_user_kubeconfig(args.resource_group_name, cluster.name),
             enable_server_side_apply=True,
             delete_unreachable=False,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=provider_after or None),
         )
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name

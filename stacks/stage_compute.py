@@ -6,7 +6,10 @@ Role assignments made here (who may do what on which resource):
 - the cluster's kubelet identity: AcrPull on the registry (by `GpuCluster`), to pull images;
 - inference identity: Storage Blob Data Reader on the model storage account, to read
   weights (its Key Vault access is granted by the identity stage);
-- chatops identity: Azure Kubernetes Service RBAC Reader on the cluster (read-only).
+- chatops identity: Azure Kubernetes Service RBAC Reader on the cluster (read-only);
+- pipeline principal: Azure Kubernetes Service RBAC Cluster Admin on the cluster only (by
+  `GpuCluster`): with local accounts disabled, it is how `up` applies namespaces, the GPU
+  operator and the inference workloads.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def cluster_stage(estate) -> None:
     config, namer = estate.config, estate.namer
     c = config.cluster
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    pipeline = estate.components.get("pipeline")  # absent when no CI federation is configured
     cluster = GpuCluster("cluster", GpuClusterArgs(
         resource_group_name=foundation.resource_group_name,
         cluster_name=namer.name("aks_cluster"),
@@ -82,6 +86,7 @@ def cluster_stage(estate) -> None:
         log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
         monitor_workspace_id=monitoring.monitor_workspace_id,
         action_group_id=monitoring.action_group_id,
+        deployer_principal_id=pipeline.principal_id if pipeline is not None else None,
         registry_id=estate.get("registry").registry_id,
         gpu_pools=[pool_spec(p) for p in c.gpu_pools],
         system_pool=SystemPoolSpec(vm_size=c.system_pool.vm_size, min_nodes=c.system_pool.min_nodes,

@@ -216,6 +216,17 @@ def test_kubelet_gets_acrpull_on_the_registry_only(plan):
     assert acrpull.props["principalType"] == "ServicePrincipal"
 
 
+def test_deployer_gets_cluster_admin_on_this_cluster_and_the_provider_waits_for_it():
+    deployer = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
+    plan = _plan(deployer_principal_id=deployer)
+    cluster_id = _cluster(plan).outputs["id"]
+    [grant] = [a for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.props["principalId"] == deployer]
+    assert grant.props["scope"] == cluster_id
+    assert grant.props["roleDefinitionId"].endswith(ROLES["Azure Kubernetes Service RBAC Cluster Admin"])
+    [provider] = plan.of_type("pulumi:providers:kubernetes")
+    assert grant.urn in provider.dependencies
+
+
 def test_kubernetes_provider_uses_user_credentials_as_a_secret():
     mocks = RecordingMocks()
     plan = _plan(mocks)

@@ -39,6 +39,18 @@ def test_inference_identity_reads_model_blobs_and_chatops_reads_the_cluster(plan
     assert (chatops, ROLES["Azure Kubernetes Service RBAC Reader"], cluster.outputs["id"]) in grants
 
 
+def test_pipeline_principal_administers_this_cluster_only(plans):
+    plan = plans("prod")
+    pipeline = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")["pipeline-identity"]
+    principals = {a.props["principalId"]: a for a in plan.of_type("azure-native:authorization:RoleAssignment")
+                  if a.props["roleDefinitionId"].endswith(ROLES["Azure Kubernetes Service RBAC Cluster Admin"])}
+    [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
+    assert len(principals) == 1
+    [grant] = principals.values()
+    assert grant.props["scope"] == cluster.outputs["id"]
+    assert grant.props["principalId"] == pipeline.outputs["principalId"]
+
+
 def test_dev_and_prod_differ_only_through_config(plans):
     dev, prod = plans("dev"), plans("prod")
     [dev_acr], [prod_acr] = (p.of_type("azure-native:containerregistry:Registry") for p in (dev, prod))
