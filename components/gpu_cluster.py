@@ -192,8 +192,9 @@ class GpuCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles[0].count"]),
         )
         self.pools = {}
+        previous: cs.AgentPool | None = None
         for spec in args.gpu_pools:
-            gpu_agent_pool(
+            previous = gpu_agent_pool(
                 f"{name}-pool-{spec.name}", spec,
                 resource_group_name=args.resource_group_name,
                 cluster_name=cluster.name,
@@ -201,6 +202,7 @@ class GpuCluster(pulumi.ComponentResource):
                 kubernetes_version=args.kubernetes_version,
                 operator_installs_driver=args.operator_installs_driver,
                 parent=self,
+                after=previous,
             )
             self.pools[spec.name] = spec
         self._maintenance(name, args, cluster)

@@ -21,6 +21,13 @@ GPU_TAINT = f"{GPU_TAINT_KEY}=present:NoSchedule"
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT = f"{SPOT_TAINT_KEY}=spot:NoSchedule"
 """The taint AKS puts on spot nodes; declared so the stack's view matches Azure's."""
+GPUS_PER_VM: dict[str, int] = {
+    "Standard_NC4as_T4_v3": 1, "Standard_NC8as_T4_v3": 1, "Standard_NC16as_T4_v3": 1, "Standard_NC64as_T4_v3": 4,
+    "Standard_NV36ads_A10_v5": 1, "Standard_NC24ads_A100_v4": 1, "Standard_NC48ads_A100_v4": 2,
+    "Standard_NC96ads_A100_v4": 4, "Standard_ND96asr_v4": 8, "Standard_ND96amsr_A100_v4": 8,
+    "Standard_NC40ads_H100_v5": 1, "Standard_NC80adis_H100_v5": 2, "Standard_ND96isr_H100_v5": 8,
+}
+"""Whole GPUs per VM of the sizes the estate knows (Azure's size documentation)."""
 POOL_LABEL = "llmops.io/gpu-pool"
 """Node label naming the GPU pool; workloads select their pool with it."""
 ACCELERATOR_LABEL = "llmops.io/accelerator"
@@ -49,6 +56,11 @@ class GpuPoolSpec:
             raise ValueError(f"gpu pool {self.name}: {self.vm_size} is not a GPU size (Standard_N...)")
         if self.spot_max_price != -1 and not self.spot:
             raise ValueError(f"gpu pool {self.name}: spot_max_price is set but spot is false")
+
+    @property
+    def gpus_per_node(self) -> int | None:
+        """GPUs on one node of this pool; None for a size the estate does not know."""
+        return GPUS_PER_VM.get(self.vm_size)
 
     @property
     def taints(self) -> list[str]:
@@ -90,13 +102,15 @@ def gpu_agent_pool(
     kubernetes_version: pulumi.Input[str],
     operator_installs_driver: bool,
     parent: pulumi.Resource,
+    after: pulumi.Resource | None = None,
 ) -> containerservice.AgentPool:
     """A GPU user pool as its own AgentPool resource.
 
     The autoscaler owns the node count: `count` is set only at creation and ignored after,
     so that an update never resizes the pool back. With the NVIDIA GPU operator the pool
     skips AKS's driver install (`gpuProfile.driver: None`), which Azure accepts only at
-    creation: changing the driver mode replaces the pool.
+    creation: changing the driver mode replaces the pool. AKS refuses concurrent operations
+    on one cluster's pools (409 OperationNotAllowed), so pools are created one `after` another.
     """
     spot = spec.spot
     return containerservice.AgentPool(
@@ -126,6 +140,7 @@ def gpu_agent_pool(
         tags={},
         opts=pulumi.ResourceOptions(
             parent=parent,
+            depends_on=[after] if after is not None else None,
             ignore_changes=["count"],
             replace_on_changes=["gpuProfile"],
         ),

@@ -135,13 +135,19 @@ def inference_stage(estate) -> None:
             raise ConfigError(f"min_replicas is 0: the autoscaler keeps at least one replica; set "
                               f"min_replicas: 1 (scale to zero needs an event-driven autoscaler)",
                               key=f"inference.models.{model.name}.min_replicas")
+        pool = pools[model.gpu_pool]
+        if pool.gpus_per_node is not None and model.gpus_per_replica > pool.gpus_per_node:
+            raise ConfigError(f"gpus_per_replica is {model.gpus_per_replica} but a {pool.vm_size} node of pool "
+                              f"{pool.name!r} has {pool.gpus_per_node} GPU(s): no node could ever run a replica; "
+                              "lower gpus_per_replica or use a pool with larger VMs",
+                              key=f"inference.models.{model.name}.gpus_per_replica")
         service = InferenceService(model.name, InferenceServiceArgs(
             provider=cluster.k8s_provider,
             model=model.model,
             registry_login_server=estate.get("registry").login_server,
             image=model.image,
             image_digest=model.image_digest,
-            pool=pools[model.gpu_pool],
+            pool=pool,
             workload_client_id=identities.client_ids["inference"],
             identity_name=identities.identity_names["inference"],
             identity_resource_group_name=foundation.resource_group_name,

@@ -189,6 +189,12 @@ def test_spot_pool_declares_priority_eviction_price_and_the_spot_taint(plan):
     assert "scaleSetEvictionPolicy" not in ondemand
 
 
+def test_pools_are_created_one_after_another(plan):
+    pools = _pools(plan)
+    assert pools["gput4"].urn in pools["gpua100"].dependencies
+    assert pools["gpua100"].urn not in pools["gput4"].dependencies
+
+
 def test_autoscaled_pool_count_is_ignored(plan):
     for pool in _pools(plan).values():
         assert "count" in pool.ignore_changes

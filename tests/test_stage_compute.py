@@ -79,3 +79,11 @@ def test_zero_min_replicas_is_a_config_error(project_dir):
     inference = config.inference.model_copy(update={"models": [model.model_copy(update={"min_replicas": 0})]})
     with pytest.raises(ConfigError, match="inference.models.llama-8b.min_replicas"):
         plan_config(config.model_copy(update={"inference": inference}))
+
+
+def test_more_gpus_per_replica_than_a_node_has_is_a_config_error(project_dir):
+    config = load_environment("dev", project_dir)
+    [model] = config.inference.models
+    inference = config.inference.model_copy(update={"models": [model.model_copy(update={"gpus_per_replica": 2})]})
+    with pytest.raises(ConfigError, match="Standard_NC4as_T4_v3 node of pool 'gput4' has 1 GPU"):
+        plan_config(config.model_copy(update={"inference": inference}))
