@@ -1,0 +1,56 @@
+"""COST-01 … COST-05."""
+
+from llmops_infra.policies.testing import Fixture, stack_violations, violations
+
+BUDGET = "azure-native:consumption:Budget"
+VAULT = "azure-native:keyvault:Vault"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+POOL = "azure-native:containerservice:AgentPool"
+TAGS = {"environment": "dev", "owner": "o", "cost-center": "c", "workload": "w", "managed-by": "llmops-infra"}
+
+
+def notification(kind, threshold, contacts=("finops@contoso.com",)):
+    return {"enabled": True, "operator": "GreaterThanOrEqualTo", "threshold": threshold, "thresholdType": kind,
+            "contactEmails": list(contacts)}
+
+
+def test_cost_01_budget_with_actual_and_forecast_notifications():
+    good = {"notifications": {"actual": notification("Actual", 80), "forecast": notification("Forecasted", 100)}}
+    assert stack_violations("COST-01", [Fixture(BUDGET, "b", good)]) == []
+    assert "no consumption budget" in stack_violations("COST-01", [])[0]
+    one = {"notifications": {"actual": notification("Actual", 80, contacts=())}}
+    assert len(stack_violations("COST-01", [Fixture(BUDGET, "b", one)])) == 2
+
+
+def test_cost_02_allocation_tags():
+    assert violations("COST-02", VAULT, {"tags": TAGS}) == []
+    missing = violations("COST-02", VAULT, {"tags": {"owner": "o"}})
+    assert "environment, cost-center, workload, managed-by" in missing[0]
+    assert violations("COST-02", VAULT, {})  # taggable type without tags
+    assert violations("COST-02", "kubernetes:core/v1:Service", {}) == []
+
+
+def test_cost_03_ptu_and_capacity_cap():
+    standard = Fixture(DEPLOYMENT, "d1", {"sku": {"name": "Standard", "capacity": 30}})
+    ptu = Fixture(DEPLOYMENT, "d2", {"sku": {"name": "ProvisionedManaged", "capacity": 50}})
+    assert stack_violations("COST-03", [standard], {"max_openai_capacity": 60}) == []
+    found = stack_violations("COST-03", [standard, ptu], {"max_openai_capacity": 60, "allow_ptu": False})
+    assert len(found) == 2 and "PTU" in found[0] and "80" in found[1]
+    assert stack_violations("COST-03", [ptu], {"max_openai_capacity": 60, "allow_ptu": True}) == []
+
+
+def test_cost_04_regions():
+    params = {"allowed_regions": ["eastus", "swedencentral"]}
+    assert violations("COST-04", VAULT, {"location": "East US"}, params) == []
+    assert violations("COST-04", VAULT, {"location": "global"}, params) == []
+    assert "westeurope" in violations("COST-04", VAULT, {"location": "westeurope"}, params)[0]
+
+
+def test_cost_05_monthly_limit_at_max_scale():
+    pool = {"vmSize": "Standard_NC24ads_A100_v4", "enableAutoScaling": True, "minCount": 0, "maxCount": 2}
+    # 2 nodes x 3.673 USD/h x 730 h = 5,362.58 USD
+    assert stack_violations("COST-05", [Fixture(POOL, "gpu", pool)], {"max_monthly_usd": 6000}) == []
+    found = stack_violations("COST-05", [Fixture(POOL, "gpu", pool)], {"max_monthly_usd": 5000})
+    assert "$5,362.58 exceeds the limit $5,000.00" in found[0]
+    unpriced = stack_violations("COST-05", [Fixture(POOL, "x", {**pool, "vmSize": "Standard_NX1"})], {"max_monthly_usd": 1e6})
+    assert "no price in the catalog" in unpriced[0]

@@ -1,0 +1,50 @@
+"""MON-01 … MON-04."""
+
+from llmops_infra.policies.testing import Fixture, stack_violations, violations
+
+DIAG = "azure-native:monitor:DiagnosticSetting"
+VAULT = "azure-native:keyvault:Vault"
+SA = "azure-native:storage:StorageAccount"
+LAW = "azure-native:operationalinsights:Workspace"
+AI = "azure-native:applicationinsights:Component"
+ALERT = "azure-native:monitor:MetricAlert"
+PROM = "azure-native:alertsmanagement:PrometheusRuleGroup"
+ACCOUNT = "azure-native:cognitiveservices:Account"
+POOL = "azure-native:containerservice:AgentPool"
+MC = "azure-native:containerservice:ManagedCluster"
+LOGS = {"workspaceId": "/x/log", "logs": [{"categoryGroup": "allLogs", "enabled": True}]}
+SA_ID = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/st1"
+
+
+def test_mon_01_diagnostics_coverage():
+    assert stack_violations("MON-01", [Fixture(VAULT, "kv"), Fixture(DIAG, "d", LOGS, ["kv"])]) == []
+    # A blob-service setting covers its account through the account's id.
+    blob = {**LOGS, "resourceUri": SA_ID + "/blobServices/default"}
+    assert stack_violations("MON-01", [Fixture(SA, "st", {"id": SA_ID}), Fixture(DIAG, "d", blob)]) == []
+    metrics_only = {"workspaceId": "/x/log", "metrics": [{"category": "AllMetrics", "enabled": True}]}
+    found = stack_violations("MON-01", [Fixture(VAULT, "kv"), Fixture(DIAG, "d", metrics_only, ["kv"])])
+    assert found and "Vault kv sends no logs" in found[0]
+
+
+def test_mon_02_retention_by_scope():
+    assert violations("MON-02", LAW, {"retentionInDays": 30}, {"scope": "dev"}) == []
+    assert "at least 90" in violations("MON-02", LAW, {"retentionInDays": 30}, {"scope": "prod"})[0]
+    assert violations("MON-02", LAW, {}, {"scope": "dev"})
+
+
+def test_mon_03_workspace_based_app_insights():
+    assert violations("MON-03", AI, {"workspaceResourceId": "/x/log", "disableLocalAuth": True}) == []
+    assert len(violations("MON-03", AI, {"applicationType": "web"})) == 2
+
+
+def test_mon_04_endpoint_and_gpu_alerts():
+    openai = Fixture(ACCOUNT, "oai", {"kind": "OpenAI"})
+    wired = Fixture(ALERT, "a", {"actions": [{"actionGroupId": "/x/ag"}]}, ["oai"])
+    assert stack_violations("MON-04", [openai, wired]) == []
+    unwired = Fixture(ALERT, "a", {"actions": []}, ["oai"])
+    assert "no alert" in stack_violations("MON-04", [openai, unwired])[0]
+    cluster = Fixture(MC, "aks", {"resourceName": "aks-1"})
+    gpu_pool = Fixture(POOL, "gpu", {"vmSize": "Standard_NC4as_T4_v3"}, ["aks"])
+    assert "ManagedCluster aks" in stack_violations("MON-04", [cluster, gpu_pool])[0]
+    prom = Fixture(PROM, "gpu-rules", {"clusterName": "aks-1", "rules": [{"actions": [{"actionGroupId": "/x/ag"}]}]})
+    assert stack_violations("MON-04", [cluster, gpu_pool, prom]) == []

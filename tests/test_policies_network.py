@@ -1,0 +1,49 @@
+"""NET-01 … NET-03, inline and separate forms."""
+
+from llmops_infra.policies.testing import Fixture, stack_violations, violations
+
+NSG = "azure-native:network:NetworkSecurityGroup"
+RULE = "azure-native:network:SecurityRule"
+VNET = "azure-native:network:VirtualNetwork"
+SUBNET = "azure-native:network:Subnet"
+PE = "azure-native:network:PrivateEndpoint"
+ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
+ZONE = "azure-native:privatedns:PrivateZone"
+LINK = "azure-native:privatedns:VirtualNetworkLink"
+
+
+def rule(**changes):
+    return {"name": "r", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "10.0.0.0/8",
+            "destinationPortRange": "443", "priority": 100, **changes}
+
+
+def test_net_01_inline_and_separate_rules():
+    assert violations("NET-01", NSG, {"securityRules": [rule(), rule(sourceAddressPrefix="Internet")]}) == []
+    assert "port 22" in violations("NET-01", NSG, {"securityRules": [rule(sourceAddressPrefix="*", destinationPortRange="20-25")]})[0]
+    assert "UDP" in violations("NET-01", RULE, rule(sourceAddressPrefix="0.0.0.0/0", protocol="Udp"))[0]
+    assert violations("NET-01", RULE, rule(sourceAddressPrefixes=["Internet"], destinationPortRanges=["3389"]))
+    # Deny rules and outbound rules do not expose anything.
+    assert violations("NET-01", RULE, rule(sourceAddressPrefix="*", destinationPortRange="*", access="Deny")) == []
+    assert violations("NET-01", RULE, rule(sourceAddressPrefix="*", destinationPortRange="22", direction="Outbound")) == []
+
+
+def test_net_02_every_subnet_has_an_nsg():
+    with_nsg = {"name": "snet-aks", "addressPrefix": "10.0.0.0/20", "networkSecurityGroup": {"id": "/x/nsg"}}
+    gateway = {"name": "GatewaySubnet", "addressPrefix": "10.0.16.0/27"}
+    assert violations("NET-02", VNET, {"subnets": [with_nsg, gateway]}) == []
+    assert "snet-pe has no NSG" in violations("NET-02", VNET, {"subnets": [{"name": "snet-pe"}]})[0]
+    assert violations("NET-02", SUBNET, {"subnetName": "snet-ml", "networkSecurityGroup": {"id": "/x"}}) == []
+    assert violations("NET-02", SUBNET, {"subnetName": "snet-ml"})
+
+
+def test_net_03_zone_groups_and_vnet_links():
+    wired = [Fixture(PE, "pe", {"privateEndpointName": "pe-kv"}), Fixture(ZONE_GROUP, "dns", {"privateEndpointName": "pe-kv"}),
+             Fixture(ZONE, "zone", {"privateZoneName": "privatelink.vaultcore.azure.net"}),
+             Fixture(LINK, "link", {"privateZoneName": "privatelink.vaultcore.azure.net"})]
+    assert stack_violations("NET-03", wired) == []
+    by_dependency = [Fixture(PE, "pe"), Fixture(ZONE_GROUP, "dns", {}, ["pe"]), Fixture(ZONE, "zone"),
+                     Fixture(LINK, "link", {}, ["zone"])]
+    assert stack_violations("NET-03", by_dependency) == []
+    found = stack_violations("NET-03", [Fixture(PE, "pe", {"privateEndpointName": "pe-kv"}),
+                                        Fixture(ZONE, "zone", {"privateZoneName": "z"})])
+    assert len(found) == 2
