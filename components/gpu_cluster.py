@@ -260,15 +260,17 @@ class GpuCluster(pulumi.ComponentResource):
             start_time=args.maintenance_start_utc,
             utc_offset="+00:00",
         )
+        previous: cs.MaintenanceConfiguration | None = None
         for role, config_name in (("upgrade", "aksManagedAutoUpgradeSchedule"),
                                   ("nodeos", "aksManagedNodeOSUpgradeSchedule")):
-            cs.MaintenanceConfiguration(
+            previous = cs.MaintenanceConfiguration(
                 f"{name}-maint-{role}",
                 config_name=config_name,
                 resource_name_=cluster.name,
                 resource_group_name=args.resource_group_name,
                 maintenance_window=window,
-                opts=pulumi.ResourceOptions(parent=self),
+                # One write at a time on the cluster's sub-resources.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
             )
 
 

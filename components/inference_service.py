@@ -75,6 +75,10 @@ class InferenceService(pulumi.ComponentResource):
 
     Children: namespace, service account, federated credential, secret provider class,
     deployment, HPA, PDB, three network policies, service, PodMonitor.
+
+    The HPA reads the Pods metric `vllm:num_requests_waiting` through the custom metrics
+    API; managed Prometheus scrapes it (the PodMonitor) but does not serve that API, so an
+    adapter (or KEDA) must, or the HPA holds `min_replicas`.
     """
 
     namespace: str
