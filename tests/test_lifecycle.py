@@ -1,0 +1,113 @@
+"""Lifecycle without the engine: backend resolution, passphrase rules, stack config, a missing CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llmops_infra.stacks import lifecycle
+from llmops_infra.stacks.engine import EngineInfo, EngineMissingError
+from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.stacks.loader import load_environment
+
+REPO = Path(__file__).resolve().parent.parent
+NO_ENGINE = EngineInfo(None, None, "3.272.0", None, None, {})
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return load_environment("dev", REPO)
+
+
+def test_file_backend_is_resolved_against_the_project_and_created(tmp_path):
+    url = lifecycle.backend_url("file://.llmops/state", tmp_path)
+    assert url == f"file://{(tmp_path / '.llmops' / 'state').resolve()}"
+    assert (tmp_path / ".llmops" / "state").is_dir()
+
+
+def test_absolute_and_remote_backends_are_kept(tmp_path):
+    assert lifecycle.backend_url(f"file://{tmp_path}/abs", tmp_path, create=False) == f"file://{tmp_path}/abs"
+    assert not (tmp_path / "abs").exists()
+    assert lifecycle.backend_url("azblob://state", tmp_path) == "azblob://state"
+
+
+def test_uncreatable_state_directory_is_a_config_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="cannot create the state directory"):
+        lifecycle.backend_url("file://file/state", tmp_path)
+
+
+def test_passphrase_must_come_from_the_environment(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        lifecycle.check_passphrase("passphrase", tmp_path, env={})
+    assert err.value.exit_code == 2 and "PULUMI_CONFIG_PASSPHRASE is not set" in str(err.value)
+    lifecycle.check_passphrase("passphrase", tmp_path, env={"PULUMI_CONFIG_PASSPHRASE": ""})
+    lifecycle.check_passphrase("azurekeyvault://kv.vault.azure.net/keys/state", tmp_path, env={})
+
+
+def test_passphrase_file_inside_the_repository_is_refused(tmp_path):
+    inside = tmp_path / "secrets" / "passphrase.txt"
+    with pytest.raises(ConfigError, match="points into the project"):
+        lifecycle.check_passphrase("passphrase", tmp_path, env={"PULUMI_CONFIG_PASSPHRASE_FILE": str(inside)})
+    outside = tmp_path.parent / "elsewhere.txt"
+    lifecycle.check_passphrase("passphrase", tmp_path, env={"PULUMI_CONFIG_PASSPHRASE_FILE": str(outside)})
+
+
+def test_stack_target_carries_azure_config(dev, tmp_path):
+    target = lifecycle.stack_target(dev, tmp_path, extra_config={"app:token": ("t", True)})
+    assert target.stack == "dev" and target.project == "llmops"
+    assert target.secrets_provider == "passphrase"
+    assert target.work_dir == tmp_path / ".llmops" / "workspaces" / "dev"
+    assert target.config["azure-native:location"] == ("eastus", False)
+    assert target.config["azure-native:subscriptionId"] == ("11111111-1111-4111-8111-111111111111", False)
+    assert target.config["azure-native:tenantId"] == ("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", False)
+    assert target.config["azure-native:useDefaultAzureCredential"] == ("true", False)
+    assert target.config["app:token"] == ("t", True)
+
+
+def test_up_without_a_cli_says_what_is_missing(dev, tmp_path, monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "x")
+    with pytest.raises(EngineMissingError) as err:
+        lifecycle.up(dev, tmp_path, program=lambda: None, engine=NO_ENGINE)
+    assert err.value.exit_code == 3
+    assert "bash scripts/build-pulumi-cli.sh" in str(err.value)
+
+
+def test_missing_passphrase_stops_before_the_engine(dev, tmp_path, monkeypatch):
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+    with pytest.raises(ConfigError, match="PULUMI_CONFIG_PASSPHRASE is not set"):
+        lifecycle.preview(dev, tmp_path, program=lambda: None, engine=NO_ENGINE)
+
+
+class FakeStack:
+    def __init__(self, pending):
+        self.pending = pending
+
+    def export_stack(self):
+        class Deployment:
+            deployment = {"pending_operations": self.pending}
+
+        return Deployment()
+
+
+def test_pending_operations_are_read_from_the_exported_state():
+    stack = FakeStack([{"resource": {"urn": "urn:pulumi:dev::llmops::t::kv"}, "type": "creating"}])
+    assert lifecycle.pending_operations(stack) == [{"urn": "urn:pulumi:dev::llmops::t::kv", "type": "creating"}]
+    assert lifecycle.pending_operations(FakeStack(None)) == []
+
+
+def test_up_refuses_to_run_over_pending_operations():
+    from llmops_infra.stacks.engine_errors import PendingOperationsError
+
+    stack = FakeStack([{"resource": {"urn": "urn:pulumi:dev::llmops::t::kv"}, "type": "creating"}])
+    with pytest.raises(PendingOperationsError) as err:
+        lifecycle._refuse_pending(stack, "dev")
+    assert "kv (creating)" in str(err.value) and "--clear-pending-creates" in str(err.value)
+
+
+def test_operation_result_is_json_ready():
+    result = lifecycle.OperationResult("up", "dev", {"created": 1}, [{"urn": "u", "op": "create"}], {"a": 1})
+    assert result.as_dict() == {"operation": "up", "stack": "dev", "summary": {"created": 1},
+                                "changes": [{"urn": "u", "op": "create"}], "outputs": {"a": 1}, "policy": []}
