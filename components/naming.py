@@ -119,7 +119,7 @@ class Namer:
         """The name of a `kind` resource, e.g. name("subnet", "aks") -> snet-llmops-dev-eus-aks."""
         rule = RULES[kind]
         parts = [rule.abbreviation, self.workload, self.environment, region_code(self.location), *qualifiers]
-        clean = [_clean(p, rule) for p in parts if p]
+        clean = [c for c in (_clean(p, rule) for p in parts if p) if c]
         suffix = ""
         if rule.globally_unique:
             suffix = unique_suffix(self.subscription_id, self.workload, self.environment, self.location, kind, *qualifiers)
@@ -131,5 +131,8 @@ class Namer:
 
 
 def _clean(part: str, rule: NameRule) -> str:
+    """Keep the allowed characters; no leading, trailing or doubled punctuation inside a part."""
     text = part.lower() if rule.lowercase else part
-    return re.sub(f"[^{rule.allowed}]", "", text.replace("_", "-" if "-" in rule.allowed else ""))
+    text = re.sub(f"[^{rule.allowed}]", "", text.replace("_", "-" if "-" in rule.allowed else ""))
+    text = re.sub(r"([-._])[-._]+", r"\1", text)
+    return text.strip("-._")
