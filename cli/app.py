@@ -105,6 +105,8 @@ def plan_cmd(
     from llmops_infra.cli import render_plan
     from llmops_infra.stacks.planning import plan_environment
 
+    from llmops_infra.policies.cost_model import estimate_plan
+
     with err_console.status(f"Synthesizing {env}…"):
         plan = plan_environment(env, project_dir)
     renderers = {
@@ -112,7 +114,7 @@ def plan_cmd(
         OutputFormat.markdown: render_plan.plan_markdown,
         OutputFormat.table: render_plan.plan_table,
     }
-    emit(renderers[fmt](plan), output)
+    emit(renderers[fmt](plan, cost=estimate_plan(plan)), output)
 
 
 from llmops_infra.cli.access_cmd import access_cmd  # noqa: E402 (registered after the core commands)
@@ -130,6 +132,19 @@ from llmops_infra.cli import doctor_cmd, lifecycle_cmd  # noqa: E402
 
 doctor_cmd.register(app)
 lifecycle_cmd.register(app)
+
+from llmops_infra.cli import diff_cmd, init_cmd, pipeline_cmd, promote_cmd  # noqa: E402
+
+app.command("release")(promote_cmd.release_cmd)
+app.command("promote")(promote_cmd.promote_cmd)
+app.command("approve")(promote_cmd.approve_cmd)
+app.command("rollback")(promote_cmd.rollback_cmd)
+app.command("releases")(promote_cmd.releases_cmd)
+app.command("diff")(diff_cmd.diff_cmd)
+app.command("graph")(diff_cmd.graph_cmd)
+app.command("pr-report")(diff_cmd.pr_report_cmd)
+app.command("init")(init_cmd.init_cmd)
+app.add_typer(pipeline_cmd.pipeline_app, name="pipeline")
 
 
 def main() -> None:

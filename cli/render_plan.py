@@ -12,6 +12,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from llmops_infra.plan import Plan, PlannedResource
+    from llmops_infra.policies.cost_model import Estimate
 
 
 def group_by_component(plan: Plan) -> dict[str, list[PlannedResource]]:
@@ -24,11 +25,19 @@ def group_by_component(plan: Plan) -> dict[str, list[PlannedResource]]:
     return dict(sorted(groups.items()))
 
 
-def plan_json(plan: Plan) -> str:
-    return json.dumps(plan.to_dict(), indent=2, sort_keys=True, default=str)
+def plan_json(plan: Plan, cost: Estimate | None = None) -> str:
+    data = plan.to_dict()
+    if cost is not None:
+        data["cost"] = cost.to_dict()
+    return json.dumps(data, indent=2, sort_keys=True, default=str)
 
 
-def plan_table(plan: Plan, width: int = 120) -> str:
+def cost_total(plan: Plan, cost: Estimate) -> str:
+    return (f"Estimated monthly cost: ${cost.total_monthly_usd:,.2f} at maximum scale "
+            f"(${cost.total_monthly_usd_min:,.2f} at minimum); lines: llmops-infra cost {plan.environment}")
+
+
+def plan_table(plan: Plan, width: int = 120, cost: Estimate | None = None) -> str:
     buffer = StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, highlight=False)
     groups = group_by_component(plan)
@@ -45,10 +54,12 @@ def plan_table(plan: Plan, width: int = 120) -> str:
     console.print(table)
     if plan.outputs:
         console.print("Outputs: " + ", ".join(sorted(plan.outputs)))
+    if cost is not None:
+        console.print(cost_total(plan, cost))
     return buffer.getvalue()
 
 
-def plan_markdown(plan: Plan) -> str:
+def plan_markdown(plan: Plan, cost: Estimate | None = None) -> str:
     groups = group_by_component(plan)
     lines = [
         f"### Plan: `{plan.environment}`",
@@ -62,6 +73,8 @@ def plan_markdown(plan: Plan) -> str:
         counts = Counter(_short_type(r.type) for r in members)
         types = ", ".join(f"{t} ×{c}" if c > 1 else t for t, c in sorted(counts.items()))
         lines.append(f"| {label} | {len(members)} | {types} |")
+    if cost is not None:
+        lines += ["", f"**{cost_total(plan, cost)}**"]
     return "\n".join(lines) + "\n"
 
 
