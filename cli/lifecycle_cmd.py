@@ -26,6 +26,11 @@ PolicyPackOpt = Annotated[
     list[Path] | None,
     typer.Option("--policy-pack", help="Also run this CrossGuard pack (a directory with PulumiPolicy.yaml) in the engine."),
 ]
+EnginePoliciesOpt = Annotated[
+    bool,
+    typer.Option("--engine-policies/--no-engine-policies",
+                 help="Run the shipped policy pack inside the engine too (with this environment's levels)."),
+]
 PolicyConfigOpt = Annotated[
     list[Path] | None,
     typer.Option("--policy-pack-config", help="JSON config of the --policy-pack at the same position."),
@@ -65,6 +70,15 @@ def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: 
     config, _results = gates_for(env, project_dir, operation=gate_op or operation, on_result=renderer.gate)
     if before is not None:
         before(config)
+    if kwargs.pop("shipped_pack", False):
+        shipped = lifecycle.shipped_policy_pack(config, project_dir)
+        if shipped:
+            packs, configs = kwargs.get("policy_packs") or [], kwargs.get("policy_pack_configs") or []
+            if packs and len(configs) != len(packs):  # the engine pairs configs with packs by position
+                raise ConfigError("the shipped pack runs with its config: give a --policy-pack-config for each "
+                                  "--policy-pack, or pass --no-engine-policies", key="--policy-pack-config")
+            kwargs["policy_packs"] = shipped["policy_packs"] + packs
+            kwargs["policy_pack_configs"] = shipped["policy_pack_configs"] + configs
     progress = Progress(operation, listeners=[renderer.event])
     function = getattr(lifecycle, operation)
     # The SDK warns on stderr when the engine's event stream ends abruptly; the error itself is reported.
@@ -75,7 +89,9 @@ def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: 
     return result
 
 
-def _packs(packs: list[Path] | None, configs: list[Path] | None) -> dict[str, Any]:
+def _packs(packs: list[Path] | None, configs: list[Path] | None, shipped: bool = False) -> dict[str, Any]:
+    if shipped:
+        return {"shipped_pack": True, **_packs(packs, configs)}
     if not packs:
         if configs:
             raise ConfigError("--policy-pack-config needs a --policy-pack", key="--policy-pack-config")
@@ -88,15 +104,17 @@ def _packs(packs: list[Path] | None, configs: list[Path] | None) -> dict[str, An
 
 
 def preview_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
-                policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None) -> None:
+                policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None,
+                engine_policies: EnginePoliciesOpt = True) -> None:
     """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
-    _run("preview", env, project_dir, fmt, **_packs(policy_pack, policy_pack_config))
+    _run("preview", env, project_dir, fmt, **_packs(policy_pack, policy_pack_config, engine_policies))
 
 
 def up_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table, yes: YesOpt = False,
-           policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None) -> None:
+           policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None,
+           engine_policies: EnginePoliciesOpt = True) -> None:
     """Deploy ENV: gates (config, policy, cost, credentials, quota, approval), then the engine."""
-    packs = _packs(policy_pack, policy_pack_config)
+    packs = _packs(policy_pack, policy_pack_config, engine_policies)
 
     def ask(config: Any) -> None:
         confirm_or_stop(f"Deploy {config.name} (subscription {config.azure.subscription_id}, "

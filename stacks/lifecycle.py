@@ -13,7 +13,9 @@ Pulumi.<env>.yaml: the stack config and, for passphrase stacks, the encryption s
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 from llmops_infra.stacks.config import EnvironmentConfig
 from llmops_infra.stacks.engine import EngineInfo, cached_engine
 from llmops_infra.stacks.engine_errors import engine_errors
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.stacks.errors import ConfigError, EngineError, PolicyViolationError
 from llmops_infra.stacks.progress import Progress
 
 Program = Callable[[], None]
@@ -130,7 +132,9 @@ def open_stack(target: StackTarget, program: Program, engine: EngineInfo | None 
             pulumi_command=command,
             project_settings=auto.ProjectSettings(name=target.project, runtime="python",
                                                   main=str(target.work_dir)),
-            env_vars={"PULUMI_BACKEND_URL": target.backend_url, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            env_vars={"PULUMI_BACKEND_URL": target.backend_url, "PULUMI_SKIP_UPDATE_CHECK": "true",
+                      # Policy packs run under the ambient interpreter: make it this one (llmops_infra importable).
+                      "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD", sys.executable)},
         )
         opener = auto.create_or_select_stack if create else auto.select_stack
         stack = opener(stack_name=target.stack, project_name=target.project, program=program, opts=options)
@@ -141,6 +145,36 @@ def open_stack(target: StackTarget, program: Program, engine: EngineInfo | None 
 
 def _outputs(stack: Any, show_secrets: bool) -> dict[str, Any]:
     return {k: (v.value if (show_secrets or not v.secret) else "[secret]") for k, v in stack.outputs().items()}
+
+
+def shipped_policy_pack(config: EnvironmentConfig, project_dir: Path) -> dict[str, list[str]]:
+    """The estate's CrossGuard pack with this environment's levels, limits and exemptions.
+
+    Returns the `policy_packs` / `policy_pack_configs` arguments of `preview` and `up`, or {}
+    when the installed package ships no pack. The config is written into the workspace.
+    """
+    import llmops_infra.policies as policies_pkg
+
+    pack_dir = Path(policies_pkg.__file__).parent
+    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+        return {}
+    from llmops_infra.policies.pack_config import pack_config
+    from llmops_infra.stacks.policy_gate import policy_settings
+
+    work_dir = project_dir / WORKSPACES / config.name
+    work_dir.mkdir(parents=True, exist_ok=True)
+    config_file = work_dir / "policy-pack-config.json"
+    config_file.write_text(json.dumps(pack_config(policy_settings(config)), indent=1), encoding="utf-8")
+    return {"policy_packs": [str(pack_dir)], "policy_pack_configs": [str(config_file)]}
+
+
+def policy_message(violations: list[dict[str, Any]], operation: str) -> str:
+    """One line per mandatory violation the engine's policy pack reported (its last message line)."""
+    lines = [f"{v['policy']} on {(v.get('urn') or 'the stack').rsplit('::', 1)[-1]}: "
+             f"{v['message'].strip().splitlines()[-1]}" for v in violations[:5]]
+    more = f"\n  (and {len(violations) - 5} more)" if len(violations) > 5 else ""
+    return (f"{operation} stopped by {len(violations)} mandatory policy violation(s) in the engine; nothing was "
+            "changed:\n  " + "\n  ".join(lines) + more)
 
 
 def pending_operations(stack: Any) -> list[dict[str, str]]:
@@ -169,11 +203,17 @@ def _run(operation: str, config: EnvironmentConfig, project_dir: Path, program: 
     target = stack_target(config, project_dir, project=project, extra_config=extra_config)
     progress = progress or Progress(operation)
     stack = open_stack(target, program or program_for(config), engine)
-    with engine_errors(target.stack):
-        if operation in ("up", "destroy"):
-            _refuse_pending(stack, target.stack)
-        counts = run(stack, progress)
-        outputs = _outputs(stack, show_secrets=False) if operation != "destroy" else {}
+    try:
+        with engine_errors(target.stack):
+            if operation in ("up", "destroy"):
+                _refuse_pending(stack, target.stack)
+            counts = run(stack, progress)
+            outputs = _outputs(stack, show_secrets=False) if operation != "destroy" else {}
+    except EngineError:
+        mandatory = [p for p in progress.policy if p["level"] == "mandatory"]
+        if mandatory:  # the engine only says "preview failed": name the violations instead
+            raise PolicyViolationError(policy_message(mandatory, operation)) from None
+        raise
     changes = {str(getattr(k, "value", k)): v for k, v in (counts or {}).items()}
     return OperationResult(operation, target.stack, progress.summary(changes), progress.changes, outputs,
                            progress.policy)

@@ -147,3 +147,34 @@ def test_outputs_json(project, monkeypatch, engine_found):
     result = runner.invoke(app, ["outputs", "dev", "--project-dir", str(project), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"stack": "dev", "outputs": {"a": "[secret]"}}
+
+
+def test_preview_runs_the_shipped_pack_with_the_environment_config(project, monkeypatch, engine_found, gates_pass):
+    seen = {}
+
+    def preview(config, project_dir, *, progress, engine, **kwargs):
+        seen.update(kwargs)
+        return OperationResult("preview", config.name, progress.summary({"same": 1}))
+
+    monkeypatch.setattr(lifecycle, "preview", preview)
+    monkeypatch.setattr(lifecycle, "shipped_policy_pack", lambda config, project_dir: {
+        "policy_packs": ["/pkg/policies"], "policy_pack_configs": [f"/ws/{config.name}.json"]})
+    assert runner.invoke(app, ["preview", "dev", "--project-dir", str(project)]).exit_code == 0
+    assert seen == {"policy_packs": ["/pkg/policies"], "policy_pack_configs": ["/ws/dev.json"]}
+    seen.clear()
+    assert runner.invoke(app, ["preview", "dev", "--project-dir", str(project), "--no-engine-policies"]).exit_code == 0
+    assert seen == {}
+    result = runner.invoke(app, ["preview", "dev", "--project-dir", str(project), "--policy-pack", str(REPO / "policies")])
+    assert result.exit_code == 2 and "give a --policy-pack-config for each" in result.stderr
+
+
+def test_shipped_pack_config_carries_the_environment_levels(project):
+    from llmops_infra.stacks.loader import load_environment
+
+    config = load_environment("prod", project)
+    shipped = lifecycle.shipped_policy_pack(config, project)
+    if not shipped:
+        pytest.skip("this installation ships no policies/PulumiPolicy.yaml")
+    assert Path(shipped["policy_packs"][0], "PulumiPolicy.yaml").is_file()
+    written = json.loads(Path(shipped["policy_pack_configs"][0]).read_text())
+    assert written["kv-01-purge-protection"]["enforcementLevel"] == "mandatory"  # prod: default_level mandatory
