@@ -68,11 +68,19 @@ def cost_cmd(
     output: OutputFile = None,
     project_dir: ProjectDir = Path("."),
     prices: PricesFile = None,
+    compare: Annotated[str | None, typer.Option(
+        "--compare", help="Git ref (e.g. origin/main): show the change from ENV's files at REF to the working tree.",
+        show_default=False)] = None,
 ) -> None:
     """Estimate ENV's monthly cost line by line (node pools at max and min, spot where spot)."""
     from llmops_infra.policies.cost_model import estimate_plan
     from llmops_infra.stacks.planning import plan_environment
 
+    if compare is not None:
+        from llmops_infra.cli.diff_cmd import cost_compare
+
+        emit(cost_compare(env, project_dir, compare, fmt), output)
+        return
     catalog = _catalog(prices)
     with err_console.status(f"Synthesizing {env}…"):
         plan = plan_environment(env, project_dir)

@@ -125,6 +125,8 @@ def _entry(key: str, resource: dict[str, Any], changes: list[Change] | None = No
 def _show(value: Any) -> str:
     if value is MISSING:
         return "(absent)"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # the wire format carries every number as a double
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 

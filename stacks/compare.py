@@ -1,0 +1,130 @@
+"""Compare the working tree with a git ref: cost change, resource diff, the PR report.
+
+The environment files at REF are read with `git show REF:./environments/<file>` into a
+temporary project directory and planned with the current code, so the comparison shows
+what the change to the environment files does (code changes are reviewed as code).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from llmops_infra.plan import Plan
+from llmops_infra.stacks.errors import ConfigError
+
+GIT_TIMEOUT_S = 60
+
+
+def _git(project_dir: Path, *args: str) -> str:
+    try:
+        result = subprocess.run(["git", *args], cwd=project_dir, capture_output=True, text=True,
+                                timeout=GIT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"git {' '.join(args)} failed: {exc}") from None
+    if result.returncode != 0:
+        message = (result.stderr.strip().splitlines() or ["unknown error"])[0]
+        raise ConfigError(f"git {' '.join(args[:2])}: {message} (is {project_dir} a git checkout with that ref? "
+                          "In CI, fetch the base branch: fetch-depth 0)", key="--compare")
+    return result.stdout
+
+
+def environments_at(ref: str, project_dir: Path, dest: Path) -> Path:
+    """Write environments/* as they are at `ref` into `dest`; return `dest`."""
+    listing = _git(project_dir, "ls-tree", "--name-only", f"{ref}:./environments")
+    (dest / "environments").mkdir(parents=True, exist_ok=True)
+    for name in listing.splitlines():
+        if name.endswith((".yaml", ".json")):
+            text = _git(project_dir, "show", f"{ref}:./environments/{name}")
+            (dest / "environments" / name).write_text(text, encoding="utf-8")
+    return dest
+
+
+@dataclass(frozen=True)
+class Side:
+    """One environment at one point: its plan (as a dict) and monthly cost, or absent."""
+
+    plan: Plan | None
+    monthly_usd: float | None
+    monthly_usd_min: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    environment: str
+    ref: str
+    before: Side
+    after: Side
+
+    @property
+    def delta_usd(self) -> float:
+        return round((self.after.monthly_usd or 0) - (self.before.monthly_usd or 0), 2)
+
+
+def _side(env: str, project_dir: Path) -> Side:
+    from llmops_infra.policies.cost_model import estimate_plan
+    from llmops_infra.stacks.loader import list_environments
+    from llmops_infra.stacks.planning import plan_environment
+
+    if env not in list_environments(project_dir):
+        return Side(None, None, None)
+    plan = plan_environment(env, project_dir)
+    estimate = estimate_plan(plan)
+    return Side(plan, estimate.total_monthly_usd, estimate.total_monthly_usd_min)
+
+
+def compare(envs: list[str], project_dir: Path, ref: str) -> list[Comparison]:
+    """Plan and price each environment at `ref` and in the working tree."""
+    with tempfile.TemporaryDirectory(prefix="llmops-ref-") as tmp:
+        old_dir = environments_at(ref, Path(project_dir), Path(tmp))
+        return [Comparison(env, ref, _side(env, old_dir), _side(env, Path(project_dir))) for env in envs]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def cost_markdown(comparisons: list[Comparison]) -> str:
+    lines = ["| environment | before | after | change |", "|---|---:|---:|---:|"]
+    for c in comparisons:
+        before, after = c.before.monthly_usd, c.after.monthly_usd
+        pct = f" ({c.delta_usd / before:+.0%})" if before else ""
+        sign = "+" if c.delta_usd > 0 else ("−" if c.delta_usd < 0 else "±")
+        lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | "
+                     f"{sign}${abs(c.delta_usd):,.0f}{pct} |")
+    ref = comparisons[0].ref if comparisons else "?"
+    lines.append(f"\nMonthly estimates at maximum scale; before = `{ref}`.")
+    return "\n".join(lines) + "\n"
+
+
+def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = None) -> str:
+    """The pull-request comment: verdict, cost change, resource diff and the diagram of changes."""
+    from llmops_infra.stacks.diff import diff_plans, render_markdown
+    from llmops_infra.stacks.graph import changed_graph
+    from llmops_infra.stacks.pipelines import PR_MARKER
+
+    lines = [PR_MARKER, "## llmops-infra: what this pull request changes", ""]
+    if verdicts:
+        lines += ["| environment | policy |", "|---|---|"]
+        lines += [f"| `{env}` | {verdict} |" for env, verdict in verdicts.items()]
+        lines.append("")
+    lines += ["### Cost", "", cost_markdown(comparisons)]
+    for c in comparisons:
+        if c.after.plan is None:
+            lines += [f"### `{c.environment}`", "", "Removed in this change.", ""]
+            continue
+        before, after = (c.before.plan.to_dict() if c.before.plan else None), c.after.plan.to_dict()
+        diff = diff_plans(before, after)
+        lines += [f"### `{c.environment}`", ""]
+        if diff.empty:
+            lines += ["No resource changes.", ""]
+            continue
+        lines.append(render_markdown([], diff).split("\n", 2)[2])
+        graph = changed_graph(before, after)
+        lines += ["<details><summary>Diagram of the changes</summary>", "", "```mermaid",
+                  graph.mermaid().rstrip(), "```", "", "</details>", ""]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,77 @@
+"""The estate diagram: components hold their resources; dependencies are arrows."""
+
+from __future__ import annotations
+
+import re
+
+from typer.testing import CliRunner
+
+from llmops_infra.cli.app import app
+from llmops_infra.stacks.graph import EstateGraph, changed_graph
+
+PLAN = {
+    "environment": "dev",
+    "resources": [
+        {"urn": "urn:pulumi:dev::p::llmops:core:Foundation::foundation", "type": "llmops:core:Foundation",
+         "name": "foundation", "custom": False, "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
+         "dependencies": [], "props": {}},
+        {"urn": "urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg",
+         "type": "azure-native:resources:ResourceGroup", "name": "rg", "custom": True,
+         "parent": "urn:pulumi:dev::p::llmops:core:Foundation::foundation", "dependencies": [], "props": {"a": 1}},
+        {"urn": "urn:pulumi:dev::p::azure-native:keyvault:Vault::kv", "type": "azure-native:keyvault:Vault",
+         "name": 'kv "main"', "custom": True, "parent": None, "props": {},
+         "dependencies": ["urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg"]},
+        {"urn": "urn:pulumi:dev::p::pulumi:providers:azure-native::default", "type": "pulumi:providers:azure-native",
+         "name": "default", "custom": True, "parent": None, "dependencies": [], "props": {}},
+    ],
+}
+
+
+def test_mermaid_nests_resources_in_components_and_draws_dependencies():
+    graph = EstateGraph(PLAN)
+    text = graph.mermaid()
+    ids = graph.ids
+    foundation = ids["urn:pulumi:dev::p::llmops:core:Foundation::foundation"]
+    rg = ids["urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg"]
+    kv = ids["urn:pulumi:dev::p::azure-native:keyvault:Vault::kv"]
+    assert text.startswith("flowchart LR\n")
+    assert f'subgraph {foundation}["foundation<br/>core:Foundation"]\n    {rg}["rg<br/>resources:ResourceGroup"]\n  end' in text
+    assert f"{kv} --> {rg}" in text
+    assert "#quot;main#quot;" in text       # quotes escaped
+    assert "providers" not in text           # providers are not drawn
+
+
+def test_dot_output():
+    text = EstateGraph(PLAN).dot()
+    assert text.startswith("digraph estate {") and text.rstrip().endswith("}")
+    assert "subgraph cluster_" in text and re.search(r"n\d+ -> n\d+;", text)
+    assert 'label="kv \\"main\\"\\nkeyvault:Vault"' in text
+
+
+def test_changed_graph_marks_only_what_changed():
+    after = {**PLAN, "resources": [dict(r) for r in PLAN["resources"]]}
+    after["resources"][1] = {**after["resources"][1], "props": {"a": 2}}
+    after["resources"].append({"urn": "urn:pulumi:dev::p::azure-native:storage:StorageAccount::st",
+                               "type": "azure-native:storage:StorageAccount", "name": "st", "custom": True,
+                               "parent": None, "dependencies": [], "props": {}})
+    graph = changed_graph(PLAN, after)
+    assert sorted(graph.marks.values()) == ["added", "changed"]
+    text = graph.mermaid()
+    assert "kv" not in text                  # unchanged resources are left out
+    assert "classDef added" in text and "classDef changed" in text and "foundation" in text
+    removed = changed_graph(after, PLAN)
+    assert list(removed.marks.values()) == ["removed", "changed"] or sorted(removed.marks.values()) == [
+        "changed", "removed"]
+    assert "st<br/>storage:StorageAccount" in removed.mermaid()
+
+
+def test_graph_of_a_shipped_environment(plans):
+    plan = plans("dev")
+    graph = EstateGraph(plan.to_dict())
+    customs = [r for r in plan.custom_resources() if not r.type.startswith("pulumi:providers:")]
+    assert len(graph.resources) == len(customs)
+    assert graph.edges, "the estate has wiring"
+    vault = next(r.urn for r in customs if r.type == "azure-native:keyvault:Vault")
+    assert vault in graph.ids
+    result = CliRunner().invoke(app, ["graph", "dev", "--format", "dot"])
+    assert result.exit_code == 0 and result.output.startswith("digraph estate {")
