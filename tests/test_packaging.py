@@ -31,6 +31,20 @@ def test_wheel_has_the_package_layout(wheel: zipfile.ZipFile) -> None:
     assert not any(n.startswith(("cli/", "components/", "stacks/", "tests/")) for n in names)
 
 
+def test_wheel_has_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    missing = []
+    for top in ("cli", "components", "stacks", "policies"):
+        for path in (REPO / top).rglob("*"):
+            if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            if path.suffix in {".py", ".json", ".yaml", ".yml", ".md", ".txt", ".j2"}:
+                relative = path.relative_to(REPO).as_posix()
+                if f"llmops_infra/{relative}" not in names:
+                    missing.append(relative)
+    assert missing == [], "not in the wheel (add to pyproject packages / package-data): " + ", ".join(missing)
+
+
 def test_wheel_declares_the_console_script(wheel: zipfile.ZipFile) -> None:
     entry_points = next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))
     assert "llmops-infra = llmops_infra.cli.app:main" in wheel.read(entry_points).decode()
