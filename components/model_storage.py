@@ -44,6 +44,7 @@ class ModelStorage(pulumi.ComponentResource):
     storage_account_id: pulumi.Output[str]
     account_name: pulumi.Output[str]
     blob_endpoint: pulumi.Output[str]
+    container_id: pulumi.Output[str]
     container_name: str
 
     def __init__(self, name: str, args: ModelStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
