@@ -193,6 +193,9 @@ def _apply(action: str, config: EnvironmentConfig, document: dict[str, Any], man
 
     env = config.name
     plan = hooks.plan_of(config)
+    if action == "rollback" and plan.digest() != manifest.plan_digest:
+        notes.append(f"the plan differs from the one recorded with manifest {manifest.short_id} (the code "
+                     "changed since): the difference below is what the rollback changes")
     previous = releases.latest(env)
     before_plan = releases.load_plan_dict(previous.plan_digest) if previous else None
     before_document = releases.load_config(previous.config_digest) if previous else None

@@ -235,5 +235,12 @@ def test_rollback_reapplies_an_earlier_manifest(project, releases):
     assert {d.name: d.version for d in recorder.deployed[-1].openai.deployments}["gpt-4o"] == "2024-05-13"
     assert back.manifest.config_digest == first.config_digest
     assert back.manifest.source["rolled_back_to"] == first.id and back.manifest.id != second.id
+    assert back.notes == []  # same code, same configuration: the same plan as recorded
+    assert back.manifest.plan_digest == first.plan_digest
+
+    shutil.rmtree(project / ".llmops" / "releases" / "configs")
+    again = rollback("staging", second.id, project, releases, recorder.hooks())
+    assert "not in the store" in again.notes[0]
+    assert recorder.deployed[-1].cluster.kubernetes_version == "1.31"  # pins over the working tree's config
     with pytest.raises(PromotionRefused, match="is a release of dev, not staging"):
         rollback("staging", releases.latest("dev").id, project, releases, recorder.hooks())
