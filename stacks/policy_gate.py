@@ -23,8 +23,8 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
     try:
         settings = PolicySettings(
             scope=policy.scope,
-            default_level=policy.default_level.value if policy.default_level else None,
-            levels={key: level.value for key, level in policy.levels.items()},
+            default_level=_level(policy.default_level),
+            levels={key: _level(level) for key, level in policy.levels.items()},
             exemptions=tuple(
                 Exemption(policy=e.policy, resources=tuple(e.resources), reason=e.reason, owner=e.owner,
                           expires=e.expires)
@@ -43,6 +43,10 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
     except PolicySettingsError as exc:
         raise ConfigError(f"environments/{config.name}.yaml: {exc}", key="policy") from None
     return settings
+
+
+def _level(level: object) -> str | None:
+    return None if level is None else str(getattr(level, "value", level))
 
 
 def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None):

@@ -1,0 +1,50 @@
+"""Reports: Markdown stays under the PR-comment limit and says what it left out; SARIF and JUnit shape."""
+
+import json
+import xml.etree.ElementTree as ET
+
+from llmops_infra.policies.reports import markdown, render
+from llmops_infra.policies.runner import CheckResult, Violation
+
+
+def result(count: int, enforcement: str = "mandatory") -> CheckResult:
+    violations = [Violation("kv-01-purge-protection", "KV-01", "high", enforcement, "azure-native:keyvault:Vault",
+                            f"vault-{i}", f"urn:pulumi:dev::p::azure-native:keyvault:Vault::vault-{i}",
+                            "Purge protection is off | with a pipe " + "x" * 200, "dev") for i in range(count)]
+    return CheckResult(environment="dev", source="environments/dev.yaml", violations=violations, resources=count)
+
+
+def test_markdown_summary_first_and_within_limit():
+    text = markdown.render([result(2000)])
+    assert len(text) < 65_000
+    assert text.startswith("### Policy check: ❌ failed")
+    assert "| dev | FAIL | 2000 | 0 | 0 | 2000 |" in text
+    shown = text.count("| ❌ mandatory |")
+    assert 0 < shown < 2000
+    assert f"_{2000 - shown} more violation(s) not shown" in text
+    assert "\\|" in text  # pipes in messages do not break the table
+
+
+def test_markdown_small_report_shows_everything():
+    text = markdown.render([result(3, "advisory")])
+    assert text.count("| ⚠️ advisory |") == 3 and "not shown" not in text and "✅ passed" in text
+
+
+def test_sarif_results_and_rules():
+    sarif = json.loads(render("sarif", [result(2)]))
+    assert sarif["$schema"].endswith("sarif-2.1.0.json") and sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert run["results"][0]["ruleId"] == "kv-01-purge-protection"
+    assert rules[run["results"][0]["ruleIndex"]]["id"] == "kv-01-purge-protection"
+    assert run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "environments/dev.yaml"
+    assert all(r["help"]["text"] for r in rules)
+
+
+def test_junit_failures_per_rule():
+    root = ET.fromstring(render("junit", [result(2)]))
+    suite = root.find("testsuite")
+    assert suite.get("failures") == "1"
+    failed = [case for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert [case.get("name") for case in failed] == ["KV-01 kv-01-purge-protection"]
+    assert "vault-1" in failed[0].find("failure").text
