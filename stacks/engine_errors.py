@@ -88,7 +88,8 @@ def pending_message(text: str, stack: str) -> str:
     which = f": {', '.join(pending[:5])}" if pending else ""
     return (f"an earlier update of {stack} was interrupted and left pending operations{which}. The cloud "
             "may hold resources the state does not know. Recover with `llmops-infra refresh "
-            f"{stack} --clear-pending-creates` (the same as `pulumi refresh --clear-pending-creates`), then "
+            f"{stack} --clear-pending-creates` (the same as `pulumi refresh --clear-pending-creates`; if the "
+            f"stack is still locked by the crashed update, run `llmops-infra cancel {stack}` first), then "
             "check for orphaned resources in Azure; or fix the state by hand with `pulumi stack export "
             "--file state.json`, remove the pending_operations entries, `pulumi stack import --file "
             "state.json`")

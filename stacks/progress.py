@@ -118,7 +118,9 @@ class Progress:
             self.in_flight.pop(record["urn"], None)
             self.done[record["op"]] += 1
             if record["op"] not in UNCHANGED_OPS or record["diffs"]:
-                self.changes.append({k: record[k] for k in ("urn", "type", "op", "diffs")})
+                change = {k: record[k] for k in ("urn", "type", "op", "diffs")}
+                if change not in self.changes:  # a preview may report a step's outputs twice
+                    self.changes.append(change)
         elif kind == "resource-failed":
             self.in_flight.pop(record["urn"], None)
             self.failed.append(record["urn"])
