@@ -100,13 +100,22 @@ class AzureMocks(pulumi.runtime.Mocks):
         if typ == "azure-native:resources:ResourceGroup":
             return f"{sub}/resourceGroups/{name}"
         namespace = NAMESPACES.get(module.split("/")[0], f"Microsoft.{module.capitalize()}")
-        segment = SEGMENTS.get(typ) or kind[0].lower() + kind[1:] + ("s" if not kind.endswith("s") else "")
+        segment = SEGMENTS.get(typ) or _plural(kind[0].lower() + kind[1:])
         scope = inputs.get("scope")
         if isinstance(scope, str) and scope.startswith("/"):
             return f"{scope}/providers/{namespace}/{segment}/{name}"
         rg = inputs.get("resourceGroupName")
         base = f"{sub}/resourceGroups/{rg}" if isinstance(rg, str) else sub
         return f"{base}/providers/{namespace}/{segment}/{name}"
+
+
+def _plural(word: str) -> str:
+    """ARM resource-type segments are English plurals: registry -> registries, vault -> vaults."""
+    if word.endswith("s"):
+        return word
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def _azure_name(typ: str, logical: str, inputs: dict[str, Any]) -> str:
