@@ -125,7 +125,7 @@ jobs:
           tenant-id: ${{ vars.AZURE_TENANT_ID }}
           subscription-id: ${{ vars.AZURE_SUBSCRIPTION_ID }}
       - name: Deploy dev
-        run: llmops-infra up dev
+        run: llmops-infra up dev --yes
       - name: Record the release of dev
         run: llmops-infra release dev
 
@@ -282,7 +282,7 @@ stages:
                     scriptLocation: inlineScript
                     inlineScript: |
                       export ARM_USE_OIDC=true ARM_OIDC_TOKEN="$idToken" ARM_CLIENT_ID="$servicePrincipalId" ARM_TENANT_ID="$tenantId"
-                      llmops-infra up dev
+                      llmops-infra up dev --yes
                       llmops-infra release dev
                   env:
                     PULUMI_CONFIG_PASSPHRASE: $(PULUMI_CONFIG_PASSPHRASE)

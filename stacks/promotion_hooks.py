@@ -58,12 +58,16 @@ def approved(env: str, project_dir: Path, manifest: Manifest) -> bool:
 
 
 def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[EnvironmentConfig, Path], DeployOutcome]:
-    """`up` through the Automation API; `program` replaces the estate (tests use a small one)."""
+    """`up` through the Automation API; `program` replaces the estate (tests use a small one).
+
+    The estate itself is updated with the shipped policy pack running in the engine, as `up` does.
+    """
 
     def deploy(config: EnvironmentConfig, project_dir: Path) -> DeployOutcome:
-        from llmops_infra.stacks.lifecycle import up
+        from llmops_infra.stacks.lifecycle import shipped_policy_pack, up
 
-        result = up(config, project_dir, program=program)
+        packs = shipped_policy_pack(config, project_dir) if program is None else {}
+        result = up(config, project_dir, program=program, **packs)
         return DeployOutcome(succeeded=True, summary=dict(result.summary))
 
     return deploy

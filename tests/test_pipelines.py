@@ -67,7 +67,7 @@ def test_github_promotion_order_approval_gate_and_concurrency(github):
     prod_runs = [s.get("run", "") for s in jobs["prod"]["steps"]]
     assert any(r.startswith("llmops-infra approve prod --from staging") for r in prod_runs)
     assert prod_runs[-1] == "llmops-infra promote staging prod"
-    assert [s.get("run") for s in jobs["dev"]["steps"]][-2:] == ["llmops-infra up dev", "llmops-infra release dev"]
+    assert [s.get("run") for s in jobs["dev"]["steps"]][-2:] == ["llmops-infra up dev --yes", "llmops-infra release dev"]
     script = github[".github/llmops-environments.sh"]
     assert '"reviewers"' in script and "repos/$repo/environments/prod" in script
 
