@@ -8,7 +8,7 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from llmops_infra.policies.cost_model import estimate_resources
-from llmops_infra.policies.framework import get, items, mapping, resource_rule, same, stack_rule
+from llmops_infra.policies.framework import get, items, mapping, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 
 BUDGET = "azure-native:consumption:Budget"

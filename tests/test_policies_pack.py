@@ -53,3 +53,19 @@ def test_engine_exempt_config_skips_the_resource():
     vault = {"properties": {}}
     assert violations("KV-01", "azure-native:keyvault:Vault", vault, name="kv-legacy")
     assert violations("KV-01", "azure-native:keyvault:Vault", vault, {"exempt": ["kv-*"]}, name="kv-legacy") == []
+
+
+def test_pack_entry_point_serves_in_a_real_process():
+    """`policies/__main__.py` starts the analyzer (it prints its port), as the engine launches it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    main = Path(__file__).resolve().parent.parent / "policies" / "__main__.py"
+    process = subprocess.Popen([sys.executable, str(main)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        port = process.stdout.readline().decode().strip()
+        assert port.isdigit() and int(port) > 0, process.stderr.read().decode() if not port else port
+    finally:
+        process.kill()
+        process.wait()
