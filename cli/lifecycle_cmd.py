@@ -2,8 +2,8 @@
 
 Order of every run: the Pulumi CLI is located (a clear install hint when it is missing), the
 gates of the operation run (`stacks.gates`), destructive operations are confirmed (`--yes` in
-pipelines; with CI=true and no `--yes` they are refused), then the engine runs with progress
-from its events. Exit codes: 0 done, 1 a policy or cost gate failed or the run was not
+pipelines; with CI=true and no `--yes` they are refused; an interactive `up` shows a preview
+before it asks), then the engine runs with progress from its events. Exit codes: 0 done, 1 a policy or cost gate failed or the run was not
 confirmed, 2 bad input or a refused non-interactive run, 3 the engine, the backend or Azure.
 """
 
@@ -68,8 +68,6 @@ def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: 
     renderer = Renderer(fmt.value, operation, env)
     engine = _engine()
     config, _results = gates_for(env, project_dir, operation=gate_op or operation, on_result=renderer.gate)
-    if before is not None:
-        before(config)
     if kwargs.pop("shipped_pack", False):
         shipped = lifecycle.shipped_policy_pack(config, project_dir)
         if shipped:
@@ -79,14 +77,20 @@ def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: 
                                   "--policy-pack, or pass --no-engine-policies", key="--policy-pack-config")
             kwargs["policy_packs"] = shipped["policy_packs"] + packs
             kwargs["policy_pack_configs"] = shipped["policy_pack_configs"] + configs
-    progress = Progress(operation, listeners=[renderer.event])
-    function = getattr(lifecycle, operation)
-    # The SDK warns on stderr when the engine's event stream ends abruptly; the error itself is reported.
-    with warnings.catch_warnings(), renderer.running(progress):
-        warnings.filterwarnings("ignore", message="Error in event stream")
-        result = function(config, project_dir, progress=progress, engine=engine, **kwargs)
-    renderer.result(result)
-    return result
+
+    def execute(op: str, **op_kwargs: Any) -> Any:
+        runner = renderer if op == operation else Renderer(fmt.value, op, env)
+        progress = Progress(op, listeners=[runner.event])
+        # The SDK warns on stderr when the engine's event stream ends abruptly; the error itself is reported.
+        with warnings.catch_warnings(), runner.running(progress):
+            warnings.filterwarnings("ignore", message="Error in event stream")
+            result = getattr(lifecycle, op)(config, project_dir, progress=progress, engine=engine, **op_kwargs)
+        runner.result(result)
+        return result
+
+    if before is not None:
+        before(config, lambda: execute("preview", **kwargs))
+    return execute(operation, **kwargs)
 
 
 def _packs(packs: list[Path] | None, configs: list[Path] | None, shipped: bool = False) -> dict[str, Any]:
@@ -116,7 +120,9 @@ def up_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = Li
     """Deploy ENV: gates (config, policy, cost, credentials, quota, approval), then the engine."""
     packs = _packs(policy_pack, policy_pack_config, engine_policies)
 
-    def ask(config: Any) -> None:
+    def ask(config: Any, preview: Any) -> None:
+        if not yes and not in_ci():
+            preview()  # show what would change before asking
         confirm_or_stop(f"Deploy {config.name} (subscription {config.azure.subscription_id}, "
                         f"{config.azure.location})?", yes)
 
@@ -127,7 +133,7 @@ def destroy_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt
                 yes: YesOpt = False) -> None:
     """Delete every resource of ENV's stack. Asks first unless --yes."""
 
-    def ask(config: Any) -> None:
+    def ask(config: Any, _preview: Any) -> None:
         confirm_or_stop(f"Destroy EVERY resource of {config.name} (subscription {config.azure.subscription_id})?", yes)
 
     _run("destroy", env, project_dir, fmt, before=ask)
@@ -141,7 +147,7 @@ def refresh_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt
                 ) -> None:
     """Drift: read ENV's resources from Azure and show what changed outside the code."""
 
-    def ask(config: Any) -> None:
+    def ask(config: Any, _preview: Any) -> None:
         if not preview_only:
             confirm_or_stop(f"Refresh the state of {config.name} with what Azure reports?", yes)
 

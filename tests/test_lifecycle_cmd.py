@@ -81,12 +81,15 @@ def test_ci_without_yes_is_refused(project, monkeypatch, engine_found, gates_pas
     assert "pass --yes" in result.stderr
 
 
-def test_declined_confirmation_changes_nothing(project, monkeypatch, engine_found, gates_pass):
+def test_interactive_up_previews_then_a_declined_confirmation_changes_nothing(project, monkeypatch, engine_found,
+                                                                             gates_pass):
     monkeypatch.delenv("CI", raising=False)
     called = []
-    monkeypatch.setattr(lifecycle, "up", lambda *a, **k: called.append(1))
+    monkeypatch.setattr(lifecycle, "up", lambda *a, **k: called.append("up"))
+    monkeypatch.setattr(lifecycle, "preview", fake_result("preview"))
     result = runner.invoke(app, ["up", "dev", "--project-dir", str(project)], input="n\n")
     assert result.exit_code == 1 and called == []
+    assert "Box box would be created" in result.stderr and "preview dev" in result.stdout
     assert "nothing was changed" in result.stderr
 
 
