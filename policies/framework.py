@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "max_ml_instances": 10,
     "allowed_registries": ["*.azurecr.io"],
     "required_tags": ["environment", "owner", "cost-center", "workload", "managed-by"],
+    # Namespaces whose Pod Security level is privileged (node agents: drivers, device plugins,
+    # GPU exporters need host access and root by nature); K8S-01/02/06 do not apply there.
+    "privileged_namespaces": ["kube-system", "gpu-operator"],
 }
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}

@@ -14,7 +14,8 @@ from pulumi_policy import Severity
 from llmops_infra.policies.framework import get, is_true, items, mapping, prod, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 from llmops_infra.policies.k8s_objects import (
-    CONTROLLERS, DEPLOYMENT, HPA, NETWORK_POLICY, PDB, SERVICE, STATEFUL_SET, WORKLOAD_IDENTITY_LABEL, WORKLOADS,
+    CONTROLLERS, DAEMON_SET, DEPLOYMENT, HPA, NETWORK_POLICY, PDB, SERVICE, STATEFUL_SET,
+    WORKLOAD_IDENTITY_LABEL, WORKLOADS,
     containers, gpu_pod, image_parts, labels, namespace, pod_template, selects,
 )
 
@@ -25,6 +26,11 @@ def _workload_rule(rule_id, slug, **kwargs):
     return resource_rule(rule_id, slug, types=WORKLOADS, **kwargs)
 
 
+def _privileged(args, params) -> bool:
+    """Node agents in a privileged namespace (Pod Security level privileged) are out of scope."""
+    return namespace(args.props) in params["privileged_namespaces"]
+
+
 def _c_name(container) -> str:
     return str(get(container, "name") or "?")
 
@@ -33,8 +39,11 @@ def _c_name(container) -> str:
                 description="Containers meet Pod Security restricted: no privilege escalation, non-root, "
                             "RuntimeDefault seccomp, all capabilities dropped, not privileged.",
                 remediation="In securityContext set allowPrivilegeEscalation: false, runAsNonRoot: true, "
-                            "seccompProfile.type: RuntimeDefault, capabilities.drop: [ALL], privileged: false.")
+                            "seccompProfile.type: RuntimeDefault, capabilities.drop: [ALL], privileged: false.",
+                params=["privileged_namespaces"])
 def k8s_restricted(args, report, params):
+    if _privileged(args, params):
+        return
     spec, _ = pod_template(args.resource_type, args.props)
     pod_sc = get(spec, "securityContext")
     for c in containers(spec):
@@ -56,8 +65,10 @@ def k8s_restricted(args, report, params):
 @_workload_rule("K8S-02", "no-host-namespaces", scope="A", severity=Severity.HIGH,
                 description="No hostNetwork, hostPID, hostIPC, hostPath volumes or hostPorts.",
                 remediation="Remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort; use emptyDir "
-                            "or persistent volumes.")
+                            "or persistent volumes.", params=["privileged_namespaces"])
 def k8s_host(args, report, params):
+    if _privileged(args, params):
+        return
     spec, _ = pod_template(args.resource_type, args.props)
     for key in ("hostNetwork", "hostPID", "hostIPC"):
         if is_true(get(spec, key)):
@@ -71,12 +82,13 @@ def k8s_host(args, report, params):
 
 
 @_workload_rule("K8S-03", "resources", scope="A", severity=Severity.MEDIUM,
-                description="Containers set cpu/memory requests and limits; GPU containers limit nvidia.com/gpu.",
+                description="Containers set cpu/memory requests and limits; GPU workloads limit nvidia.com/gpu.",
                 remediation="Set resources.requests and resources.limits for cpu and memory, and "
                             "limits['nvidia.com/gpu'] on containers that run on GPU nodes.")
 def k8s_resources(args, report, params):
     spec, _ = pod_template(args.resource_type, args.props)
-    gpu = gpu_pod(spec)
+    # Node agents (DaemonSets) tolerate GPU taints without consuming GPUs.
+    gpu = gpu_pod(spec) and args.resource_type != DAEMON_SET
     for c in containers(spec, init=False):
         requests, limits = mapping(get(c, "resources.requests")), mapping(get(c, "resources.limits"))
         missing = [f"{kind}.{res}" for kind, values in (("requests", requests), ("limits", limits))
@@ -118,8 +130,11 @@ def k8s_images(args, report, params):
 
 @_workload_rule("K8S-06", "read-only-root", scope="P", severity=Severity.LOW,
                 description="Containers run with a read-only root filesystem.",
-                remediation="Set securityContext.readOnlyRootFilesystem: true; mount emptyDir for caches.")
+                remediation="Set securityContext.readOnlyRootFilesystem: true; mount emptyDir for caches.",
+                params=["privileged_namespaces"])
 def k8s_read_only(args, report, params):
+    if _privileged(args, params):
+        return
     spec, _ = pod_template(args.resource_type, args.props)
     for c in containers(spec):
         if get(c, "securityContext.readOnlyRootFilesystem") is not True:

@@ -61,6 +61,7 @@ class PolicySettings:
     max_ml_instances: int = DEFAULTS["max_ml_instances"]
     allowed_registries: tuple[str, ...] = tuple(DEFAULTS["allowed_registries"])
     required_tags: tuple[str, ...] = tuple(DEFAULTS["required_tags"])
+    privileged_namespaces: tuple[str, ...] = tuple(DEFAULTS["privileged_namespaces"])
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:

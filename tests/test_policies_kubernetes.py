@@ -52,6 +52,17 @@ def test_k8s_01_restricted():
     assert violations("K8S-01", DEP, spec) == []
 
 
+def test_pod_security_rules_skip_privileged_namespaces():
+    agent = copy.deepcopy(DEPLOYMENT)
+    agent["metadata"]["namespace"] = "gpu-operator"
+    pod_spec(agent)["containers"][0]["securityContext"] = {"privileged": True}
+    pod_spec(agent)["volumes"] = [{"name": "dev", "hostPath": {"path": "/dev"}}]
+    params = {"privileged_namespaces": ["gpu-operator"]}
+    for rule in ("K8S-01", "K8S-02", "K8S-06"):
+        assert violations(rule, DEP, agent, params) == [], rule
+        assert violations(rule, DEP, agent, {"privileged_namespaces": []}), rule
+
+
 def test_k8s_02_host_namespaces_on_a_pod():
     pod = {"spec": {"hostNetwork": True, "volumes": [{"name": "h", "hostPath": {"path": "/"}}],
                     "containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}]}]}}
@@ -61,6 +72,13 @@ def test_k8s_02_host_namespaces_on_a_pod():
 def test_k8s_03_resources_and_gpu_limit():
     found = violations("K8S-03", DEP, deployment(resources={"requests": {"cpu": "1"}}))
     assert "requests.memory, limits.cpu, limits.memory" in found[0] and "nvidia.com/gpu" in found[1]
+
+
+def test_k8s_03_daemonsets_tolerating_gpus_need_no_gpu_limit():
+    agent = deployment(resources={"requests": {"cpu": "50m", "memory": "64Mi"},
+                                  "limits": {"cpu": "200m", "memory": "128Mi"}})
+    assert violations("K8S-03", "kubernetes:apps/v1:DaemonSet", agent) == []
+    assert "nvidia.com/gpu" in violations("K8S-03", DEP, agent)[0]
 
 
 def test_k8s_04_probes():
