@@ -30,6 +30,9 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, bool | None, str, str]]:
         rows.append((f"secrets {env}", secret_ok, entry["secrets_provider"] + (
             "" if secret_ok is None else (" (passphrase set)" if secret_ok else " (passphrase not set)")),
             entry.get("secrets_fix") or entry.get("secrets_note", "")))
+    for name, plugin in report.get("plugins", {}).items():
+        rows.append((f"plugin {name}", plugin["found"], f"v{plugin['version']} in {plugin['path']}",
+                     plugin.get("fix", "")))
     sources = ", ".join(creds["sources"]) or "no source configured"
     rows.append(("azure credentials", creds["ok"], f"{creds['message']} [{sources}]", creds.get("fix") or ""))
     return rows

@@ -36,6 +36,7 @@ class Renderer:
         self._lock = threading.Lock()
         self._status: Any = None
         self._progress: Any = None
+        self._shown: set[tuple[str, str]] = set()
 
     def line(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -56,6 +57,9 @@ class Renderer:
         kind = record["event"]
         preview = self.operation == "preview" or record.get("planning")
         if kind == "resource-done" and (record["op"] not in ("same", "refresh", "read") or record["diffs"]):
+            if (record["urn"], record["op"]) in self._shown:  # a preview may report a step twice
+                return
+            self._shown.add((record["urn"], record["op"]))
             verb = VERBS.get(record["op"], record["op"])
             if preview:
                 verb = f"would be {verb}" if record["op"] not in ("same", "refresh") else "drifted"

@@ -1,7 +1,8 @@
 """`doctor`: is everything the engine needs here? Each check says what to do when it is not.
 
 Checks: the Pulumi CLI (found, version, whether it matches the Python SDK), its Python
-language host (the engine runs policy packs through it), each environment's backend and
+language host (the engine runs policy packs through it), the provider plugins the installed
+SDKs need (azure-native, kubernetes), each environment's backend and
 secrets provider, and Azure credentials (azure-identity, bounded in time so that a machine
 without network answers at once). Exit code: 0 all needed things are there; 2 bad input (an
 environment file, a missing passphrase); 3 a missing tool or missing credentials.
@@ -43,6 +44,29 @@ def language_host_section(info: EngineInfo) -> dict[str, Any]:
     if host is None:
         section["fix"] = ("pulumi-language-python is needed next to the CLI or on PATH to run the policy pack in "
                           "the engine: " + INSTALL_HINT)
+    return section
+
+
+PROVIDER_PACKAGES = {"azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes"}
+
+
+def plugins_section(env: dict[str, str]) -> dict[str, Any]:
+    """The resource plugins the estate's SDKs need, looked up in $PULUMI_HOME/plugins (offline, no CLI call)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    home = Path(env.get("PULUMI_HOME") or Path.home() / ".pulumi").expanduser()
+    section: dict[str, Any] = {}
+    for name, package in PROVIDER_PACKAGES.items():
+        try:
+            wanted = version(package.replace("_", "-"))
+        except PackageNotFoundError:
+            continue
+        path = home / "plugins" / f"resource-{name}-v{wanted}"
+        entry: dict[str, Any] = {"version": wanted, "found": path.is_dir(), "path": str(path)}
+        if not entry["found"]:
+            entry["fix"] = (f"`pulumi plugin install resource {name} {wanted}` (offline: add --file <release "
+                            "archive>); the engine otherwise tries to download it during the first preview")
+        section[name] = entry
     return section
 
 
@@ -114,6 +138,7 @@ def doctor_report(project_dir: Path, *, envs: list[str] | None = None, engine: E
         "pulumi": pulumi_section(info),
         "language_host": language_host_section(info),
         "backend": backend_section(project_dir, envs, environ),
+        "plugins": plugins_section(environ),
         "credentials": creds.as_dict(),
     }
     report["exit_code"] = exit_code(report)
@@ -123,6 +148,8 @@ def doctor_report(project_dir: Path, *, envs: list[str] | None = None, engine: E
 def exit_code(report: dict[str, Any]) -> int:
     """3 when a tool or credentials are missing, else 2 when input is bad or incomplete, else 0."""
     if not report["pulumi"]["found"] or not report["language_host"]["found"] or not report["credentials"]["ok"]:
+        return MISSING_TOOL
+    if not all(entry["found"] for entry in report.get("plugins", {}).values()):
         return MISSING_TOOL
     for entry in report["backend"].values():
         if not entry.get("ok") or entry.get("passphrase_set") is False:

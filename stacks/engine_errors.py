@@ -138,11 +138,15 @@ def translate(exc: BaseException, stack: str) -> LlmopsError | None:
                                                    and "mandatory" in lowered):
         return PolicyViolationError("the engine's policy pack reported mandatory violations: nothing was "
                                     "changed. Fix the resources it names (see the policy events above)")
-    if "no resource plugin" in lowered or "could not find plugin" in lowered or "failed to load plugin" in lowered:
-        found = re.search(r"plugin '?(?:pulumi-resource-)?([a-z0-9-]+)'?", text)
+    if ("no resource plugin" in lowered or "could not find plugin" in lowered or "failed to load plugin" in lowered
+            or "install resource plugin" in lowered or "failed to download plugin" in lowered):
+        found = re.search(r"plugin '?(?:pulumi-resource-)?([a-z0-9-]+)'?(?: at version v?([0-9][0-9.]*))?", text)
         name = found.group(1) if found else "<provider>"
-        return EngineError(f"the provider plugin {name} is not installed: `pulumi plugin install resource "
-                           f"{name} <version>` (offline: add `--file <downloaded plugin archive>`)")
+        version = (found.group(2) if found else None) or "<version>"
+        return EngineError(f"the provider plugin {name} v{version} is not installed and could not be downloaded: "
+                           f"`pulumi plugin install resource {name} {version}` where there is internet, or offline "
+                           f"`pulumi plugin install resource {name} {version} --file <release archive>` (plugins "
+                           "live in $PULUMI_HOME/plugins, default ~/.pulumi/plugins)")
     if ("az login" in lowered or "aadsts" in lowered or "defaultazurecredential failed" in lowered
             or "authentication failed" in lowered):
         from llmops_infra.stacks.azure_access import CREDENTIALS_FIX

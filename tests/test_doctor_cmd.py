@@ -30,7 +30,20 @@ def project(tmp_path):
     return tmp_path
 
 
-def run(monkeypatch, project, info, creds, *args, env=None):
+def pulumi_home(project: Path, *, plugins: bool = True) -> Path:
+    """A PULUMI_HOME holding (or not) the provider plugins the installed SDKs need."""
+    from importlib.metadata import version
+
+    home = project / "pulumi-home"
+    (home / "plugins").mkdir(parents=True, exist_ok=True)
+    if plugins:
+        for name, dist in (("azure-native", "pulumi-azure-native"), ("kubernetes", "pulumi-kubernetes")):
+            (home / "plugins" / f"resource-{name}-v{version(dist)}").mkdir()
+    return home
+
+
+def run(monkeypatch, project, info, creds, *args, env=None, plugins=True):
+    monkeypatch.setenv("PULUMI_HOME", str(pulumi_home(project, plugins=plugins)))
     monkeypatch.setattr(engine, "locate_engine", lambda: info)
     monkeypatch.setattr(azure_access, "check_credentials", lambda *a, **k: creds)
     for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
@@ -66,6 +79,17 @@ def test_missing_cli_and_credentials_exit_3_with_fixes(monkeypatch, project):
     assert "bash scripts/build-pulumi-cli.sh" in report["pulumi"]["fix"]
     assert report["language_host"]["found"] is False and "policy pack" in report["language_host"]["fix"]
     assert report["credentials"]["ok"] is False and "az login" in report["credentials"]["fix"]
+
+
+def test_missing_provider_plugins_exit_3(monkeypatch, project):
+    from importlib.metadata import version
+
+    result = run(monkeypatch, project, FOUND, CREDS_OK, "--format", "json", env={"PULUMI_CONFIG_PASSPHRASE": "x"},
+                 plugins=False)
+    assert result.exit_code == 3
+    plugin = json.loads(result.stdout)["plugins"]["azure-native"]
+    assert plugin["found"] is False and plugin["version"] == version("pulumi-azure-native")
+    assert f"pulumi plugin install resource azure-native {plugin['version']}" in plugin["fix"]
 
 
 def test_missing_passphrase_exits_2(monkeypatch, project):

@@ -114,6 +114,17 @@ def test_missing_provider_plugin_says_how_to_install():
     assert "pulumi plugin install resource azure-native" in str(translate(command_error(text), "dev"))
 
 
+def test_plugin_that_cannot_be_downloaded():
+    # Verbatim from `preview dev` here (no internet, no azure-native plugin).
+    text = ("error: Could not automatically download and install resource plugin 'pulumi-resource-azure-native' at "
+            "version v3.29.0, install the plugin using `pulumi plugin install resource azure-native v3.29.0`: error "
+            "downloading provider azure-native to file: failed to download plugin: azure-native-3.29.0: failed all 5 "
+            "attempts")
+    message = str(translate(command_error(stdout=text), "dev"))
+    assert "provider plugin azure-native v3.29.0 is not installed" in message
+    assert "pulumi plugin install resource azure-native 3.29.0 --file" in message
+
+
 def test_program_error_quotes_the_error_lines_only():
     text = ("error: python inline source runtime error: boom from program\n"
             "error: an unhandled error occurred: python inline source runtime error: boom from program")
