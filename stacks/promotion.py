@@ -94,6 +94,7 @@ class Result:
 
 def release(env: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Result:
     """Record ENV's manifest from its working-tree config; status is the checks' verdict."""
+    project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
     from llmops_infra.stacks.loader import load_environment_with_source
 
     with _audited("release", env, project_dir, releases, hooks) as audit:
@@ -109,6 +110,7 @@ def release(env: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Re
 def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Hooks,
             manifest_ref: str | None = None) -> Result:
     """Promote SRC's latest passed manifest (or `manifest_ref`) to DST."""
+    project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
     from llmops_infra.stacks.loader import load_environment_with_source
 
     with _audited("promote", dst, project_dir, releases, hooks, source_environment=src) as audit:
@@ -129,6 +131,7 @@ def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Ho
 
 def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Result:
     """Re-apply an earlier passed manifest of ENV, from the configuration stored with it."""
+    project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
     from llmops_infra.stacks.loader import config_digest, load_environment_with_source
 
     with _audited("rollback", env, project_dir, releases, hooks) as audit:

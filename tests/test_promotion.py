@@ -244,3 +244,14 @@ def test_rollback_reapplies_an_earlier_manifest(project, releases):
     assert recorder.deployed[-1].cluster.kubernetes_version == "1.31"  # pins over the working tree's config
     with pytest.raises(PromotionRefused, match="is a release of dev, not staging"):
         rollback("staging", releases.latest("dev").id, project, releases, recorder.hooks())
+
+
+@pytest.mark.engine
+def test_promotion_from_a_relative_project_directory(project, releases, monkeypatch):
+    """`-C .` is the CLI default: the engine's workspace must still get absolute paths."""
+    monkeypatch.chdir(project)
+    recorder = Recorder(project, ENGINE.found)
+    release("dev", Path("."), releases, recorder.hooks())
+    result = promote("dev", "staging", Path("."), releases, recorder.hooks())
+    assert result.manifest.passed and recorder.deployed[-1].name == "staging"
+    assert (project / ".llmops" / "audit.jsonl").is_file()
