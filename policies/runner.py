@@ -62,6 +62,8 @@ class CheckResult:
     exempted: list[Violation] = field(default_factory=list)
     expired_exemptions: list[Exemption] = field(default_factory=list)
     not_evaluated: list[dict[str, str]] = field(default_factory=list)
+    ignored_overrides: list[str] = field(default_factory=list)
+    """Level lowerings the runner did not apply (no active exemption for the rule)."""
     rules_run: int = 0
     resources: int = 0
 
@@ -84,6 +86,7 @@ class CheckResult:
             "mandatory": len(self.mandatory), "advisory": len(self.advisory),
             "exempted": len(self.exempted), "not_evaluated": len(self.not_evaluated),
             "expired_exemptions": [e.to_dict() for e in self.expired_exemptions],
+            "ignored_overrides": list(self.ignored_overrides),
         }
 
 
@@ -147,8 +150,13 @@ def check_plan(plan: Plan, settings: PolicySettings, *, source: str = "", today:
     collector.names_by_urn = {r.urn: (r.type, r.name) for r in plan.resources}
     by_urn = plan.by_urn()
 
-    active = [(info, settings.level(info)) for info in catalog.rules()]
-    active = [(info, level) for info, level in active if level != "disabled"]
+    active = []
+    for info in catalog.rules():
+        level, note = settings.effective_level(info, today)
+        if note:
+            result.ignored_overrides.append(note)
+        if level != "disabled":
+            active.append((info, level))
     result.rules_run = len(active)
     resource_rules = [(i, lvl) for i, lvl in active if i.kind == "resource"]
     by_type: dict[str, list[tuple[RuleInfo, str]]] = {}

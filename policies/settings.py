@@ -16,6 +16,7 @@ from typing import Any
 from llmops_infra.policies.framework import DEFAULTS, SCOPES, RuleInfo
 
 LEVELS = ("mandatory", "advisory", "disabled")
+RANK = {"disabled": 0, "advisory": 1, "mandatory": 2}
 
 
 class PolicySettingsError(ValueError):
@@ -83,6 +84,17 @@ class PolicySettings:
         if self.default_level is not None:
             return self.default_level
         return info.default_level(self.scope)
+
+    def effective_level(self, info: RuleInfo, today: date) -> tuple[str, str]:
+        """(level, note): a level below the catalog's default for this scope holds only while an
+        exemption for the rule is active (the catalog: lowering one needs an exemption)."""
+        wanted, default = self.level(info), info.default_level(self.scope)
+        if RANK[wanted] >= RANK[default]:
+            return wanted, ""
+        if any(e.policy.lower() in (info.id.lower(), info.name) and e.active(today) for e in self.exemptions):
+            return wanted, ""
+        return default, (f"{info.id}: lowering to {wanted} ignored (the {self.scope} default is {default}): "
+                         "it needs an active exemption with a reason, an owner and an expiry date")
 
     def config_for(self, info: RuleInfo) -> dict[str, Any]:
         """The policy config a rule receives: its own parameters only (as the engine validates them)."""

@@ -47,6 +47,19 @@ def test_engine_config_drops_expired_exemptions():
     assert config["kv-01-purge-protection"]["enforcementLevel"] == "advisory"
 
 
+def test_engine_config_lowers_levels_only_under_an_active_exemption():
+    from datetime import date
+
+    from llmops_infra.policies.settings import Exemption
+
+    settings = PolicySettings(scope="dev", levels={"AKS-02": "advisory", "AKS-12": "disabled"},
+                              exemptions=(Exemption("AKS-12", ("*",), "free tier in the sandbox", "platform",
+                                                    date(2030, 1, 1)),))
+    config = pack_config(settings, today=date(2026, 1, 1))
+    assert config["aks-02-no-local-accounts"]["enforcementLevel"] == "mandatory"
+    assert config["aks-12-paid-tier"]["enforcementLevel"] == "disabled"
+
+
 def test_engine_exempt_config_skips_the_resource():
     from llmops_infra.policies.testing import violations
 

@@ -40,14 +40,21 @@ def test_scope_decides_levels():
     assert dev.violations[0].enforcement == "mandatory"  # mandatory first
 
 
-def test_levels_raise_lower_and_disable():
+def test_levels_raise_freely_but_lower_only_with_an_exemption():
     plan = vault_plan()
-    settings = PolicySettings(scope="dev", default_level="advisory", levels={"KV-01": "mandatory",
-                                                                             "cost-01-budget": "disabled"})
-    result = check_plan(plan, settings)
-    assert rule_ids(result.mandatory) == ["KV-01"]
-    assert "COST-01" not in rule_ids(result.violations)
-    assert result.rules_run == 62
+    settings = PolicySettings(scope="dev", levels={"KV-01": "mandatory", "cost-01-budget": "disabled"})
+    result = check_plan(plan, settings, today=date(2026, 6, 1))
+    assert "KV-01" in rule_ids(result.mandatory)  # raised from advisory
+    assert "COST-01" in rule_ids(result.mandatory)  # lowering ignored: no exemption
+    assert result.ignored_overrides and result.ignored_overrides[0].startswith("COST-01: lowering to disabled ignored")
+    exemption = Exemption("COST-01", ("*",), "budgets live in the billing account", "finops", date(2026, 12, 31))
+    allowed = check_plan(plan, PolicySettings(scope="dev", levels={"COST-01": "disabled"}, exemptions=(exemption,)),
+                         today=date(2026, 6, 1))
+    assert "COST-01" not in rule_ids(allowed.violations) and allowed.rules_run == 62
+    assert allowed.ignored_overrides == []
+    # A default level that lowers A rules is ignored for them, the same way.
+    lowered = check_plan(plan, PolicySettings(scope="dev", default_level="advisory"), today=date(2026, 6, 1))
+    assert "COST-01" in rule_ids(lowered.mandatory) and "KV-01" in rule_ids(lowered.advisory)
 
 
 def test_unknown_rule_ids_are_rejected_with_a_hint():

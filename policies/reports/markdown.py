@@ -34,6 +34,12 @@ def render(results: list[CheckResult], limit: int = LIMIT) -> str:
         head += ["", "**Expired exemptions** (no longer applied):"]
         head += [f"- {env}: `{e.policy}` {', '.join(e.resources)} (owner {e.owner}, expired {e.expires})"
                  for env, e in expired]
+    ignored = [(r.environment, note) for r in results for note in r.ignored_overrides]
+    if ignored:
+        head += ["", "**Level overrides not applied:**"] + [f"- {env}: {note}" for env, note in ignored]
+    unknown = sum(len(r.not_evaluated) for r in results)
+    if unknown:
+        head += ["", f"{unknown} rule evaluation(s) skipped: values unknown until the deployment runs."]
     violations = [v for r in results for v in r.violations]
     if not violations:
         return "\n".join(head) + "\n"

@@ -28,6 +28,8 @@ def render(results: list[CheckResult], width: int = 140) -> str:
         for exemption in result.expired_exemptions:
             console.print(f"  expired exemption: {exemption.policy} {list(exemption.resources)} "
                           f"(owner {exemption.owner}, expired {exemption.expires})", markup=False)
+        for note in result.ignored_overrides:
+            console.print(f"  {note}", markup=False)
         for item in result.not_evaluated:
             console.print(f"  not evaluated: {item['policy']} {item['urn']}: {item['reason']}", markup=False)
     return buffer.getvalue()
