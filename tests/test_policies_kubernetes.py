@@ -136,3 +136,12 @@ def test_k8s_10_replicas_and_pdb():
                                "spec": {"scaleTargetRef": {"name": "llama"}, "minReplicas": 1}})
     found = stack_violations("K8S-10", [Fixture(DEP, "llama", single), hpa])
     assert len(found) == 2 and "1 replica" in found[0] and "PodDisruptionBudget" in found[1]
+
+
+def test_image_references_are_parsed_like_docker_does():
+    from llmops_infra.policies.k8s_objects import image_parts
+
+    assert image_parts("nginx") == ("docker.io", None, None)
+    assert image_parts("library/nginx:1.27") == ("docker.io", "1.27", None)
+    assert image_parts("localhost:5000/app:v1") == ("localhost:5000", "v1", None)
+    assert image_parts("cr.azurecr.io/a/b@sha256:abc") == ("cr.azurecr.io", None, "sha256:abc")

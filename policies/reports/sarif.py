@@ -11,6 +11,8 @@ from llmops_infra.policies.runner import CheckResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"mandatory": "error", "advisory": "warning"}
+# GitHub code scanning ranks security alerts by this property (CVSS-like, 0-10).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
 
 def _rules() -> list[dict[str, Any]]:
@@ -22,6 +24,7 @@ def _rules() -> list[dict[str, Any]]:
         "help": {"text": info.remediation, "markdown": f"**{info.id}**: {info.description}\n\n{info.remediation}"},
         "defaultConfiguration": {"level": LEVELS.get(info.default_level("prod"), "note")},
         "properties": {"severity": info.severity.value, "catalogScope": info.scope,
+                       "security-severity": SECURITY_SEVERITY[info.severity.value],
                        "tags": ["security" if not info.id.startswith(("COST", "GPU")) else "cost", info.domain]},
     } for info in catalog.rules()]
 
