@@ -143,6 +143,7 @@ app.command("releases")(promote_cmd.releases_cmd)
 app.command("diff")(diff_cmd.diff_cmd)
 app.command("graph")(diff_cmd.graph_cmd)
 app.command("pr-report")(diff_cmd.pr_report_cmd)
+app.command("pr-comment")(diff_cmd.pr_comment_cmd)
 app.command("init")(init_cmd.init_cmd)
 app.add_typer(pipeline_cmd.pipeline_app, name="pipeline")
 

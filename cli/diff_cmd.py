@@ -125,3 +125,22 @@ def cost_compare(env: str, project_dir: Path, ref: str, fmt: OutputFormat) -> st
         return cost_markdown([comparison])
     return (f"{env}: {money(comparison.before.monthly_usd)} at {ref} -> {money(comparison.after.monthly_usd)} "
             f"now ({comparison.delta_usd:+,.0f} USD/month at maximum scale)\n")
+
+
+@handle_errors
+def pr_comment_cmd(
+    report: Annotated[Path, typer.Argument(help="Markdown file, e.g. from `pr-report --output`.", show_default=False)],
+    provider: Annotated[str, typer.Option("--provider", help="github or azure-devops.")] = "github",
+) -> None:
+    """Post REPORT on the current pull request as one comment, updated in place on later runs."""
+    import os
+
+    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.stacks.pr_comment import target_from_env, upsert
+
+    try:
+        text = report.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {report}: {exc.strerror}", key="REPORT") from None
+    outcome = upsert(target_from_env(provider, os.environ), text)
+    err_console.print(f"{outcome} the pull-request comment")

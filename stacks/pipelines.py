@@ -256,6 +256,11 @@ stages:
           - script: echo "##vso[task.uploadsummary]$(System.DefaultWorkingDirectory)/pr-report.md"
             condition: always()
             displayName: Report on the run's summary page
+          - script: llmops-infra pr-comment pr-report.md --provider azure-devops
+            condition: always()
+            displayName: Comment (updated in place)
+            env:
+              SYSTEM_ACCESSTOKEN: $(System.AccessToken)
 
   - stage: Dev
     condition: and(succeeded(), eq(variables.isMain, true), ne(variables['Build.Reason'], 'PullRequest'))

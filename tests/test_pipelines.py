@@ -78,6 +78,8 @@ def test_azure_devops_stages_approvals_workload_identity_and_locks(ado):
     assert list(stages) == ["Check", "Dev", "Staging", "Prod"]
     check_steps = stages["Check"]["jobs"][0]["steps"]
     assert any("policy check --all --format sarif" in str(s.get("script", "")) for s in check_steps)
+    comment = [s for s in check_steps if str(s.get("script", "")).startswith("llmops-infra pr-comment")]
+    assert comment and comment[0]["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
     sarif = [s for s in check_steps if s.get("task") == "PublishBuildArtifacts@1"]
     assert sarif and sarif[0]["inputs"]["ArtifactName"] == "CodeAnalysisLogs"
     prod_jobs = {j.get("job") or j.get("deployment"): j for j in stages["Prod"]["jobs"]}

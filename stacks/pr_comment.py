@@ -1,0 +1,101 @@
+"""Post the pull-request report as one comment, updated in place on every run.
+
+The comment is found again by the hidden marker the report starts with
+(`pipelines.PR_MARKER`). Azure DevOps: a pull-request thread through the REST API with the
+job's `System.AccessToken`. GitHub: an issue comment with `GITHUB_TOKEN` (the generated
+GitHub workflow uses marocchino/sticky-pull-request-comment instead; this is the same thing
+without a third-party action). Tokens come from the environment and never appear in errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from llmops_infra.stacks.errors import ConfigError, EngineError
+from llmops_infra.stacks.pipelines import PR_MARKER
+
+TIMEOUT_S = 30
+ADO_API = "api-version=7.1"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the comment goes: list/create/update URLs and the token."""
+
+    provider: str
+    list_url: str
+    create_url: str
+    token: str
+
+
+def _need(environ: Mapping[str, str], *names: str) -> list[str]:
+    missing = [n for n in names if not environ.get(n)]
+    if missing:
+        raise ConfigError(f"cannot find the pull request: set {', '.join(missing)} (the CI sets them; "
+                          "Azure DevOps: map System.AccessToken to SYSTEM_ACCESSTOKEN)", key="pr-comment")
+    return [environ[n] for n in names]
+
+
+def target_from_env(provider: str, environ: Mapping[str, str]) -> Target:
+    if provider == "azure-devops":
+        collection, project, repo, pr, token = _need(
+            environ, "SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECT", "BUILD_REPOSITORY_ID",
+            "SYSTEM_PULLREQUEST_PULLREQUESTID", "SYSTEM_ACCESSTOKEN")
+        base = f"{collection.rstrip('/')}/{project}/_apis/git/repositories/{repo}/pullRequests/{pr}/threads"
+        return Target(provider, f"{base}?{ADO_API}", f"{base}?{ADO_API}", token)
+    if provider == "github":
+        repo, ref, token = _need(environ, "GITHUB_REPOSITORY", "GITHUB_REF", "GITHUB_TOKEN")
+        match = re.fullmatch(r"refs/pull/(\d+)/(merge|head)", ref)
+        if not match:
+            raise ConfigError(f"GITHUB_REF {ref!r} is not a pull request ref: run on pull_request events",
+                              key="pr-comment")
+        api = environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+        url = f"{api}/repos/{repo}/issues/{match.group(1)}/comments"
+        return Target(provider, f"{url}?per_page=100", url, token)
+    raise ConfigError(f"unknown provider {provider!r}: github or azure-devops", key="--provider")
+
+
+def _request(method: str, url: str, token: str, body: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json",
+        "User-Agent": "llmops-infra"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            text = response.read().decode()
+    except urllib.error.HTTPError as exc:
+        raise EngineError(f"{method} {url.split('?')[0]} answered {exc.code} {exc.reason}: check that the job's "
+                          "token may write pull-request comments") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise EngineError(f"{method} {url.split('?')[0]} failed: {getattr(exc, 'reason', exc)}") from None
+    return json.loads(text) if text else None
+
+
+def upsert(target: Target, text: str) -> str:
+    """Update the comment that carries the marker, or create it. Returns "updated" or "created"."""
+    if PR_MARKER not in text:
+        text = f"{PR_MARKER}\n{text}"
+    existing = _request("GET", target.list_url, target.token)
+    if target.provider == "azure-devops":
+        for thread in (existing or {}).get("value", []):
+            comments = thread.get("comments") or []
+            if comments and PR_MARKER in (comments[0].get("content") or ""):
+                url = target.create_url.replace("/threads?", f"/threads/{thread['id']}/comments/{comments[0]['id']}?")
+                _request("PATCH", url, target.token, {"content": text})
+                return "updated"
+        _request("POST", target.create_url, target.token,
+                 {"comments": [{"parentCommentId": 0, "content": text, "commentType": 1}], "status": 1})
+        return "created"
+    for comment in existing or []:
+        if PR_MARKER in (comment.get("body") or ""):
+            url = target.create_url.rsplit("/issues/", 1)[0] + f"/issues/comments/{comment['id']}"
+            _request("PATCH", url, target.token, {"body": text})
+            return "updated"
+    _request("POST", target.create_url, target.token, {"body": text})
+    return "created"
