@@ -54,13 +54,18 @@ def error_lines(text: str, limit: int = 6) -> list[str]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs on this host; a killed process not yet reaped (a zombie) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def locked_message(text: str, stack: str) -> str:

@@ -152,3 +152,16 @@ def test_guard_turns_engine_errors_into_known_ones_and_keeps_bugs():
 
 def test_alive_checks_a_real_pid():
     assert engine_errors._alive(os.getpid())
+
+
+def test_a_zombie_counts_as_gone():
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while engine_errors._alive(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not engine_errors._alive(child.pid)  # exited, not yet reaped by us: a zombie
+    child.wait()
