@@ -52,9 +52,22 @@ def promote_gates(config: EnvironmentConfig, project_dir: Path, plan: Plan) -> N
 
 
 def approved(env: str, project_dir: Path, manifest: Manifest) -> bool:
-    from llmops_infra.stacks.gates import has_approval
+    """A valid approval record for ENV that names this very manifest.
 
-    return has_approval(env, project_dir, manifest=manifest.id)
+    `has_approval` accepts a record without a manifest (it approves `up`); a promotion is
+    stricter: what was approved must be what is deployed.
+    """
+    import json
+
+    from llmops_infra.stacks.gates import approval_path, has_approval
+
+    if not has_approval(env, project_dir, manifest=manifest.id):
+        return False
+    try:
+        record = json.loads(approval_path(env, project_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return record.get("manifest") == manifest.id
 
 
 def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[EnvironmentConfig, Path], DeployOutcome]:

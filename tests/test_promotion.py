@@ -208,6 +208,27 @@ def test_interactive_confirmation_stands_in_for_a_recorded_approval(project, rel
     assert result.manifest.passed and len(asked) == 2 and "prod requires approval" in asked[0]
 
 
+def test_an_approval_must_name_the_promoted_manifest(project, releases):
+    recorder = Recorder(project, real_engine=False)
+    release("dev", project, releases, recorder.hooks())
+    staging = promote("dev", "staging", project, releases, recorder.hooks()).manifest
+    approvals = project / ".llmops" / "approvals"
+    approvals.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    record = {"environment": "prod", "approved_by": "someone", "approved_at": stamp}
+    (approvals / "prod.json").write_text(json.dumps(record))          # approves `up`, names no manifest
+    assert has_approval("prod", project)
+    with pytest.raises(PromotionRefused, match="requires an approval of manifest"):
+        promote("staging", "prod", project, releases, recorder.hooks())
+    record["manifest"] = "sha256:" + "0" * 64                          # another manifest
+    (approvals / "prod.json").write_text(json.dumps(record))
+    with pytest.raises(PromotionRefused):
+        promote("staging", "prod", project, releases, recorder.hooks())
+    record["manifest"] = staging.id
+    (approvals / "prod.json").write_text(json.dumps(record))
+    assert promote("staging", "prod", project, releases, recorder.hooks()).manifest.passed
+
+
 def test_failed_deployment_records_a_failed_manifest(project, releases):
     recorder = Recorder(project, real_engine=False)
     release("dev", project, releases, recorder.hooks())
