@@ -87,3 +87,15 @@ def gpu_node_cap(resources, report, params):
             total += sum(max_nodes(pool) for _, pool in gpu_pools(_PoolArgs(resource)))
     if total > cap:
         report(f"GPU pools can grow to {total} nodes in total; this environment allows {cap}.")
+
+
+@resource_rule("GPU-05", "gpu-spot-in-dev", scope="A", severity=Severity.LOW, types=[CLUSTER, AGENT_POOL],
+               params=["scope"],
+               description="In dev, GPU pools run on spot capacity.",
+               remediation="Set scaleSetPriority: Spot (spot: true in the environment's gpu_pools) for dev GPU pools.")
+def gpu_spot_in_dev(args, report, params):
+    if params["scope"] != "dev":
+        return
+    for name, pool in gpu_pools(args):
+        if not same(get(pool, "scaleSetPriority"), "Spot"):
+            report(f"GPU pool {name} runs on demand in dev: spot capacity costs a fraction for the same GPUs.")

@@ -7,6 +7,7 @@ estate's cost. Other entries keep their recorded source until someone updates th
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.error
 import urllib.parse
@@ -67,7 +68,18 @@ def default_catalog_path() -> Path:
 
 
 def load_catalog(path: Path | None = None) -> PriceCatalog:
-    path = path or default_catalog_path()
+    """The catalog at `path` (default: the shipped one, read once per process)."""
+    if path is None:
+        return _shipped_catalog()
+    return _read_catalog(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_catalog() -> PriceCatalog:
+    return _read_catalog(default_catalog_path())
+
+
+def _read_catalog(path: Path) -> PriceCatalog:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -37,3 +37,10 @@ def test_gpu_04_total_cap_over_all_pools():
     pools = [Fixture(POOL, "a", GPU), Fixture(POOL, "b", {**GPU, "agentPoolName": "b"})]
     assert stack_violations("GPU-04", pools, {"max_gpu_nodes": 4}) == []
     assert "4 nodes in total" in stack_violations("GPU-04", pools, {"max_gpu_nodes": 3})[0]
+
+
+def test_gpu_05_spot_in_dev_only():
+    on_demand = {**GPU, "scaleSetPriority": "Regular"}
+    assert violations("GPU-05", POOL, GPU, PARAMS) == []
+    assert "on demand in dev" in violations("GPU-05", POOL, on_demand, PARAMS)[0]
+    assert violations("GPU-05", POOL, on_demand, {**PARAMS, "scope": "staging"}) == []
