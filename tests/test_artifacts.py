@@ -165,6 +165,17 @@ def test_releases_history_latest_find_and_tamper(store, project_dir):
         releases.history("dev")
 
 
+def test_plans_and_configs_round_trip(store, plans):
+    releases = Releases(store)
+    plan = plans("dev")
+    key = releases.save_plan(plan)
+    assert key == f"plans/{plan.digest().removeprefix('sha256:')}.json"
+    stored = releases.load_plan_dict(plan.digest())
+    assert stored["environment"] == "dev" and len(stored["resources"]) == len(plan.resources)
+    assert releases.load_plan_dict("sha256:" + "0" * 64) is None
+    assert releases.load_config("sha256:" + "0" * 64) is None
+
+
 def test_audit_records(store):
     releases = Releases(store)
     releases.append_audit({"at": "2026-11-22T03:00:00Z", "action": "promote", "result": "succeeded"})
