@@ -174,10 +174,8 @@ class Releases:
 
     def latest(self, environment: str) -> Manifest | None:
         """The newest manifest of `environment` (whatever its status), or None."""
-        keys = self.store.list(f"manifests/{environment}/")
-        if not keys:
-            return None
-        return self.history(environment)[-1]
+        history = self.history(environment)
+        return history[-1] if history else None
 
     def find(self, ref: str, environment: str | None = None) -> Manifest:
         """A manifest by id or by a unique prefix of its hex digest (8 characters or more)."""
