@@ -31,7 +31,8 @@ TAGGABLE = {
 
 
 @stack_rule("COST-01", "budget", scope="A", severity=Severity.MEDIUM,
-            description="A consumption budget notifies contacts at 80 % of actual and 100 % of forecast spend.",
+            description="A consumption budget notifies contacts at 80 % of actual and 100 % of forecast spend "
+                        "(or earlier).",
             remediation="Add a Budget with an Actual notification (80 %) and a Forecasted notification (100 %), "
                         "each with contact emails.")
 def cost_budget(resources, report, params):
@@ -42,10 +43,17 @@ def cost_budget(resources, report, params):
     for budget in budgets:
         notes = mapping(get(budget.props, "notifications"))
         active = [notes[k] for k in notes if get(notes[k], "enabled") is not False]
-        kinds = {str(get(n, "thresholdType", "Actual")).lower() for n in active}
-        if len(active) < 2 or not {"actual", "forecasted"} <= kinds:
+        lowest: dict[str, float] = {}
+        for note in active:
+            kind = str(get(note, "thresholdType", "Actual")).lower()
+            threshold = get(note, "threshold", 0)
+            lowest[kind] = min(lowest.get(kind, threshold), threshold)
+        if len(active) < 2 or not {"actual", "forecasted"} <= set(lowest):
             report(f"Budget {budget.name} needs both an actual and a forecast notification "
-                   f"(has {len(active)}: {sorted(kinds) or 'none'}).", budget.urn)
+                   f"(has {len(active)}: {sorted(lowest) or 'none'}).", budget.urn)
+        elif lowest["actual"] > 80 or lowest["forecasted"] > 100:
+            report(f"Budget {budget.name} warns late: at {lowest['actual']:g} % of actual and "
+                   f"{lowest['forecasted']:g} % of forecast spend (at most 80 % and 100 %).", budget.urn)
         for key in notes:
             if not (items(get(notes[key], "contactEmails")) or items(get(notes[key], "contactGroups"))):
                 report(f"Budget {budget.name} notification {key} has no contacts.", budget.urn)

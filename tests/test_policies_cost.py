@@ -20,6 +20,8 @@ def test_cost_01_budget_with_actual_and_forecast_notifications():
     assert "no consumption budget" in stack_violations("COST-01", [])[0]
     one = {"notifications": {"actual": notification("Actual", 80, contacts=())}}
     assert len(stack_violations("COST-01", [Fixture(BUDGET, "b", one)])) == 2
+    late = {"notifications": {"actual": notification("Actual", 95), "forecast": notification("Forecasted", 100)}}
+    assert "warns late: at 95 %" in stack_violations("COST-01", [Fixture(BUDGET, "b", late)])[0]
 
 
 def test_cost_02_allocation_tags():
