@@ -201,3 +201,53 @@ def http_error_text(exc: urllib.error.HTTPError) -> str:
         return str((body.get("error") or {}).get("message") or exc.reason)
     except (ValueError, OSError):
         return str(exc.reason)
+
+
+# --------------------------------------------------------------------------- soft-deleted names
+
+KEYVAULT_API_VERSION = "2023-07-01"
+COGNITIVE_API_VERSION = "2024-10-01"
+
+
+@dataclass(frozen=True)
+class NamedResource:
+    kind: str
+    """"vault" or "account" (Cognitive Services: OpenAI, Content Safety)."""
+    name: str
+    resource_group: str
+    location: str
+
+
+def deleted_url(subscription_id: str, resource: NamedResource) -> str:
+    """ARM URL of the soft-deleted twin of `resource` (200: it exists and holds the name; 404: free)."""
+    base = f"{ARM}/subscriptions/{subscription_id}/providers"
+    if resource.kind == "vault":
+        return (f"{base}/Microsoft.KeyVault/locations/{resource.location}/deletedVaults/{resource.name}"
+                f"?api-version={KEYVAULT_API_VERSION}")
+    return (f"{base}/Microsoft.CognitiveServices/locations/{resource.location}/resourceGroups/"
+            f"{resource.resource_group}/deletedAccounts/{resource.name}?api-version={COGNITIVE_API_VERSION}")
+
+
+def recover_hint(resource: NamedResource) -> str:
+    if resource.kind == "vault":
+        return (f"`az keyvault recover --name {resource.name}` (then up adopts it) or, if its secrets may go, "
+                f"`az keyvault purge --name {resource.name}` (impossible under purge protection)")
+    return (f"`az cognitiveservices account recover --name {resource.name} --resource-group "
+            f"{resource.resource_group} --location {resource.location}` or `az cognitiveservices account purge` "
+            "with the same arguments")
+
+
+def soft_deleted(subscription_id: str, resources: list[NamedResource], token: str,
+                 fetch: Fetch | None = None) -> list[NamedResource]:
+    """The resources whose name a soft-deleted vault or account still holds."""
+    get = fetch or _http_get_json
+    held = []
+    for resource in resources:
+        try:
+            get(deleted_url(subscription_id, resource), token)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                continue
+            raise
+        held.append(resource)
+    return held

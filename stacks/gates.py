@@ -5,11 +5,13 @@
 3. cost         the plan's estimated monthly cost is within `cost.max_monthly_usd` (exit 1)
 4. credentials  azure-identity obtains an ARM token (exit 3)
 5. quota        the GPU pools fit the region's vCPU quota, looked up only with credentials (exit 3)
-6. approval     for `up` of an environment with `promotion.requires_approval`: an approval
+6. soft-delete  no soft-deleted Key Vault or Cognitive Services account holds a name the plan
+                needs (a field lesson: the create fails late otherwise), only with credentials (exit 3)
+7. approval     for `up` of an environment with `promotion.requires_approval`: an approval
                 record `.llmops/approvals/<env>.json` (exit 2; format in docs/architecture.md)
 
-`preview` runs 1-5, `up` 1-6, `destroy` and `refresh` 1 and 4. Promotion (which asks for its
-own approval) runs them with operation "promote": 1-5.
+`preview` runs 1-6, `up` 1-7, `destroy` and `refresh` 1 and 4. Promotion (which asks for its
+own approval) runs them with operation "promote": 1-6.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ APPROVALS = Path(".llmops") / "approvals"
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
 GATES_BY_OPERATION: dict[str, tuple[str, ...]] = {
-    "preview": ("config", "policy", "cost", "credentials", "quota"),
-    "up": ("config", "policy", "cost", "credentials", "quota", "approval"),
-    "promote": ("config", "policy", "cost", "credentials", "quota"),
+    "preview": ("config", "policy", "cost", "credentials", "quota", "soft-delete"),
+    "up": ("config", "policy", "cost", "credentials", "quota", "soft-delete", "approval"),
+    "promote": ("config", "policy", "cost", "credentials", "quota", "soft-delete"),
     "destroy": ("config", "credentials"),
     "refresh": ("config", "credentials"),
 }
@@ -164,6 +166,38 @@ def quota_gate(ctx: GateContext) -> GateResult:
     return GateResult("quota", PASSED, f"GPU quota suffices in {azure.location} ({detail})")
 
 
+NAMED_TYPES = {"azure-native:keyvault:Vault": ("vault", "vaultName"),
+               "azure-native:cognitiveservices:Account": ("account", "accountName")}
+
+
+def soft_delete_gate(ctx: GateContext) -> GateResult:
+    from llmops_infra.stacks import azure_access
+
+    if not ctx.credentials_ok:
+        return GateResult("soft-delete", SKIPPED, "skipped: no credentials")
+    named = []
+    for resource in ctx.the_plan().resources:
+        if resource.type in NAMED_TYPES:
+            kind, key = NAMED_TYPES[resource.type]
+            name, group = resource.props.get(key), resource.props.get("resourceGroupName")
+            if isinstance(name, str) and isinstance(group, str):
+                location = str(resource.props.get("location") or ctx.config.azure.location)
+                named.append(azure_access.NamedResource(kind, name, group, location))
+    try:
+        token = azure_access.access_token(ctx.get_token)
+        held = azure_access.soft_deleted(ctx.config.azure.subscription_id, named, token, ctx.fetch)
+    except urllib.error.HTTPError as exc:
+        return GateResult("soft-delete", SKIPPED, f"skipped: ARM refused the look-up ({exc.code}: "
+                          f"{azure_access.http_error_text(exc)})")
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        return GateResult("soft-delete", SKIPPED, f"skipped: ARM unreachable ({getattr(exc, 'reason', exc)})")
+    if held:
+        fixes = "; ".join(f"{r.kind} {r.name}: {azure_access.recover_hint(r)}" for r in held)
+        raise GateFailed("soft-delete", f"soft-deleted resources still hold names the plan needs: {fixes}",
+                         EngineError.exit_code)
+    return GateResult("soft-delete", PASSED, f"no soft-deleted vault or account holds the {len(named)} names")
+
+
 # --------------------------------------------------------------------------- approval
 
 
@@ -225,6 +259,7 @@ GATES: dict[str, Gate] = {
     "cost": cost_gate,
     "credentials": credentials_gate,
     "quota": quota_gate,
+    "soft-delete": soft_delete_gate,
     "approval": approval_gate,
 }
 

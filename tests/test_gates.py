@@ -50,8 +50,9 @@ def recording(names: list[str], fail: str | None = None):
 
 
 def test_order_per_operation():
-    assert GATES_BY_OPERATION["up"] == ("config", "policy", "cost", "credentials", "quota", "approval")
-    assert GATES_BY_OPERATION["preview"] == ("config", "policy", "cost", "credentials", "quota")
+    assert GATES_BY_OPERATION["up"] == ("config", "policy", "cost", "credentials", "quota", "soft-delete", "approval")
+    assert GATES_BY_OPERATION["preview"] == ("config", "policy", "cost", "credentials", "quota", "soft-delete")
+    assert GATES_BY_OPERATION["promote"] == GATES_BY_OPERATION["preview"]
     assert GATES_BY_OPERATION["destroy"] == ("config", "credentials")
 
 
@@ -198,6 +199,53 @@ def test_quota_gate_passes_with_room():
                       fetch=usages("StandardNCADSA100v4Family", 0, 96))
     result = gates.quota_gate(ctx)
     assert result.status == gates.PASSED and "StandardNCADSA100v4Family 48 vCPUs" in result.message
+
+
+# --------------------------------------------------------------------------- soft-deleted names
+
+
+def arm(deleted: set[str]):
+    """An ARM stand-in: 200 for the deleted names, 404 for the others."""
+    import urllib.error
+
+    def fetch(url: str, token: str) -> dict:
+        name = url.split("?")[0].rsplit("/", 1)[-1]
+        if name in deleted:
+            return {"name": name}
+        raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+
+    return fetch
+
+
+def test_soft_delete_is_skipped_without_credentials(dev, plans):
+    result = gates.soft_delete_gate(GateContext(dev, REPO, "up", plan=plans("dev"), credentials_ok=False))
+    assert result.status == gates.SKIPPED
+
+
+def test_soft_deleted_vault_stops_up_with_recover_and_purge(dev, plans):
+    plan = plans("dev")
+    (vault,) = [r.props["vaultName"] for r in plan.of_type("azure-native:keyvault:Vault")]
+    ctx = GateContext(dev, REPO, "up", plan=plan, credentials_ok=True, get_token=Token, fetch=arm({vault}))
+    with pytest.raises(GateFailed) as err:
+        gates.soft_delete_gate(ctx)
+    assert err.value.exit_code == 3
+    assert f"az keyvault recover --name {vault}" in str(err.value) and "az keyvault purge" in str(err.value)
+
+
+def test_no_soft_deleted_names_passes(dev, plans):
+    ctx = GateContext(dev, REPO, "up", plan=plans("dev"), credentials_ok=True, get_token=Token, fetch=arm(set()))
+    result = gates.soft_delete_gate(ctx)
+    assert result.status == gates.PASSED and "the 3 names" in result.message
+
+
+def test_deleted_urls_point_at_the_right_arm_collections():
+    from llmops_infra.stacks.azure_access import NamedResource, deleted_url
+
+    vault = deleted_url("sub", NamedResource("vault", "kv-x", "rg", "eastus"))
+    assert vault.startswith("https://management.azure.com/subscriptions/sub/providers/Microsoft.KeyVault/"
+                            "locations/eastus/deletedVaults/kv-x?api-version=")
+    account = deleted_url("sub", NamedResource("account", "oai-x", "rg", "eastus"))
+    assert "/Microsoft.CognitiveServices/locations/eastus/resourceGroups/rg/deletedAccounts/oai-x?" in account
 
 
 # --------------------------------------------------------------------------- approval
