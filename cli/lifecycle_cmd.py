@@ -117,7 +117,7 @@ def preview_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt
 def up_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table, yes: YesOpt = False,
            policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None,
            engine_policies: EnginePoliciesOpt = True) -> None:
-    """Deploy ENV: gates (config, policy, cost, credentials, quota, approval), then the engine."""
+    """Deploy ENV: gates (config, policy, cost, credentials, quota, soft-delete, approval), then the engine."""
     packs = _packs(policy_pack, policy_pack_config, engine_policies)
 
     def ask(config: Any, preview: Any) -> None:
