@@ -109,3 +109,26 @@ def net_private_dns(resources, report, params):
         if not (named or graph.referring(zone, VNET_LINK)):
             report(f"Private DNS zone {zone_name or zone.name} is not linked to a VNet: nothing resolves "
                    "through it.", zone.urn)
+
+
+# Resource type -> private-link group ids any one of which serves it (Key Vault: KV-06).
+PRIVATE_LINK_GROUPS = {
+    "azure-native:storage:StorageAccount": ("blob", "file", "dfs", "queue", "table", "web"),
+    "azure-native:containerregistry:Registry": ("registry",),
+    "azure-native:cognitiveservices:Account": ("account",),
+    "azure-native:machinelearningservices:Workspace": ("amlworkspace",),
+}
+
+
+@stack_rule("NET-04", "paas-private-endpoints", scope="P", severity=Severity.MEDIUM,
+            description="Storage accounts, registries, Cognitive Services accounts and ML workspaces are "
+                        "served by a private endpoint (completes ST-03, ACR-02, AI-02 and ML-01).",
+            remediation="Create a private endpoint for the resource (group blob, registry, account or "
+                        "amlworkspace) in the private-endpoints subnet, with its DNS zone group.")
+def net_paas_private_endpoints(resources, report, params):
+    graph = Graph(resources)
+    for type_, groups in PRIVATE_LINK_GROUPS.items():
+        for target in graph.of_type(type_):
+            if not any(graph.private_endpoints_for(target, group) for group in groups):
+                report(f"{type_.split(':')[-1]} {target.name} has no private endpoint: it is reached over "
+                       "public endpoints.", target.urn)

@@ -47,3 +47,12 @@ def test_net_03_zone_groups_and_vnet_links():
     found = stack_violations("NET-03", [Fixture(PE, "pe", {"privateEndpointName": "pe-kv"}),
                                         Fixture(ZONE, "zone", {"privateZoneName": "z"})])
     assert len(found) == 2
+
+
+def test_net_04_paas_private_endpoints():
+    storage = Fixture("azure-native:storage:StorageAccount", "st")
+    registry = Fixture("azure-native:containerregistry:Registry", "acr")
+    blob_pe = Fixture(PE, "st-pe", {"privateLinkServiceConnections": [{"groupIds": ["blob"]}]}, ["st"])
+    assert stack_violations("NET-04", [storage, blob_pe]) == []
+    found = stack_violations("NET-04", [storage, registry, blob_pe])
+    assert len(found) == 1 and "Registry acr has no private endpoint" in found[0]
