@@ -98,6 +98,9 @@ def stack_target(config: EnvironmentConfig, project_dir: Path, *, project: str |
                  extra_config: dict[str, tuple[str, bool]] | None = None) -> StackTarget:
     from llmops_infra.stacks.estate import PROJECT
 
+    # The engine runs in the workspace directory: a relative project dir (the CLI's default
+    # `-C .`) would point somewhere else from there.
+    project_dir = Path(project_dir).resolve()
     stack_config = {
         "azure-native:location": (config.azure.location, False),
         "azure-native:subscriptionId": (config.azure.subscription_id, False),

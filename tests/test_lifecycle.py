@@ -111,3 +111,11 @@ def test_operation_result_is_json_ready():
     result = lifecycle.OperationResult("up", "dev", {"created": 1}, [{"urn": "u", "op": "create"}], {"a": 1})
     assert result.as_dict() == {"operation": "up", "stack": "dev", "summary": {"created": 1},
                                 "changes": [{"urn": "u", "op": "create"}], "outputs": {"a": 1}, "policy": []}
+
+
+def test_stack_target_paths_are_absolute_for_a_relative_project_dir(dev, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    target = lifecycle.stack_target(dev, Path("."))
+    assert Path(target.work_dir).is_absolute()
+    assert Path(target.work_dir) == tmp_path.resolve() / ".llmops" / "workspaces" / "dev"
+    assert target.backend_url == f"file://{tmp_path.resolve()}/.llmops/state"
