@@ -11,6 +11,9 @@ from llmops_infra.stacks.loader import load_environment
 
 def plan_config(config: EnvironmentConfig) -> Plan:
     """Synthesize the estate of `config` under Azure-like mocks, offline."""
+    from llmops_infra.stacks import lean_imports
+
+    lean_imports.install()  # before the components import the provider SDKs
     from llmops_infra.stacks.estate import PROJECT, program_for
     from llmops_infra.stacks.mocks import AzureMocks
     from llmops_infra.stacks.synth import synthesize
