@@ -1,6 +1,7 @@
 """Benchmark the offline plan: per environment, and as the estate grows.
 
-Prints, for each shipped environment, the plan time and resource count; then the time to
+Prints, for each shipped environment, the plan time (warm, in-process) and resource count,
+the cold time of the CLI in a new process; then the time to
 plan 1, 10 and 50 copies of prod in one process (one program, each copy's components
 parented under a per-copy component so URNs stay unique) and the cost per resource.
 
@@ -78,6 +79,16 @@ def main() -> None:
         seconds, plan = _time(lambda: plan_config(config))
         n = len(plan.custom_resources())
         print(f"{env:<12}{n:>10}{seconds * 1000:>19.0f} ms{seconds / max(n, 1) * 1000:>13.2f} ms")
+
+    print("\ncold `llmops-infra plan ENV --format json` (new process: imports + synthesis + cost):")
+    import subprocess
+    import sys
+
+    for env in configs:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "llmops_infra", "plan", env, "--format", "json",
+                        "--project-dir", str(args.project_dir)], check=True, capture_output=True)
+        print(f"{env:<12}{time.perf_counter() - start:>10.2f} s")
 
     prod = configs.get("prod") or next(iter(configs.values()))
     print(f"\ncopies of {prod.name} in one program:")
