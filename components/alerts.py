@@ -1,7 +1,13 @@
-"""Metric alerts wired to the estate's action group: one call per signal worth waking for."""
+"""Metric alerts wired to the estate's action group: one call per signal worth waking for.
+
+`metric_alert(...)` is the one way the estate makes a metric alert. A dimension filter narrows
+the metric to some of its series: `dimensions=[("statusCodeClass", "Include", ["5xx"])]`
+counts server errors only, `[("ModelDeploymentName", "Include", ["gpt-4o"])]` one deployment.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import pulumi
@@ -9,6 +15,9 @@ from pulumi_azure_native import monitor
 
 Operator = Literal["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]
 Aggregation = Literal["Average", "Minimum", "Maximum", "Total", "Count"]
+DimensionOperator = Literal["Include", "Exclude"]
+Dimension = tuple[str, DimensionOperator, Sequence[str]]
+"""(dimension name, Include or Exclude, values): one filter of a metric's series."""
 
 
 def metric_alert(
@@ -28,16 +37,24 @@ def metric_alert(
     evaluation_frequency: str = "PT1M",
     description: str = "",
     rule_name: str | None = None,
+    dimensions: Sequence[Dimension] = (),
 ) -> monitor.MetricAlert:
     """A static-threshold alert on one metric of one resource, notifying `action_group_id`.
 
     `name` is the logical name (and, without `rule_name`, the Azure name). Severity 0 is
-    critical, 4 verbose. The alert resolves itself when the metric recovers.
+    critical, 4 verbose. The alert resolves itself when the metric recovers. `dimensions`
+    filters the metric's series (all filters apply); default: the metric over all series.
     """
     if len(scopes) != 1:
         raise ValueError(f"alert {name}: a single-resource metric alert needs exactly one scope, got {len(scopes)}")
     if not 0 <= severity <= 4:
         raise ValueError(f"alert {name}: severity {severity} must be 0 (critical) to 4 (verbose)")
+    for dim_name, dim_operator, values in dimensions:
+        if dim_operator not in ("Include", "Exclude"):
+            raise ValueError(f"alert {name}: dimension {dim_name} operator {dim_operator!r} must be Include or Exclude")
+        if not values:
+            raise ValueError(f"alert {name}: dimension {dim_name} has no values: name the values to "
+                             f"{dim_operator.lower()}, or drop the filter")
     return monitor.MetricAlert(
         name,
         rule_name=rule_name or name,
@@ -60,6 +77,8 @@ def metric_alert(
                 operator=operator,
                 threshold=threshold,
                 time_aggregation=aggregation,
+                dimensions=[monitor.MetricDimensionArgs(name=n, operator=o, values=[str(v) for v in values])
+                            for n, o, values in dimensions] or None,
             )],
         ),
         actions=[monitor.MetricAlertActionArgs(action_group_id=action_group_id)],

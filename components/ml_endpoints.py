@@ -13,8 +13,25 @@ pull the model and image from the workspace's storage and registry; this compone
 that one account. The managed network only lets flows out through private endpoints to
 those two accounts (AllowOnlyApprovedOutbound).
 
-Blue/green: see `live_traffic`. A rollout is two updates: add the green slot at 0 %, then
-move traffic; retiring a slot is the reverse (0 %, then remove it).
+Traffic, in one pass (the way ARM/Bicep templates do it): Azure refuses an endpoint whose
+traffic map names a deployment that does not exist yet, so the endpoint cannot carry its
+traffic when it is created with its deployments. Per endpoint, in this order:
+
+1. the `OnlineEndpoint`, WITHOUT traffic, with `ignore_changes=["properties.traffic"]` (the
+   engine never touches the map, and a stack that used to set it inline keeps it);
+2. its `OnlineDeployment`s (blue, green …), each after the previous one;
+3. a `resources.Deployment` (ARM template, mode Incremental) that depends on the endpoint and
+   every deployment, and PUTs the same online endpoint with its full properties (location,
+   kind, identity, tags, authMode, publicNetworkAccess, description) plus `traffic`.
+
+The endpoint and the template are built from one `_EndpointShape`, so they cannot disagree;
+a change to the endpoint's own properties changes the template too, and the template runs
+again after the endpoint's update (an update PUTs the endpoint without traffic). Later
+traffic shifts (blue/green) change only the template deployment. Slots at 0 % are created
+and left out of the map (`live_traffic`); a new endpoint may start dark (every slot at 0,
+an empty map) and get its split in a later update. A new slot can join with traffic in the
+same update: the template runs after the slot exists. Retiring a slot: remove it from the
+config; the map loses it before the engine deletes the slot (deletions run last).
 """
 
 from __future__ import annotations
@@ -23,7 +40,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
-from pulumi_azure_native import monitor
+from pulumi_azure_native import resources
 
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
@@ -31,7 +48,11 @@ from llmops_infra.components.private_endpoint import PrivateEndpoint, PrivateEnd
 from llmops_infra.components.roles import RoleGrant, assign_role
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+ENDPOINT_API_VERSION = "2025-12-01"
+"""The API version the installed SDK's `OnlineEndpoint` uses: the template PUTs the same shape."""
+ENDPOINT_KIND = "Managed"
 PRIVATE_LINK_GROUP = "amlworkspace"
+TEMPLATE_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,20 +199,23 @@ class MlEndpoints(pulumi.ComponentResource):
     def _endpoint(self, name: str, args: MlEndpointsArgs, workspace: ml.Workspace, ep: FlowEndpoint,
                   public: str) -> ml.OnlineEndpoint:
         base = f"{name}-{ep.key}"
+        shape = _EndpointShape(endpoint_name=ep.endpoint_name, location=args.location, auth_mode="AADToken",
+                               public_network_access=public, description=f"Prompt flow {ep.key}")
         endpoint = ml.OnlineEndpoint(
             f"{base}-endpoint",
-            endpoint_name=ep.endpoint_name,
+            endpoint_name=shape.endpoint_name,
             workspace_name=workspace.name,
             resource_group_name=args.resource_group_name,
-            location=args.location,
-            identity=ml.ManagedServiceIdentityArgs(type="SystemAssigned"),
+            location=shape.location,
+            kind=shape.kind,
+            identity=ml.ManagedServiceIdentityArgs(type=shape.identity_type),
             properties=ml.OnlineEndpointPropertiesArgs(
-                auth_mode="AADToken",
-                public_network_access=public,
-                traffic=live_traffic(ep.slots),
-                description=f"Prompt flow {ep.key}",
+                auth_mode=shape.auth_mode,
+                public_network_access=shape.public_network_access,
+                description=shape.description,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # The traffic map is the template deployment's (below); the engine leaves it alone.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["properties.traffic"]),
         )
         previous: list[pulumi.Resource] = []
         for slot in ep.slots:
@@ -220,6 +244,16 @@ class MlEndpoints(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous[-1:]),
             )
             previous.append(deployment)
+        template = pulumi.Output.all(workspace.name, shape.location, endpoint.tags).apply(
+            lambda v, traffic=live_traffic(ep.slots): shape.template(v[0], v[1], v[2] or {}, traffic))
+        resources.Deployment(
+            f"{base}-traffic",
+            deployment_name=f"{ep.endpoint_name}-traffic",
+            resource_group_name=args.resource_group_name,
+            properties=resources.DeploymentPropertiesArgs(mode=resources.DeploymentMode.INCREMENTAL,
+                                                          template=template),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint, *previous]),
+        )
         diagnostic_setting(base, resource_id=endpoint.id, workspace_id=args.log_analytics_workspace_id, parent=self)
         principal = endpoint.identity.apply(lambda i: i.principal_id if i else "")
         grants = [("openai", args.openai_account_id, "Cognitive Services OpenAI User"),
@@ -236,13 +270,47 @@ class MlEndpoints(pulumi.ComponentResource):
         return endpoint
 
 
+@dataclass(frozen=True, kw_only=True)
+class _EndpointShape:
+    """What the `OnlineEndpoint` resource and the traffic template both declare: one source."""
+
+    endpoint_name: str
+    location: pulumi.Input[str]
+    auth_mode: str
+    public_network_access: str
+    description: str
+    identity_type: str = "SystemAssigned"
+    kind: str = ENDPOINT_KIND
+
+    def template(self, workspace_name: str, location: str, tags: dict[str, str], traffic: dict[str, int]) -> dict:
+        """An ARM template that PUTs this endpoint, as declared, with `traffic` (resolved values)."""
+        return {
+            "$schema": TEMPLATE_SCHEMA,
+            "contentVersion": "1.0.0.0",
+            "resources": [{
+                "type": ENDPOINT_NAMESPACE,
+                "apiVersion": ENDPOINT_API_VERSION,
+                "name": f"{workspace_name}/{self.endpoint_name}",
+                "location": location,
+                "kind": self.kind,
+                "identity": {"type": self.identity_type},
+                "tags": dict(tags),
+                "properties": {
+                    "authMode": self.auth_mode,
+                    "publicNetworkAccess": self.public_network_access,
+                    "description": self.description,
+                    "traffic": dict(traffic),
+                },
+            }],
+        }
+
+
 def live_traffic(slots: list[FlowSlot]) -> dict[str, int]:
     """The endpoint's traffic map: slots that receive traffic; slots at 0 % are left out.
 
-    Azure refuses an endpoint whose traffic names a deployment that does not exist, and the
-    endpoint is updated before its new deployments are created. So a slot joins at 0 %
-    (created, not in the map), and traffic moves to it in the next update; a new endpoint's
-    first rollout has every slot at 0 (empty map), then the split is set.
+    Every slot exists before the template that sets the map runs, but a slot at 0 % has no
+    business in the map (Azure lists only the deployments it routes to); a new endpoint's
+    dark first rollout (every slot at 0) gets an empty map.
     """
     return {slot.name: slot.traffic_percent for slot in slots if slot.traffic_percent > 0}
 
@@ -263,40 +331,21 @@ def _outbound_rules(args: MlEndpointsArgs) -> dict[str, ml.PrivateEndpointOutbou
 
 def _alerts(base: str, args: MlEndpointsArgs, ep: FlowEndpoint, endpoint_id: pulumi.Input[str],
             action_group_id: pulumi.Input[str], parent: pulumi.Resource) -> None:
-    """P99 latency (`RequestLatency_P99`, ms) and 5xx responses (`RequestsPerMinute` filtered
-    on dimension `statusCodeClass` = 5xx) of one online endpoint."""
+    """P99 latency and server errors of one online endpoint (Azure Monitor platform metrics of
+    `Microsoft.MachineLearningServices/workspaces/onlineEndpoints`).
+
+    `RequestLatency_P99`: ms, over all deployments (dimension `deployment` splits it).
+    `RequestsPerMinute`: a count (dimensions `deployment`, `statusCode`, `statusCodeClass`,
+    `modelStatusCode`); filtered on `statusCodeClass` = `5xx` it counts server errors.
+    """
+    common = dict(resource_group_name=args.resource_group_name, scopes=[endpoint_id],
+                  metric_namespace=ENDPOINT_NAMESPACE, window_size="PT15M", evaluation_frequency="PT5M",
+                  action_group_id=action_group_id, parent=parent)
     metric_alert(f"{base}-alert-latency", rule_name=f"alrt-{ep.endpoint_name}-latency",
-                 resource_group_name=args.resource_group_name, scopes=[endpoint_id],
-                 metric_name="RequestLatency_P99", metric_namespace=ENDPOINT_NAMESPACE, aggregation="Average",
-                 threshold=args.latency_threshold_ms, window_size="PT15M", evaluation_frequency="PT5M",
-                 description=f"{ep.key}: P99 request latency above {args.latency_threshold_ms:g} ms",
-                 action_group_id=action_group_id, parent=parent)
-    # Written here, not with alerts.metric_alert: the error count needs a dimension filter.
-    monitor.MetricAlert(
-        f"{base}-alert-errors",
-        rule_name=f"alrt-{ep.endpoint_name}-errors",
-        resource_group_name=args.resource_group_name,
-        location="global",
-        description=f"{ep.key}: more than {args.error_threshold:g} server errors (5xx) in 15 minutes",
-        severity=1,
-        enabled=True,
-        auto_mitigate=True,
-        scopes=[endpoint_id],
-        window_size="PT15M",
-        evaluation_frequency="PT5M",
-        criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
-            odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-            all_of=[monitor.MetricCriteriaArgs(
-                criterion_type="StaticThresholdCriterion",
-                name="RequestsPerMinute-5xx",
-                metric_name="RequestsPerMinute",
-                metric_namespace=ENDPOINT_NAMESPACE,
-                operator="GreaterThan",
-                threshold=args.error_threshold,
-                time_aggregation="Total",
-                dimensions=[monitor.MetricDimensionArgs(name="statusCodeClass", operator="Include", values=["5xx"])],
-            )],
-        ),
-        actions=[monitor.MetricAlertActionArgs(action_group_id=action_group_id)],
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+                 metric_name="RequestLatency_P99", aggregation="Average", threshold=args.latency_threshold_ms,
+                 description=f"{ep.key}: P99 request latency above {args.latency_threshold_ms:g} ms", **common)
+    metric_alert(f"{base}-alert-errors", rule_name=f"alrt-{ep.endpoint_name}-errors",
+                 metric_name="RequestsPerMinute", aggregation="Total", threshold=args.error_threshold, severity=1,
+                 dimensions=[("statusCodeClass", "Include", ["5xx"])],
+                 description=f"{ep.key}: more than {args.error_threshold:g} server errors (5xx) in 15 minutes",
+                 **common)

@@ -26,6 +26,8 @@ THRESHOLDS = ("Low", "Medium", "High")
 PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
 TOKEN_ALERT_FRACTION = 0.8
 METRIC_NAMESPACE = "Microsoft.CognitiveServices/accounts"
+SERVER_ERROR_CODES = ("500", "502", "503", "504")
+"""`StatusCode` values of `AzureOpenAIRequests` that count as server errors."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,31 +199,38 @@ class OpenAIEndpoints(pulumi.ComponentResource):
 
 def _alerts(name: str, args: OpenAIEndpointsArgs, account_id: pulumi.Input[str],
             action_group_id: pulumi.Input[str], parent: pulumi.Resource) -> None:
-    """Latency, server errors and token usage of the account (Azure Monitor platform metrics).
+    """Latency, server errors and token usage (Azure Monitor platform metrics of
+    `Microsoft.CognitiveServices/accounts`, each split by dimension `ModelDeploymentName`).
 
-    `AzureOpenAITimeToResponse`: ms to the first response token. `ServerErrors`: calls that
-    ended in a 5xx (the Cognitive Services metric; needs no dimension filter).
-    `TokenTransaction`: "Processed Inference Tokens", prompt plus generated tokens
-    (`ProcessedPromptTokens` + `GeneratedTokens`).
+    `AzureOpenAITimeToResponse`: ms to the first response, over all deployments.
+    Server errors: `AzureOpenAIRequests` (a count, dimension `StatusCode`) filtered on the 5xx
+    codes, against `error_threshold` per 15 minutes. Chosen over `AzureOpenAIAvailabilityRate`
+    < 99 %: a rate swings on a few calls at dev's low volume, a count means the same in every
+    environment.
+    `TokenTransaction` (total inference tokens: `ProcessedPromptTokens` + `GeneratedTokens`): one
+    alert per pay-as-you-go deployment, filtered on its `ModelDeploymentName`, at 80 % of that
+    deployment's capacity over 15 minutes. Provisioned (PTU) deployments get none: their
+    capacity is in PTUs, not tokens.
     """
-    common = dict(resource_group_name=args.resource_group_name, scopes=[account_id],
-                  action_group_id=action_group_id, metric_namespace=METRIC_NAMESPACE, parent=parent)
+    common = dict(resource_group_name=args.resource_group_name, scopes=[account_id], window_size="PT15M",
+                  evaluation_frequency="PT5M", action_group_id=action_group_id, metric_namespace=METRIC_NAMESPACE,
+                  parent=parent)
     metric_alert(f"{name}-alert-latency", rule_name=f"alrt-{args.account_name}-latency",
-                 metric_name="AzureOpenAITimeToResponse", aggregation="Average",
-                 threshold=args.latency_threshold_ms, window_size="PT15M", evaluation_frequency="PT5M",
+                 metric_name="AzureOpenAITimeToResponse", aggregation="Average", threshold=args.latency_threshold_ms,
                  description=f"Azure OpenAI time to response above {args.latency_threshold_ms:g} ms", **common)
     metric_alert(f"{name}-alert-errors", rule_name=f"alrt-{args.account_name}-errors",
-                 metric_name="ServerErrors", aggregation="Total", threshold=args.error_threshold, severity=1,
-                 window_size="PT15M", evaluation_frequency="PT5M",
+                 metric_name="AzureOpenAIRequests", aggregation="Total", threshold=args.error_threshold, severity=1,
+                 dimensions=[("StatusCode", "Include", SERVER_ERROR_CODES)],
                  description=f"More than {args.error_threshold:g} Azure OpenAI server errors (5xx) in 15 minutes",
                  **common)
-    total = sum(d.capacity for d in args.deployments)
-    if total:
+    for dep in args.deployments:
+        if dep.sku in PROVISIONED_SKUS:
+            continue
         # Capacity is thousands of tokens per minute: alert at 80 % of a 15-minute window's worth.
-        metric_alert(f"{name}-alert-tokens", rule_name=f"alrt-{args.account_name}-tokens",
+        metric_alert(f"{name}-alert-tokens-{dep.name}", rule_name=f"alrt-{args.account_name}-tokens-{dep.name}",
                      metric_name="TokenTransaction", aggregation="Total",
-                     threshold=TOKEN_ALERT_FRACTION * total * 1000 * 15, window_size="PT15M",
-                     evaluation_frequency="PT5M",
-                     description=f"Tokens above {TOKEN_ALERT_FRACTION:.0%} of the deployed capacity ({total}K "
-                                 "per minute) for 15 minutes: requests will soon be throttled (429)",
+                     threshold=TOKEN_ALERT_FRACTION * dep.capacity * 1000 * 15,
+                     dimensions=[("ModelDeploymentName", "Include", [dep.name])],
+                     description=f"{dep.name}: tokens above {TOKEN_ALERT_FRACTION:.0%} of its capacity "
+                                 f"({dep.capacity}K per minute) for 15 minutes: requests will soon be throttled (429)",
                      **common)

@@ -31,6 +31,8 @@ SLOTS = [FlowSlot(name="blue", flow_version="1.4.0", instance_type="Standard_DS3
          FlowSlot(name="green", flow_version="1.5.0", instance_type="Standard_F4s_v2", instance_count=1,
                   traffic_percent=10)]
 ONLINE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
+ONLINE_ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
+TEMPLATE_DEPLOYMENT = "azure-native:resources:Deployment"
 
 
 def _args(**overrides) -> MlEndpointsArgs:
@@ -93,14 +95,46 @@ def test_workspace_private_endpoint_and_diagnostics(plan):
     assert diags == {ws.outputs["id"], endpoint.outputs["id"]}
 
 
-def test_endpoint_uses_entra_tokens_is_private_and_splits_traffic(plan):
-    [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
+def _endpoint_in(template: dict) -> dict:
+    [resource] = template["resources"]
+    return resource
+
+
+def test_endpoint_uses_entra_tokens_is_private_and_has_no_traffic_of_its_own(plan):
+    [endpoint] = plan.of_type(ONLINE_ENDPOINT)
     props = endpoint.props["properties"]
     assert endpoint.props["endpointName"] == "mle-llmops-dev-chat-flow-1a2b"
     assert props["authMode"] == "AADToken"
     assert props["publicNetworkAccess"] == "Disabled"
-    assert props["traffic"] == {"blue": 90, "green": 10}
+    assert "traffic" not in props
+    assert endpoint.ignore_changes == ["properties.traffic"]
     assert endpoint.props["identity"] == {"type": "SystemAssigned"}
+
+
+def test_traffic_is_set_by_an_incremental_template_after_every_slot(plan):
+    [endpoint] = plan.of_type(ONLINE_ENDPOINT)
+    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
+    assert traffic.props["properties"]["mode"] == "Incremental"
+    assert traffic.props["deploymentName"] == "mle-llmops-dev-chat-flow-1a2b-traffic"
+    slots = plan.of_type(ONLINE_DEPLOYMENT)
+    assert len(slots) == 2
+    assert {s.urn for s in slots} | {endpoint.urn} <= set(traffic.dependencies)
+    resource = _endpoint_in(traffic.props["properties"]["template"])
+    assert resource["type"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+    assert resource["name"] == "mlw-llmops-dev-eus/mle-llmops-dev-chat-flow-1a2b"
+    assert resource["properties"]["traffic"] == {"blue": 90, "green": 10}
+
+
+def test_template_declares_the_endpoint_exactly_as_the_resource_does(plan):
+    [endpoint] = plan.of_type(ONLINE_ENDPOINT)
+    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
+    resource = _endpoint_in(traffic.props["properties"]["template"])
+    props = dict(resource["properties"])
+    del props["traffic"]
+    assert props == endpoint.props["properties"]
+    assert (resource["location"], resource["kind"], resource["identity"], resource["tags"]) == (
+        endpoint.props["location"], endpoint.props["kind"], endpoint.props["identity"], endpoint.props.get("tags", {}))
+    assert resource["apiVersion"] == "2025-12-01"
 
 
 def test_public_access_opt_out_opens_workspace_and_endpoint_but_not_egress():
@@ -185,14 +219,33 @@ def test_bad_slots_are_rejected_when_args_are_built(change, message):
 def test_slots_at_zero_percent_are_created_but_left_out_of_the_traffic_map():
     dark_green = [replace(SLOTS[0], traffic_percent=100), replace(SLOTS[1], traffic_percent=0)]
     plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=dark_green)])
-    [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
-    assert endpoint.props["properties"]["traffic"] == {"blue": 100}
-    assert {d.props["deploymentName"] for d in plan.of_type(ONLINE_DEPLOYMENT)} == {"blue", "green"}
+    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
+    assert _endpoint_in(traffic.props["properties"]["template"])["properties"]["traffic"] == {"blue": 100}
+    slots = plan.of_type(ONLINE_DEPLOYMENT)
+    assert {d.props["deploymentName"] for d in slots} == {"blue", "green"}
+    assert {d.urn for d in slots} <= set(traffic.dependencies)
 
 
-def test_first_rollout_of_a_new_endpoint_has_an_empty_traffic_map():
+def test_dark_first_rollout_sets_an_empty_traffic_map_after_the_slot():
     dark = [replace(SLOTS[0], traffic_percent=0)]
     plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=dark)])
-    [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
-    assert endpoint.props["properties"].get("traffic", {}) == {}
-    assert [d.props["deploymentName"] for d in plan.of_type(ONLINE_DEPLOYMENT)] == ["blue"]
+    [endpoint] = plan.of_type(ONLINE_ENDPOINT)
+    assert "traffic" not in endpoint.props["properties"]
+    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
+    assert _endpoint_in(traffic.props["properties"]["template"])["properties"]["traffic"] == {}
+    [slot] = plan.of_type(ONLINE_DEPLOYMENT)
+    assert slot.props["deploymentName"] == "blue"
+    assert slot.urn in traffic.dependencies
+
+
+def test_each_endpoint_gets_its_own_traffic_template():
+    second = FlowEndpoint(key="rag-flow", endpoint_name="mle-rag", slots=[replace(SLOTS[0], traffic_percent=100)])
+    plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-chat", slots=SLOTS), second])
+    by_endpoint = {_endpoint_in(d.props["properties"]["template"])["name"]: d
+                   for d in plan.of_type(TEMPLATE_DEPLOYMENT)}
+    assert set(by_endpoint) == {"mlw-llmops-dev-eus/mle-chat", "mlw-llmops-dev-eus/mle-rag"}
+    rag_slot = next(d for d in plan.of_type(ONLINE_DEPLOYMENT) if d.props["endpointName"] == "mle-rag")
+    assert rag_slot.urn in by_endpoint["mlw-llmops-dev-eus/mle-rag"].dependencies
+    assert rag_slot.urn not in by_endpoint["mlw-llmops-dev-eus/mle-chat"].dependencies
+    assert _endpoint_in(by_endpoint["mlw-llmops-dev-eus/mle-rag"].props["properties"]["template"])[
+        "properties"]["traffic"] == {"blue": 100}

@@ -166,15 +166,41 @@ def test_inference_identity_gets_openai_user_on_the_account_only(plan):
 def test_alerts_on_latency_errors_and_tokens_go_to_the_action_group(plan):
     [account] = plan.of_type("azure-native:cognitiveservices:Account")
     alerts = {a.name: a.props for a in plan.of_type("azure-native:monitor:MetricAlert")}
-    assert set(alerts) == {"openai-alert-latency", "openai-alert-errors", "openai-alert-tokens"}
+    assert set(alerts) == {"openai-alert-latency", "openai-alert-errors", "openai-alert-tokens-gpt-4o",
+                           "openai-alert-tokens-embeddings", "openai-alert-tokens-mini"}
     metrics = {name: props["criteria"]["allOf"][0]["metricName"] for name, props in alerts.items()}
-    assert metrics == {"openai-alert-latency": "AzureOpenAITimeToResponse", "openai-alert-errors": "ServerErrors",
-                       "openai-alert-tokens": "TokenTransaction"}
+    assert metrics == {"openai-alert-latency": "AzureOpenAITimeToResponse", "openai-alert-errors": "AzureOpenAIRequests",
+                       "openai-alert-tokens-gpt-4o": "TokenTransaction",
+                       "openai-alert-tokens-embeddings": "TokenTransaction", "openai-alert-tokens-mini": "TokenTransaction"}
     for props in alerts.values():
         assert props["scopes"] == [account.outputs["id"]]
         assert props["actions"] == [{"actionGroupId": ACTION_GROUP}]
-    # 80 % of 60K tokens per minute over the 15-minute window.
-    assert alerts["openai-alert-tokens"]["criteria"]["allOf"][0]["threshold"] == 0.8 * 60 * 1000 * 15
+        assert props["criteria"]["allOf"][0]["metricNamespace"] == "Microsoft.CognitiveServices/accounts"
+
+
+def test_error_alert_counts_only_5xx_requests(plan):
+    [alert] = [a for a in plan.of_type("azure-native:monitor:MetricAlert") if a.name == "openai-alert-errors"]
+    criterion = alert.props["criteria"]["allOf"][0]
+    assert criterion["dimensions"] == [{"name": "StatusCode", "operator": "Include",
+                                        "values": ["500", "502", "503", "504"]}]
+    assert (criterion["timeAggregation"], criterion["threshold"]) == ("Total", 5)
+
+
+def test_token_alerts_are_per_deployment_at_80_percent_of_its_capacity(plan):
+    alerts = {a.name: a.props["criteria"]["allOf"][0] for a in plan.of_type("azure-native:monitor:MetricAlert")}
+    gpt = alerts["openai-alert-tokens-gpt-4o"]
+    assert gpt["dimensions"] == [{"name": "ModelDeploymentName", "operator": "Include", "values": ["gpt-4o"]}]
+    # 80 % of 30K tokens per minute over the 15-minute window.
+    assert gpt["threshold"] == 0.8 * 30 * 1000 * 15
+    assert alerts["openai-alert-tokens-mini"]["threshold"] == 0.8 * 10 * 1000 * 15
+    assert "dimensions" not in alerts["openai-alert-latency"]
+
+
+def test_provisioned_deployments_get_no_token_alert():
+    ptu = [ModelDeployment(name="ptu", model="gpt-4o", version="2024-11-20", sku="ProvisionedManaged", capacity=50)]
+    plan = _plan(deployments=ptu, allow_provisioned_throughput=True)
+    names = {a.name for a in plan.of_type("azure-native:monitor:MetricAlert")}
+    assert names == {"openai-alert-latency", "openai-alert-errors"}
 
 
 def test_outputs_endpoint_and_deployment_names():

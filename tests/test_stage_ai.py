@@ -99,7 +99,7 @@ def test_prod_alerts_cover_openai_and_every_endpoint(plans):
     alerts = [a for a in plan.of_type("azure-native:monitor:MetricAlert")
               if a.name.startswith(("openai-alert-", "ml-"))]
     metrics = {a.props["criteria"]["allOf"][0]["metricName"] for a in alerts}
-    assert {"AzureOpenAITimeToResponse", "ServerErrors", "TokenTransaction", "RequestLatency_P99",
+    assert {"AzureOpenAITimeToResponse", "AzureOpenAIRequests", "TokenTransaction", "RequestLatency_P99",
             "RequestsPerMinute"} <= metrics
     assert all(a.props["actions"] == [{"actionGroupId": action_group}] for a in alerts)
 

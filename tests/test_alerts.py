@@ -1,0 +1,51 @@
+"""metric_alert: dimension filters (the one way to alert on part of a metric's series)."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from llmops_infra.components.alerts import metric_alert
+from llmops_infra.stacks.mocks import AzureMocks
+from llmops_infra.stacks.synth import synthesize
+
+SUB = "11111111-1111-4111-8111-111111111111"
+TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+SCOPE = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai"
+
+
+def _criterion(**kwargs) -> dict:
+    def program():
+        parent = pulumi.ComponentResource("llmops:test:Parent", "parent")
+        metric_alert("alert", resource_group_name="rg", scopes=[SCOPE], metric_name="AzureOpenAIRequests",
+                     threshold=5, action_group_id="/ag/id", parent=parent, aggregation="Total", **kwargs)
+
+    plan = synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    [alert] = plan.of_type("azure-native:monitor:MetricAlert")
+    [criterion] = alert.props["criteria"]["allOf"]
+    return criterion
+
+
+def test_dimension_filters_become_criteria_dimensions_in_order():
+    criterion = _criterion(dimensions=[("StatusCode", "Include", ["500", "503"]),
+                                       ("ModelDeploymentName", "Exclude", ["mini"])])
+    assert criterion["dimensions"] == [
+        {"name": "StatusCode", "operator": "Include", "values": ["500", "503"]},
+        {"name": "ModelDeploymentName", "operator": "Exclude", "values": ["mini"]},
+    ]
+    assert (criterion["metricName"], criterion["timeAggregation"], criterion["threshold"]) == (
+        "AzureOpenAIRequests", "Total", 5)
+
+
+def test_without_dimensions_the_whole_metric_is_judged():
+    assert "dimensions" not in _criterion()
+
+
+@pytest.mark.parametrize(("dimension", "message"), [
+    (("StatusCode", "In", ["500"]), "must be Include or Exclude"),
+    (("StatusCode", "Include", []), "has no values"),
+])
+def test_bad_dimension_filters_are_rejected(dimension, message):
+    with pytest.raises(ValueError, match=message):
+        metric_alert("x", resource_group_name="rg", scopes=[SCOPE], metric_name="m", threshold=1,
+                     action_group_id="/ag", parent=None, dimensions=[dimension])
