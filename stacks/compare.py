@@ -101,30 +101,82 @@ def cost_markdown(comparisons: list[Comparison]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = None) -> str:
-    """The pull-request comment: verdict, cost change, resource diff and the diagram of changes."""
+PR_LIMIT = 65_000
+"""GitHub caps a comment at 65,536 characters; the report stays under this and says what it left out."""
+
+
+def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = None, *,
+              limit: int = PR_LIMIT) -> str:
+    """The pull-request comment: verdict, cost change, resource diff and the diagram of changes.
+
+    Under `limit` characters: diagrams go first, then each environment's diff is cut to an
+    equal share, and every cut says what it left out and which command shows it all.
+    """
     from llmops_infra.stacks.diff import diff_plans, render_markdown
     from llmops_infra.stacks.graph import changed_graph
     from llmops_infra.stacks.pipelines import PR_MARKER
 
-    lines = [PR_MARKER, "## llmops-infra: what this pull request changes", ""]
+    head = [PR_MARKER, "## llmops-infra: what this pull request changes", ""]
     if verdicts:
-        lines += ["| environment | policy |", "|---|---|"]
-        lines += [f"| `{env}` | {verdict} |" for env, verdict in verdicts.items()]
-        lines.append("")
-    lines += ["### Cost", "", cost_markdown(comparisons)]
+        head += ["| environment | policy |", "|---|---|"]
+        head += [f"| `{env}` | {verdict} |" for env, verdict in verdicts.items()]
+        head.append("")
+    head += ["### Cost", "", cost_markdown(comparisons)]
+    sections: list[_Section] = []
     for c in comparisons:
+        title = f"### `{c.environment}`\n"
         if c.after.plan is None:
-            lines += [f"### `{c.environment}`", "", "Removed in this change.", ""]
+            sections.append(_Section(c.environment, title, "Removed in this change.\n"))
             continue
         before, after = (c.before.plan.to_dict() if c.before.plan else None), c.after.plan.to_dict()
         diff = diff_plans(before, after)
-        lines += [f"### `{c.environment}`", ""]
         if diff.empty:
-            lines += ["No resource changes.", ""]
+            sections.append(_Section(c.environment, title, "No resource changes.\n"))
             continue
-        lines.append(render_markdown([], diff).split("\n", 2)[2])
-        graph = changed_graph(before, after)
-        lines += ["<details><summary>Diagram of the changes</summary>", "", "```mermaid",
-                  graph.mermaid().rstrip(), "```", "", "</details>", ""]
-    return "\n".join(lines) + "\n"
+        diagram = "\n".join(["<details><summary>Diagram of the changes</summary>", "", "```mermaid",
+                             changed_graph(before, after).mermaid().rstrip(), "```", "", "</details>", ""])
+        sections.append(_Section(c.environment, title, render_markdown([], diff).split("\n", 2)[2], diagram))
+    return _fit("\n".join(head) + "\n", sections, comparisons[0].ref if comparisons else "REF", limit)
+
+
+@dataclass
+class _Section:
+    environment: str
+    title: str
+    detail: str
+    diagram: str = ""
+
+    def text(self) -> str:
+        return "\n".join(filter(None, [self.title, self.detail, self.diagram]))
+
+
+def _fit(head: str, sections: list[_Section], ref: str, limit: int) -> str:
+    def whole() -> str:
+        return head + "\n".join(s.text() for s in sections)
+
+    if len(whole()) <= limit:
+        return whole()
+    for s in sections:
+        if s.diagram:
+            s.diagram = (f"_Diagram left out to keep this comment under {limit:,} characters: "
+                         f"`llmops-infra graph {s.environment} --format mermaid` draws the environment._\n")
+    if len(whole()) <= limit:
+        return whole()
+    fixed = len(head) + sum(len(s.title) + len(s.diagram) + 2 for s in sections)
+    share = max(0, (limit - fixed) // max(1, len(sections)) - 300)  # 300: room for the note
+    for s in sections:
+        if len(s.detail) <= share:
+            continue
+        lines = s.detail.splitlines()
+        kept, size = [], 0
+        for line in lines:
+            if size + len(line) + 1 > share:
+                break
+            kept.append(line)
+            size += len(line) + 1
+        left = len(lines) - len(kept)
+        s.detail = "\n".join(kept) + (
+            f"\n\n_{left} more line(s) of the `{s.environment}` resource diff left out to keep this comment "
+            f"under {limit:,} characters: `llmops-infra pr-report {s.environment} --base {ref}` shows this "
+            f"environment alone, `llmops-infra plan {s.environment} --format json` every resource._\n")
+    return whole()

@@ -48,3 +48,22 @@ def test_junit_failures_per_rule():
     failed = [case for case in suite.iter("testcase") if case.find("failure") is not None]
     assert [case.get("name") for case in failed] == ["KV-01 kv-01-purge-protection"]
     assert "vault-1" in failed[0].find("failure").text
+
+
+def test_markdown_5000_violations_and_long_notes_stay_under_the_limit():
+    from datetime import date
+
+    from llmops_infra.policies.settings import Exemption
+
+    big = [result(5_000), result(5_000, "advisory")]
+    big[0].expired_exemptions = [Exemption("KV-01", (f"vault-{i}",), "r", "team", date(2020, 1, 1))
+                                 for i in range(500)]
+    big[1].ignored_overrides = [f"KV-0{i % 6 + 1}: lowering to advisory ignored " + "y" * 400 for i in range(500)]
+    text = render("markdown", big)
+    assert len(text) < 65_000
+    assert "| dev | FAIL | 5000 | 0 | 0 | 5000 |" in text
+    shown = text.count("| ❌ mandatory |") + text.count("| ⚠️ advisory |")
+    assert 0 < shown < 10_000
+    assert f"_{10_000 - shown} more violation(s) not shown" in text
+    assert "_480 more expired exemption(s) not shown" in text
+    assert "_480 more ignored override(s) not shown" in text

@@ -9,6 +9,8 @@ from __future__ import annotations
 from llmops_infra.policies.runner import CheckResult, Violation
 
 LIMIT = 65_000
+MAX_NOTES = 20
+"""Expired exemptions and ignored overrides listed before the rest are only counted."""
 
 
 def _cell(text: str) -> str:
@@ -22,6 +24,14 @@ def _row(v: Violation) -> str:
             f"| {_cell(v.message)}{note} |")
 
 
+def _listed(notes: list[str], what: str) -> list[str]:
+    lines = [f"- {_cell(note)[:300]}" for note in notes[:MAX_NOTES]]
+    if len(notes) > MAX_NOTES:
+        lines.append(f"- _{len(notes) - MAX_NOTES} more {what} not shown: `llmops-infra policy check "
+                     "--format json` lists them all._")
+    return lines
+
+
 def render(results: list[CheckResult], limit: int = LIMIT) -> str:
     passed = all(r.passed for r in results)
     head = [f"### Policy check: {'✅ passed' if passed else '❌ failed'}", "",
@@ -32,11 +42,11 @@ def render(results: list[CheckResult], limit: int = LIMIT) -> str:
     expired = [(r.environment, e) for r in results for e in r.expired_exemptions]
     if expired:
         head += ["", "**Expired exemptions** (no longer applied):"]
-        head += [f"- {env}: `{e.policy}` {', '.join(e.resources)} (owner {e.owner}, expired {e.expires})"
-                 for env, e in expired]
-    ignored = [(r.environment, note) for r in results for note in r.ignored_overrides]
+        head += _listed([f"{env}: `{e.policy}` {', '.join(e.resources)} (owner {e.owner}, expired {e.expires})"
+                         for env, e in expired], "expired exemption(s)")
+    ignored = [f"{r.environment}: {note}" for r in results for note in r.ignored_overrides]
     if ignored:
-        head += ["", "**Level overrides not applied:**"] + [f"- {env}: {note}" for env, note in ignored]
+        head += ["", "**Level overrides not applied:**"] + _listed(ignored, "ignored override(s)")
     unknown = sum(len(r.not_evaluated) for r in results)
     if unknown:
         head += ["", f"{unknown} rule evaluation(s) skipped: values unknown until the deployment runs."]
