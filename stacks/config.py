@@ -529,6 +529,14 @@ class EnvironmentConfig(Strict):
                 f"azure.location {self.azure.location!r} is not in cost.allowed_regions "
                 f"{self.cost.allowed_regions}: add it or choose an allowed region"
             )
+        if self.ml.endpoints and self.registry.sku != "Premium":
+            # The ML workspace's managed network reaches its registry only through a private
+            # endpoint, and only Premium registries have one: online deployments could not pull.
+            raise ValueError(
+                f"registry.sku is {self.registry.sku} but ml.endpoints are configured: the ML workspace's "
+                "managed network reaches its registry only through a private endpoint, which needs a Premium "
+                "registry. Set registry.sku: Premium, or remove ml.endpoints"
+            )
         return self
 
 

@@ -46,15 +46,28 @@ def test_every_deployment_is_filtered_and_chained_in_config_order(plans, project
     assert plan.outputs["openai_deployment_names"] == order
 
 
+def _traffic_templates(plan) -> dict[str, tuple]:
+    """Endpoint Azure name -> (template deployment, the endpoint resource in its template)."""
+    templates = {}
+    for deployment in plan.of_type("azure-native:resources:Deployment"):
+        [resource] = deployment.props["properties"]["template"]["resources"]
+        templates[resource["name"].split("/")[1]] = (deployment, resource)
+    return templates
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_ml_endpoints_carry_the_configured_traffic_split(plans, project_dir, env):
     plan = plans(env)
     config = load_environment(env, project_dir)
     endpoints = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     assert len(endpoints) == len(config.ml.endpoints)
-    expected = {ep.name: {d.name: d.traffic_percent for d in ep.deployments} for ep in config.ml.endpoints}
-    actual = {e.name.removeprefix("ml-").removesuffix("-endpoint"): e.props["properties"]["traffic"] for e in endpoints}
+    expected = {ep.name: {d.name: d.traffic_percent for d in ep.deployments if d.traffic_percent}
+                for ep in config.ml.endpoints}
+    templates = _traffic_templates(plan)
+    actual = {e.name.removeprefix("ml-").removesuffix("-endpoint"):
+              templates[e.props["endpointName"]][1]["properties"]["traffic"] for e in endpoints}
     assert actual == expected
+    assert all("traffic" not in e.props["properties"] for e in endpoints)
     [ws] = plan.of_type("azure-native:machinelearningservices:Workspace")
     assert ws.props["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
     assert set(plan.outputs["ml_scoring_uris"]) == set(expected)
@@ -123,3 +136,55 @@ def test_config_accepts_a_dark_first_rollout_but_not_a_partial_split():
     assert dark.deployments[0].traffic_percent == 0
     with pytest.raises(ValidationError, match="sums to 40"):
         MlEndpoint(name="chat-flow", deployments=[{"name": "blue", "flow_version": "1", "traffic_percent": 40}])
+
+
+def test_ml_endpoints_with_a_registry_below_premium_fail_at_config_time(tmp_path, project_dir):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from llmops_infra.cli.app import app
+
+    shutil.copytree(project_dir / "environments", tmp_path / "environments")
+    dev = tmp_path / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + "registry:\n  sku: Standard\n")
+    with pytest.raises(ConfigError) as err:
+        load_environment("dev", tmp_path)
+    assert "registry.sku is Standard" in str(err.value)
+    assert "Set registry.sku: Premium" in str(err.value)
+    result = CliRunner().invoke(app, ["validate", "dev", "--project-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "registry.sku" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_registry_below_premium_is_fine_without_ml_endpoints(tmp_path, project_dir):
+    import shutil
+
+    shutil.copytree(project_dir / "environments", tmp_path / "environments")
+    dev = tmp_path / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + "registry:\n  sku: Standard\nml:\n  endpoints: []\n")
+    config = load_environment("dev", tmp_path)
+    assert (config.registry.sku, config.ml.endpoints) == ("Standard", [])
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_shipped_environment_with_ml_endpoints_has_a_premium_registry(plans, env):
+    plan = plans(env)
+    assert plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
+    [registry] = plan.of_type("azure-native:containerregistry:Registry")
+    assert registry.props["sku"]["name"] == "Premium"
+    assert registry.props["publicNetworkAccess"] == "Disabled"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_traffic_templates_carry_the_endpoint_tags(plans, env):
+    plan = plans(env)
+    endpoints = {e.props["endpointName"]: e for e in plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")}
+    templates = _traffic_templates(plan)
+    assert set(templates) == set(endpoints)
+    for name, (deployment, resource) in templates.items():
+        # A PUT without tags would strip the ones the stack transformation gave the endpoint.
+        assert resource["tags"] == endpoints[name].props["tags"]
+        assert resource["tags"]["environment"] == env
+        assert deployment.props["tags"]["environment"] == env

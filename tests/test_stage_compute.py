@@ -54,7 +54,8 @@ def test_pipeline_principal_administers_this_cluster_only(plans):
 def test_dev_and_prod_differ_only_through_config(plans):
     dev, prod = plans("dev"), plans("prod")
     [dev_acr], [prod_acr] = (p.of_type("azure-native:containerregistry:Registry") for p in (dev, prod))
-    assert (dev_acr.props["sku"]["name"], prod_acr.props["sku"]["name"]) == ("Standard", "Premium")
+    # Both Premium: the ML workspace's managed network needs the registry's private endpoint.
+    assert (dev_acr.props["sku"]["name"], prod_acr.props["sku"]["name"]) == ("Premium", "Premium")
     assert prod_acr.props["publicNetworkAccess"] == "Disabled"
     [dev_aks], [prod_aks] = (p.of_type("azure-native:containerservice:ManagedCluster") for p in (dev, prod))
     assert dev_aks.props["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
