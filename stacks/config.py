@@ -400,8 +400,8 @@ class MlDeployment(Strict):
     instance_count: int = Field(1, ge=1, le=20, description="Instances of this deployment.")
     traffic_percent: int = Field(
         ge=0, le=100,
-        description="Share of live traffic routed to this slot. A new slot starts at 0 (created, no traffic), "
-        "then traffic moves to it in a later update: Azure refuses traffic for a slot that does not exist yet.",
+        description="Share of live traffic routed to this slot; the split is applied after every slot exists, so a "
+        "new slot may take traffic in the update that creates it. A slot at 0 is created and gets no traffic.",
     )
 
 
