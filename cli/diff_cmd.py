@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class GraphFormat(str, Enum):
     mermaid = "mermaid"
     dot = "dot"
+    json = "json"
 
 
 @handle_errors
@@ -66,7 +67,8 @@ def _plain(value: object) -> object:
 def graph_cmd(
     env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
     project_dir: ProjectDir = Path("."),
-    fmt: Annotated[GraphFormat, typer.Option("--format", "-f", help="Diagram language.")] = GraphFormat.mermaid,
+    fmt: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="Diagram language, or json (nodes and edges).")] = GraphFormat.mermaid,
     output: OutputFile = None,
 ) -> None:
     """Draw ENV: components, the resources inside them, and the wiring between them."""
@@ -76,7 +78,9 @@ def graph_cmd(
     with err_console.status(f"Synthesizing {env}…"):
         plan = plan_environment(env, project_dir)
     graph = EstateGraph(plan.to_dict())
-    emit(graph.mermaid() if fmt is GraphFormat.mermaid else graph.dot(), output)
+    renderers = {GraphFormat.mermaid: graph.mermaid, GraphFormat.dot: graph.dot,
+                 GraphFormat.json: lambda: json.dumps({"environment": env, **graph.to_dict()}, indent=2)}
+    emit(renderers[fmt](), output)
 
 
 @handle_errors

@@ -19,6 +19,10 @@ policy_app = typer.Typer(help="Check plans against the security and cost rules; 
                          no_args_is_help=True)
 
 
+class JsonFormat(str, Enum):
+    json = "json"
+
+
 class ReportFormat(str, Enum):
     table = "table"
     json = "json"
@@ -79,8 +83,13 @@ def check_cmd(
 @policy_app.command("list")
 def list_cmd(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+    project_dir: ProjectDir = Path("."),
 ) -> None:
-    """List every rule: catalog id, policy name, scope (A/P/N), severity and what it checks."""
+    """List every rule: catalog id, policy name, scope (A/P/N), severity and what it checks.
+
+    The rules are the pack's, the same in every project: --project-dir is accepted like
+    everywhere else and changes nothing.
+    """
     from llmops_infra.policies import catalog
 
     rules = catalog.rules()
@@ -108,6 +117,7 @@ def pack_config_cmd(
     env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
     output: OutputFile = None,
     project_dir: ProjectDir = Path("."),
+    fmt: Annotated[JsonFormat, typer.Option("--format", "-f", help="Output format (always JSON).")] = JsonFormat.json,
 ) -> None:
     """Write ENV's levels, limits and active exemptions as the engine's --policy-pack-config JSON."""
     from llmops_infra.policies.pack_config import pack_config

@@ -20,7 +20,7 @@ Artifacts = Annotated[
     str | None,
     typer.Option("--artifacts", envvar="LLMOPS_ARTIFACTS", show_default=False,
                  help="Artifact store for manifests and audit records: a directory (default "
-                      ".llmops/releases), azblob://<account>/<container>[/prefix] or s3://<bucket>[/prefix]."),
+                      ".llmops/releases), azblob://<account>/<container> or s3://<bucket> (each optionally followed by /prefix)."),
 ]
 Format = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 
@@ -134,6 +134,10 @@ def releases_cmd(
 ) -> None:
     """List ENV's release manifests, oldest first."""
     history = _releases(artifacts, project_dir).history(env)
+    if not history:
+        from llmops_infra.stacks.loader import load_environment
+
+        load_environment(env, project_dir)  # an unknown environment is bad input, not "no releases yet"
     if latest:
         history = history[-1:]
     if fmt is ListFormat.json:

@@ -60,6 +60,19 @@ class EstateGraph:
 
     # ----------------------------------------------------------------- renderers
 
+    def to_dict(self) -> dict[str, Any]:
+        """Nodes (components and resources, with their parent) and `uses` edges, for tools."""
+        def node(urn: str) -> dict[str, Any]:
+            resource = self.by_urn[urn]
+            parent = resource.get("parent")
+            return {"id": self.ids[urn], "urn": urn, "name": resource["name"], "type": resource["type"],
+                    "kind": "component" if urn in self.components else "resource",
+                    "parent": self.ids.get(parent) if parent else None,
+                    **({"mark": self.marks[urn]} if urn in self.marks else {})}
+
+        return {"nodes": [node(u) for u in self.components + self.resources],
+                "edges": [{"from": self.ids[a], "to": self.ids[b]} for a, b in self.edges]}
+
     def mermaid(self) -> str:
         lines = ["flowchart LR"]
         if len(self.ids) > MAX_NODES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 
 from typer.testing import CliRunner
@@ -75,3 +77,16 @@ def test_graph_of_a_shipped_environment(plans):
     assert vault in graph.ids
     result = CliRunner().invoke(app, ["graph", "dev", "--format", "dot"])
     assert result.exit_code == 0 and result.output.startswith("digraph estate {")
+
+
+def test_graph_as_json_nodes_and_edges():
+    graph = EstateGraph(PLAN)
+    data = graph.to_dict()
+    ids = {n["id"]: n for n in data["nodes"]}
+    assert len(ids) == len(graph.ids)
+    assert {n["kind"] for n in data["nodes"]} == {"component", "resource"}
+    assert all(n["parent"] is None or ids[n["parent"]]["kind"] == "component" for n in data["nodes"])
+    assert [(e["from"], e["to"]) for e in data["edges"]] == [(graph.ids[a], graph.ids[b]) for a, b in graph.edges]
+    result = CliRunner().invoke(app, ["graph", "dev", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["environment"] == "dev"

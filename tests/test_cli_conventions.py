@@ -1,0 +1,99 @@
+"""Conventions every command keeps: --help, --project-dir after the command name, `--format json`
+that is JSON alone on stdout, and known errors as one line on stderr with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from llmops_infra.cli.app import app
+
+REPO = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def _walk(group, prefix=()):
+    for name, command in sorted(group.commands.items()):
+        yield prefix + (name,), command
+        if hasattr(command, "commands"):
+            yield from _walk(command, prefix + (name,))
+
+
+COMMANDS = dict(_walk(typer.main.get_command(app)))
+LEAVES = {path: c for path, c in COMMANDS.items() if not hasattr(c, "commands")}
+
+# Commands that read no project directory: what they act on is an argument or option of their own.
+NO_PROJECT = {("init",): "DIRECTORY argument", ("pipeline", "generate"): "--output",
+              ("pr-comment",): "REPORT argument", ("prices", "refresh"): "the price catalog file"}
+# Commands whose output is not data: they write files, post a comment, or their output is Markdown.
+NOT_DATA = {("init",), ("pipeline", "generate"), ("pr-comment",), ("pr-report",), ("prices", "refresh"),
+            ("approve",), ("cancel",)}
+
+# The data commands that run offline, with their arguments.
+OFFLINE_JSON = {
+    ("environments",): [], ("validate",): [], ("plan",): ["dev"], ("access",): ["dev"], ("cost",): ["dev"],
+    ("policy", "check"): ["dev"], ("policy", "list"): [], ("policy", "pack-config"): ["dev"],
+    ("diff",): ["dev", "prod"], ("graph",): ["dev"], ("release",): ["dev"], ("releases",): ["dev"],
+}
+
+
+def _options(command) -> dict:
+    return {opt: p for p in command.params for opt in (getattr(p, "opts", None) or [])}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the shipped environments: `release` writes its manifest under the project."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(REPO / "environments", root / "environments")
+    return root
+
+
+def test_the_walk_finds_the_commands():
+    assert {("plan",), ("policy", "check"), ("policy", "list"), ("pipeline", "generate"), ("graph",)} <= set(LEAVES)
+    assert set(OFFLINE_JSON) <= set(LEAVES) and set(NO_PROJECT) <= set(LEAVES) and NOT_DATA <= set(LEAVES)
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=" ".join)
+def test_help(path):
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and " ".join(path) in result.output
+
+
+@pytest.mark.parametrize("path", sorted(LEAVES), ids=" ".join)
+def test_project_dir_after_the_command_name(path):
+    options = _options(LEAVES[path])
+    assert ("--project-dir" in options) is (path not in NO_PROJECT), NO_PROJECT.get(path, "missing --project-dir")
+    if path not in NO_PROJECT:
+        assert "-C" in options
+
+
+@pytest.mark.parametrize("path", sorted(set(LEAVES) - NOT_DATA), ids=" ".join)
+def test_data_commands_offer_json(path):
+    option = _options(LEAVES[path]).get("--format")
+    assert option is not None, "a command that prints data takes --format"
+    assert "json" in [m.value for m in option.type_descriptor.annotation]
+
+
+@pytest.mark.parametrize("path", sorted(OFFLINE_JSON), ids=" ".join)
+def test_format_json_is_json_alone_on_stdout(path, project):
+    result = runner.invoke(app, [*path, *OFFLINE_JSON[path], "--format", "json", "--project-dir", str(project)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)  # nothing but the document on stdout
+    assert isinstance(document, (dict, list)) and document or path == ("releases",)
+
+
+@pytest.mark.parametrize("path", sorted(p for p, args in OFFLINE_JSON.items() if args), ids=" ".join)
+def test_unknown_environment_is_bad_input(path, project):
+    args = ["no-such-env"] * len(OFFLINE_JSON[path])
+    result = runner.invoke(app, [*path, *args, "--format", "json", "--project-dir", str(project)])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("error:") == 1 and "unknown environment 'no-such-env'" in result.stderr
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
