@@ -3,35 +3,33 @@
 Keys disabled (Entra tokens only), a custom subdomain (token auth needs it), a system-assigned
 identity, a network ACL that denies by default, public network access disabled unless the
 caller opts out, a private endpoint and diagnostics. `ContentSafety` and `OpenAIEndpoints`
-build their account with `hardened_account(...)` so that the two cannot drift apart.
+build their account with `hardened_account(...)` and grant their callers with
+`grant_callers(...)`, so that the two cannot drift apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-from llmops_infra.components.diagnostics import diagnostic_setting
-from llmops_infra.components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.private_service import PrivateServiceArgs, make_private
+from llmops_infra.components.roles import RoleGrant, assign_role
 
 PRIVATE_LINK_GROUP = "account"
 """Private-link sub-resource of every Cognitive Services account kind."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class AccountNetwork:
-    """Where the account lives, where its private endpoint lives and which zones resolve it."""
+class AccountArgs(PrivateServiceArgs):
+    """What every component built on a hardened account takes: its placement, name and subscription."""
 
-    resource_group_name: pulumi.Input[str]
-    location: pulumi.Input[str]
-    subnet_id: pulumi.Input[str]
-    dns_zone_ids: list[pulumi.Input[str]]
-    log_analytics_workspace_id: pulumi.Input[str]
-    allow_public_network_access: bool = False
-    private_endpoint_name: str | None = None
-    """Azure name of the private endpoint; default: `pep-<account name>`."""
+    account_name: str
+    """Azure name and custom subdomain (globally unique: from the Namer)."""
+    subscription_id: str
+    """Subscription of the role definitions the callers get."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,11 +46,9 @@ class AccountSpec:
     allowed_fqdns: list[str] = field(default_factory=list)
 
 
-def hardened_account(name: str, spec: AccountSpec, net: AccountNetwork,
+def hardened_account(name: str, spec: AccountSpec, net: PrivateServiceArgs,
                      parent: pulumi.Resource) -> cognitiveservices.Account:
     """Create the account `f"{name}-account"`, its private endpoint and diagnostics under `parent`."""
-    child = pulumi.ResourceOptions(parent=parent)
-    public = net.allow_public_network_access
     account = cognitiveservices.Account(
         f"{name}-account",
         account_name=spec.account_name,
@@ -66,29 +62,30 @@ def hardened_account(name: str, spec: AccountSpec, net: AccountNetwork,
             # Keys are off: callers authenticate with Entra tokens, so access is per identity
             # and revocable, and a leaked key is worth nothing.
             disable_local_auth=True,
-            public_network_access="Enabled" if public else "Disabled",
+            public_network_access=net.public_network_access,
             # Deny even when public access is on: only listed networks (none by default) pass.
             network_acls=cognitiveservices.NetworkRuleSetArgs(default_action="Deny", ip_rules=[],
                                                               virtual_network_rules=[]),
             restrict_outbound_network_access=True if spec.restrict_outbound else None,
             allowed_fqdn_list=list(spec.allowed_fqdns) if spec.restrict_outbound else None,
         ),
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
-    PrivateEndpoint(
-        f"{name}-pe",
-        PrivateEndpointArgs(
-            resource_group_name=net.resource_group_name,
-            subnet_id=net.subnet_id,
-            target_resource_id=account.id,
-            group_id=PRIVATE_LINK_GROUP,
-            dns_zone_ids=net.dns_zone_ids,
-            endpoint_name=net.private_endpoint_name or f"pep-{spec.account_name}",
-        ),
-        opts=child,
-    )
-    diagnostic_setting(name, resource_id=account.id, workspace_id=net.log_analytics_workspace_id, parent=parent)
+    make_private(name, net, resource_id=account.id, group_id=PRIVATE_LINK_GROUP, service_name=spec.account_name,
+                 parent=parent)
     return account
+
+
+def grant_callers(name: str, account: cognitiveservices.Account, principal_ids: Mapping[str, pulumi.Input[str]], *,
+                  role: str, calls: str, subscription_id: str, parent: pulumi.Resource) -> None:
+    """`role` on this account only, for each caller identity (by workload name), as `f"{name}-user-<workload>"`."""
+    for workload, principal_id in sorted(principal_ids.items()):
+        assign_role(
+            f"{name}-user-{workload}",
+            RoleGrant(principal_id=principal_id, role=role, scope=account.id, description=f"{workload} calls {calls}"),
+            subscription_id=subscription_id,
+            parent=parent,
+        )
 
 
 def principal_of(account: cognitiveservices.Account) -> pulumi.Output[str]:

@@ -37,6 +37,7 @@ config; the map loses it before the engine deletes the slot (deletions run last)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -44,7 +45,7 @@ from pulumi_azure_native import resources
 
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
-from llmops_infra.components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.private_service import PrivateServiceArgs, make_private
 from llmops_infra.components.roles import RoleGrant, assign_role
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
@@ -78,20 +79,22 @@ class FlowEndpoint:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MlEndpointsArgs:
-    resource_group_name: pulumi.Input[str]
-    location: pulumi.Input[str]
+class MlEndpointsArgs(PrivateServiceArgs):
+    """Placement of the workspace (`PrivateServiceArgs`), its linked resources, endpoints, callees.
+
+    `allow_public_network_access` (dangerous) opens the workspace and its online endpoints alike;
+    deployments never get public egress.
+    """
+
+    service: ClassVar[str] = "ml workspace"
+    zones: ClassVar[str] = "privatelink.api.azureml.ms and privatelink.notebooks.azure.net"
+
     workspace_name: str
     subscription_id: str
     key_vault_id: pulumi.Input[str]
     storage_account_id: pulumi.Input[str]
     container_registry_id: pulumi.Input[str]
     app_insights_id: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
-    subnet_id: pulumi.Input[str]
-    """Subnet of the workspace's private endpoint."""
-    dns_zone_ids: list[pulumi.Input[str]]
-    """privatelink.api.azureml.ms and privatelink.notebooks.azure.net."""
     allowed_instance_types: list[str]
     max_instances: int
     """Cap on instances per deployment."""
@@ -102,17 +105,12 @@ class MlEndpointsArgs:
     """Default: endpoints get no Content Safety access and no outbound rule to it."""
     action_group_id: pulumi.Input[str] | None = None
     """Where latency and error alerts go. Default: no alerts (tests only)."""
-    allow_public_network_access: bool = False
-    """Dangerous. Default: the workspace and endpoints are reachable only privately."""
-    private_endpoint_name: str | None = None
-    """Azure name of the workspace's private endpoint; default: `pep-<workspace name>`."""
     latency_threshold_ms: float = 5_000
     error_threshold: float = 5
     """5xx responses per 15 minutes that raise an alert."""
 
     def __post_init__(self) -> None:
-        if not self.dns_zone_ids:
-            raise ValueError("ml workspace: dns_zone_ids is empty: pass the api.azureml.ms and notebooks zones")
+        super().__post_init__()
         names = [e.key for e in self.endpoints]
         if len(set(names)) != len(names):
             raise ValueError(f"ml endpoints: names {names} repeat: endpoint names must be unique")
@@ -148,8 +146,7 @@ class MlEndpoints(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MlEndpointsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:ai:MlEndpoints", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        public = "Enabled" if args.allow_public_network_access else "Disabled"
+        public = args.public_network_access
         workspace = ml.Workspace(
             f"{name}-workspace",
             workspace_name=args.workspace_name,
@@ -171,21 +168,10 @@ class MlEndpoints(pulumi.ComponentResource):
             # The estate's storage refuses shared keys: datastores authenticate with identities.
             system_datastores_auth_mode="Identity",
             v1_legacy_mode=False,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        PrivateEndpoint(
-            f"{name}-pe",
-            PrivateEndpointArgs(
-                resource_group_name=args.resource_group_name,
-                subnet_id=args.subnet_id,
-                target_resource_id=workspace.id,
-                group_id=PRIVATE_LINK_GROUP,
-                dns_zone_ids=args.dns_zone_ids,
-                endpoint_name=args.private_endpoint_name or f"pep-{args.workspace_name}",
-            ),
-            opts=child,
-        )
-        diagnostic_setting(name, resource_id=workspace.id, workspace_id=args.log_analytics_workspace_id, parent=self)
+        make_private(name, args, resource_id=workspace.id, group_id=PRIVATE_LINK_GROUP,
+                     service_name=args.workspace_name, parent=self)
         self.scoring_uris = {}
         self.endpoint_principal_ids = {}
         for ep in args.endpoints:

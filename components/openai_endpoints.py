@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-from llmops_infra.components.cognitive_account import AccountNetwork, AccountSpec, hardened_account, principal_of
 from llmops_infra.components.alerts import metric_alert
-from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.components.cognitive_account import (AccountArgs, AccountSpec, grant_callers, hardened_account,
+                                                       principal_of)
 
 OPENAI_KIND = "OpenAI"
 INFERENCE_ROLE = "Cognitive Services OpenAI User"
@@ -45,16 +46,13 @@ class ModelDeployment:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OpenAIEndpointsArgs:
-    resource_group_name: pulumi.Input[str]
-    location: pulumi.Input[str]
-    account_name: str
-    """Azure name and custom subdomain (globally unique: use the Namer's "openai")."""
-    subscription_id: str
-    subnet_id: pulumi.Input[str]
-    dns_zone_ids: list[pulumi.Input[str]]
-    """Zones for group `account`: privatelink.openai.azure.com (+ cognitiveservices)."""
-    log_analytics_workspace_id: pulumi.Input[str]
+class OpenAIEndpointsArgs(AccountArgs):
+    """Placement, name (the Namer's "openai") and subscription (`AccountArgs`), deployments, callers
+    and alert thresholds."""
+
+    service: ClassVar[str] = "openai"
+    zones: ClassVar[str] = "privatelink.openai.azure.com and privatelink.cognitiveservices.azure.com"
+
     max_total_capacity: int
     """Cap on the summed capacity of the deployments (cost.max_openai_capacity)."""
     deployments: list[ModelDeployment] = field(default_factory=list)
@@ -66,10 +64,6 @@ class OpenAIEndpointsArgs:
     """Identities (by workload name) that call the deployments: "Cognitive Services OpenAI User"."""
     action_group_id: pulumi.Input[str] | None = None
     """Where latency, error and token-usage alerts go. Default: no alerts (tests only)."""
-    allow_public_network_access: bool = False
-    """Dangerous. Default: reachable only through its private endpoint."""
-    private_endpoint_name: str | None = None
-    """Azure name of the private endpoint; default: `pep-<account name>`."""
     allow_provisioned_throughput: bool = False
     """Allow PTU SKUs, billed hourly whether used or not. Default: rejected."""
     rai_policy_name: str = "llmops-content-filter"
@@ -78,6 +72,7 @@ class OpenAIEndpointsArgs:
     """Server errors (5xx) per 15 minutes that raise an alert."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.content_filter_threshold not in THRESHOLDS:
             raise ValueError(f"openai content_filter_threshold {self.content_filter_threshold!r} is not one "
                              f"of {list(THRESHOLDS)}: use Medium (default) or Low (stricter)")
@@ -137,15 +132,7 @@ class OpenAIEndpoints(pulumi.ComponentResource):
             name,
             AccountSpec(kind=OPENAI_KIND, account_name=args.account_name, restrict_outbound=True,
                         allowed_fqdns=list(args.allowed_fqdns)),
-            AccountNetwork(
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                subnet_id=args.subnet_id,
-                dns_zone_ids=args.dns_zone_ids,
-                log_analytics_workspace_id=args.log_analytics_workspace_id,
-                allow_public_network_access=args.allow_public_network_access,
-                private_endpoint_name=args.private_endpoint_name,
-            ),
+            args,
             parent=self,
         )
         policy = cognitiveservices.RaiPolicy(
@@ -177,14 +164,8 @@ class OpenAIEndpoints(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after),
             ))
-        for workload, principal_id in sorted(args.inference_principal_ids.items()):
-            assign_role(
-                f"{name}-user-{workload}",
-                RoleGrant(principal_id=principal_id, role=INFERENCE_ROLE, scope=account.id,
-                          description=f"{workload} calls the OpenAI deployments"),
-                subscription_id=args.subscription_id,
-                parent=self,
-            )
+        grant_callers(name, account, args.inference_principal_ids, role=INFERENCE_ROLE,
+                      calls="the OpenAI deployments", subscription_id=args.subscription_id, parent=self)
         if args.action_group_id is not None:
             _alerts(name, args, account.id, args.action_group_id, parent=self)
         self.account_id = account.id

@@ -169,9 +169,11 @@ def test_alerts_on_latency_errors_and_tokens_go_to_the_action_group(plan):
     assert set(alerts) == {"openai-alert-latency", "openai-alert-errors", "openai-alert-tokens-gpt-4o",
                            "openai-alert-tokens-embeddings", "openai-alert-tokens-mini"}
     metrics = {name: props["criteria"]["allOf"][0]["metricName"] for name, props in alerts.items()}
-    assert metrics == {"openai-alert-latency": "AzureOpenAITimeToResponse", "openai-alert-errors": "AzureOpenAIRequests",
+    assert metrics == {"openai-alert-latency": "AzureOpenAITimeToResponse",
+                       "openai-alert-errors": "AzureOpenAIRequests",
                        "openai-alert-tokens-gpt-4o": "TokenTransaction",
-                       "openai-alert-tokens-embeddings": "TokenTransaction", "openai-alert-tokens-mini": "TokenTransaction"}
+                       "openai-alert-tokens-embeddings": "TokenTransaction",
+                       "openai-alert-tokens-mini": "TokenTransaction"}
     for props in alerts.values():
         assert props["scopes"] == [account.outputs["id"]]
         assert props["actions"] == [{"actionGroupId": ACTION_GROUP}]

@@ -180,7 +180,8 @@ def test_every_shipped_environment_with_ml_endpoints_has_a_premium_registry(plan
 @pytest.mark.parametrize("env", ENVS)
 def test_traffic_templates_carry_the_endpoint_tags(plans, env):
     plan = plans(env)
-    endpoints = {e.props["endpointName"]: e for e in plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")}
+    endpoints = {e.props["endpointName"]: e
+                 for e in plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")}
     templates = _traffic_templates(plan)
     assert set(templates) == set(endpoints)
     for name, (deployment, resource) in templates.items():
