@@ -3,8 +3,8 @@
 The comment is found again by the hidden marker the report starts with
 (`pipelines.PR_MARKER`). Azure DevOps: a pull-request thread through the REST API with the
 job's `System.AccessToken`. GitHub: an issue comment with `GITHUB_TOKEN` (the generated
-GitHub workflow uses marocchino/sticky-pull-request-comment instead; this is the same thing
-without a third-party action). Tokens come from the environment and never appear in errors.
+workflow's comment job, the only one with `pull-requests: write`: no third-party action holds
+the token). Tokens come from the environment and never appear in errors.
 """
 
 from __future__ import annotations

@@ -30,31 +30,71 @@ def steps_using(job, action):
     return [s for s in job["steps"] if str(s.get("uses", "")).startswith(action)]
 
 
-def test_github_pr_runs_policy_check_with_sarif_and_a_sticky_comment(github):
+def test_github_pr_runs_policy_check_with_sarif_and_one_comment(github):
     pr = github[".github/workflows/llmops-pr.yml"]
     assert "pull_request" in pr["on"]
-    assert pr["permissions"]["security-events"] == "write"
-    job = pr["jobs"]["check"]
+    jobs = pr["jobs"]
+    job = jobs["check"]
     runs = [s.get("run", "") for s in job["steps"]]
     assert "llmops-infra policy check --all --format sarif --output policy.sarif" in runs
-    upload = steps_using(job, "github/codeql-action/upload-sarif")
-    assert upload and upload[0]["with"]["sarif_file"] == "policy.sarif" and upload[0]["if"] == "always()"
-    comment = steps_using(job, "marocchino/sticky-pull-request-comment")
-    assert comment and comment[0]["with"]["path"] == "pr-report.md"
-    report = next(r for r in runs if r.startswith("llmops-infra pr-report"))
-    assert "--output pr-report.md" in report and "github.base_ref" in report
+    report = next(s for s in job["steps"] if s.get("run", "").startswith("llmops-infra pr-report"))
+    assert "--output pr-report.md" in report["run"] and report["if"] == "always()"
+    assert report["env"] == {"BASE_REF": "${{ github.base_ref }}"} and "${{" not in report["run"]
     assert steps_using(job, "actions/checkout")[0]["with"]["fetch-depth"] == 0
+    kept = steps_using(job, "actions/upload-artifact")[0]
+    assert kept["if"] == "always()" and kept["with"]["path"].split() == ["policy.sarif", "pr-report.md"]
+    upload = steps_using(jobs["code-scanning"], "github/codeql-action/upload-sarif")
+    assert upload and upload[0]["with"]["sarif_file"] == "policy.sarif"
+    comment = [s for s in jobs["comment"]["steps"] if s.get("run", "").startswith("llmops-infra pr-comment")]
+    assert comment[0]["run"] == "llmops-infra pr-comment pr-report.md --provider github"
+    assert comment[0]["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
+    for name in ("code-scanning", "comment"):
+        assert jobs[name]["needs"] == "check" and jobs[name]["if"] == "always() && needs.check.result != 'cancelled'"
+
+
+def test_github_pr_jobs_least_privilege_and_no_cloud_credentials(github):
+    pr = github[".github/workflows/llmops-pr.yml"]
+    assert pr["permissions"] == {"contents": "read"}
+    assert {name: job["permissions"] for name, job in pr["jobs"].items()} == {
+        "check": {"contents": "read"},
+        "code-scanning": {"actions": "read", "contents": "read", "security-events": "write"},
+        "comment": {"pull-requests": "write"},
+    }
+    text = render("github")[".github/workflows/llmops-pr.yml"]
+    assert "secrets." not in text and "azure/login" not in text and "id-token" not in text
+    assert "ARM_" not in text and "PULUMI_CONFIG_PASSPHRASE" not in text
+    assert steps_using(pr["jobs"]["check"], "actions/checkout")[0]["with"]["persist-credentials"] is False
 
 
 def test_github_deploy_uses_oidc_never_a_client_secret(github):
     deploy = github[".github/workflows/llmops-deploy.yml"]
-    assert deploy["permissions"]["id-token"] == "write"
+    assert deploy["permissions"] == {"contents": "read"}
+    assert "PULUMI_CONFIG_PASSPHRASE" not in deploy["env"]  # not for every step (the install included)
     for name in ("dev", "staging", "prod"):
-        login = steps_using(deploy["jobs"][name], "azure/login")
+        job = deploy["jobs"][name]
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}, name
+        login = steps_using(job, "azure/login")
         assert login, name
         assert set(login[0]["with"]) == {"client-id", "tenant-id", "subscription-id"}
+        for step in job["steps"]:
+            secret = "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" in str(step.get("env", {}))
+            assert secret is step.get("run", "").startswith("llmops-infra"), step  # not the install
     text = render("github")[".github/workflows/llmops-deploy.yml"]
     assert "client-secret" not in text and "AZURE_CLIENT_SECRET" not in text and "creds:" not in text
+    assert "echo" not in text  # nothing is echoed, secrets least of all
+
+
+def test_actions_and_the_tool_are_pinned(github):
+    import re
+
+    from llmops_infra import __version__
+
+    for path, text in render("github").items():
+        for action in re.findall(r"uses: (\S+)", text):
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+|[0-9a-f]{40})", action), (path, action)
+        if path.endswith(".yml"):
+            assert f"pip install 'llmops-infra[azure]=={__version__}'" in text
+    assert f"llmops-infra[azure]=={__version__}" in render("azure-devops")["azure-pipelines.yml"]
 
 
 def test_github_promotion_order_approval_gate_and_concurrency(github):
@@ -76,6 +116,9 @@ def test_azure_devops_stages_approvals_workload_identity_and_locks(ado):
     assert ado["lockBehavior"] == "sequential"
     stages = {s["stage"]: s for s in ado["stages"]}
     assert list(stages) == ["Check", "Dev", "Staging", "Prod"]
+    # Check runs on pull requests only: Dev must not depend on it, or a skipped Check skips Dev.
+    assert stages["Dev"]["dependsOn"] == [] and "succeeded()" not in stages["Dev"]["condition"]
+    assert stages["Staging"]["dependsOn"] == "Dev" and stages["Prod"]["dependsOn"] == "Staging"
     check_steps = stages["Check"]["jobs"][0]["steps"]
     assert any("policy check --all --format sarif" in str(s.get("script", "")) for s in check_steps)
     comment = [s for s in check_steps if str(s.get("script", "")).startswith("llmops-infra pr-comment")]
