@@ -25,8 +25,9 @@ traffic when it is created with its deployments. Per endpoint, in this order:
    kind, identity, tags, authMode, publicNetworkAccess, description) plus `traffic`.
 
 The endpoint and the template are built from one `_EndpointShape`, so they cannot disagree;
-a change to the endpoint's own properties changes the template too, and the template runs
-again after the endpoint's update (an update PUTs the endpoint without traffic). Later
+every input the endpoint has besides its names (tags included) is in the template, so a
+change that updates the endpoint changes the template too, and the template runs again after
+the endpoint's update (which PUTs the endpoint without the current map). Later
 traffic shifts (blue/green) change only the template deployment. Slots at 0 % are created
 and left out of the map (`live_traffic`); a new endpoint may start dark (every slot at 0,
 an empty map) and get its split in a later update. A new slot can join with traffic in the
@@ -135,7 +136,8 @@ class MlEndpoints(pulumi.ComponentResource):
     """An Azure ML workspace (private, managed network) with blue/green online endpoints.
 
     Children: the workspace, its private endpoint and diagnostics; per endpoint: the endpoint,
-    its deployments (each after the previous), diagnostics, role assignments and alerts.
+    its deployments (each after the previous), the traffic template deployment (after all of
+    them), diagnostics, role assignments and alerts.
     """
 
     workspace_id: pulumi.Output[str]

@@ -66,6 +66,8 @@ class Monitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         workspace = operationalinsights.Workspace(
             f"{name}-log",
+    prometheus_query_endpoint: pulumi.Output[str]
+    """PromQL endpoint of the Azure Monitor workspace (Entra-authenticated), e.g. for KEDA."""
             workspace_name=args.workspace_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
@@ -160,3 +162,4 @@ class Monitoring(pulumi.ComponentResource):
             "monitor_workspace_id": self.monitor_workspace_id,
             "action_group_id": self.action_group_id,
         })
+        self.prometheus_query_endpoint = prometheus.metrics.apply(lambda m: m.prometheus_query_endpoint if m else None)

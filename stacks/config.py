@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from llmops_infra.components.gpu_sizes import fit_problem
+
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
@@ -326,7 +328,23 @@ class InferenceModel(Strict):
     image_digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="Image digest; images are pinned by digest.")
     gpu_pool: str = Field(description="Name of the GPU pool the service runs on.")
     gpus_per_replica: int = Field(1, ge=1, le=8, description="GPUs per replica (tensor parallel size).")
-    min_replicas: int = Field(1, ge=0, le=100, description="Autoscaler minimum.")
+    min_replicas: int = Field(
+        1, ge=0, le=100,
+        description="Autoscaler minimum. 0 lets KEDA scale the service to zero when nothing is queued "
+        "(the PodDisruptionBudget then allows one disruption instead of holding a floor).",
+    )
+    device_plugin_image_digest: str = Field(
+        "sha256:7089559ce6153018806857f5049085bae15b3bf6f1c8bd19d8b12f707d087dea",
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="gpu_driver aks: digest of nvidia/k8s-device-plugin in the estate's registry (imported from "
+        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0, digest kept). Refresh it on every upgrade.",
+    )
+    dcgm_exporter_image_digest: str = Field(
+        "sha256:98781424e83e14e8855aa6881e5ca8e68c81fdc75c82dd1bb3fe924349aee9d4",
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="gpu_driver aks: digest of nvidia/k8s/dcgm-exporter in the estate's registry (imported from "
+        "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.7-3.5.0-ubuntu22.04, digest kept). Refresh it on every upgrade.",
+    )
     max_replicas: int = Field(2, ge=1, le=100, description="Autoscaler maximum.")
     max_model_len: int = Field(8192, ge=256, description="vLLM --max-model-len.")
     hub_token_secret: str | None = Field(
@@ -369,7 +387,26 @@ class OpenAIDeployment(Strict):
 
 
 class OpenAIConfig(Strict):
+    queue_threshold: int = Field(
+        5, ge=1, le=1000,
+        description="Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica.",
+    )
     allow_public_network_access: bool = Field(
+    dtype: Literal["auto", "half", "bfloat16"] = Field(
+        "auto",
+        description="vLLM --dtype of weights and activations. T4 GPUs have no bfloat16: use half there.",
+    )
+    quantization: Literal["none", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8"] = Field(
+        "none",
+        description="vLLM --quantization; the model must be published in that format (e.g. an -AWQ repository), "
+        "except fp8, which vLLM can apply on load. The *_marlin kernels are the fast ones on Ampere and newer "
+        "(plain awq/gptq force the slower kernels).",
+    )
+    weights_gb: float | None = Field(
+        None, gt=0, le=2000,
+        description="Estimated size of the weights in GPU memory, GB (after quantization). When set, validation "
+        "checks that weights_gb x 1.2 fits the GPU memory of gpus_per_replica GPUs of the pool's VM size.",
+    )
         False, description="Dangerous. Default: reachable only through its private endpoint."
     )
     allowed_fqdns: list[str] = Field(
@@ -551,3 +588,7 @@ def _unique(names: list[str], where: str, key: str) -> None:
         if name in seen:
             raise ValueError(f"{where}: {key} {name!r} appears twice: names must be unique")
         seen.add(name)
+            problem = fit_problem(vm_size=pools[model.gpu_pool].vm_size, gpus_per_replica=model.gpus_per_replica,
+                                  weights_gb=model.weights_gb, dtype=model.dtype)
+            if problem:
+                raise ValueError(f"inference.models.{model.name} on pool {model.gpu_pool!r}: {problem}")
