@@ -5,6 +5,8 @@ Node pools are judged in both forms: inline `agentPoolProfiles[]` and separate `
 
 from __future__ import annotations
 
+import ipaddress
+
 from pulumi_policy import Severity
 
 from llmops_infra.policies.framework import get, is_true, items, mapping, prod, resource_rule, same
@@ -46,9 +48,18 @@ def aks_private(args, report, params):
     access = get(args.props, "apiServerAccessProfile")
     if get(access, "enablePrivateCluster") is True:
         return
-    if not prod(params) and items(get(access, "authorizedIPRanges")):
+    ranges = [str(r) for r in items(get(access, "authorizedIPRanges"))]
+    if not prod(params) and ranges and not any(_everywhere(r) for r in ranges):
         return
     report("The API server is public" + ("" if prod(params) else " and open to every IP range") + ".")
+
+
+def _everywhere(cidr: str) -> bool:
+    """An authorized range that admits every address (0.0.0.0/0, ::/0, *) restricts nothing."""
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return cidr.strip() == "*"
 
 
 @_cluster_rule("AKS-02", "no-local-accounts", scope="A", severity=Severity.HIGH,

@@ -53,7 +53,8 @@ def gpu_scale_to_zero(args, report, params):
     for name, pool in gpu_pools(args):
         low = get(pool, "minCount") if get(pool, "enableAutoScaling") is True else get(pool, "count", 1)
         if low != 0:
-            report(f"GPU pool {name} keeps at least {low} nodes running: outside prod it should scale to zero.")
+            report(f"GPU pool {name} keeps at least {'an unset minCount of' if low is None else low} nodes "
+                   "running: outside prod it should scale to zero.")
 
 
 @resource_rule("GPU-03", "gpu-size-allowed", scope="A", severity=Severity.HIGH, types=[CLUSTER, AGENT_POOL],

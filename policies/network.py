@@ -69,8 +69,8 @@ def net_exposure(args, report, params):
 
 
 def _subnet_lacks_nsg(subnet) -> bool:
+    name = str(get(subnet, "name") or "")  # ARM-shaped subnets keep the name outside `properties`
     subnet = mapping(get(subnet, "properties")) or subnet
-    name = str(get(subnet, "name") or "")
     # The NSG's id is often unknown at preview: its presence is what counts.
     return name.lower() not in NSG_FREE_SUBNETS and not get(subnet, "networkSecurityGroup")
 

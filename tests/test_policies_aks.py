@@ -93,3 +93,12 @@ def test_aks_13_secrets_provider_rotation():
     no_rotation = cluster(addonProfiles={"azureKeyvaultSecretsProvider": {"enabled": True, "config": {}}})
     assert "rotation" in violations("AKS-13", MC, no_rotation)[0]
     assert "provider is off" in violations("AKS-13", MC, cluster(addonProfiles={}))[0]
+
+
+def test_aks_01_a_range_open_to_everything_restricts_nothing():
+    for everywhere in (["0.0.0.0/0"], ["203.0.113.0/24", "::/0"], ["*"], ["0.0.0.0/0 "]):
+        open_ = cluster(apiServerAccessProfile={"authorizedIPRanges": everywhere})
+        assert violations("AKS-01", MC, open_, {"scope": "dev"}) == [
+            "The API server is public and open to every IP range."], everywhere
+    narrow = cluster(apiServerAccessProfile={"authorizedIPRanges": ["203.0.113.0/24", "198.51.100.7/32"]})
+    assert violations("AKS-01", MC, narrow, {"scope": "dev"}) == []

@@ -44,3 +44,9 @@ def test_gpu_05_spot_in_dev_only():
     assert violations("GPU-05", POOL, GPU, PARAMS) == []
     assert "on demand in dev" in violations("GPU-05", POOL, on_demand, PARAMS)[0]
     assert violations("GPU-05", POOL, on_demand, {**PARAMS, "scope": "staging"}) == []
+
+
+def test_gpu_02_unset_min_count_is_named_not_printed_as_none():
+    unset = {k: v for k, v in GPU.items() if k != "minCount"}
+    (message,) = violations("GPU-02", POOL, unset, PARAMS)
+    assert "unset minCount" in message and "None" not in message

@@ -56,3 +56,11 @@ def test_net_04_paas_private_endpoints():
     assert stack_violations("NET-04", [storage, blob_pe]) == []
     found = stack_violations("NET-04", [storage, registry, blob_pe])
     assert len(found) == 1 and "Registry acr has no private endpoint" in found[0]
+
+
+def test_net_02_arm_shaped_subnets_keep_their_name_outside_properties():
+    gateway = {"name": "GatewaySubnet", "properties": {"addressPrefix": "10.0.16.0/27"}}
+    guarded = {"name": "snet-aks", "properties": {"networkSecurityGroup": {"id": "/x/nsg"}}}
+    assert violations("NET-02", VNET, {"subnets": [gateway, guarded]}) == []
+    bare = {"name": "snet-pe", "properties": {"addressPrefix": "10.0.32.0/24"}}
+    assert violations("NET-02", VNET, {"subnets": [bare]}) == ["Subnet snet-pe has no NSG: nothing filters its traffic."]
