@@ -66,6 +66,9 @@ class GpuClusterArgs:
     Cluster Admin on this cluster only (namespaces and the GPU operator's cluster roles need
     it), and the provider waits for that grant. Default: none (people in the admin groups)."""
     operator_installs_driver: bool = True
+    keda: bool = True
+    """The AKS KEDA add-on (event-driven autoscaling): inference services scale on their request
+    queue read from managed Prometheus. Default: on."""
     """True: the NVIDIA GPU operator installs drivers; GPU pools skip AKS's driver install."""
     network_policy: Literal["cilium", "azure", "calico"] = "cilium"
     outbound_type: Literal["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway"] = "loadBalancer"
@@ -97,7 +100,7 @@ class GpuCluster(pulumi.ComponentResource):
     Entra ID with Azure RBAC, local accounts disabled, OIDC issuer and workload identity,
     Azure CNI overlay with a network policy engine, no node public IPs, a private API
     server (or authorized ranges), automatic patch and node-image upgrades in a weekly
-    window, managed Prometheus and Container Insights, Defender, Azure Policy, the Key
+    window, managed Prometheus and Container Insights, the KEDA add-on, Defender, Azure Policy, the Key
     Vault secrets provider with rotation, audit logs to Log Analytics. The system pool only
     runs critical add-ons; GPU pools are tainted, labelled, autoscaled (count ignored).
 
@@ -173,6 +176,9 @@ class GpuCluster(pulumi.ComponentResource):
             ),
             auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel=args.upgrade_channel, node_os_upgrade_channel="NodeImage",
+            ),
+            workload_auto_scaler_profile=cs.ManagedClusterWorkloadAutoScalerProfileArgs(
+                keda=cs.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=args.keda),
             ),
             azure_monitor_profile=cs.ManagedClusterAzureMonitorProfileArgs(
                 metrics=cs.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=args.monitor_workspace_id is not None),

@@ -26,13 +26,20 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from llmops_infra.components.inference_manifests import PROMETHEUS_AGENT_PEER
 from llmops_infra.components.node_pools import ACCELERATOR_LABEL, GPU_TOLERATION_ANY, SPOT_TOLERATION_ANY
 
 GPU_OPERATOR_REPO = "https://helm.ngc.nvidia.com/nvidia"
 GPU_OPERATOR_CHART = "gpu-operator"
 GPU_OPERATOR_VERSION = "v24.9.2"
-DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.0"
-DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.9-3.6.1-ubuntu22.04"
+DEVICE_PLUGIN_IMAGE = "nvidia/k8s-device-plugin"
+DEVICE_PLUGIN_DIGEST = "sha256:7089559ce6153018806857f5049085bae15b3bf6f1c8bd19d8b12f707d087dea"
+"""nvcr.io/nvidia/k8s-device-plugin:v0.17.0. Refresh with the tag on every upgrade."""
+DCGM_EXPORTER_IMAGE = "nvidia/k8s/dcgm-exporter"
+DCGM_EXPORTER_DIGEST = "sha256:98781424e83e14e8855aa6881e5ca8e68c81fdc75c82dd1bb3fe924349aee9d4"
+"""nvcr.io/nvidia/k8s/dcgm-exporter:3.3.7-3.5.0-ubuntu22.04. Refresh with the tag on every upgrade."""
+DEVICE_PLUGIN_LABELS = {"app": "nvidia-device-plugin"}
+DEVICE_PLUGIN_SOCKET = "/var/lib/kubelet/device-plugins/nvidia-gpu.sock"
 DCGM_LABELS = {"app": "nvidia-dcgm-exporter"}
 DCGM_PORT_NAME = "metrics"
 DCGM_PORT = 9400
@@ -49,21 +56,40 @@ class GpuRuntimeArgs:
     namespace: str = "gpu-operator"
     operator_chart_version: str = GPU_OPERATOR_VERSION
     """Pinned: a chart upgrade changes drivers on every GPU node, so it is a deliberate change."""
+    registry_login_server: pulumi.Input[str] | None = None
+    """The estate's registry (device-plugin mode): the node agents' images are pulled from it
+    by digest. The deployment pipeline imports them from nvcr.io first (`az acr import`
+    keeps the digest): `az acr import -n <registry> --source nvcr.io/nvidia/k8s-device-plugin:v0.17.0
+    --image nvidia/k8s-device-plugin:v0.17.0`, likewise the DCGM exporter."""
     device_plugin_image: str = DEVICE_PLUGIN_IMAGE
+    """Repository in the estate's registry."""
+    device_plugin_digest: str = DEVICE_PLUGIN_DIGEST
+    """Pinned; refresh it (with the tag it came from) on every device plugin upgrade."""
     dcgm_exporter_image: str = DCGM_EXPORTER_IMAGE
+    dcgm_exporter_digest: str = DCGM_EXPORTER_DIGEST
+    """Pinned; refresh it (with the tag it came from) on every exporter upgrade."""
     scrape_interval: str = "30s"
 
     def __post_init__(self) -> None:
         if not self.operator_chart_version or self.operator_chart_version in {"latest", "*"}:
             raise ValueError("operator_chart_version must pin a chart version, e.g. v24.9.2")
+        if self.mode == "device-plugin" and self.registry_login_server is None:
+            raise ValueError("device-plugin mode pulls the node agents from the estate's registry: "
+                             "pass registry_login_server")
+        for label, digest in (("device_plugin_digest", self.device_plugin_digest),
+                              ("dcgm_exporter_digest", self.dcgm_exporter_digest)):
+            if not digest.startswith("sha256:"):
+                raise ValueError(f"{label} {digest!r} is not a sha256 digest: node agents are pinned by digest")
 
 
 class GpuRuntime(pulumi.ComponentResource):
     """NVIDIA drivers, device plugin and DCGM exporter on the GPU pools, scraped by managed
     Prometheus.
 
-    Children: the runtime namespace; the GPU operator release (operator mode) or the device
-    plugin and DCGM exporter DaemonSets (device-plugin mode); the DCGM PodMonitor.
+    Children: the runtime namespace; the GPU operator release (operator mode), or (device-plugin
+    mode) the device plugin and DCGM exporter DaemonSets with their own service accounts (token
+    automount off) and network policies (default deny; Prometheus may scrape the exporter);
+    the DCGM PodMonitor.
     """
 
     namespace: str
@@ -84,7 +110,7 @@ class GpuRuntime(pulumi.ComponentResource):
         if args.mode == "operator":
             agents: list[pulumi.Resource] = [self._operator(name, args, in_ns)]
         else:
-            agents = [self._device_plugin(name, args, in_ns), self._dcgm_exporter(name, args, in_ns)]
+            agents = self._node_agents(name, args, in_ns)
         k8s.apiextensions.CustomResource(
             f"{name}-dcgm-podmonitor",
             api_version="azmonitoring.coreos.com/v1",
@@ -138,67 +164,118 @@ class GpuRuntime(pulumi.ComponentResource):
             opts=opts,
         )
 
-    def _device_plugin(self, name: str, args: GpuRuntimeArgs, opts: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
-        labels = {"app": "nvidia-device-plugin"}
-        return k8s.apps.v1.DaemonSet(
-            f"{name}-device-plugin",
-            metadata={"name": "nvidia-device-plugin", "namespace": args.namespace, "labels": labels},
-            spec={
-                "selector": {"matchLabels": labels},
-                "updateStrategy": {"type": "RollingUpdate"},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "priorityClassName": "system-node-critical",
-                        "nodeSelector": {ACCELERATOR_LABEL: "nvidia"},
-                        "tolerations": NODE_AGENT_TOLERATIONS,
-                        "automountServiceAccountToken": False,
-                        "containers": [{
-                            "name": "nvidia-device-plugin",
-                            "image": args.device_plugin_image,
-                            "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
-                            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-                            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
-                                          "limits": {"cpu": "200m", "memory": "128Mi"}},
-                            "volumeMounts": [{"name": "device-plugin", "mountPath": "/var/lib/kubelet/device-plugins"}],
-                        }],
-                        "volumes": [{"name": "device-plugin", "hostPath": {"path": "/var/lib/kubelet/device-plugins"}}],
-                    },
-                },
-            },
-            opts=opts,
+    def _node_agents(self, name: str, args: GpuRuntimeArgs, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The device plugin and the DCGM exporter, each with a service account, behind network policies."""
+        assert args.registry_login_server is not None
+        plugin = node_agent_container(
+            "nvidia-device-plugin",
+            image=pulumi.Output.concat(args.registry_login_server, "/", args.device_plugin_image, "@",
+                                       args.device_plugin_digest),
+            env={"FAIL_ON_INIT_ERROR": "false"},
+            security={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            resources=({"cpu": "50m", "memory": "64Mi"}, {"cpu": "200m", "memory": "128Mi"}),
+            mounts=[("device-plugin", "/var/lib/kubelet/device-plugins", False)],
+            # No HTTP endpoint: the plugin is healthy while its socket is registered with the
+            # kubelet. `test` comes from the image's UBI base (coreutils); an image without a
+            # shell toolset needs a K8S-04 exemption instead.
+            probe={"exec": {"command": ["test", "-S", DEVICE_PLUGIN_SOCKET]}},
         )
+        exporter = node_agent_container(
+            "dcgm-exporter",
+            image=pulumi.Output.concat(args.registry_login_server, "/", args.dcgm_exporter_image, "@",
+                                       args.dcgm_exporter_digest),
+            env={"DCGM_EXPORTER_KUBERNETES": "true", "DCGM_EXPORTER_LISTEN": f":{DCGM_PORT}"},
+            # Profiling metrics need SYS_ADMIN; nothing else is added.
+            security={"runAsNonRoot": False, "runAsUser": 0, "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}},
+            resources=({"cpu": "100m", "memory": "128Mi"}, {"cpu": "500m", "memory": "512Mi"}),
+            mounts=[("pod-resources", "/var/lib/kubelet/pod-resources", True)],
+            probe={"httpGet": {"path": "/health", "port": DCGM_PORT}},
+            port=(DCGM_PORT_NAME, DCGM_PORT),
+        )
+        agents: list[pulumi.Resource] = []
+        for role, labels, container in (("device-plugin", DEVICE_PLUGIN_LABELS, plugin),
+                                        ("dcgm-exporter", DCGM_LABELS, exporter)):
+            account = k8s.core.v1.ServiceAccount(
+                f"{name}-{role}-sa",
+                metadata={"name": labels["app"], "namespace": args.namespace},
+                automount_service_account_token=False,
+                opts=opts,
+            )
+            agents.append(k8s.apps.v1.DaemonSet(
+                f"{name}-{role}",
+                metadata={"name": labels["app"], "namespace": args.namespace, "labels": labels},
+                spec=node_agent_spec(labels, container, service_account=labels["app"]),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
+            ))
+        for role, policy in node_agent_network_policies().items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-netpol-{role}",
+                metadata={"name": role, "namespace": args.namespace},
+                spec=policy,
+                opts=opts,
+            )
+        return agents
 
-    def _dcgm_exporter(self, name: str, args: GpuRuntimeArgs, opts: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
-        return k8s.apps.v1.DaemonSet(
-            f"{name}-dcgm-exporter",
-            metadata={"name": "nvidia-dcgm-exporter", "namespace": args.namespace, "labels": DCGM_LABELS},
-            spec={
-                "selector": {"matchLabels": DCGM_LABELS},
-                "template": {
-                    "metadata": {"labels": DCGM_LABELS},
-                    "spec": {
-                        "priorityClassName": "system-node-critical",
-                        "nodeSelector": {ACCELERATOR_LABEL: "nvidia"},
-                        "tolerations": NODE_AGENT_TOLERATIONS,
-                        "automountServiceAccountToken": False,
-                        "containers": [{
-                            "name": "dcgm-exporter",
-                            "image": args.dcgm_exporter_image,
-                            "env": [{"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"},
-                                    {"name": "DCGM_EXPORTER_LISTEN", "value": f":{DCGM_PORT}"}],
-                            "ports": [{"name": DCGM_PORT_NAME, "containerPort": DCGM_PORT}],
-                            # Profiling metrics need SYS_ADMIN; nothing else is added.
-                            "securityContext": {"runAsNonRoot": False, "runAsUser": 0,
-                                                "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}},
-                            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                          "limits": {"cpu": "500m", "memory": "512Mi"}},
-                            "volumeMounts": [{"name": "pod-resources", "mountPath": "/var/lib/kubelet/pod-resources",
-                                              "readOnly": True}],
-                        }],
-                        "volumes": [{"name": "pod-resources", "hostPath": {"path": "/var/lib/kubelet/pod-resources"}}],
-                    },
-                },
+
+def node_agent_container(
+    name: str,
+    *,
+    image: Any,
+    env: dict[str, str],
+    security: dict[str, Any],
+    resources: tuple[dict[str, str], dict[str, str]],
+    mounts: list[tuple[str, str, bool]],
+    probe: dict[str, Any],
+    port: tuple[str, int] | None = None,
+) -> dict[str, Any]:
+    """A node agent's container: its hostPath mounts (named like the volumes), and one check used
+    as startup, readiness and liveness probe."""
+    container: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "env": [{"name": k, "value": v} for k, v in env.items()],
+        "securityContext": security,
+        "resources": {"requests": resources[0], "limits": resources[1]},
+        "volumeMounts": [{"name": volume, "mountPath": path, **({"readOnly": True} if read_only else {})}
+                         for volume, path, read_only in mounts],
+        "startupProbe": {**probe, "periodSeconds": 10, "failureThreshold": 30, "timeoutSeconds": 5},
+        "readinessProbe": {**probe, "periodSeconds": 30, "failureThreshold": 3, "timeoutSeconds": 5},
+        "livenessProbe": {**probe, "periodSeconds": 30, "failureThreshold": 5, "timeoutSeconds": 5},
+    }
+    if port is not None:
+        container["ports"] = [{"name": port[0], "containerPort": port[1]}]
+    return container
+
+
+def node_agent_spec(labels: dict[str, str], container: dict[str, Any], *, service_account: str) -> dict[str, Any]:
+    """A DaemonSet spec on every GPU node (spot included), with the container's mounts as hostPaths."""
+    volumes = [{"name": m["name"], "hostPath": {"path": m["mountPath"]}} for m in container["volumeMounts"]]
+    return {
+        "selector": {"matchLabels": labels},
+        "updateStrategy": {"type": "RollingUpdate"},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "serviceAccountName": service_account,
+                "automountServiceAccountToken": False,
+                "priorityClassName": "system-node-critical",
+                "nodeSelector": {ACCELERATOR_LABEL: "nvidia"},
+                "tolerations": NODE_AGENT_TOLERATIONS,
+                "containers": [container],
+                "volumes": volumes,
             },
-            opts=opts,
-        )
+        },
+    }
+
+
+def node_agent_network_policies() -> dict[str, dict[str, Any]]:
+    """Default deny both ways for the runtime namespace (the agents talk to the kubelet over unix
+    sockets, not the network); managed Prometheus may scrape the exporter's metrics port."""
+    return {
+        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "allow-prometheus-scrape": {
+            "podSelector": {"matchLabels": DCGM_LABELS},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [PROMETHEUS_AGENT_PEER], "ports": [{"protocol": "TCP", "port": DCGM_PORT}]}],
+        },
+    }

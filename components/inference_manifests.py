@@ -15,21 +15,78 @@ MODEL_CACHE = "/models"
 SECRETS_MOUNT = "/mnt/secrets-store"
 HUB_TOKEN_FILE = "hub-token"
 UID = 1000
+PROMETHEUS_AGENT_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                         "podSelector": {"matchLabels": {"rsName": "ama-metrics"}}}
+"""NetworkPolicy peer of the managed Prometheus agent (the ama-metrics replica set scrapes PodMonitors)."""
 
 
 def pod_labels(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name}
 
 
-def vllm_args(model: str, *, max_model_len: int, tensor_parallel_size: int, served_name: str) -> list[str]:
-    return [
+def restricted_namespace_labels(role: str) -> dict[str, str]:
+    """Labels of an application namespace: Pod Security `restricted`, enforced, warned and audited."""
+    return {
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "llmops.io/role": role,
+    }
+
+
+def vllm_args(model: str, *, max_model_len: int, tensor_parallel_size: int, served_name: str,
+              dtype: str = "auto", quantization: str = "none") -> list[str]:
+    args = [
         "--model", model,
         "--served-model-name", served_name,
         "--max-model-len", str(max_model_len),
         "--tensor-parallel-size", str(tensor_parallel_size),
+        "--dtype", dtype,
         "--port", str(PORT),
         "--download-dir", f"{MODEL_CACHE}/weights",
     ]
+    if quantization != "none":
+        args += ["--quantization", quantization]
+    return args
+
+
+def queue_query(namespace: str) -> str:
+    """PromQL of the requests waiting across the service's replicas (managed Prometheus adds
+    the `namespace` label to every scraped series)."""
+    return f'sum(vllm:num_requests_waiting{{namespace="{namespace}"}})'
+
+
+def scaled_object_spec(*, deployment: str, min_replicas: int, max_replicas: int, server_address: Any,
+                       query: str, threshold: int, authentication: str) -> dict[str, Any]:
+    """A KEDA ScaledObject on the request queue, read from managed Prometheus.
+
+    The prometheus scaler's metric is an AverageValue: KEDA's HPA aims at `threshold` waiting
+    requests per replica. Activation (0 <-> 1 replica) happens above 0 waiting requests.
+    """
+    return {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
+        "minReplicaCount": min_replicas,
+        "maxReplicaCount": max_replicas,
+        "pollingInterval": 30,
+        # Only used for scaling to zero: an idle GPU replica is kept 10 minutes.
+        "cooldownPeriod": 600,
+        "advanced": {"horizontalPodAutoscalerConfig": {"behavior": {
+            # GPU replicas are slow to start and costly to churn: scale down cautiously.
+            "scaleDown": {"stabilizationWindowSeconds": 600,
+                          "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]},
+        }}},
+        "triggers": [{
+            "type": "prometheus",
+            "metadata": {
+                "serverAddress": server_address,
+                "query": query,
+                "threshold": str(threshold),
+                "activationThreshold": "0",
+            },
+            "authenticationRef": {"name": authentication},
+        }],
+    }
 
 
 def container_resources(gpus: int, *, cpu_per_gpu: int, memory_gi_per_gpu: int) -> dict[str, Any]:
@@ -80,6 +137,8 @@ def pod_spec(
     cpu_per_gpu: int,
     memory_gi_per_gpu: int,
     cache_size_gi: int,
+    dtype: str = "auto",
+    quantization: str = "none",
 ) -> dict[str, Any]:
     """The vLLM pod: restricted security, GPU pool placement, writable paths on emptyDirs."""
     env = [
@@ -131,7 +190,8 @@ def pod_spec(
             "name": "vllm",
             "image": image,
             "imagePullPolicy": "IfNotPresent",
-            "args": vllm_args(model, max_model_len=max_model_len, tensor_parallel_size=gpus, served_name=name),
+            "args": vllm_args(model, max_model_len=max_model_len, tensor_parallel_size=gpus, served_name=name,
+                              dtype=dtype, quantization=quantization),
             "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
             "env": env,
             "resources": container_resources(gpus, cpu_per_gpu=cpu_per_gpu, memory_gi_per_gpu=memory_gi_per_gpu),
@@ -156,9 +216,7 @@ def network_policies(name: str, gateway_namespace: str) -> dict[str, dict[str, A
             "ingress": [
                 {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": gateway_namespace}}}],
                  "ports": port},
-                {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                           "podSelector": {"matchLabels": {"rsName": "ama-metrics"}}}],
-                 "ports": port},
+                {"from": [PROMETHEUS_AGENT_PEER], "ports": port},
             ],
         },
         "allow-egress": {

@@ -12,7 +12,6 @@ from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.node_pools import GpuPoolSpec
 
 SERVICE_ACCOUNT = "vllm"
-QUEUE_METRIC = "vllm:num_requests_waiting"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,15 +35,24 @@ class InferenceServiceArgs:
     tenant_id: str
     gateway_namespace: str = "gateway"
     """The only namespace whose pods may call the service."""
+    prometheus_query_endpoint: pulumi.Input[str]
+    """PromQL endpoint of the Azure Monitor workspace that scrapes the service (KEDA reads it)."""
+    scaler_client_id: pulumi.Input[str]
+    """Client id of the identity KEDA's operator uses to read that workspace (see `KedaAccess`)."""
     gpus_per_replica: int = 1
     min_replicas: int = 1
+    """0 lets KEDA scale to zero when nothing is queued."""
     max_replicas: int = 2
     max_model_len: int = 8192
+    dtype: str = "auto"
+    """vLLM --dtype: auto, half or bfloat16."""
+    quantization: str = "none"
+    """vLLM --quantization (none: the weights are served as published)."""
     key_vault_name: pulumi.Input[str] | None = None
     hub_token_secret: str | None = None
     """Key Vault secret with a model hub token, mounted through the secrets provider."""
-    queue_target: int = 5
-    """Average waiting requests per replica above which the autoscaler adds replicas."""
+    queue_threshold: int = 5
+    """Average waiting requests per replica above which KEDA adds replicas."""
     cpu_per_gpu: int = 2
     memory_gi_per_gpu: int = 12
     cache_size_gi: int = 100
@@ -56,9 +64,11 @@ class InferenceServiceArgs:
     def __post_init__(self) -> None:
         if not self.image_digest.startswith("sha256:"):
             raise ValueError(f"image_digest {self.image_digest!r} is not a sha256 digest: images are pinned by digest")
-        if not 1 <= self.min_replicas <= self.max_replicas:
-            raise ValueError(f"min_replicas ({self.min_replicas}) must be at least 1 (the autoscaler's floor) and "
-                             f"at most max_replicas ({self.max_replicas})")
+        if not 0 <= self.min_replicas <= self.max_replicas or self.max_replicas < 1:
+            raise ValueError(f"min_replicas ({self.min_replicas}) must be between 0 and max_replicas "
+                             f"({self.max_replicas}), and max_replicas at least 1")
+        if self.queue_threshold < 1:
+            raise ValueError(f"queue_threshold ({self.queue_threshold}) must be at least 1")
         if self.hub_token_secret and self.key_vault_name is None:
             raise ValueError("hub_token_secret is set but key_vault_name is not: pass the vault that holds it")
 
@@ -69,16 +79,20 @@ class InferenceService(pulumi.ComponentResource):
     Pod Security `restricted` namespace; a service account federated to the inference
     managed identity (workload identity); a Deployment pinned by digest with GPU limits,
     probes, spread, restricted security and a read-only root filesystem; the hub token as a
-    file from Key Vault; an autoscaler on the request queue (replicas ignored by the stack);
-    a disruption budget; default-deny network policies with the gateway allowed in; a
+    file from Key Vault; a KEDA ScaledObject on the request queue (replicas ignored by the
+    stack); a disruption budget; default-deny network policies with the gateway allowed in; a
     ClusterIP service.
 
     Children: namespace, service account, federated credential, secret provider class,
-    deployment, HPA, PDB, three network policies, service, PodMonitor.
+    deployment, KEDA TriggerAuthentication and ScaledObject, PDB, three network policies,
+    service, PodMonitor.
 
-    The HPA reads the Pods metric `vllm:num_requests_waiting` through the custom metrics
-    API; managed Prometheus scrapes it (the PodMonitor) but does not serve that API, so an
-    adapter (or KEDA) must, or the HPA holds `min_replicas`.
+    Autoscaling: managed Prometheus scrapes vLLM's `/metrics` (the PodMonitor) but serves no
+    custom-metrics API, so the cluster's KEDA add-on queries the Azure Monitor workspace
+    (`sum(vllm:num_requests_waiting{namespace=...})`) with an Entra token of the scaler
+    identity and drives its own HPA. With `min_replicas: 0` the service scales to zero; it
+    wakes only on a signal that exists without pods (vLLM's queue does not: see the docstring
+    of `scaled_object_spec` and the closing note of issue 4).
     """
 
     namespace: str
@@ -91,13 +105,7 @@ class InferenceService(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns",
-            metadata={"name": ns_name, "labels": {
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted",
-                "llmops.io/role": "inference",
-            }},
+            metadata={"name": ns_name, "labels": m.restricted_namespace_labels("inference")},
             opts=k8s_opts,
         )
         in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
@@ -144,6 +152,7 @@ class InferenceService(pulumi.ComponentResource):
             name=name, image=image, model=args.model, max_model_len=args.max_model_len, gpus=args.gpus_per_replica,
             pool=args.pool, service_account=SERVICE_ACCOUNT, secret_provider_class=provider_class,
             cpu_per_gpu=args.cpu_per_gpu, memory_gi_per_gpu=args.memory_gi_per_gpu, cache_size_gi=args.cache_size_gi,
+            dtype=args.dtype, quantization=args.quantization,
         )
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deploy",
@@ -159,27 +168,32 @@ class InferenceService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
                 depends_on=before_pods, ignore_changes=["spec.replicas"])),
         )
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa",
+        # KEDA's operator (kube-system) authenticates to the workspace as the scaler identity.
+        auth = k8s.apiextensions.CustomResource(
+            f"{name}-keda-auth",
+            api_version="keda.sh/v1alpha1",
+            kind="TriggerAuthentication",
+            metadata={**meta, "name": f"{name}-prometheus"},
+            spec={"podIdentity": {"provider": "azure-workload", "identityId": args.scaler_client_id}},
+            opts=in_ns,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-scaledobject",
+            api_version="keda.sh/v1alpha1",
+            kind="ScaledObject",
             metadata={**meta, "name": name},
-            spec={
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                "minReplicas": args.min_replicas,
-                "maxReplicas": args.max_replicas,
-                "metrics": [{"type": "Pods", "pods": {
-                    "metric": {"name": QUEUE_METRIC},
-                    "target": {"type": "AverageValue", "averageValue": str(args.queue_target)},
-                }}],
-                # GPU replicas are slow to start and costly to churn: scale down cautiously.
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 600,
-                                           "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}},
-            },
-            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[deployment])),
+            spec=m.scaled_object_spec(
+                deployment=name, min_replicas=args.min_replicas, max_replicas=args.max_replicas,
+                server_address=args.prometheus_query_endpoint, query=m.queue_query(ns_name),
+                threshold=args.queue_threshold, authentication=f"{name}-prometheus",
+            ),
+            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[deployment, auth])),
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata={**meta, "name": name},
-            # maxUnavailable (not minAvailable) so that a single replica never blocks node drains.
+            # maxUnavailable (not minAvailable): a single replica, or none when scaled to zero,
+            # never blocks node drains.
             spec={"maxUnavailable": 1, "selector": {"matchLabels": labels}},
             opts=in_ns,
         )

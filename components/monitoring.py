@@ -57,6 +57,8 @@ class Monitoring(pulumi.ComponentResource):
     app_insights_id: pulumi.Output[str]
     app_insights_connection_string: pulumi.Output[str]
     monitor_workspace_id: pulumi.Output[str]
+    prometheus_query_endpoint: pulumi.Output[str]
+    """PromQL endpoint of the Azure Monitor workspace (Entra-authenticated), e.g. for KEDA."""
     action_group_id: pulumi.Output[str]
     grafana_id: pulumi.Output[str] | None
     grafana_principal_id: pulumi.Output[str] | None
@@ -66,8 +68,6 @@ class Monitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         workspace = operationalinsights.Workspace(
             f"{name}-log",
-    prometheus_query_endpoint: pulumi.Output[str]
-    """PromQL endpoint of the Azure Monitor workspace (Entra-authenticated), e.g. for KEDA."""
             workspace_name=args.workspace_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
@@ -155,6 +155,7 @@ class Monitoring(pulumi.ComponentResource):
         self.app_insights_id = insights.id
         self.app_insights_connection_string = pulumi.Output.secret(insights.connection_string)
         self.monitor_workspace_id = prometheus.id
+        self.prometheus_query_endpoint = prometheus.metrics.apply(lambda m: m.prometheus_query_endpoint if m else None)
         self.action_group_id = group.id
         self.register_outputs({
             "log_analytics_workspace_id": self.log_analytics_workspace_id,
@@ -162,4 +163,3 @@ class Monitoring(pulumi.ComponentResource):
             "monitor_workspace_id": self.monitor_workspace_id,
             "action_group_id": self.action_group_id,
         })
-        self.prometheus_query_endpoint = prometheus.metrics.apply(lambda m: m.prometheus_query_endpoint if m else None)

@@ -13,6 +13,8 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import containerservice
 
+from llmops_infra.components.gpu_sizes import gpus_per_vm
+
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 """Keeps application pods off the system pool (AKS-11)."""
 GPU_TAINT_KEY = "nvidia.com/gpu"
@@ -21,13 +23,6 @@ GPU_TAINT = f"{GPU_TAINT_KEY}=present:NoSchedule"
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT = f"{SPOT_TAINT_KEY}=spot:NoSchedule"
 """The taint AKS puts on spot nodes; declared so the stack's view matches Azure's."""
-GPUS_PER_VM: dict[str, int] = {
-    "Standard_NC4as_T4_v3": 1, "Standard_NC8as_T4_v3": 1, "Standard_NC16as_T4_v3": 1, "Standard_NC64as_T4_v3": 4,
-    "Standard_NV36ads_A10_v5": 1, "Standard_NC24ads_A100_v4": 1, "Standard_NC48ads_A100_v4": 2,
-    "Standard_NC96ads_A100_v4": 4, "Standard_ND96asr_v4": 8, "Standard_ND96amsr_A100_v4": 8,
-    "Standard_NC40ads_H100_v5": 1, "Standard_NC80adis_H100_v5": 2, "Standard_ND96isr_H100_v5": 8,
-}
-"""Whole GPUs per VM of the sizes the estate knows (Azure's size documentation)."""
 POOL_LABEL = "llmops.io/gpu-pool"
 """Node label naming the GPU pool; workloads select their pool with it."""
 ACCELERATOR_LABEL = "llmops.io/accelerator"
@@ -60,7 +55,7 @@ class GpuPoolSpec:
     @property
     def gpus_per_node(self) -> int | None:
         """GPUs on one node of this pool; None for a size the estate does not know."""
-        return GPUS_PER_VM.get(self.vm_size)
+        return gpus_per_vm(self.vm_size)
 
     @property
     def taints(self) -> list[str]:

@@ -288,6 +288,18 @@ class ClusterConfig(Strict):
         description="operator: the NVIDIA GPU operator installs drivers (pools are created with "
         "gpuProfile.driver None); aks: AKS installs drivers and the device plugin runs.",
     )
+    device_plugin_image_digest: str = Field(
+        "sha256:7089559ce6153018806857f5049085bae15b3bf6f1c8bd19d8b12f707d087dea",
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="gpu_driver aks: digest of nvidia/k8s-device-plugin in the estate's registry (imported from "
+        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0, digest kept). Refresh it on every upgrade.",
+    )
+    dcgm_exporter_image_digest: str = Field(
+        "sha256:98781424e83e14e8855aa6881e5ca8e68c81fdc75c82dd1bb3fe924349aee9d4",
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="gpu_driver aks: digest of nvidia/k8s/dcgm-exporter in the estate's registry (imported from "
+        "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.7-3.5.0-ubuntu22.04, digest kept). Refresh it on every upgrade.",
+    )
     system_pool: SystemPool = Field(default_factory=SystemPool, description="The system (non-GPU) pool.")
     gpu_pools: list[GpuPool] = Field(min_length=1, description="GPU user pools.")
     maintenance_day: Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] = Field(
@@ -333,20 +345,27 @@ class InferenceModel(Strict):
         description="Autoscaler minimum. 0 lets KEDA scale the service to zero when nothing is queued "
         "(the PodDisruptionBudget then allows one disruption instead of holding a floor).",
     )
-    device_plugin_image_digest: str = Field(
-        "sha256:7089559ce6153018806857f5049085bae15b3bf6f1c8bd19d8b12f707d087dea",
-        pattern=r"^sha256:[0-9a-f]{64}$",
-        description="gpu_driver aks: digest of nvidia/k8s-device-plugin in the estate's registry (imported from "
-        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0, digest kept). Refresh it on every upgrade.",
-    )
-    dcgm_exporter_image_digest: str = Field(
-        "sha256:98781424e83e14e8855aa6881e5ca8e68c81fdc75c82dd1bb3fe924349aee9d4",
-        pattern=r"^sha256:[0-9a-f]{64}$",
-        description="gpu_driver aks: digest of nvidia/k8s/dcgm-exporter in the estate's registry (imported from "
-        "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.7-3.5.0-ubuntu22.04, digest kept). Refresh it on every upgrade.",
-    )
     max_replicas: int = Field(2, ge=1, le=100, description="Autoscaler maximum.")
+    queue_threshold: int = Field(
+        5, ge=1, le=1000,
+        description="Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica.",
+    )
     max_model_len: int = Field(8192, ge=256, description="vLLM --max-model-len.")
+    dtype: Literal["auto", "half", "bfloat16"] = Field(
+        "auto",
+        description="vLLM --dtype of weights and activations. T4 GPUs have no bfloat16: use half there.",
+    )
+    quantization: Literal["none", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8"] = Field(
+        "none",
+        description="vLLM --quantization; the model must be published in that format (e.g. an -AWQ repository), "
+        "except fp8, which vLLM can apply on load. The *_marlin kernels are the fast ones on Ampere and newer "
+        "(plain awq/gptq force the slower kernels).",
+    )
+    weights_gb: float | None = Field(
+        None, gt=0, le=2000,
+        description="Estimated size of the weights in GPU memory, GB (after quantization). When set, validation "
+        "checks that weights_gb x 1.2 fits the GPU memory of gpus_per_replica GPUs of the pool's VM size.",
+    )
     hub_token_secret: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9-]{1,127}$",
@@ -387,26 +406,7 @@ class OpenAIDeployment(Strict):
 
 
 class OpenAIConfig(Strict):
-    queue_threshold: int = Field(
-        5, ge=1, le=1000,
-        description="Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica.",
-    )
     allow_public_network_access: bool = Field(
-    dtype: Literal["auto", "half", "bfloat16"] = Field(
-        "auto",
-        description="vLLM --dtype of weights and activations. T4 GPUs have no bfloat16: use half there.",
-    )
-    quantization: Literal["none", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8"] = Field(
-        "none",
-        description="vLLM --quantization; the model must be published in that format (e.g. an -AWQ repository), "
-        "except fp8, which vLLM can apply on load. The *_marlin kernels are the fast ones on Ampere and newer "
-        "(plain awq/gptq force the slower kernels).",
-    )
-    weights_gb: float | None = Field(
-        None, gt=0, le=2000,
-        description="Estimated size of the weights in GPU memory, GB (after quantization). When set, validation "
-        "checks that weights_gb x 1.2 fits the GPU memory of gpus_per_replica GPUs of the pool's VM size.",
-    )
         False, description="Dangerous. Default: reachable only through its private endpoint."
     )
     allowed_fqdns: list[str] = Field(
@@ -560,6 +560,10 @@ class EnvironmentConfig(Strict):
                     f"inference.models.{model.name}.gpu_pool {model.gpu_pool!r} is not a GPU pool: "
                     f"use one of {sorted(pools)}"
                 )
+            problem = fit_problem(vm_size=pools[model.gpu_pool].vm_size, gpus_per_replica=model.gpus_per_replica,
+                                  weights_gb=model.weights_gb, dtype=model.dtype)
+            if problem:
+                raise ValueError(f"inference.models.{model.name} on pool {model.gpu_pool!r}: {problem}")
         _unique([m.name for m in self.inference.models], "inference.models", "name")
         if self.azure.location not in self.cost.allowed_regions:
             raise ValueError(
@@ -588,7 +592,3 @@ def _unique(names: list[str], where: str, key: str) -> None:
         if name in seen:
             raise ValueError(f"{where}: {key} {name!r} appears twice: names must be unique")
         seen.add(name)
-            problem = fit_problem(vm_size=pools[model.gpu_pool].vm_size, gpus_per_replica=model.gpus_per_replica,
-                                  weights_gb=model.weights_gb, dtype=model.dtype)
-            if problem:
-                raise ValueError(f"inference.models.{model.name} on pool {model.gpu_pool!r}: {problem}")

@@ -7,6 +7,8 @@ Role assignments made here (who may do what on which resource):
 - inference identity: Storage Blob Data Reader on the model storage account, to read
   weights (its Key Vault access is granted by the identity stage);
 - chatops identity: Azure Kubernetes Service RBAC Reader on the cluster (read-only);
+- KEDA identity (`KedaAccess`, federated to the add-on's operator): Monitoring Data Reader on
+  the Azure Monitor workspace only, to read the inference queue metrics;
 - pipeline principal: Azure Kubernetes Service RBAC Cluster Admin on the cluster only (by
   `GpuCluster`): with local accounts disabled, it is how `up` applies namespaces, the GPU
   operator and the inference workloads.
@@ -14,9 +16,14 @@ Role assignments made here (who may do what on which resource):
 
 from __future__ import annotations
 
+import pulumi
+import pulumi_kubernetes as k8s
+
 from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
 from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
+from llmops_infra.components.inference_manifests import restricted_namespace_labels
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
+from llmops_infra.components.keda_access import KedaAccess, KedaAccessArgs
 from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
@@ -111,10 +118,13 @@ def cluster_stage(estate) -> None:
 
 
 def gpu_runtime_stage(estate) -> None:
-    cluster = estate.get("cluster")
+    cluster, c = estate.get("cluster"), estate.config.cluster
     estate.add("gpu_runtime", GpuRuntime("gpu_runtime", GpuRuntimeArgs(
         provider=cluster.k8s_provider,
-        mode="operator" if estate.config.cluster.gpu_driver == "operator" else "device-plugin",
+        mode="operator" if c.gpu_driver == "operator" else "device-plugin",
+        registry_login_server=estate.get("registry").login_server,
+        device_plugin_digest=c.device_plugin_image_digest,
+        dcgm_exporter_digest=c.dcgm_exporter_image_digest,
     )))
 
 
@@ -126,21 +136,28 @@ def inference_stage(estate) -> None:
     if "inference" not in identities.client_ids:
         raise ConfigError("inference models are configured but identity.workloads has no 'inference' identity: "
                           "add it", key="identity.workloads")
-    vault = estate.get("key_vault")
-    foundation = estate.get("foundation")
+    vault, foundation, monitoring = estate.get("key_vault"), estate.get("foundation"), estate.get("monitoring")
+    keda = KedaAccess("keda", KedaAccessArgs(
+        resource_group_name=foundation.resource_group_name,
+        location=foundation.location,
+        subscription_id=config.azure.subscription_id,
+        identity_name=estate.namer.name("managed_identity", "keda"),
+        monitor_workspace_id=monitoring.monitor_workspace_id,
+        oidc_issuer_url=cluster.oidc_issuer_url,
+    ))
+    estate.add("keda", keda)
+    # The one namespace whose pods may call the services (their NetworkPolicies admit it).
+    k8s.core.v1.Namespace(
+        "inference-gateway-ns",
+        metadata={"name": config.inference.gateway_namespace,
+                  "labels": restricted_namespace_labels("gateway")},
+        opts=pulumi.ResourceOptions(parent=cluster, provider=cluster.k8s_provider),
+    )
     pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
     previous = []
+    # Placement (GPUs per node, memory, dtype) is checked when the config is validated.
     for model in config.inference.models:
-        if model.min_replicas < 1:
-            raise ConfigError(f"min_replicas is 0: the autoscaler keeps at least one replica; set "
-                              f"min_replicas: 1 (scale to zero needs an event-driven autoscaler)",
-                              key=f"inference.models.{model.name}.min_replicas")
         pool = pools[model.gpu_pool]
-        if pool.gpus_per_node is not None and model.gpus_per_replica > pool.gpus_per_node:
-            raise ConfigError(f"gpus_per_replica is {model.gpus_per_replica} but a {pool.vm_size} node of pool "
-                              f"{pool.name!r} has {pool.gpus_per_node} GPU(s): no node could ever run a replica; "
-                              "lower gpus_per_replica or use a pool with larger VMs",
-                              key=f"inference.models.{model.name}.gpus_per_replica")
         service = InferenceService(model.name, InferenceServiceArgs(
             provider=cluster.k8s_provider,
             model=model.model,
@@ -157,7 +174,12 @@ def inference_stage(estate) -> None:
             gpus_per_replica=model.gpus_per_replica,
             min_replicas=model.min_replicas,
             max_replicas=model.max_replicas,
+            queue_threshold=model.queue_threshold,
             max_model_len=model.max_model_len,
+            dtype=model.dtype,
+            quantization=model.quantization,
+            prometheus_query_endpoint=monitoring.prometheus_query_endpoint,
+            scaler_client_id=keda.client_id,
             key_vault_name=vault.vault_name if model.hub_token_secret else None,
             hub_token_secret=model.hub_token_secret,
             depends_on=[runtime],

@@ -117,6 +117,12 @@ def test_addons_monitoring_policy_and_secret_rotation(plan):
     assert props["azureMonitorProfile"] == {"metrics": {"enabled": True}}
 
 
+def test_keda_add_on_is_on_by_default_and_can_be_turned_off(plan):
+    assert _cluster(plan).props["workloadAutoScalerProfile"] == {"keda": {"enabled": True}}
+    off = _cluster(_plan(keda=False)).props
+    assert off["workloadAutoScalerProfile"] == {"keda": {"enabled": False}}
+
+
 def test_prometheus_and_container_insights_rules_are_associated_with_the_cluster(plan):
     cluster_id = _cluster(plan).outputs["id"]
     rules = {r.props["dataCollectionRuleName"]: r for r in plan.of_type("azure-native:monitor:DataCollectionRule")}

@@ -7,7 +7,10 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from llmops_infra.components.gpu_runtime import (
+    DCGM_EXPORTER_DIGEST,
     DCGM_LABELS,
+    DEVICE_PLUGIN_DIGEST,
+    DEVICE_PLUGIN_SOCKET,
     GPU_OPERATOR_REPO,
     GPU_OPERATOR_VERSION,
     GpuRuntime,
@@ -24,7 +27,7 @@ TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 def _plan(mode: str):
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1"))
-        GpuRuntime("gpu", GpuRuntimeArgs(provider=provider, mode=mode))
+        GpuRuntime("gpu", GpuRuntimeArgs(provider=provider, mode=mode, registry_login_server="cr1.azurecr.io"))
 
     return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
 
@@ -75,8 +78,8 @@ def test_runtime_namespace_is_labelled_privileged_explicitly(operator_plan):
     assert ns.props["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
 
 
-def test_device_plugin_mode_runs_daemonsets_instead_of_the_operator():
-    plan = _plan("device-plugin")
+def test_device_plugin_mode_runs_daemonsets_instead_of_the_operator(device_plugin_plan):
+    plan = device_plugin_plan
     assert plan.of_type("kubernetes:helm.sh/v3:Release") == []
     daemonsets = {d.props["metadata"]["name"]: d.props for d in plan.of_type("kubernetes:apps/v1:DaemonSet")}
     assert set(daemonsets) == {"nvidia-device-plugin", "nvidia-dcgm-exporter"}
@@ -90,6 +93,77 @@ def test_device_plugin_mode_runs_daemonsets_instead_of_the_operator():
     assert dcgm["spec"]["containers"][0]["ports"] == [{"name": "metrics", "containerPort": 9400}]
     [monitor] = plan.of_type("kubernetes:azmonitoring.coreos.com/v1:PodMonitor")
     assert monitor.props["spec"]["selector"]["matchLabels"] == dcgm["metadata"]["labels"]
+
+
+@pytest.fixture(scope="module")
+def device_plugin_plan():
+    return _plan("device-plugin")
+
+
+def _daemonset_pods(plan) -> dict[str, dict]:
+    return {d.props["metadata"]["name"]: d.props["spec"]["template"]["spec"]
+            for d in plan.of_type("kubernetes:apps/v1:DaemonSet")}
+
+
+def test_node_agents_come_from_the_estate_registry_by_digest(device_plugin_plan):
+    images = {name: pod["containers"][0]["image"] for name, pod in _daemonset_pods(device_plugin_plan).items()}
+    assert images == {
+        "nvidia-device-plugin": f"cr1.azurecr.io/nvidia/k8s-device-plugin@{DEVICE_PLUGIN_DIGEST}",
+        "nvidia-dcgm-exporter": f"cr1.azurecr.io/nvidia/k8s/dcgm-exporter@{DCGM_EXPORTER_DIGEST}",
+    }
+
+
+def test_node_agents_run_as_their_own_service_accounts_without_api_tokens(device_plugin_plan):
+    accounts = {a.props["metadata"]["name"]: a.props for a in
+                device_plugin_plan.of_type("kubernetes:core/v1:ServiceAccount")}
+    assert set(accounts) == {"nvidia-device-plugin", "nvidia-dcgm-exporter"}
+    assert all(a["automountServiceAccountToken"] is False for a in accounts.values())
+    for name, pod in _daemonset_pods(device_plugin_plan).items():
+        assert pod["serviceAccountName"] == name
+        assert pod["automountServiceAccountToken"] is False
+
+
+def test_node_agents_are_probed(device_plugin_plan):
+    pods = _daemonset_pods(device_plugin_plan)
+    plugin = pods["nvidia-device-plugin"]["containers"][0]
+    exporter = pods["nvidia-dcgm-exporter"]["containers"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert plugin[probe]["exec"] == {"command": ["test", "-S", DEVICE_PLUGIN_SOCKET]}
+        assert exporter[probe]["httpGet"] == {"path": "/health", "port": 9400}
+    # The socket the probe tests lives on the mounted kubelet directory.
+    assert DEVICE_PLUGIN_SOCKET.startswith(plugin["volumeMounts"][0]["mountPath"] + "/")
+    assert pods["nvidia-device-plugin"]["volumes"] == [
+        {"name": "device-plugin", "hostPath": {"path": "/var/lib/kubelet/device-plugins"}}]
+
+
+def test_runtime_namespace_denies_traffic_but_prometheus_scrapes(device_plugin_plan):
+    policies = {p.props["metadata"]["name"]: p.props["spec"]
+                for p in device_plugin_plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    scrape = policies["allow-prometheus-scrape"]
+    assert scrape["podSelector"] == {"matchLabels": DCGM_LABELS}
+    assert scrape["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 9400}]
+    assert scrape["ingress"][0]["from"][0]["podSelector"] == {"matchLabels": {"rsName": "ama-metrics"}}
+
+
+def test_operator_mode_adds_no_network_policies(operator_plan):
+    assert operator_plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") == []
+
+
+def test_device_plugin_mode_needs_the_registry_and_digests():
+    with pytest.raises(ValueError, match="registry_login_server"):
+        GpuRuntimeArgs(provider=None, mode="device-plugin")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a sha256 digest"):
+        GpuRuntimeArgs(provider=None, mode="device-plugin", registry_login_server="cr1.azurecr.io",  # type: ignore[arg-type]
+                       dcgm_exporter_digest="3.3.7")
+
+
+def test_config_defaults_pin_the_same_digests_as_the_component():
+    from llmops_infra.stacks.config import ClusterConfig
+
+    fields = ClusterConfig.model_fields
+    assert fields["device_plugin_image_digest"].default == DEVICE_PLUGIN_DIGEST
+    assert fields["dcgm_exporter_image_digest"].default == DCGM_EXPORTER_DIGEST
 
 
 def test_unpinned_chart_is_rejected():

@@ -18,6 +18,8 @@ TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 CLIENT_ID = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
 ISSUER = "https://eastus.oic.prod-aks.azure.com/t/c/"
 DIGEST = "sha256:" + "ab" * 32
+SCALER_CLIENT_ID = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
+PROMETHEUS = "https://amw-test.eastus.prometheus.monitor.azure.com"
 SPOT_POOL = GpuPoolSpec(name="gput4", vm_size="Standard_NC4as_T4_v3", spot=True)
 
 
@@ -26,7 +28,8 @@ def _args(provider, **overrides) -> InferenceServiceArgs:
                   image="vllm/vllm-openai", image_digest=DIGEST, pool=SPOT_POOL, workload_client_id=CLIENT_ID,
                   identity_name="id-inference", identity_resource_group_name="rg", oidc_issuer_url=ISSUER,
                   tenant_id=TENANT, gateway_namespace="gateway", gpus_per_replica=2, min_replicas=1, max_replicas=3,
-                  max_model_len=4096, key_vault_name="kv-test", hub_token_secret="hf-hub-token")
+                  max_model_len=4096, key_vault_name="kv-test", hub_token_secret="hf-hub-token",
+                  prometheus_query_endpoint=PROMETHEUS, scaler_client_id=SCALER_CLIENT_ID)
     values.update(overrides)
     return InferenceServiceArgs(**values)
 
@@ -81,6 +84,14 @@ def test_vllm_arguments(plan):
     assert pairs["--max-model-len"] == "4096"
     assert pairs["--tensor-parallel-size"] == "2"
     assert pairs["--port"] == "8000"
+    assert pairs["--dtype"] == "auto"
+    assert "--quantization" not in pairs
+
+
+def test_dtype_and_quantization_reach_vllm():
+    args = _pod(_plan(dtype="half", quantization="awq_marlin"))["containers"][0]["args"]
+    pairs = dict(zip(args[::2], args[1::2]))
+    assert (pairs["--dtype"], pairs["--quantization"]) == ("half", "awq_marlin")
 
 
 def test_gpu_limits_placement_and_tolerations(plan):
@@ -159,13 +170,41 @@ def test_without_hub_token_there_is_no_secret_provider():
     assert not [v for v in _pod(plan)["volumes"] if "csi" in v]
 
 
-def test_autoscaler_and_disruption_budget(plan):
-    hpa = _one(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").props["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 3)
-    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"}
-    assert hpa["metrics"][0]["pods"]["metric"]["name"] == "vllm:num_requests_waiting"
+def test_keda_scales_on_the_queue_read_from_managed_prometheus(plan):
+    assert plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
+    scaled = _one(plan, "kubernetes:keda.sh/v1alpha1:ScaledObject").props
+    spec = scaled["spec"]
+    assert scaled["metadata"]["namespace"] == "llama"
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (1, 3)
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"}
+    [trigger] = spec["triggers"]
+    assert trigger["type"] == "prometheus"
+    assert trigger["metadata"] == {"serverAddress": PROMETHEUS,
+                                   "query": 'sum(vllm:num_requests_waiting{namespace="llama"})',
+                                   "threshold": "5", "activationThreshold": "0"}
+    auth = _one(plan, "kubernetes:keda.sh/v1alpha1:TriggerAuthentication").props
+    assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
+    assert auth["metadata"]["namespace"] == "llama"
+    assert auth["spec"] == {"podIdentity": {"provider": "azure-workload", "identityId": SCALER_CLIENT_ID}}
+
+
+def test_queue_threshold_is_configurable():
+    spec = _one(_plan(queue_threshold=12), "kubernetes:keda.sh/v1alpha1:ScaledObject").props["spec"]
+    assert spec["triggers"][0]["metadata"]["threshold"] == "12"
+
+
+def test_disruption_budget_never_blocks_a_drain(plan):
     pdb = _one(plan, "kubernetes:policy/v1:PodDisruptionBudget").props["spec"]
-    assert pdb["maxUnavailable"] == 1
+    assert pdb == {"maxUnavailable": 1, "selector": {"matchLabels": {
+        "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": "llama"}}}
+
+
+def test_scale_to_zero_keeps_a_non_blocking_budget():
+    plan = _plan(min_replicas=0)
+    assert _one(plan, "kubernetes:keda.sh/v1alpha1:ScaledObject").props["spec"]["minReplicaCount"] == 0
+    assert _one(plan, "kubernetes:apps/v1:Deployment").props["spec"]["replicas"] == 0
+    pdb = _one(plan, "kubernetes:policy/v1:PodDisruptionBudget").props["spec"]
+    assert pdb["maxUnavailable"] == 1 and "minAvailable" not in pdb
 
 
 def test_network_policies_deny_by_default_and_admit_the_gateway(plan):
@@ -184,8 +223,10 @@ def test_service_is_cluster_internal(plan):
 
 
 def test_contradictions_are_rejected():
-    with pytest.raises(ValueError, match="min_replicas \\(0\\) must be at least 1"):
-        _args(None, min_replicas=0)
+    with pytest.raises(ValueError, match="min_replicas \\(3\\) must be between 0 and max_replicas \\(2\\)"):
+        _args(None, min_replicas=3, max_replicas=2)
+    with pytest.raises(ValueError, match="queue_threshold"):
+        _args(None, queue_threshold=0)
     with pytest.raises(ValueError, match="pinned by digest"):
         _args(None, image_digest="latest")
     with pytest.raises(ValueError, match="key_vault_name"):

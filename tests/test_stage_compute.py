@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
 
+import pytest
+from pydantic import ValidationError
+
+from llmops_infra.components.gpu_sizes import GPU_SIZES, WEIGHTS_HEADROOM
 from llmops_infra.components.roles import ROLES
+from llmops_infra.stacks.config import EnvironmentConfig
 from llmops_infra.stacks.errors import ConfigError
 from llmops_infra.stacks.loader import load_environment
 from llmops_infra.stacks.planning import plan_config
+from llmops_infra.stacks.policy_gate import check_config
 
 
 def _by_name(plan, type_):
@@ -74,17 +80,113 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(plans):
     assert {r.provider for r in k8s_resources} == {provider.urn}
 
 
-def test_zero_min_replicas_is_a_config_error(project_dir):
-    config = load_environment("dev", project_dir)
-    [model] = config.inference.models
-    inference = config.inference.model_copy(update={"models": [model.model_copy(update={"min_replicas": 0})]})
-    with pytest.raises(ConfigError, match="inference.models.llama-8b.min_replicas"):
-        plan_config(config.model_copy(update={"inference": inference}))
+def _with_model(config, **changes):
+    """The config as a plain dict with the first model changed, validated again from scratch."""
+    data = config.model_dump(mode="json")
+    data["inference"]["models"][0].update(changes)
+    return EnvironmentConfig.model_validate(data)
 
 
-def test_more_gpus_per_replica_than_a_node_has_is_a_config_error(project_dir):
-    config = load_environment("dev", project_dir)
-    [model] = config.inference.models
-    inference = config.inference.model_copy(update={"models": [model.model_copy(update={"gpus_per_replica": 2})]})
-    with pytest.raises(ConfigError, match="Standard_NC4as_T4_v3 node of pool 'gput4' has 1 GPU"):
-        plan_config(config.model_copy(update={"inference": inference}))
+def test_zero_min_replicas_is_allowed_and_scales_to_zero(project_dir):
+    config = _with_model(load_environment("dev", project_dir), min_replicas=0)
+    plan = plan_config(config)
+    [scaled] = plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
+    assert scaled.props["spec"]["minReplicaCount"] == 0
+    [pdb] = plan.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+    assert pdb.props["spec"]["maxUnavailable"] == 1 and "minAvailable" not in pdb.props["spec"]
+
+
+def test_scale_to_zero_in_prod_still_fails_k8s_10(project_dir):
+    config = _with_model(load_environment("prod", project_dir), min_replicas=0)
+    result = check_config(config)
+    assert [v.rule_id for v in result.mandatory] == ["K8S-10"]
+    assert "runs 0 replica(s)" in result.mandatory[0].message
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"gpus_per_replica": 2}, "gpus_per_replica is 2 but a Standard_NC4as_T4_v3 node has 1 GPU"),
+    ({"weights_gb": 16}, "weights_gb 16 needs 19.2 GB .* hold 16 GB"),
+    ({"dtype": "bfloat16"}, "dtype bfloat16 is not supported by the T4 GPUs"),
+])
+def test_models_that_cannot_fit_their_pool_fail_validation(project_dir, changes, message):
+    with pytest.raises(ValidationError, match=f"inference.models.qwen-3b on pool 'gput4': {message}"):
+        _with_model(load_environment("dev", project_dir), **changes)
+
+
+def test_validate_reports_a_model_too_big_for_its_gpu_with_file_and_key(project_dir, tmp_path):
+    shutil.copytree(project_dir / "environments", tmp_path / "environments")
+    dev = tmp_path / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + """inference:
+  models:
+    - name: llama-8b
+      model: meta-llama/Llama-3.1-8B-Instruct
+      image_digest: sha256:450c2e350aa0008a552a20d2b007d5986ddf253dc34580fc714a7b2fe4c4b688
+      gpu_pool: gput4
+      weights_gb: 16
+""")
+    with pytest.raises(ConfigError, match="inference.models.llama-8b on pool 'gput4': weights_gb 16") as caught:
+        load_environment("dev", tmp_path)
+    assert caught.value.file == "environments/dev.yaml"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_shipped_models_fit_their_gpus(project_dir, env):
+    config = load_environment(env, project_dir)
+    pools = {p.name: p.vm_size for p in config.cluster.gpu_pools}
+    for model in config.inference.models:
+        assert model.weights_gb is not None, f"{env}: {model.name} states no weights_gb"
+        size = GPU_SIZES[pools[model.gpu_pool]]
+        assert model.weights_gb * WEIGHTS_HEADROOM <= size.gpu_memory_gb * model.gpus_per_replica
+        assert not (size.accelerator == "T4" and model.dtype == "bfloat16")
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_device_plugin_mode_passes_the_mandatory_policies(project_dir, env):
+    config = load_environment(env, project_dir)
+    config = config.model_copy(update={"cluster": config.cluster.model_copy(update={"gpu_driver": "aks"})})
+    plan = plan_config(config)
+    agents = {d.props["metadata"]["name"] for d in plan.of_type("kubernetes:apps/v1:DaemonSet")}
+    assert agents == {"nvidia-device-plugin", "nvidia-dcgm-exporter"}
+    result = check_config(config, plan)
+    assert result.mandatory == []
+    assert [v for v in result.advisory if v.resource_type == "kubernetes:apps/v1:DaemonSet"] == []
+    assert not [n for n in result.not_evaluated if "DaemonSet" in str(n)]
+
+
+def test_gateway_namespace_exists_once_with_restricted_pod_security(plans):
+    plan = plans("prod")
+    gateways = [n for n in plan.of_type("kubernetes:core/v1:Namespace") if n.props["metadata"]["name"] == "gateway"]
+    assert len(gateways) == 1
+    labels = gateways[0].props["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/audit"] == "restricted"
+    policies = [p for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                if p.props["metadata"]["namespace"] == "gateway"]
+    assert policies == []
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_keda_identity_reads_the_monitor_workspace_only(plans, env):
+    plan = plans(env)
+    [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
+    assert cluster.props["workloadAutoScalerProfile"] == {"keda": {"enabled": True}}
+    identity = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")["keda-identity"]
+    grants = [(a.props["roleDefinitionId"].rsplit("/", 1)[-1], a.props["scope"])
+              for a in plan.of_type("azure-native:authorization:RoleAssignment")
+              if a.props["principalId"] == identity.outputs["principalId"]]
+    [workspace] = plan.of_type("azure-native:monitor:AzureMonitorWorkspace")
+    assert grants == [(ROLES["Monitoring Data Reader"], workspace.outputs["id"])]
+    fic = _by_name(plan, "azure-native:managedidentity:FederatedIdentityCredential")["keda-fic"]
+    assert fic.props["subject"] == "system:serviceaccount:kube-system:keda-operator"
+    assert fic.props["issuer"] == cluster.outputs["oidcIssuerProfile"]["issuerURL"]
+    endpoint = workspace.outputs["metrics"]["prometheusQueryEndpoint"]
+    for auth in plan.of_type("kubernetes:keda.sh/v1alpha1:TriggerAuthentication"):
+        assert auth.props["spec"]["podIdentity"]["identityId"] == identity.outputs["clientId"]
+    scaled = plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
+    assert len(scaled) == len(load_environment_models(plan))
+    assert {s.props["spec"]["triggers"][0]["metadata"]["serverAddress"] for s in scaled} == {endpoint}
+    assert plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
+
+
+def load_environment_models(plan) -> list[str]:
+    return [d.props["metadata"]["name"] for d in plan.of_type("kubernetes:apps/v1:Deployment")]
