@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmops_infra.cli.common import ListFormat, ProjectDir, emit, err_console, handle_errors
+from llmops_infra.cli.common import ListFormat, ProjectDir, emit, handle_errors, synthesize
 
 if TYPE_CHECKING:
     from llmops_infra.stacks.access import Grant
@@ -37,9 +37,7 @@ def access_cmd(
 ) -> None:
     """Show who (identity) can do what (role) on which resource in ENV, from its offline plan."""
     from llmops_infra.stacks.access import access_json, access_report
-    from llmops_infra.stacks.planning import plan_environment
 
-    with err_console.status(f"Synthesizing {env}…"):
-        plan = plan_environment(env, project_dir)
+    plan = synthesize(env, project_dir)
     grants = access_report(plan)
     emit(access_json(plan, grants) if fmt is ListFormat.json else access_table(plan.environment, grants), None)

@@ -20,8 +20,8 @@ from llmops_infra.cli.common import (
     ProjectDir,
     console,
     emit,
-    err_console,
     handle_errors,
+    synthesize,
 )
 
 app = typer.Typer(
@@ -103,12 +103,9 @@ def plan_cmd(
 ) -> None:
     """Plan ENV offline: every resource the estate would create, without credentials or the Pulumi CLI."""
     from llmops_infra.cli import render_plan
-    from llmops_infra.stacks.planning import plan_environment
-
     from llmops_infra.policies.cost_model import estimate_plan
 
-    with err_console.status(f"Synthesizing {env}…"):
-        plan = plan_environment(env, project_dir)
+    plan = synthesize(env, project_dir)
     renderers = {
         OutputFormat.json: render_plan.plan_json,
         OutputFormat.markdown: render_plan.plan_markdown,

@@ -77,3 +77,11 @@ def emit(text: str, output: Path | None) -> None:
     except OSError as exc:
         raise ConfigError(f"cannot write {output}: {exc.strerror}", key="--output") from None
     err_console.print(f"wrote {output}")
+
+
+def synthesize(env: str, project_dir: Path) -> Any:
+    """ENV's offline plan, with a spinner on stderr (stdout stays for the command's output)."""
+    from llmops_infra.stacks.planning import plan_environment
+
+    with err_console.status(f"Synthesizing {env}…"):
+        return plan_environment(env, project_dir)

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmops_infra.cli.common import OutputFile, OutputFormat, ProjectDir, emit, err_console, handle_errors
+from llmops_infra.cli.common import (
+    OutputFile,
+    OutputFormat,
+    ProjectDir,
+    emit,
+    err_console,
+    handle_errors,
+    synthesize,
+)
 
 if TYPE_CHECKING:
     from llmops_infra.policies.cost_model import Estimate
@@ -74,7 +82,6 @@ def cost_cmd(
 ) -> None:
     """Estimate ENV's monthly cost line by line (node pools at max and min, spot where spot)."""
     from llmops_infra.policies.cost_model import estimate_plan
-    from llmops_infra.stacks.planning import plan_environment
 
     if compare is not None:
         from llmops_infra.cli.diff_cmd import cost_compare
@@ -82,8 +89,7 @@ def cost_cmd(
         emit(cost_compare(env, project_dir, compare, fmt), output)
         return
     catalog = _catalog(prices)
-    with err_console.status(f"Synthesizing {env}…"):
-        plan = plan_environment(env, project_dir)
+    plan = synthesize(env, project_dir)
     estimate = estimate_plan(plan, catalog)
     if fmt is OutputFormat.json:
         emit(json.dumps({"environment": plan.environment, **estimate.to_dict()}, indent=2), output)

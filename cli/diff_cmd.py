@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmops_infra.cli.common import OutputFile, OutputFormat, ProjectDir, emit, err_console, handle_errors
+from llmops_infra.cli.common import (
+    OutputFile,
+    OutputFormat,
+    ProjectDir,
+    emit,
+    err_console,
+    handle_errors,
+    synthesize,
+)
 
 if TYPE_CHECKING:
     from llmops_infra.stacks.compare import Comparison
@@ -73,10 +81,8 @@ def graph_cmd(
 ) -> None:
     """Draw ENV: components, the resources inside them, and the wiring between them."""
     from llmops_infra.stacks.graph import EstateGraph
-    from llmops_infra.stacks.planning import plan_environment
 
-    with err_console.status(f"Synthesizing {env}…"):
-        plan = plan_environment(env, project_dir)
+    plan = synthesize(env, project_dir)
     graph = EstateGraph(plan.to_dict())
     renderers = {GraphFormat.mermaid: graph.mermaid, GraphFormat.dot: graph.dot,
                  GraphFormat.json: lambda: json.dumps({"environment": env, **graph.to_dict()}, indent=2)}
