@@ -14,7 +14,7 @@ from pulumi_azure_native import containerservice as cs
 from llmops_infra.components.cluster_monitoring import container_insights_collection, prometheus_collection
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.gpu_alerts import gpu_alert_rules
-from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, gpu_agent_pool
+from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, autoscaled_pool, gpu_agent_pool
 from llmops_infra.components.roles import RoleGrant, assign_role
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -129,19 +129,9 @@ class GpuCluster(pulumi.ComponentResource):
             identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),
             agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
                 name="system",
-                mode="System",
-                type="VirtualMachineScaleSets",
-                vm_size=system.vm_size,
-                os_type="Linux",
-                os_sku="AzureLinux",
-                enable_auto_scaling=True,
-                min_count=system.min_nodes,
-                max_count=system.max_nodes,
-                count=system.min_nodes,
-                availability_zones=system.zones or None,
-                vnet_subnet_id=args.node_subnet_id,
-                enable_node_public_ip=False,
-                node_taints=[SYSTEM_TAINT],
+                **autoscaled_pool(mode="System", vm_size=system.vm_size, os_sku="AzureLinux",
+                                  min_nodes=system.min_nodes, max_nodes=system.max_nodes, zones=system.zones,
+                                  vnet_subnet_id=args.node_subnet_id, taints=[SYSTEM_TAINT]),
             )],
             network_profile=cs.ContainerServiceNetworkProfileArgs(
                 network_plugin="azure",

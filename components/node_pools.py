@@ -87,6 +87,28 @@ GPU_TOLERATION_ANY = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoS
 SPOT_TOLERATION_ANY = {"key": SPOT_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
 
 
+def autoscaled_pool(*, mode: str, vm_size: str, os_sku: str, min_nodes: int, max_nodes: int, zones: list[str],
+                    vnet_subnet_id: pulumi.Input[str], taints: list[str]) -> dict[str, Any]:
+    """The settings every pool of the estate shares, as keyword arguments of both an inline
+    agent pool profile and an AgentPool: scale sets, Linux, autoscaling between min and max
+    (`count` is the starting size only), the node subnet, no node public IPs (AKS-09)."""
+    return {
+        "mode": mode,
+        "type": "VirtualMachineScaleSets",
+        "vm_size": vm_size,
+        "os_type": "Linux",
+        "os_sku": os_sku,
+        "enable_auto_scaling": True,
+        "min_count": min_nodes,
+        "max_count": max_nodes,
+        "count": min_nodes,
+        "availability_zones": zones or None,
+        "vnet_subnet_id": vnet_subnet_id,
+        "enable_node_public_ip": False,
+        "node_taints": taints,
+    }
+
+
 def gpu_agent_pool(
     name: str,
     spec: GpuPoolSpec,
@@ -113,20 +135,10 @@ def gpu_agent_pool(
         agent_pool_name=spec.name,
         resource_name_=cluster_name,
         resource_group_name=resource_group_name,
-        mode="User",
-        type="VirtualMachineScaleSets",
-        vm_size=spec.vm_size,
-        os_type="Linux",
-        os_sku="Ubuntu",
+        **autoscaled_pool(mode="User", vm_size=spec.vm_size, os_sku="Ubuntu", min_nodes=spec.min_nodes,
+                          max_nodes=spec.max_nodes, zones=spec.zones, vnet_subnet_id=vnet_subnet_id,
+                          taints=spec.taints),
         orchestrator_version=kubernetes_version,
-        enable_auto_scaling=True,
-        min_count=spec.min_nodes,
-        max_count=spec.max_nodes,
-        count=spec.min_nodes,
-        availability_zones=spec.zones or None,
-        vnet_subnet_id=vnet_subnet_id,
-        enable_node_public_ip=False,
-        node_taints=spec.taints,
         node_labels=spec.labels,
         scale_set_priority="Spot" if spot else "Regular",
         scale_set_eviction_policy="Delete" if spot else None,

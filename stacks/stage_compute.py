@@ -38,6 +38,16 @@ def pool_spec(pool: GpuPool) -> GpuPoolSpec:
                        spot=pool.spot, spot_max_price=pool.spot_max_price, zones=list(pool.zones))
 
 
+def _grant_workload(estate, workload: str, role: str, *, on: pulumi.Resource, scope: pulumi.Input[str], name: str,
+                    description: str) -> None:
+    """Grant a workload identity `role` on one resource, when that workload is configured."""
+    identities = estate.get("identity")
+    if workload in identities.principal_ids:
+        assign_role(name, RoleGrant(principal_id=identities.principal_ids[workload], role=role, scope=scope,
+                                    description=description),
+                    subscription_id=estate.config.azure.subscription_id, parent=on)
+
+
 def registry_stage(estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
@@ -68,13 +78,8 @@ def model_storage_stage(estate) -> None:
         private_endpoint_name=namer.name("private_endpoint", "models"),
     ))
     estate.add("model_storage", storage)
-    identities = estate.get("identity")
-    if "inference" in identities.principal_ids:
-        assign_role("model_storage-inference-blob-reader", RoleGrant(
-            principal_id=identities.principal_ids["inference"], role="Storage Blob Data Reader",
-            scope=storage.storage_account_id,
-            description="inference workload: reads model weights.",
-        ), subscription_id=config.azure.subscription_id, parent=storage)
+    _grant_workload(estate, "inference", "Storage Blob Data Reader", on=storage, scope=storage.storage_account_id,
+                    name="model_storage-inference-blob-reader", description="inference workload: reads model weights.")
 
 
 def cluster_stage(estate) -> None:
@@ -106,13 +111,9 @@ def cluster_stage(estate) -> None:
         maintenance_day=c.maintenance_day,
     ))
     estate.add("cluster", cluster)
-    identities = estate.get("identity")
-    if "chatops" in identities.principal_ids:
-        assign_role("cluster-chatops-aks-rbac-reader", RoleGrant(
-            principal_id=identities.principal_ids["chatops"], role="Azure Kubernetes Service RBAC Reader",
-            scope=cluster.cluster_id,
-            description="chatops workload: reads cluster state, changes nothing.",
-        ), subscription_id=config.azure.subscription_id, parent=cluster)
+    _grant_workload(estate, "chatops", "Azure Kubernetes Service RBAC Reader", on=cluster, scope=cluster.cluster_id,
+                    name="cluster-chatops-aks-rbac-reader",
+                    description="chatops workload: reads cluster state, changes nothing.")
     estate.export("cluster_name", cluster.cluster_name)
     estate.export("oidc_issuer_url", cluster.oidc_issuer_url)
 
