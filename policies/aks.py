@@ -9,7 +9,7 @@ import ipaddress
 
 from pulumi_policy import Severity
 
-from llmops_infra.policies.framework import get, is_true, items, mapping, prod, resource_rule, same
+from llmops_infra.policies.framework import expect, get, is_true, items, mapping, prod, resource_rule, same
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -74,20 +74,20 @@ def aks_local_accounts(args, report, params):
                description="Kubernetes RBAC on, with Entra ID integration and Azure RBAC.",
                remediation="Set enableRBAC: true, aadProfile.managed: true and aadProfile.enableAzureRBAC: true.")
 def aks_entra_rbac(args, report, params):
-    if get(args.props, "enableRBAC") is not True:
-        report("Kubernetes RBAC is not explicitly on.")
-    if get(args.props, "aadProfile.enableAzureRBAC") is not True:
-        report("Entra ID integration with Azure RBAC is off: cluster access is not governed by Azure roles.")
+    expect(args.props, report,
+           ("enableRBAC", True, "Kubernetes RBAC is not explicitly on."),
+           ("aadProfile.enableAzureRBAC", True,
+            "Entra ID integration with Azure RBAC is off: cluster access is not governed by Azure roles."))
 
 
 @_cluster_rule("AKS-04", "workload-identity", scope="A", severity=Severity.MEDIUM,
                description="The OIDC issuer and workload identity are on.",
                remediation="Set oidcIssuerProfile.enabled: true and securityProfile.workloadIdentity.enabled: true.")
 def aks_workload_identity(args, report, params):
-    if get(args.props, "oidcIssuerProfile.enabled") is not True:
-        report("The OIDC issuer is off: pods cannot federate to managed identities.")
-    if get(args.props, "securityProfile.workloadIdentity.enabled") is not True:
-        report("Workload identity is off: pods would need secrets to reach Azure.")
+    expect(args.props, report,
+           ("oidcIssuerProfile.enabled", True, "The OIDC issuer is off: pods cannot federate to managed identities."),
+           ("securityProfile.workloadIdentity.enabled", True,
+            "Workload identity is off: pods would need secrets to reach Azure."))
 
 
 @_cluster_rule("AKS-05", "network-policy", scope="A", severity=Severity.MEDIUM,

@@ -120,6 +120,19 @@ def _level(scope: str) -> EnforcementLevel:
     return EnforcementLevel(SCOPE_LEVELS[scope]["dev"])
 
 
+def _declare(cls: type, kind: str, rule_id: str, slug: str, scope: str, severity: Severity, description: str,
+             remediation: str, params: tuple[str, ...], fn: Callable[..., None], validate: Callable[..., None]):
+    """The policy object of one rule (the engine's and the runner's), registered with its metadata."""
+    name, domain = policy_name(rule_id, slug), fn.__module__.rsplit(".", 1)[-1]
+    policy = cls(
+        name=name, description=description, validate=validate, enforcement_level=_level(scope),
+        config_schema=_schema(params), severity=severity, remediation_steps=remediation,
+        display_name=rule_id, tags=[rule_id, domain],
+    )
+    _register(RuleInfo(rule_id, name, scope, severity, description, remediation, params, kind, domain), policy)
+    return policy
+
+
 def resource_rule(
     rule_id: str, slug: str, *, scope: str, severity: Severity, description: str, remediation: str,
     types: Iterable[str] = (), params: Iterable[str] = (),
@@ -137,15 +150,9 @@ def resource_rule(
                 return
             fn(args, report_violation, params_of(config, params_))
 
-        name = policy_name(rule_id, slug)
-        policy = ResourceValidationPolicy(
-            name=name, description=description, validate=validate, enforcement_level=_level(scope),
-            config_schema=_schema(params_), severity=severity, remediation_steps=remediation,
-            display_name=rule_id, tags=[rule_id, fn.__module__.rsplit(".", 1)[-1]],
-        )
-        _register(RuleInfo(rule_id, name, scope, severity, description, remediation, params_, "resource",
-                           fn.__module__.rsplit(".", 1)[-1]), policy)
-        TYPES[name] = types_
+        policy = _declare(ResourceValidationPolicy, "resource", rule_id, slug, scope, severity, description,
+                          remediation, params_, fn, validate)
+        TYPES[policy.name] = types_
         return policy
 
     return decorate
@@ -169,15 +176,8 @@ def stack_rule(
 
             fn(args.resources, report, params_of(config, params_))
 
-        name = policy_name(rule_id, slug)
-        policy = StackValidationPolicy(
-            name=name, description=description, validate=validate, enforcement_level=_level(scope),
-            config_schema=_schema(params_), severity=severity, remediation_steps=remediation,
-            display_name=rule_id, tags=[rule_id, fn.__module__.rsplit(".", 1)[-1]],
-        )
-        _register(RuleInfo(rule_id, name, scope, severity, description, remediation, params_, "stack",
-                           fn.__module__.rsplit(".", 1)[-1]), policy)
-        return policy
+        return _declare(StackValidationPolicy, "stack", rule_id, slug, scope, severity, description, remediation,
+                        params_, fn, validate)
 
     return decorate
 
@@ -212,6 +212,19 @@ def mapping(value: Any) -> Mapping[str, Any]:
 def same(value: Any, *expected: str) -> bool:
     """Case-insensitive enum comparison (`Disabled` == `disabled`)."""
     return isinstance(value, str) and value.lower() in {e.lower() for e in expected}
+
+
+def expect(obj: Any, report: Callable[[str], None], *checks: tuple[str, Any, str]) -> None:
+    """Report `message` for each `(path, wanted, message)` whose property is not as wanted.
+
+    `wanted` True or False: the property must be exactly that boolean (absent fails, since the
+    Azure default is the one to avoid); a tuple of strings: one of those enum values, in any case.
+    """
+    for path, wanted, message in checks:
+        value = get(obj, path)
+        ok = value is wanted if isinstance(wanted, bool) else same(value, *wanted)
+        if not ok:
+            report(message)
 
 
 def is_true(value: Any) -> bool:

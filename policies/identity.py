@@ -48,6 +48,12 @@ def _role(args) -> str:
     return str(definition).rstrip("/").rsplit("/", 1)[-1].lower()
 
 
+def _broad_assignment(args, roles: dict[str, str]) -> tuple[str, str] | None:
+    """(role name, scope) when the assignment grants one of `roles` at a broad scope."""
+    role, scope = roles.get(_role(args)), get(args.props, "scope")
+    return (role, scope) if role and broad_scope(scope) else None
+
+
 def broad_scope(scope: object) -> bool:
     """A subscription, resource group, management group or root scope (not one resource)."""
     return isinstance(scope, str) and bool(_BROAD_SCOPE.match(scope))
@@ -59,10 +65,9 @@ def broad_scope(scope: object) -> bool:
                remediation="Assign the narrowest built-in role (e.g. Key Vault Secrets User, AcrPull) "
                            "scoped to the one resource that needs it.")
 def iam_privileged(args, report, params):
-    role = PRIVILEGED_ROLES.get(_role(args))
-    scope = get(args.props, "scope")
-    if role and broad_scope(scope):
-        report(f"{role} is assigned at {scope}: it grants control of everything in that scope.")
+    found = _broad_assignment(args, PRIVILEGED_ROLES)
+    if found:
+        report(f"{found[0]} is assigned at {found[1]}: it grants control of everything in that scope.")
 
 
 @resource_rule("IAM-02", "data-roles-on-one-resource", scope="P", severity=Severity.MEDIUM, types=[ROLE_ASSIGNMENT],
@@ -70,10 +75,9 @@ def iam_privileged(args, report, params):
                remediation="Set the assignment's scope to the resource id (vault, registry, account, "
                            "storage account), not its group or subscription.")
 def iam_data_roles(args, report, params):
-    role = DATA_PLANE_ROLES.get(_role(args))
-    scope = get(args.props, "scope")
-    if role and broad_scope(scope):
-        report(f"{role} is assigned at {scope}: every resource there becomes readable, not just one.")
+    found = _broad_assignment(args, DATA_PLANE_ROLES)
+    if found:
+        report(f"{found[0]} is assigned at {found[1]}: every resource there becomes readable, not just one.")
 
 
 @resource_rule("IAM-03", "no-wildcard-custom-roles", scope="A", severity=Severity.HIGH, types=[ROLE_DEFINITION],

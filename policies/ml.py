@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from llmops_infra.policies.framework import get, resource_rule, same
+from llmops_infra.policies.framework import expect, get, resource_rule, same
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 ONLINE_ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
@@ -20,10 +20,10 @@ ONLINE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
                remediation="Set publicNetworkAccess: Disabled and managedNetwork.isolationMode: "
                            "AllowOnlyApprovedOutbound.")
 def ml_workspace(args, report, params):
-    if not same(get(args.props, "publicNetworkAccess"), "Disabled"):
-        report("The workspace is reachable from public networks.")
-    if not same(get(args.props, "managedNetwork.isolationMode"), "AllowOnlyApprovedOutbound"):
-        report("The managed network does not restrict outbound traffic to approved destinations.")
+    expect(args.props, report,
+           ("publicNetworkAccess", ("Disabled",), "The workspace is reachable from public networks."),
+           ("managedNetwork.isolationMode", ("AllowOnlyApprovedOutbound",),
+            "The managed network does not restrict outbound traffic to approved destinations."))
 
 
 @resource_rule("ML-02", "endpoint-token-auth", scope="P", severity=Severity.HIGH, types=[ONLINE_ENDPOINT],

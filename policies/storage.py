@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from llmops_infra.policies.framework import get, resource_rule, same
+from llmops_infra.policies.framework import expect, get, resource_rule, same
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 
@@ -25,10 +25,9 @@ def st_transport(args, report, params):
                description="Shared key access is off and OAuth (Entra ID) is the default.",
                remediation="Set allowSharedKeyAccess: false and defaultToOAuthAuthentication: true.")
 def st_entra(args, report, params):
-    if get(args.props, "allowSharedKeyAccess") is not False:
-        report("Shared key access is on: account keys and SAS tokens bypass Entra ID.")
-    if get(args.props, "defaultToOAuthAuthentication") is not True:
-        report("OAuth is not the default authentication in the portal and tools.")
+    expect(args.props, report,
+           ("allowSharedKeyAccess", False, "Shared key access is on: account keys and SAS tokens bypass Entra ID."),
+           ("defaultToOAuthAuthentication", True, "OAuth is not the default authentication in the portal and tools."))
 
 
 @resource_rule("ST-03", "private-network", scope="P", severity=Severity.HIGH, types=[STORAGE_ACCOUNT],
@@ -36,7 +35,6 @@ def st_entra(args, report, params):
                remediation="Set networkRuleSet.defaultAction: Deny and publicNetworkAccess: Disabled; "
                            "reach the account through a private endpoint.")
 def st_private(args, report, params):
-    if not same(get(args.props, "networkRuleSet.defaultAction"), "Deny"):
-        report("The storage firewall's default action is not Deny.")
-    if not same(get(args.props, "publicNetworkAccess"), "Disabled"):
-        report("Public network access is not disabled.")
+    expect(args.props, report,
+           ("networkRuleSet.defaultAction", ("Deny",), "The storage firewall's default action is not Deny."),
+           ("publicNetworkAccess", ("Disabled",), "Public network access is not disabled."))
