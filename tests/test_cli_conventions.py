@@ -97,3 +97,19 @@ def test_unknown_environment_is_bad_input(path, project):
     assert result.stdout == ""
     assert result.stderr.count("error:") == 1 and "unknown environment 'no-such-env'" in result.stderr
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_engine_commands_stream_json_lines_and_exit_3_without_azure(project):
+    """up/preview/refresh/destroy print one JSON object per line (docs/lifecycle.md); with no Azure
+    credential the credentials gate stops the run: exit 3, one message, no traceback."""
+    import os
+
+    if shutil.which("az") or any(k.startswith(("AZURE_", "ARM_")) for k in os.environ):
+        pytest.skip("an Azure sign-in may exist here: this test needs none")
+    result = runner.invoke(app, ["preview", "dev", "--format", "json", "--project-dir", str(project)])
+    assert result.exit_code == 3, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["gate"] for e in events] == ["config", "policy", "cost"]
+    assert all(e["event"] == "gate" and e["status"] == "passed" for e in events)
+    assert result.stderr.count("error:") == 1 and "gate credentials failed" in result.stderr
+    assert "Traceback" not in result.stderr
