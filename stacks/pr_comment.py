@@ -21,6 +21,8 @@ from llmops_infra.stacks.errors import ConfigError, EngineError
 from llmops_infra.stacks.pipelines import PR_MARKER
 
 TIMEOUT_S = 30
+GITHUB_COMMENT_LIMIT = 65_536
+"""GitHub rejects a longer comment body (422); `pr-report` stays under 65,000 characters."""
 ADO_API = "api-version=7.1"
 
 
@@ -81,6 +83,9 @@ def upsert(target: Target, text: str) -> str:
     """Update the comment that carries the marker, or create it. Returns "updated" or "created"."""
     if PR_MARKER not in text:
         text = f"{PR_MARKER}\n{text}"
+    if target.provider == "github" and len(text) > GITHUB_COMMENT_LIMIT:
+        raise ConfigError(f"the report is {len(text):,} characters and GitHub accepts {GITHUB_COMMENT_LIMIT:,}: "
+                          "write it with `llmops-infra pr-report`, which summarizes to fit", key="REPORT")
     existing = _request("GET", target.list_url, target.token)
     if target.provider == "azure-devops":
         for thread in (existing or {}).get("value", []):

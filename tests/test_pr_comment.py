@@ -117,3 +117,13 @@ def test_errors_name_the_fix_and_never_the_token(api):
     with pytest.raises(EngineError, match="401") as info:
         upsert(bad, "x")
     assert "s3cr3t-value" not in str(info.value)
+
+
+def test_github_refuses_a_comment_over_its_limit_before_calling(api):
+    env = {"GITHUB_REPOSITORY": "contoso/estate", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_TOKEN": "t0ken",
+           "GITHUB_API_URL": api}
+    calls = len(FakeApi.calls)
+    with pytest.raises(ConfigError, match="GitHub accepts 65,536") as caught:
+        upsert(target_from_env("github", env), "x" * 70_000)
+    assert "pr-report" in str(caught.value) and "t0ken" not in str(caught.value)
+    assert len(FakeApi.calls) == calls  # nothing was sent
