@@ -79,6 +79,20 @@ def _request(method: str, url: str, token: str, body: Any = None) -> Any:
     return json.loads(text) if text else None
 
 
+MAX_PAGES = 30
+
+
+def _github_comments(target: Target, first: list[dict[str, Any]]):
+    """Every comment of the pull request, page by page (100 a page): a busy PR has more than one."""
+    page, comments = 1, first
+    while True:
+        yield from comments
+        if len(comments) < 100 or page >= MAX_PAGES:
+            return
+        page += 1
+        comments = _request("GET", f"{target.list_url}&page={page}", target.token) or []
+
+
 def upsert(target: Target, text: str) -> str:
     """Update the comment that carries the marker, or create it. Returns "updated" or "created"."""
     if PR_MARKER not in text:
@@ -97,7 +111,7 @@ def upsert(target: Target, text: str) -> str:
         _request("POST", target.create_url, target.token,
                  {"comments": [{"parentCommentId": 0, "content": text, "commentType": 1}], "status": 1})
         return "created"
-    for comment in existing or []:
+    for comment in _github_comments(target, existing or []):
         if PR_MARKER in (comment.get("body") or ""):
             url = target.create_url.rsplit("/issues/", 1)[0] + f"/issues/comments/{comment['id']}"
             _request("PATCH", url, target.token, {"body": text})

@@ -42,7 +42,9 @@ class FakeApi(BaseHTTPRequestHandler):
         path, body = self.path.split("?")[0], self._body()
         if path.endswith("/issues/7/comments"):
             if method == "GET":
-                return self._send(200, self.comments)
+                query = dict(q.split("=") for q in self.path.partition("?")[2].split("&") if "=" in q)
+                size, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+                return self._send(200, self.comments[(page - 1) * size:page * size])
             self.comments.append({"id": len(self.comments) + 1, "body": body["body"]})
             return self._send(201, self.comments[-1])
         if "/issues/comments/" in path:
@@ -127,3 +129,14 @@ def test_github_refuses_a_comment_over_its_limit_before_calling(api):
         upsert(target_from_env("github", env), "x" * 70_000)
     assert "pr-report" in str(caught.value) and "t0ken" not in str(caught.value)
     assert len(FakeApi.calls) == calls  # nothing was sent
+
+
+def test_github_finds_its_comment_beyond_the_first_page(api):
+    env = {"GITHUB_REPOSITORY": "contoso/estate", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_TOKEN": "t0ken",
+           "GITHUB_API_URL": api}
+    FakeApi.comments = [{"id": i, "body": f"chatter {i}"} for i in range(1, 251)]
+    target = target_from_env("github", env)
+    assert upsert(target, "first") == "created"  # the 251st comment: on page 3
+    assert upsert(target, "second") == "updated"
+    ours = [c for c in FakeApi.comments if PR_MARKER in c["body"]]
+    assert len(ours) == 1 and ours[0]["id"] == 251 and ours[0]["body"].endswith("second")
