@@ -18,8 +18,9 @@ class BudgetArgs:
     """USD per month."""
     contact_emails: list[str]
     start_date: str
-    """First day of the first budgeted month, YYYY-MM-01. Fixed, so that plans are
-    deterministic; Azure accepts the current month or one of the next twelve at creation."""
+    """First day of the first budgeted month, YYYY-MM-01. Azure accepts only the current month or
+    a later one when it creates the budget (the estate passes the current month unless told
+    otherwise); changes after creation are ignored."""
     actual_threshold_percent: int = 80
     forecast_threshold_percent: int = 100
     action_group_ids: list[pulumi.Input[str]] = field(default_factory=list)
@@ -39,7 +40,8 @@ class Budget(pulumi.ComponentResource):
     (default 80 %) and forecast spend passing another (default 100 %).
 
     The start date is ignored after creation: Azure replaces a budget whose start changes,
-    which would reset its history. Children: the budget.
+    which would reset its history, and a default of "this month" changes every month.
+    Children: the budget.
     """
 
     budget_id: pulumi.Output[str]
@@ -71,7 +73,7 @@ class Budget(pulumi.ComponentResource):
                 f"forecast_{args.forecast_threshold_percent}": notification(
                     "Forecasted", args.forecast_threshold_percent),
             },
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["timePeriod"]),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["timePeriod.startDate"]),
         )
         self.budget_id = budget.id
         self.register_outputs({"budget_id": self.budget_id})

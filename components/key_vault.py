@@ -8,7 +8,7 @@ import pulumi
 from pulumi_azure_native import keyvault
 
 from llmops_infra.components.diagnostics import diagnostic_setting
-from llmops_infra.components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.private_endpoint import private_endpoint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,18 +84,10 @@ class KeyVault(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        PrivateEndpoint(
-            f"{name}-pe",
-            PrivateEndpointArgs(
-                resource_group_name=args.resource_group_name,
-                subnet_id=args.private_endpoint_subnet_id,
-                target_resource_id=vault.id,
-                group_id="vault",
-                dns_zone_ids=[args.private_dns_zone_id],
-                endpoint_name=args.private_endpoint_name,
-            ),
-            opts=child,
-        )
+        private_endpoint(name, resource_group_name=args.resource_group_name,
+                         subnet_id=args.private_endpoint_subnet_id, target_resource_id=vault.id,
+                         group_id="vault", dns_zone_ids=[args.private_dns_zone_id],
+                         endpoint_name=args.private_endpoint_name, parent=self)
         diagnostic_setting(name, resource_id=vault.id, workspace_id=args.log_analytics_workspace_id, parent=self)
 
         self.vault_id = vault.id

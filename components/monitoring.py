@@ -2,6 +2,9 @@
 
 Everything the estate logs lands in one Log Analytics workspace; applications report to a
 workspace-based Application Insights that only accepts Entra ID-authenticated telemetry;
+both are scoped into an Azure Monitor Private Link Scope and, by default, refuse ingestion
+and queries from public networks (agents in the VNet reach them through the scope's
+private endpoint, which the network stage creates);
 AKS sends Prometheus metrics (GPU, vLLM) to an Azure Monitor workspace that Grafana reads;
 alerts go to one action group (email, and the team chat when a webhook is given).
 """
@@ -34,6 +37,12 @@ class MonitoringArgs:
     """The team chat's incoming webhook (it carries a token: pass a secret). Default: email only."""
     allow_local_auth: bool = False
     """Dangerous. Default: the workspace and App Insights accept only Entra ID-authenticated data."""
+    allow_public_network_access: bool = False
+    """Dangerous. Default: the workspace and App Insights take ingestion and queries only through
+    the private link scope, whose access mode is PrivateOnly. With it, both are also reachable from
+    public networks (e.g. portal queries from outside the VNet) and the scope's mode is Open."""
+    private_link_scope_name: str | None = None
+    """Azure name of the Azure Monitor Private Link Scope. Default: `ampls-` + the workspace name."""
 
     def __post_init__(self) -> None:
         if not 30 <= self.log_retention_days <= 730:
@@ -62,10 +71,16 @@ class Monitoring(pulumi.ComponentResource):
     action_group_id: pulumi.Output[str]
     grafana_id: pulumi.Output[str] | None
     grafana_principal_id: pulumi.Output[str] | None
+    private_link_scope_id: pulumi.Output[str]
+    private_link_scope_name: pulumi.Output[str]
+    """Pass to `scope_resource` to bring another resource (e.g. a data collection endpoint) into the scope."""
+    private_link_scope_access_mode: str
+    """PrivateOnly (default) or Open: the ingestion and query access mode of the scope."""
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:monitoring:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        public = "Enabled" if args.allow_public_network_access else "Disabled"
         workspace = operationalinsights.Workspace(
             f"{name}-log",
             workspace_name=args.workspace_name,
@@ -73,6 +88,8 @@ class Monitoring(pulumi.ComponentResource):
             location=args.location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
             retention_in_days=args.log_retention_days,
+            public_network_access_for_ingestion=public,
+            public_network_access_for_query=public,
             # Shared keys off: agents (AMA, Container Insights with useAADAuth) use Entra ID.
             features=operationalinsights.WorkspaceFeaturesArgs(
                 disable_local_auth=not args.allow_local_auth,
@@ -93,8 +110,26 @@ class Monitoring(pulumi.ComponentResource):
             workspace_resource_id=workspace.id,
             ingestion_mode="LogAnalytics",
             disable_local_auth=not args.allow_local_auth,
+            public_network_access_for_ingestion=public,
+            public_network_access_for_query=public,
             opts=child,
         )
+        # PrivateOnly: clients in the VNet reach only the resources scoped here, through the endpoint.
+        mode = "Open" if args.allow_public_network_access else "PrivateOnly"
+        scope = monitor.PrivateLinkScope(
+            f"{name}-ampls",
+            scope_name=args.private_link_scope_name or f"ampls-{args.workspace_name}",
+            resource_group_name=args.resource_group_name,
+            location="global",
+            access_mode_settings=monitor.AccessModeSettingsArgs(ingestion_access_mode=mode, query_access_mode=mode),
+            opts=child,
+        )
+        self.private_link_scope_id = scope.id
+        self.private_link_scope_name = scope.name
+        self.private_link_scope_access_mode = mode
+        for role, resource_id in (("log", workspace.id), ("appi", insights.id)):
+            scope_resource(f"{name}-ampls-{role}", scope_name=scope.name, resource_id=resource_id,
+                           resource_group_name=args.resource_group_name, parent=self)
         prometheus = monitor.AzureMonitorWorkspace(
             f"{name}-amw",
             azure_monitor_workspace_name=args.monitor_workspace_name,
@@ -162,4 +197,27 @@ class Monitoring(pulumi.ComponentResource):
             "app_insights_id": self.app_insights_id,
             "monitor_workspace_id": self.monitor_workspace_id,
             "action_group_id": self.action_group_id,
+            "private_link_scope_id": self.private_link_scope_id,
         })
+
+
+def scope_resource(
+    name: str,
+    *,
+    scope_name: pulumi.Input[str],
+    resource_id: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> monitor.PrivateLinkScopedResource:
+    """Bring a Log Analytics workspace, Application Insights component or data collection endpoint
+    into the Azure Monitor Private Link Scope `scope_name` (in the same resource group), so that
+    clients in the VNet reach it through the scope's private endpoint."""
+    return monitor.PrivateLinkScopedResource(
+        name,
+        name=name,
+        scope_name=scope_name,
+        resource_group_name=resource_group_name,
+        linked_resource_id=resource_id,
+        kind="Resource",
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

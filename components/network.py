@@ -163,28 +163,27 @@ class Network(pulumi.ComponentResource):
 def _inbound_denials() -> list[network.SecurityRuleArgs]:
     """Explicit denials above Azure's default rules (which allow VNet and load-balancer traffic)."""
     return [
-        network.SecurityRuleArgs(
-            name="deny-management-ports-inbound",
-            description="SSH and RDP are never reachable, from any source.",
-            priority=4000,
-            direction="Inbound",
-            access="Deny",
-            protocol="*",
-            source_address_prefix="*",
-            source_port_range="*",
-            destination_address_prefix="*",
-            destination_port_ranges=MANAGEMENT_PORTS,
-        ),
-        network.SecurityRuleArgs(
-            name="deny-internet-inbound",
-            description="Nothing in the estate is reachable from the internet; ingress is private.",
-            priority=4096,
-            direction="Inbound",
-            access="Deny",
-            protocol="*",
-            source_address_prefix="Internet",
-            source_port_range="*",
-            destination_address_prefix="*",
-            destination_port_range="*",
-        ),
+        _deny_inbound("deny-management-ports-inbound", 4000, source="*", ports=MANAGEMENT_PORTS,
+                      description="SSH and RDP are never reachable, from any source."),
+        _deny_inbound("deny-internet-inbound", 4096, source="Internet", ports=["*"],
+                      description="Nothing in the estate is reachable from the internet; ingress is private."),
     ]
+
+
+def _deny_inbound(name: str, priority: int, *, source: str, ports: list[str],
+                  description: str) -> network.SecurityRuleArgs:
+    # One port is written as a range, several as ranges: the wire form Azure returns on read.
+    single = ports[0] if len(ports) == 1 else None
+    return network.SecurityRuleArgs(
+        name=name,
+        description=description,
+        priority=priority,
+        direction="Inbound",
+        access="Deny",
+        protocol="*",
+        source_address_prefix=source,
+        source_port_range="*",
+        destination_address_prefix="*",
+        destination_port_range=single,
+        destination_port_ranges=None if single else list(ports),
+    )

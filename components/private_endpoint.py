@@ -7,17 +7,10 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import network
 
-# Private-link group id -> the private DNS zone it needs (Azure public cloud).
-PRIVATE_DNS_ZONES: dict[str, str] = {
-    "vault": "privatelink.vaultcore.azure.net",
-    "account": "privatelink.cognitiveservices.azure.com",
-    "openai": "privatelink.openai.azure.com",
-    "registry": "privatelink.azurecr.io",
-    "blob": "privatelink.blob.core.windows.net",
-    "amlworkspace": "privatelink.api.azureml.ms",
-    "amlworkspace-notebooks": "privatelink.notebooks.azure.net",
-    "grafana": "privatelink.grafana.azure.com",
-}
+from llmops_infra.components.dns_zones import GROUP_ZONES, PRIVATE_DNS_ZONES, zones_for_group
+
+__all__ = ["GROUP_ZONES", "PRIVATE_DNS_ZONES", "PrivateEndpoint", "PrivateEndpointArgs", "private_endpoint",
+           "zones_for_group"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,3 +66,29 @@ class PrivateEndpoint(pulumi.ComponentResource):
         )
         self.endpoint_id = endpoint.id
         self.register_outputs({"endpoint_id": self.endpoint_id})
+
+
+def private_endpoint(
+    name: str,
+    *,
+    resource_group_name: pulumi.Input[str],
+    subnet_id: pulumi.Input[str],
+    target_resource_id: pulumi.Input[str],
+    group_id: str,
+    dns_zone_ids: list[pulumi.Input[str]],
+    endpoint_name: str | None,
+    parent: pulumi.Resource,
+) -> PrivateEndpoint:
+    """A `PrivateEndpoint` child of `parent` named `{name}-pe`: the one call a component makes to go private."""
+    return PrivateEndpoint(
+        f"{name}-pe",
+        PrivateEndpointArgs(
+            resource_group_name=resource_group_name,
+            subnet_id=subnet_id,
+            target_resource_id=target_resource_id,
+            group_id=group_id,
+            dns_zone_ids=dns_zone_ids,
+            endpoint_name=endpoint_name,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

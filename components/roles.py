@@ -33,6 +33,8 @@ ROLES: dict[str, str] = {
     "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     "Monitoring Data Reader": "b0d8363b-8ddd-447d-831f-62ca05bff136",
+    # Data-plane admin of one Grafana instance (its dashboards, data sources, Grafana roles).
+    "Grafana Admin": "22926164-76b3-42b3-bc55-97df8dab3e41",
 }
 
 RoleName = str

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from llmops_infra.components.dns_zones import known_zone_names
+
 from llmops_infra.components.gpu_sizes import fit_problem
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -113,6 +115,11 @@ class NetworkConfig(Strict):
                 if net.overlaps(other_net):
                     raise ValueError(f"subnets.{key} ({cidr}) overlaps subnets.{other}: use disjoint ranges")
             nets[key] = net
+        known = known_zone_names()
+        unknown = sorted(set(self.existing_private_dns_zones) - known)
+        if unknown:
+            raise ValueError(f"existing_private_dns_zones {unknown} are not private DNS zones the estate uses: "
+                             f"use names from {sorted(known)}")
         for zone, zone_id in self.existing_private_dns_zones.items():
             if "/providers/Microsoft.Network/privateDnsZones/" not in zone_id:
                 raise ValueError(
@@ -152,8 +159,20 @@ class KeyVaultConfig(Strict):
                 "remove allowed_ip_ranges or allow public network access"
             )
         for cidr in self.allowed_ip_ranges:
-            _network(cidr)
+            net = _network(cidr)
+            if any(net.overlaps(private) for private in _NON_PUBLIC):
+                raise ValueError(
+                    f"allowed_ip_ranges: {cidr} is not a public range: the vault firewall takes public IPv4 "
+                    "ranges only; clients in the VNet come in through the private endpoint"
+                )
+        _unique(list(self.allowed_ip_ranges), "allowed_ip_ranges", "range")
         return self
+
+
+# Ranges a Key Vault firewall rule refuses: private (RFC 1918), shared (RFC 6598), loopback, link-local.
+_NON_PUBLIC = [ipaddress.IPv4Network(n) for n in
+               ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                "0.0.0.0/8")]
 
 
 class GitHubFederation(Strict):
@@ -176,12 +195,18 @@ class PipelineIdentity(Strict):
 class IdentityConfig(Strict):
     workloads: list[DnsLabel] = Field(
         default_factory=lambda: ["inference", "promptflow", "chatops"],
+        min_length=1,
         description="Workloads that get a user-assigned managed identity each.",
     )
     pipeline: PipelineIdentity = Field(
         default_factory=PipelineIdentity,
         description="CI systems whose OIDC tokens the pipeline principal trusts (no client secrets).",
     )
+
+    @model_validator(mode="after")
+    def _unique_workloads(self) -> IdentityConfig:
+        _unique(list(self.workloads), "workloads", "workload")
+        return self
 
 
 # --------------------------------------------------------------------------- monitoring, cost
@@ -197,6 +222,24 @@ class MonitoringConfig(Strict):
         "time (the URL carries a token, so it never lives in YAML).",
     )
     grafana: bool = Field(True, description="Provision Azure Managed Grafana for dashboards.")
+    grafana_admin_group_object_ids: list[Uuid] = Field(
+        default_factory=list,
+        description="Entra ID groups granted Grafana Admin on the Grafana instance (only there). Default: none.",
+    )
+    allow_public_network_access: bool = Field(
+        False,
+        description="Dangerous. Default: Log Analytics and Application Insights accept ingestion and queries only "
+        "through the Azure Monitor Private Link Scope (access mode PrivateOnly); agents in the VNet ingest "
+        "through its private endpoint. True also lets public networks in (e.g. portal queries from outside).",
+    )
+
+    @model_validator(mode="after")
+    def _grafana_admins(self) -> MonitoringConfig:
+        if self.grafana_admin_group_object_ids and not self.grafana:
+            raise ValueError("grafana_admin_group_object_ids has no effect without Grafana: "
+                             "remove it or set grafana: true")
+        _unique(list(self.grafana_admin_group_object_ids), "grafana_admin_group_object_ids", "group")
+        return self
 
 
 class BudgetConfig(Strict):
@@ -204,17 +247,17 @@ class BudgetConfig(Strict):
     contact_emails: list[Email] = Field(min_length=1, description="Who is notified as the budget is consumed.")
     actual_threshold_percent: int = Field(80, ge=1, le=1000, description="Notify at this % of actual spend.")
     forecast_threshold_percent: int = Field(100, ge=1, le=1000, description="Notify at this % of forecast spend.")
-    start_date: date = Field(
-        date(2026, 1, 1),
-        description="First day of the first budgeted month (YYYY-MM-01); fixed so plans are deterministic. "
-        "Azure accepts the current month or one of the next twelve when the budget is created; later "
-        "changes are ignored (a new start would replace the budget and its history).",
+    start_date: date | None = Field(
+        None,
+        description="First day of the first budgeted month (YYYY-MM-01). Default: the first day of the current "
+        "month (UTC) when the stack runs. Azure accepts only the current month or a later one when the budget "
+        "is created; later changes are ignored (a new start would replace the budget and its history).",
     )
 
     @field_validator("start_date")
     @classmethod
-    def _first_of_month(cls, value: date) -> date:
-        if value.day != 1:
+    def _first_of_month(cls, value: date | None) -> date | None:
+        if value is not None and value.day != 1:
             raise ValueError(f"start_date {value} is not the first day of a month: use {value.replace(day=1)}")
         return value
 
@@ -565,6 +608,9 @@ class EnvironmentConfig(Strict):
             if problem:
                 raise ValueError(f"inference.models.{model.name} on pool {model.gpu_pool!r}: {problem}")
         _unique([m.name for m in self.inference.models], "inference.models", "name")
+        if self.inference.models and "inference" not in self.identity.workloads:
+            raise ValueError("inference.models run as the 'inference' workload identity: add inference to "
+                             "identity.workloads or remove the models")
         if self.azure.location not in self.cost.allowed_regions:
             raise ValueError(
                 f"azure.location {self.azure.location!r} is not in cost.allowed_regions "

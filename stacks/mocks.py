@@ -54,6 +54,8 @@ NAME_KEYS = (
     "agentPoolName", "roleAssignmentName",
     "azureMonitorWorkspaceName", "dataCollectionRuleName",
     "dataCollectionEndpointName", "name",
+    # After "name": a scoped resource's own name comes before its scope's.
+    "scopeName",
 )
 
 

@@ -13,6 +13,8 @@ made here (who may do what on which resource):
   cluster, by the cluster stage) and nothing in the vault: read-only, on one resource each;
 - Grafana's system identity: Monitoring Data Reader on the Azure Monitor workspace (queries
   managed Prometheus);
+- the Entra ID groups of `monitoring.grafana_admin_group_object_ids`: Grafana Admin on the
+  Grafana instance only;
 - pipeline principal: Key Vault Secrets Officer on the vault, so the pipeline can write the
   runtime secrets it holds (e.g. the model hub token) without being able to change the
   vault itself. The control-plane rights `pulumi up` needs on the resource group are not
@@ -25,6 +27,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pulumi
@@ -42,7 +46,7 @@ from llmops_infra.components.pipeline_principal import (
     azure_devops_federation,
     github_federation,
 )
-from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES, PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES, private_endpoint, zones_for_group
 from llmops_infra.components.roles import RoleGrant, assign_role
 from llmops_infra.stacks.errors import ConfigError
 
@@ -90,6 +94,9 @@ def monitoring_stage(estate: Estate) -> None:
         log_retention_days=config.monitoring.log_retention_days,
         grafana_name=namer.name("grafana") if config.monitoring.grafana else None,
         chat_webhook_url=chat_webhook_url(config.monitoring.chat_webhook_env),
+        allow_public_network_access=config.monitoring.allow_public_network_access,
+        # CAF abbreviation ampls; the naming module has no rule for it yet, so it follows the workspace's.
+        private_link_scope_name="ampls-" + namer.name("log_analytics").removeprefix("log-"),
     ))
     estate.add("monitoring", monitoring)
     if monitoring.grafana_principal_id is not None:
@@ -98,6 +105,12 @@ def monitoring_stage(estate: Estate) -> None:
             scope=monitoring.monitor_workspace_id,
             description="Grafana queries managed Prometheus.",
         ), subscription_id=config.azure.subscription_id, parent=monitoring)
+    if monitoring.grafana_id is not None:
+        for group in config.monitoring.grafana_admin_group_object_ids:
+            assign_role(f"monitoring-grafana-admin-{group.lower()}", RoleGrant(
+                principal_id=group, role="Grafana Admin", scope=monitoring.grafana_id, principal_type="Group",
+                description="Grafana administrators (dashboards, data sources, Grafana roles).",
+            ), subscription_id=config.azure.subscription_id, parent=monitoring)
     estate.export("log_analytics_workspace_id", monitoring.log_analytics_workspace_id)
     estate.export("monitor_workspace_id", monitoring.monitor_workspace_id)
     estate.export("action_group_id", monitoring.action_group_id)
@@ -107,10 +120,6 @@ def network_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
     cidrs = config.network.subnets.model_dump()
-    unknown = sorted(set(config.network.existing_private_dns_zones) - set(PRIVATE_DNS_ZONES.values()))
-    if unknown:
-        raise ConfigError(f"{unknown} are not private DNS zones the estate uses: use names from "
-                          f"{sorted(set(PRIVATE_DNS_ZONES.values()))}", key="network.existing_private_dns_zones")
     net = Network("network", NetworkArgs(
         resource_group_name=foundation.resource_group_name,
         location=config.azure.location,
@@ -125,16 +134,19 @@ def network_stage(estate: Estate) -> None:
         existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
     ))
     estate.add("network", net)
+
+    def endpoint(name: str, target: pulumi.Output[str], group: str, qualifier: str) -> None:
+        private_endpoint(name, resource_group_name=foundation.resource_group_name,
+                         subnet_id=net.subnet_ids["private_endpoints"], target_resource_id=target, group_id=group,
+                         dns_zone_ids=[net.dns_zone_ids[zone] for zone in zones_for_group(group)],
+                         endpoint_name=namer.name("private_endpoint", qualifier), parent=net)
+
     if monitoring.grafana_id is not None:
         # Grafana's public access is off: its users reach it through this endpoint.
-        PrivateEndpoint("grafana-pe", PrivateEndpointArgs(
-            resource_group_name=foundation.resource_group_name,
-            subnet_id=net.subnet_ids["private_endpoints"],
-            target_resource_id=monitoring.grafana_id,
-            group_id="grafana",
-            dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["grafana"]]],
-            endpoint_name=namer.name("private_endpoint", "grafana"),
-        ), opts=pulumi.ResourceOptions(parent=net))
+        endpoint("grafana", monitoring.grafana_id, "grafana", "grafana")
+    # Agents in the VNet (AKS, ML) ingest and query Log Analytics and App Insights through the
+    # scope's endpoint; with public access off it is the only way in.
+    endpoint("monitor", monitoring.private_link_scope_id, "azuremonitor", "monitor")
     estate.export("vnet_id", net.vnet_id)
 
 
@@ -226,7 +238,21 @@ def identity_stage(estate: Estate) -> None:
     estate.export("pipeline_client_id", pipeline.client_id)
 
 
-def budget_stage(estate: Estate) -> None:
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def budget_start(configured: date | None, today: date) -> str:
+    """The budget's first month, YYYY-MM-01: the configured one, else the current month.
+
+    Azure accepts only the current month or a later one when it creates a budget, so a fixed
+    default goes stale; the component ignores later changes, so a new month never replaces it.
+    """
+    return (configured or today.replace(day=1)).isoformat()
+
+
+def budget_stage(estate: Estate, *, today: Callable[[], date] = utc_today) -> None:
+    """`today` is the clock (UTC); tests pass a fixed one. Read once, so a run plans one date."""
     config, namer = estate.config, estate.namer
     foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
     budget = config.budget
@@ -235,7 +261,7 @@ def budget_stage(estate: Estate) -> None:
         scope=foundation.resource_group_id,
         monthly_amount=budget.monthly_usd,
         contact_emails=list(budget.contact_emails),
-        start_date=budget.start_date.isoformat(),
+        start_date=budget_start(budget.start_date, today()),
         actual_threshold_percent=budget.actual_threshold_percent,
         forecast_threshold_percent=budget.forecast_threshold_percent,
         action_group_ids=[monitoring.action_group_id],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from llmops_infra.components.roles import ROLES
@@ -166,3 +168,22 @@ def test_federated_credential_rejects_wildcard_subjects():
     with pytest.raises(ValueError, match="wildcard"):
         federated_credential("fic", identity_name="id", resource_group_name="rg", issuer="https://issuer",
                              subject="repo:contoso/*:ref:refs/heads/main", credential_name="c", parent=None)
+
+
+def test_config_needs_distinct_workloads_and_an_inference_identity_for_models():
+    from pydantic import ValidationError
+
+    from llmops_infra.stacks.config import IdentityConfig
+    from llmops_infra.stacks.loader import load_environment
+
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        IdentityConfig(workloads=[])
+    with pytest.raises(ValidationError, match="workload 'chatops' appears twice"):
+        IdentityConfig(workloads=["chatops", "chatops"])
+    config = load_environment("dev", Path(__file__).resolve().parent.parent)
+    data = config.model_dump(mode="json")
+    data["identity"]["workloads"] = ["promptflow", "chatops"]
+    with pytest.raises(ValidationError, match="add inference to identity.workloads"):
+        type(config).model_validate(data)
+    data["inference"]["models"] = []
+    assert type(config).model_validate(data).identity.workloads == ["promptflow", "chatops"]

@@ -119,3 +119,27 @@ def test_config_rejects_ip_ranges_without_public_access():
         KeyVaultConfig(allowed_ip_ranges=["203.0.113.0/24"])
     ok = KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=["203.0.113.0/24"])
     assert ok.allowed_ip_ranges == ["203.0.113.0/24"]
+
+
+@pytest.mark.parametrize("cidr", ["10.1.0.0/16", "192.168.1.0/24", "172.20.0.0/16", "100.64.0.0/16", "127.0.0.1/32",
+                                  "0.0.0.0/0"])
+def test_config_rejects_firewall_ranges_that_are_not_public(cidr):
+    from pydantic import ValidationError
+
+    from llmops_infra.stacks.config import KeyVaultConfig
+
+    with pytest.raises(ValidationError, match=f"allowed_ip_ranges: {cidr} is not a public range"):
+        KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=[cidr])
+
+
+def test_config_rejects_repeated_and_malformed_ranges():
+    from pydantic import ValidationError
+
+    from llmops_infra.stacks.config import KeyVaultConfig
+
+    with pytest.raises(ValidationError, match="appears twice"):
+        KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=["198.51.100.0/24", "198.51.100.0/24"])
+    with pytest.raises(ValidationError, match="host bits zero"):
+        KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=["198.51.100.7/24"])
+    ok = KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=["198.51.100.0/24", "203.0.113.9/32"])
+    assert ok.allowed_ip_ranges == ["198.51.100.0/24", "203.0.113.9/32"]

@@ -144,3 +144,111 @@ def test_metric_alert_helper():
     with pytest.raises(ValueError, match="exactly one scope"):
         metric_alert("x", resource_group_name="rg", scopes=[], metric_name="m", threshold=1,
                      action_group_id="/ag", parent=None)
+
+
+def _public_monitoring_plan() -> Plan:
+    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.stacks.planning import plan_config
+
+    config = load_environment("dev", REPO)
+    monitoring = config.monitoring.model_copy(update={"allow_public_network_access": True})
+    return plan_config(config.model_copy(update={"monitoring": monitoring}))
+
+
+@pytest.mark.parametrize("env,public,mode", [("prod", "Disabled", "PrivateOnly"), ("staging", "Disabled", "PrivateOnly"),
+                                             ("dev", "Disabled", "PrivateOnly"), ("dev-public", "Enabled", "Open")])
+def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public, mode):
+    plan = _public_monitoring_plan() if env == "dev-public" else plans(env)
+    env = env.removesuffix("-public")
+    workspace = _one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log")
+    insights = _one(plan, "azure-native:applicationinsights:Component", "monitoring-appi")
+    for resource in (workspace, insights):
+        assert (resource.props["publicNetworkAccessForIngestion"], resource.props["publicNetworkAccessForQuery"]) == (
+            public, public), resource.name
+    scope = _one(plan, "azure-native:monitor:PrivateLinkScope", "monitoring-ampls")
+    assert scope.props["accessModeSettings"] == {"ingestionAccessMode": mode, "queryAccessMode": mode}
+    assert scope.props["location"] == "global"
+    assert scope.props["scopeName"] == f"ampls-llmops-{env}-" + ("eus" if env == "dev" else "eus2")
+    scoped = {r.props["linkedResourceId"]: r for r in plan.of_type("azure-native:monitor:PrivateLinkScopedResource")}
+    assert set(scoped) == {workspace.outputs["id"], insights.outputs["id"]}
+    assert {r.props["scopeName"] for r in scoped.values()} == {scope.props["scopeName"]}
+
+
+def test_the_scope_has_a_private_endpoint_registered_in_every_azure_monitor_zone(plans):
+    plan = plans("prod")
+    scope = _one(plan, "azure-native:monitor:PrivateLinkScope", "monitoring-ampls")
+    endpoint = _one(plan, "azure-native:network:PrivateEndpoint", "monitor-pe-pep")
+    connection = endpoint.props["privateLinkServiceConnections"][0]
+    assert connection["privateLinkServiceId"] == scope.outputs["id"] and connection["groupIds"] == ["azuremonitor"]
+    assert endpoint.props["privateEndpointName"] == "pep-llmops-prod-eus2-monitor"
+    zones = {z.outputs["id"]: z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+    group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "monitor-pe-dns")
+    assert sorted(zones[c["privateDnsZoneId"]] for c in group.props["privateDnsZoneConfigs"]) == sorted([
+        "privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com", "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net", "privatelink.blob.core.windows.net"])
+
+
+def test_scope_resource_brings_a_data_collection_endpoint_into_the_scope():
+    import pulumi
+
+    from llmops_infra.components.monitoring import scope_resource
+
+    def program():
+        parent = pulumi.ComponentResource("llmops:test:Parent", "parent")
+        scope_resource("cluster-prom-dce-ampls", scope_name="ampls-t", resource_group_name="rg",
+                       resource_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionEndpoints/d",
+                       parent=parent)
+
+    scoped = _one(_synth(program), "azure-native:monitor:PrivateLinkScopedResource", "cluster-prom-dce-ampls")
+    assert scoped.props["scopeName"] == "ampls-t" and scoped.props["kind"] == "Resource"
+    assert scoped.props["linkedResourceId"].endswith("/dataCollectionEndpoints/d")
+
+
+def _grafana_admin_plan(groups: list[str], grafana: bool = True) -> Plan:
+    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.stacks.planning import plan_config
+
+    config = load_environment("dev", REPO)
+    monitoring = config.monitoring.model_copy(update={"grafana_admin_group_object_ids": groups, "grafana": grafana})
+    return plan_config(config.model_copy(update={"monitoring": monitoring}))
+
+
+def test_grafana_admin_groups_get_grafana_admin_on_grafana_only():
+    from llmops_infra.components.roles import ROLES
+
+    groups = ["0b5f1c9e-1111-4a2b-8c3d-111111111111", "0b5f1c9e-2222-4a2b-8c3d-222222222222"]
+    plan = _grafana_admin_plan(groups)
+    grafana = _one(plan, "azure-native:dashboard:Grafana", "monitoring-grafana")
+    admins = [a for a in plan.of_type("azure-native:authorization:RoleAssignment")
+              if a.props["roleDefinitionId"].endswith("/" + ROLES["Grafana Admin"])]
+    assert ROLES["Grafana Admin"] == "22926164-76b3-42b3-bc55-97df8dab3e41"
+    assert sorted(a.props["principalId"] for a in admins) == groups
+    for assignment in admins:
+        assert assignment.props["scope"] == grafana.outputs["id"]
+        assert assignment.props["principalType"] == "Group"
+        assert assignment.props["roleDefinitionId"] == (
+            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLES['Grafana Admin']}")
+
+
+def test_no_grafana_admin_by_default(plans):
+    from llmops_infra.components.roles import ROLES
+
+    assert not [a for a in plans("dev").of_type("azure-native:authorization:RoleAssignment")
+                if a.props["roleDefinitionId"].endswith("/" + ROLES["Grafana Admin"])]
+
+
+def test_monitoring_config_private_by_default_and_admins_need_grafana():
+    from pydantic import ValidationError
+
+    from llmops_infra.stacks.config import MonitoringConfig
+
+    config = MonitoringConfig(alert_emails=["a@example.com"])
+    assert config.allow_public_network_access is False and config.grafana_admin_group_object_ids == []
+    with pytest.raises(ValidationError, match="grafana_admin_group_object_ids has no effect without Grafana"):
+        MonitoringConfig(alert_emails=["a@example.com"], grafana=False,
+                         grafana_admin_group_object_ids=["0b5f1c9e-1111-4a2b-8c3d-111111111111"])
+    with pytest.raises(ValidationError, match="appears twice"):
+        MonitoringConfig(alert_emails=["a@example.com"],
+                         grafana_admin_group_object_ids=["0b5f1c9e-1111-4a2b-8c3d-111111111111"] * 2)
+    with pytest.raises(ValidationError, match="pattern"):
+        MonitoringConfig(alert_emails=["a@example.com"], grafana_admin_group_object_ids=["platform-admins"])

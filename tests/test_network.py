@@ -164,9 +164,28 @@ def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
         z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
 
 
-def test_estate_rejects_a_hub_zone_it_does_not_use():
-    from llmops_infra.stacks.errors import ConfigError
-    from llmops_infra.stacks.planning import plan_config
+def test_config_rejects_a_hub_zone_the_estate_does_not_use():
+    from pydantic import ValidationError
 
-    with pytest.raises(ConfigError, match="network.existing_private_dns_zones"):
-        plan_config(_dev_with_hub_zones({"privatelink.example.com": HUB_ZONE}))
+    from llmops_infra.stacks.config import NetworkConfig
+
+    base = dict(address_space="10.0.0.0/16",
+                subnets={"aks_nodes": "10.0.0.0/20", "private_endpoints": "10.0.16.0/24", "ml_compute": "10.0.17.0/24"})
+    other = HUB_ZONE.replace("privatelink.vaultcore.azure.net", "privatelink.example.com")
+    with pytest.raises(ValidationError, match=r"\['privatelink.example.com'\] are not private DNS zones the estate uses"):
+        NetworkConfig(**base, existing_private_dns_zones={"privatelink.example.com": other})
+    monitor_zone = HUB_ZONE.replace("privatelink.vaultcore.azure.net", "privatelink.monitor.azure.com")
+    ok = NetworkConfig(**base, existing_private_dns_zones={"privatelink.monitor.azure.com": monitor_zone})
+    assert ok.existing_private_dns_zones == {"privatelink.monitor.azure.com": monitor_zone}
+
+
+def test_azure_monitor_needs_five_zones_and_other_groups_one():
+    from llmops_infra.components.private_endpoint import zones_for_group
+
+    assert zones_for_group("vault") == ("privatelink.vaultcore.azure.net",)
+    assert zones_for_group("azuremonitor") == (
+        "privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com", "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net", "privatelink.blob.core.windows.net")
+    assert set(zones_for_group("azuremonitor")) <= set(PRIVATE_DNS_ZONES.values())
+    with pytest.raises(KeyError, match="no private DNS zone for private-link group 'sqlServer'"):
+        zones_for_group("sqlServer")

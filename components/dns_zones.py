@@ -1,0 +1,51 @@
+"""Private DNS zones the estate's private endpoints need (Azure public cloud), as plain data.
+
+Kept free of Pulumi imports so that config validation can check zone names cheaply.
+"""
+
+from __future__ import annotations
+
+# Private-link group id -> the private DNS zone it needs. A group that needs several zones has
+# one primary entry under its own id and the others under `<group>-<suffix>` keys.
+PRIVATE_DNS_ZONES: dict[str, str] = {
+    "vault": "privatelink.vaultcore.azure.net",
+    "account": "privatelink.cognitiveservices.azure.com",
+    "openai": "privatelink.openai.azure.com",
+    "registry": "privatelink.azurecr.io",
+    "blob": "privatelink.blob.core.windows.net",
+    "amlworkspace": "privatelink.api.azureml.ms",
+    "amlworkspace-notebooks": "privatelink.notebooks.azure.net",
+    "grafana": "privatelink.grafana.azure.com",
+    # Azure Monitor Private Link Scope (group azuremonitor): the global endpoints, Log
+    # Analytics' query/ingestion (oms, ods), the agent service, and the blob zone (agents'
+    # solution packs), which it shares with storage.
+    "azuremonitor": "privatelink.monitor.azure.com",
+    "azuremonitor-oms": "privatelink.oms.opinsights.azure.com",
+    "azuremonitor-ods": "privatelink.ods.opinsights.azure.com",
+    "azuremonitor-agentsvc": "privatelink.agentsvc.azure-automation.net",
+}
+
+# Private-link group id -> every zone its endpoint registers records in (default: its own one).
+GROUP_ZONES: dict[str, tuple[str, ...]] = {
+    "azuremonitor": (
+        PRIVATE_DNS_ZONES["azuremonitor"],
+        PRIVATE_DNS_ZONES["azuremonitor-oms"],
+        PRIVATE_DNS_ZONES["azuremonitor-ods"],
+        PRIVATE_DNS_ZONES["azuremonitor-agentsvc"],
+        PRIVATE_DNS_ZONES["blob"],
+    ),
+}
+
+
+def zones_for_group(group_id: str) -> tuple[str, ...]:
+    """Every private DNS zone an endpoint of `group_id` needs."""
+    if group_id in GROUP_ZONES:
+        return GROUP_ZONES[group_id]
+    if group_id not in PRIVATE_DNS_ZONES:
+        raise KeyError(f"no private DNS zone for private-link group {group_id!r}: use one of "
+                       f"{sorted(set(PRIVATE_DNS_ZONES) | set(GROUP_ZONES))}")
+    return (PRIVATE_DNS_ZONES[group_id],)
+
+
+def known_zone_names() -> set[str]:
+    return set(PRIVATE_DNS_ZONES.values())
