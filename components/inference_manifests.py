@@ -6,6 +6,7 @@ policies and the secrets-provider parameters can be read and tested without a cl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from llmops_infra.components.node_pools import GpuPoolSpec
@@ -57,13 +58,41 @@ def queue_query(namespace: str) -> str:
     return f'sum(vllm:num_requests_waiting{{namespace="{namespace}"}})'
 
 
+@dataclass(frozen=True, kw_only=True)
+class ActiveHours:
+    """A weekly window (two cron expressions in a time zone) with `replicas` kept running."""
+
+    timezone: str
+    start: str
+    end: str
+    replicas: int = 1
+
+    def trigger(self) -> dict[str, Any]:
+        return {"type": "cron", "metadata": {"timezone": self.timezone, "start": self.start, "end": self.end,
+                                             "desiredReplicas": str(self.replicas)}}
+
+
 def scaled_object_spec(*, deployment: str, min_replicas: int, max_replicas: int, server_address: Any,
-                       query: str, threshold: int, authentication: str) -> dict[str, Any]:
+                       query: str, threshold: int, authentication: str,
+                       active_hours: ActiveHours | None = None) -> dict[str, Any]:
     """A KEDA ScaledObject on the request queue, read from managed Prometheus.
 
     The prometheus scaler's metric is an AverageValue: KEDA's HPA aims at `threshold` waiting
-    requests per replica. Activation (0 <-> 1 replica) happens above 0 waiting requests.
+    requests per replica. Activation (0 <-> 1 replica) happens above 0 waiting requests, but
+    at zero replicas vLLM exports no queue series at all, so only another trigger (the
+    `active_hours` cron window) wakes a service that scaled to zero. KEDA takes the largest
+    replica count any trigger asks for.
     """
+    queue = {
+        "type": "prometheus",
+        "metadata": {
+            "serverAddress": server_address,
+            "query": query,
+            "threshold": str(threshold),
+            "activationThreshold": "0",
+        },
+        "authenticationRef": {"name": authentication},
+    }
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
         "minReplicaCount": min_replicas,
@@ -76,16 +105,7 @@ def scaled_object_spec(*, deployment: str, min_replicas: int, max_replicas: int,
             "scaleDown": {"stabilizationWindowSeconds": 600,
                           "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]},
         }}},
-        "triggers": [{
-            "type": "prometheus",
-            "metadata": {
-                "serverAddress": server_address,
-                "query": query,
-                "threshold": str(threshold),
-                "activationThreshold": "0",
-            },
-            "authenticationRef": {"name": authentication},
-        }],
+        "triggers": [queue] + ([active_hours.trigger()] if active_hours else []),
     }
 
 

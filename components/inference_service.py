@@ -53,6 +53,8 @@ class InferenceServiceArgs:
     """Key Vault secret with a model hub token, mounted through the secrets provider."""
     queue_threshold: int = 5
     """Average waiting requests per replica above which KEDA adds replicas."""
+    active_hours: m.ActiveHours | None = None
+    """A cron window with replicas kept running; what wakes a service scaled to zero."""
     cpu_per_gpu: int = 2
     memory_gi_per_gpu: int = 12
     cache_size_gi: int = 100
@@ -69,6 +71,9 @@ class InferenceServiceArgs:
                              f"({self.max_replicas}), and max_replicas at least 1")
         if self.queue_threshold < 1:
             raise ValueError(f"queue_threshold ({self.queue_threshold}) must be at least 1")
+        if self.active_hours is not None and not 1 <= self.active_hours.replicas <= self.max_replicas:
+            raise ValueError(f"active_hours.replicas ({self.active_hours.replicas}) must be between 1 and "
+                             f"max_replicas ({self.max_replicas})")
         if self.hub_token_secret and self.key_vault_name is None:
             raise ValueError("hub_token_secret is set but key_vault_name is not: pass the vault that holds it")
 
@@ -91,8 +96,8 @@ class InferenceService(pulumi.ComponentResource):
     custom-metrics API, so the cluster's KEDA add-on queries the Azure Monitor workspace
     (`sum(vllm:num_requests_waiting{namespace=...})`) with an Entra token of the scaler
     identity and drives its own HPA. With `min_replicas: 0` the service scales to zero; it
-    wakes only on a signal that exists without pods (vLLM's queue does not: see the docstring
-    of `scaled_object_spec` and the closing note of issue 4).
+    wakes only on a signal that exists without pods: vLLM's queue does not, so pair it with
+    `active_hours` (a KEDA cron trigger), or scale it up by hand.
     """
 
     namespace: str
@@ -185,7 +190,7 @@ class InferenceService(pulumi.ComponentResource):
             spec=m.scaled_object_spec(
                 deployment=name, min_replicas=args.min_replicas, max_replicas=args.max_replicas,
                 server_address=args.prometheus_query_endpoint, query=m.queue_query(ns_name),
-                threshold=args.queue_threshold, authentication=f"{name}-prometheus",
+                threshold=args.queue_threshold, authentication=f"{name}-prometheus", active_hours=args.active_hours,
             ),
             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[deployment, auth])),
         )

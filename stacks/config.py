@@ -369,6 +369,20 @@ class ClusterConfig(Strict):
         return self
 
 
+CronExpression = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$")]
+
+
+class ActiveHours(Strict):
+    """A window in which KEDA keeps replicas running whatever the queue (a cron trigger)."""
+
+    timezone: str = Field(
+        "UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", description="IANA time zone, e.g. Europe/Paris."
+    )
+    start: CronExpression = Field(description="Cron expression (5 fields) opening the window, e.g. '0 8 * * 1-5'.")
+    end: CronExpression = Field(description="Cron expression (5 fields) closing the window, e.g. '0 19 * * 1-5'.")
+    replicas: int = Field(1, ge=1, le=100, description="Replicas kept during the window.")
+
+
 class InferenceModel(Strict):
     name: DnsLabel = Field(description="Name of the inference service (Kubernetes namespace and objects).")
     model: str = Field(
@@ -392,6 +406,11 @@ class InferenceModel(Strict):
     queue_threshold: int = Field(
         5, ge=1, le=1000,
         description="Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica.",
+    )
+    active_hours: ActiveHours | None = Field(
+        None,
+        description="Keep replicas running in a weekly window. With min_replicas 0 this is what wakes the service: "
+        "vLLM's queue metric has no series while no replica runs, so the queue alone never scales up from zero.",
     )
     max_model_len: int = Field(8192, ge=256, description="vLLM --max-model-len.")
     dtype: Literal["auto", "half", "bfloat16"] = Field(
@@ -418,6 +437,8 @@ class InferenceModel(Strict):
     @model_validator(mode="after")
     def _bounds(self) -> InferenceModel:
         _check_bounds(self.min_replicas, self.max_replicas, "min_replicas", "max_replicas")
+        if self.active_hours is not None:
+            _check_bounds(self.active_hours.replicas, self.max_replicas, "active_hours.replicas", "max_replicas")
         return self
 
 

@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 
 from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
 from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
-from llmops_infra.components.inference_manifests import restricted_namespace_labels
+from llmops_infra.components.inference_manifests import ActiveHours, restricted_namespace_labels
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
 from llmops_infra.components.keda_access import KedaAccess, KedaAccessArgs
 from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
@@ -176,6 +176,7 @@ def inference_stage(estate) -> None:
             min_replicas=model.min_replicas,
             max_replicas=model.max_replicas,
             queue_threshold=model.queue_threshold,
+            active_hours=ActiveHours(**model.active_hours.model_dump()) if model.active_hours else None,
             max_model_len=model.max_model_len,
             dtype=model.dtype,
             quantization=model.quantization,

@@ -7,6 +7,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from llmops_infra.components.inference_manifests import ActiveHours
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
 from llmops_infra.stacks.loader import load_environment
@@ -186,6 +187,17 @@ def test_keda_scales_on_the_queue_read_from_managed_prometheus(plan):
     assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
     assert auth["metadata"]["namespace"] == "llama"
     assert auth["spec"] == {"podIdentity": {"provider": "azure-workload", "identityId": SCALER_CLIENT_ID}}
+
+
+def test_active_hours_add_a_cron_trigger_that_wakes_a_service_at_zero():
+    window = ActiveHours(timezone="Europe/Paris", start="0 8 * * 1-5", end="0 19 * * 1-5", replicas=2)
+    spec = _one(_plan(min_replicas=0, active_hours=window), "kubernetes:keda.sh/v1alpha1:ScaledObject").props["spec"]
+    assert spec["minReplicaCount"] == 0
+    assert [t["type"] for t in spec["triggers"]] == ["prometheus", "cron"]
+    assert spec["triggers"][1]["metadata"] == {"timezone": "Europe/Paris", "start": "0 8 * * 1-5",
+                                               "end": "0 19 * * 1-5", "desiredReplicas": "2"}
+    with pytest.raises(ValueError, match="active_hours.replicas \\(4\\) must be between 1 and max_replicas \\(3\\)"):
+        _args(None, active_hours=ActiveHours(timezone="UTC", start="0 8 * * *", end="0 9 * * *", replicas=4))
 
 
 def test_queue_threshold_is_configurable():

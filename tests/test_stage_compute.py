@@ -96,6 +96,18 @@ def test_zero_min_replicas_is_allowed_and_scales_to_zero(project_dir):
     assert pdb.props["spec"]["maxUnavailable"] == 1 and "minAvailable" not in pdb.props["spec"]
 
 
+def test_active_hours_reach_the_scaled_object_and_are_bounded(project_dir):
+    config = load_environment("dev", project_dir)
+    window = {"timezone": "Europe/Paris", "start": "0 8 * * 1-5", "end": "0 19 * * 1-5"}
+    plan = plan_config(_with_model(config, min_replicas=0, active_hours=window))
+    [scaled] = plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
+    assert scaled.props["spec"]["triggers"][1] == {"type": "cron", "metadata": {**window, "desiredReplicas": "1"}}
+    with pytest.raises(ValidationError, match="active_hours.replicas \\(5\\) exceeds max_replicas \\(2\\)"):
+        _with_model(config, active_hours={**window, "replicas": 5})
+    with pytest.raises(ValidationError, match="start"):
+        _with_model(config, active_hours={**window, "start": "at eight"})
+
+
 def test_scale_to_zero_in_prod_still_fails_k8s_10(project_dir):
     config = _with_model(load_environment("prod", project_dir), min_replicas=0)
     result = check_config(config)
