@@ -175,10 +175,11 @@ class GpuRuntime(pulumi.ComponentResource):
             security={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
             resources=({"cpu": "50m", "memory": "64Mi"}, {"cpu": "200m", "memory": "128Mi"}),
             mounts=[("device-plugin", "/var/lib/kubelet/device-plugins", False)],
-            # No HTTP endpoint: the plugin is healthy while its socket is registered with the
-            # kubelet. `test` comes from the image's UBI base (coreutils); an image without a
-            # shell toolset needs a K8S-04 exemption instead.
-            probe={"exec": {"command": ["test", "-S", DEVICE_PLUGIN_SOCKET]}},
+            # No HTTP endpoint: the plugin is healthy while its socket is served for the kubelet.
+            # `/bin/sh` with its `test` builtin: the plugin images ship a shell (UBI bases up to
+            # v0.17; /bin/sh -> busybox on the distroless ones since v0.18). An image without
+            # one needs a K8S-04 exemption instead.
+            probe={"exec": {"command": ["/bin/sh", "-c", f"test -S {DEVICE_PLUGIN_SOCKET}"]}},
         )
         exporter = node_agent_container(
             "dcgm-exporter",

@@ -128,7 +128,7 @@ def test_node_agents_are_probed(device_plugin_plan):
     plugin = pods["nvidia-device-plugin"]["containers"][0]
     exporter = pods["nvidia-dcgm-exporter"]["containers"][0]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert plugin[probe]["exec"] == {"command": ["test", "-S", DEVICE_PLUGIN_SOCKET]}
+        assert plugin[probe]["exec"] == {"command": ["/bin/sh", "-c", f"test -S {DEVICE_PLUGIN_SOCKET}"]}
         assert exporter[probe]["httpGet"] == {"path": "/health", "port": 9400}
     # The socket the probe tests lives on the mounted kubelet directory.
     assert DEVICE_PLUGIN_SOCKET.startswith(plugin["volumeMounts"][0]["mountPath"] + "/")
