@@ -14,7 +14,7 @@ from typing import ClassVar
 import pulumi
 
 from llmops_infra.components.diagnostics import diagnostic_setting
-from llmops_infra.components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.private_endpoint import private_endpoint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,16 +53,7 @@ def make_private(name: str, net: PrivateServiceArgs, *, resource_id: pulumi.Inpu
                  service_name: str, parent: pulumi.Resource) -> None:
     """The private endpoint `f"{name}-pe"` (sub-resource `group_id`) and the diagnostic setting of
     the service `resource_id`, both under `parent`."""
-    PrivateEndpoint(
-        f"{name}-pe",
-        PrivateEndpointArgs(
-            resource_group_name=net.resource_group_name,
-            subnet_id=net.subnet_id,
-            target_resource_id=resource_id,
-            group_id=group_id,
-            dns_zone_ids=net.dns_zone_ids,
-            endpoint_name=net.private_endpoint_name or f"pep-{service_name}",
-        ),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    private_endpoint(name, resource_group_name=net.resource_group_name, subnet_id=net.subnet_id,
+                     target_resource_id=resource_id, group_id=group_id, dns_zone_ids=net.dns_zone_ids,
+                     endpoint_name=net.private_endpoint_name or f"pep-{service_name}", parent=parent)
     diagnostic_setting(name, resource_id=resource_id, workspace_id=net.log_analytics_workspace_id, parent=parent)
