@@ -21,6 +21,7 @@ from pulumi_policy import (
     Severity,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 SCOPES = ("dev", "staging", "prod")
 
@@ -196,6 +197,19 @@ def get(obj: Any, path: str, default: Any = None) -> Any:
         else:
             return default
     return default if current is None else current
+
+
+def present(obj: Any, path: str) -> bool:
+    """Is the property set? A value unknown at preview counts as set: it is another resource's
+    output (an id), so the wiring exists even though its value is not known yet."""
+    *parents, last = path.split(".")
+    parent = get(obj, ".".join(parents)) if parents else obj
+    if not isinstance(parent, Mapping) or last not in list(parent):  # keys only: `in` would read the value
+        return False
+    try:
+        return bool(parent[last])
+    except UnknownValueError:
+        return True
 
 
 def items(value: Any) -> list[Any]:

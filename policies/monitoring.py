@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from llmops_infra.policies.aks import AGENT_POOL, CLUSTER
-from llmops_infra.policies.framework import get, gpu_size, items, prod, resource_rule, same, stack_rule
+from llmops_infra.policies.framework import get, gpu_size, items, present, prod, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import Graph
 
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
@@ -28,7 +28,7 @@ DIAGNOSED_TYPES = (
 
 
 def _sends_logs(setting) -> bool:
-    if not get(setting.props, "workspaceId"):
+    if not present(setting.props, "workspaceId"):
         return False
     for log in items(get(setting.props, "logs")):
         if get(log, "enabled") is True and (
@@ -66,7 +66,7 @@ def mon_retention(args, report, params):
                description="Application Insights is workspace-based with local (key) auth off.",
                remediation="Set workspaceResourceId (ingestionMode LogAnalytics) and disableLocalAuth: true.")
 def mon_app_insights(args, report, params):
-    if not get(args.props, "workspaceResourceId"):
+    if not present(args.props, "workspaceResourceId"):
         report("Application Insights is classic (no workspace): its data is outside Log Analytics.")
     if get(args.props, "disableLocalAuth") is not True:
         report("Instrumentation-key ingestion is on: anyone with the key can write telemetry.")
@@ -75,11 +75,11 @@ def mon_app_insights(args, report, params):
 def _alert_wired(alert) -> bool:
     actions = get(alert.props, "actions")
     if alert.resource_type == PROMETHEUS_RULES:
-        return any(get(a, "actionGroupId") for rule in items(get(alert.props, "rules"))
+        return any(present(a, "actionGroupId") for rule in items(get(alert.props, "rules"))
                    for a in items(get(rule, "actions")))
     if items(actions):  # MetricAlert: a list of {actionGroupId}
-        return any(get(a, "actionGroupId") for a in items(actions))
-    return bool(items(get(actions, "actionGroups")))  # ScheduledQueryRule: {actionGroups: [...]}
+        return any(present(a, "actionGroupId") for a in items(actions))
+    return present(actions, "actionGroups")  # ScheduledQueryRule: {actionGroups: [...]}
 
 
 @stack_rule("MON-04", "endpoint-alerts", scope="P", severity=Severity.MEDIUM,

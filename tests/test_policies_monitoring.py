@@ -48,3 +48,24 @@ def test_mon_04_endpoint_and_gpu_alerts():
     assert "ManagedCluster aks" in stack_violations("MON-04", [cluster, gpu_pool])[0]
     prom = Fixture(PROM, "gpu-rules", {"clusterName": "aks-1", "rules": [{"actions": [{"actionGroupId": "/x/ag"}]}]})
     assert stack_violations("MON-04", [cluster, gpu_pool, prom]) == []
+
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # an output not known at preview (a new workspace's id)
+QUERY_ALERT = "azure-native:monitor:ScheduledQueryRule"
+
+
+def test_mon_01_03_04_ids_unknown_at_preview_count_as_wired():
+    """At the first preview every id is unknown: the wiring is judged, not skipped (and not passed blindly)."""
+    pending = {**LOGS, "workspaceId": UNKNOWN}
+    assert stack_violations("MON-01", [Fixture(VAULT, "kv"), Fixture(DIAG, "d", pending, ["kv"])]) == []
+    no_workspace = {"logs": LOGS["logs"]}
+    assert "Vault kv sends no logs" in stack_violations(
+        "MON-01", [Fixture(VAULT, "kv"), Fixture(DIAG, "d", no_workspace, ["kv"])])[0]
+    assert violations("MON-03", AI, {"workspaceResourceId": UNKNOWN, "disableLocalAuth": True}) == []
+    assert "classic" in violations("MON-03", AI, {"disableLocalAuth": True})[0]
+    openai = Fixture(ACCOUNT, "oai", {"kind": "OpenAI"})
+    for alert in (Fixture(ALERT, "a", {"actions": [{"actionGroupId": UNKNOWN}]}, ["oai"]),
+                  Fixture(QUERY_ALERT, "q", {"actions": {"actionGroups": [UNKNOWN]}}, ["oai"])):
+        assert stack_violations("MON-04", [openai, alert]) == [], alert.type
+    empty = Fixture(QUERY_ALERT, "q", {"actions": {"actionGroups": []}}, ["oai"])
+    assert "no alert" in stack_violations("MON-04", [openai, empty])[0]
