@@ -8,6 +8,8 @@ from llmops_infra.policies.framework import get, items, prod, resource_rule, sam
 from llmops_infra.policies.graph import Graph
 
 VAULT = "azure-native:keyvault:Vault"
+ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
+"""An access policy as its own resource: the separate form of a vault's `accessPolicies[]`."""
 
 
 @resource_rule("KV-01", "purge-protection", scope="P", severity=Severity.HIGH, types=[VAULT],
@@ -32,11 +34,15 @@ def kv_soft_delete(args, report, params):
         report(f"Soft-delete retention is {days} days; at least {floor} are required here.")
 
 
-@resource_rule("KV-03", "rbac-authorization", scope="A", severity=Severity.HIGH, types=[VAULT],
+@resource_rule("KV-03", "rbac-authorization", scope="A", severity=Severity.HIGH, types=[VAULT, ACCESS_POLICY],
                description="Key Vaults use Azure RBAC authorization, not access policies.",
                remediation="Set properties.enableRbacAuthorization: true and remove accessPolicies; "
                            "grant data-plane roles (Key Vault Secrets User) instead.")
 def kv_rbac(args, report, params):
+    if args.resource_type == ACCESS_POLICY:
+        report(f"An access policy is granted on vault {get(args.props, 'vaultName') or '?'}: grant Azure RBAC "
+               "roles instead.")
+        return
     if get(args.props, "properties.enableRbacAuthorization") is not True:
         report("RBAC authorization is off: access policies grant vault-wide rights that Azure RBAC "
                "cannot audit or scope.")

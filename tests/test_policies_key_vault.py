@@ -56,3 +56,11 @@ def test_kv_06_private_endpoint_by_dependency_or_id():
     wrong_group = {"privateLinkServiceConnections": [{"groupIds": ["blob"]}]}
     found = stack_violations("KV-06", [Fixture(VAULT, "kv", SECURE), Fixture(PE, "pe", wrong_group, ["kv"])])
     assert found and "no private endpoint" in found[0]
+
+
+def test_kv_03_separate_access_policy_resources():
+    separate = {"vaultName": "kv-llmops-dev", "resourceGroupName": "rg",
+                "policy": {"objectId": "x", "tenantId": "t", "permissions": {"secrets": ["get"]}}}
+    assert violations("KV-03", "azure-native:keyvault:AccessPolicy", separate) == [
+        "An access policy is granted on vault kv-llmops-dev: grant Azure RBAC roles instead."]
+    assert violations("KV-03", VAULT, SECURE) == []  # the vault alone stays compliant
