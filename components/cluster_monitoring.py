@@ -29,18 +29,31 @@ def prometheus_collection(
     resource_group_name: pulumi.Input[str],
     monitor_workspace_id: pulumi.Input[str],
     parent: pulumi.Resource,
+    private_link_scope_name: pulumi.Input[str] | None = None,
+    public_network_access: bool = False,
 ) -> monitor.DataCollectionRule:
-    """Managed Prometheus scraping for the cluster, written to the Azure Monitor workspace."""
+    """Managed Prometheus scraping for the cluster, written to the Azure Monitor workspace.
+
+    The endpoint carries both metric ingestion and the agents' configuration access. It refuses
+    public traffic unless `public_network_access`; with a private link scope it joins the scope,
+    which is how the agents in the VNet reach it once the scope is PrivateOnly.
+    """
+    from llmops_infra.components.monitoring import scope_resource
+
     child = pulumi.ResourceOptions(parent=parent)
     endpoint = monitor.DataCollectionEndpoint(
         f"{name}-prom-dce",
         data_collection_endpoint_name=f"dce-prom-{cluster_name}"[:44],
         resource_group_name=resource_group_name,
         kind="Linux",
-        network_acls=monitor.DataCollectionEndpointNetworkAclsArgs(public_network_access="Enabled"),
+        network_acls=monitor.DataCollectionEndpointNetworkAclsArgs(
+            public_network_access="Enabled" if public_network_access else "Disabled"),
         tags={},
         opts=child,
     )
+    if private_link_scope_name is not None:
+        scope_resource(f"{name}-prom-dce-ampls", scope_name=private_link_scope_name, resource_id=endpoint.id,
+                       resource_group_name=resource_group_name, parent=parent)
     rule = monitor.DataCollectionRule(
         f"{name}-prom-dcr",
         data_collection_rule_name=f"dcr-prom-{cluster_name}"[:64],

@@ -52,6 +52,11 @@ class GpuClusterArgs:
     """Azure Monitor workspace for managed Prometheus. Default: none, metrics agent off."""
     action_group_id: pulumi.Input[str] | None = None
     """Who is notified of GPU saturation, GPU errors and queue backlog (needs monitor_workspace_id)."""
+    monitor_private_link_scope_name: pulumi.Input[str] | None = None
+    """Azure Monitor Private Link Scope the Prometheus data collection endpoint joins, so agents in
+    the VNet reach it privately. Default: none, the endpoint is not scoped."""
+    allow_public_monitoring_ingestion: bool = False
+    """Dangerous. Default: the Prometheus data collection endpoint refuses public traffic."""
     system_pool: SystemPoolSpec = field(default_factory=SystemPoolSpec)
     sku_tier: Literal["Free", "Standard", "Premium"] = "Standard"
     """Standard and Premium carry the uptime SLA; Free is for dev only."""
@@ -205,7 +210,9 @@ class GpuCluster(pulumi.ComponentResource):
         if args.monitor_workspace_id is not None:
             prometheus_collection(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
                                   resource_group_name=args.resource_group_name,
-                                  monitor_workspace_id=args.monitor_workspace_id, parent=self)
+                                  monitor_workspace_id=args.monitor_workspace_id,
+                                  private_link_scope_name=args.monitor_private_link_scope_name,
+                                  public_network_access=args.allow_public_monitoring_ingestion, parent=self)
             if args.action_group_id is not None:
                 gpu_alert_rules(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
                                 resource_group_name=args.resource_group_name,

@@ -98,6 +98,8 @@ def cluster_stage(estate) -> None:
         log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
         monitor_workspace_id=monitoring.monitor_workspace_id,
         action_group_id=monitoring.action_group_id,
+        monitor_private_link_scope_name=monitoring.private_link_scope_name,
+        allow_public_monitoring_ingestion=estate.config.monitoring.allow_public_network_access,
         deployer_principal_id=pipeline.principal_id if pipeline is not None else None,
         registry_id=estate.get("registry").registry_id,
         gpu_pools=[pool_spec(p) for p in c.gpu_pools],

@@ -260,3 +260,22 @@ def test_gpu_pool_contradictions_are_rejected():
         _args(gpu_pools=[])
     with pytest.raises(ValueError, match="monitor_workspace_id"):
         _args(monitor_workspace_id=None)
+
+
+def test_prometheus_endpoint_is_private_by_default_and_joins_the_private_link_scope():
+    [endpoint] = _plan().of_type("azure-native:monitor:DataCollectionEndpoint")
+    assert endpoint.props["networkAcls"]["publicNetworkAccess"] == "Disabled"
+    assert _plan().of_type("azure-native:monitor:PrivateLinkScopedResource") == []
+    scoped = _plan(monitor_private_link_scope_name="ampls-test", allow_public_monitoring_ingestion=True)
+    [endpoint] = scoped.of_type("azure-native:monitor:DataCollectionEndpoint")
+    assert endpoint.props["networkAcls"]["publicNetworkAccess"] == "Enabled"
+    [link] = scoped.of_type("azure-native:monitor:PrivateLinkScopedResource")
+    assert link.props["scopeName"] == "ampls-test"
+    assert link.props["linkedResourceId"] == endpoint.outputs["id"]
+
+
+def test_shipped_prod_scopes_the_prometheus_endpoint(plans):
+    prod = plans("prod")
+    [endpoint] = prod.of_type("azure-native:monitor:DataCollectionEndpoint")
+    linked = {r.props["linkedResourceId"] for r in prod.of_type("azure-native:monitor:PrivateLinkScopedResource")}
+    assert endpoint.outputs["id"] in linked
