@@ -16,6 +16,8 @@ SERVICE = "kubernetes:core/v1:Service"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+"""A KEDA ScaledObject: KEDA creates the HPA at run time, so the plan only shows this."""
 
 WORKLOADS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, POD, JOB, CRON_JOB)
 CONTROLLERS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET)

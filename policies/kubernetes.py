@@ -14,7 +14,7 @@ from pulumi_policy import Severity
 from llmops_infra.policies.framework import get, is_true, items, mapping, prod, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 from llmops_infra.policies.k8s_objects import (
-    CONTROLLERS, DAEMON_SET, DEPLOYMENT, HPA, NETWORK_POLICY, PDB, SERVICE, STATEFUL_SET,
+    CONTROLLERS, DAEMON_SET, DEPLOYMENT, HPA, NETWORK_POLICY, PDB, SCALED_OBJECT, SERVICE, STATEFUL_SET,
     WORKLOAD_IDENTITY_LABEL, WORKLOADS,
     containers, gpu_pod, image_parts, labels, namespace, pod_template, selects,
 )
@@ -205,6 +205,10 @@ def k8s_replicas_pdb(resources, report, params):
         for hpa in graph.of_type(HPA):
             if namespace(hpa.props) == ns and get(hpa.props, "spec.scaleTargetRef.name") == name:
                 replicas = get(hpa.props, "spec.minReplicas", 1)
+        for scaler in graph.of_type(SCALED_OBJECT):
+            # KEDA's minReplicaCount defaults to 0: an absent one scales the workload to zero.
+            if namespace(scaler.props) == ns and get(scaler.props, "spec.scaleTargetRef.name") == name:
+                replicas = get(scaler.props, "spec.minReplicaCount", 0)
         replicas = int(replicas) if isinstance(replicas, (int, float)) else 1
         if replicas < 2:
             report(f"Workload {ns}/{name} runs {replicas} replica(s): one disruption takes it down.", workload.urn)

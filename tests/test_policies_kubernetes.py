@@ -145,3 +145,14 @@ def test_image_references_are_parsed_like_docker_does():
     assert image_parts("library/nginx:1.27") == ("docker.io", "1.27", None)
     assert image_parts("localhost:5000/app:v1") == ("localhost:5000", "v1", None)
     assert image_parts("cr.azurecr.io/a/b@sha256:abc") == ("cr.azurecr.io", None, "sha256:abc")
+
+
+def test_k8s_10_reads_the_keda_scaled_object():
+    pdb = Fixture(PDB, "pdb", {"metadata": {"namespace": "llama"}, "spec": {"selector": {"matchLabels": {"app": "llama"}}}})
+    scaled = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+    to_zero = Fixture(scaled, "so", {"metadata": {"namespace": "llama"}, "spec": {"scaleTargetRef": {"name": "llama"}}})
+    found = stack_violations("K8S-10", [Fixture(DEP, "llama", DEPLOYMENT), pdb, to_zero])
+    assert len(found) == 1 and "0 replica" in found[0]
+    two = Fixture(scaled, "so", {"metadata": {"namespace": "llama"},
+                                 "spec": {"scaleTargetRef": {"name": "llama"}, "minReplicaCount": 2}})
+    assert stack_violations("K8S-10", [Fixture(DEP, "llama", DEPLOYMENT), pdb, two]) == []
