@@ -8,7 +8,7 @@ import pulumi
 from pulumi_azure_native import storage
 
 from llmops_infra.components.diagnostics import diagnostic_setting
-from llmops_infra.components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.private_endpoint import private_endpoint
 
 MODELS_CONTAINER = "models"
 
@@ -76,17 +76,10 @@ class ModelStorage(pulumi.ComponentResource):
             public_access="None",
             opts=child,
         )
-        PrivateEndpoint(
-            f"{name}-pe",
-            PrivateEndpointArgs(
-                resource_group_name=args.resource_group_name,
-                subnet_id=args.private_endpoint_subnet_id,
-                target_resource_id=account.id,
-                group_id="blob",
-                dns_zone_ids=[args.private_dns_zone_id],
-                endpoint_name=args.private_endpoint_name or f"pep-{args.account_name}-blob",
-            ),
-            opts=child,
+        private_endpoint(
+            name, resource_group_name=args.resource_group_name, subnet_id=args.private_endpoint_subnet_id,
+            target_resource_id=account.id, group_id="blob", dns_zone_ids=[args.private_dns_zone_id],
+            endpoint_name=args.private_endpoint_name or f"pep-{args.account_name}-blob", parent=self,
         )
         # The account itself emits only metrics; the logs live on its blob service.
         diagnostic_setting(name, resource_id=account.id, workspace_id=args.log_analytics_workspace_id,

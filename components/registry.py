@@ -9,7 +9,7 @@ import pulumi
 from pulumi_azure_native import containerregistry
 
 from llmops_infra.components.diagnostics import diagnostic_setting
-from llmops_infra.components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from llmops_infra.components.private_endpoint import private_endpoint
 
 RegistrySku = Literal["Basic", "Standard", "Premium"]
 
@@ -89,17 +89,10 @@ class Registry(pulumi.ComponentResource):
         )
         if args.is_private:
             assert args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None
-            PrivateEndpoint(
-                f"{name}-pe",
-                PrivateEndpointArgs(
-                    resource_group_name=args.resource_group_name,
-                    subnet_id=args.private_endpoint_subnet_id,
-                    target_resource_id=registry.id,
-                    group_id="registry",
-                    dns_zone_ids=[args.private_dns_zone_id],
-                    endpoint_name=args.private_endpoint_name or f"pep-{args.registry_name}",
-                ),
-                opts=child,
+            private_endpoint(
+                name, resource_group_name=args.resource_group_name, subnet_id=args.private_endpoint_subnet_id,
+                target_resource_id=registry.id, group_id="registry", dns_zone_ids=[args.private_dns_zone_id],
+                endpoint_name=args.private_endpoint_name or f"pep-{args.registry_name}", parent=self,
             )
         diagnostic_setting(name, resource_id=registry.id, workspace_id=args.log_analytics_workspace_id, parent=self)
         self.registry_id = registry.id
