@@ -170,7 +170,10 @@ def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public
     assert scope.props["location"] == "global"
     assert scope.props["scopeName"] == f"ampls-llmops-{env}-" + ("eus" if env == "dev" else "eus2")
     scoped = {r.props["linkedResourceId"]: r for r in plan.of_type("azure-native:monitor:PrivateLinkScopedResource")}
-    assert set(scoped) == {workspace.outputs["id"], insights.outputs["id"]}
+    # The cluster's Prometheus data collection endpoint joins the scope too (compute stage).
+    [endpoint] = plan.of_type("azure-native:monitor:DataCollectionEndpoint")
+    assert set(scoped) == {workspace.outputs["id"], insights.outputs["id"], endpoint.outputs["id"]}
+    assert endpoint.props["networkAcls"]["publicNetworkAccess"] == public
     assert {r.props["scopeName"] for r in scoped.values()} == {scope.props["scopeName"]}
 
 
