@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -142,8 +143,11 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        if "duplicate key" in str(exc):
-            problem = f"{problem}: each key may appear once per mapping; remove or merge the duplicate"
+        duplicate = re.match(r'found duplicate key "(.*?)" with value', problem or "")
+        if duplicate:
+            # ruamel quotes both values in its message: never echo them (one may be a pasted secret)
+            problem = (f"duplicate key {duplicate.group(1)!r}: each key may appear once per mapping; "
+                       "remove or merge the duplicate")
         raise ConfigError(f"YAML error: {problem}", file=display, line=line) from None
     except YAMLError as exc:
         raise ConfigError(f"YAML error: {str(exc).splitlines()[0]}", file=display) from None

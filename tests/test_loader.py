@@ -78,6 +78,17 @@ def test_duplicate_key_is_an_error(project: Path) -> None:
     assert err.line is not None
 
 
+def test_duplicate_key_error_never_echoes_the_values(project: Path) -> None:
+    # a secret pasted under a second `azure:` block must not be printed back by the YAML error
+    secret = "abcD3fGhiJklMnoPqrsTuvWxyz0123456789~xyZ"
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text + f"azure:\n  client_secret: \"{secret}\"\n")
+    err = error_of(project)
+    assert "duplicate key 'azure'" in str(err)
+    assert secret not in str(err)
+    assert "subscription_id" not in str(err)  # nor the original value
+
+
 def test_unknown_key_suggests_the_right_one(project: Path) -> None:
     text = (project / "environments" / "dev.yaml").read_text()
     write(project, "dev.yaml", text.replace("  sku_tier: Free\n", "  sku_teir: Free\n"))
