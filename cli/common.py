@@ -57,7 +57,10 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except LlmopsError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, emoji=False)
+            from rich.markup import escape
+
+            # the message is data, not markup: "[a-z0-9]" in a pattern or "[secret]" must print as is
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, emoji=False)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
@@ -76,7 +79,7 @@ def emit(text: str, output: Path | None) -> None:
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {output}: {exc.strerror}", key="--output") from None
-    err_console.print(f"wrote {output}")
+    err_console.print(f"wrote {output}", markup=False)
 
 
 def synthesize(env: str, project_dir: Path) -> Any:

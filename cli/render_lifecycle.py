@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from llmops_infra.cli.common import console, err_console
@@ -48,7 +49,7 @@ class Renderer:
             self.line({"event": "gate", **result.as_dict()})
             return
         mark = {"passed": "[green]ok[/]", "skipped": "[yellow]skipped[/]"}.get(result.status, "[red]failed[/]")
-        err_console.print(f"gate {result.gate}: {mark} {result.message}", markup=True)
+        err_console.print(f"gate {result.gate}: {mark} {escape(str(result.message))}", markup=True)
 
     def event(self, record: dict[str, Any]) -> None:
         if self.json:
@@ -63,15 +64,15 @@ class Renderer:
             verb = VERBS.get(record["op"], record["op"])
             if preview:
                 verb = f"would be {verb}" if record["op"] not in ("same", "refresh") else "drifted"
-            props = f" [dim]({', '.join(record['diffs'])})[/]" if record["diffs"] else ""
-            err_console.print(f"  {SYMBOLS.get(record['op'], '*')} {_short(record['urn'])} {verb}{props}", markup=True)
+            props = f" [dim]({escape(', '.join(record['diffs']))})[/]" if record["diffs"] else ""
+            err_console.print(f"  {SYMBOLS.get(record['op'], '*')} {escape(_short(record['urn']))} {verb}{props}", markup=True)
         elif kind == "resource-failed":
-            err_console.print(f"  [red]x[/] {_short(record['urn'])} failed ({record['op']})", markup=True)
+            err_console.print(f"  [red]x[/] {escape(_short(record['urn']))} failed ({record['op']})", markup=True)
         elif kind == "policy":
-            err_console.print(f"  [red]policy[/] {record['policy']} ({record['level']}): {record['message']}",
+            err_console.print(f"  [red]policy[/] {record['policy']} ({record['level']}): {escape(str(record['message']))}",
                               markup=True, emoji=False)
         elif kind == "diagnostic" and record["severity"] == "error":
-            err_console.print(f"  [red]error[/] {record['message']}", markup=True, emoji=False)
+            err_console.print(f"  [red]error[/] {escape(str(record['message']))}", markup=True, emoji=False)
         if self._status is not None and self._progress is not None:
             snap = self._progress.snapshot()
             current = f" - {', '.join(snap['current'])}" if snap["current"] else ""

@@ -113,3 +113,13 @@ def test_engine_commands_stream_json_lines_and_exit_3_without_azure(project):
     assert all(e["event"] == "gate" and e["status"] == "passed" for e in events)
     assert result.stderr.count("error:") == 1 and "gate credentials failed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_error_messages_print_brackets_literally(project):
+    # rich markup would eat "[a-z0-9]" out of a pydantic pattern message: the error is data, not markup
+    dev = project / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("  location: eastus\n", "  location: East_US\n", 1))
+    result = runner.invoke(app, ["validate", "dev", "--project-dir", str(project)])
+    assert result.exit_code == 2, result.output
+    assert "azure.location" in result.stderr
+    assert "[a-z0-9]+" in result.stderr.replace("\n", "")

@@ -181,3 +181,18 @@ def test_shipped_pack_config_carries_the_environment_levels(project):
     assert Path(shipped["policy_packs"][0], "PulumiPolicy.yaml").is_file()
     written = json.loads(Path(shipped["policy_pack_configs"][0]).read_text())
     assert written["kv-01-purge-protection"]["enforcementLevel"] == "mandatory"  # prod: default_level mandatory
+
+
+def test_engine_messages_print_brackets_literally(capsys):
+    from types import SimpleNamespace
+
+    from llmops_infra.cli.render_lifecycle import Renderer
+
+    renderer = Renderer("table", "up", "dev")
+    renderer.gate(SimpleNamespace(gate="policy", status="failed", message="value [secret] in [bold]x[/bold]"))
+    renderer.event({"event": "diagnostic", "severity": "error", "message": "list index [0] of [a-z]"})
+    renderer.event({"event": "policy", "policy": "KV-01", "level": "mandatory", "message": "tag [red] missing"})
+    err = capsys.readouterr().err.replace("\n", "")
+    assert "value [secret] in [bold]x[/bold]" in err
+    assert "list index [0] of [a-z]" in err
+    assert "tag [red] missing" in err
