@@ -45,8 +45,7 @@ def doctor_cmd(
 ) -> None:
     """Check the Pulumi CLI, its language host, backends, secrets and Azure credentials; say how to fix each.
 
-    Exit 0 when everything is there, 2 on bad or missing input (environment file, passphrase),
-    3 when a tool or credentials are missing.
+    Exit 0 when everything is there, 2 on bad or missing input (environment file, passphrase), 3 when a tool or credentials are missing.
     """
     from llmops_infra.stacks.doctor import doctor_report
 

@@ -87,8 +87,7 @@ def list_cmd(
 ) -> None:
     """List every rule: catalog id, policy name, scope (A/P/N), severity and what it checks.
 
-    The rules are the pack's, the same in every project: --project-dir is accepted like
-    everywhere else and changes nothing.
+    The rules are the pack's, the same in every project: --project-dir is accepted like everywhere else and changes nothing.
     """
     from llmops_infra.policies import catalog
 

@@ -123,3 +123,10 @@ def test_error_messages_print_brackets_literally(project):
     assert result.exit_code == 2, result.output
     assert "azure.location" in result.stderr
     assert "[a-z0-9]+" in result.stderr.replace("\n", "")
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=" ".join)
+def test_help_paragraphs_have_no_hard_line_breaks(path):
+    # rich markup mode keeps a single newline: a docstring wrapped at 100 columns prints broken mid-sentence
+    for paragraph in (COMMANDS[path].help or "").strip().split("\n\n"):
+        assert "\n" not in paragraph.strip(), paragraph
