@@ -406,8 +406,12 @@ def write(provider: str, output: Path, *, force: bool = False, **values: str) ->
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist: pass --force to overwrite them", key="--output")
     for target, text in zip(targets, files.values(), strict=True):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        if target.suffix == ".sh":
-            target.chmod(0o755)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            if target.suffix == ".sh":
+                target.chmod(0o755)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {target}: {exc.strerror}: choose a directory you can write to",
+                              key="--output") from None
     return targets

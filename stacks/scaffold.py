@@ -87,9 +87,13 @@ def scaffold(target: Path, *, provider: str = "github", force: bool = False) -> 
     written = []
     for rel, text in content.items():
         path = target / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        if path.suffix == ".sh":
-            path.chmod(0o755)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            if path.suffix == ".sh":
+                path.chmod(0o755)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror}: choose a directory you can write to",
+                              key="DIR") from None
         written.append(path)
     return written

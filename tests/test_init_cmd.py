@@ -56,3 +56,12 @@ def test_pipeline_generate_command(tmp_path: Path):
     assert (tmp_path / ".github" / "workflows" / "llmops-deploy.yml").is_file()
     result = runner.invoke(app, ["pipeline", "generate", "--output", str(tmp_path)])
     assert result.exit_code == 2 and "--force" in result.output
+
+
+def test_init_into_an_unwritable_place_is_bad_input(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["init", str(blocker / "estate")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("error:") == 1 and "cannot write" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -152,3 +152,12 @@ def test_values_are_filled_and_files_written(tmp_path):
         write("azure-devops", tmp_path)
     with pytest.raises(ConfigError, match="unknown pipeline provider"):
         render("jenkins")
+
+
+def test_writing_into_an_unwritable_place_is_bad_input(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError) as err:
+        write("github", blocker / "repo")
+    assert err.value.exit_code == 2
+    assert err.value.key == "--output" and "cannot write" in str(err.value)
