@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from llmops_infra.cli.common import ListFormat, ProjectDir, console, emit, handle_errors
@@ -48,7 +49,10 @@ def doctor_cmd(
     Exit 0 when everything is there, 2 on bad or missing input (environment file, passphrase), 3 when a tool or credentials are missing.
     """
     from llmops_infra.stacks.doctor import doctor_report
+    from llmops_infra.stacks.loader import require_environment
 
+    for name in env or []:
+        require_environment(name, project_dir)  # a mistyped --env is bad input, not a row of the report
     report = doctor_report(project_dir, envs=env)
     if fmt is ListFormat.json:
         emit(json.dumps(report, default=str), None)
@@ -58,7 +62,7 @@ def doctor_cmd(
             table.add_column(column, overflow="fold")
         marks = {True: "[green]ok[/]", False: "[red]missing[/]", None: "[dim]n/a[/]"}
         for name, ok, detail, fix in _rows(report):
-            table.add_row(name, marks[ok], detail, fix)
+            table.add_row(escape(name), marks[ok], escape(detail), escape(fix))
         console.print(table)
     raise typer.Exit(report["exit_code"])
 

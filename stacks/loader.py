@@ -71,17 +71,22 @@ def load_environment(name: str, project_dir: Path) -> EnvironmentConfig:
     return load_environment_with_source(name, project_dir)[0]
 
 
-def load_environment_with_source(name: str, project_dir: Path) -> tuple[EnvironmentConfig, dict[str, Any]]:
-    """The validated config and the merged document it came from."""
-    env_dir = environments_dir(project_dir)
+def require_environment(name: str, project_dir: Path) -> None:
+    """Bad input (exit 2) unless `name` is an environment of the project."""
     known = list_environments(project_dir)
     if name not in known:
         hint = difflib.get_close_matches(name, known, n=1)
         suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
         raise ConfigError(
             f"unknown environment {name!r}{suggestion}: known environments are "
-            f"{', '.join(known) or 'none'} (files in {env_dir})"
+            f"{', '.join(known) or 'none'} (files in {environments_dir(project_dir)})"
         )
+
+
+def load_environment_with_source(name: str, project_dir: Path) -> tuple[EnvironmentConfig, dict[str, Any]]:
+    """The validated config and the merged document it came from."""
+    env_dir = environments_dir(project_dir)
+    require_environment(name, project_dir)
     source = Source()
     base_path = env_dir / BASE_FILE
     merged: dict[str, Any] = {}

@@ -131,3 +131,19 @@ def test_real_lookup_answers_fast_offline(project, monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "x")
     report = doctor.doctor_report(project, envs=["dev"], engine=FOUND)
     assert report["credentials"]["ok"] is False and report["exit_code"] == 3
+
+
+def test_unknown_env_option_is_bad_input(monkeypatch, project):
+    result = run(monkeypatch, project, FOUND, CREDS_NO, "--env", "../etc")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("error:") == 1 and "unknown environment '../etc'" in result.stderr
+
+
+def test_table_prints_bracketed_details_literally(monkeypatch, project):
+    # the credentials row ends with "[no source configured]": rich markup used to swallow it
+    from llmops_infra.cli import common
+
+    monkeypatch.setattr(common.console, "width", 400)
+    result = run(monkeypatch, project, MISSING, CREDS_NO, "--env", "dev")
+    assert "[no source configured]" in result.stdout
