@@ -67,3 +67,14 @@ def test_markdown_5000_violations_and_long_notes_stay_under_the_limit():
     assert f"_{10_000 - shown} more violation(s) not shown" in text
     assert "_480 more expired exemption(s) not shown" in text
     assert "_480 more ignored override(s) not shown" in text
+
+
+def test_table_shows_the_note_of_an_expired_exemption():
+    # "[exemption expired on …]" used to vanish: rich read it as an unknown markup tag
+    violation = Violation("kv-01-purge-protection", "KV-01", "high", "mandatory", "azure-native:keyvault:Vault",
+                          "vault-[a]", "urn:pulumi:dev::p::azure-native:keyvault:Vault::vault-[a]",
+                          "Purge protection is off", "dev", note="exemption expired on 2026-01-01")
+    text = render("table", [CheckResult(environment="dev", source="environments/dev.yaml",
+                                        violations=[violation], resources=1)])
+    assert "[exemption expired on 2026-01-01]" in text
+    assert "vault-[a]" in text

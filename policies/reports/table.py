@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import StringIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from llmops_infra.policies.runner import CheckResult
@@ -23,7 +24,10 @@ def render(results: list[CheckResult], width: int = 140) -> str:
             for column in ("Level", "Rule", "Resource", "Message"):
                 table.add_column(column, overflow="fold")
             for v in result.violations:
-                table.add_row(v.enforcement, v.rule_id, v.resource_name or "(stack)", v.message + (f" [{v.note}]" if v.note else ""))
+                # cells are data, not markup: "[exemption expired on …]" would otherwise vanish as an unknown tag
+                message = v.message + (f" [{v.note}]" if v.note else "")
+                table.add_row(escape(v.enforcement), escape(v.rule_id), escape(v.resource_name or "(stack)"),
+                              escape(message))
             console.print(table)
         for exemption in result.expired_exemptions:
             console.print(f"  expired exemption: {exemption.policy} {list(exemption.resources)} "
