@@ -121,5 +121,6 @@ def outputs_table(outputs: dict[str, Any], title: str = "outputs") -> None:
     table.add_column("value", overflow="fold")
     for key in sorted(outputs):
         value = outputs[key]
-        table.add_row(key, value if isinstance(value, str) else json.dumps(value, default=str))
+        # escaped: a masked secret is "[secret]", which rich would swallow as markup and show as empty
+        table.add_row(escape(key), escape(value if isinstance(value, str) else json.dumps(value, default=str)))
     console.print(table)

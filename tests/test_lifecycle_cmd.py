@@ -196,3 +196,13 @@ def test_engine_messages_print_brackets_literally(capsys):
     assert "value [secret] in [bold]x[/bold]" in err
     assert "list index [0] of [a-z]" in err
     assert "tag [red] missing" in err
+
+
+def test_outputs_table_shows_masked_secrets(capsys, monkeypatch):
+    from llmops_infra.cli import common
+    from llmops_infra.cli.render_lifecycle import outputs_table
+
+    monkeypatch.setattr(common.console, "width", 200)
+    outputs_table({"api_key": "[secret]", "ids": ["[a]", "b"]})
+    out = capsys.readouterr().out
+    assert "[secret]" in out and '["[a]", "b"]' in out
