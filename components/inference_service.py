@@ -12,6 +12,13 @@ from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.node_pools import GpuPoolSpec
 
 SERVICE_ACCOUNT = "vllm"
+READY_TIMEOUT = "60m"
+"""How long `up` waits for a Deployment's replicas to become ready. The provider's default (10
+minutes) is shorter than a GPU replica's start: node scale-up and driver install, the image pull,
+the weights download and the model load, which the startup probe alone allows 30 minutes."""
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+"""The Kubernetes provider's opt-out of its readiness await: a selector Service otherwise waits
+(10 minutes, then fails) until a ready pod backs it, which a service scaled to zero never has."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,7 +178,8 @@ class InferenceService(pulumi.ComponentResource):
             },
             # The autoscaler owns the replica count after creation.
             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
-                depends_on=before_pods, ignore_changes=["spec.replicas"])),
+                depends_on=before_pods, ignore_changes=["spec.replicas"],
+                custom_timeouts=pulumi.CustomTimeouts(create=READY_TIMEOUT, update=READY_TIMEOUT))),
         )
         # KEDA's operator (kube-system) authenticates to the workspace as the scaler identity.
         auth = k8s.apiextensions.CustomResource(
@@ -211,7 +219,7 @@ class InferenceService(pulumi.ComponentResource):
             )
         k8s.core.v1.Service(
             f"{name}-svc",
-            metadata={**meta, "name": name},
+            metadata={**meta, "name": name, "annotations": SKIP_AWAIT},
             spec={"type": "ClusterIP", "selector": labels,
                   "ports": [{"name": "http", "port": 80, "targetPort": m.PORT, "protocol": "TCP"}]},
             opts=in_ns,

@@ -234,6 +234,37 @@ def test_service_is_cluster_internal(plan):
     assert spec["ports"][0]["targetPort"] == 8000
 
 
+def test_service_does_not_wait_for_ready_pods(plan):
+    """The provider's await logic holds a selector Service until a ready pod backs it (10 minutes,
+    then `up` fails): a GPU replica (node scale-up, driver, image, weights) takes longer, and a
+    service scaled to zero never has one. The Service must not wait for its pods."""
+    annotations = _one(plan, "kubernetes:core/v1:Service").props["metadata"].get("annotations", {})
+    assert annotations.get("pulumi.com/skipAwait") == "true"
+
+
+def test_deployment_waits_longer_than_a_gpu_replica_takes_to_start():
+    """The Deployment's readiness await (default 10 minutes) must cover the startup probe's own
+    budget (30 minutes) plus node scale-up and image pull."""
+    timeouts = {}
+
+    def capture(args: pulumi.ResourceTransformationArgs):
+        if args.type_ == "kubernetes:apps/v1:Deployment":
+            timeouts["deployment"] = args.opts.custom_timeouts
+        return None
+
+    def program() -> None:
+        pulumi.runtime.register_stack_transformation(capture)
+        provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1"))
+        InferenceService("llama", _args(provider))
+
+    synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    custom = timeouts["deployment"]
+    assert custom is not None
+    startup = 180 * 10  # the startup probe's failureThreshold x periodSeconds
+    for value in (custom.create, custom.update):
+        assert value is not None and value.endswith("m") and int(value[:-1]) * 60 > startup + 15 * 60
+
+
 def test_contradictions_are_rejected():
     with pytest.raises(ValueError, match="min_replicas \\(3\\) must be between 0 and max_replicas \\(2\\)"):
         _args(None, min_replicas=3, max_replicas=2)
