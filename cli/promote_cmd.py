@@ -112,6 +112,11 @@ def approve_cmd(
     from llmops_infra.stacks.errors import ConfigError
     from llmops_infra.stacks.promotion import PromotionRefused, record_approval
 
+    from llmops_infra.stacks.loader import require_environment
+
+    for name in (env, source):
+        if name is not None:
+            require_environment(name, project_dir)  # before any lookup: a typo is bad input (exit 2)
     releases = _releases(artifacts, project_dir)
     if (manifest is None) == (source is None):
         raise ConfigError("name what is approved: --manifest ID or --from SOURCE_ENV (one of them)", key="--manifest")
@@ -133,11 +138,10 @@ def releases_cmd(
     latest: Annotated[bool, typer.Option("--latest", help="Only the newest manifest.")] = False,
 ) -> None:
     """List ENV's release manifests, oldest first."""
-    history = _releases(artifacts, project_dir).history(env)
-    if not history:
-        from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.stacks.loader import require_environment
 
-        load_environment(env, project_dir)  # an unknown environment is bad input, not "no releases yet"
+    require_environment(env, project_dir)  # an unknown environment is bad input, not "no releases yet"
+    history = _releases(artifacts, project_dir).history(env)
     if latest:
         history = history[-1:]
     if fmt is ListFormat.json:

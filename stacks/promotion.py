@@ -111,6 +111,9 @@ def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Ho
             manifest_ref: str | None = None) -> Result:
     """Promote SRC's latest passed manifest (or `manifest_ref`) to DST."""
     project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
+    if src == dst:
+        raise ConfigError(f"promote moves a release between two environments, and {src} is both: to re-apply "
+                          f"an earlier release of {src} run `llmops-infra rollback {src} --to ID`", key="DST")
     from llmops_infra.stacks.loader import load_environment_with_source
 
     with _audited("promote", dst, project_dir, releases, hooks, source_environment=src) as audit:
@@ -299,6 +302,9 @@ def record_approval(env: str, project_dir: Path, manifest: Manifest, by: str, *,
 
     from llmops_infra.stacks.gates import approval_path
 
+    from llmops_infra.stacks.loader import require_environment
+
+    require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
     if not by.strip():
         raise ConfigError("say who approves: --by NAME", key="--by")
     moment = now or datetime.now(UTC)

@@ -114,3 +114,23 @@ def test_promotion_stops_at_the_real_gates_without_azure_credentials(project, mo
     assert result.exit_code == 3 and "gate credentials failed" in result.output
     assert read_audit(project)[-1]["result"] == "refused"
     assert not (project / ".llmops" / "releases" / "manifests" / "staging").exists()
+
+
+def test_approve_and_releases_reject_unknown_environments_first(project, fake_engine):
+    c = str(project)
+    assert run("release", "dev", "-C", c).exit_code == 0
+    for args in (("approve", "../x", "--by", "me", "--from", "dev"), ("approve", "staging", "--by", "me", "--from", "dve"),
+                 ("releases", "../dev")):
+        result = run(*args, "-C", c)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.count("error:") == 1 and "unknown environment" in result.stderr
+    assert not (project / ".llmops" / "x.json").exists()
+    assert not (project / ".llmops" / "approvals").exists()
+
+
+def test_promote_to_itself_is_bad_input(project, fake_engine):
+    c = str(project)
+    assert run("release", "dev", "-C", c).exit_code == 0
+    result = run("promote", "dev", "dev", "-C", c)
+    assert result.exit_code == 2 and "rollback dev --to ID" in result.stderr
+    assert fake_engine == []

@@ -18,7 +18,7 @@ import pytest
 
 from llmops_infra.stacks.artifacts import LocalArtifactStore, Releases
 from llmops_infra.stacks.engine import locate_engine
-from llmops_infra.stacks.errors import EngineError
+from llmops_infra.stacks.errors import ConfigError, EngineError
 from llmops_infra.stacks.gates import has_approval
 from llmops_infra.stacks.manifest import FAILED, PASSED, Evidence
 from llmops_infra.stacks.promotion import (
@@ -195,6 +195,22 @@ def test_wrong_source_environment_is_refused(project, releases):
     release("dev", project, releases, recorder.hooks())
     with pytest.raises(PromotionRefused, match="prod receives releases from staging, not dev"):
         promote("dev", "prod", project, releases, recorder.hooks())
+
+
+def test_promoting_an_environment_to_itself_is_bad_input(project, releases):
+    recorder = Recorder(project, real_engine=False)
+    release("dev", project, releases, recorder.hooks())
+    with pytest.raises(ConfigError, match="rollback dev --to ID") as err:
+        promote("dev", "dev", project, releases, recorder.hooks())
+    assert err.value.exit_code == 2
+
+
+def test_an_approval_for_an_unknown_environment_writes_nothing(project, releases):
+    recorder = Recorder(project, real_engine=False)
+    manifest = release("dev", project, releases, recorder.hooks()).manifest
+    with pytest.raises(ConfigError, match="unknown environment '../x'"):
+        record_approval("../x", project, manifest, "me")
+    assert not (project / ".llmops" / "x.json").exists()
 
 
 def test_interactive_confirmation_stands_in_for_a_recorded_approval(project, releases):
