@@ -98,11 +98,13 @@ def pr_report_cmd(
 ) -> None:
     """The pull-request comment (Markdown): policy verdicts, cost change, resource diff, diagram of changes."""
     from llmops_infra.stacks.compare import compare, pr_report
-    from llmops_infra.stacks.loader import list_environments
+    from llmops_infra.stacks.loader import list_environments, require_environment
 
+    for name in envs or []:
+        require_environment(name, project_dir)  # a typo is reported as such, before git is asked anything
     names = envs or list_environments(project_dir)
     with err_console.status(f"Planning {', '.join(names)} here and at {base}…"):
-        comparisons = compare(names, project_dir, base)
+        comparisons = compare(names, project_dir, base, option="--base")
         verdicts = {c.environment: _verdict(c, project_dir) for c in comparisons}
     emit(pr_report(comparisons, verdicts), output)
 

@@ -17,7 +17,7 @@ from llmops_infra.stacks.errors import ConfigError
 GIT_TIMEOUT_S = 60
 
 
-def _git(project_dir: Path, *args: str) -> str:
+def _git(project_dir: Path, *args: str, option: str = "--compare") -> str:
     try:
         result = subprocess.run(["git", *args], cwd=project_dir, capture_output=True, text=True,
                                 timeout=GIT_TIMEOUT_S, check=False)
@@ -26,17 +26,22 @@ def _git(project_dir: Path, *args: str) -> str:
     if result.returncode != 0:
         message = (result.stderr.strip().splitlines() or ["unknown error"])[0]
         raise ConfigError(f"git {' '.join(args[:2])}: {message} (is {project_dir} a git checkout with that ref? "
-                          "In CI, fetch the base branch: fetch-depth 0)", key="--compare")
+                          "In CI, fetch the base branch: fetch-depth 0)", key=option)
     return result.stdout
 
 
-def environments_at(ref: str, project_dir: Path, dest: Path) -> Path:
-    """Write environments/* as they are at `ref` into `dest`; return `dest`."""
-    listing = _git(project_dir, "ls-tree", "--name-only", f"{ref}:./environments")
+def environments_at(ref: str, project_dir: Path, dest: Path, *, option: str = "--compare") -> Path:
+    """Write environments/* as they are at `ref` into `dest`; return `dest`.
+
+    `option` is the command-line option that named `ref`, for the error message.
+    """
+    if not ref or ref.startswith("-"):
+        raise ConfigError(f"{ref!r} is not a git ref: give a branch, tag or commit such as origin/main", key=option)
+    listing = _git(project_dir, "ls-tree", "--name-only", f"{ref}:./environments", option=option)
     (dest / "environments").mkdir(parents=True, exist_ok=True)
     for name in listing.splitlines():
         if name.endswith((".yaml", ".json")):
-            text = _git(project_dir, "show", f"{ref}:./environments/{name}")
+            text = _git(project_dir, "show", f"{ref}:./environments/{name}", option=option)
             (dest / "environments" / name).write_text(text, encoding="utf-8")
     return dest
 
@@ -74,10 +79,10 @@ def _side(env: str, project_dir: Path) -> Side:
     return Side(plan, estimate.total_monthly_usd, estimate.total_monthly_usd_min)
 
 
-def compare(envs: list[str], project_dir: Path, ref: str) -> list[Comparison]:
-    """Plan and price each environment at `ref` and in the working tree."""
+def compare(envs: list[str], project_dir: Path, ref: str, *, option: str = "--compare") -> list[Comparison]:
+    """Plan and price each environment at `ref` and in the working tree (`option` named `ref`)."""
     with tempfile.TemporaryDirectory(prefix="llmops-ref-") as tmp:
-        old_dir = environments_at(ref, Path(project_dir), Path(tmp))
+        old_dir = environments_at(ref, Path(project_dir), Path(tmp), option=option)
         return [Comparison(env, ref, _side(env, old_dir), _side(env, Path(project_dir))) for env in envs]
 
 

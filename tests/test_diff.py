@@ -101,6 +101,16 @@ def test_cost_compare_and_pr_report_commands(repo):
     assert result.exit_code == 2 and "fetch-depth" in result.output
 
 
+def test_pr_report_bad_base_and_unknown_environment(repo):
+    result = runner.invoke(app, ["pr-report", "dev", "--base", "no-such-ref", "-C", str(repo)])
+    assert result.exit_code == 2 and "--base:" in result.stderr and "--compare" not in result.stderr
+    result = runner.invoke(app, ["pr-report", "dve", "--base", "HEAD", "-C", str(repo)])
+    assert result.exit_code == 2 and "unknown environment 'dve'" in result.stderr
+    result = runner.invoke(app, ["cost", "dev", "--compare=--output=x", "-C", str(repo)])
+    assert result.exit_code == 2 and "is not a git ref" in result.stderr
+    assert not (repo / "x").exists()
+
+
 def test_diff_command(project_dir):
     result = runner.invoke(app, ["diff", "dev", "prod", "-C", str(project_dir), "--format", "markdown"])
     assert result.exit_code == 0, result.output
