@@ -134,8 +134,9 @@ def _show(value: Any) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def render_text(config_changes: list[Change], plan_diff: PlanDiff) -> str:
-    lines = [f"Config {plan_diff.before} -> {plan_diff.after}: {len(config_changes)} keys differ"]
+def render_text(config_changes: list[Change], plan_diff: PlanDiff, *, config_before: str | None = None) -> str:
+    """`config_before` names what the config was compared with when that is not the plan's `before`."""
+    lines = [f"Config {config_before or plan_diff.before} -> {plan_diff.after}: {len(config_changes)} keys differ"]
     lines += [f"  {c.describe()}" for c in config_changes]
     counts = plan_diff.counts()
     lines.append(f"Plan: {counts['added']} to add, {counts['changed']} to change, "

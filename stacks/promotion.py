@@ -205,13 +205,16 @@ def _apply(action: str, config: EnvironmentConfig, document: dict[str, Any], man
     previous = releases.latest(env)
     before_plan = releases.load_plan_dict(previous.plan_digest) if previous else None
     before_document = releases.load_config(previous.config_digest) if previous else None
+    config_before = f"{env} (release {previous.short_id})" if previous else None
     if before_document is None:
+        # no earlier release (or its config is not stored): compare with ENV's file, and say so (not "nothing")
         before_document = load_environment_with_source(env, project_dir)[1]
+        config_before = f"{env} (environments/{env}.yaml)"
     config_changes = diff_documents(before_document, document)
     plan_diff = diff_plans(before_plan, plan.to_dict())
     from llmops_infra.stacks.diff import render_text
 
-    hooks.show(render_text(config_changes, plan_diff))
+    hooks.show(render_text(config_changes, plan_diff, config_before=config_before))
     for note in notes:
         hooks.show(f"note: {note}\n")
     evidence = hooks.check(config, plan)

@@ -134,3 +134,13 @@ def test_promote_to_itself_is_bad_input(project, fake_engine):
     result = run("promote", "dev", "dev", "-C", c)
     assert result.exit_code == 2 and "rollback dev --to ID" in result.stderr
     assert fake_engine == []
+
+
+def test_first_promotion_says_what_the_config_is_compared_with(project, fake_engine):
+    c = str(project)
+    assert run("release", "dev", "-C", c).exit_code == 0
+    result = run("promote", "dev", "staging", "-C", c)
+    assert result.exit_code == 0, result.output
+    assert "Config staging (environments/staging.yaml) -> staging:" in result.stderr
+    assert "Config (nothing)" not in result.stderr
+    assert "Plan: " in result.stderr
