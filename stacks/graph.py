@@ -76,9 +76,7 @@ class EstateGraph:
     def mermaid(self) -> str:
         lines = ["flowchart LR"]
         if len(self.ids) > MAX_NODES:
-            lines.append(f'  note["{len(self.resources)} resources: too many to draw; '
-                         'use llmops-infra graph ENV --format dot"]')
-            return "\n".join(lines) + "\n"
+            return self._mermaid_components(lines)
         self._mermaid_children(None, lines, "  ")
         for source, target in self.edges:
             lines.append(f"  {self.ids[source]} --> {self.ids[target]}")
@@ -88,6 +86,28 @@ class EstateGraph:
         for urn, mark in sorted(self.marks.items()):
             if urn in self.ids and mark in CLASSES:
                 lines.append(f"  class {self.ids[urn]} {mark}")
+        return "\n".join(lines) + "\n"
+
+    def _top(self, urn: str) -> str:
+        """The outermost component holding `urn` (`urn` itself when it has none)."""
+        while self.by_urn[urn].get("parent") in self.ids:
+            urn = self.by_urn[urn]["parent"]
+        return urn
+
+    def _mermaid_components(self, lines: list[str]) -> str:
+        """Too many resources for one diagram: the top-level components, their sizes and their wiring."""
+        lines.append(f"  %% {len(self.resources)} resources are too many to draw one by one: components only; "
+                     "--format dot or json has every resource")
+        counts: dict[str, int] = defaultdict(int)
+        for urn in self.resources:
+            counts[self._top(urn)] += 1
+        for urn in self.children.get(None, []):
+            text = _mermaid_text(f"{self.label(urn)}<br/>{counts[urn]} resource(s)")
+            lines.append(f'  {self.ids[urn]}["{text}"]')
+        edges = sorted({(self._top(a), self._top(b)) for a, b in self.edges} - {(u, u) for u in self.ids})
+        for source, target in edges:
+            if source != target:
+                lines.append(f"  {self.ids[source]} --> {self.ids[target]}")
         return "\n".join(lines) + "\n"
 
     def _mermaid_children(self, parent: str | None, lines: list[str], indent: str) -> None:

@@ -89,3 +89,15 @@ def test_graph_as_json_nodes_and_edges():
     result = CliRunner().invoke(app, ["graph", "dev", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["environment"] == "dev"
+
+
+def test_default_mermaid_of_a_shipped_environment_draws_its_components(plans):
+    # too many resources for one diagram: the default format still draws something useful, not just a note
+    plan = plans("dev")
+    graph = EstateGraph(plan.to_dict())
+    text = graph.mermaid()
+    boxes = re.findall(r'^  n\d+\["(.+?)<br/>.*?<br/>(\d+) resource\(s\)"\]$', text, re.M)
+    assert {name for name, _ in boxes} >= {"network", "cluster", "key_vault", "monitoring"}
+    assert sum(int(count) for _, count in boxes) == len(graph.resources)
+    assert re.search(r"^  n\d+ --> n\d+$", text, re.M)
+    assert "components only" in text and "note[" not in text
