@@ -26,15 +26,18 @@ VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"https://(hooks\.slack\.com/services/|[a-z0-9.-]*webhook\.office\.com/|discord(app)?\.com/api/webhooks/)", re.I
     ),
     "a password in a URL": re.compile(r"://[^/\s:@]+:[^/\s@]+@"),
+    "a connection string with a password": re.compile(r"(^|;)\s*(password|pwd)\s*=\s*[^;\s]+", re.I),
+    "a Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    "an AWS access key": re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),
 }
 
 # Key names whose value is itself a secret. Keys that *name* a secret (hub_token_secret,
 # chat_webhook_env) are references and allowed.
 SECRET_KEYS = re.compile(
-    r"^(password|passwd|pwd|secret|client_secret|token|api_key|apikey|access_key|account_key|"
-    r"connection_string|sas_token|private_key|webhook_url)$",
+    r"^(secret|(?:[a-z0-9]+_)*(password|passwd|pwd|client_secret|token|api_key|apikey|access_key|account_key|"
+    r"connection_string|sas_token|private_key|webhook_url))$",
     re.I,
-)
+)  # `slack_token` and `db_password` too; `hub_token_secret` (a reference to a secret) does not match
 
 
 def find_secrets(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:

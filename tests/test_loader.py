@@ -174,6 +174,9 @@ SECRETS = {
     "hugging face token": "hf_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7",
     "github token": "ghp_" + "A" * 36,
     "storage key": "A" * 86 + "==",
+    "sql connection string": "Server=tcp:x.database.windows.net;Database=d;User ID=u;Password=Sup3rS3cret!;",
+    "slack bot token": "xoxb-" + "1234567890-abcdefghijklmnop",
+    "aws access key": "AKIA" + "IOSFODNN7EXAMPLE",
 }
 
 
@@ -194,6 +197,15 @@ def test_secret_like_key_is_rejected_without_echo(project: Path) -> None:
     write(project, "dev.yaml", text + "monitoring:\n  password: hunter2hunter2\n")
     err = error_of(project)
     assert "monitoring.password" in str(err)
+    assert "hunter2" not in str(err)
+
+
+@pytest.mark.parametrize("key", ["slack_token", "db_password", "storage_account_key"])
+def test_secret_like_key_with_a_prefix_is_rejected_without_echo(project: Path, key: str) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    write(project, "dev.yaml", text + f"tags:\n  extra:\n    {key}: hunter2hunter2\n")
+    err = error_of(project)
+    assert f"tags.extra.{key}" in str(err) and "Secrets never go in environment files" in str(err)
     assert "hunter2" not in str(err)
 
 
