@@ -22,5 +22,5 @@ def init_cmd(
 
     written = scaffold(directory, provider=provider.value, force=force)
     for path in written:
-        console.print(f"wrote {path}")
-    console.print(f"next: cd {directory} && llmops-infra validate && llmops-infra plan dev")
+        console.print(f"wrote {path}", markup=False)
+    console.print(f"next: cd {directory} && llmops-infra validate && llmops-infra plan dev", markup=False)

@@ -34,4 +34,4 @@ def generate_cmd(
 
     for path in write(provider.value, output, force=force, artifacts=artifacts,
                       service_connection=service_connection):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False)

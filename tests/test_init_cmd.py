@@ -65,3 +65,11 @@ def test_init_into_an_unwritable_place_is_bad_input(tmp_path: Path):
     assert result.exit_code == 2, result.output
     assert result.stderr.count("error:") == 1 and "cannot write" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_init_prints_paths_with_brackets_as_they_are(tmp_path: Path):
+    target = tmp_path / "[estate]"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {target}/environments/base.yaml" in result.stdout.replace("\n", "")
+    assert f"next: cd {target} &&" in result.stdout.replace("\n", "")

@@ -161,3 +161,13 @@ def test_writing_into_an_unwritable_place_is_bad_input(tmp_path):
         write("github", blocker / "repo")
     assert err.value.exit_code == 2
     assert err.value.key == "--output" and "cannot write" in str(err.value)
+
+
+def test_generate_prints_paths_with_brackets_as_they_are(tmp_path):
+    from typer.testing import CliRunner
+
+    from llmops_infra.cli.app import app
+
+    result = CliRunner().invoke(app, ["pipeline", "generate", "--output", str(tmp_path / "[repo]")])
+    assert result.exit_code == 0, result.output
+    assert "[repo]/.github/workflows/" in result.stdout.replace("\n", "")
