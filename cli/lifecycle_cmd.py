@@ -62,12 +62,16 @@ def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: 
          before: Any = None, **kwargs: Any) -> Any:
     from llmops_infra.cli.render_lifecycle import Renderer
     from llmops_infra.stacks import lifecycle
-    from llmops_infra.stacks.gates import gates_for
+    from llmops_infra.stacks.gates import GateFailed, gates_for
     from llmops_infra.stacks.progress import Progress
 
     renderer = Renderer(fmt.value, operation, env)
     engine = _engine()
-    config, _results = gates_for(env, project_dir, operation=gate_op or operation, on_result=renderer.gate)
+    try:
+        config, _results = gates_for(env, project_dir, operation=gate_op or operation, on_result=renderer.gate)
+    except GateFailed as exc:
+        renderer.gate_failed(exc)  # json: the stream ends with the failed gate, not with the last one that passed
+        raise
     if kwargs.pop("shipped_pack", False):
         shipped = lifecycle.shipped_policy_pack(config, project_dir)
         if shipped:

@@ -51,6 +51,12 @@ class Renderer:
         mark = {"passed": "[green]ok[/]", "skipped": "[yellow]skipped[/]"}.get(result.status, "[red]failed[/]")
         err_console.print(f"gate {result.gate}: {mark} {escape(str(result.message))}", markup=True)
 
+    def gate_failed(self, exc: Any) -> None:
+        """A gate raised: in json, one `gate` event with status failed (the table shows the error line)."""
+        if self.json:
+            self.line({"event": "gate", "gate": exc.gate, "status": "failed", "message": exc.detail,
+                       "exit_code": exc.exit_code})
+
     def event(self, record: dict[str, Any]) -> None:
         if self.json:
             self.line(record)

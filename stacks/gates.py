@@ -55,6 +55,7 @@ class GateFailed(LlmopsError):
     def __init__(self, gate: str, message: str, exit_code: int) -> None:
         self.gate = gate
         self.exit_code = exit_code
+        self.detail = message
         super().__init__(f"gate {gate} failed: {message}")
 
 

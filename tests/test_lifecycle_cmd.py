@@ -72,6 +72,21 @@ def test_a_failed_gate_stops_before_the_engine(project, monkeypatch, engine_foun
     assert "gate credentials failed: no Azure credentials" in result.stderr
 
 
+def test_a_failed_gate_is_the_last_json_event(project, monkeypatch, engine_found):
+    def failing(env, project_dir, *, operation, on_result=None, **_):
+        on_result(GateResult("config", gates.PASSED, "ok"))
+        raise GateFailed("credentials", "no Azure credentials: run az login", 3)
+
+    monkeypatch.setattr(gates, "gates_for", failing)
+    result = runner.invoke(app, ["up", "dev", "--project-dir", str(project), "--yes", "--format", "json"])
+    assert result.exit_code == 3
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["status"] for e in events] == ["passed", "failed"]
+    assert events[-1] == {"event": "gate", "gate": "credentials", "status": "failed",
+                          "message": "no Azure credentials: run az login", "exit_code": 3}
+    assert result.stderr.count("error:") == 1
+
+
 def test_ci_without_yes_is_refused(project, monkeypatch, engine_found, gates_pass):
     monkeypatch.setenv("CI", "true")
     called = []
