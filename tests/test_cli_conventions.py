@@ -109,8 +109,10 @@ def test_engine_commands_stream_json_lines_and_exit_3_without_azure(project):
     result = runner.invoke(app, ["preview", "dev", "--format", "json", "--project-dir", str(project)])
     assert result.exit_code == 3, result.output
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [e["gate"] for e in events] == ["config", "policy", "cost"]
-    assert all(e["event"] == "gate" and e["status"] == "passed" for e in events)
+    assert [e["gate"] for e in events] == ["config", "policy", "cost", "credentials"]
+    assert all(e["event"] == "gate" for e in events)
+    assert [e["status"] for e in events] == ["passed", "passed", "passed", "failed"]
+    assert events[-1]["exit_code"] == 3 and "az login" in events[-1]["message"]
     assert result.stderr.count("error:") == 1 and "gate credentials failed" in result.stderr
     assert "Traceback" not in result.stderr
 
