@@ -230,6 +230,16 @@ class GpuCluster(pulumi.ComponentResource):
                       description="AKS kubelet pulls images from the estate registry"),
             subscription_id=args.subscription_id, parent=self,
         )
+        # With a subnet the estate owns, the cluster identity must manage its NICs and internal
+        # load balancers there: `az aks create` grants this itself, an ARM deployment must. Scoped
+        # to the node subnet only.
+        assign_role(
+            f"{name}-subnet-network",
+            RoleGrant(principal_id=cluster.identity.apply(_principal_id), role="Network Contributor",
+                      scope=args.node_subnet_id,
+                      description="AKS cluster identity manages load balancers and NICs in its node subnet"),
+            subscription_id=args.subscription_id, parent=self,
+        )
         provider_after: list[pulumi.Resource] = []
         if args.deployer_principal_id is not None:
             provider_after.append(assign_role(
@@ -275,6 +285,14 @@ class GpuCluster(pulumi.ComponentResource):
                 # One write at a time on the cluster's sub-resources.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
             )
+
+
+def _principal_id(identity: object) -> str:
+    principal = getattr(identity, "principal_id", None) or (
+        identity.get("principalId") if isinstance(identity, dict) else None)
+    if not principal:
+        raise ValueError("the cluster reported no system-assigned identity principal id")
+    return principal
 
 
 def _kubelet_object_id(profile: object) -> str:

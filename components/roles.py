@@ -32,6 +32,7 @@ ROLES: dict[str, str] = {
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Monitoring Data Reader": "b0d8363b-8ddd-447d-831f-62ca05bff136",
     # Data-plane admin of one Grafana instance (its dashboards, data sources, Grafana roles).
     "Grafana Admin": "22926164-76b3-42b3-bc55-97df8dab3e41",

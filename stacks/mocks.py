@@ -44,10 +44,27 @@ SEGMENTS: dict[str, str] = {
     "azure-native:privatedns:PrivateZone": "privateDnsZones",
 }
 
+# Child resources: their ARM id nests under the parent named by an input, as Azure's does
+# (type -> chain of (parent name input, parent segment), outermost first).
+PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "azure-native:machinelearningservices:OnlineEndpoint": (("workspaceName", "workspaces"),),
+    "azure-native:machinelearningservices:OnlineDeployment": (
+        ("workspaceName", "workspaces"), ("endpointName", "onlineEndpoints")),
+    "azure-native:cognitiveservices:Deployment": (("accountName", "accounts"),),
+    "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
+    "azure-native:containerservice:AgentPool": (("resourceName", "managedClusters"),),
+    "azure-native:containerservice:MaintenanceConfiguration": (("resourceName", "managedClusters"),),
+    "azure-native:storage:BlobContainer": (("accountName", "storageAccounts"), ("", "blobServices/default")),
+    "azure-native:managedidentity:FederatedIdentityCredential": (("resourceName", "userAssignedIdentities"),),
+    "azure-native:network:PrivateDnsZoneGroup": (("privateEndpointName", "privateEndpoints"),),
+    "azure-native:privatedns:VirtualNetworkLink": (("privateZoneName", "privateDnsZones"),),
+}
+
 # Input property that carries the Azure name, by type token (else the logical name is used).
 NAME_KEYS = (
     # A child's own name key comes before its parent's (deploymentName before accountName).
-    "deploymentName", "raiPolicyName", "endpointName",
+    "deploymentName", "raiPolicyName", "privateDnsZoneGroupName", "containerName", "virtualNetworkLinkName",
+    "agentPoolName", "configName", "endpointName",
     "federatedIdentityCredentialResourceName", "resourceGroupName", "vaultName", "resourceName", "accountName", "registryName", "workspaceName",
     "virtualNetworkName", "subnetName", "networkSecurityGroupName", "privateEndpointName",
     "privateZoneName", "virtualNetworkLinkName", "actionGroupName", "ruleName", "budgetName",
@@ -108,7 +125,11 @@ class AzureMocks(pulumi.runtime.Mocks):
             return f"{scope}/providers/{namespace}/{segment}/{name}"
         rg = inputs.get("resourceGroupName")
         base = f"{sub}/resourceGroups/{rg}" if isinstance(rg, str) else sub
-        return f"{base}/providers/{namespace}/{segment}/{name}"
+        path = ""
+        for key, parent_segment in PARENTS.get(typ, ()):
+            parent = inputs.get(key) if key else None
+            path += f"/{parent_segment}/{parent}" if key else f"/{parent_segment}"
+        return f"{base}/providers/{namespace}{path}/{segment}/{name}"
 
 
 def _plural(word: str) -> str:
@@ -121,9 +142,10 @@ def _plural(word: str) -> str:
 
 
 def _azure_name(typ: str, logical: str, inputs: dict[str, Any]) -> str:
+    parent_keys = {key for key, _ in PARENTS.get(typ, ())}
     for key in NAME_KEYS:
         value = inputs.get(key)
-        if isinstance(value, str) and value and key != "resourceGroupName":
+        if isinstance(value, str) and value and key != "resourceGroupName" and key not in parent_keys:
             return value
     if typ == "azure-native:resources:ResourceGroup" and isinstance(inputs.get("resourceGroupName"), str):
         return inputs["resourceGroupName"]

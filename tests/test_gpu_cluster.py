@@ -219,7 +219,8 @@ def test_aks_driver_mode_leaves_gpu_profile_unset():
 def test_kubelet_gets_acrpull_on_the_registry_only(plan):
     cluster = _cluster(plan)
     kubelet = cluster.outputs["identityProfile"]["kubeletidentity"]["objectId"]
-    assignments = plan.of_type("azure-native:authorization:RoleAssignment")
+    assignments = [a for a in plan.of_type("azure-native:authorization:RoleAssignment")
+                   if a.props["principalId"] == kubelet]
     assert len(assignments) == 1
     [acrpull] = assignments
     assert acrpull.props["principalId"] == kubelet
@@ -279,3 +280,12 @@ def test_shipped_prod_scopes_the_prometheus_endpoint(plans):
     [endpoint] = prod.of_type("azure-native:monitor:DataCollectionEndpoint")
     linked = {r.props["linkedResourceId"] for r in prod.of_type("azure-native:monitor:PrivateLinkScopedResource")}
     assert endpoint.outputs["id"] in linked
+
+
+def test_cluster_identity_gets_network_contributor_on_its_node_subnet_only(plan):
+    cluster = _cluster(plan)
+    [grant] = [r for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name == "cluster-subnet-network"]
+    assert grant.props["scope"] == SUBNET
+    assert grant.props["roleDefinitionId"].endswith("/" + ROLES["Network Contributor"])
+    assert grant.props["principalId"] == cluster.outputs["identity"]["principalId"]
+    assert grant.props["principalType"] == "ServicePrincipal"
