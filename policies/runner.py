@@ -49,8 +49,15 @@ class Violation:
             "policy": self.policy, "rule_id": self.rule_id, "severity": self.severity,
             "enforcement": self.enforcement, "resource_type": self.resource_type,
             "resource_name": self.resource_name, "urn": self.urn, "message": self.message,
-            "environment": self.environment, **({"note": self.note} if self.note else {}),
+            "environment": self.environment, "remediation": self.remediation,
+            **({"note": self.note} if self.note else {}),
         }
+
+    @property
+    def remediation(self) -> str:
+        """What to change, from the rule's catalog entry."""
+        info = catalog.find(self.rule_id)
+        return info.remediation if info else ""
 
 
 @dataclass

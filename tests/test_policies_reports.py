@@ -78,3 +78,16 @@ def test_table_shows_the_note_of_an_expired_exemption():
                                         violations=[violation], resources=1)])
     assert "[exemption expired on 2026-01-01]" in text
     assert "vault-[a]" in text
+
+
+def test_every_format_names_the_fix():
+    from llmops_infra.policies import catalog
+
+    v = Violation("kv-01-purge-protection", "KV-01", "high", "mandatory", "azure-native:keyvault:Vault", "kv",
+                  "urn:x", "Purge protection is off.", "prod")
+    fix = catalog.find("KV-01").remediation
+    assert fix and v.remediation == fix
+    result = CheckResult(environment="prod", source="environments/prod.yaml", violations=[v])
+    assert json.loads(render("json", [result]))["violations"][0]["remediation"] == fix
+    assert f"**Fix:** {fix}" in markdown.render([result])
+    assert "Fix: " + fix.split()[0] in render("table", [result])

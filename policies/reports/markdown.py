@@ -21,7 +21,7 @@ def _row(v: Violation) -> str:
     icon = "❌" if v.enforcement == "mandatory" else "⚠️"
     note = f" _({_cell(v.note)})_" if v.note else ""
     return (f"| {icon} {v.enforcement} | `{v.rule_id}` | {v.environment} | `{_cell(v.resource_name or '(stack)')}` "
-            f"| {_cell(v.message)}{note} |")
+            f"| {_cell(v.message)}{note}<br>**Fix:** {_cell(v.remediation)} |")
 
 
 def _listed(notes: list[str], what: str) -> list[str]:

@@ -25,7 +25,7 @@ def render(results: list[CheckResult], width: int = 140) -> str:
                 table.add_column(column, overflow="fold")
             for v in result.violations:
                 # cells are data, not markup: "[exemption expired on …]" would otherwise vanish as an unknown tag
-                message = v.message + (f" [{v.note}]" if v.note else "")
+                message = v.message + (f" [{v.note}]" if v.note else "") + f"\nFix: {v.remediation}"
                 table.add_row(escape(v.enforcement), escape(v.rule_id), escape(v.resource_name or "(stack)"),
                               escape(message))
             console.print(table)
