@@ -237,9 +237,10 @@ def format_path(path: KeyPath) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), type(value).__name__
-    ) if not isinstance(value, list) else "list"
+    for kind, name in ((bool, "boolean"), (list, "list"), (str, "string"), ((int, float), "number")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
 
 
 def _display(path: Path, project_dir: Path) -> str:
@@ -250,21 +251,15 @@ def _display(path: Path, project_dir: Path) -> str:
 
 
 def _config_error(exc: ValidationError, source: Source, env_display: str) -> ConfigError:
-    lines = []
-    first: tuple[str | None, str | None, int | None] | None = None
+    problems = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = tuple(error["loc"])
         file, line = source.locate(loc)
-        key = format_path(loc) or "(top level)"
-        message = _describe(error, loc)
-        where = f"{file or env_display}" + (f":{line}" if line else "")
-        lines.append(f"{where}: {key}: {message}")
-        if first is None:
-            first = (file or env_display, key, line)
-    assert first is not None
-    if len(lines) == 1:
-        return ConfigError(_describe(exc.errors(include_input=False)[0], tuple(exc.errors()[0]["loc"])),
-                           file=first[0], key=first[1], line=first[2])
+        problems.append((file or env_display, format_path(loc) or "(top level)", line, _describe(error, loc)))
+    if len(problems) == 1:
+        file, key, line, message = problems[0]
+        return ConfigError(message, file=file, key=key, line=line)
+    lines = [f"{file}" + (f":{line}" if line else "") + f": {key}: {message}" for file, key, line, message in problems]
     return ConfigError(f"{len(lines)} problems in the environment:\n  " + "\n  ".join(lines))
 
 

@@ -216,3 +216,16 @@ def test_source_document_and_name_mismatch(project: Path) -> None:
     write(project, "dev.yaml", "name: prod\n" + text)
     err = error_of(project)
     assert "name is 'prod' but the file is dev.yaml" in str(err)
+
+
+def test_several_problems_are_listed_each_with_file_line_and_key(project: Path) -> None:
+    text = (project / "environments" / "dev.yaml").read_text()
+    text = text.replace("  monthly_usd: 1500", "  monthly_usd: lots")
+    text = text.replace("  soft_delete_retention_days: 7", "  soft_delete_retention_days: 3")
+    write(project, "dev.yaml", text)
+    message = str(error_of(project))
+    lines = text.splitlines()
+    assert message.startswith("2 problems in the environment:")
+    assert f"environments/dev.yaml:{lines.index('  monthly_usd: lots') + 1}: budget.monthly_usd:" in message
+    assert (f"environments/dev.yaml:{lines.index('  soft_delete_retention_days: 3') + 1}: "
+            "key_vault.soft_delete_retention_days: Input should be greater than or equal to 7") in message
