@@ -35,8 +35,8 @@ class _Copy(pulumi.ComponentResource):
 def plan_copies(config, copies: int):
     """One program that builds `copies` estates of `config`."""
     from llmops_infra.stacks.estate import PROJECT, build_estate
-    from llmops_infra.stacks.mocks import AzureMocks
-    from llmops_infra.stacks.synth import synthesize
+    from llmops_infra.offline.mocks import AzureMocks
+    from llmops_infra.offline.synth import synthesize
 
     original = pulumi.ComponentResource.__init__
     current: list[_Copy] = []
@@ -66,8 +66,8 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    from llmops_infra.stacks.loader import list_environments, load_environment
-    from llmops_infra.stacks.planning import plan_config
+    from llmops_infra.config.loader import list_environments, load_environment
+    from llmops_infra.offline.planning import plan_config
 
     import_s = time.perf_counter() - start
     print(f"import: {import_s * 1000:.0f} ms")

@@ -45,9 +45,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from llmops_infra.policies.runner import check_plan
-    from llmops_infra.stacks.loader import list_environments, load_environment
-    from llmops_infra.stacks.planning import plan_config
-    from llmops_infra.stacks.policy_gate import policy_settings
+    from llmops_infra.config.loader import list_environments, load_environment
+    from llmops_infra.offline.planning import plan_config
+    from llmops_infra.offline.policy_check import policy_settings
 
     start = time.perf_counter()
     envs = [load_environment(name, args.project_dir) for name in list_environments(args.project_dir)]

@@ -11,7 +11,7 @@ import typer
 from llmops_infra.cli.common import ListFormat, ProjectDir, emit, handle_errors, synthesize
 
 if TYPE_CHECKING:
-    from llmops_infra.stacks.access import Grant
+    from llmops_infra.review.access import Grant
 
 
 def access_table(environment: str, grants: list[Grant], width: int = 160) -> str:
@@ -36,7 +36,7 @@ def access_cmd(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Show who (identity) can do what (role) on which resource in ENV, from its offline plan."""
-    from llmops_infra.stacks.access import access_json, access_report
+    from llmops_infra.review.access import access_json, access_report
 
     plan = synthesize(env, project_dir)
     grants = access_report(plan)

@@ -61,7 +61,7 @@ def environments_cmd(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
 ) -> None:
     """List the environments of the project (environments/*.yaml but base.yaml)."""
-    from llmops_infra.stacks.loader import list_environments
+    from llmops_infra.config.loader import list_environments
 
     names = list_environments(project_dir)
     if fmt is ListFormat.json:
@@ -81,7 +81,7 @@ def validate_cmd(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Validate environment files: YAML, schema, cross-field rules and secrets. Exit 2 on the first error."""
-    from llmops_infra.stacks.loader import list_environments, load_environment
+    from llmops_infra.config.loader import list_environments, load_environment
 
     names = envs or list_environments(project_dir)
     for name in names:

@@ -52,7 +52,7 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from llmops_infra.stacks.errors import LlmopsError
+        from llmops_infra.errors import LlmopsError
 
         try:
             return fn(*args, **kwargs)
@@ -72,7 +72,7 @@ def emit(text: str, output: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
         return
-    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.errors import ConfigError
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +84,7 @@ def emit(text: str, output: Path | None) -> None:
 
 def synthesize(env: str, project_dir: Path) -> Any:
     """ENV's offline plan, with a spinner on stderr (stdout stays for the command's output)."""
-    from llmops_infra.stacks.planning import plan_environment
+    from llmops_infra.offline.planning import plan_environment
 
     with err_console.status(f"Synthesizing {env}…"):
         return plan_environment(env, project_dir)

@@ -61,7 +61,7 @@ def cost_markdown(environment: str, estimate: Estimate) -> str:
 
 def _catalog(prices: Path | None):
     from llmops_infra.policies.pricing import PriceCatalogError, load_catalog
-    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.errors import ConfigError
 
     try:
         return load_catalog(prices)
@@ -111,7 +111,7 @@ def refresh_cmd(
 ) -> None:
     """Refresh the VM prices of the catalog from the public Azure Retail Prices API."""
     from llmops_infra.policies.pricing import PriceCatalogError, default_catalog_path, refresh_catalog, write_catalog
-    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.errors import ConfigError
 
     catalog = _catalog(prices)
     try:

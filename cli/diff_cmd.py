@@ -20,7 +20,7 @@ from llmops_infra.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from llmops_infra.stacks.compare import Comparison
+    from llmops_infra.review.compare import Comparison
 
 
 class GraphFormat(str, Enum):
@@ -38,9 +38,9 @@ def diff_cmd(
     output: OutputFile = None,
 ) -> None:
     """Compare two environments: configuration keys, and resources added, removed or changed (by property)."""
-    from llmops_infra.stacks.diff import diff_documents, diff_plans, render_markdown, render_text
-    from llmops_infra.stacks.loader import load_environment_with_source
-    from llmops_infra.stacks.planning import plan_config
+    from llmops_infra.review.diff import diff_documents, diff_plans, render_markdown, render_text
+    from llmops_infra.config.loader import load_environment_with_source
+    from llmops_infra.offline.planning import plan_config
 
     config_a, doc_a = load_environment_with_source(env_a, project_dir)
     config_b, doc_b = load_environment_with_source(env_b, project_dir)
@@ -66,7 +66,7 @@ def diff_cmd(
 
 
 def _plain(value: object) -> object:
-    from llmops_infra.stacks.diff import MISSING
+    from llmops_infra.review.diff import MISSING
 
     return None if value is MISSING else value
 
@@ -80,7 +80,7 @@ def graph_cmd(
     output: OutputFile = None,
 ) -> None:
     """Draw ENV: components, the resources inside them, and the wiring between them."""
-    from llmops_infra.stacks.graph import EstateGraph
+    from llmops_infra.review.graph import EstateGraph
 
     plan = synthesize(env, project_dir)
     graph = EstateGraph(plan.to_dict())
@@ -97,8 +97,8 @@ def pr_report_cmd(
     output: OutputFile = None,
 ) -> None:
     """The pull-request comment (Markdown): policy verdicts, cost change, resource diff, diagram of changes."""
-    from llmops_infra.stacks.compare import compare, pr_report
-    from llmops_infra.stacks.loader import list_environments, require_environment
+    from llmops_infra.review.compare import compare, pr_report
+    from llmops_infra.config.loader import list_environments, require_environment
 
     for name in envs or []:
         require_environment(name, project_dir)  # a typo is reported as such, before git is asked anything
@@ -110,8 +110,8 @@ def pr_report_cmd(
 
 
 def _verdict(comparison: Comparison, project_dir: Path) -> str:
-    from llmops_infra.stacks.loader import load_environment
-    from llmops_infra.stacks.policy_gate import check_config
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.policy_check import check_config
 
     if comparison.after.plan is None:
         return "removed"
@@ -124,7 +124,7 @@ def _verdict(comparison: Comparison, project_dir: Path) -> str:
 
 def cost_compare(env: str, project_dir: Path, ref: str, fmt: OutputFormat) -> str:
     """`cost ENV --compare REF`: ENV's monthly cost at REF and in the working tree."""
-    from llmops_infra.stacks.compare import compare, cost_markdown, money
+    from llmops_infra.review.compare import compare, cost_markdown, money
 
     with err_console.status(f"Planning {env} here and at {ref}…"):
         (comparison,) = compare([env], project_dir, ref)
@@ -147,8 +147,8 @@ def pr_comment_cmd(
     """Post REPORT on the current pull request as one comment, updated in place on later runs."""
     import os
 
-    from llmops_infra.stacks.errors import ConfigError
-    from llmops_infra.stacks.pr_comment import target_from_env, upsert
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.review.pr_comment import target_from_env, upsert
 
     try:
         text = report.read_text(encoding="utf-8")

@@ -48,8 +48,8 @@ def doctor_cmd(
 
     Exit 0 when everything is there, 2 on bad or missing input (environment file, passphrase), 3 when a tool or credentials are missing.
     """
-    from llmops_infra.stacks.doctor import doctor_report
-    from llmops_infra.stacks.loader import require_environment
+    from llmops_infra.engine.doctor import doctor_report
+    from llmops_infra.config.loader import require_environment
 
     for name in env or []:
         require_environment(name, project_dir)  # a mistyped --env is bad input, not a row of the report

@@ -18,7 +18,7 @@ def init_cmd(
     force: Annotated[bool, typer.Option("--force", help="Write into a non-empty directory.")] = False,
 ) -> None:
     """Scaffold an estate repository: commented environments, schema, .gitignore, pipelines, README."""
-    from llmops_infra.stacks.scaffold import scaffold
+    from llmops_infra.delivery.scaffold import scaffold
 
     written = scaffold(directory, provider=provider.value, force=force)
     for path in written:

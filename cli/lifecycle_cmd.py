@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from llmops_infra.cli.common import ListFormat, ProjectDir, err_console, handle_errors
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.errors import ConfigError
 
 EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
 FormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json: one JSON object per line.")]
@@ -53,7 +53,7 @@ def confirm_or_stop(question: str, yes: bool) -> None:
 
 
 def _engine() -> Any:
-    from llmops_infra.stacks.engine import cached_engine
+    from llmops_infra.engine.pulumi_cli import cached_engine
 
     return cached_engine().require()
 
@@ -61,9 +61,9 @@ def _engine() -> Any:
 def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: str | None = None,
          before: Any = None, **kwargs: Any) -> Any:
     from llmops_infra.cli.render_lifecycle import Renderer
-    from llmops_infra.stacks import lifecycle
-    from llmops_infra.stacks.gates import GateFailed, gates_for
-    from llmops_infra.stacks.progress import Progress
+    from llmops_infra.engine import lifecycle
+    from llmops_infra.engine.gates import GateFailed, gates_for
+    from llmops_infra.engine.progress import Progress
 
     renderer = Renderer(fmt.value, operation, env)
     engine = _engine()
@@ -167,8 +167,8 @@ def outputs_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt
 
     from llmops_infra.cli.common import emit
     from llmops_infra.cli.render_lifecycle import outputs_table
-    from llmops_infra.stacks import lifecycle
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.engine import lifecycle
+    from llmops_infra.config.loader import load_environment
 
     engine = _engine()
     config = load_environment(env, project_dir)
@@ -181,8 +181,8 @@ def outputs_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt
 
 def cancel_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), yes: YesOpt = False) -> None:
     """Release ENV's stack lock after an update crashed or was killed (`pulumi cancel`)."""
-    from llmops_infra.stacks import lifecycle
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.engine import lifecycle
+    from llmops_infra.config.loader import load_environment
 
     engine = _engine()
     config = load_environment(env, project_dir)

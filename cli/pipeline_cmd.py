@@ -30,7 +30,7 @@ def generate_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing pipeline files.")] = False,
 ) -> None:
     """Write pull-request checks (validate, policy SARIF, PR comment) and dev -> staging -> prod promotion."""
-    from llmops_infra.stacks.pipelines import write
+    from llmops_infra.delivery.pipelines import write
 
     for path in write(provider.value, output, force=force, artifacts=artifacts,
                       service_connection=service_connection):

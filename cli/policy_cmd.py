@@ -48,9 +48,9 @@ def check_cmd(
 ) -> None:
     """Run every rule over the offline plan of ENV (or of --program); exit 1 on a mandatory violation."""
     from llmops_infra.policies.reports import render
-    from llmops_infra.stacks.errors import ConfigError
-    from llmops_infra.stacks.loader import list_environments, load_environment
-    from llmops_infra.stacks.policy_gate import check_config, plan_program, policy_settings
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.config.loader import list_environments, load_environment
+    from llmops_infra.offline.policy_check import check_config, plan_program, policy_settings
 
     if program is not None:
         if envs or all_envs:
@@ -120,8 +120,8 @@ def pack_config_cmd(
 ) -> None:
     """Write ENV's levels, limits and active exemptions as the engine's --policy-pack-config JSON."""
     from llmops_infra.policies.pack_config import pack_config
-    from llmops_infra.stacks.loader import load_environment
-    from llmops_infra.stacks.policy_gate import policy_settings
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.policy_check import policy_settings
 
     settings = policy_settings(load_environment(env, project_dir))
     emit(json.dumps(pack_config(settings), indent=2, sort_keys=True), output)

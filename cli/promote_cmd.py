@@ -12,8 +12,8 @@ import typer
 from llmops_infra.cli.common import ListFormat, ProjectDir, console, emit, err_console, handle_errors
 
 if TYPE_CHECKING:
-    from llmops_infra.stacks.artifacts import Releases
-    from llmops_infra.stacks.promotion import Hooks, Result
+    from llmops_infra.release.artifacts import Releases
+    from llmops_infra.release.promotion import Hooks, Result
 
 EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
 Artifacts = Annotated[
@@ -26,13 +26,13 @@ Format = Annotated[ListFormat, typer.Option("--format", "-f", help="Output forma
 
 
 def _releases(artifacts: str | None, project_dir: Path) -> Releases:
-    from llmops_infra.stacks.artifacts import Releases, open_store
+    from llmops_infra.release.artifacts import Releases, open_store
 
     return Releases(open_store(artifacts, project_dir))
 
 
 def _hooks() -> Hooks:
-    from llmops_infra.stacks.promotion_hooks import default_hooks
+    from llmops_infra.release.hooks import default_hooks
 
     interactive = sys.stdin.isatty()
     return default_hooks(
@@ -60,7 +60,7 @@ def _report(result: Result, fmt: ListFormat) -> None:
 def release_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), artifacts: Artifacts = None,
                 fmt: Format = ListFormat.table) -> None:
     """Record ENV's release manifest after its checks (policy, cost). Exit 1 when they fail."""
-    from llmops_infra.stacks.promotion import release
+    from llmops_infra.release.promotion import release
 
     result = release(env, project_dir, _releases(artifacts, project_dir), _hooks())
     _report(result, fmt)
@@ -78,7 +78,7 @@ def promote_cmd(
     fmt: Format = ListFormat.table,
 ) -> None:
     """Promote SRC's latest passed release to DST: pinned versions, DST's overlay, gates, approval, up."""
-    from llmops_infra.stacks.promotion import promote
+    from llmops_infra.release.promotion import promote
 
     _report(promote(src, dst, project_dir, _releases(artifacts, project_dir), _hooks(), manifest), fmt)
 
@@ -93,7 +93,7 @@ def rollback_cmd(
     fmt: Format = ListFormat.table,
 ) -> None:
     """Re-apply an earlier passed release of ENV."""
-    from llmops_infra.stacks.promotion import rollback
+    from llmops_infra.release.promotion import rollback
 
     _report(rollback(env, to, project_dir, _releases(artifacts, project_dir), _hooks()), fmt)
 
@@ -109,10 +109,10 @@ def approve_cmd(
     artifacts: Artifacts = None,
 ) -> None:
     """Record an approval of one manifest for ENV (`.llmops/approvals/ENV.json`), read by promote and up."""
-    from llmops_infra.stacks.errors import ConfigError
-    from llmops_infra.stacks.promotion import PromotionRefused, record_approval
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.release.promotion import PromotionRefused, record_approval
 
-    from llmops_infra.stacks.loader import require_environment
+    from llmops_infra.config.loader import require_environment
 
     for name in (env, source):
         if name is not None:
@@ -138,7 +138,7 @@ def releases_cmd(
     latest: Annotated[bool, typer.Option("--latest", help="Only the newest manifest.")] = False,
 ) -> None:
     """List ENV's release manifests, oldest first."""
-    from llmops_infra.stacks.loader import require_environment
+    from llmops_infra.config.loader import require_environment
 
     require_environment(env, project_dir)  # an unknown environment is bad input, not "no releases yet"
     history = _releases(artifacts, project_dir).history(env)

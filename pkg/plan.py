@@ -1,6 +1,6 @@
 """The offline plan: every resource a program registers, as the engine would see it.
 
-Produced by `llmops_infra.stacks.synth` (the program run under Pulumi mocks) and judged by
+Produced by `llmops_infra.offline.synth` (the program run under Pulumi mocks) and judged by
 `llmops_infra.policies` (which know nothing of how it was made). It lives in the root package
 so that both sides depend on it and not on each other.
 """

@@ -1,6 +1,6 @@
 """What an environment decides about the rules, as plain data: scope, levels, exemptions, limits.
 
-`llmops_infra.stacks.policy_gate` converts an `EnvironmentConfig` into `PolicySettings`; the
+`llmops_infra.offline.policy_check` converts an `EnvironmentConfig` into `PolicySettings`; the
 policies never read environment files. Level resolution, in order: a per-rule level
 (`policy.levels`, by catalog id or policy name), then `policy.default_level`, then the
 catalog's scope column for this environment's scope.

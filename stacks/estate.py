@@ -20,7 +20,7 @@ from llmops_infra.components.tags import standard_tags, tagging_transformation
 from llmops_infra.stacks import stage_ai as ai
 from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_security as security
-from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.config.models import EnvironmentConfig
 
 PROJECT = "llmops"
 

@@ -21,7 +21,7 @@ from llmops_infra.components.content_safety import ContentSafety, ContentSafetyA
 from llmops_infra.components.ml_endpoints import FlowEndpoint, FlowSlot, MlEndpoints, MlEndpointsArgs
 from llmops_infra.components.openai_endpoints import ModelDeployment, OpenAIEndpoints, OpenAIEndpointsArgs
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.errors import ConfigError
 
 MODEL_CALLERS = ("inference", "promptflow")
 """Workload identities that call the models and Content Safety."""

@@ -29,8 +29,8 @@ from llmops_infra.components.node_pools import GpuPoolSpec
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
 from llmops_infra.components.registry import Registry, RegistryArgs
 from llmops_infra.components.roles import RoleGrant, assign_role
-from llmops_infra.stacks.config import GpuPool
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.config.models import GpuPool
+from llmops_infra.errors import ConfigError
 
 
 def pool_spec(pool: GpuPool) -> GpuPoolSpec:

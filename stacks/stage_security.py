@@ -48,7 +48,7 @@ from llmops_infra.components.pipeline_principal import (
 )
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES, private_endpoint, zones_for_group
 from llmops_infra.components.roles import RoleGrant, assign_role
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.errors import ConfigError
 
 if TYPE_CHECKING:
     from llmops_infra.stacks.estate import Estate

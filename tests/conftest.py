@@ -18,7 +18,7 @@ def project_dir() -> Path:
 @functools.lru_cache(maxsize=None)
 def shipped_plan(env: str):
     """The plan of a shipped environment, synthesized once per test session."""
-    from llmops_infra.stacks.planning import plan_environment
+    from llmops_infra.offline.planning import plan_environment
 
     return plan_environment(env, REPO)
 

@@ -95,8 +95,8 @@ def hold(marker: Path, seconds: float):
 
 
 def main() -> None:
-    from llmops_infra.stacks import lifecycle
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.engine import lifecycle
+    from llmops_infra.config.loader import load_environment
 
     project, mode, marker = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     config = load_environment("dev", project)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
 from llmops_infra.plan import Plan, PlannedResource
-from llmops_infra.stacks.access import access_report
+from llmops_infra.review.access import access_report
 
 REPO = Path(__file__).resolve().parent.parent
 SUB = "/subscriptions/11111111-1111-4111-8111-111111111111"

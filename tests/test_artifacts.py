@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.stacks.artifacts import ArtifactNotFound, LocalArtifactStore, Releases, open_store
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.manifest import Evidence, ManifestError, build_manifest
-from llmops_infra.stacks.loader import config_digest, load_environment_with_source
+from llmops_infra.release.artifacts import ArtifactNotFound, LocalArtifactStore, Releases, open_store
+from llmops_infra.errors import ConfigError
+from llmops_infra.release.manifest import Evidence, ManifestError, build_manifest
+from llmops_infra.config.loader import config_digest, load_environment_with_source
 
 # The emulator's published development account (the same in every Azurite install): tests only.
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -104,7 +104,7 @@ def store(request, tmp_path):
     if request.param == "azure-blob":
         from azure.storage.blob import BlobServiceClient
 
-        from llmops_infra.stacks.artifacts_azure import AzureBlobArtifactStore
+        from llmops_infra.release.artifacts.azure import AzureBlobArtifactStore
 
         service = BlobServiceClient.from_connection_string(request.getfixturevalue("azurite"))
         container = service.get_container_client(f"releases{abs(hash(request.node.name)) % 10**8}")
@@ -112,7 +112,7 @@ def store(request, tmp_path):
         return AzureBlobArtifactStore(container, prefix="estate")
     import boto3
 
-    from llmops_infra.stacks.artifacts_s3 import S3ArtifactStore
+    from llmops_infra.release.artifacts.s3 import S3ArtifactStore
 
     client = boto3.client("s3", endpoint_url=request.getfixturevalue("moto_endpoint"), region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -197,8 +197,8 @@ def test_open_store_urls(tmp_path, monkeypatch):
 
 def test_cloud_urls_parse_without_network(monkeypatch):
     pytest.importorskip("azure.storage.blob")
-    from llmops_infra.stacks.artifacts_azure import AzureBlobArtifactStore
-    from llmops_infra.stacks.artifacts_s3 import S3ArtifactStore
+    from llmops_infra.release.artifacts.azure import AzureBlobArtifactStore
+    from llmops_infra.release.artifacts.s3 import S3ArtifactStore
 
     blob = AzureBlobArtifactStore.from_url("azblob://stllmops/releases/estate")
     assert (blob.container.account_name, blob.container.container_name, blob.prefix) == (

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from llmops_infra.stacks import azure_access
-from llmops_infra.stacks.azure_access import (
+from llmops_infra.engine import azure_access
+from llmops_infra.engine.azure_access import (
     QuotaNeed,
     check_credentials,
     configured_sources,

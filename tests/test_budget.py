@@ -46,7 +46,7 @@ def test_budget_notifies_actual_80_and_forecast_100_to_contacts_and_action_group
 
 
 def test_budget_plans_are_deterministic(plans):
-    from llmops_infra.stacks.planning import plan_environment
+    from llmops_infra.offline.planning import plan_environment
 
     again = plan_environment("dev", Path(__file__).resolve().parent.parent)
     first = _one(plans("dev"), "azure-native:consumption:Budget", "budget-budget")
@@ -73,10 +73,10 @@ def _budget_plan(today: date, start_date: str | None = None) -> Plan:
     from functools import partial
 
     from llmops_infra.stacks.estate import STAGES, new_estate
-    from llmops_infra.stacks.loader import load_environment
-    from llmops_infra.stacks.mocks import AzureMocks
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.stacks.stage_security import budget_stage
-    from llmops_infra.stacks.synth import synthesize
+    from llmops_infra.offline.synth import synthesize
 
     config = load_environment("dev", Path(__file__).resolve().parent.parent)
     if start_date is not None:
@@ -124,7 +124,7 @@ def test_budget_start_helper_and_utc_clock():
 def test_config_start_date_must_be_a_first_of_month():
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import BudgetConfig
+    from llmops_infra.config.models import BudgetConfig
 
     config = BudgetConfig(monthly_usd=10, contact_emails=["a@example.com"], start_date="2027-03-01")
     assert config.start_date == date(2027, 3, 1)

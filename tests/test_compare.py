@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from llmops_infra.plan import Plan, PlannedResource
-from llmops_infra.stacks.compare import PR_LIMIT, Comparison, Side, pr_report
-from llmops_infra.stacks.pipelines import PR_MARKER
+from llmops_infra.review.compare import PR_LIMIT, Comparison, Side, pr_report
+from llmops_infra.delivery.pipelines import PR_MARKER
 
 
 def _plan(env: str, count: int, value: str) -> Plan:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from llmops_infra.stacks.config import ClusterConfig, GpuPool, MlEndpoint, NetworkConfig, KeyVaultConfig
-from llmops_infra.stacks.loader import load_environment
+from llmops_infra.config.models import ClusterConfig, GpuPool, MlEndpoint, NetworkConfig, KeyVaultConfig
+from llmops_infra.config.loader import load_environment
 
 REPO = Path(__file__).resolve().parent.parent
 

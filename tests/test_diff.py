@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.stacks.compare import compare, cost_markdown, pr_report
-from llmops_infra.stacks.diff import MISSING, diff_plans, diff_values, render_markdown, render_text, stackless
-from llmops_infra.stacks.pipelines import PR_MARKER
+from llmops_infra.review.compare import compare, cost_markdown, pr_report
+from llmops_infra.review.diff import MISSING, diff_plans, diff_values, render_markdown, render_text, stackless
+from llmops_infra.delivery.pipelines import PR_MARKER
 
 runner = CliRunner()
 

@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.stacks import azure_access, doctor, engine
-from llmops_infra.stacks.azure_access import CredentialStatus
-from llmops_infra.stacks.engine import EngineInfo
+from llmops_infra.engine import azure_access, doctor
+from llmops_infra.engine import pulumi_cli as engine
+from llmops_infra.engine.azure_access import CredentialStatus
+from llmops_infra.engine.pulumi_cli import EngineInfo
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

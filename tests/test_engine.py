@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.stacks import engine
-from llmops_infra.stacks.engine import EngineInfo, EngineMissingError
+from llmops_infra.engine import pulumi_cli as engine
+from llmops_infra.engine.pulumi_cli import EngineInfo, EngineMissingError
 
 
 def fake_cli(bin_dir: Path, version: str | None, *, host: bool = True) -> Path:

@@ -8,15 +8,15 @@ import pytest
 from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
 
-from llmops_infra.stacks import engine_errors
-from llmops_infra.stacks.engine_errors import (
+from llmops_infra.engine import errors as engine_errors
+from llmops_infra.engine.errors import (
     PendingOperationsError,
     SoftDeletedNameError,
     StackLockedError,
     engine_errors as guard,
     translate,
 )
-from llmops_infra.stacks.errors import ConfigError, EngineError, PolicyViolationError
+from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
 
 
 def command_error(stderr: str = "", stdout: str = "", code: int = 1) -> auto_errors.CommandError:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.stacks import lifecycle
-from llmops_infra.stacks.engine import locate_engine
-from llmops_infra.stacks.engine_errors import PendingOperationsError, StackLockedError
-from llmops_infra.stacks.errors import PolicyViolationError
-from llmops_infra.stacks.loader import load_environment
-from llmops_infra.stacks.progress import Progress
+from llmops_infra.engine import lifecycle
+from llmops_infra.engine.pulumi_cli import locate_engine
+from llmops_infra.engine.errors import PendingOperationsError, StackLockedError
+from llmops_infra.errors import PolicyViolationError
+from llmops_infra.config.loader import load_environment
+from llmops_infra.engine.progress import Progress
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.stacks import gates
-from llmops_infra.stacks.azure_access import CredentialStatus
-from llmops_infra.stacks.gates import (
+from llmops_infra.engine import gates
+from llmops_infra.engine.azure_access import CredentialStatus
+from llmops_infra.engine.gates import (
     GATES_BY_OPERATION,
     GateContext,
     GateFailed,
@@ -20,7 +20,7 @@ from llmops_infra.stacks.gates import (
     has_approval,
     run_gates,
 )
-from llmops_infra.stacks.loader import load_environment
+from llmops_infra.config.loader import load_environment
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
@@ -239,7 +239,7 @@ def test_no_soft_deleted_names_passes(dev, plans):
 
 
 def test_deleted_urls_point_at_the_right_arm_collections():
-    from llmops_infra.stacks.azure_access import NamedResource, deleted_url
+    from llmops_infra.engine.azure_access import NamedResource, deleted_url
 
     vault = deleted_url("sub", NamedResource("vault", "kv-x", "rg", "eastus"))
     assert vault.startswith("https://management.azure.com/subscriptions/sub/providers/Microsoft.KeyVault/"

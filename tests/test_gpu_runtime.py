@@ -17,8 +17,8 @@ from llmops_infra.components.gpu_runtime import (
     GpuRuntimeArgs,
 )
 from llmops_infra.components.node_pools import GPU_TOLERATION_ANY, SPOT_TOLERATION_ANY
-from llmops_infra.stacks.mocks import AzureMocks
-from llmops_infra.stacks.synth import synthesize
+from llmops_infra.offline.mocks import AzureMocks
+from llmops_infra.offline.synth import synthesize
 
 SUB = "11111111-1111-4111-8111-111111111111"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
@@ -159,7 +159,7 @@ def test_device_plugin_mode_needs_the_registry_and_digests():
 
 
 def test_config_defaults_pin_the_same_digests_as_the_component():
-    from llmops_infra.stacks.config import ClusterConfig
+    from llmops_infra.config.models import ClusterConfig
 
     fields = ClusterConfig.model_fields
     assert fields["device_plugin_image_digest"].default == DEVICE_PLUGIN_DIGEST

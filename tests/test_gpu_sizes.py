@@ -22,7 +22,7 @@ def test_table_matches_the_published_gpu_memory():
 
 
 def test_the_table_imports_without_pulumi():
-    code = ("import sys; import llmops_infra.components.gpu_sizes, llmops_infra.stacks.config; "
+    code = ("import sys; import llmops_infra.components.gpu_sizes, llmops_infra.config.models; "
             "print('pulumi' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

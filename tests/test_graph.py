@@ -8,7 +8,7 @@ import re
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.stacks.graph import EstateGraph, changed_graph
+from llmops_infra.review.graph import EstateGraph, changed_graph
 
 PLAN = {
     "environment": "dev",

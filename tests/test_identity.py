@@ -21,8 +21,8 @@ def _one(plan: Plan, type_: str, name: str):
 
 
 def _synth(program) -> Plan:
-    from llmops_infra.stacks.mocks import AzureMocks
-    from llmops_infra.stacks.synth import synthesize
+    from llmops_infra.offline.mocks import AzureMocks
+    from llmops_infra.offline.synth import synthesize
 
     return synthesize(program, environment="test", project="llmops",
                       mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
@@ -173,8 +173,8 @@ def test_federated_credential_rejects_wildcard_subjects():
 def test_config_needs_distinct_workloads_and_an_inference_identity_for_models():
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import IdentityConfig
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.config.models import IdentityConfig
+    from llmops_infra.config.loader import load_environment
 
     with pytest.raises(ValidationError, match="at least 1 item"):
         IdentityConfig(workloads=[])

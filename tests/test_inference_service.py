@@ -10,9 +10,9 @@ import pytest
 from llmops_infra.components.inference_manifests import ActiveHours
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
-from llmops_infra.stacks.loader import load_environment
-from llmops_infra.stacks.mocks import AzureMocks
-from llmops_infra.stacks.synth import synthesize
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline.mocks import AzureMocks
+from llmops_infra.offline.synth import synthesize
 
 SUB = "11111111-1111-4111-8111-111111111111"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"

@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.stacks.loader import list_environments, load_environment
-from llmops_infra.stacks.scaffold import template_files
+from llmops_infra.config.loader import list_environments, load_environment
+from llmops_infra.delivery.scaffold import template_files
 
 runner = CliRunner()
 
@@ -19,8 +19,8 @@ def test_shipped_templates_equal_the_repository_environments(project_dir):
             for p in sorted((project_dir / "environments").iterdir()) if p.suffix in (".yaml", ".json")}
     assert sorted(templates) == sorted(repo)
     stale = [name for name in repo if templates[name] != repo[name]]
-    assert not stale, (f"stacks/templates/environments is out of date for {stale}: run "
-                       "`cp environments/*.yaml environments/schema.json stacks/templates/environments/`")
+    assert not stale, (f"pkg/delivery/templates/environments is out of date for {stale}: run "
+                       "`cp environments/*.yaml environments/schema.json pkg/delivery/templates/environments/`")
 
 
 def test_init_writes_a_repository_that_validates(tmp_path: Path):

@@ -16,8 +16,8 @@ def _one(plan: Plan, type_: str, name: str):
 
 
 def _synth(program) -> Plan:
-    from llmops_infra.stacks.mocks import AzureMocks
-    from llmops_infra.stacks.synth import synthesize
+    from llmops_infra.offline.mocks import AzureMocks
+    from llmops_infra.offline.synth import synthesize
 
     return synthesize(program, environment="test", project="llmops",
                       mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
@@ -113,7 +113,7 @@ def test_contradictions_are_rejected():
 def test_config_rejects_ip_ranges_without_public_access():
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import KeyVaultConfig
+    from llmops_infra.config.models import KeyVaultConfig
 
     with pytest.raises(ValidationError, match="allowed_ip_ranges has no effect"):
         KeyVaultConfig(allowed_ip_ranges=["203.0.113.0/24"])
@@ -126,7 +126,7 @@ def test_config_rejects_ip_ranges_without_public_access():
 def test_config_rejects_firewall_ranges_that_are_not_public(cidr):
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import KeyVaultConfig
+    from llmops_infra.config.models import KeyVaultConfig
 
     with pytest.raises(ValidationError, match=f"allowed_ip_ranges: {cidr} is not a public range"):
         KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=[cidr])
@@ -135,7 +135,7 @@ def test_config_rejects_firewall_ranges_that_are_not_public(cidr):
 def test_config_rejects_repeated_and_malformed_ranges():
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import KeyVaultConfig
+    from llmops_infra.config.models import KeyVaultConfig
 
     with pytest.raises(ValidationError, match="appears twice"):
         KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=["198.51.100.0/24", "198.51.100.0/24"])

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from llmops_infra.stacks.lean_imports import _candidates
+from llmops_infra.offline.lean_imports import _candidates
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -14,13 +14,13 @@ DIGEST = """
 import sys
 from pathlib import Path
 if sys.argv[1] == "lean":
-    from llmops_infra.stacks import lean_imports
+    from llmops_infra.offline import lean_imports
     lean_imports.install()
 else:
-    import llmops_infra.stacks.lean_imports as li
+    import llmops_infra.offline.lean_imports as li
     li.install = lambda: None  # planning must not install it in the reference run
 import pulumi_azure_native.network as network
-from llmops_infra.stacks.planning import plan_environment
+from llmops_infra.offline.planning import plan_environment
 print(plan_environment(sys.argv[2], Path(sys.argv[3])).digest())
 print(len([n for n in vars(network) if n[:1].isupper()]))
 """
@@ -43,7 +43,7 @@ def test_lean_plan_is_identical_and_loads_less() -> None:
 
 def test_unplaceable_names_fall_back_to_the_real_package() -> None:
     code = (
-        "from llmops_infra.stacks import lean_imports; lean_imports.install()\n"
+        "from llmops_infra.offline import lean_imports; lean_imports.install()\n"
         "import pulumi_azure_native.network as n\n"
         "assert n.PrivateEndpoint.__name__ == 'PrivateEndpoint'\n"
         "assert n.SubnetArgs.__name__ == 'SubnetArgs'\n"

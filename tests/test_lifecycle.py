@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.stacks import lifecycle
-from llmops_infra.stacks.engine import EngineInfo, EngineMissingError
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.loader import load_environment
+from llmops_infra.engine import lifecycle
+from llmops_infra.engine.pulumi_cli import EngineInfo, EngineMissingError
+from llmops_infra.errors import ConfigError
+from llmops_infra.config.loader import load_environment
 
 REPO = Path(__file__).resolve().parent.parent
 NO_ENGINE = EngineInfo(None, None, "3.272.0", None, None, {})
@@ -99,7 +99,7 @@ def test_pending_operations_are_read_from_the_exported_state():
 
 
 def test_up_refuses_to_run_over_pending_operations():
-    from llmops_infra.stacks.engine_errors import PendingOperationsError
+    from llmops_infra.engine.errors import PendingOperationsError
 
     stack = FakeStack([{"resource": {"urn": "urn:pulumi:dev::llmops::t::kv"}, "type": "creating"}])
     with pytest.raises(PendingOperationsError) as err:

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.stacks import engine, gates, lifecycle
-from llmops_infra.stacks.engine import EngineInfo
-from llmops_infra.stacks.gates import GateFailed, GateResult
-from llmops_infra.stacks.lifecycle import OperationResult
+from llmops_infra.engine import pulumi_cli as engine, gates, lifecycle
+from llmops_infra.engine.pulumi_cli import EngineInfo
+from llmops_infra.engine.gates import GateFailed, GateResult
+from llmops_infra.engine.lifecycle import OperationResult
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -33,7 +33,7 @@ def engine_found(monkeypatch):
 
 @pytest.fixture
 def gates_pass(monkeypatch):
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.config.loader import load_environment
 
     def fake(env, project_dir, *, operation, on_result=None, **_):
         config = load_environment(env, project_dir)
@@ -187,7 +187,7 @@ def test_preview_runs_the_shipped_pack_with_the_environment_config(project, monk
 
 
 def test_shipped_pack_config_carries_the_environment_levels(project):
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.config.loader import load_environment
 
     config = load_environment("prod", project)
     shipped = lifecycle.shipped_policy_pack(config, project)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.loader import deep_merge, list_environments, load_environment, load_environment_with_source
+from llmops_infra.errors import ConfigError
+from llmops_infra.config.loader import deep_merge, list_environments, load_environment, load_environment_with_source
 
 REPO = Path(__file__).resolve().parent.parent
 

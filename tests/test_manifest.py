@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from llmops_infra.stacks.loader import config_digest, load_environment_with_source
-from llmops_infra.stacks.manifest import (
+from llmops_infra.config.loader import config_digest, load_environment_with_source
+from llmops_infra.release.manifest import (
     FAILED,
     PASSED,
     SCHEMA,
@@ -20,7 +20,7 @@ from llmops_infra.stacks.manifest import (
     parse_manifest,
     pins,
 )
-from llmops_infra.stacks.pins import apply_pins
+from llmops_infra.release.pins import apply_pins
 
 NOW = datetime(2026, 11, 22, 3, 0, 0, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmops_infra.stacks.mocks import AzureMocks, _plural
+from llmops_infra.offline.mocks import AzureMocks, _plural
 
 SUB = "11111111-1111-4111-8111-111111111111"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg"

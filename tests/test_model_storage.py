@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
-from llmops_infra.stacks.mocks import AzureMocks
-from llmops_infra.stacks.synth import synthesize
+from llmops_infra.offline.mocks import AzureMocks
+from llmops_infra.offline.synth import synthesize
 
 SUB = "11111111-1111-4111-8111-111111111111"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"

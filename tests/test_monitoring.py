@@ -20,8 +20,8 @@ def _one(plan: Plan, type_: str, name: str):
 
 
 def _synth(program) -> Plan:
-    from llmops_infra.stacks.mocks import AzureMocks
-    from llmops_infra.stacks.synth import synthesize
+    from llmops_infra.offline.mocks import AzureMocks
+    from llmops_infra.offline.synth import synthesize
 
     return synthesize(program, environment="test", project="llmops",
                       mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
@@ -71,8 +71,8 @@ def test_action_group_emails_and_no_webhook_without_the_env_var(plans):
 
 
 def test_chat_webhook_comes_from_the_environment_as_a_secret(monkeypatch):
-    from llmops_infra.stacks.loader import load_environment
-    from llmops_infra.stacks.planning import plan_config
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.planning import plan_config
 
     monkeypatch.setenv("LLMOPS_CHAT_WEBHOOK_URL", WEBHOOK)
     plan = plan_config(load_environment("dev", REPO))
@@ -83,7 +83,7 @@ def test_chat_webhook_comes_from_the_environment_as_a_secret(monkeypatch):
 
 
 def test_a_webhook_that_is_not_https_is_refused_without_echoing_it():
-    from llmops_infra.stacks.errors import ConfigError
+    from llmops_infra.errors import ConfigError
     from llmops_infra.stacks.stage_security import chat_webhook_url
 
     with pytest.raises(ConfigError) as caught:
@@ -147,8 +147,8 @@ def test_metric_alert_helper():
 
 
 def _public_monitoring_plan() -> Plan:
-    from llmops_infra.stacks.loader import load_environment
-    from llmops_infra.stacks.planning import plan_config
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.planning import plan_config
 
     config = load_environment("dev", REPO)
     monitoring = config.monitoring.model_copy(update={"allow_public_network_access": True})
@@ -208,8 +208,8 @@ def test_scope_resource_brings_a_data_collection_endpoint_into_the_scope():
 
 
 def _grafana_admin_plan(groups: list[str], grafana: bool = True) -> Plan:
-    from llmops_infra.stacks.loader import load_environment
-    from llmops_infra.stacks.planning import plan_config
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.planning import plan_config
 
     config = load_environment("dev", REPO)
     monitoring = config.monitoring.model_copy(update={"grafana_admin_group_object_ids": groups, "grafana": grafana})
@@ -243,7 +243,7 @@ def test_no_grafana_admin_by_default(plans):
 def test_monitoring_config_private_by_default_and_admins_need_grafana():
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import MonitoringConfig
+    from llmops_infra.config.models import MonitoringConfig
 
     config = MonitoringConfig(alert_emails=["a@example.com"])
     assert config.allow_public_network_access is False and config.grafana_admin_group_object_ids == []

@@ -24,8 +24,8 @@ def _id(resource) -> str:
 
 
 def _synth(program) -> Plan:
-    from llmops_infra.stacks.mocks import AzureMocks
-    from llmops_infra.stacks.synth import synthesize
+    from llmops_infra.offline.mocks import AzureMocks
+    from llmops_infra.offline.synth import synthesize
 
     return synthesize(program, environment="test", project="llmops",
                       mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
@@ -148,14 +148,14 @@ def test_unknown_hub_zone_and_missing_subnet_are_rejected():
 
 
 def _dev_with_hub_zones(zones: dict[str, str]):
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.config.loader import load_environment
 
     config = load_environment("dev", Path(__file__).resolve().parent.parent)
     return config.model_copy(update={"network": config.network.model_copy(update={"existing_private_dns_zones": zones})})
 
 
 def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
-    from llmops_infra.stacks.planning import plan_config
+    from llmops_infra.offline.planning import plan_config
 
     plan = plan_config(_dev_with_hub_zones({"privatelink.vaultcore.azure.net": HUB_ZONE}))
     group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "key_vault-pe-dns")
@@ -167,7 +167,7 @@ def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
 def test_config_rejects_a_hub_zone_the_estate_does_not_use():
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import NetworkConfig
+    from llmops_infra.config.models import NetworkConfig
 
     base = dict(address_space="10.0.0.0/16",
                 subnets={"aks_nodes": "10.0.0.0/20", "private_endpoints": "10.0.16.0/24", "ml_compute": "10.0.17.0/24"})

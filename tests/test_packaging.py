@@ -26,7 +26,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
 def test_wheel_has_the_package_layout(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     for module in ("__init__.py", "plan.py", "cli/app.py", "components/naming.py", "stacks/estate.py",
-                   "stacks/synth.py", "policies/__init__.py"):
+                   "offline/synth.py", "config/models.py", "engine/lifecycle.py", "release/artifacts/__init__.py",
+                   "review/diff.py", "delivery/pipelines.py", "policies/__init__.py"):
         assert f"llmops_infra/{module}" in names, module
     assert not any(n.startswith(("cli/", "components/", "stacks/", "tests/")) for n in names)
 
@@ -34,12 +35,12 @@ def test_wheel_has_the_package_layout(wheel: zipfile.ZipFile) -> None:
 def test_wheel_has_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     missing = []
-    for top in ("cli", "components", "stacks", "policies"):
+    for top in ("pkg", "cli", "components", "stacks", "policies"):
         for path in (REPO / top).rglob("*"):
             if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
                 continue
             if path.suffix in {".py", ".json", ".yaml", ".yml", ".md", ".txt", ".j2"}:
-                relative = path.relative_to(REPO).as_posix()
+                relative = path.relative_to(REPO / "pkg" if top == "pkg" else REPO).as_posix()
                 if f"llmops_infra/{relative}" not in names:
                     missing.append(relative)
     assert missing == [], "not in the wheel (add to pyproject packages / package-data): " + ", ".join(missing)

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from ruamel.yaml import YAML
 
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.pipelines import render, write
+from llmops_infra.errors import ConfigError
+from llmops_infra.delivery.pipelines import render, write
 
 
 def load(text: str):

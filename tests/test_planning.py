@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmops_infra.stacks.loader import load_environment
-from llmops_infra.stacks.planning import plan_config, plan_environment
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline.planning import plan_config, plan_environment
 
 REPO = Path(__file__).resolve().parent.parent
 

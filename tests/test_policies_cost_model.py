@@ -29,7 +29,7 @@ def test_unpriced_skus_are_listed_not_hidden():
 
 
 def test_shipped_plans_are_priced_within_their_limits(plans, project_dir):
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.config.loader import load_environment
 
     for env in ("dev", "staging", "prod"):
         estimate = estimate_plan(plans(env))

@@ -102,8 +102,8 @@ def test_stack_violations_name_their_resource():
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_every_shipped_environment_passes_its_mandatory_rules(env, plans, project_dir):
-    from llmops_infra.stacks.loader import load_environment
-    from llmops_infra.stacks.policy_gate import check_config
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.policy_check import check_config
 
     result = check_config(load_environment(env, project_dir), plans(env))
     assert result.resources > 50

@@ -2,9 +2,9 @@
 
 import pytest
 
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.loader import load_environment
-from llmops_infra.stacks.policy_gate import policy_settings
+from llmops_infra.errors import ConfigError
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline.policy_check import policy_settings
 
 
 def test_settings_carry_scope_levels_and_limits(project_dir):

@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from llmops_infra.stacks.errors import ConfigError, EngineError
-from llmops_infra.stacks.pipelines import PR_MARKER
-from llmops_infra.stacks.pr_comment import target_from_env, upsert
+from llmops_infra.errors import ConfigError, EngineError
+from llmops_infra.delivery.pipelines import PR_MARKER
+from llmops_infra.review.pr_comment import target_from_env, upsert
 
 
 class FakeApi(BaseHTTPRequestHandler):

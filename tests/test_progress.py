@@ -6,7 +6,7 @@ import json
 
 from pulumi.automation.events import EngineEvent
 
-from llmops_infra.stacks.progress import Progress, changed_outputs, event_record
+from llmops_infra.engine.progress import Progress, changed_outputs, event_record
 
 URN = "urn:pulumi:dev::llmops::llmops:test:Box::box"
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.stacks.promotion import DeployOutcome, read_audit
+from llmops_infra.release.promotion import DeployOutcome, read_audit
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ def project(tmp_path, project_dir, monkeypatch):
 @pytest.fixture
 def fake_engine(monkeypatch):
     """The real policy check; gates and deployment recorded instead of touching Azure."""
-    from llmops_infra.stacks import promotion_hooks
+    from llmops_infra.release import hooks as promotion_hooks
 
     deployed: list[str] = []
     monkeypatch.setattr(promotion_hooks, "promote_gates", lambda config, project_dir, plan: None)
@@ -104,7 +104,7 @@ def test_promotion_stops_at_the_real_gates_without_azure_credentials(project, mo
                 "IDENTITY_ENDPOINT", "MSI_ENDPOINT"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AZURE_CONFIG_DIR", str(project / "no-az-login"))
-    from llmops_infra.stacks.azure_access import check_credentials
+    from llmops_infra.engine.azure_access import check_credentials
 
     if check_credentials(None).ok:
         pytest.skip("this machine has Azure credentials")

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.stacks.artifacts import LocalArtifactStore, Releases
-from llmops_infra.stacks.engine import locate_engine
-from llmops_infra.stacks.errors import ConfigError, EngineError
-from llmops_infra.stacks.gates import has_approval
-from llmops_infra.stacks.manifest import FAILED, PASSED, Evidence
-from llmops_infra.stacks.promotion import (
+from llmops_infra.release.artifacts import LocalArtifactStore, Releases
+from llmops_infra.engine.pulumi_cli import locate_engine
+from llmops_infra.errors import ConfigError, EngineError
+from llmops_infra.engine.gates import has_approval
+from llmops_infra.release.manifest import FAILED, PASSED, Evidence
+from llmops_infra.release.promotion import (
     DeployOutcome,
     Hooks,
     PromotionRefused,
@@ -56,7 +56,7 @@ class Recorder:
         self.clock = 0
 
     def check(self, config, plan) -> Evidence:
-        from llmops_infra.stacks.promotion_hooks import policy_check
+        from llmops_infra.release.hooks import policy_check
 
         self.checked.append(config.name)
         return policy_check(config, plan)  # the real offline policy runner and cost model
@@ -70,13 +70,13 @@ class Recorder:
             self.fail_next = False
             raise EngineError(f"the update of {config.name} failed: simulated")
         if self.real_engine:
-            from llmops_infra.stacks.promotion_hooks import engine_deploy
+            from llmops_infra.release.hooks import engine_deploy
 
             return engine_deploy(small_program)(config, project_dir)
         return DeployOutcome(succeeded=True, summary={"same": 1})
 
     def hooks(self, **kwargs) -> Hooks:
-        from llmops_infra.stacks.promotion_hooks import approved
+        from llmops_infra.release.hooks import approved
 
         options = {"check": self.check, "gates": self.gates, "deploy": self.deploy, "approved": approved,
                    "actor": "ci-bot", "now": self.tick, **kwargs}

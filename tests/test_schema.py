@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmops_infra.stacks.schema import environment_schema, schema_text
+from llmops_infra.config.schema import environment_schema, schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -14,7 +14,7 @@ def test_shipped_schema_is_up_to_date() -> None:
     shipped = (REPO / "environments" / "schema.json").read_text()
     assert shipped == schema_text(), (
         "environments/schema.json is stale: run "
-        "`python -m llmops_infra.stacks.schema > environments/schema.json`"
+        "`python -m llmops_infra.config.schema > environments/schema.json`"
     )
 
 

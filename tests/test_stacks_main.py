@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from llmops_infra.stacks.loader import load_environment
-from llmops_infra.stacks.policy_gate import plan_program
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline.policy_check import plan_program
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from llmops_infra.components.roles import ROLES
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.loader import load_environment
-from llmops_infra.stacks.planning import plan_config
+from llmops_infra.errors import ConfigError
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline.planning import plan_config
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
@@ -130,7 +130,7 @@ def test_capacity_above_the_cap_is_a_config_error_naming_the_key(project_dir):
 def test_config_accepts_a_dark_first_rollout_but_not_a_partial_split():
     from pydantic import ValidationError
 
-    from llmops_infra.stacks.config import MlEndpoint
+    from llmops_infra.config.models import MlEndpoint
 
     dark = MlEndpoint(name="chat-flow", deployments=[{"name": "blue", "flow_version": "1", "traffic_percent": 0}])
     assert dark.deployments[0].traffic_percent == 0

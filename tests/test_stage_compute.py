@@ -9,11 +9,11 @@ from pydantic import ValidationError
 
 from llmops_infra.components.gpu_sizes import GPU_SIZES, WEIGHTS_HEADROOM
 from llmops_infra.components.roles import ROLES
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.loader import load_environment
-from llmops_infra.stacks.planning import plan_config
-from llmops_infra.stacks.policy_gate import check_config
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import ConfigError
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline.planning import plan_config
+from llmops_infra.offline.policy_check import check_config
 
 
 def _by_name(plan, type_):

@@ -7,8 +7,8 @@ import pytest
 from pulumi_azure_native import keyvault, resources
 
 from llmops_infra.plan import SECRET_MARKER
-from llmops_infra.stacks.mocks import AzureMocks
-from llmops_infra.stacks.synth import synthesize
+from llmops_infra.offline.mocks import AzureMocks
+from llmops_infra.offline.synth import synthesize
 
 SUB = "11111111-1111-4111-8111-111111111111"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"

@@ -24,8 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.manifest import Manifest, ManifestError, parse_manifest
+from llmops_infra.errors import ConfigError
+from llmops_infra.release.manifest import Manifest, ManifestError, parse_manifest
 
 if TYPE_CHECKING:
     from llmops_infra.plan import Plan
@@ -94,11 +94,11 @@ def open_store(url: str | None, project_dir: Path) -> ArtifactStore:
     if not url:
         return LocalArtifactStore(Path(project_dir) / DEFAULT_DIR)
     if url.startswith("azblob://"):
-        from llmops_infra.stacks.artifacts_azure import AzureBlobArtifactStore
+        from llmops_infra.release.artifacts.azure import AzureBlobArtifactStore
 
         return AzureBlobArtifactStore.from_url(url)
     if url.startswith("s3://"):
-        from llmops_infra.stacks.artifacts_s3 import S3ArtifactStore
+        from llmops_infra.release.artifacts.s3 import S3ArtifactStore
 
         return S3ArtifactStore.from_url(url)
     if url.startswith("file://"):
@@ -155,7 +155,7 @@ class Releases:
     def save_config(self, document: dict[str, Any]) -> str:
         """The merged environment document a manifest's config_digest names (no secrets: the
         loader rejects them)."""
-        from llmops_infra.stacks.loader import config_digest
+        from llmops_infra.config.loader import config_digest
 
         key = f"configs/{_hex(config_digest(document))}.json"
         self.store.put(key, json.dumps(document, indent=2, sort_keys=True, default=str).encode())

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.engine import EngineInfo, cached_engine
-from llmops_infra.stacks.engine_errors import engine_errors
-from llmops_infra.stacks.errors import ConfigError, EngineError, PolicyViolationError
-from llmops_infra.stacks.progress import Progress
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.engine.pulumi_cli import EngineInfo, cached_engine
+from llmops_infra.engine.errors import engine_errors
+from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
+from llmops_infra.engine.progress import Progress
 
 Program = Callable[[], None]
 WORKSPACES = Path(".llmops") / "workspaces"
@@ -162,7 +162,7 @@ def shipped_policy_pack(config: EnvironmentConfig, project_dir: Path) -> dict[st
     if not (pack_dir / "PulumiPolicy.yaml").is_file():
         return {}
     from llmops_infra.policies.pack_config import pack_config
-    from llmops_infra.stacks.policy_gate import policy_settings
+    from llmops_infra.offline.policy_check import policy_settings
 
     work_dir = project_dir / WORKSPACES / config.name
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -189,7 +189,7 @@ def pending_operations(stack: Any) -> list[dict[str, str]]:
 
 def _refuse_pending(stack: Any, name: str) -> None:
     """The engine only warns about pending operations and goes on; an estate must not (duplicates)."""
-    from llmops_infra.stacks.engine_errors import PendingOperationsError, pending_message
+    from llmops_infra.engine.errors import PendingOperationsError, pending_message
 
     pending = pending_operations(stack)
     if pending:

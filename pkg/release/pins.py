@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from llmops_infra.stacks.manifest import Manifest
+from llmops_infra.release.manifest import Manifest
 
 
 def apply_pins(document: dict[str, Any], manifest: Manifest) -> tuple[dict[str, Any], list[str]]:

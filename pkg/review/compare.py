@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from llmops_infra.plan import Plan
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.errors import ConfigError
 
 GIT_TIMEOUT_S = 60
 
@@ -69,8 +69,8 @@ class Comparison:
 
 def _side(env: str, project_dir: Path) -> Side:
     from llmops_infra.policies.cost_model import estimate_plan
-    from llmops_infra.stacks.loader import list_environments
-    from llmops_infra.stacks.planning import plan_environment
+    from llmops_infra.config.loader import list_environments
+    from llmops_infra.offline.planning import plan_environment
 
     if env not in list_environments(project_dir):
         return Side(None, None, None)
@@ -117,9 +117,9 @@ def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = N
     Under `limit` characters: diagrams go first, then each environment's diff is cut to an
     equal share, and every cut says what it left out and which command shows it all.
     """
-    from llmops_infra.stacks.diff import diff_plans, render_markdown
-    from llmops_infra.stacks.graph import changed_graph
-    from llmops_infra.stacks.pipelines import PR_MARKER
+    from llmops_infra.review.diff import diff_plans, render_markdown
+    from llmops_infra.review.graph import changed_graph
+    from llmops_infra.delivery.pipelines import PR_MARKER
 
     head = [PR_MARKER, "## llmops-infra: what this pull request changes", ""]
     if verdicts:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from llmops_infra.stacks.azure_access import CredentialStatus
-from llmops_infra.stacks.engine import INSTALL_HINT, EngineInfo
+from llmops_infra.engine.azure_access import CredentialStatus
+from llmops_infra.engine.pulumi_cli import INSTALL_HINT, EngineInfo
 
 OK, MISSING_TOOL, BAD_INPUT = 0, 3, 2
 
@@ -71,7 +71,7 @@ def plugins_section(env: dict[str, str]) -> dict[str, Any]:
 
 
 def _backend_entry(url: str, secrets_provider: str, project_dir: Path, env: dict[str, str]) -> dict[str, Any]:
-    from llmops_infra.stacks.lifecycle import backend_url
+    from llmops_infra.engine.lifecycle import backend_url
 
     entry: dict[str, Any] = {"url": url, "secrets_provider": secrets_provider}
     if url.startswith("file://"):
@@ -106,8 +106,8 @@ def _backend_entry(url: str, secrets_provider: str, project_dir: Path, env: dict
 
 
 def backend_section(project_dir: Path, envs: list[str] | None, env: dict[str, str]) -> dict[str, Any]:
-    from llmops_infra.stacks.errors import LlmopsError
-    from llmops_infra.stacks.loader import list_environments, load_environment
+    from llmops_infra.errors import LlmopsError
+    from llmops_infra.config.loader import list_environments, load_environment
 
     section: dict[str, Any] = {}
     try:
@@ -128,8 +128,8 @@ def doctor_report(project_dir: Path, *, envs: list[str] | None = None, engine: E
                   credentials: Callable[[], CredentialStatus] | None = None,
                   env: dict[str, str] | None = None) -> dict[str, Any]:
     """The whole report, JSON-ready, with `exit_code`."""
-    from llmops_infra.stacks.azure_access import check_credentials
-    from llmops_infra.stacks.engine import locate_engine
+    from llmops_infra.engine.azure_access import check_credentials
+    from llmops_infra.engine.pulumi_cli import locate_engine
 
     info = engine or locate_engine()
     environ = dict(os.environ if env is None else env)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from llmops_infra.plan import Plan
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import ConfigError
 
 
 def policy_settings(config: EnvironmentConfig) -> PolicySettings:
@@ -52,14 +52,14 @@ def _level(level: object) -> str | None:
 def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None):
     """Plan `config` (unless a plan is given) and run every rule over it: a `CheckResult`."""
     from llmops_infra.policies.runner import check_plan
-    from llmops_infra.stacks.planning import plan_config
+    from llmops_infra.offline.planning import plan_config
 
     settings = policy_settings(config)
     return check_plan(plan or plan_config(config), settings, source=f"environments/{config.name}.yaml", today=today)
 
 
 def check_environment(name: str, project_dir: Path, *, today: date | None = None):
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.config.loader import load_environment
 
     return check_config(load_environment(name, project_dir), today=today)
 
@@ -70,8 +70,8 @@ def plan_program(path: Path, config: EnvironmentConfig | None = None) -> Plan:
     import runpy
     import sys
 
-    from llmops_infra.stacks.mocks import AzureMocks
-    from llmops_infra.stacks.synth import synthesize
+    from llmops_infra.offline.mocks import AzureMocks
+    from llmops_infra.offline.synth import synthesize
 
     file = path / "__main__.py" if path.is_dir() else path
     if not file.is_file():

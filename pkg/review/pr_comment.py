@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from llmops_infra.stacks.errors import ConfigError, EngineError
-from llmops_infra.stacks.pipelines import PR_MARKER
+from llmops_infra.errors import ConfigError, EngineError
+from llmops_infra.delivery.pipelines import PR_MARKER
 
 TIMEOUT_S = 30
 GITHUB_COMMENT_LIMIT = 65_536

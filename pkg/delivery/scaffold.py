@@ -1,7 +1,7 @@
 """`init`: scaffold a new estate repository from the templates shipped in the package.
 
 The environment templates are the repository's own `environments/*.yaml` and `schema.json`,
-copied into `stacks/templates/environments/` (package data, so an installed wheel can
+copied into `pkg/delivery/templates/environments/` (package data, so an installed wheel can
 scaffold). tests/test_init_cmd.py fails when the two drift apart.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.pipelines import render as render_pipelines
+from llmops_infra.errors import ConfigError
+from llmops_infra.delivery.pipelines import render as render_pipelines
 
 TEMPLATES = "templates/environments"
 
@@ -62,7 +62,7 @@ Every action leaves an audit record in `.llmops/audit.jsonl` and the artifact st
 
 def template_files() -> dict[str, str]:
     """environments/<name> -> text, from the package data."""
-    root = files("llmops_infra.stacks").joinpath(TEMPLATES)
+    root = files("llmops_infra.delivery").joinpath(TEMPLATES)
     names = sorted(entry.name for entry in root.iterdir() if entry.name.endswith((".yaml", ".json")))
     if "base.yaml" not in names or "schema.json" not in names:
         raise ConfigError("the installed llmops-infra has no environment templates: reinstall it")

@@ -152,7 +152,7 @@ def _dot_text(text: str) -> str:
 
 def changed_graph(before: dict[str, Any] | None, after: dict[str, Any]) -> EstateGraph:
     """The graph of what differs between two plans, drawn over the union of both."""
-    from llmops_infra.stacks.diff import diff_plans, stackless
+    from llmops_infra.review.diff import diff_plans, stackless
 
     diff = diff_plans(before, after)
     marks_by_key = {e.key: "added" for e in diff.added}

@@ -20,8 +20,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.errors import LlmopsError
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import LlmopsError
 
 SCHEMA = "llmops-infra/release-manifest/v1"
 PASSED, FAILED = "passed", "failed"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmops_infra.stacks.artifacts import ArtifactNotFound, split_url
-from llmops_infra.stacks.errors import ConfigError, EngineError
+from llmops_infra.release.artifacts import ArtifactNotFound, split_url
+from llmops_infra.errors import ConfigError, EngineError
 
 
 class S3ArtifactStore:

@@ -24,12 +24,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmops_infra.plan import Plan
-from llmops_infra.stacks.artifacts import Releases
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.diff import Change, PlanDiff, diff_documents, diff_plans
-from llmops_infra.stacks.errors import ConfigError, LlmopsError
-from llmops_infra.stacks.manifest import FAILED, PASSED, Evidence, Manifest, ManifestError, build_manifest
-from llmops_infra.stacks.pins import apply_pins
+from llmops_infra.release.artifacts import Releases
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.review.diff import Change, PlanDiff, diff_documents, diff_plans
+from llmops_infra.errors import ConfigError, LlmopsError
+from llmops_infra.release.manifest import FAILED, PASSED, Evidence, Manifest, ManifestError, build_manifest
+from llmops_infra.release.pins import apply_pins
 
 AUDIT_FILE = ".llmops/audit.jsonl"
 
@@ -71,7 +71,7 @@ class Hooks:
     def plan_of(self, config: EnvironmentConfig) -> Plan:
         if self.plan is not None:
             return self.plan(config)
-        from llmops_infra.stacks.planning import plan_config
+        from llmops_infra.offline.planning import plan_config
 
         return plan_config(config)
 
@@ -95,7 +95,7 @@ class Result:
 def release(env: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Result:
     """Record ENV's manifest from its working-tree config; status is the checks' verdict."""
     project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
-    from llmops_infra.stacks.loader import load_environment_with_source
+    from llmops_infra.config.loader import load_environment_with_source
 
     with _audited("release", env, project_dir, releases, hooks) as audit:
         config, document = load_environment_with_source(env, project_dir)
@@ -114,7 +114,7 @@ def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Ho
     if src == dst:
         raise ConfigError(f"promote moves a release between two environments, and {src} is both: to re-apply "
                           f"an earlier release of {src} run `llmops-infra rollback {src} --to ID`", key="DST")
-    from llmops_infra.stacks.loader import load_environment_with_source
+    from llmops_infra.config.loader import load_environment_with_source
 
     with _audited("promote", dst, project_dir, releases, hooks, source_environment=src) as audit:
         dst_config, dst_document = load_environment_with_source(dst, project_dir)
@@ -135,7 +135,7 @@ def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Ho
 def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Result:
     """Re-apply an earlier passed manifest of ENV, from the configuration stored with it."""
     project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
-    from llmops_infra.stacks.loader import config_digest, load_environment_with_source
+    from llmops_infra.config.loader import config_digest, load_environment_with_source
 
     with _audited("rollback", env, project_dir, releases, hooks) as audit:
         manifest = releases.find(ref)
@@ -195,7 +195,7 @@ def _validate(document: dict[str, Any], env: str, manifest: Manifest) -> Environ
 def _apply(action: str, config: EnvironmentConfig, document: dict[str, Any], manifest: Manifest,
            project_dir: Path, releases: Releases, hooks: Hooks, audit: dict[str, Any],
            notes: list[str], source: dict[str, Any]) -> Result:
-    from llmops_infra.stacks.loader import load_environment_with_source
+    from llmops_infra.config.loader import load_environment_with_source
 
     env = config.name
     plan = hooks.plan_of(config)
@@ -212,7 +212,7 @@ def _apply(action: str, config: EnvironmentConfig, document: dict[str, Any], man
         config_before = f"{env} (environments/{env}.yaml)"
     config_changes = diff_documents(before_document, document)
     plan_diff = diff_plans(before_plan, plan.to_dict())
-    from llmops_infra.stacks.diff import render_text
+    from llmops_infra.review.diff import render_text
 
     hooks.show(render_text(config_changes, plan_diff, config_before=config_before))
     for note in notes:
@@ -254,7 +254,7 @@ def _await_approval(env: str, project_dir: Path, manifest: Manifest, hooks: Hook
 def _record(config: EnvironmentConfig, document: dict[str, Any], plan: Plan, evidence: Evidence,
             releases: Releases, hooks: Hooks, project_dir: Path, *, status: str | None,
             source: dict[str, Any]) -> Manifest:
-    from llmops_infra.stacks.loader import config_digest
+    from llmops_infra.config.loader import config_digest
 
     digest = config_digest(document)
     manifest = build_manifest(config, config_digest=digest, plan_digest=plan.digest(), evidence=evidence,
@@ -274,7 +274,7 @@ class _audited:  # noqa: N801 (used as a context manager, reads as a verb)
 
     def __init__(self, action: str, env: str, project_dir: Path, releases: Releases, hooks: Hooks,
                  **extra: Any) -> None:
-        from llmops_infra.stacks.manifest import current_actor
+        from llmops_infra.release.manifest import current_actor
 
         self.project_dir, self.releases = Path(project_dir), releases
         self.record: dict[str, Any] = {
@@ -303,9 +303,9 @@ def record_approval(env: str, project_dir: Path, manifest: Manifest, by: str, *,
     """Write `.llmops/approvals/<env>.json` (read by `stacks.gates.has_approval`) for one manifest."""
     from datetime import timedelta
 
-    from llmops_infra.stacks.gates import approval_path
+    from llmops_infra.engine.gates import approval_path
 
-    from llmops_infra.stacks.loader import require_environment
+    from llmops_infra.config.loader import require_environment
 
     require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
     if not by.strip():

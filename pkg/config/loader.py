@@ -18,9 +18,9 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.errors import ConfigError
-from llmops_infra.stacks.secrets_scan import find_secrets
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import ConfigError
+from llmops_infra.config.secrets_scan import find_secrets
 
 ENVIRONMENTS_DIR = "environments"
 BASE_FILE = "base.yaml"

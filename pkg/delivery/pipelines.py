@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmops_infra import __version__
-from llmops_infra.stacks.errors import ConfigError
+from llmops_infra.errors import ConfigError
 
 PROVIDERS = ("github", "azure-devops")
 PR_MARKER = "<!-- llmops-infra:pr-report -->"

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.errors import EngineError, LlmopsError, PolicyViolationError
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import EngineError, LlmopsError, PolicyViolationError
 
 APPROVALS = Path(".llmops") / "approvals"
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -76,7 +76,7 @@ class GateContext:
 
     def the_plan(self) -> Any:
         if self.plan is None:
-            from llmops_infra.stacks.planning import plan_config
+            from llmops_infra.offline.planning import plan_config
 
             self.plan = plan_config(self.config)
         return self.plan
@@ -94,7 +94,7 @@ COST_RULE_PREFIX = "COST-"
 def _check(ctx: GateContext) -> Any:
     """The offline policy check of the plan (`stacks.policy_gate.check_config`), run once for both gates."""
     if ctx.policy_report is None:
-        from llmops_infra.stacks.policy_gate import check_config
+        from llmops_infra.offline.policy_check import check_config
 
         ctx.policy_report = check_config(ctx.config, ctx.the_plan())
     return ctx.policy_report
@@ -136,7 +136,7 @@ def cost_gate(ctx: GateContext) -> GateResult:
 
 
 def credentials_gate(ctx: GateContext) -> GateResult:
-    from llmops_infra.stacks import azure_access
+    from llmops_infra.engine import azure_access
 
     status = (ctx.check_credentials or (lambda: azure_access.check_credentials(ctx.get_token)))()
     ctx.credentials_ok = status.ok
@@ -146,7 +146,7 @@ def credentials_gate(ctx: GateContext) -> GateResult:
 
 
 def quota_gate(ctx: GateContext) -> GateResult:
-    from llmops_infra.stacks import azure_access
+    from llmops_infra.engine import azure_access
 
     if not ctx.credentials_ok:
         return GateResult("quota", SKIPPED, "skipped: no credentials")
@@ -172,7 +172,7 @@ NAMED_TYPES = {"azure-native:keyvault:Vault": ("vault", "vaultName"),
 
 
 def soft_delete_gate(ctx: GateContext) -> GateResult:
-    from llmops_infra.stacks import azure_access
+    from llmops_infra.engine import azure_access
 
     if not ctx.credentials_ok:
         return GateResult("soft-delete", SKIPPED, "skipped: no credentials")
@@ -288,8 +288,8 @@ def gates_for(env: str, project_dir: Path, *, operation: str = "up",
               on_result: Callable[[GateResult], None] | None = None,
               **seams: Any) -> tuple[EnvironmentConfig, list[GateResult]]:
     """Load ENV (the config gate) and run the other gates of `operation`."""
-    from llmops_infra.stacks.errors import ConfigError
-    from llmops_infra.stacks.loader import load_environment
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.config.loader import load_environment
 
     try:
         config = load_environment(env, project_dir)

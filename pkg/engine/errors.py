@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from llmops_infra.stacks.errors import ConfigError, EngineError, LlmopsError, PolicyViolationError
+from llmops_infra.errors import ConfigError, EngineError, LlmopsError, PolicyViolationError
 
 SOFT_DELETE_MARKERS = ("VaultAlreadyExists", "soft delete", "soft-delete", "softdelete",
                        "FlagMustBeSetForRestore", "CustomDomainInUse")
@@ -154,7 +154,7 @@ def translate(exc: BaseException, stack: str) -> LlmopsError | None:
                            "live in $PULUMI_HOME/plugins, default ~/.pulumi/plugins)")
     if ("az login" in lowered or "aadsts" in lowered or "defaultazurecredential failed" in lowered
             or "authentication failed" in lowered):
-        from llmops_infra.stacks.azure_access import CREDENTIALS_FIX
+        from llmops_infra.engine.azure_access import CREDENTIALS_FIX
 
         return EngineError(f"Azure refused the engine's credentials: {CREDENTIALS_FIX}")
     if "quotaexceeded" in lowered or "exceeding approved" in lowered:
@@ -174,7 +174,7 @@ def engine_errors(stack: str) -> Iterator[None]:
     except LlmopsError:
         raise
     except FileNotFoundError as exc:
-        from llmops_infra.stacks.engine import INSTALL_HINT, EngineMissingError
+        from llmops_infra.engine.pulumi_cli import INSTALL_HINT, EngineMissingError
 
         raise EngineMissingError(f"cannot run {exc.filename or 'pulumi'}: {INSTALL_HINT}") from None
     except Exception as exc:  # noqa: BLE001 - re-raised below unless it is a known engine failure

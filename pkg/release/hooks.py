@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from llmops_infra.plan import Plan
-from llmops_infra.stacks.config import EnvironmentConfig
-from llmops_infra.stacks.manifest import Evidence, Manifest
-from llmops_infra.stacks.promotion import DeployOutcome, Hooks
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.release.manifest import Evidence, Manifest
+from llmops_infra.release.promotion import DeployOutcome, Hooks
 
 
 def evidence_from(result: Any, monthly_usd: float, config: EnvironmentConfig) -> Evidence:
@@ -39,13 +39,13 @@ def evidence_from(result: Any, monthly_usd: float, config: EnvironmentConfig) ->
 def policy_check(config: EnvironmentConfig, plan: Plan) -> Evidence:
     """The offline policy check (issue 6's runner) and cost model over `plan`."""
     from llmops_infra.policies.cost_model import estimate_plan
-    from llmops_infra.stacks.policy_gate import check_config
+    from llmops_infra.offline.policy_check import check_config
 
     return evidence_from(check_config(config, plan), estimate_plan(plan).total_monthly_usd, config)
 
 
 def promote_gates(config: EnvironmentConfig, project_dir: Path, plan: Plan) -> None:
-    from llmops_infra.stacks.gates import GateContext, run_gates
+    from llmops_infra.engine.gates import GateContext, run_gates
 
     run_gates(config, project_dir, operation="promote",
               ctx=GateContext(config, project_dir, "promote", plan=plan))
@@ -59,7 +59,7 @@ def approved(env: str, project_dir: Path, manifest: Manifest) -> bool:
     """
     import json
 
-    from llmops_infra.stacks.gates import approval_path, has_approval
+    from llmops_infra.engine.gates import approval_path, has_approval
 
     if not has_approval(env, project_dir, manifest=manifest.id):
         return False
@@ -77,7 +77,7 @@ def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[Enviro
     """
 
     def deploy(config: EnvironmentConfig, project_dir: Path) -> DeployOutcome:
-        from llmops_infra.stacks.lifecycle import shipped_policy_pack, up
+        from llmops_infra.engine.lifecycle import shipped_policy_pack, up
 
         packs = shipped_policy_pack(config, project_dir) if program is None else {}
         result = up(config, project_dir, program=program, **packs)

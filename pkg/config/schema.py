@@ -1,6 +1,6 @@
 """JSON Schema of the environment files, generated from the models.
 
-Regenerate with `python -m llmops_infra.stacks.schema > environments/schema.json`;
+Regenerate with `python -m llmops_infra.config.schema > environments/schema.json`;
 a test fails when the shipped file is out of date. Every key is optional in the schema of an
 overlay file in practice, but the schema describes the merged document, which editors use
 for completion and descriptions.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from llmops_infra.stacks.config import EnvironmentConfig
+from llmops_infra.config.models import EnvironmentConfig
 
 
 def environment_schema() -> dict:

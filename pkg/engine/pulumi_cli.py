@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version as dist_version
 from pathlib import Path
 
-from llmops_infra.stacks.errors import EngineError
+from llmops_infra.errors import EngineError
 
 CLI = "pulumi"
 LANGUAGE_HOST = "pulumi-language-python"

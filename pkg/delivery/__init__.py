@@ -1,0 +1,1 @@
+"""Getting the estate into CI: pipeline generation and repository scaffolding."""

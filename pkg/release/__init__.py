@@ -1,0 +1,1 @@
+"""Releases: content-addressed manifests, promotion between environments, pins and approvals."""
