@@ -34,9 +34,9 @@ class _Copy(pulumi.ComponentResource):
 
 def plan_copies(config, copies: int):
     """One program that builds `copies` estates of `config`."""
-    from llmops_infra.stacks.estate import PROJECT, build_estate
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
+    from llmops_infra.stacks.estate import PROJECT, build_estate
 
     original = pulumi.ComponentResource.__init__
     current: list[_Copy] = []
@@ -76,7 +76,7 @@ def main() -> None:
     for env in list_environments(args.project_dir):
         configs[env] = config = load_environment(env, args.project_dir)
         plan_config(config)  # warm: first-use imports of azure-native modules
-        seconds, plan = _time(lambda: plan_config(config))
+        seconds, plan = _time(lambda config=config: plan_config(config))
         n = len(plan.custom_resources())
         print(f"{env:<12}{n:>10}{seconds * 1000:>19.0f} ms{seconds / max(n, 1) * 1000:>13.2f} ms")
 
@@ -86,15 +86,28 @@ def main() -> None:
 
     for env in configs:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "llmops_infra", "plan", env, "--format", "json",
-                        "--project-dir", str(args.project_dir)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "llmops_infra",
+                "plan",
+                env,
+                "--format",
+                "json",
+                "--project-dir",
+                str(args.project_dir),
+            ],
+            check=True,
+            capture_output=True,
+        )
         print(f"{env:<12}{time.perf_counter() - start:>10.2f} s")
 
     prod = configs.get("prod") or next(iter(configs.values()))
     print(f"\ncopies of {prod.name} in one program:")
     print(f"{'copies':<8}{'resources':>10}{'plan':>14}{'per resource':>16}")
     for copies in (int(c) for c in args.copies.split(",")):
-        seconds, plan = _time(lambda: plan_copies(prod, copies), repeat=1)
+        seconds, plan = _time(lambda copies=copies: plan_copies(prod, copies), repeat=1)
         n = len(plan.custom_resources())
         print(f"{copies:<8}{n:>10}{seconds:>12.2f} s{seconds / max(n, 1) * 1000:>13.2f} ms")
 

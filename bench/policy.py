@@ -23,9 +23,15 @@ def replicate(plan: Plan, at_least: int) -> Plan:
     for i in range(copies):
         rename = {r.urn: f"{r.urn}-{i}" for r in plan.resources}
         for r in plan.resources:
-            resources.append(dataclasses.replace(
-                r, name=f"{r.name}-{i}", urn=rename[r.urn], parent=rename.get(r.parent or "", r.parent),
-                dependencies=[rename.get(d, d) for d in r.dependencies]))
+            resources.append(
+                dataclasses.replace(
+                    r,
+                    name=f"{r.name}-{i}",
+                    urn=rename[r.urn],
+                    parent=rename.get(r.parent or "", r.parent),
+                    dependencies=[rename.get(d, d) for d in r.dependencies],
+                )
+            )
     return Plan(environment=plan.environment, project=plan.project, resources=resources)
 
 
@@ -44,10 +50,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from llmops_infra.policies.runner import check_plan
     from llmops_infra.config.loader import list_environments, load_environment
     from llmops_infra.offline.planning import plan_config
     from llmops_infra.offline.policy_check import policy_settings
+    from llmops_infra.policies.runner import check_plan
 
     start = time.perf_counter()
     envs = [load_environment(name, args.project_dir) for name in list_environments(args.project_dir)]
@@ -61,15 +67,17 @@ def main() -> None:
     print(f"synthesis (all, once, includes imports): {synth:.2f} s")
     print(f"policy check of all environments:        {check_all * 1000:.1f} ms (best of {args.repeat})")
     for name, plan in plans.items():
-        one = best(lambda: check_plan(plan, settings[name]), args.repeat)
+        one = best(lambda plan=plan, name=name: check_plan(plan, settings[name]), args.repeat)
         print(f"  {name:8} {len(plan.custom_resources()):5} resources  {one * 1000:7.1f} ms")
 
     big = replicate(plans["prod"] if "prod" in plans else next(iter(plans.values())), 1000)
     n = len(big.custom_resources())
     env = big.environment
     elapsed = best(lambda: check_plan(big, settings[env]), args.repeat)
-    print(f"replicated plan: {n} resources in {elapsed * 1000:.0f} ms -> {elapsed * 1000 / n * 1000:.0f} ms "
-          f"per 1,000 resources")
+    print(
+        f"replicated plan: {n} resources in {elapsed * 1000:.0f} ms -> {elapsed * 1000 / n * 1000:.0f} ms "
+        f"per 1,000 resources"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
 from llmops_infra.cli.common import ListFormat, ProjectDir, emit, handle_errors, synthesize
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ def access_table(environment: str, grants: list[Grant], width: int = 160) -> str
 @handle_errors
 def access_cmd(
     env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Show who (identity) can do what (role) on which resource in ENV, from its offline plan."""

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from llmops_infra.cli.common import (
     ListFormat,
     OutputFile,
@@ -57,7 +56,7 @@ def _root(
 @app.command("environments")
 @handle_errors
 def environments_cmd(
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
 ) -> None:
     """List the environments of the project (environments/*.yaml but base.yaml)."""
@@ -77,7 +76,7 @@ def validate_cmd(
     envs: Annotated[
         list[str] | None, typer.Argument(help="Environments to validate (default: all).", show_default=False)
     ] = None,
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Validate environment files: YAML, schema, cross-field rules and secrets. Exit 2 on the first error."""
@@ -97,7 +96,7 @@ def validate_cmd(
 @handle_errors
 def plan_cmd(
     env: EnvArg,
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     output: OutputFile = None,
 ) -> None:

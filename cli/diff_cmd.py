@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
 from llmops_infra.cli.common import (
     OutputFile,
     OutputFormat,
@@ -33,14 +32,14 @@ class GraphFormat(str, Enum):
 def diff_cmd(
     env_a: Annotated[str, typer.Argument(help="Environment to compare from.", show_default=False)],
     env_b: Annotated[str, typer.Argument(help="Environment to compare to.", show_default=False)],
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     output: OutputFile = None,
 ) -> None:
     """Compare two environments: configuration keys, and resources added, removed or changed (by property)."""
-    from llmops_infra.review.diff import diff_documents, diff_plans, render_markdown, render_text
     from llmops_infra.config.loader import load_environment_with_source
     from llmops_infra.offline.planning import plan_config
+    from llmops_infra.review.diff import diff_documents, diff_plans, render_markdown, render_text
 
     config_a, doc_a = load_environment_with_source(env_a, project_dir)
     config_b, doc_b = load_environment_with_source(env_b, project_dir)
@@ -49,16 +48,29 @@ def diff_cmd(
     changes = diff_documents(json.loads(json.dumps(doc_a, default=str)), json.loads(json.dumps(doc_b, default=str)))
     plan_diff = diff_plans(plan_a, plan_b)
     if fmt is OutputFormat.json:
-        emit(json.dumps({
-            "config": [{"path": c.path, "before": _plain(c.before), "after": _plain(c.after)} for c in changes],
-            "plan": {
-                **plan_diff.counts(),
-                "added": [e.key for e in plan_diff.added],
-                "removed": [e.key for e in plan_diff.removed],
-                "changed": {e.key: [{"path": c.path, "before": _plain(c.before), "after": _plain(c.after)}
-                                    for c in e.changes] for e in plan_diff.changed},
-            },
-        }, indent=2, sort_keys=True, default=str), output)
+        emit(
+            json.dumps(
+                {
+                    "config": [{"path": c.path, "before": _plain(c.before), "after": _plain(c.after)} for c in changes],
+                    "plan": {
+                        **plan_diff.counts(),
+                        "added": [e.key for e in plan_diff.added],
+                        "removed": [e.key for e in plan_diff.removed],
+                        "changed": {
+                            e.key: [
+                                {"path": c.path, "before": _plain(c.before), "after": _plain(c.after)}
+                                for c in e.changes
+                            ]
+                            for e in plan_diff.changed
+                        },
+                    },
+                },
+                indent=2,
+                sort_keys=True,
+                default=str,
+            ),
+            output,
+        )
     elif fmt is OutputFormat.markdown:
         emit(render_markdown(changes, plan_diff), output)
     else:
@@ -74,9 +86,10 @@ def _plain(value: object) -> object:
 @handle_errors
 def graph_cmd(
     env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
-    project_dir: ProjectDir = Path("."),
-    fmt: Annotated[GraphFormat, typer.Option(
-        "--format", "-f", help="Diagram language, or json (nodes and edges).")] = GraphFormat.mermaid,
+    project_dir: ProjectDir = Path(),
+    fmt: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="Diagram language, or json (nodes and edges).")
+    ] = GraphFormat.mermaid,
     output: OutputFile = None,
 ) -> None:
     """Draw ENV: components, the resources inside them, and the wiring between them."""
@@ -84,8 +97,11 @@ def graph_cmd(
 
     plan = synthesize(env, project_dir)
     graph = EstateGraph(plan.to_dict())
-    renderers = {GraphFormat.mermaid: graph.mermaid, GraphFormat.dot: graph.dot,
-                 GraphFormat.json: lambda: json.dumps({"environment": env, **graph.to_dict()}, indent=2)}
+    renderers = {
+        GraphFormat.mermaid: graph.mermaid,
+        GraphFormat.dot: graph.dot,
+        GraphFormat.json: lambda: json.dumps({"environment": env, **graph.to_dict()}, indent=2),
+    }
     emit(renderers[fmt](), output)
 
 
@@ -93,12 +109,12 @@ def graph_cmd(
 def pr_report_cmd(
     envs: Annotated[list[str] | None, typer.Argument(help="Environments (default: all).", show_default=False)] = None,
     base: Annotated[str, typer.Option("--base", help="Git ref to compare with, e.g. origin/main.")] = "origin/main",
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     output: OutputFile = None,
 ) -> None:
     """The pull-request comment (Markdown): policy verdicts, cost change, resource diff, diagram of changes."""
-    from llmops_infra.review.compare import compare, pr_report
     from llmops_infra.config.loader import list_environments, require_environment
+    from llmops_infra.review.compare import compare, pr_report
 
     for name in envs or []:
         require_environment(name, project_dir)  # a typo is reported as such, before git is asked anything
@@ -129,14 +145,24 @@ def cost_compare(env: str, project_dir: Path, ref: str, fmt: OutputFormat) -> st
     with err_console.status(f"Planning {env} here and at {ref}…"):
         (comparison,) = compare([env], project_dir, ref)
     if fmt is OutputFormat.json:
-        return json.dumps({"environment": env, "ref": ref, "before_usd": comparison.before.monthly_usd,
-                           "after_usd": comparison.after.monthly_usd, "delta_usd": comparison.delta_usd,
-                           "before_min_usd": comparison.before.monthly_usd_min,
-                           "after_min_usd": comparison.after.monthly_usd_min}, indent=2)
+        return json.dumps(
+            {
+                "environment": env,
+                "ref": ref,
+                "before_usd": comparison.before.monthly_usd,
+                "after_usd": comparison.after.monthly_usd,
+                "delta_usd": comparison.delta_usd,
+                "before_min_usd": comparison.before.monthly_usd_min,
+                "after_min_usd": comparison.after.monthly_usd_min,
+            },
+            indent=2,
+        )
     if fmt is OutputFormat.markdown:
         return cost_markdown([comparison])
-    return (f"{env}: {money(comparison.before.monthly_usd)} at {ref} -> {money(comparison.after.monthly_usd)} "
-            f"now ({comparison.delta_usd:+,.0f} USD/month at maximum scale)\n")
+    return (
+        f"{env}: {money(comparison.before.monthly_usd)} at {ref} -> {money(comparison.after.monthly_usd)} "
+        f"now ({comparison.delta_usd:+,.0f} USD/month at maximum scale)\n"
+    )
 
 
 @handle_errors

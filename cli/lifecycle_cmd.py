@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
 from llmops_infra.cli.common import ListFormat, ProjectDir, err_console, handle_errors
 from llmops_infra.errors import ConfigError
 
@@ -24,12 +23,16 @@ FormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="table, or
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (pipelines).")]
 PolicyPackOpt = Annotated[
     list[Path] | None,
-    typer.Option("--policy-pack", help="Also run this CrossGuard pack (a directory with PulumiPolicy.yaml) in the engine."),
+    typer.Option(
+        "--policy-pack", help="Also run this CrossGuard pack (a directory with PulumiPolicy.yaml) in the engine."
+    ),
 ]
 EnginePoliciesOpt = Annotated[
     bool,
-    typer.Option("--engine-policies/--no-engine-policies",
-                 help="Run the shipped policy pack inside the engine too (with this environment's levels)."),
+    typer.Option(
+        "--engine-policies/--no-engine-policies",
+        help="Run the shipped policy pack inside the engine too (with this environment's levels).",
+    ),
 ]
 PolicyConfigOpt = Annotated[
     list[Path] | None,
@@ -58,8 +61,15 @@ def _engine() -> Any:
     return cached_engine().require()
 
 
-def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: str | None = None,
-         before: Any = None, **kwargs: Any) -> Any:
+def _run(
+    operation: str,
+    env: str,
+    project_dir: Path,
+    fmt: ListFormat,
+    gate_op: str | None = None,
+    before: Any = None,
+    **kwargs: Any,
+) -> Any:
     from llmops_infra.cli.render_lifecycle import Renderer
     from llmops_infra.engine import lifecycle
     from llmops_infra.engine.gates import GateFailed, gates_for
@@ -77,8 +87,11 @@ def _run(operation: str, env: str, project_dir: Path, fmt: ListFormat, gate_op: 
         if shipped:
             packs, configs = kwargs.get("policy_packs") or [], kwargs.get("policy_pack_configs") or []
             if packs and len(configs) != len(packs):  # the engine pairs configs with packs by position
-                raise ConfigError("the shipped pack runs with its config: give a --policy-pack-config for each "
-                                  "--policy-pack, or pass --no-engine-policies", key="--policy-pack-config")
+                raise ConfigError(
+                    "the shipped pack runs with its config: give a --policy-pack-config for each "
+                    "--policy-pack, or pass --no-engine-policies",
+                    key="--policy-pack-config",
+                )
             kwargs["policy_packs"] = shipped["policy_packs"] + packs
             kwargs["policy_pack_configs"] = shipped["policy_pack_configs"] + configs
 
@@ -107,34 +120,49 @@ def _packs(packs: list[Path] | None, configs: list[Path] | None, shipped: bool =
     for pack in packs:
         if not (pack / "PulumiPolicy.yaml").is_file():
             raise ConfigError(f"{pack} has no PulumiPolicy.yaml: give the policy pack's directory", key="--policy-pack")
-    return {"policy_packs": [str(p.resolve()) for p in packs],
-            "policy_pack_configs": [str(c.resolve()) for c in configs or []] or None}
+    return {
+        "policy_packs": [str(p.resolve()) for p in packs],
+        "policy_pack_configs": [str(c.resolve()) for c in configs or []] or None,
+    }
 
 
-def preview_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
-                policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None,
-                engine_policies: EnginePoliciesOpt = True) -> None:
+def preview_cmd(
+    env: EnvArg,
+    project_dir: ProjectDir = Path(),
+    fmt: FormatOpt = ListFormat.table,
+    policy_pack: PolicyPackOpt = None,
+    policy_pack_config: PolicyConfigOpt = None,
+    engine_policies: EnginePoliciesOpt = True,
+) -> None:
     """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
     _run("preview", env, project_dir, fmt, **_packs(policy_pack, policy_pack_config, engine_policies))
 
 
-def up_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table, yes: YesOpt = False,
-           policy_pack: PolicyPackOpt = None, policy_pack_config: PolicyConfigOpt = None,
-           engine_policies: EnginePoliciesOpt = True) -> None:
+def up_cmd(
+    env: EnvArg,
+    project_dir: ProjectDir = Path(),
+    fmt: FormatOpt = ListFormat.table,
+    yes: YesOpt = False,
+    policy_pack: PolicyPackOpt = None,
+    policy_pack_config: PolicyConfigOpt = None,
+    engine_policies: EnginePoliciesOpt = True,
+) -> None:
     """Deploy ENV: gates (config, policy, cost, credentials, quota, soft-delete, approval), then the engine."""
     packs = _packs(policy_pack, policy_pack_config, engine_policies)
 
     def ask(config: Any, preview: Any) -> None:
         if not yes and not in_ci():
             preview()  # show what would change before asking
-        confirm_or_stop(f"Deploy {config.name} (subscription {config.azure.subscription_id}, "
-                        f"{config.azure.location})?", yes)
+        confirm_or_stop(
+            f"Deploy {config.name} (subscription {config.azure.subscription_id}, {config.azure.location})?", yes
+        )
 
     _run("up", env, project_dir, fmt, before=ask, **packs)
 
 
-def destroy_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
-                yes: YesOpt = False) -> None:
+def destroy_cmd(
+    env: EnvArg, project_dir: ProjectDir = Path(), fmt: FormatOpt = ListFormat.table, yes: YesOpt = False
+) -> None:
     """Delete every resource of ENV's stack. Asks first unless --yes."""
 
     def ask(config: Any, _preview: Any) -> None:
@@ -143,32 +171,47 @@ def destroy_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt
     _run("destroy", env, project_dir, fmt, before=ask)
 
 
-def refresh_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
-                yes: YesOpt = False,
-                preview_only: Annotated[bool, typer.Option("--preview-only", help="Show drift; leave the state as it is.")] = False,
-                clear_pending_creates: Annotated[bool, typer.Option(
-                    "--clear-pending-creates", help="Drop pending creates an interrupted update left in the state.")] = False,
-                ) -> None:
+def refresh_cmd(
+    env: EnvArg,
+    project_dir: ProjectDir = Path(),
+    fmt: FormatOpt = ListFormat.table,
+    yes: YesOpt = False,
+    preview_only: Annotated[bool, typer.Option("--preview-only", help="Show drift; leave the state as it is.")] = False,
+    clear_pending_creates: Annotated[
+        bool,
+        typer.Option("--clear-pending-creates", help="Drop pending creates an interrupted update left in the state."),
+    ] = False,
+) -> None:
     """Drift: read ENV's resources from Azure and show what changed outside the code."""
 
     def ask(config: Any, _preview: Any) -> None:
         if not preview_only:
             confirm_or_stop(f"Refresh the state of {config.name} with what Azure reports?", yes)
 
-    _run("refresh", env, project_dir, fmt, before=ask, preview_only=preview_only,
-         clear_pending_creates=clear_pending_creates)
+    _run(
+        "refresh",
+        env,
+        project_dir,
+        fmt,
+        before=ask,
+        preview_only=preview_only,
+        clear_pending_creates=clear_pending_creates,
+    )
 
 
-def outputs_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt = ListFormat.table,
-                show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print secret outputs in clear.")] = False,
-                ) -> None:
+def outputs_cmd(
+    env: EnvArg,
+    project_dir: ProjectDir = Path(),
+    fmt: FormatOpt = ListFormat.table,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print secret outputs in clear.")] = False,
+) -> None:
     """The stack outputs of ENV (secret outputs masked unless --show-secrets)."""
     import json
 
     from llmops_infra.cli.common import emit
     from llmops_infra.cli.render_lifecycle import outputs_table
-    from llmops_infra.engine import lifecycle
     from llmops_infra.config.loader import load_environment
+    from llmops_infra.engine import lifecycle
 
     engine = _engine()
     config = load_environment(env, project_dir)
@@ -179,10 +222,10 @@ def outputs_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), fmt: FormatOpt
         outputs_table(values, title=f"outputs of {env}")
 
 
-def cancel_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), yes: YesOpt = False) -> None:
+def cancel_cmd(env: EnvArg, project_dir: ProjectDir = Path(), yes: YesOpt = False) -> None:
     """Release ENV's stack lock after an update crashed or was killed (`pulumi cancel`)."""
-    from llmops_infra.engine import lifecycle
     from llmops_infra.config.loader import load_environment
+    from llmops_infra.engine import lifecycle
 
     engine = _engine()
     config = load_environment(env, project_dir)
@@ -192,6 +235,12 @@ def cancel_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), yes: YesOpt = F
 
 
 def register(app: typer.Typer) -> None:
-    for name, fn in (("preview", preview_cmd), ("up", up_cmd), ("destroy", destroy_cmd), ("refresh", refresh_cmd),
-                     ("outputs", outputs_cmd), ("cancel", cancel_cmd)):
+    for name, fn in (
+        ("preview", preview_cmd),
+        ("up", up_cmd),
+        ("destroy", destroy_cmd),
+        ("refresh", refresh_cmd),
+        ("outputs", outputs_cmd),
+        ("cancel", cancel_cmd),
+    ):
         app.command(name)(handle_errors(fn))

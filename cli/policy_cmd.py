@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from llmops_infra.cli.common import ListFormat, OutputFile, ProjectDir, console, emit, err_console, handle_errors
 
-policy_app = typer.Typer(help="Check plans against the security and cost rules; list the rules.",
-                         no_args_is_help=True)
+policy_app = typer.Typer(help="Check plans against the security and cost rules; list the rules.", no_args_is_help=True)
 
 
 class JsonFormat(str, Enum):
@@ -36,26 +34,38 @@ class ReportFormat(str, Enum):
 def check_cmd(
     envs: Annotated[list[str] | None, typer.Argument(help="Environments to check.", show_default=False)] = None,
     all_envs: Annotated[bool, typer.Option("--all", help="Check every environment of the project.")] = False,
-    program: Annotated[Path | None, typer.Option(
-        "--program", help="Judge any Pulumi Python program (a file, or a directory with __main__.py) "
-        "synthesized under mocks.", show_default=False)] = None,
-    env: Annotated[str | None, typer.Option(
-        "--env", help="With --program: the environment whose levels and limits apply (default: strict prod "
-        "scope with empty allow-lists).", show_default=False)] = None,
+    program: Annotated[
+        Path | None,
+        typer.Option(
+            "--program",
+            help="Judge any Pulumi Python program (a file, or a directory with __main__.py) synthesized under mocks.",
+            show_default=False,
+        ),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            help="With --program: the environment whose levels and limits apply (default: strict prod "
+            "scope with empty allow-lists).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.table,
     output: OutputFile = None,
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
 ) -> None:
     """Run every rule over the offline plan of ENV (or of --program); exit 1 on a mandatory violation."""
-    from llmops_infra.policies.reports import render
-    from llmops_infra.errors import ConfigError
     from llmops_infra.config.loader import list_environments, load_environment
+    from llmops_infra.errors import ConfigError
     from llmops_infra.offline.policy_check import check_config, plan_program, policy_settings
+    from llmops_infra.policies.reports import render
 
     if program is not None:
         if envs or all_envs:
-            raise ConfigError("--program judges one program: drop the ENV arguments / --all (use --env for levels)",
-                              key="--program")
+            raise ConfigError(
+                "--program judges one program: drop the ENV arguments / --all (use --env for levels)", key="--program"
+            )
         from llmops_infra.policies.runner import check_plan
         from llmops_infra.policies.settings import PolicySettings
 
@@ -83,7 +93,7 @@ def check_cmd(
 @policy_app.command("list")
 def list_cmd(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
 ) -> None:
     """List every rule: catalog id, policy name, scope (A/P/N), severity and what it checks.
 
@@ -93,16 +103,35 @@ def list_cmd(
 
     rules = catalog.rules()
     if fmt is ListFormat.json:
-        emit(json.dumps({"rules": [{
-            "id": r.id, "policy": r.name, "scope": r.scope, "severity": r.severity.value, "kind": r.kind,
-            "domain": r.domain, "description": r.description, "remediation": r.remediation,
-            "levels": {s: r.default_level(s) for s in ("dev", "staging", "prod")}, "params": list(r.params),
-        } for r in rules]}, indent=2), None)
+        emit(
+            json.dumps(
+                {
+                    "rules": [
+                        {
+                            "id": r.id,
+                            "policy": r.name,
+                            "scope": r.scope,
+                            "severity": r.severity.value,
+                            "kind": r.kind,
+                            "domain": r.domain,
+                            "description": r.description,
+                            "remediation": r.remediation,
+                            "levels": {s: r.default_level(s) for s in ("dev", "staging", "prod")},
+                            "params": list(r.params),
+                        }
+                        for r in rules
+                    ]
+                },
+                indent=2,
+            ),
+            None,
+        )
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(rules)} rules (scope: A mandatory everywhere, P mandatory in prod, "
-                        "N mandatory outside prod)")
+    table = Table(
+        title=f"{len(rules)} rules (scope: A mandatory everywhere, P mandatory in prod, N mandatory outside prod)"
+    )
     for column in ("Id", "Policy", "Scope", "Severity", "Checks"):
         table.add_column(column, overflow="fold")
     for r in rules:
@@ -115,13 +144,13 @@ def list_cmd(
 def pack_config_cmd(
     env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
     output: OutputFile = None,
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     fmt: Annotated[JsonFormat, typer.Option("--format", "-f", help="Output format (always JSON).")] = JsonFormat.json,
 ) -> None:
     """Write ENV's levels, limits and active exemptions as the engine's --policy-pack-config JSON."""
-    from llmops_infra.policies.pack_config import pack_config
     from llmops_infra.config.loader import load_environment
     from llmops_infra.offline.policy_check import policy_settings
+    from llmops_infra.policies.pack_config import pack_config
 
     settings = policy_settings(load_environment(env, project_dir))
     emit(json.dumps(pack_config(settings), indent=2, sort_keys=True), output)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
 from llmops_infra.cli.common import ListFormat, ProjectDir, console, emit, err_console, handle_errors
 
 if TYPE_CHECKING:
@@ -18,9 +17,13 @@ if TYPE_CHECKING:
 EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
 Artifacts = Annotated[
     str | None,
-    typer.Option("--artifacts", envvar="LLMOPS_ARTIFACTS", show_default=False,
-                 help="Artifact store for manifests and audit records: a directory (default "
-                      ".llmops/releases), azblob://<account>/<container> or s3://<bucket> (each optionally followed by /prefix)."),
+    typer.Option(
+        "--artifacts",
+        envvar="LLMOPS_ARTIFACTS",
+        show_default=False,
+        help="Artifact store for manifests and audit records: a directory (default "
+        ".llmops/releases), azblob://<account>/<container> or s3://<bucket> (each optionally followed by /prefix).",
+    ),
 ]
 Format = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 
@@ -44,21 +47,34 @@ def _hooks() -> Hooks:
 def _report(result: Result, fmt: ListFormat) -> None:
     manifest = result.manifest
     if fmt is ListFormat.json:
-        emit(json.dumps({
-            "action": result.action, "environment": result.environment, "manifest": manifest.id,
-            "status": manifest.status, "source_manifest": result.source.id if result.source else None,
-            "summary": result.outcome.summary if result.outcome else None, "notes": result.notes,
-        }, indent=2, sort_keys=True), None)
+        emit(
+            json.dumps(
+                {
+                    "action": result.action,
+                    "environment": result.environment,
+                    "manifest": manifest.id,
+                    "status": manifest.status,
+                    "source_manifest": result.source.id if result.source else None,
+                    "summary": result.outcome.summary if result.outcome else None,
+                    "notes": result.notes,
+                },
+                indent=2,
+                sort_keys=True,
+            ),
+            None,
+        )
         return
     origin = f" from {result.source.environment} manifest {result.source.short_id}" if result.source else ""
     colour = "green" if manifest.passed else "red"
-    console.print(f"{result.action} {result.environment}{origin}: manifest {manifest.short_id} "
-                  f"[{colour}]{manifest.status}[/]")
+    console.print(
+        f"{result.action} {result.environment}{origin}: manifest {manifest.short_id} [{colour}]{manifest.status}[/]"
+    )
 
 
 @handle_errors
-def release_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), artifacts: Artifacts = None,
-                fmt: Format = ListFormat.table) -> None:
+def release_cmd(
+    env: EnvArg, project_dir: ProjectDir = Path(), artifacts: Artifacts = None, fmt: Format = ListFormat.table
+) -> None:
     """Record ENV's release manifest after its checks (policy, cost). Exit 1 when they fail."""
     from llmops_infra.release.promotion import release
 
@@ -72,8 +88,10 @@ def release_cmd(env: EnvArg, project_dir: ProjectDir = Path("."), artifacts: Art
 def promote_cmd(
     src: Annotated[str, typer.Argument(help="Environment whose tested release moves.", show_default=False)],
     dst: Annotated[str, typer.Argument(help="Environment that receives it.", show_default=False)],
-    manifest: Annotated[str | None, typer.Option("--manifest", help="A manifest id of SRC (default: its latest).")] = None,
-    project_dir: ProjectDir = Path("."),
+    manifest: Annotated[
+        str | None, typer.Option("--manifest", help="A manifest id of SRC (default: its latest).")
+    ] = None,
+    project_dir: ProjectDir = Path(),
     artifacts: Artifacts = None,
     fmt: Format = ListFormat.table,
 ) -> None:
@@ -86,9 +104,10 @@ def promote_cmd(
 @handle_errors
 def rollback_cmd(
     env: EnvArg,
-    to: Annotated[str, typer.Option("--to", help="Id (or 8+ hex characters) of an earlier manifest of ENV.",
-                                    show_default=False)],
-    project_dir: ProjectDir = Path("."),
+    to: Annotated[
+        str, typer.Option("--to", help="Id (or 8+ hex characters) of an earlier manifest of ENV.", show_default=False)
+    ],
+    project_dir: ProjectDir = Path(),
     artifacts: Artifacts = None,
     fmt: Format = ListFormat.table,
 ) -> None:
@@ -103,16 +122,17 @@ def approve_cmd(
     env: EnvArg,
     by: Annotated[str, typer.Option("--by", help="Who approves (recorded in the audit trail).", show_default=False)],
     manifest: Annotated[str | None, typer.Option("--manifest", help="Manifest id to approve.")] = None,
-    source: Annotated[str | None, typer.Option("--from", help="Approve the latest release of this environment.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--from", help="Approve the latest release of this environment.")
+    ] = None,
     hours: Annotated[float, typer.Option("--valid-hours", min=0.1, help="How long the approval stays valid.")] = 24,
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     artifacts: Artifacts = None,
 ) -> None:
     """Record an approval of one manifest for ENV (`.llmops/approvals/ENV.json`), read by promote and up."""
+    from llmops_infra.config.loader import require_environment
     from llmops_infra.errors import ConfigError
     from llmops_infra.release.promotion import PromotionRefused, record_approval
-
-    from llmops_infra.config.loader import require_environment
 
     for name in (env, source):
         if name is not None:
@@ -132,7 +152,7 @@ def approve_cmd(
 @handle_errors
 def releases_cmd(
     env: EnvArg,
-    project_dir: ProjectDir = Path("."),
+    project_dir: ProjectDir = Path(),
     artifacts: Artifacts = None,
     fmt: Format = ListFormat.table,
     latest: Annotated[bool, typer.Option("--latest", help="Only the newest manifest.")] = False,

@@ -14,15 +14,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from llmops_infra.cli.common import console, err_console
 from rich.markup import escape
 from rich.table import Table
 
-from llmops_infra.cli.common import console, err_console
-
-SYMBOLS = {"create": "[green]+[/]", "update": "[yellow]~[/]", "delete": "[red]-[/]", "replace": "[magenta]+-[/]",
-           "same": "[cyan]~[/]", "refresh": "[cyan]~[/]", "read": " "}
-VERBS = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced",
-         "same": "drifted", "refresh": "drifted"}
+SYMBOLS = {
+    "create": "[green]+[/]",
+    "update": "[yellow]~[/]",
+    "delete": "[red]-[/]",
+    "replace": "[magenta]+-[/]",
+    "same": "[cyan]~[/]",
+    "refresh": "[cyan]~[/]",
+    "read": " ",
+}
+VERBS = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "replace": "replaced",
+    "same": "drifted",
+    "refresh": "drifted",
+}
 
 
 def _short(urn: str) -> str:
@@ -54,8 +66,15 @@ class Renderer:
     def gate_failed(self, exc: Any) -> None:
         """A gate raised: in json, one `gate` event with status failed (the table shows the error line)."""
         if self.json:
-            self.line({"event": "gate", "gate": exc.gate, "status": "failed", "message": exc.detail,
-                       "exit_code": exc.exit_code})
+            self.line(
+                {
+                    "event": "gate",
+                    "gate": exc.gate,
+                    "status": "failed",
+                    "message": exc.detail,
+                    "exit_code": exc.exit_code,
+                }
+            )
 
     def event(self, record: dict[str, Any]) -> None:
         if self.json:
@@ -71,19 +90,26 @@ class Renderer:
             if preview:
                 verb = f"would be {verb}" if record["op"] not in ("same", "refresh") else "drifted"
             props = f" [dim]({escape(', '.join(record['diffs']))})[/]" if record["diffs"] else ""
-            err_console.print(f"  {SYMBOLS.get(record['op'], '*')} {escape(_short(record['urn']))} {verb}{props}", markup=True)
+            err_console.print(
+                f"  {SYMBOLS.get(record['op'], '*')} {escape(_short(record['urn']))} {verb}{props}", markup=True
+            )
         elif kind == "resource-failed":
             err_console.print(f"  [red]x[/] {escape(_short(record['urn']))} failed ({record['op']})", markup=True)
         elif kind == "policy":
-            err_console.print(f"  [red]policy[/] {record['policy']} ({record['level']}): {escape(str(record['message']))}",
-                              markup=True, emoji=False)
+            err_console.print(
+                f"  [red]policy[/] {record['policy']} ({record['level']}): {escape(str(record['message']))}",
+                markup=True,
+                emoji=False,
+            )
         elif kind == "diagnostic" and record["severity"] == "error":
             err_console.print(f"  [red]error[/] {escape(str(record['message']))}", markup=True, emoji=False)
         if self._status is not None and self._progress is not None:
             snap = self._progress.snapshot()
             current = f" - {', '.join(snap['current'])}" if snap["current"] else ""
-            self._status.update(f"{self.operation} {self.env}: {snap['done']} done, {snap['in_flight']} in flight, "
-                                f"{snap['failed']} failed{current}")
+            self._status.update(
+                f"{self.operation} {self.env}: {snap['done']} done, {snap['in_flight']} in flight, "
+                f"{snap['failed']} failed{current}"
+            )
 
     @contextmanager
     def running(self, progress: Any) -> Iterator[None]:

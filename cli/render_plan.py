@@ -33,8 +33,10 @@ def plan_json(plan: Plan, cost: Estimate | None = None) -> str:
 
 
 def cost_total(plan: Plan, cost: Estimate) -> str:
-    return (f"Estimated monthly cost: ${cost.total_monthly_usd:,.2f} at maximum scale "
-            f"(${cost.total_monthly_usd_min:,.2f} at minimum); lines: llmops-infra cost {plan.environment}")
+    return (
+        f"Estimated monthly cost: ${cost.total_monthly_usd:,.2f} at maximum scale "
+        f"(${cost.total_monthly_usd_min:,.2f} at minimum); lines: llmops-infra cost {plan.environment}"
+    )
 
 
 def plan_table(plan: Plan, width: int = 120, cost: Estimate | None = None) -> str:

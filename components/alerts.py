@@ -53,8 +53,10 @@ def metric_alert(
         if dim_operator not in ("Include", "Exclude"):
             raise ValueError(f"alert {name}: dimension {dim_name} operator {dim_operator!r} must be Include or Exclude")
         if not values:
-            raise ValueError(f"alert {name}: dimension {dim_name} has no values: name the values to "
-                             f"{dim_operator.lower()}, or drop the filter")
+            raise ValueError(
+                f"alert {name}: dimension {dim_name} has no values: name the values to "
+                f"{dim_operator.lower()}, or drop the filter"
+            )
     return monitor.MetricAlert(
         name,
         rule_name=rule_name or name,
@@ -69,17 +71,22 @@ def metric_alert(
         evaluation_frequency=evaluation_frequency,
         criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
             odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-            all_of=[monitor.MetricCriteriaArgs(
-                criterion_type="StaticThresholdCriterion",
-                name=metric_name.replace("/", "-")[:64],
-                metric_name=metric_name,
-                metric_namespace=metric_namespace,
-                operator=operator,
-                threshold=threshold,
-                time_aggregation=aggregation,
-                dimensions=[monitor.MetricDimensionArgs(name=n, operator=o, values=[str(v) for v in values])
-                            for n, o, values in dimensions] or None,
-            )],
+            all_of=[
+                monitor.MetricCriteriaArgs(
+                    criterion_type="StaticThresholdCriterion",
+                    name=metric_name.replace("/", "-")[:64],
+                    metric_name=metric_name,
+                    metric_namespace=metric_namespace,
+                    operator=operator,
+                    threshold=threshold,
+                    time_aggregation=aggregation,
+                    dimensions=[
+                        monitor.MetricDimensionArgs(name=n, operator=o, values=[str(v) for v in values])
+                        for n, o, values in dimensions
+                    ]
+                    or None,
+                )
+            ],
         ),
         actions=[monitor.MetricAlertActionArgs(action_group_id=action_group_id)],
         opts=pulumi.ResourceOptions(parent=parent),

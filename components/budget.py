@@ -71,7 +71,8 @@ class Budget(pulumi.ComponentResource):
             notifications={
                 f"actual_{args.actual_threshold_percent}": notification("Actual", args.actual_threshold_percent),
                 f"forecast_{args.forecast_threshold_percent}": notification(
-                    "Forecasted", args.forecast_threshold_percent),
+                    "Forecasted", args.forecast_threshold_percent
+                ),
             },
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["timePeriod.startDate"]),
         )

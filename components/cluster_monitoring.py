@@ -47,13 +47,19 @@ def prometheus_collection(
         resource_group_name=resource_group_name,
         kind="Linux",
         network_acls=monitor.DataCollectionEndpointNetworkAclsArgs(
-            public_network_access="Enabled" if public_network_access else "Disabled"),
+            public_network_access="Enabled" if public_network_access else "Disabled"
+        ),
         tags={},
         opts=child,
     )
     if private_link_scope_name is not None:
-        scope_resource(f"{name}-prom-dce-ampls", scope_name=private_link_scope_name, resource_id=endpoint.id,
-                       resource_group_name=resource_group_name, parent=parent)
+        scope_resource(
+            f"{name}-prom-dce-ampls",
+            scope_name=private_link_scope_name,
+            resource_id=endpoint.id,
+            resource_group_name=resource_group_name,
+            parent=parent,
+        )
     rule = monitor.DataCollectionRule(
         f"{name}-prom-dcr",
         data_collection_rule_name=f"dcr-prom-{cluster_name}"[:64],
@@ -61,14 +67,21 @@ def prometheus_collection(
         kind="Linux",
         data_collection_endpoint_id=endpoint.id,
         data_sources=monitor.DataCollectionRuleDataSourcesArgs(
-            prometheus_forwarder=[monitor.PrometheusForwarderDataSourceArgs(
-                name="PrometheusDataSource", streams=[PROMETHEUS_STREAM], label_include_filter={},
-            )],
+            prometheus_forwarder=[
+                monitor.PrometheusForwarderDataSourceArgs(
+                    name="PrometheusDataSource",
+                    streams=[PROMETHEUS_STREAM],
+                    label_include_filter={},
+                )
+            ],
         ),
         destinations=monitor.DataCollectionRuleDestinationsArgs(
-            monitoring_accounts=[monitor.MonitoringAccountDestinationArgs(
-                name="MonitoringAccount", account_resource_id=monitor_workspace_id,
-            )],
+            monitoring_accounts=[
+                monitor.MonitoringAccountDestinationArgs(
+                    name="MonitoringAccount",
+                    account_resource_id=monitor_workspace_id,
+                )
+            ],
         ),
         data_flows=[monitor.DataFlowArgs(streams=[PROMETHEUS_STREAM], destinations=["MonitoringAccount"])],
         tags={},
@@ -109,19 +122,28 @@ def container_insights_collection(
         resource_group_name=resource_group_name,
         kind="Linux",
         data_sources=monitor.DataCollectionRuleDataSourcesArgs(
-            extensions=[monitor.ExtensionDataSourceArgs(
-                name="ContainerInsightsExtension",
-                extension_name="ContainerInsights",
-                streams=[CONTAINER_INSIGHTS_STREAM],
-                extension_settings={"dataCollectionSettings": {
-                    "interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True,
-                }},
-            )],
+            extensions=[
+                monitor.ExtensionDataSourceArgs(
+                    name="ContainerInsightsExtension",
+                    extension_name="ContainerInsights",
+                    streams=[CONTAINER_INSIGHTS_STREAM],
+                    extension_settings={
+                        "dataCollectionSettings": {
+                            "interval": "1m",
+                            "namespaceFilteringMode": "Off",
+                            "enableContainerLogV2": True,
+                        }
+                    },
+                )
+            ],
         ),
         destinations=monitor.DataCollectionRuleDestinationsArgs(
-            log_analytics=[monitor.LogAnalyticsDestinationArgs(
-                name="ciworkspace", workspace_resource_id=log_analytics_workspace_id,
-            )],
+            log_analytics=[
+                monitor.LogAnalyticsDestinationArgs(
+                    name="ciworkspace",
+                    workspace_resource_id=log_analytics_workspace_id,
+                )
+            ],
         ),
         data_flows=[monitor.DataFlowArgs(streams=[CONTAINER_INSIGHTS_STREAM], destinations=["ciworkspace"])],
         tags={},

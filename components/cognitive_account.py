@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import cognitiveservices
-
 from llmops_infra.components.private_service import PrivateServiceArgs, make_private
 from llmops_infra.components.roles import RoleGrant, assign_role
+from pulumi_azure_native import cognitiveservices
 
 PRIVATE_LINK_GROUP = "account"
 """Private-link sub-resource of every Cognitive Services account kind."""
@@ -46,8 +45,9 @@ class AccountSpec:
     allowed_fqdns: list[str] = field(default_factory=list)
 
 
-def hardened_account(name: str, spec: AccountSpec, net: PrivateServiceArgs,
-                     parent: pulumi.Resource) -> cognitiveservices.Account:
+def hardened_account(
+    name: str, spec: AccountSpec, net: PrivateServiceArgs, parent: pulumi.Resource
+) -> cognitiveservices.Account:
     """Create the account `f"{name}-account"`, its private endpoint and diagnostics under `parent`."""
     account = cognitiveservices.Account(
         f"{name}-account",
@@ -64,20 +64,30 @@ def hardened_account(name: str, spec: AccountSpec, net: PrivateServiceArgs,
             disable_local_auth=True,
             public_network_access=net.public_network_access,
             # Deny even when public access is on: only listed networks (none by default) pass.
-            network_acls=cognitiveservices.NetworkRuleSetArgs(default_action="Deny", ip_rules=[],
-                                                              virtual_network_rules=[]),
+            network_acls=cognitiveservices.NetworkRuleSetArgs(
+                default_action="Deny", ip_rules=[], virtual_network_rules=[]
+            ),
             restrict_outbound_network_access=True if spec.restrict_outbound else None,
             allowed_fqdn_list=list(spec.allowed_fqdns) if spec.restrict_outbound else None,
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    make_private(name, net, resource_id=account.id, group_id=PRIVATE_LINK_GROUP, service_name=spec.account_name,
-                 parent=parent)
+    make_private(
+        name, net, resource_id=account.id, group_id=PRIVATE_LINK_GROUP, service_name=spec.account_name, parent=parent
+    )
     return account
 
 
-def grant_callers(name: str, account: cognitiveservices.Account, principal_ids: Mapping[str, pulumi.Input[str]], *,
-                  role: str, calls: str, subscription_id: str, parent: pulumi.Resource) -> None:
+def grant_callers(
+    name: str,
+    account: cognitiveservices.Account,
+    principal_ids: Mapping[str, pulumi.Input[str]],
+    *,
+    role: str,
+    calls: str,
+    subscription_id: str,
+    parent: pulumi.Resource,
+) -> None:
     """`role` on this account only, for each caller identity (by workload name), as `f"{name}-user-<workload>"`."""
     for workload, principal_id in sorted(principal_ids.items()):
         assign_role(

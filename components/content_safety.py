@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
-
-from llmops_infra.components.cognitive_account import (AccountArgs, AccountSpec, grant_callers, hardened_account,
-                                                       principal_of)
+from llmops_infra.components.cognitive_account import (
+    AccountArgs,
+    AccountSpec,
+    grant_callers,
+    hardened_account,
+    principal_of,
+)
 
 CONTENT_SAFETY_KIND = "ContentSafety"
 CONSUMER_ROLE = "Cognitive Services User"
@@ -48,9 +52,17 @@ class ContentSafety(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContentSafetyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:ai:ContentSafety", name, None, opts)
         account = hardened_account(
-            name, AccountSpec(kind=CONTENT_SAFETY_KIND, account_name=args.account_name, sku="S0"), args, parent=self)
-        grant_callers(name, account, args.consumer_principal_ids, role=CONSUMER_ROLE,
-                      calls="Content Safety (keys are disabled)", subscription_id=args.subscription_id, parent=self)
+            name, AccountSpec(kind=CONTENT_SAFETY_KIND, account_name=args.account_name, sku="S0"), args, parent=self
+        )
+        grant_callers(
+            name,
+            account,
+            args.consumer_principal_ids,
+            role=CONSUMER_ROLE,
+            calls="Content Safety (keys are disabled)",
+            subscription_id=args.subscription_id,
+            parent=self,
+        )
         self.account_id = account.id
         self.account_name = account.name
         self.endpoint = account.properties.apply(lambda p: p.endpoint)

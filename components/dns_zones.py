@@ -42,8 +42,10 @@ def zones_for_group(group_id: str) -> tuple[str, ...]:
     if group_id in GROUP_ZONES:
         return GROUP_ZONES[group_id]
     if group_id not in PRIVATE_DNS_ZONES:
-        raise KeyError(f"no private DNS zone for private-link group {group_id!r}: use one of "
-                       f"{sorted(set(PRIVATE_DNS_ZONES) | set(GROUP_ZONES))}")
+        raise KeyError(
+            f"no private DNS zone for private-link group {group_id!r}: use one of "
+            f"{sorted(set(PRIVATE_DNS_ZONES) | set(GROUP_ZONES))}"
+        )
     return (PRIVATE_DNS_ZONES[group_id],)
 
 

@@ -39,7 +39,9 @@ class Foundation(pulumi.ComponentResource):
         self.resource_group_name = group.name
         self.resource_group_id = group.id
         self.location = group.location
-        self.register_outputs({
-            "resource_group_name": self.resource_group_name,
-            "resource_group_id": self.resource_group_id,
-        })
+        self.register_outputs(
+            {
+                "resource_group_name": self.resource_group_name,
+                "resource_group_id": self.resource_group_id,
+            }
+        )

@@ -22,15 +22,34 @@ class GpuAlert:
 
 
 GPU_ALERTS: tuple[GpuAlert, ...] = (
-    GpuAlert("GpuSaturated", "avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL) > 90", "PT15M", 2,
-             "GPU utilisation above 90 % for 15 minutes: add replicas or raise the pool's max_nodes."),
-    GpuAlert("GpuMemoryNearlyFull",
-             "max by (Hostname) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) > 0.95",
-             "PT10M", 2, "GPU memory above 95 %: requests may fail with out-of-memory errors."),
-    GpuAlert("GpuXidErrors", "max by (Hostname) (DCGM_FI_DEV_XID_ERRORS) > 0", "PT5M", 1,
-             "The GPU driver reported an Xid error: the node may need to be drained."),
-    GpuAlert("InferenceQueueBacklog", "sum by (namespace) (vllm:num_requests_waiting) > 20", "PT10M", 2,
-             "More than 20 requests waiting: the service is saturated at its replica ceiling."),
+    GpuAlert(
+        "GpuSaturated",
+        "avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL) > 90",
+        "PT15M",
+        2,
+        "GPU utilisation above 90 % for 15 minutes: add replicas or raise the pool's max_nodes.",
+    ),
+    GpuAlert(
+        "GpuMemoryNearlyFull",
+        "max by (Hostname) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) > 0.95",
+        "PT10M",
+        2,
+        "GPU memory above 95 %: requests may fail with out-of-memory errors.",
+    ),
+    GpuAlert(
+        "GpuXidErrors",
+        "max by (Hostname) (DCGM_FI_DEV_XID_ERRORS) > 0",
+        "PT5M",
+        1,
+        "The GPU driver reported an Xid error: the node may need to be drained.",
+    ),
+    GpuAlert(
+        "InferenceQueueBacklog",
+        "sum by (namespace) (vllm:num_requests_waiting) > 20",
+        "PT10M",
+        2,
+        "More than 20 requests waiting: the service is saturated at its replica ceiling.",
+    ),
 )
 
 
@@ -64,7 +83,8 @@ def gpu_alert_rules(
                 annotations={"summary": rule.summary},
                 actions=[alertsmanagement.PrometheusRuleGroupActionArgs(action_group_id=action_group_id)],
                 resolve_configuration=alertsmanagement.PrometheusRuleResolveConfigurationArgs(
-                    auto_resolved=True, time_to_resolve="PT10M"),
+                    auto_resolved=True, time_to_resolve="PT10M"
+                ),
             )
             for rule in GPU_ALERTS
         ],

@@ -9,13 +9,12 @@ from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_azure_native import containerservice as cs
-
 from llmops_infra.components.cluster_monitoring import container_insights_collection, prometheus_collection
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.gpu_alerts import gpu_alert_rules
 from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, autoscaled_pool, gpu_agent_pool
 from llmops_infra.components.roles import RoleGrant, assign_role
+from pulumi_azure_native import containerservice as cs
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -29,8 +28,9 @@ class SystemPoolSpec:
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_nodes <= self.max_nodes:
-            raise ValueError(f"system pool: min_nodes ({self.min_nodes}) must be at least 1 and at most "
-                             f"max_nodes ({self.max_nodes})")
+            raise ValueError(
+                f"system pool: min_nodes ({self.min_nodes}) must be at least 1 and at most max_nodes ({self.max_nodes})"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,7 +76,9 @@ class GpuClusterArgs:
     queue read from managed Prometheus. Default: on."""
     """True: the NVIDIA GPU operator installs drivers; GPU pools skip AKS's driver install."""
     network_policy: Literal["cilium", "azure", "calico"] = "cilium"
-    outbound_type: Literal["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway"] = "loadBalancer"
+    outbound_type: Literal["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway"] = (
+        "loadBalancer"
+    )
     pod_cidr: str = "10.244.0.0/16"
     service_cidr: str = "10.0.0.0/16"
     dns_service_ip: str = "10.0.0.10"
@@ -91,9 +93,13 @@ class GpuClusterArgs:
         if not self.gpu_pools:
             raise ValueError(f"cluster {self.cluster_name}: gpu_pools is empty: configure at least one GPU pool")
         if self.private_cluster and self.authorized_ip_ranges:
-            raise ValueError("authorized_ip_ranges has no effect on a private cluster: remove it or set private_cluster false")
+            raise ValueError(
+                "authorized_ip_ranges has no effect on a private cluster: remove it or set private_cluster false"
+            )
         if not self.private_cluster and not self.authorized_ip_ranges:
-            raise ValueError("a public API server needs authorized_ip_ranges: list the CIDRs or set private_cluster true")
+            raise ValueError(
+                "a public API server needs authorized_ip_ranges: list the CIDRs or set private_cluster true"
+            )
         names = [p.name for p in self.gpu_pools]
         if len(set(names)) != len(names) or "system" in names:
             raise ValueError(f"gpu pool names must be unique and not 'system': {names}")
@@ -132,12 +138,21 @@ class GpuCluster(pulumi.ComponentResource):
             kubernetes_version=args.kubernetes_version,
             sku=cs.ManagedClusterSKUArgs(name="Base", tier=args.sku_tier),
             identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),
-            agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
-                name="system",
-                **autoscaled_pool(mode="System", vm_size=system.vm_size, os_sku="AzureLinux",
-                                  min_nodes=system.min_nodes, max_nodes=system.max_nodes, zones=system.zones,
-                                  vnet_subnet_id=args.node_subnet_id, taints=[SYSTEM_TAINT]),
-            )],
+            agent_pool_profiles=[
+                cs.ManagedClusterAgentPoolProfileArgs(
+                    name="system",
+                    **autoscaled_pool(
+                        mode="System",
+                        vm_size=system.vm_size,
+                        os_sku="AzureLinux",
+                        min_nodes=system.min_nodes,
+                        max_nodes=system.max_nodes,
+                        zones=system.zones,
+                        vnet_subnet_id=args.node_subnet_id,
+                        taints=[SYSTEM_TAINT],
+                    ),
+                )
+            ],
             network_profile=cs.ContainerServiceNetworkProfileArgs(
                 network_plugin="azure",
                 network_plugin_mode="overlay",
@@ -150,12 +165,18 @@ class GpuCluster(pulumi.ComponentResource):
                 dns_service_ip=args.dns_service_ip,
             ),
             api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
-                enable_private_cluster=True, private_dns_zone="system", enable_private_cluster_public_fqdn=False,
-            ) if args.private_cluster else cs.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=True,
+                private_dns_zone="system",
+                enable_private_cluster_public_fqdn=False,
+            )
+            if args.private_cluster
+            else cs.ManagedClusterAPIServerAccessProfileArgs(
                 authorized_ip_ranges=args.authorized_ip_ranges,
             ),
             aad_profile=cs.ManagedClusterAADProfileArgs(
-                managed=True, enable_azure_rbac=True, tenant_id=args.tenant_id,
+                managed=True,
+                enable_azure_rbac=True,
+                tenant_id=args.tenant_id,
                 admin_group_object_ids=args.admin_group_object_ids or None,
             ),
             disable_local_accounts=True,
@@ -170,7 +191,8 @@ class GpuCluster(pulumi.ComponentResource):
                 image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(enabled=True, interval_hours=168),
             ),
             auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
-                upgrade_channel=args.upgrade_channel, node_os_upgrade_channel="NodeImage",
+                upgrade_channel=args.upgrade_channel,
+                node_os_upgrade_channel="NodeImage",
             ),
             workload_auto_scaler_profile=cs.ManagedClusterWorkloadAutoScalerProfileArgs(
                 keda=cs.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=args.keda),
@@ -180,13 +202,17 @@ class GpuCluster(pulumi.ComponentResource):
             ),
             addon_profiles={
                 "azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
-                    enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
+                    enabled=True,
+                    config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
                 ),
                 "azurepolicy": cs.ManagedClusterAddonProfileArgs(enabled=True, config={"version": "v2"}),
-                "omsagent": cs.ManagedClusterAddonProfileArgs(enabled=True, config={
-                    "logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id,
-                    "useAADAuth": "true",
-                }),
+                "omsagent": cs.ManagedClusterAddonProfileArgs(
+                    enabled=True,
+                    config={
+                        "logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id,
+                        "useAADAuth": "true",
+                    },
+                ),
             },
             tags={},
             # The autoscaler owns the system pool's node count after creation.
@@ -196,7 +222,8 @@ class GpuCluster(pulumi.ComponentResource):
         previous: cs.AgentPool | None = None
         for spec in args.gpu_pools:
             previous = gpu_agent_pool(
-                f"{name}-pool-{spec.name}", spec,
+                f"{name}-pool-{spec.name}",
+                spec,
                 resource_group_name=args.resource_group_name,
                 cluster_name=cluster.name,
                 vnet_subnet_id=args.node_subnet_id,
@@ -208,46 +235,77 @@ class GpuCluster(pulumi.ComponentResource):
             self.pools[spec.name] = spec
         self._maintenance(name, args, cluster)
         if args.monitor_workspace_id is not None:
-            prometheus_collection(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
-                                  resource_group_name=args.resource_group_name,
-                                  monitor_workspace_id=args.monitor_workspace_id,
-                                  private_link_scope_name=args.monitor_private_link_scope_name,
-                                  public_network_access=args.allow_public_monitoring_ingestion, parent=self)
+            prometheus_collection(
+                name,
+                cluster_name=args.cluster_name,
+                cluster_id=cluster.id,
+                resource_group_name=args.resource_group_name,
+                monitor_workspace_id=args.monitor_workspace_id,
+                private_link_scope_name=args.monitor_private_link_scope_name,
+                public_network_access=args.allow_public_monitoring_ingestion,
+                parent=self,
+            )
             if args.action_group_id is not None:
-                gpu_alert_rules(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
-                                resource_group_name=args.resource_group_name,
-                                monitor_workspace_id=args.monitor_workspace_id,
-                                action_group_id=args.action_group_id, parent=self)
-        container_insights_collection(name, cluster_name=args.cluster_name, cluster_id=cluster.id,
-                                      resource_group_name=args.resource_group_name,
-                                      log_analytics_workspace_id=args.log_analytics_workspace_id, parent=self)
+                gpu_alert_rules(
+                    name,
+                    cluster_name=args.cluster_name,
+                    cluster_id=cluster.id,
+                    resource_group_name=args.resource_group_name,
+                    monitor_workspace_id=args.monitor_workspace_id,
+                    action_group_id=args.action_group_id,
+                    parent=self,
+                )
+        container_insights_collection(
+            name,
+            cluster_name=args.cluster_name,
+            cluster_id=cluster.id,
+            resource_group_name=args.resource_group_name,
+            log_analytics_workspace_id=args.log_analytics_workspace_id,
+            parent=self,
+        )
         diagnostic_setting(name, resource_id=cluster.id, workspace_id=args.log_analytics_workspace_id, parent=self)
 
         self.kubelet_object_id = cluster.identity_profile.apply(_kubelet_object_id)
         assign_role(
             f"{name}-kubelet-acrpull",
-            RoleGrant(principal_id=self.kubelet_object_id, role="AcrPull", scope=args.registry_id,
-                      description="AKS kubelet pulls images from the estate registry"),
-            subscription_id=args.subscription_id, parent=self,
+            RoleGrant(
+                principal_id=self.kubelet_object_id,
+                role="AcrPull",
+                scope=args.registry_id,
+                description="AKS kubelet pulls images from the estate registry",
+            ),
+            subscription_id=args.subscription_id,
+            parent=self,
         )
         # With a subnet the estate owns, the cluster identity must manage its NICs and internal
         # load balancers there: `az aks create` grants this itself, an ARM deployment must. Scoped
         # to the node subnet only.
         assign_role(
             f"{name}-subnet-network",
-            RoleGrant(principal_id=cluster.identity.apply(_principal_id), role="Network Contributor",
-                      scope=args.node_subnet_id,
-                      description="AKS cluster identity manages load balancers and NICs in its node subnet"),
-            subscription_id=args.subscription_id, parent=self,
+            RoleGrant(
+                principal_id=cluster.identity.apply(_principal_id),
+                role="Network Contributor",
+                scope=args.node_subnet_id,
+                description="AKS cluster identity manages load balancers and NICs in its node subnet",
+            ),
+            subscription_id=args.subscription_id,
+            parent=self,
         )
         provider_after: list[pulumi.Resource] = []
         if args.deployer_principal_id is not None:
-            provider_after.append(assign_role(
-                f"{name}-deployer-cluster-admin",
-                RoleGrant(principal_id=args.deployer_principal_id, role="Azure Kubernetes Service RBAC Cluster Admin",
-                          scope=cluster.id, description="Deployment pipeline applies the cluster's Kubernetes objects"),
-                subscription_id=args.subscription_id, parent=self,
-            ))
+            provider_after.append(
+                assign_role(
+                    f"{name}-deployer-cluster-admin",
+                    RoleGrant(
+                        principal_id=args.deployer_principal_id,
+                        role="Azure Kubernetes Service RBAC Cluster Admin",
+                        scope=cluster.id,
+                        description="Deployment pipeline applies the cluster's Kubernetes objects",
+                    ),
+                    subscription_id=args.subscription_id,
+                    parent=self,
+                )
+            )
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=_user_kubeconfig(args.resource_group_name, cluster.name),
@@ -258,12 +316,14 @@ class GpuCluster(pulumi.ComponentResource):
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
-        self.register_outputs({
-            "cluster_id": self.cluster_id,
-            "cluster_name": self.cluster_name,
-            "oidc_issuer_url": self.oidc_issuer_url,
-            "kubelet_object_id": self.kubelet_object_id,
-        })
+        self.register_outputs(
+            {
+                "cluster_id": self.cluster_id,
+                "cluster_name": self.cluster_name,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubelet_object_id": self.kubelet_object_id,
+            }
+        )
 
     def _maintenance(self, name: str, args: GpuClusterArgs, cluster: cs.ManagedCluster) -> None:
         """Cluster upgrades and node-image upgrades in the same weekly window (UTC)."""
@@ -274,8 +334,10 @@ class GpuCluster(pulumi.ComponentResource):
             utc_offset="+00:00",
         )
         previous: cs.MaintenanceConfiguration | None = None
-        for role, config_name in (("upgrade", "aksManagedAutoUpgradeSchedule"),
-                                  ("nodeos", "aksManagedNodeOSUpgradeSchedule")):
+        for role, config_name in (
+            ("upgrade", "aksManagedAutoUpgradeSchedule"),
+            ("nodeos", "aksManagedNodeOSUpgradeSchedule"),
+        ):
             previous = cs.MaintenanceConfiguration(
                 f"{name}-maint-{role}",
                 config_name=config_name,
@@ -289,7 +351,8 @@ class GpuCluster(pulumi.ComponentResource):
 
 def _principal_id(identity: object) -> str:
     principal = getattr(identity, "principal_id", None) or (
-        identity.get("principalId") if isinstance(identity, dict) else None)
+        identity.get("principalId") if isinstance(identity, dict) else None
+    )
     if not principal:
         raise ValueError("the cluster reported no system-assigned identity principal id")
     return principal
@@ -310,8 +373,10 @@ def _user_kubeconfig(resource_group_name: pulumi.Input[str], cluster_name: pulum
     in CI), so the same kubeconfig serves both.
     """
     credentials = cs.list_managed_cluster_user_credentials_output(
-        resource_group_name=resource_group_name, resource_name=cluster_name, format="exec",
+        resource_group_name=resource_group_name,
+        resource_name=cluster_name,
+        format="exec",
     )
-    return pulumi.Output.secret(credentials.kubeconfigs.apply(
-        lambda configs: base64.b64decode(configs[0].value).decode()
-    ))
+    return pulumi.Output.secret(
+        credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
+    )

@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-
 from llmops_infra.components.inference_manifests import PROMETHEUS_AGENT_PEER
 from llmops_infra.components.node_pools import ACCELERATOR_LABEL, GPU_TOLERATION_ANY, SPOT_TOLERATION_ANY
 
@@ -74,10 +73,13 @@ class GpuRuntimeArgs:
         if not self.operator_chart_version or self.operator_chart_version in {"latest", "*"}:
             raise ValueError("operator_chart_version must pin a chart version, e.g. v24.9.2")
         if self.mode == "device-plugin" and self.registry_login_server is None:
-            raise ValueError("device-plugin mode pulls the node agents from the estate's registry: "
-                             "pass registry_login_server")
-        for label, digest in (("device_plugin_digest", self.device_plugin_digest),
-                              ("dcgm_exporter_digest", self.dcgm_exporter_digest)):
+            raise ValueError(
+                "device-plugin mode pulls the node agents from the estate's registry: pass registry_login_server"
+            )
+        for label, digest in (
+            ("device_plugin_digest", self.device_plugin_digest),
+            ("dcgm_exporter_digest", self.dcgm_exporter_digest),
+        ):
             if not digest.startswith("sha256:"):
                 raise ValueError(f"{label} {digest!r} is not a sha256 digest: node agents are pinned by digest")
 
@@ -99,11 +101,14 @@ class GpuRuntime(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         ns = k8s.core.v1.Namespace(
             f"{name}-ns",
-            metadata={"name": args.namespace, "labels": {
-                "pod-security.kubernetes.io/enforce": "privileged",
-                "pod-security.kubernetes.io/warn": "privileged",
-                "llmops.io/role": "gpu-runtime",
-            }},
+            metadata={
+                "name": args.namespace,
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/warn": "privileged",
+                    "llmops.io/role": "gpu-runtime",
+                },
+            },
             opts=k8s_opts,
         )
         in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[ns]))
@@ -169,8 +174,9 @@ class GpuRuntime(pulumi.ComponentResource):
         assert args.registry_login_server is not None
         plugin = node_agent_container(
             "nvidia-device-plugin",
-            image=pulumi.Output.concat(args.registry_login_server, "/", args.device_plugin_image, "@",
-                                       args.device_plugin_digest),
+            image=pulumi.Output.concat(
+                args.registry_login_server, "/", args.device_plugin_image, "@", args.device_plugin_digest
+            ),
             env={"FAIL_ON_INIT_ERROR": "false"},
             security={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
             resources=({"cpu": "50m", "memory": "64Mi"}, {"cpu": "200m", "memory": "128Mi"}),
@@ -183,8 +189,9 @@ class GpuRuntime(pulumi.ComponentResource):
         )
         exporter = node_agent_container(
             "dcgm-exporter",
-            image=pulumi.Output.concat(args.registry_login_server, "/", args.dcgm_exporter_image, "@",
-                                       args.dcgm_exporter_digest),
+            image=pulumi.Output.concat(
+                args.registry_login_server, "/", args.dcgm_exporter_image, "@", args.dcgm_exporter_digest
+            ),
             env={"DCGM_EXPORTER_KUBERNETES": "true", "DCGM_EXPORTER_LISTEN": f":{DCGM_PORT}"},
             # Profiling metrics need SYS_ADMIN; nothing else is added.
             security={"runAsNonRoot": False, "runAsUser": 0, "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}},
@@ -194,20 +201,24 @@ class GpuRuntime(pulumi.ComponentResource):
             port=(DCGM_PORT_NAME, DCGM_PORT),
         )
         agents: list[pulumi.Resource] = []
-        for role, labels, container in (("device-plugin", DEVICE_PLUGIN_LABELS, plugin),
-                                        ("dcgm-exporter", DCGM_LABELS, exporter)):
+        for role, labels, container in (
+            ("device-plugin", DEVICE_PLUGIN_LABELS, plugin),
+            ("dcgm-exporter", DCGM_LABELS, exporter),
+        ):
             account = k8s.core.v1.ServiceAccount(
                 f"{name}-{role}-sa",
                 metadata={"name": labels["app"], "namespace": args.namespace},
                 automount_service_account_token=False,
                 opts=opts,
             )
-            agents.append(k8s.apps.v1.DaemonSet(
-                f"{name}-{role}",
-                metadata={"name": labels["app"], "namespace": args.namespace, "labels": labels},
-                spec=node_agent_spec(labels, container, service_account=labels["app"]),
-                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
-            ))
+            agents.append(
+                k8s.apps.v1.DaemonSet(
+                    f"{name}-{role}",
+                    metadata={"name": labels["app"], "namespace": args.namespace, "labels": labels},
+                    spec=node_agent_spec(labels, container, service_account=labels["app"]),
+                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
+                )
+            )
         for role, policy in node_agent_network_policies().items():
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-netpol-{role}",
@@ -237,8 +248,10 @@ def node_agent_container(
         "env": [{"name": k, "value": v} for k, v in env.items()],
         "securityContext": security,
         "resources": {"requests": resources[0], "limits": resources[1]},
-        "volumeMounts": [{"name": volume, "mountPath": path, **({"readOnly": True} if read_only else {})}
-                         for volume, path, read_only in mounts],
+        "volumeMounts": [
+            {"name": volume, "mountPath": path, **({"readOnly": True} if read_only else {})}
+            for volume, path, read_only in mounts
+        ],
         "startupProbe": {**probe, "periodSeconds": 10, "failureThreshold": 30, "timeoutSeconds": 5},
         "readinessProbe": {**probe, "periodSeconds": 30, "failureThreshold": 3, "timeoutSeconds": 5},
         "livenessProbe": {**probe, "periodSeconds": 30, "failureThreshold": 5, "timeoutSeconds": 5},

@@ -57,15 +57,19 @@ def fit_problem(*, vm_size: str, gpus_per_replica: int, weights_gb: float | None
     if size is None:
         return None
     if gpus_per_replica > size.gpus:
-        return (f"gpus_per_replica is {gpus_per_replica} but a {vm_size} node has {size.gpus} GPU(s): no node "
-                "could ever run a replica; lower gpus_per_replica or use a pool with larger VMs")
+        return (
+            f"gpus_per_replica is {gpus_per_replica} but a {vm_size} node has {size.gpus} GPU(s): no node "
+            "could ever run a replica; lower gpus_per_replica or use a pool with larger VMs"
+        )
     if dtype == "bfloat16" and size.accelerator in NO_BF16:
         return f"dtype bfloat16 is not supported by the {size.accelerator} GPUs of {vm_size}: use dtype half"
     if weights_gb is not None:
         available = size.gpu_memory_gb * gpus_per_replica
         if weights_gb * WEIGHTS_HEADROOM > available:
-            return (f"weights_gb {weights_gb:g} needs {weights_gb * WEIGHTS_HEADROOM:g} GB with KV-cache headroom "
-                    f"(x{WEIGHTS_HEADROOM}) but {gpus_per_replica} {size.accelerator} GPU(s) of {vm_size} hold "
-                    f"{available} GB: quantize the model (quantization: awq|gptq|fp8), raise gpus_per_replica, "
-                    "or use a pool with larger GPUs")
+            return (
+                f"weights_gb {weights_gb:g} needs {weights_gb * WEIGHTS_HEADROOM:g} GB with KV-cache headroom "
+                f"(x{WEIGHTS_HEADROOM}) but {gpus_per_replica} {size.accelerator} GPU(s) of {vm_size} hold "
+                f"{available} GB: quantize the model (quantization: awq|gptq|fp8), raise gpus_per_replica, "
+                "or use a pool with larger GPUs"
+            )
     return None

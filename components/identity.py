@@ -56,11 +56,13 @@ class WorkloadIdentities(pulumi.ComponentResource):
             self.client_ids[workload] = identity.client_id
             self.identity_ids[workload] = identity.id
             self.identity_names[workload] = identity.name
-        self.register_outputs({
-            "principal_ids": self.principal_ids,
-            "client_ids": self.client_ids,
-            "identity_ids": self.identity_ids,
-        })
+        self.register_outputs(
+            {
+                "principal_ids": self.principal_ids,
+                "client_ids": self.client_ids,
+                "identity_ids": self.identity_ids,
+            }
+        )
 
 
 def federated_credential(

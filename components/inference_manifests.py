@@ -16,8 +16,10 @@ MODEL_CACHE = "/models"
 SECRETS_MOUNT = "/mnt/secrets-store"
 HUB_TOKEN_FILE = "hub-token"
 UID = 1000
-PROMETHEUS_AGENT_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                         "podSelector": {"matchLabels": {"rsName": "ama-metrics"}}}
+PROMETHEUS_AGENT_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"rsName": "ama-metrics"}},
+}
 """NetworkPolicy peer of the managed Prometheus agent (the ama-metrics replica set scrapes PodMonitors)."""
 
 
@@ -36,16 +38,30 @@ def restricted_namespace_labels(role: str) -> dict[str, str]:
     }
 
 
-def vllm_args(model: str, *, max_model_len: int, tensor_parallel_size: int, served_name: str,
-              dtype: str = "auto", quantization: str = "none") -> list[str]:
+def vllm_args(
+    model: str,
+    *,
+    max_model_len: int,
+    tensor_parallel_size: int,
+    served_name: str,
+    dtype: str = "auto",
+    quantization: str = "none",
+) -> list[str]:
     args = [
-        "--model", model,
-        "--served-model-name", served_name,
-        "--max-model-len", str(max_model_len),
-        "--tensor-parallel-size", str(tensor_parallel_size),
-        "--dtype", dtype,
-        "--port", str(PORT),
-        "--download-dir", f"{MODEL_CACHE}/weights",
+        "--model",
+        model,
+        "--served-model-name",
+        served_name,
+        "--max-model-len",
+        str(max_model_len),
+        "--tensor-parallel-size",
+        str(tensor_parallel_size),
+        "--dtype",
+        dtype,
+        "--port",
+        str(PORT),
+        "--download-dir",
+        f"{MODEL_CACHE}/weights",
     ]
     if quantization != "none":
         args += ["--quantization", quantization]
@@ -68,13 +84,28 @@ class ActiveHours:
     replicas: int = 1
 
     def trigger(self) -> dict[str, Any]:
-        return {"type": "cron", "metadata": {"timezone": self.timezone, "start": self.start, "end": self.end,
-                                             "desiredReplicas": str(self.replicas)}}
+        return {
+            "type": "cron",
+            "metadata": {
+                "timezone": self.timezone,
+                "start": self.start,
+                "end": self.end,
+                "desiredReplicas": str(self.replicas),
+            },
+        }
 
 
-def scaled_object_spec(*, deployment: str, min_replicas: int, max_replicas: int, server_address: Any,
-                       query: str, threshold: int, authentication: str,
-                       active_hours: ActiveHours | None = None) -> dict[str, Any]:
+def scaled_object_spec(
+    *,
+    deployment: str,
+    min_replicas: int,
+    max_replicas: int,
+    server_address: Any,
+    query: str,
+    threshold: int,
+    authentication: str,
+    active_hours: ActiveHours | None = None,
+) -> dict[str, Any]:
     """A KEDA ScaledObject on the request queue, read from managed Prometheus.
 
     The prometheus scaler's metric is an AverageValue: KEDA's HPA aims at `threshold` waiting
@@ -100,11 +131,17 @@ def scaled_object_spec(*, deployment: str, min_replicas: int, max_replicas: int,
         "pollingInterval": 30,
         # Only used for scaling to zero: an idle GPU replica is kept 10 minutes.
         "cooldownPeriod": 600,
-        "advanced": {"horizontalPodAutoscalerConfig": {"behavior": {
-            # GPU replicas are slow to start and costly to churn: scale down cautiously.
-            "scaleDown": {"stabilizationWindowSeconds": 600,
-                          "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]},
-        }}},
+        "advanced": {
+            "horizontalPodAutoscalerConfig": {
+                "behavior": {
+                    # GPU replicas are slow to start and costly to churn: scale down cautiously.
+                    "scaleDown": {
+                        "stabilizationWindowSeconds": 600,
+                        "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}],
+                    },
+                }
+            }
+        },
         "triggers": [queue] + ([active_hours.trigger()] if active_hours else []),
     }
 
@@ -184,10 +221,16 @@ def pod_spec(
         # Secret: huggingface_hub reads it from HF_TOKEN_PATH.
         env.append({"name": "HF_TOKEN_PATH", "value": f"{SECRETS_MOUNT}/{HUB_TOKEN_FILE}"})
         mounts.append({"name": "secrets-store", "mountPath": SECRETS_MOUNT, "readOnly": True})
-        volumes.append({"name": "secrets-store", "csi": {
-            "driver": "secrets-store.csi.k8s.io", "readOnly": True,
-            "volumeAttributes": {"secretProviderClass": secret_provider_class},
-        }})
+        volumes.append(
+            {
+                "name": "secrets-store",
+                "csi": {
+                    "driver": "secrets-store.csi.k8s.io",
+                    "readOnly": True,
+                    "volumeAttributes": {"secretProviderClass": secret_provider_class},
+                },
+            }
+        )
     labels = pod_labels(name)
     return {
         "serviceAccountName": service_account,
@@ -195,30 +238,45 @@ def pod_spec(
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": {
-            "runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
+            "runAsNonRoot": True,
+            "runAsUser": UID,
+            "runAsGroup": UID,
+            "fsGroup": UID,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "nodeSelector": pool.node_selector,
         "tolerations": pool.tolerations,
         "topologySpreadConstraints": [
-            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": labels}}
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": labels},
+            }
             for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
         ],
         "terminationGracePeriodSeconds": 60,
-        "containers": [{
-            "name": "vllm",
-            "image": image,
-            "imagePullPolicy": "IfNotPresent",
-            "args": vllm_args(model, max_model_len=max_model_len, tensor_parallel_size=gpus, served_name=name,
-                              dtype=dtype, quantization=quantization),
-            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-            "env": env,
-            "resources": container_resources(gpus, cpu_per_gpu=cpu_per_gpu, memory_gi_per_gpu=memory_gi_per_gpu),
-            "securityContext": restricted_container_security(),
-            "volumeMounts": mounts,
-            **probes(),
-        }],
+        "containers": [
+            {
+                "name": "vllm",
+                "image": image,
+                "imagePullPolicy": "IfNotPresent",
+                "args": vllm_args(
+                    model,
+                    max_model_len=max_model_len,
+                    tensor_parallel_size=gpus,
+                    served_name=name,
+                    dtype=dtype,
+                    quantization=quantization,
+                ),
+                "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                "env": env,
+                "resources": container_resources(gpus, cpu_per_gpu=cpu_per_gpu, memory_gi_per_gpu=memory_gi_per_gpu),
+                "securityContext": restricted_container_security(),
+                "volumeMounts": mounts,
+                **probes(),
+            }
+        ],
         "volumes": volumes,
     }
 
@@ -234,8 +292,12 @@ def network_policies(name: str, gateway_namespace: str) -> dict[str, dict[str, A
             "podSelector": selector,
             "policyTypes": ["Ingress"],
             "ingress": [
-                {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": gateway_namespace}}}],
-                 "ports": port},
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": gateway_namespace}}}
+                    ],
+                    "ports": port,
+                },
                 {"from": [PROMETHEUS_AGENT_PEER], "ports": port},
             ],
         },
@@ -243,9 +305,15 @@ def network_policies(name: str, gateway_namespace: str) -> dict[str, dict[str, A
             "podSelector": selector,
             "policyTypes": ["Egress"],
             "egress": [
-                {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                },
                 # Entra ID (workload identity), Key Vault, blob storage and the model hub: HTTPS only.
                 {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
             ],
@@ -256,11 +324,7 @@ def network_policies(name: str, gateway_namespace: str) -> dict[str, dict[str, A
 def secret_provider_parameters(*, client_id: str, tenant_id: str, vault_name: str, secret_name: str) -> dict[str, str]:
     """Azure provider parameters of a SecretProviderClass using workload identity."""
     objects = (
-        "array:\n"
-        "  - |\n"
-        f"    objectName: {secret_name}\n"
-        "    objectType: secret\n"
-        f"    objectAlias: {HUB_TOKEN_FILE}\n"
+        f"array:\n  - |\n    objectName: {secret_name}\n    objectType: secret\n    objectAlias: {HUB_TOKEN_FILE}\n"
     )
     return {
         "usePodIdentity": "false",

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
-
 from llmops_infra.components import inference_manifests as m
 from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.node_pools import GpuPoolSpec
@@ -74,13 +73,17 @@ class InferenceServiceArgs:
         if not self.image_digest.startswith("sha256:"):
             raise ValueError(f"image_digest {self.image_digest!r} is not a sha256 digest: images are pinned by digest")
         if not 0 <= self.min_replicas <= self.max_replicas or self.max_replicas < 1:
-            raise ValueError(f"min_replicas ({self.min_replicas}) must be between 0 and max_replicas "
-                             f"({self.max_replicas}), and max_replicas at least 1")
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) must be between 0 and max_replicas "
+                f"({self.max_replicas}), and max_replicas at least 1"
+            )
         if self.queue_threshold < 1:
             raise ValueError(f"queue_threshold ({self.queue_threshold}) must be at least 1")
         if self.active_hours is not None and not 1 <= self.active_hours.replicas <= self.max_replicas:
-            raise ValueError(f"active_hours.replicas ({self.active_hours.replicas}) must be between 1 and "
-                             f"max_replicas ({self.max_replicas})")
+            raise ValueError(
+                f"active_hours.replicas ({self.active_hours.replicas}) must be between 1 and "
+                f"max_replicas ({self.max_replicas})"
+            )
         if self.hub_token_secret and self.key_vault_name is None:
             raise ValueError("hub_token_secret is set but key_vault_name is not: pass the vault that holds it")
 
@@ -126,9 +129,14 @@ class InferenceService(pulumi.ComponentResource):
 
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
-            metadata={**meta, "name": SERVICE_ACCOUNT,
-                      "annotations": {"azure.workload.identity/client-id": args.workload_client_id,
-                                      "azure.workload.identity/tenant-id": args.tenant_id}},
+            metadata={
+                **meta,
+                "name": SERVICE_ACCOUNT,
+                "annotations": {
+                    "azure.workload.identity/client-id": args.workload_client_id,
+                    "azure.workload.identity/tenant-id": args.tenant_id,
+                },
+            },
             automount_service_account_token=False,
             opts=in_ns,
         )
@@ -148,23 +156,36 @@ class InferenceService(pulumi.ComponentResource):
             assert args.key_vault_name is not None
             provider_class = f"{name}-kv"
             parameters = pulumi.Output.all(args.workload_client_id, args.key_vault_name).apply(
-                lambda v: m.secret_provider_parameters(client_id=v[0], tenant_id=args.tenant_id, vault_name=v[1],
-                                                       secret_name=str(args.hub_token_secret)))
-            before_pods.append(k8s.apiextensions.CustomResource(
-                f"{name}-secret-provider",
-                api_version="secrets-store.csi.x-k8s.io/v1",
-                kind="SecretProviderClass",
-                metadata={**meta, "name": provider_class},
-                spec={"provider": "azure", "parameters": parameters},
-                opts=in_ns,
-            ))
+                lambda v: m.secret_provider_parameters(
+                    client_id=v[0], tenant_id=args.tenant_id, vault_name=v[1], secret_name=str(args.hub_token_secret)
+                )
+            )
+            before_pods.append(
+                k8s.apiextensions.CustomResource(
+                    f"{name}-secret-provider",
+                    api_version="secrets-store.csi.x-k8s.io/v1",
+                    kind="SecretProviderClass",
+                    metadata={**meta, "name": provider_class},
+                    spec={"provider": "azure", "parameters": parameters},
+                    opts=in_ns,
+                )
+            )
 
         image = pulumi.Output.concat(args.registry_login_server, "/", args.image, "@", args.image_digest)
         spec = m.pod_spec(
-            name=name, image=image, model=args.model, max_model_len=args.max_model_len, gpus=args.gpus_per_replica,
-            pool=args.pool, service_account=SERVICE_ACCOUNT, secret_provider_class=provider_class,
-            cpu_per_gpu=args.cpu_per_gpu, memory_gi_per_gpu=args.memory_gi_per_gpu, cache_size_gi=args.cache_size_gi,
-            dtype=args.dtype, quantization=args.quantization,
+            name=name,
+            image=image,
+            model=args.model,
+            max_model_len=args.max_model_len,
+            gpus=args.gpus_per_replica,
+            pool=args.pool,
+            service_account=SERVICE_ACCOUNT,
+            secret_provider_class=provider_class,
+            cpu_per_gpu=args.cpu_per_gpu,
+            memory_gi_per_gpu=args.memory_gi_per_gpu,
+            cache_size_gi=args.cache_size_gi,
+            dtype=args.dtype,
+            quantization=args.quantization,
         )
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deploy",
@@ -177,9 +198,14 @@ class InferenceService(pulumi.ComponentResource):
                 "template": {"metadata": {"labels": {**labels, "azure.workload.identity/use": "true"}}, "spec": spec},
             },
             # The autoscaler owns the replica count after creation.
-            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
-                depends_on=before_pods, ignore_changes=["spec.replicas"],
-                custom_timeouts=pulumi.CustomTimeouts(create=READY_TIMEOUT, update=READY_TIMEOUT))),
+            opts=pulumi.ResourceOptions.merge(
+                in_ns,
+                pulumi.ResourceOptions(
+                    depends_on=before_pods,
+                    ignore_changes=["spec.replicas"],
+                    custom_timeouts=pulumi.CustomTimeouts(create=READY_TIMEOUT, update=READY_TIMEOUT),
+                ),
+            ),
         )
         # KEDA's operator (kube-system) authenticates to the workspace as the scaler identity.
         auth = k8s.apiextensions.CustomResource(
@@ -196,9 +222,14 @@ class InferenceService(pulumi.ComponentResource):
             kind="ScaledObject",
             metadata={**meta, "name": name},
             spec=m.scaled_object_spec(
-                deployment=name, min_replicas=args.min_replicas, max_replicas=args.max_replicas,
-                server_address=args.prometheus_query_endpoint, query=m.queue_query(ns_name),
-                threshold=args.queue_threshold, authentication=f"{name}-prometheus", active_hours=args.active_hours,
+                deployment=name,
+                min_replicas=args.min_replicas,
+                max_replicas=args.max_replicas,
+                server_address=args.prometheus_query_endpoint,
+                query=m.queue_query(ns_name),
+                threshold=args.queue_threshold,
+                authentication=f"{name}-prometheus",
+                active_hours=args.active_hours,
             ),
             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[deployment, auth])),
         )
@@ -220,8 +251,11 @@ class InferenceService(pulumi.ComponentResource):
         k8s.core.v1.Service(
             f"{name}-svc",
             metadata={**meta, "name": name, "annotations": SKIP_AWAIT},
-            spec={"type": "ClusterIP", "selector": labels,
-                  "ports": [{"name": "http", "port": 80, "targetPort": m.PORT, "protocol": "TCP"}]},
+            spec={
+                "type": "ClusterIP",
+                "selector": labels,
+                "ports": [{"name": "http", "port": 80, "targetPort": m.PORT, "protocol": "TCP"}],
+            },
             opts=in_ns,
         )
         k8s.apiextensions.CustomResource(
@@ -229,8 +263,10 @@ class InferenceService(pulumi.ComponentResource):
             api_version="azmonitoring.coreos.com/v1",
             kind="PodMonitor",
             metadata={**meta, "name": name},
-            spec={"selector": {"matchLabels": labels},
-                  "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}]},
+            spec={
+                "selector": {"matchLabels": labels},
+                "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            },
             opts=in_ns,
         )
         self.federated_credential = credential

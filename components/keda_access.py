@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import managedidentity
-
 from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.roles import RoleGrant, assign_role
+from pulumi_azure_native import managedidentity
 
 KEDA_NAMESPACE = "kube-system"
 KEDA_SERVICE_ACCOUNT = "keda-operator"
@@ -65,10 +64,14 @@ class KedaAccess(pulumi.ComponentResource):
         )
         assign_role(
             f"{name}-monitoring-reader",
-            RoleGrant(principal_id=identity.principal_id, role="Monitoring Data Reader",
-                      scope=args.monitor_workspace_id,
-                      description="KEDA operator: reads inference queue metrics from managed Prometheus"),
-            subscription_id=args.subscription_id, parent=self,
+            RoleGrant(
+                principal_id=identity.principal_id,
+                role="Monitoring Data Reader",
+                scope=args.monitor_workspace_id,
+                description="KEDA operator: reads inference queue metrics from managed Prometheus",
+            ),
+            subscription_id=args.subscription_id,
+            parent=self,
         )
         federate_service_account(
             f"{name}-fic",

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import keyvault
-
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
+from pulumi_azure_native import keyvault
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,11 +33,14 @@ class KeyVaultArgs:
 
     def __post_init__(self) -> None:
         if not 7 <= self.soft_delete_retention_days <= 90:
-            raise ValueError(f"key vault: soft_delete_retention_days ({self.soft_delete_retention_days}) "
-                             "must be between 7 and 90")
+            raise ValueError(
+                f"key vault: soft_delete_retention_days ({self.soft_delete_retention_days}) must be between 7 and 90"
+            )
         if self.allowed_ip_ranges and not self.allow_public_network_access:
-            raise ValueError("key vault: allowed_ip_ranges has no effect while public network access is off: "
-                             "remove allowed_ip_ranges or set allow_public_network_access")
+            raise ValueError(
+                "key vault: allowed_ip_ranges has no effect while public network access is off: "
+                "remove allowed_ip_ranges or set allow_public_network_access"
+            )
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -84,10 +86,16 @@ class KeyVault(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        private_endpoint(name, resource_group_name=args.resource_group_name,
-                         subnet_id=args.private_endpoint_subnet_id, target_resource_id=vault.id,
-                         group_id="vault", dns_zone_ids=[args.private_dns_zone_id],
-                         endpoint_name=args.private_endpoint_name, parent=self)
+        private_endpoint(
+            name,
+            resource_group_name=args.resource_group_name,
+            subnet_id=args.private_endpoint_subnet_id,
+            target_resource_id=vault.id,
+            group_id="vault",
+            dns_zone_ids=[args.private_dns_zone_id],
+            endpoint_name=args.private_endpoint_name,
+            parent=self,
+        )
         diagnostic_setting(name, resource_id=vault.id, workspace_id=args.log_analytics_workspace_id, parent=self)
 
         self.vault_id = vault.id

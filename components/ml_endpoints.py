@@ -41,13 +41,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
-from pulumi_azure_native import machinelearningservices as ml
-from pulumi_azure_native import resources
-
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_service import PrivateServiceArgs, make_private
 from llmops_infra.components.roles import RoleGrant, assign_role
+from pulumi_azure_native import machinelearningservices as ml
+from pulumi_azure_native import resources
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 ENDPOINT_API_VERSION = "2025-12-01"
@@ -120,16 +119,22 @@ class MlEndpointsArgs(PrivateServiceArgs):
                 raise ValueError(f"ml endpoint {ep.key}: no deployments: add a blue deployment")
             total = sum(s.traffic_percent for s in ep.slots)
             if total not in (0, 100):
-                raise ValueError(f"ml endpoint {ep.key}: traffic_percent sums to {total}: the split must sum to 100 "
-                                 "(or to 0 for a new endpoint's first rollout)")
+                raise ValueError(
+                    f"ml endpoint {ep.key}: traffic_percent sums to {total}: the split must sum to 100 "
+                    "(or to 0 for a new endpoint's first rollout)"
+                )
             for slot in ep.slots:
                 where = f"ml endpoint {ep.key}.{slot.name}"
                 if slot.instance_type not in self.allowed_instance_types:
-                    raise ValueError(f"{where}: instance_type {slot.instance_type} is not in allowed_instance_types "
-                                     f"{self.allowed_instance_types}")
+                    raise ValueError(
+                        f"{where}: instance_type {slot.instance_type} is not in allowed_instance_types "
+                        f"{self.allowed_instance_types}"
+                    )
                 if not 1 <= slot.instance_count <= self.max_instances:
-                    raise ValueError(f"{where}: instance_count {slot.instance_count} is outside 1-{self.max_instances} "
-                                     "(max_instances)")
+                    raise ValueError(
+                        f"{where}: instance_count {slot.instance_count} is outside 1-{self.max_instances} "
+                        "(max_instances)"
+                    )
 
 
 class MlEndpoints(pulumi.ComponentResource):
@@ -172,8 +177,14 @@ class MlEndpoints(pulumi.ComponentResource):
             v1_legacy_mode=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        make_private(name, args, resource_id=workspace.id, group_id=PRIVATE_LINK_GROUP,
-                     service_name=args.workspace_name, parent=self)
+        make_private(
+            name,
+            args,
+            resource_id=workspace.id,
+            group_id=PRIVATE_LINK_GROUP,
+            service_name=args.workspace_name,
+            parent=self,
+        )
         self.scoring_uris = {}
         self.endpoint_principal_ids = {}
         for ep in args.endpoints:
@@ -184,11 +195,17 @@ class MlEndpoints(pulumi.ComponentResource):
         self.workspace_name = workspace.name
         self.register_outputs({"workspace_id": self.workspace_id, "scoring_uris": self.scoring_uris})
 
-    def _endpoint(self, name: str, args: MlEndpointsArgs, workspace: ml.Workspace, ep: FlowEndpoint,
-                  public: str) -> ml.OnlineEndpoint:
+    def _endpoint(
+        self, name: str, args: MlEndpointsArgs, workspace: ml.Workspace, ep: FlowEndpoint, public: str
+    ) -> ml.OnlineEndpoint:
         base = f"{name}-{ep.key}"
-        shape = _EndpointShape(endpoint_name=ep.endpoint_name, location=args.location, auth_mode="AADToken",
-                               public_network_access=public, description=f"Prompt flow {ep.key}")
+        shape = _EndpointShape(
+            endpoint_name=ep.endpoint_name,
+            location=args.location,
+            auth_mode="AADToken",
+            public_network_access=public,
+            description=f"Prompt flow {ep.key}",
+        )
         endpoint = ml.OnlineEndpoint(
             f"{base}-endpoint",
             endpoint_name=shape.endpoint_name,
@@ -224,7 +241,8 @@ class MlEndpoints(pulumi.ComponentResource):
                     app_insights_enabled=True,
                     model=workspace.id.apply(lambda ws, a=asset, v=slot.flow_version: f"{ws}/models/{a}/versions/{v}"),
                     environment_id=workspace.id.apply(
-                        lambda ws, a=asset, v=slot.flow_version: f"{ws}/environments/{a}-env/versions/{v}"),
+                        lambda ws, a=asset, v=slot.flow_version: f"{ws}/environments/{a}-env/versions/{v}"
+                    ),
                     environment_variables={"PROMPTFLOW_RUN_MODE": "serving"},
                     description=f"{ep.key} flow {slot.flow_version} ({slot.name})",
                 ),
@@ -233,26 +251,35 @@ class MlEndpoints(pulumi.ComponentResource):
             )
             previous.append(deployment)
         template = pulumi.Output.all(workspace.name, shape.location, endpoint.tags).apply(
-            lambda v, traffic=live_traffic(ep.slots): shape.template(v[0], v[1], v[2] or {}, traffic))
+            lambda v, traffic=live_traffic(ep.slots): shape.template(v[0], v[1], v[2] or {}, traffic)  # noqa: B008 (bound per endpoint)
+        )
         resources.Deployment(
             f"{base}-traffic",
             deployment_name=f"{ep.endpoint_name}-traffic",
             resource_group_name=args.resource_group_name,
-            properties=resources.DeploymentPropertiesArgs(mode=resources.DeploymentMode.INCREMENTAL,
-                                                          template=template),
+            properties=resources.DeploymentPropertiesArgs(mode=resources.DeploymentMode.INCREMENTAL, template=template),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint, *previous]),
         )
         diagnostic_setting(base, resource_id=endpoint.id, workspace_id=args.log_analytics_workspace_id, parent=self)
         principal = endpoint.identity.apply(lambda i: i.principal_id if i else "")
-        grants = [("openai", args.openai_account_id, "Cognitive Services OpenAI User"),
-                  ("content-safety", args.content_safety_account_id, "Cognitive Services User")]
+        grants = [
+            ("openai", args.openai_account_id, "Cognitive Services OpenAI User"),
+            ("content-safety", args.content_safety_account_id, "Cognitive Services User"),
+        ]
         for target, scope, role in grants:
             if scope is None:
                 continue
-            assign_role(f"{base}-{target}-user",
-                        RoleGrant(principal_id=principal, role=role, scope=scope,
-                                  description=f"online endpoint {ep.key} calls {target}"),
-                        subscription_id=args.subscription_id, parent=self)
+            assign_role(
+                f"{base}-{target}-user",
+                RoleGrant(
+                    principal_id=principal,
+                    role=role,
+                    scope=scope,
+                    description=f"online endpoint {ep.key} calls {target}",
+                ),
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
         if args.action_group_id is not None:
             _alerts(base, args, ep, endpoint.id, args.action_group_id, parent=self)
         return endpoint
@@ -275,21 +302,23 @@ class _EndpointShape:
         return {
             "$schema": TEMPLATE_SCHEMA,
             "contentVersion": "1.0.0.0",
-            "resources": [{
-                "type": ENDPOINT_NAMESPACE,
-                "apiVersion": ENDPOINT_API_VERSION,
-                "name": f"{workspace_name}/{self.endpoint_name}",
-                "location": location,
-                "kind": self.kind,
-                "identity": {"type": self.identity_type},
-                "tags": dict(tags),
-                "properties": {
-                    "authMode": self.auth_mode,
-                    "publicNetworkAccess": self.public_network_access,
-                    "description": self.description,
-                    "traffic": dict(traffic),
-                },
-            }],
+            "resources": [
+                {
+                    "type": ENDPOINT_NAMESPACE,
+                    "apiVersion": ENDPOINT_API_VERSION,
+                    "name": f"{workspace_name}/{self.endpoint_name}",
+                    "location": location,
+                    "kind": self.kind,
+                    "identity": {"type": self.identity_type},
+                    "tags": dict(tags),
+                    "properties": {
+                        "authMode": self.auth_mode,
+                        "publicNetworkAccess": self.public_network_access,
+                        "description": self.description,
+                        "traffic": dict(traffic),
+                    },
+                }
+            ],
         }
 
 
@@ -310,15 +339,23 @@ def _outbound_rules(args: MlEndpointsArgs) -> dict[str, ml.PrivateEndpointOutbou
         f"pe-{key}": ml.PrivateEndpointOutboundRuleArgs(
             type="PrivateEndpoint",
             category="UserDefined",
-            destination=ml.PrivateEndpointDestinationArgs(service_resource_id=rid, subresource_target="account",
-                                                          spark_enabled=False),
+            destination=ml.PrivateEndpointDestinationArgs(
+                service_resource_id=rid, subresource_target="account", spark_enabled=False
+            ),
         )
-        for key, rid in targets.items() if rid is not None
+        for key, rid in targets.items()
+        if rid is not None
     }
 
 
-def _alerts(base: str, args: MlEndpointsArgs, ep: FlowEndpoint, endpoint_id: pulumi.Input[str],
-            action_group_id: pulumi.Input[str], parent: pulumi.Resource) -> None:
+def _alerts(
+    base: str,
+    args: MlEndpointsArgs,
+    ep: FlowEndpoint,
+    endpoint_id: pulumi.Input[str],
+    action_group_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> None:
     """P99 latency and server errors of one online endpoint (Azure Monitor platform metrics of
     `Microsoft.MachineLearningServices/workspaces/onlineEndpoints`).
 
@@ -326,14 +363,32 @@ def _alerts(base: str, args: MlEndpointsArgs, ep: FlowEndpoint, endpoint_id: pul
     `RequestsPerMinute`: a count (dimensions `deployment`, `statusCode`, `statusCodeClass`,
     `modelStatusCode`); filtered on `statusCodeClass` = `5xx` it counts server errors.
     """
-    common = dict(resource_group_name=args.resource_group_name, scopes=[endpoint_id],
-                  metric_namespace=ENDPOINT_NAMESPACE, window_size="PT15M", evaluation_frequency="PT5M",
-                  action_group_id=action_group_id, parent=parent)
-    metric_alert(f"{base}-alert-latency", rule_name=f"alrt-{ep.endpoint_name}-latency",
-                 metric_name="RequestLatency_P99", aggregation="Average", threshold=args.latency_threshold_ms,
-                 description=f"{ep.key}: P99 request latency above {args.latency_threshold_ms:g} ms", **common)
-    metric_alert(f"{base}-alert-errors", rule_name=f"alrt-{ep.endpoint_name}-errors",
-                 metric_name="RequestsPerMinute", aggregation="Total", threshold=args.error_threshold, severity=1,
-                 dimensions=[("statusCodeClass", "Include", ["5xx"])],
-                 description=f"{ep.key}: more than {args.error_threshold:g} server errors (5xx) in 15 minutes",
-                 **common)
+    common = {
+        "resource_group_name": args.resource_group_name,
+        "scopes": [endpoint_id],
+        "metric_namespace": ENDPOINT_NAMESPACE,
+        "window_size": "PT15M",
+        "evaluation_frequency": "PT5M",
+        "action_group_id": action_group_id,
+        "parent": parent,
+    }
+    metric_alert(
+        f"{base}-alert-latency",
+        rule_name=f"alrt-{ep.endpoint_name}-latency",
+        metric_name="RequestLatency_P99",
+        aggregation="Average",
+        threshold=args.latency_threshold_ms,
+        description=f"{ep.key}: P99 request latency above {args.latency_threshold_ms:g} ms",
+        **common,
+    )
+    metric_alert(
+        f"{base}-alert-errors",
+        rule_name=f"alrt-{ep.endpoint_name}-errors",
+        metric_name="RequestsPerMinute",
+        aggregation="Total",
+        threshold=args.error_threshold,
+        severity=1,
+        dimensions=[("statusCodeClass", "Include", ["5xx"])],
+        description=f"{ep.key}: more than {args.error_threshold:g} server errors (5xx) in 15 minutes",
+        **common,
+    )

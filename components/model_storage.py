@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import storage
-
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
+from pulumi_azure_native import storage
 
 MODELS_CONTAINER = "models"
 
@@ -77,15 +76,25 @@ class ModelStorage(pulumi.ComponentResource):
             opts=child,
         )
         private_endpoint(
-            name, resource_group_name=args.resource_group_name, subnet_id=args.private_endpoint_subnet_id,
-            target_resource_id=account.id, group_id="blob", dns_zone_ids=[args.private_dns_zone_id],
-            endpoint_name=args.private_endpoint_name or f"pep-{args.account_name}-blob", parent=self,
+            name,
+            resource_group_name=args.resource_group_name,
+            subnet_id=args.private_endpoint_subnet_id,
+            target_resource_id=account.id,
+            group_id="blob",
+            dns_zone_ids=[args.private_dns_zone_id],
+            endpoint_name=args.private_endpoint_name or f"pep-{args.account_name}-blob",
+            parent=self,
         )
         # The account itself emits only metrics; the logs live on its blob service.
-        diagnostic_setting(name, resource_id=account.id, workspace_id=args.log_analytics_workspace_id,
-                           parent=self, logs=False)
-        diagnostic_setting(f"{name}-blob", resource_id=account.id.apply(lambda i: f"{i}/blobServices/default"),
-                           workspace_id=args.log_analytics_workspace_id, parent=self)
+        diagnostic_setting(
+            name, resource_id=account.id, workspace_id=args.log_analytics_workspace_id, parent=self, logs=False
+        )
+        diagnostic_setting(
+            f"{name}-blob",
+            resource_id=account.id.apply(lambda i: f"{i}/blobServices/default"),
+            workspace_id=args.log_analytics_workspace_id,
+            parent=self,
+        )
         self.storage_account_id = account.id
         self.account_name = account.name
         self.blob_endpoint = account.primary_endpoints.blob

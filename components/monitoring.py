@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import applicationinsights, dashboard, monitor, operationalinsights
-
 from llmops_infra.components.diagnostics import diagnostic_setting
+from pulumi_azure_native import applicationinsights, dashboard, monitor, operationalinsights
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,8 +49,9 @@ class MonitoringArgs:
         if not self.alert_emails:
             raise ValueError("monitoring: alert_emails is empty: list who receives alerts")
         if not 1 <= len(self.action_group_short_name) <= 12:
-            raise ValueError(f"monitoring: action group short name {self.action_group_short_name!r} "
-                             "must be 1-12 characters")
+            raise ValueError(
+                f"monitoring: action group short name {self.action_group_short_name!r} must be 1-12 characters"
+            )
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -128,8 +128,13 @@ class Monitoring(pulumi.ComponentResource):
         self.private_link_scope_name = scope.name
         self.private_link_scope_access_mode = mode
         for role, resource_id in (("log", workspace.id), ("appi", insights.id)):
-            scope_resource(f"{name}-ampls-{role}", scope_name=scope.name, resource_id=resource_id,
-                           resource_group_name=args.resource_group_name, parent=self)
+            scope_resource(
+                f"{name}-ampls-{role}",
+                scope_name=scope.name,
+                resource_id=resource_id,
+                resource_group_name=args.resource_group_name,
+                parent=self,
+            )
         prometheus = monitor.AzureMonitorWorkspace(
             f"{name}-amw",
             azure_monitor_workspace_name=args.monitor_workspace_name,
@@ -153,9 +158,11 @@ class Monitoring(pulumi.ComponentResource):
                     public_network_access="Disabled",
                     deterministic_outbound_ip="Disabled",
                     grafana_integrations=dashboard.GrafanaIntegrationsArgs(
-                        azure_monitor_workspace_integrations=[dashboard.AzureMonitorWorkspaceIntegrationArgs(
-                            azure_monitor_workspace_resource_id=prometheus.id,
-                        )],
+                        azure_monitor_workspace_integrations=[
+                            dashboard.AzureMonitorWorkspaceIntegrationArgs(
+                                azure_monitor_workspace_resource_id=prometheus.id,
+                            )
+                        ],
                     ),
                 ),
                 opts=child,
@@ -165,11 +172,13 @@ class Monitoring(pulumi.ComponentResource):
 
         webhooks = []
         if args.chat_webhook_url is not None:
-            webhooks.append(monitor.WebhookReceiverArgs(
-                name="chat",
-                service_uri=pulumi.Output.secret(args.chat_webhook_url),
-                use_common_alert_schema=True,
-            ))
+            webhooks.append(
+                monitor.WebhookReceiverArgs(
+                    name="chat",
+                    service_uri=pulumi.Output.secret(args.chat_webhook_url),
+                    use_common_alert_schema=True,
+                )
+            )
         group = monitor.ActionGroup(
             f"{name}-ag",
             action_group_name=args.action_group_name,
@@ -178,8 +187,9 @@ class Monitoring(pulumi.ComponentResource):
             location="global",
             enabled=True,
             email_receivers=[
-                monitor.MicrosoftCommonEmailReceiverArgs(name=f"email-{i}", email_address=email,
-                                                         use_common_alert_schema=True)
+                monitor.MicrosoftCommonEmailReceiverArgs(
+                    name=f"email-{i}", email_address=email, use_common_alert_schema=True
+                )
                 for i, email in enumerate(args.alert_emails)
             ],
             webhook_receivers=webhooks or None,
@@ -192,13 +202,15 @@ class Monitoring(pulumi.ComponentResource):
         self.monitor_workspace_id = prometheus.id
         self.prometheus_query_endpoint = prometheus.metrics.apply(lambda m: m.prometheus_query_endpoint if m else None)
         self.action_group_id = group.id
-        self.register_outputs({
-            "log_analytics_workspace_id": self.log_analytics_workspace_id,
-            "app_insights_id": self.app_insights_id,
-            "monitor_workspace_id": self.monitor_workspace_id,
-            "action_group_id": self.action_group_id,
-            "private_link_scope_id": self.private_link_scope_id,
-        })
+        self.register_outputs(
+            {
+                "log_analytics_workspace_id": self.log_analytics_workspace_id,
+                "app_insights_id": self.app_insights_id,
+                "monitor_workspace_id": self.monitor_workspace_id,
+                "action_group_id": self.action_group_id,
+                "private_link_scope_id": self.private_link_scope_id,
+            }
+        )
 
 
 def scope_resource(

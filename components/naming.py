@@ -61,12 +61,31 @@ RULES: dict[str, NameRule] = {
 }
 
 REGION_CODES: dict[str, str] = {
-    "eastus": "eus", "eastus2": "eus2", "westus": "wus", "westus2": "wus2", "westus3": "wus3",
-    "centralus": "cus", "northcentralus": "ncus", "southcentralus": "scus", "canadacentral": "cac",
-    "westeurope": "weu", "northeurope": "neu", "swedencentral": "sdc", "francecentral": "frc",
-    "germanywestcentral": "gwc", "uksouth": "uks", "switzerlandnorth": "szn", "norwayeast": "nwe",
-    "japaneast": "jpe", "australiaeast": "aue", "southeastasia": "sea", "koreacentral": "krc",
-    "uaenorth": "uan", "brazilsouth": "brs", "southafricanorth": "san", "centralindia": "inc",
+    "eastus": "eus",
+    "eastus2": "eus2",
+    "westus": "wus",
+    "westus2": "wus2",
+    "westus3": "wus3",
+    "centralus": "cus",
+    "northcentralus": "ncus",
+    "southcentralus": "scus",
+    "canadacentral": "cac",
+    "westeurope": "weu",
+    "northeurope": "neu",
+    "swedencentral": "sdc",
+    "francecentral": "frc",
+    "germanywestcentral": "gwc",
+    "uksouth": "uks",
+    "switzerlandnorth": "szn",
+    "norwayeast": "nwe",
+    "japaneast": "jpe",
+    "australiaeast": "aue",
+    "southeastasia": "sea",
+    "koreacentral": "krc",
+    "uaenorth": "uan",
+    "brazilsouth": "brs",
+    "southafricanorth": "san",
+    "centralindia": "inc",
 }
 
 SUFFIX_LENGTH = 4
@@ -122,7 +141,9 @@ class Namer:
         clean = [c for c in (_clean(p, rule) for p in parts if p) if c]
         suffix = ""
         if rule.globally_unique:
-            suffix = unique_suffix(self.subscription_id, self.workload, self.environment, self.location, kind, *qualifiers)
+            suffix = unique_suffix(
+                self.subscription_id, self.workload, self.environment, self.location, kind, *qualifiers
+            )
         body = rule.separator.join(clean)
         room = rule.max_length - (len(suffix) + len(rule.separator) if suffix else 0)
         body = body[:room].rstrip("-._")

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import network, privatedns
-
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
+from pulumi_azure_native import network, privatedns
 
 SUBNET_KEYS = ("aks_nodes", "private_endpoints", "ml_compute")
 
@@ -53,8 +52,10 @@ class NetworkArgs:
         known = set(PRIVATE_DNS_ZONES.values())
         unknown = sorted(set(self.existing_private_dns_zones) - known)
         if unknown:
-            raise ValueError(f"network: existing_private_dns_zones {unknown} are not zones the estate uses: "
-                             f"use names from {sorted(known)}")
+            raise ValueError(
+                f"network: existing_private_dns_zones {unknown} are not zones the estate uses: "
+                f"use names from {sorted(known)}"
+            )
 
 
 class ZoneIds(dict):
@@ -97,8 +98,13 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             # NSGs emit logs only (events, rule counters), no platform metrics.
-            diagnostic_setting(f"{name}-nsg-{key}", resource_id=nsg.id,
-                               workspace_id=args.log_analytics_workspace_id, parent=self, metrics=False)
+            diagnostic_setting(
+                f"{name}-nsg-{key}",
+                resource_id=nsg.id,
+                workspace_id=args.log_analytics_workspace_id,
+                parent=self,
+                metrics=False,
+            )
             nsgs[key] = nsg
 
         vnet = network.VirtualNetwork(
@@ -121,8 +127,7 @@ class Network(pulumi.ComponentResource):
         )
         self.vnet_id = vnet.id
         self.subnet_ids = {
-            key: vnet.id.apply(lambda vid, n=args.subnets[key].name: f"{vid}/subnets/{n}")
-            for key in SUBNET_KEYS
+            key: vnet.id.apply(lambda vid, n=args.subnets[key].name: f"{vid}/subnets/{n}") for key in SUBNET_KEYS
         }
 
         self.dns_zone_ids = ZoneIds()
@@ -153,25 +158,38 @@ class Network(pulumi.ComponentResource):
             )
             self.dns_zone_ids[zone_name] = zone.id
 
-        self.register_outputs({
-            "vnet_id": self.vnet_id,
-            "subnet_ids": self.subnet_ids,
-            "dns_zone_ids": dict(self.dns_zone_ids),
-        })
+        self.register_outputs(
+            {
+                "vnet_id": self.vnet_id,
+                "subnet_ids": self.subnet_ids,
+                "dns_zone_ids": dict(self.dns_zone_ids),
+            }
+        )
 
 
 def _inbound_denials() -> list[network.SecurityRuleArgs]:
     """Explicit denials above Azure's default rules (which allow VNet and load-balancer traffic)."""
     return [
-        _deny_inbound("deny-management-ports-inbound", 4000, source="*", ports=MANAGEMENT_PORTS,
-                      description="SSH and RDP are never reachable, from any source."),
-        _deny_inbound("deny-internet-inbound", 4096, source="Internet", ports=["*"],
-                      description="Nothing in the estate is reachable from the internet; ingress is private."),
+        _deny_inbound(
+            "deny-management-ports-inbound",
+            4000,
+            source="*",
+            ports=MANAGEMENT_PORTS,
+            description="SSH and RDP are never reachable, from any source.",
+        ),
+        _deny_inbound(
+            "deny-internet-inbound",
+            4096,
+            source="Internet",
+            ports=["*"],
+            description="Nothing in the estate is reachable from the internet; ingress is private.",
+        ),
     ]
 
 
-def _deny_inbound(name: str, priority: int, *, source: str, ports: list[str],
-                  description: str) -> network.SecurityRuleArgs:
+def _deny_inbound(
+    name: str, priority: int, *, source: str, ports: list[str], description: str
+) -> network.SecurityRuleArgs:
     # One port is written as a range, several as ranges: the wire form Azure returns on read.
     single = ports[0] if len(ports) == 1 else None
     return network.SecurityRuleArgs(

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import containerservice
-
 from llmops_infra.components.gpu_sizes import gpus_per_vm
+from pulumi_azure_native import containerservice
 
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 """Keeps application pods off the system pool (AKS-11)."""
@@ -45,8 +44,10 @@ class GpuPoolSpec:
 
     def __post_init__(self) -> None:
         if self.min_nodes > self.max_nodes:
-            raise ValueError(f"gpu pool {self.name}: min_nodes ({self.min_nodes}) exceeds max_nodes "
-                             f"({self.max_nodes}): lower min_nodes or raise max_nodes")
+            raise ValueError(
+                f"gpu pool {self.name}: min_nodes ({self.min_nodes}) exceeds max_nodes "
+                f"({self.max_nodes}): lower min_nodes or raise max_nodes"
+            )
         if not self.vm_size.startswith("Standard_N"):
             raise ValueError(f"gpu pool {self.name}: {self.vm_size} is not a GPU size (Standard_N...)")
         if self.spot_max_price != -1 and not self.spot:
@@ -87,8 +88,17 @@ GPU_TOLERATION_ANY = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoS
 SPOT_TOLERATION_ANY = {"key": SPOT_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
 
 
-def autoscaled_pool(*, mode: str, vm_size: str, os_sku: str, min_nodes: int, max_nodes: int, zones: list[str],
-                    vnet_subnet_id: pulumi.Input[str], taints: list[str]) -> dict[str, Any]:
+def autoscaled_pool(
+    *,
+    mode: str,
+    vm_size: str,
+    os_sku: str,
+    min_nodes: int,
+    max_nodes: int,
+    zones: list[str],
+    vnet_subnet_id: pulumi.Input[str],
+    taints: list[str],
+) -> dict[str, Any]:
     """The settings every pool of the estate shares, as keyword arguments of both an inline
     agent pool profile and an AgentPool: scale sets, Linux, autoscaling between min and max
     (`count` is the starting size only), the node subnet, no node public IPs (AKS-09)."""
@@ -135,9 +145,16 @@ def gpu_agent_pool(
         agent_pool_name=spec.name,
         resource_name_=cluster_name,
         resource_group_name=resource_group_name,
-        **autoscaled_pool(mode="User", vm_size=spec.vm_size, os_sku="Ubuntu", min_nodes=spec.min_nodes,
-                          max_nodes=spec.max_nodes, zones=spec.zones, vnet_subnet_id=vnet_subnet_id,
-                          taints=spec.taints),
+        **autoscaled_pool(
+            mode="User",
+            vm_size=spec.vm_size,
+            os_sku="Ubuntu",
+            min_nodes=spec.min_nodes,
+            max_nodes=spec.max_nodes,
+            zones=spec.zones,
+            vnet_subnet_id=vnet_subnet_id,
+            taints=spec.taints,
+        ),
         orchestrator_version=kubernetes_version,
         node_labels=spec.labels,
         scale_set_priority="Spot" if spot else "Regular",

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
-from pulumi_azure_native import cognitiveservices
-
 from llmops_infra.components.alerts import metric_alert
-from llmops_infra.components.cognitive_account import (AccountArgs, AccountSpec, grant_callers, hardened_account,
-                                                       principal_of)
+from llmops_infra.components.cognitive_account import (
+    AccountArgs,
+    AccountSpec,
+    grant_callers,
+    hardened_account,
+    principal_of,
+)
+from pulumi_azure_native import cognitiveservices
 
 OPENAI_KIND = "OpenAI"
 INFERENCE_ROLE = "Cognitive Services OpenAI User"
@@ -74,8 +78,10 @@ class OpenAIEndpointsArgs(AccountArgs):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.content_filter_threshold not in THRESHOLDS:
-            raise ValueError(f"openai content_filter_threshold {self.content_filter_threshold!r} is not one "
-                             f"of {list(THRESHOLDS)}: use Medium (default) or Low (stricter)")
+            raise ValueError(
+                f"openai content_filter_threshold {self.content_filter_threshold!r} is not one "
+                f"of {list(THRESHOLDS)}: use Medium (default) or Low (stricter)"
+            )
         names = [d.name for d in self.deployments]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -86,25 +92,30 @@ class OpenAIEndpointsArgs(AccountArgs):
             raise ValueError(
                 f"openai deployments request {total}K tokens per minute ({parts}), above the cap of "
                 f"{self.max_total_capacity} (cost.max_openai_capacity): lower the deployments' capacity "
-                "or raise cost.max_openai_capacity")
+                "or raise cost.max_openai_capacity"
+            )
         for dep in self.deployments:
             if dep.capacity < 1:
                 raise ValueError(f"openai deployment {dep.name}: capacity must be at least 1")
             if dep.sku in PROVISIONED_SKUS and not self.allow_provisioned_throughput:
                 raise ValueError(
                     f"openai deployment {dep.name}: sku {dep.sku} is provisioned throughput (billed hourly "
-                    "whether used or not): use Standard/GlobalStandard or set cost.allow_provisioned_throughput")
+                    "whether used or not): use Standard/GlobalStandard or set cost.allow_provisioned_throughput"
+                )
 
 
 def content_filters(threshold: str) -> list[cognitiveservices.RaiPolicyContentFilterArgs]:
     """Blocking filters: harm categories on prompt and completion, jailbreak, protected material."""
     filters = [
         cognitiveservices.RaiPolicyContentFilterArgs(
-            name=category, source=source, severity_threshold=threshold, blocking=True, enabled=True)
-        for category in HARM_CATEGORIES for source in ("Prompt", "Completion")
+            name=category, source=source, severity_threshold=threshold, blocking=True, enabled=True
+        )
+        for category in HARM_CATEGORIES
+        for source in ("Prompt", "Completion")
     ]
-    filters.append(cognitiveservices.RaiPolicyContentFilterArgs(
-        name="Jailbreak", source="Prompt", blocking=True, enabled=True))
+    filters.append(
+        cognitiveservices.RaiPolicyContentFilterArgs(name="Jailbreak", source="Prompt", blocking=True, enabled=True)
+    )
     filters.extend(
         cognitiveservices.RaiPolicyContentFilterArgs(name=name, source="Completion", blocking=True, enabled=True)
         for name in ("Protected Material Text", "Protected Material Code")
@@ -130,8 +141,12 @@ class OpenAIEndpoints(pulumi.ComponentResource):
         super().__init__("llmops:ai:OpenAIEndpoints", name, None, opts)
         account = hardened_account(
             name,
-            AccountSpec(kind=OPENAI_KIND, account_name=args.account_name, restrict_outbound=True,
-                        allowed_fqdns=list(args.allowed_fqdns)),
+            AccountSpec(
+                kind=OPENAI_KIND,
+                account_name=args.account_name,
+                restrict_outbound=True,
+                allowed_fqdns=list(args.allowed_fqdns),
+            ),
             args,
             parent=self,
         )
@@ -151,21 +166,34 @@ class OpenAIEndpoints(pulumi.ComponentResource):
         for spec in args.deployments:
             # Chained: Azure rejects concurrent deployment operations on one account (409).
             after: list[pulumi.Resource] = [policy, *deployments[-1:]]
-            deployments.append(cognitiveservices.Deployment(
-                f"{name}-deploy-{spec.name}",
-                deployment_name=spec.name,
-                account_name=account.name,
-                resource_group_name=args.resource_group_name,
-                sku=cognitiveservices.SkuArgs(name=spec.sku, capacity=spec.capacity),
-                properties=cognitiveservices.DeploymentPropertiesArgs(
-                    model=cognitiveservices.DeploymentModelArgs(format="OpenAI", name=spec.model, version=spec.version),
-                    version_upgrade_option="OnceNewDefaultVersionAvailable" if spec.auto_upgrade else "NoAutoUpgrade",
-                    rai_policy_name=policy.name,
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
-            ))
-        grant_callers(name, account, args.inference_principal_ids, role=INFERENCE_ROLE,
-                      calls="the OpenAI deployments", subscription_id=args.subscription_id, parent=self)
+            deployments.append(
+                cognitiveservices.Deployment(
+                    f"{name}-deploy-{spec.name}",
+                    deployment_name=spec.name,
+                    account_name=account.name,
+                    resource_group_name=args.resource_group_name,
+                    sku=cognitiveservices.SkuArgs(name=spec.sku, capacity=spec.capacity),
+                    properties=cognitiveservices.DeploymentPropertiesArgs(
+                        model=cognitiveservices.DeploymentModelArgs(
+                            format="OpenAI", name=spec.model, version=spec.version
+                        ),
+                        version_upgrade_option="OnceNewDefaultVersionAvailable"
+                        if spec.auto_upgrade
+                        else "NoAutoUpgrade",
+                        rai_policy_name=policy.name,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                )
+            )
+        grant_callers(
+            name,
+            account,
+            args.inference_principal_ids,
+            role=INFERENCE_ROLE,
+            calls="the OpenAI deployments",
+            subscription_id=args.subscription_id,
+            parent=self,
+        )
         if args.action_group_id is not None:
             _alerts(name, args, account.id, args.action_group_id, parent=self)
         self.account_id = account.id
@@ -174,12 +202,18 @@ class OpenAIEndpoints(pulumi.ComponentResource):
         self.principal_id = principal_of(account)
         self.rai_policy_name = policy.name
         self.deployment_names = pulumi.Output.all(*[d.name for d in deployments]).apply(list)
-        self.register_outputs({"account_id": self.account_id, "endpoint": self.endpoint,
-                               "deployment_names": self.deployment_names})
+        self.register_outputs(
+            {"account_id": self.account_id, "endpoint": self.endpoint, "deployment_names": self.deployment_names}
+        )
 
 
-def _alerts(name: str, args: OpenAIEndpointsArgs, account_id: pulumi.Input[str],
-            action_group_id: pulumi.Input[str], parent: pulumi.Resource) -> None:
+def _alerts(
+    name: str,
+    args: OpenAIEndpointsArgs,
+    account_id: pulumi.Input[str],
+    action_group_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> None:
     """Latency, server errors and token usage (Azure Monitor platform metrics of
     `Microsoft.CognitiveServices/accounts`, each split by dimension `ModelDeploymentName`).
 
@@ -193,25 +227,47 @@ def _alerts(name: str, args: OpenAIEndpointsArgs, account_id: pulumi.Input[str],
     deployment's capacity over 15 minutes. Provisioned (PTU) deployments get none: their
     capacity is in PTUs, not tokens.
     """
-    common = dict(resource_group_name=args.resource_group_name, scopes=[account_id], window_size="PT15M",
-                  evaluation_frequency="PT5M", action_group_id=action_group_id, metric_namespace=METRIC_NAMESPACE,
-                  parent=parent)
-    metric_alert(f"{name}-alert-latency", rule_name=f"alrt-{args.account_name}-latency",
-                 metric_name="AzureOpenAITimeToResponse", aggregation="Average", threshold=args.latency_threshold_ms,
-                 description=f"Azure OpenAI time to response above {args.latency_threshold_ms:g} ms", **common)
-    metric_alert(f"{name}-alert-errors", rule_name=f"alrt-{args.account_name}-errors",
-                 metric_name="AzureOpenAIRequests", aggregation="Total", threshold=args.error_threshold, severity=1,
-                 dimensions=[("StatusCode", "Include", SERVER_ERROR_CODES)],
-                 description=f"More than {args.error_threshold:g} Azure OpenAI server errors (5xx) in 15 minutes",
-                 **common)
+    common = {
+        "resource_group_name": args.resource_group_name,
+        "scopes": [account_id],
+        "window_size": "PT15M",
+        "evaluation_frequency": "PT5M",
+        "action_group_id": action_group_id,
+        "metric_namespace": METRIC_NAMESPACE,
+        "parent": parent,
+    }
+    metric_alert(
+        f"{name}-alert-latency",
+        rule_name=f"alrt-{args.account_name}-latency",
+        metric_name="AzureOpenAITimeToResponse",
+        aggregation="Average",
+        threshold=args.latency_threshold_ms,
+        description=f"Azure OpenAI time to response above {args.latency_threshold_ms:g} ms",
+        **common,
+    )
+    metric_alert(
+        f"{name}-alert-errors",
+        rule_name=f"alrt-{args.account_name}-errors",
+        metric_name="AzureOpenAIRequests",
+        aggregation="Total",
+        threshold=args.error_threshold,
+        severity=1,
+        dimensions=[("StatusCode", "Include", SERVER_ERROR_CODES)],
+        description=f"More than {args.error_threshold:g} Azure OpenAI server errors (5xx) in 15 minutes",
+        **common,
+    )
     for dep in args.deployments:
         if dep.sku in PROVISIONED_SKUS:
             continue
         # Capacity is thousands of tokens per minute: alert at 80 % of a 15-minute window's worth.
-        metric_alert(f"{name}-alert-tokens-{dep.name}", rule_name=f"alrt-{args.account_name}-tokens-{dep.name}",
-                     metric_name="TokenTransaction", aggregation="Total",
-                     threshold=TOKEN_ALERT_FRACTION * dep.capacity * 1000 * 15,
-                     dimensions=[("ModelDeploymentName", "Include", [dep.name])],
-                     description=f"{dep.name}: tokens above {TOKEN_ALERT_FRACTION:.0%} of its capacity "
-                                 f"({dep.capacity}K per minute) for 15 minutes: requests will soon be throttled (429)",
-                     **common)
+        metric_alert(
+            f"{name}-alert-tokens-{dep.name}",
+            rule_name=f"alrt-{args.account_name}-tokens-{dep.name}",
+            metric_name="TokenTransaction",
+            aggregation="Total",
+            threshold=TOKEN_ALERT_FRACTION * dep.capacity * 1000 * 15,
+            dimensions=[("ModelDeploymentName", "Include", [dep.name])],
+            description=f"{dep.name}: tokens above {TOKEN_ALERT_FRACTION:.0%} of its capacity "
+            f"({dep.capacity}K per minute) for 15 minutes: requests will soon be throttled (429)",
+            **common,
+        )

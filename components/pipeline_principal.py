@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import managedidentity
-
 from llmops_infra.components.identity import federated_credential
+from pulumi_azure_native import managedidentity
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 AZURE_DEVOPS_ISSUER = "https://vstoken.dev.azure.com/{organization_id}"
@@ -40,8 +39,9 @@ def github_federation(repository: str, environment: str) -> Federation:
     return Federation(name="github", issuer=GITHUB_ISSUER, subject=f"repo:{repository}:environment:{environment}")
 
 
-def azure_devops_federation(organization: str, organization_id: str, project: str,
-                            service_connection: str) -> Federation:
+def azure_devops_federation(
+    organization: str, organization_id: str, project: str, service_connection: str
+) -> Federation:
     """Trust one Azure DevOps workload-identity service connection."""
     return Federation(
         name="azure-devops",
@@ -60,8 +60,10 @@ class PipelinePrincipalArgs:
 
     def __post_init__(self) -> None:
         if not self.federations:
-            raise ValueError("pipeline principal: no CI federation: configure identity.pipeline.github "
-                             "or identity.pipeline.azure_devops")
+            raise ValueError(
+                "pipeline principal: no CI federation: configure identity.pipeline.github "
+                "or identity.pipeline.azure_devops"
+            )
         names = [f.name for f in self.federations]
         if len(set(names)) != len(names):
             raise ValueError(f"pipeline principal: federation names {names} repeat: one credential per CI system")

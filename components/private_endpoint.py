@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from llmops_infra.components.dns_zones import GROUP_ZONES, PRIVATE_DNS_ZONES, zones_for_group
 from pulumi_azure_native import network
 
-from llmops_infra.components.dns_zones import GROUP_ZONES, PRIVATE_DNS_ZONES, zones_for_group
-
-__all__ = ["GROUP_ZONES", "PRIVATE_DNS_ZONES", "PrivateEndpoint", "PrivateEndpointArgs", "private_endpoint",
-           "zones_for_group"]
+__all__ = [
+    "GROUP_ZONES",
+    "PRIVATE_DNS_ZONES",
+    "PrivateEndpoint",
+    "PrivateEndpointArgs",
+    "private_endpoint",
+    "zones_for_group",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,18 +44,22 @@ class PrivateEndpoint(pulumi.ComponentResource):
     def __init__(self, name: str, args: PrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:network:PrivateEndpoint", name, None, opts)
         if not args.dns_zone_ids:
-            raise ValueError(f"private endpoint {name}: dns_zone_ids is empty: pass the zone for group {args.group_id!r}")
+            raise ValueError(
+                f"private endpoint {name}: dns_zone_ids is empty: pass the zone for group {args.group_id!r}"
+            )
         child = pulumi.ResourceOptions(parent=self)
         endpoint = network.PrivateEndpoint(
             f"{name}-pep",
             private_endpoint_name=args.endpoint_name or name,
             resource_group_name=args.resource_group_name,
             subnet=network.SubnetArgs(id=args.subnet_id),
-            private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(
-                name=f"{name}-{args.group_id}",
-                private_link_service_id=args.target_resource_id,
-                group_ids=[args.group_id],
-            )],
+            private_link_service_connections=[
+                network.PrivateLinkServiceConnectionArgs(
+                    name=f"{name}-{args.group_id}",
+                    private_link_service_id=args.target_resource_id,
+                    group_ids=[args.group_id],
+                )
+            ],
             opts=child,
         )
         network.PrivateDnsZoneGroup(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pulumi
-
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
 
@@ -49,11 +48,25 @@ class PrivateServiceArgs:
         return "Enabled" if self.allow_public_network_access else "Disabled"
 
 
-def make_private(name: str, net: PrivateServiceArgs, *, resource_id: pulumi.Input[str], group_id: str,
-                 service_name: str, parent: pulumi.Resource) -> None:
+def make_private(
+    name: str,
+    net: PrivateServiceArgs,
+    *,
+    resource_id: pulumi.Input[str],
+    group_id: str,
+    service_name: str,
+    parent: pulumi.Resource,
+) -> None:
     """The private endpoint `f"{name}-pe"` (sub-resource `group_id`) and the diagnostic setting of
     the service `resource_id`, both under `parent`."""
-    private_endpoint(name, resource_group_name=net.resource_group_name, subnet_id=net.subnet_id,
-                     target_resource_id=resource_id, group_id=group_id, dns_zone_ids=net.dns_zone_ids,
-                     endpoint_name=net.private_endpoint_name or f"pep-{service_name}", parent=parent)
+    private_endpoint(
+        name,
+        resource_group_name=net.resource_group_name,
+        subnet_id=net.subnet_id,
+        target_resource_id=resource_id,
+        group_id=group_id,
+        dns_zone_ids=net.dns_zone_ids,
+        endpoint_name=net.private_endpoint_name or f"pep-{service_name}",
+        parent=parent,
+    )
     diagnostic_setting(name, resource_id=resource_id, workspace_id=net.log_analytics_workspace_id, parent=parent)

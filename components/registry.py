@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
-from pulumi_azure_native import containerregistry
-
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
+from pulumi_azure_native import containerregistry
 
 RegistrySku = Literal["Basic", "Standard", "Premium"]
 
@@ -90,9 +89,14 @@ class Registry(pulumi.ComponentResource):
         if args.is_private:
             assert args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None
             private_endpoint(
-                name, resource_group_name=args.resource_group_name, subnet_id=args.private_endpoint_subnet_id,
-                target_resource_id=registry.id, group_id="registry", dns_zone_ids=[args.private_dns_zone_id],
-                endpoint_name=args.private_endpoint_name or f"pep-{args.registry_name}", parent=self,
+                name,
+                resource_group_name=args.resource_group_name,
+                subnet_id=args.private_endpoint_subnet_id,
+                target_resource_id=registry.id,
+                group_id="registry",
+                dns_zone_ids=[args.private_dns_zone_id],
+                endpoint_name=args.private_endpoint_name or f"pep-{args.registry_name}",
+                parent=self,
             )
         diagnostic_setting(name, resource_id=registry.id, workspace_id=args.log_analytics_workspace_id, parent=self)
         self.registry_id = registry.id

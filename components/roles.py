@@ -66,8 +66,14 @@ class RoleGrant:
     description: str = ""
 
 
-def assign_role(name: str, grant: RoleGrant, *, subscription_id: str, parent: pulumi.Resource,
-                depends_on: list[pulumi.Resource] | None = None) -> authorization.RoleAssignment:
+def assign_role(
+    name: str,
+    grant: RoleGrant,
+    *,
+    subscription_id: str,
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> authorization.RoleAssignment:
     """Create the role assignment of `grant` as a child of `parent`."""
     definition = role_definition_id(subscription_id, grant.role)
     guid = pulumi.Output.all(grant.scope, grant.principal_id).apply(

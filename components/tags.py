@@ -14,17 +14,20 @@ import pulumi
 REQUIRED_TAGS = ("environment", "owner", "cost-center", "workload", "managed-by")
 
 
-def standard_tags(*, environment: str, owner: str, cost_center: str, workload: str,
-                  extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def standard_tags(
+    *, environment: str, owner: str, cost_center: str, workload: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The tags every taggable resource carries; `extra` cannot override the required ones."""
     tags = dict(extra or {})
-    tags.update({
-        "environment": environment,
-        "owner": owner,
-        "cost-center": cost_center,
-        "workload": workload,
-        "managed-by": "llmops-infra",
-    })
+    tags.update(
+        {
+            "environment": environment,
+            "owner": owner,
+            "cost-center": cost_center,
+            "workload": workload,
+            "managed-by": "llmops-infra",
+        }
+    )
     return tags
 
 

@@ -1,6 +1,7 @@
 """llmops-infra: the LLMOps estate on Azure as code, with Pulumi."""
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("llmops-infra")

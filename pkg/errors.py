@@ -16,8 +16,9 @@ class LlmopsError(Exception):
 class ConfigError(LlmopsError):
     """Bad input: an environment file, a project directory or a command-line value."""
 
-    def __init__(self, message: str, *, file: str | None = None, key: str | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: str | None = None, key: str | None = None, line: int | None = None
+    ) -> None:
         self.file, self.key, self.line = file, key, line
         where = ""
         if file:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.framework import expect, get, is_true, items, mapping, prod, resource_rule, same
+from pulumi_policy import Severity
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -36,14 +35,28 @@ def addon(props, *names: str):
 
 
 def _cluster_rule(rule_id, slug, *, scope, severity, description, remediation, params=()):
-    return resource_rule(rule_id, slug, scope=scope, severity=severity, types=[CLUSTER],
-                         description=description, remediation=remediation, params=params)
+    return resource_rule(
+        rule_id,
+        slug,
+        scope=scope,
+        severity=severity,
+        types=[CLUSTER],
+        description=description,
+        remediation=remediation,
+        params=params,
+    )
 
 
-@_cluster_rule("AKS-01", "private-api-server", scope="P", severity=Severity.HIGH, params=["scope"],
-               description="The API server is private (outside prod: limited to authorized IP ranges at least).",
-               remediation="Set apiServerAccessProfile.enablePrivateCluster: true (outside prod, "
-                           "authorizedIPRanges may stand in).")
+@_cluster_rule(
+    "AKS-01",
+    "private-api-server",
+    scope="P",
+    severity=Severity.HIGH,
+    params=["scope"],
+    description="The API server is private (outside prod: limited to authorized IP ranges at least).",
+    remediation="Set apiServerAccessProfile.enablePrivateCluster: true (outside prod, "
+    "authorizedIPRanges may stand in).",
+)
 def aks_private(args, report, params):
     access = get(args.props, "apiServerAccessProfile")
     if get(access, "enablePrivateCluster") is True:
@@ -62,46 +75,83 @@ def _everywhere(cidr: str) -> bool:
         return cidr.strip() == "*"
 
 
-@_cluster_rule("AKS-02", "no-local-accounts", scope="A", severity=Severity.HIGH,
-               description="Local accounts (static admin kubeconfig) are disabled.",
-               remediation="Set disableLocalAccounts: true; sign in through Entra ID.")
+@_cluster_rule(
+    "AKS-02",
+    "no-local-accounts",
+    scope="A",
+    severity=Severity.HIGH,
+    description="Local accounts (static admin kubeconfig) are disabled.",
+    remediation="Set disableLocalAccounts: true; sign in through Entra ID.",
+)
 def aks_local_accounts(args, report, params):
     if get(args.props, "disableLocalAccounts") is not True:
         report("Local accounts are enabled: a static admin credential bypasses Entra ID and auditing.")
 
 
-@_cluster_rule("AKS-03", "entra-rbac", scope="A", severity=Severity.HIGH,
-               description="Kubernetes RBAC on, with Entra ID integration and Azure RBAC.",
-               remediation="Set enableRBAC: true, aadProfile.managed: true and aadProfile.enableAzureRBAC: true.")
+@_cluster_rule(
+    "AKS-03",
+    "entra-rbac",
+    scope="A",
+    severity=Severity.HIGH,
+    description="Kubernetes RBAC on, with Entra ID integration and Azure RBAC.",
+    remediation="Set enableRBAC: true, aadProfile.managed: true and aadProfile.enableAzureRBAC: true.",
+)
 def aks_entra_rbac(args, report, params):
-    expect(args.props, report,
-           ("enableRBAC", True, "Kubernetes RBAC is not explicitly on."),
-           ("aadProfile.enableAzureRBAC", True,
-            "Entra ID integration with Azure RBAC is off: cluster access is not governed by Azure roles."))
+    expect(
+        args.props,
+        report,
+        ("enableRBAC", True, "Kubernetes RBAC is not explicitly on."),
+        (
+            "aadProfile.enableAzureRBAC",
+            True,
+            "Entra ID integration with Azure RBAC is off: cluster access is not governed by Azure roles.",
+        ),
+    )
 
 
-@_cluster_rule("AKS-04", "workload-identity", scope="A", severity=Severity.MEDIUM,
-               description="The OIDC issuer and workload identity are on.",
-               remediation="Set oidcIssuerProfile.enabled: true and securityProfile.workloadIdentity.enabled: true.")
+@_cluster_rule(
+    "AKS-04",
+    "workload-identity",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="The OIDC issuer and workload identity are on.",
+    remediation="Set oidcIssuerProfile.enabled: true and securityProfile.workloadIdentity.enabled: true.",
+)
 def aks_workload_identity(args, report, params):
-    expect(args.props, report,
-           ("oidcIssuerProfile.enabled", True, "The OIDC issuer is off: pods cannot federate to managed identities."),
-           ("securityProfile.workloadIdentity.enabled", True,
-            "Workload identity is off: pods would need secrets to reach Azure."))
+    expect(
+        args.props,
+        report,
+        ("oidcIssuerProfile.enabled", True, "The OIDC issuer is off: pods cannot federate to managed identities."),
+        (
+            "securityProfile.workloadIdentity.enabled",
+            True,
+            "Workload identity is off: pods would need secrets to reach Azure.",
+        ),
+    )
 
 
-@_cluster_rule("AKS-05", "network-policy", scope="A", severity=Severity.MEDIUM,
-               description="A network policy engine is set (azure, calico or cilium).",
-               remediation="Set networkProfile.networkPolicy to azure, calico or cilium.")
+@_cluster_rule(
+    "AKS-05",
+    "network-policy",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="A network policy engine is set (azure, calico or cilium).",
+    remediation="Set networkProfile.networkPolicy to azure, calico or cilium.",
+)
 def aks_network_policy(args, report, params):
     if not same(get(args.props, "networkProfile.networkPolicy"), "azure", "calico", "cilium"):
         report("No network policy engine: NetworkPolicy objects would be silently ignored.")
 
 
-@_cluster_rule("AKS-06", "auto-upgrade", scope="A", severity=Severity.MEDIUM,
-               description="An auto-upgrade channel and a NodeImage or SecurityPatch node OS channel are set.",
-               remediation="Set autoUpgradeProfile.upgradeChannel (patch or stable) and "
-                           "nodeOSUpgradeChannel: NodeImage or SecurityPatch.")
+@_cluster_rule(
+    "AKS-06",
+    "auto-upgrade",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="An auto-upgrade channel and a NodeImage or SecurityPatch node OS channel are set.",
+    remediation="Set autoUpgradeProfile.upgradeChannel (patch or stable) and "
+    "nodeOSUpgradeChannel: NodeImage or SecurityPatch.",
+)
 def aks_upgrades(args, report, params):
     channel = get(args.props, "autoUpgradeProfile.upgradeChannel")
     if not channel or same(channel, "none"):
@@ -110,9 +160,14 @@ def aks_upgrades(args, report, params):
         report("The node OS upgrade channel is not NodeImage or SecurityPatch: nodes miss OS fixes.")
 
 
-@_cluster_rule("AKS-07", "monitoring", scope="A", severity=Severity.MEDIUM,
-               description="Container Insights or managed Prometheus is on.",
-               remediation="Enable addonProfiles.omsagent or azureMonitorProfile.metrics.enabled: true.")
+@_cluster_rule(
+    "AKS-07",
+    "monitoring",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="Container Insights or managed Prometheus is on.",
+    remediation="Enable addonProfiles.omsagent or azureMonitorProfile.metrics.enabled: true.",
+)
 def aks_monitoring(args, report, params):
     insights = get(addon(args.props, "omsagent"), "enabled") is True
     prometheus = get(args.props, "azureMonitorProfile.metrics.enabled") is True
@@ -120,9 +175,14 @@ def aks_monitoring(args, report, params):
         report("Neither Container Insights nor managed Prometheus is on: the cluster is unobserved.")
 
 
-@_cluster_rule("AKS-08", "policy-and-defender", scope="P", severity=Severity.MEDIUM,
-               description="The Azure Policy add-on and Defender for Containers are on.",
-               remediation="Enable addonProfiles.azurepolicy and securityProfile.defender.securityMonitoring.")
+@_cluster_rule(
+    "AKS-08",
+    "policy-and-defender",
+    scope="P",
+    severity=Severity.MEDIUM,
+    description="The Azure Policy add-on and Defender for Containers are on.",
+    remediation="Enable addonProfiles.azurepolicy and securityProfile.defender.securityMonitoring.",
+)
 def aks_policy_defender(args, report, params):
     if get(addon(args.props, "azurepolicy"), "enabled") is not True:
         report("The Azure Policy add-on is off: admission guardrails are not enforced.")
@@ -130,36 +190,58 @@ def aks_policy_defender(args, report, params):
         report("Defender for Containers is off: runtime threats go undetected.")
 
 
-@resource_rule("AKS-09", "no-node-public-ip", scope="A", severity=Severity.HIGH, types=[CLUSTER, AGENT_POOL],
-               description="Nodes get no public IPs.",
-               remediation="Set enableNodePublicIP: false on every pool.")
+@resource_rule(
+    "AKS-09",
+    "no-node-public-ip",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[CLUSTER, AGENT_POOL],
+    description="Nodes get no public IPs.",
+    remediation="Set enableNodePublicIP: false on every pool.",
+)
 def aks_node_public_ip(args, report, params):
     for name, pool in node_pools(args):
         if is_true(get(pool, "enableNodePublicIP")):
             report(f"Pool {name} gives nodes public IPs: they are reachable from the internet.")
 
 
-@resource_rule("AKS-11", "system-pool-taint", scope="P", severity=Severity.LOW, types=[CLUSTER, AGENT_POOL],
-               description=f"System pools are tainted {SYSTEM_TAINT}.",
-               remediation=f"Add nodeTaints: [{SYSTEM_TAINT}] to the system pool.")
+@resource_rule(
+    "AKS-11",
+    "system-pool-taint",
+    scope="P",
+    severity=Severity.LOW,
+    types=[CLUSTER, AGENT_POOL],
+    description=f"System pools are tainted {SYSTEM_TAINT}.",
+    remediation=f"Add nodeTaints: [{SYSTEM_TAINT}] to the system pool.",
+)
 def aks_system_taint(args, report, params):
     for name, pool in node_pools(args):
         if same(get(pool, "mode"), "System") and SYSTEM_TAINT not in [str(t) for t in items(get(pool, "nodeTaints"))]:
             report(f"System pool {name} is not tainted {SYSTEM_TAINT}: workloads can crowd out system pods.")
 
 
-@_cluster_rule("AKS-12", "paid-tier", scope="P", severity=Severity.MEDIUM,
-               description="The cluster uses a paid tier (Standard or Premium) with the uptime SLA.",
-               remediation="Set sku.tier: Standard (or Premium).")
+@_cluster_rule(
+    "AKS-12",
+    "paid-tier",
+    scope="P",
+    severity=Severity.MEDIUM,
+    description="The cluster uses a paid tier (Standard or Premium) with the uptime SLA.",
+    remediation="Set sku.tier: Standard (or Premium).",
+)
 def aks_tier(args, report, params):
     tier = get(args.props, "sku.tier")
     if not same(tier, "Standard", "Premium"):
         report(f"The cluster tier is {tier or 'Free (default)'}: the API server has no uptime SLA.")
 
 
-@_cluster_rule("AKS-13", "secrets-provider-rotation", scope="A", severity=Severity.MEDIUM,
-               description="The Key Vault secrets provider is on, with rotation.",
-               remediation="Enable addonProfiles.azureKeyvaultSecretsProvider with config.enableSecretRotation: 'true'.")
+@_cluster_rule(
+    "AKS-13",
+    "secrets-provider-rotation",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="The Key Vault secrets provider is on, with rotation.",
+    remediation="Enable addonProfiles.azureKeyvaultSecretsProvider with config.enableSecretRotation: 'true'.",
+)
 def aks_secrets_provider(args, report, params):
     provider = addon(args.props, "azureKeyvaultSecretsProvider")
     if get(provider, "enabled") is not True:

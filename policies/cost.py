@@ -5,11 +5,10 @@ GPU cost rules (allowed sizes, node caps, scale to zero) live in `gpu.py`.
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.cost_model import estimate_resources
 from llmops_infra.policies.framework import get, items, mapping, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
+from pulumi_policy import Severity
 
 BUDGET = "azure-native:consumption:Budget"
 OPENAI_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
@@ -17,24 +16,38 @@ GLOBAL_LOCATIONS = {"global"}
 
 # azure-native types of the estate that take tags (a resource with a `tags` input is judged too).
 TAGGABLE = {
-    "azure-native:resources:ResourceGroup", "azure-native:keyvault:Vault",
-    "azure-native:containerservice:ManagedCluster", "azure-native:containerregistry:Registry",
-    "azure-native:storage:StorageAccount", "azure-native:cognitiveservices:Account",
-    "azure-native:machinelearningservices:Workspace", "azure-native:machinelearningservices:OnlineEndpoint",
-    "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup",
-    "azure-native:network:PrivateEndpoint", "azure-native:privatedns:PrivateZone",
-    "azure-native:managedidentity:UserAssignedIdentity", "azure-native:operationalinsights:Workspace",
-    "azure-native:applicationinsights:Component", "azure-native:monitor:ActionGroup",
-    "azure-native:monitor:MetricAlert", "azure-native:monitor:AzureMonitorWorkspace",
-    "azure-native:dashboard:Grafana", "azure-native:alertsmanagement:PrometheusRuleGroup",
+    "azure-native:resources:ResourceGroup",
+    "azure-native:keyvault:Vault",
+    "azure-native:containerservice:ManagedCluster",
+    "azure-native:containerregistry:Registry",
+    "azure-native:storage:StorageAccount",
+    "azure-native:cognitiveservices:Account",
+    "azure-native:machinelearningservices:Workspace",
+    "azure-native:machinelearningservices:OnlineEndpoint",
+    "azure-native:network:VirtualNetwork",
+    "azure-native:network:NetworkSecurityGroup",
+    "azure-native:network:PrivateEndpoint",
+    "azure-native:privatedns:PrivateZone",
+    "azure-native:managedidentity:UserAssignedIdentity",
+    "azure-native:operationalinsights:Workspace",
+    "azure-native:applicationinsights:Component",
+    "azure-native:monitor:ActionGroup",
+    "azure-native:monitor:MetricAlert",
+    "azure-native:monitor:AzureMonitorWorkspace",
+    "azure-native:dashboard:Grafana",
+    "azure-native:alertsmanagement:PrometheusRuleGroup",
 }
 
 
-@stack_rule("COST-01", "budget", scope="A", severity=Severity.MEDIUM,
-            description="A consumption budget notifies contacts at 80 % of actual and 100 % of forecast spend "
-                        "(or earlier).",
-            remediation="Add a Budget with an Actual notification (80 %) and a Forecasted notification (100 %), "
-                        "each with contact emails.")
+@stack_rule(
+    "COST-01",
+    "budget",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="A consumption budget notifies contacts at 80 % of actual and 100 % of forecast spend (or earlier).",
+    remediation="Add a Budget with an Actual notification (80 %) and a Forecasted notification (100 %), "
+    "each with contact emails.",
+)
 def cost_budget(resources, report, params):
     budgets = Graph(resources).of_type(BUDGET)
     if not budgets:
@@ -49,20 +62,32 @@ def cost_budget(resources, report, params):
             threshold = get(note, "threshold", 0)
             lowest[kind] = min(lowest.get(kind, threshold), threshold)
         if len(active) < 2 or not {"actual", "forecasted"} <= set(lowest):
-            report(f"Budget {budget.name} needs both an actual and a forecast notification "
-                   f"(has {len(active)}: {sorted(lowest) or 'none'}).", budget.urn)
+            report(
+                f"Budget {budget.name} needs both an actual and a forecast notification "
+                f"(has {len(active)}: {sorted(lowest) or 'none'}).",
+                budget.urn,
+            )
         elif lowest["actual"] > 80 or lowest["forecasted"] > 100:
-            report(f"Budget {budget.name} warns late: at {lowest['actual']:g} % of actual and "
-                   f"{lowest['forecasted']:g} % of forecast spend (at most 80 % and 100 %).", budget.urn)
+            report(
+                f"Budget {budget.name} warns late: at {lowest['actual']:g} % of actual and "
+                f"{lowest['forecasted']:g} % of forecast spend (at most 80 % and 100 %).",
+                budget.urn,
+            )
         for key in notes:
             if not (items(get(notes[key], "contactEmails")) or items(get(notes[key], "contactGroups"))):
                 report(f"Budget {budget.name} notification {key} has no contacts.", budget.urn)
 
 
-@resource_rule("COST-02", "allocation-tags", scope="A", severity=Severity.LOW, params=["required_tags"],
-               description="Every taggable resource carries the cost-allocation tags.",
-               remediation="Tag with environment, owner, cost-center, workload and managed-by (the estate's "
-                           "tagging transformation does this for every resource with a tags input).")
+@resource_rule(
+    "COST-02",
+    "allocation-tags",
+    scope="A",
+    severity=Severity.LOW,
+    params=["required_tags"],
+    description="Every taggable resource carries the cost-allocation tags.",
+    remediation="Tag with environment, owner, cost-center, workload and managed-by (the estate's "
+    "tagging transformation does this for every resource with a tags input).",
+)
 def cost_tags(args, report, params):
     if not args.resource_type.startswith("azure-native:"):
         return
@@ -74,18 +99,26 @@ def cost_tags(args, report, params):
         report(f"Missing cost-allocation tags: {', '.join(missing)}: its cost cannot be attributed.")
 
 
-@stack_rule("COST-03", "openai-capacity", scope="A", severity=Severity.HIGH,
-            params=["allow_ptu", "max_openai_capacity"],
-            description="OpenAI provisioned (PTU) SKUs only where allowed; total capacity within the cap.",
-            remediation="Use Standard/GlobalStandard SKUs (or set cost.allow_provisioned_throughput) and keep "
-                        "the summed capacity within cost.max_openai_capacity.")
+@stack_rule(
+    "COST-03",
+    "openai-capacity",
+    scope="A",
+    severity=Severity.HIGH,
+    params=["allow_ptu", "max_openai_capacity"],
+    description="OpenAI provisioned (PTU) SKUs only where allowed; total capacity within the cap.",
+    remediation="Use Standard/GlobalStandard SKUs (or set cost.allow_provisioned_throughput) and keep "
+    "the summed capacity within cost.max_openai_capacity.",
+)
 def cost_openai(resources, report, params):
     total = 0
     for deployment in Graph(resources).of_type(OPENAI_DEPLOYMENT):
         sku = str(get(deployment.props, "sku.name") or "")
         if "provisioned" in sku.lower() and not params["allow_ptu"]:
-            report(f"Deployment {deployment.name} uses {sku} (PTU, billed hourly whether used or not), "
-                   "which this environment does not allow.", deployment.urn)
+            report(
+                f"Deployment {deployment.name} uses {sku} (PTU, billed hourly whether used or not), "
+                "which this environment does not allow.",
+                deployment.urn,
+            )
         capacity = get(deployment.props, "sku.capacity", 0)
         total += capacity if isinstance(capacity, (int, float)) else 0
     if total > params["max_openai_capacity"]:
@@ -96,9 +129,15 @@ def _region(value: str) -> str:
     return value.replace(" ", "").lower()
 
 
-@resource_rule("COST-04", "allowed-regions", scope="A", severity=Severity.MEDIUM, params=["allowed_regions"],
-               description="Resources are deployed only to allowed regions.",
-               remediation="Use a region from cost.allowed_regions.")
+@resource_rule(
+    "COST-04",
+    "allowed-regions",
+    scope="A",
+    severity=Severity.MEDIUM,
+    params=["allowed_regions"],
+    description="Resources are deployed only to allowed regions.",
+    remediation="Use a region from cost.allowed_regions.",
+)
 def cost_regions(args, report, params):
     if not args.resource_type.startswith("azure-native:"):
         return
@@ -110,18 +149,29 @@ def cost_regions(args, report, params):
         report(f"Location {location} is not an allowed region ({', '.join(params['allowed_regions']) or 'none'}).")
 
 
-@stack_rule("COST-05", "monthly-limit", scope="A", severity=Severity.HIGH, params=["max_monthly_usd"],
-            description="The estimated monthly cost of the stack (autoscalers at max) stays within the limit.",
-            remediation="Lower node counts or sizes, or raise cost.max_monthly_usd (reviewed by FinOps). "
-                        "See `llmops-infra cost ENV` for the lines.")
+@stack_rule(
+    "COST-05",
+    "monthly-limit",
+    scope="A",
+    severity=Severity.HIGH,
+    params=["max_monthly_usd"],
+    description="The estimated monthly cost of the stack (autoscalers at max) stays within the limit.",
+    remediation="Lower node counts or sizes, or raise cost.max_monthly_usd (reviewed by FinOps). "
+    "See `llmops-infra cost ENV` for the lines.",
+)
 def cost_limit(resources, report, params):
     estimate = estimate_resources((r.resource_type, r.name, r.props) for r in resources)
     limit = float(params["max_monthly_usd"])
     if estimate.total_monthly_usd > limit:
         top = sorted(estimate.lines, key=lambda line: -line.monthly_usd)[:3]
         biggest = ", ".join(f"{line.resource} ${line.monthly_usd:,.0f}" for line in top)
-        report(f"Estimated monthly cost ${estimate.total_monthly_usd:,.2f} exceeds the limit ${limit:,.2f} "
-               f"(largest: {biggest}).")
+        report(
+            f"Estimated monthly cost ${estimate.total_monthly_usd:,.2f} exceeds the limit ${limit:,.2f} "
+            f"(largest: {biggest})."
+        )
     if estimate.unpriced:
-        report(f"{len(estimate.unpriced)} resource(s) have no price in the catalog, so the estimate is low: "
-               + ", ".join(estimate.unpriced[:5]) + ".")
+        report(
+            f"{len(estimate.unpriced)} resource(s) have no price in the catalog, so the estimate is low: "
+            + ", ".join(estimate.unpriced[:5])
+            + "."
+        )

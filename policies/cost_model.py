@@ -64,8 +64,20 @@ class _Pricer:
         self.hours = catalog.hours_per_month
         self.estimate = Estimate()
 
-    def add(self, name: str, type_: str, sku: str, key: str, quantity_max: float, quantity_min: float, *,
-            hours: float | None = None, spot: bool = False, quantity: str = "", note: str = "") -> None:
+    def add(
+        self,
+        name: str,
+        type_: str,
+        sku: str,
+        key: str,
+        quantity_max: float,
+        quantity_min: float,
+        *,
+        hours: float | None = None,
+        spot: bool = False,
+        quantity: str = "",
+        note: str = "",
+    ) -> None:
         price = self.catalog.price(key, spot=spot)
         if price is None:
             self.estimate.unpriced.append(f"{name} ({sku})")
@@ -75,11 +87,19 @@ class _Pricer:
             note = (note + "; " if note else "") + "no spot price in the catalog: on-demand used"
         factor = price * (hours if hours is not None else 1.0)
         entry = self.catalog.entry(key) or {}
-        self.estimate.lines.append(CostLine(
-            resource=name, type=type_, sku=sku, monthly_usd=round(factor * quantity_max, 2),
-            monthly_usd_min=round(factor * quantity_min, 2), quantity=quantity, unit_price=price,
-            source=str(entry.get("source", "")), note=note,
-        ))
+        self.estimate.lines.append(
+            CostLine(
+                resource=name,
+                type=type_,
+                sku=sku,
+                monthly_usd=round(factor * quantity_max, 2),
+                monthly_usd_min=round(factor * quantity_min, 2),
+                quantity=quantity,
+                unit_price=price,
+                source=str(entry.get("source", "")),
+                note=note,
+            )
+        )
 
     def pool(self, name: str, type_: str, pool: Any) -> None:
         size = str(get(pool, "vmSize") or "unknown")
@@ -89,8 +109,17 @@ class _Pricer:
         else:
             high = low = count
         spot = same(get(pool, "scaleSetPriority"), "Spot")
-        self.add(name, type_, size, f"vm/{size}", float(high), float(low), hours=self.hours, spot=spot,
-                 quantity=f"{low}-{high} nodes" + (" (spot)" if spot else ""))
+        self.add(
+            name,
+            type_,
+            size,
+            f"vm/{size}",
+            float(high),
+            float(low),
+            hours=self.hours,
+            spot=spot,
+            quantity=f"{low}-{high} nodes" + (" (spot)" if spot else ""),
+        )
 
     def resource(self, type_: str, name: str, props: Any) -> None:
         hours = self.hours
@@ -106,12 +135,27 @@ class _Pricer:
             self.add(name, type_, sku, f"acr/{sku}", 1, 1, hours=hours / 24, quantity="1 registry")
         elif type_ == "azure-native:operationalinsights:Workspace":
             gb = self.catalog.assumption("log_analytics_gb_per_day") * hours / 24
-            self.add(name, type_, "PerGB2018", "log-analytics/ingestion", gb, gb,
-                     quantity=f"{gb:.0f} GB/month (assumed)", note="ingestion volume assumed")
+            self.add(
+                name,
+                type_,
+                "PerGB2018",
+                "log-analytics/ingestion",
+                gb,
+                gb,
+                quantity=f"{gb:.0f} GB/month (assumed)",
+                note="ingestion volume assumed",
+            )
         elif type_ == "azure-native:keyvault:Vault":
             ops = self.catalog.assumption("key_vault_operations_per_month") / 10_000
-            self.add(name, type_, str(get(props, "properties.sku.name") or "standard"), "key-vault/operations",
-                     ops, ops, quantity=f"{ops * 10_000:.0f} operations (assumed)")
+            self.add(
+                name,
+                type_,
+                str(get(props, "properties.sku.name") or "standard"),
+                "key-vault/operations",
+                ops,
+                ops,
+                quantity=f"{ops * 10_000:.0f} operations (assumed)",
+            )
         elif type_ == "azure-native:storage:StorageAccount":
             sku = str(get(props, "sku.name") or "Standard_LRS")
             gb = self.catalog.assumption("storage_gb")
@@ -127,14 +171,25 @@ class _Pricer:
             sku = str(get(props, "sku.name") or "Standard")
             capacity = float(get(props, "sku.capacity", 0))
             if "provisioned" in sku.lower():
-                self.add(name, type_, sku, "openai/ptu", capacity, capacity, hours=hours,
-                         quantity=f"{capacity:.0f} PTU")
+                self.add(
+                    name, type_, sku, "openai/ptu", capacity, capacity, hours=hours, quantity=f"{capacity:.0f} PTU"
+                )
             else:
-                self.estimate.lines.append(CostLine(name, type_, sku, 0.0, 0.0, quantity=f"{capacity:.0f}K TPM",
-                                                    note="billed per token: not in the fixed estimate"))
+                self.estimate.lines.append(
+                    CostLine(
+                        name,
+                        type_,
+                        sku,
+                        0.0,
+                        0.0,
+                        quantity=f"{capacity:.0f}K TPM",
+                        note="billed per token: not in the fixed estimate",
+                    )
+                )
         elif type_ == "azure-native:network:PrivateEndpoint":
-            self.add(name, type_, "private endpoint", "network/private-endpoint", 1, 1, hours=hours,
-                     quantity="1 endpoint")
+            self.add(
+                name, type_, "private endpoint", "network/private-endpoint", 1, 1, hours=hours, quantity="1 endpoint"
+            )
         elif type_ == "azure-native:privatedns:PrivateZone":
             self.add(name, type_, "private zone", "dns/private-zone", 1, 1, quantity="1 zone")
 

@@ -83,7 +83,7 @@ TYPES: dict[str, tuple[str, ...]] = {}
 
 
 def policy_name(rule_id: str, slug: str) -> str:
-    """"KV-01", "purge-protection" -> "kv-01-purge-protection" (a valid, stable policy name)."""
+    """ "KV-01", "purge-protection" -> "kv-01-purge-protection" (a valid, stable policy name)."""
     return f"{rule_id.lower()}-{slug}"
 
 
@@ -96,8 +96,13 @@ def params_of(config: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]
 
 
 def _schema(params: tuple[str, ...]) -> PolicyConfigSchema:
-    props: dict[str, Any] = {"exempt": {"type": "array", "items": {"type": "string"},
-                                        "description": "fnmatch patterns of exempted resource names"}}
+    props: dict[str, Any] = {
+        "exempt": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "fnmatch patterns of exempted resource names",
+        }
+    }
     for name in params:
         props[name] = {"type": _JSON_TYPES[type(DEFAULTS[name])]}
     return PolicyConfigSchema(properties=props)
@@ -121,22 +126,46 @@ def _level(scope: str) -> EnforcementLevel:
     return EnforcementLevel(SCOPE_LEVELS[scope]["dev"])
 
 
-def _declare(cls: type, kind: str, rule_id: str, slug: str, scope: str, severity: Severity, description: str,
-             remediation: str, params: tuple[str, ...], fn: Callable[..., None], validate: Callable[..., None]):
+def _declare(
+    cls: type,
+    kind: str,
+    rule_id: str,
+    slug: str,
+    scope: str,
+    severity: Severity,
+    description: str,
+    remediation: str,
+    params: tuple[str, ...],
+    fn: Callable[..., None],
+    validate: Callable[..., None],
+):
     """The policy object of one rule (the engine's and the runner's), registered with its metadata."""
     name, domain = policy_name(rule_id, slug), fn.__module__.rsplit(".", 1)[-1]
     policy = cls(
-        name=name, description=description, validate=validate, enforcement_level=_level(scope),
-        config_schema=_schema(params), severity=severity, remediation_steps=remediation,
-        display_name=rule_id, tags=[rule_id, domain],
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=_level(scope),
+        config_schema=_schema(params),
+        severity=severity,
+        remediation_steps=remediation,
+        display_name=rule_id,
+        tags=[rule_id, domain],
     )
     _register(RuleInfo(rule_id, name, scope, severity, description, remediation, params, kind, domain), policy)
     return policy
 
 
 def resource_rule(
-    rule_id: str, slug: str, *, scope: str, severity: Severity, description: str, remediation: str,
-    types: Iterable[str] = (), params: Iterable[str] = (),
+    rule_id: str,
+    slug: str,
+    *,
+    scope: str,
+    severity: Severity,
+    description: str,
+    remediation: str,
+    types: Iterable[str] = (),
+    params: Iterable[str] = (),
 ) -> Callable[[Callable[..., None]], ResourceValidationPolicy]:
     """Declare a resource rule. The validator is `fn(args, report_violation, params)`."""
     types_ = tuple(types)
@@ -151,8 +180,19 @@ def resource_rule(
                 return
             fn(args, report_violation, params_of(config, params_))
 
-        policy = _declare(ResourceValidationPolicy, "resource", rule_id, slug, scope, severity, description,
-                          remediation, params_, fn, validate)
+        policy = _declare(
+            ResourceValidationPolicy,
+            "resource",
+            rule_id,
+            slug,
+            scope,
+            severity,
+            description,
+            remediation,
+            params_,
+            fn,
+            validate,
+        )
         TYPES[policy.name] = types_
         return policy
 
@@ -160,7 +200,13 @@ def resource_rule(
 
 
 def stack_rule(
-    rule_id: str, slug: str, *, scope: str, severity: Severity, description: str, remediation: str,
+    rule_id: str,
+    slug: str,
+    *,
+    scope: str,
+    severity: Severity,
+    description: str,
+    remediation: str,
     params: Iterable[str] = (),
 ) -> Callable[[Callable[..., None]], StackValidationPolicy]:
     """Declare a stack rule. The validator is `fn(resources, report_violation, params)`."""
@@ -177,8 +223,19 @@ def stack_rule(
 
             fn(args.resources, report, params_of(config, params_))
 
-        return _declare(StackValidationPolicy, "stack", rule_id, slug, scope, severity, description, remediation,
-                        params_, fn, validate)
+        return _declare(
+            StackValidationPolicy,
+            "stack",
+            rule_id,
+            slug,
+            scope,
+            severity,
+            description,
+            remediation,
+            params_,
+            fn,
+            validate,
+        )
 
     return decorate
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.aks import AGENT_POOL, CLUSTER, node_pools
 from llmops_infra.policies.framework import get, gpu_size, items, prod, resource_rule, same, stack_rule
+from pulumi_policy import Severity
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 
@@ -23,12 +22,18 @@ def max_nodes(pool) -> int:
     return int(value) if isinstance(value, (int, float)) else 0
 
 
-@resource_rule("GPU-01", "gpu-pool-placement", scope="A", severity=Severity.HIGH, types=[CLUSTER, AGENT_POOL],
-               params=["max_gpu_nodes"],
-               description="GPU sizes run only in autoscaling User pools tainted nvidia.com/gpu, within "
-                           "the environment's node cap.",
-               remediation="Put GPU sizes in a User pool with nodeTaints [nvidia.com/gpu=present:NoSchedule], "
-                           "enableAutoScaling: true and maxCount within cost.max_gpu_nodes.")
+@resource_rule(
+    "GPU-01",
+    "gpu-pool-placement",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[CLUSTER, AGENT_POOL],
+    params=["max_gpu_nodes"],
+    description="GPU sizes run only in autoscaling User pools tainted nvidia.com/gpu, within "
+    "the environment's node cap.",
+    remediation="Put GPU sizes in a User pool with nodeTaints [nvidia.com/gpu=present:NoSchedule], "
+    "enableAutoScaling: true and maxCount within cost.max_gpu_nodes.",
+)
 def gpu_placement(args, report, params):
     cap = int(params["max_gpu_nodes"])
     for name, pool in gpu_pools(args):
@@ -43,31 +48,47 @@ def gpu_placement(args, report, params):
             report(f"GPU pool {name} can grow to {max_nodes(pool)} nodes; this environment allows {cap}.")
 
 
-@resource_rule("GPU-02", "gpu-scale-to-zero", scope="N", severity=Severity.MEDIUM, types=[CLUSTER, AGENT_POOL],
-               params=["scope"],
-               description="Outside prod, GPU pools scale to zero (spot allowed).",
-               remediation="Set minCount: 0 with enableAutoScaling: true on GPU pools outside prod.")
+@resource_rule(
+    "GPU-02",
+    "gpu-scale-to-zero",
+    scope="N",
+    severity=Severity.MEDIUM,
+    types=[CLUSTER, AGENT_POOL],
+    params=["scope"],
+    description="Outside prod, GPU pools scale to zero (spot allowed).",
+    remediation="Set minCount: 0 with enableAutoScaling: true on GPU pools outside prod.",
+)
 def gpu_scale_to_zero(args, report, params):
     if prod(params):
         return
     for name, pool in gpu_pools(args):
         low = get(pool, "minCount") if get(pool, "enableAutoScaling") is True else get(pool, "count", 1)
         if low != 0:
-            report(f"GPU pool {name} keeps at least {'an unset minCount of' if low is None else low} nodes "
-                   "running: outside prod it should scale to zero.")
+            report(
+                f"GPU pool {name} keeps at least {'an unset minCount of' if low is None else low} nodes "
+                "running: outside prod it should scale to zero."
+            )
 
 
-@resource_rule("GPU-03", "gpu-size-allowed", scope="A", severity=Severity.HIGH, types=[CLUSTER, AGENT_POOL],
-               params=["allowed_gpu_sizes"],
-               description="GPU VM sizes are on the environment's allow-list.",
-               remediation="Use a size from cost.allowed_gpu_sizes, or add the size there (reviewed by FinOps).")
+@resource_rule(
+    "GPU-03",
+    "gpu-size-allowed",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[CLUSTER, AGENT_POOL],
+    params=["allowed_gpu_sizes"],
+    description="GPU VM sizes are on the environment's allow-list.",
+    remediation="Use a size from cost.allowed_gpu_sizes, or add the size there (reviewed by FinOps).",
+)
 def gpu_allowed(args, report, params):
     allowed = {str(s).lower() for s in params["allowed_gpu_sizes"]}
     for name, pool in gpu_pools(args):
         size = str(get(pool, "vmSize"))
         if size.lower() not in allowed:
-            report(f"GPU pool {name} uses {size}, which is not on this environment's allow-list "
-                   f"({', '.join(params['allowed_gpu_sizes']) or 'empty'}).")
+            report(
+                f"GPU pool {name} uses {size}, which is not on this environment's allow-list "
+                f"({', '.join(params['allowed_gpu_sizes']) or 'empty'})."
+            )
 
 
 class _PoolArgs:
@@ -77,9 +98,15 @@ class _PoolArgs:
         self.resource_type, self.props, self.name = resource.resource_type, resource.props, resource.name
 
 
-@stack_rule("GPU-04", "gpu-node-cap", scope="A", severity=Severity.HIGH, params=["max_gpu_nodes"],
-            description="The GPU pools of the stack together stay within the environment's node cap.",
-            remediation="Lower maxCount on GPU pools or raise cost.max_gpu_nodes (reviewed by FinOps).")
+@stack_rule(
+    "GPU-04",
+    "gpu-node-cap",
+    scope="A",
+    severity=Severity.HIGH,
+    params=["max_gpu_nodes"],
+    description="The GPU pools of the stack together stay within the environment's node cap.",
+    remediation="Lower maxCount on GPU pools or raise cost.max_gpu_nodes (reviewed by FinOps).",
+)
 def gpu_node_cap(resources, report, params):
     cap = int(params["max_gpu_nodes"])
     total = 0
@@ -90,10 +117,16 @@ def gpu_node_cap(resources, report, params):
         report(f"GPU pools can grow to {total} nodes in total; this environment allows {cap}.")
 
 
-@resource_rule("GPU-05", "gpu-spot-in-dev", scope="A", severity=Severity.LOW, types=[CLUSTER, AGENT_POOL],
-               params=["scope"],
-               description="In dev, GPU pools run on spot capacity.",
-               remediation="Set scaleSetPriority: Spot (spot: true in the environment's gpu_pools) for dev GPU pools.")
+@resource_rule(
+    "GPU-05",
+    "gpu-spot-in-dev",
+    scope="A",
+    severity=Severity.LOW,
+    types=[CLUSTER, AGENT_POOL],
+    params=["scope"],
+    description="In dev, GPU pools run on spot capacity.",
+    remediation="Set scaleSetPriority: Spot (spot: true in the environment's gpu_pools) for dev GPU pools.",
+)
 def gpu_spot_in_dev(args, report, params):
     if params["scope"] != "dev":
         return

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pulumi_policy.proxy import UnknownValueError
-
 from llmops_infra.policies.framework import get, items, same
+from pulumi_policy.proxy import UnknownValueError
 
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 
@@ -71,7 +70,8 @@ class Graph:
         found = []
         for endpoint in self.of_type(PRIVATE_ENDPOINT):
             connections = items(get(endpoint.props, "privateLinkServiceConnections")) + items(
-                get(endpoint.props, "manualPrivateLinkServiceConnections"))
+                get(endpoint.props, "manualPrivateLinkServiceConnections")
+            )
             groups = [g for c in connections for g in items(get(c, "groupIds"))]
             if any(same(g, group) for g in groups) and self.refers(endpoint, target):
                 found.append(endpoint)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.framework import get, items, resource_rule
+from pulumi_policy import Severity
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
@@ -59,30 +58,48 @@ def broad_scope(scope: object) -> bool:
     return isinstance(scope, str) and bool(_BROAD_SCOPE.match(scope))
 
 
-@resource_rule("IAM-01", "no-privileged-broad-roles", scope="A", severity=Severity.CRITICAL, types=[ROLE_ASSIGNMENT],
-               description="No Owner, Contributor, User Access Administrator or RBAC Administrator at "
-                           "subscription or resource-group scope.",
-               remediation="Assign the narrowest built-in role (e.g. Key Vault Secrets User, AcrPull) "
-                           "scoped to the one resource that needs it.")
+@resource_rule(
+    "IAM-01",
+    "no-privileged-broad-roles",
+    scope="A",
+    severity=Severity.CRITICAL,
+    types=[ROLE_ASSIGNMENT],
+    description="No Owner, Contributor, User Access Administrator or RBAC Administrator at "
+    "subscription or resource-group scope.",
+    remediation="Assign the narrowest built-in role (e.g. Key Vault Secrets User, AcrPull) "
+    "scoped to the one resource that needs it.",
+)
 def iam_privileged(args, report, params):
     found = _broad_assignment(args, PRIVILEGED_ROLES)
     if found:
         report(f"{found[0]} is assigned at {found[1]}: it grants control of everything in that scope.")
 
 
-@resource_rule("IAM-02", "data-roles-on-one-resource", scope="P", severity=Severity.MEDIUM, types=[ROLE_ASSIGNMENT],
-               description="Data-plane roles are scoped to the single resource they are for.",
-               remediation="Set the assignment's scope to the resource id (vault, registry, account, "
-                           "storage account), not its group or subscription.")
+@resource_rule(
+    "IAM-02",
+    "data-roles-on-one-resource",
+    scope="P",
+    severity=Severity.MEDIUM,
+    types=[ROLE_ASSIGNMENT],
+    description="Data-plane roles are scoped to the single resource they are for.",
+    remediation="Set the assignment's scope to the resource id (vault, registry, account, "
+    "storage account), not its group or subscription.",
+)
 def iam_data_roles(args, report, params):
     found = _broad_assignment(args, DATA_PLANE_ROLES)
     if found:
         report(f"{found[0]} is assigned at {found[1]}: every resource there becomes readable, not just one.")
 
 
-@resource_rule("IAM-03", "no-wildcard-custom-roles", scope="A", severity=Severity.HIGH, types=[ROLE_DEFINITION],
-               description="Custom roles never grant `*` actions.",
-               remediation="List the specific actions the role needs.")
+@resource_rule(
+    "IAM-03",
+    "no-wildcard-custom-roles",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[ROLE_DEFINITION],
+    description="Custom roles never grant `*` actions.",
+    remediation="List the specific actions the role needs.",
+)
 def iam_custom_role(args, report, params):
     for permission in items(get(args.props, "permissions")):
         for key in ("actions", "dataActions"):
@@ -90,10 +107,16 @@ def iam_custom_role(args, report, params):
                 report(f"The custom role grants `*` in {key}: it is as broad as Owner.")
 
 
-@resource_rule("IAM-04", "federation-exact", scope="A", severity=Severity.HIGH, types=FEDERATED_CREDENTIALS,
-               description="Federated credentials trust one exact subject over https with the token-exchange audience.",
-               remediation=f"Set audiences: [{TOKEN_EXCHANGE_AUDIENCE}], an https issuer and an exact subject "
-                           "(system:serviceaccount:<ns>:<sa> or repo:<owner>/<repo>:environment:<env>).")
+@resource_rule(
+    "IAM-04",
+    "federation-exact",
+    scope="A",
+    severity=Severity.HIGH,
+    types=FEDERATED_CREDENTIALS,
+    description="Federated credentials trust one exact subject over https with the token-exchange audience.",
+    remediation=f"Set audiences: [{TOKEN_EXCHANGE_AUDIENCE}], an https issuer and an exact subject "
+    "(system:serviceaccount:<ns>:<sa> or repo:<owner>/<repo>:environment:<env>).",
+)
 def iam_federation(args, report, params):
     audiences = [str(a) for a in items(get(args.props, "audiences"))]
     if audiences != [TOKEN_EXCHANGE_AUDIENCE]:
@@ -106,10 +129,16 @@ def iam_federation(args, report, params):
         report(f"Subject {subject!r} is not one exact identity: any workload matching it gets the identity.")
 
 
-@resource_rule("IAM-05", "principal-type", scope="advisory", severity=Severity.LOW, types=[ROLE_ASSIGNMENT],
-               description="Role assignments set principalType.",
-               remediation="Set principalType (ServicePrincipal for managed identities) so that "
-                           "assignments to new identities do not fail with PrincipalNotFound.")
+@resource_rule(
+    "IAM-05",
+    "principal-type",
+    scope="advisory",
+    severity=Severity.LOW,
+    types=[ROLE_ASSIGNMENT],
+    description="Role assignments set principalType.",
+    remediation="Set principalType (ServicePrincipal for managed identities) so that "
+    "assignments to new identities do not fail with PrincipalNotFound.",
+)
 def iam_principal_type(args, report, params):
     if not get(args.props, "principalType"):
         report("principalType is not set: assigning to a just-created identity can fail with PrincipalNotFound.")

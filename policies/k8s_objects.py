@@ -69,7 +69,7 @@ def selects(selector: Any, pod_labels: dict[str, str]) -> bool:
 
 
 def image_parts(image: str) -> tuple[str, str | None, str | None]:
-    """"host/repo:tag@sha256:…" -> (host, tag, digest); Docker Hub when no host is given."""
+    """ "host/repo:tag@sha256:…" -> (host, tag, digest); Docker Hub when no host is given."""
     name, _, digest = image.partition("@")
     first, slash, rest = name.partition("/")
     host = first if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"

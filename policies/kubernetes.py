@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import fnmatch
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.framework import get, is_true, items, mapping, prod, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 from llmops_infra.policies.k8s_objects import (
-    CONTROLLERS, DAEMON_SET, DEPLOYMENT, HPA, NETWORK_POLICY, PDB, SCALED_OBJECT, SERVICE, STATEFUL_SET,
-    WORKLOAD_IDENTITY_LABEL, WORKLOADS,
-    containers, gpu_pod, image_parts, labels, namespace, pod_template, selects,
+    CONTROLLERS,
+    DAEMON_SET,
+    DEPLOYMENT,
+    HPA,
+    NETWORK_POLICY,
+    PDB,
+    SCALED_OBJECT,
+    SERVICE,
+    STATEFUL_SET,
+    WORKLOAD_IDENTITY_LABEL,
+    WORKLOADS,
+    containers,
+    gpu_pod,
+    image_parts,
+    labels,
+    namespace,
+    pod_template,
+    selects,
 )
+from pulumi_policy import Severity
 
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 
@@ -35,12 +49,17 @@ def _c_name(container) -> str:
     return str(get(container, "name") or "?")
 
 
-@_workload_rule("K8S-01", "pod-security-restricted", scope="A", severity=Severity.HIGH,
-                description="Containers meet Pod Security restricted: no privilege escalation, non-root, "
-                            "RuntimeDefault seccomp, all capabilities dropped, not privileged.",
-                remediation="In securityContext set allowPrivilegeEscalation: false, runAsNonRoot: true, "
-                            "seccompProfile.type: RuntimeDefault, capabilities.drop: [ALL], privileged: false.",
-                params=["privileged_namespaces"])
+@_workload_rule(
+    "K8S-01",
+    "pod-security-restricted",
+    scope="A",
+    severity=Severity.HIGH,
+    description="Containers meet Pod Security restricted: no privilege escalation, non-root, "
+    "RuntimeDefault seccomp, all capabilities dropped, not privileged.",
+    remediation="In securityContext set allowPrivilegeEscalation: false, runAsNonRoot: true, "
+    "seccompProfile.type: RuntimeDefault, capabilities.drop: [ALL], privileged: false.",
+    params=["privileged_namespaces"],
+)
 def k8s_restricted(args, report, params):
     if _privileged(args, params):
         return
@@ -62,10 +81,16 @@ def k8s_restricted(args, report, params):
             report(f"Container {name} does not drop ALL capabilities.")
 
 
-@_workload_rule("K8S-02", "no-host-namespaces", scope="A", severity=Severity.HIGH,
-                description="No hostNetwork, hostPID, hostIPC, hostPath volumes or hostPorts.",
-                remediation="Remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort; use emptyDir "
-                            "or persistent volumes.", params=["privileged_namespaces"])
+@_workload_rule(
+    "K8S-02",
+    "no-host-namespaces",
+    scope="A",
+    severity=Severity.HIGH,
+    description="No hostNetwork, hostPID, hostIPC, hostPath volumes or hostPorts.",
+    remediation="Remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort; use emptyDir "
+    "or persistent volumes.",
+    params=["privileged_namespaces"],
+)
 def k8s_host(args, report, params):
     if _privileged(args, params):
         return
@@ -81,27 +106,41 @@ def k8s_host(args, report, params):
             report(f"Container {_c_name(c)} binds a hostPort.")
 
 
-@_workload_rule("K8S-03", "resources", scope="A", severity=Severity.MEDIUM,
-                description="Containers set cpu/memory requests and limits; GPU workloads limit nvidia.com/gpu.",
-                remediation="Set resources.requests and resources.limits for cpu and memory, and "
-                            "limits['nvidia.com/gpu'] on containers that run on GPU nodes.")
+@_workload_rule(
+    "K8S-03",
+    "resources",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="Containers set cpu/memory requests and limits; GPU workloads limit nvidia.com/gpu.",
+    remediation="Set resources.requests and resources.limits for cpu and memory, and "
+    "limits['nvidia.com/gpu'] on containers that run on GPU nodes.",
+)
 def k8s_resources(args, report, params):
     spec, _ = pod_template(args.resource_type, args.props)
     # Node agents (DaemonSets) tolerate GPU taints without consuming GPUs.
     gpu = gpu_pod(spec) and args.resource_type != DAEMON_SET
     for c in containers(spec, init=False):
         requests, limits = mapping(get(c, "resources.requests")), mapping(get(c, "resources.limits"))
-        missing = [f"{kind}.{res}" for kind, values in (("requests", requests), ("limits", limits))
-                   for res in ("cpu", "memory") if res not in values]
+        missing = [
+            f"{kind}.{res}"
+            for kind, values in (("requests", requests), ("limits", limits))
+            for res in ("cpu", "memory")
+            if res not in values
+        ]
         if missing:
             report(f"Container {_c_name(c)} has no {', '.join(missing)}: it can starve its neighbours.")
         if (gpu or "nvidia.com/gpu" in requests) and "nvidia.com/gpu" not in limits:
             report(f"Container {_c_name(c)} runs on GPU nodes without limits['nvidia.com/gpu'].")
 
 
-@_workload_rule("K8S-04", "probes", scope="P", severity=Severity.LOW,
-                description="Containers define readiness, liveness and startup probes.",
-                remediation="Add readinessProbe, livenessProbe and startupProbe (model loading can take minutes).")
+@_workload_rule(
+    "K8S-04",
+    "probes",
+    scope="P",
+    severity=Severity.LOW,
+    description="Containers define readiness, liveness and startup probes.",
+    remediation="Add readinessProbe, livenessProbe and startupProbe (model loading can take minutes).",
+)
 def k8s_probes(args, report, params):
     spec, _ = pod_template(args.resource_type, args.props)
     for c in containers(spec, init=False):
@@ -110,11 +149,16 @@ def k8s_probes(args, report, params):
             report(f"Container {_c_name(c)} has no {', '.join(missing)}.")
 
 
-@_workload_rule("K8S-05", "trusted-pinned-images", scope="A", severity=Severity.HIGH,
-                params=["allowed_registries", "scope"],
-                description="Images come from the estate's registry, never `latest`, by digest in prod.",
-                remediation="Import the image into the estate's ACR and reference it as "
-                            "<registry>.azurecr.io/<repo>@sha256:<digest>.")
+@_workload_rule(
+    "K8S-05",
+    "trusted-pinned-images",
+    scope="A",
+    severity=Severity.HIGH,
+    params=["allowed_registries", "scope"],
+    description="Images come from the estate's registry, never `latest`, by digest in prod.",
+    remediation="Import the image into the estate's ACR and reference it as "
+    "<registry>.azurecr.io/<repo>@sha256:<digest>.",
+)
 def k8s_images(args, report, params):
     spec, _ = pod_template(args.resource_type, args.props)
     for c in containers(spec):
@@ -128,10 +172,15 @@ def k8s_images(args, report, params):
             report(f"Image {image} is not pinned by digest.")
 
 
-@_workload_rule("K8S-06", "read-only-root", scope="P", severity=Severity.LOW,
-                description="Containers run with a read-only root filesystem.",
-                remediation="Set securityContext.readOnlyRootFilesystem: true; mount emptyDir for caches.",
-                params=["privileged_namespaces"])
+@_workload_rule(
+    "K8S-06",
+    "read-only-root",
+    scope="P",
+    severity=Severity.LOW,
+    description="Containers run with a read-only root filesystem.",
+    remediation="Set securityContext.readOnlyRootFilesystem: true; mount emptyDir for caches.",
+    params=["privileged_namespaces"],
+)
 def k8s_read_only(args, report, params):
     if _privileged(args, params):
         return
@@ -141,23 +190,36 @@ def k8s_read_only(args, report, params):
             report(f"Container {_c_name(c)} can write to its root filesystem.")
 
 
-@_workload_rule("K8S-07", "service-account", scope="A", severity=Severity.MEDIUM,
-                description="Pods use a dedicated service account; token automount is off unless they use "
-                            "workload identity.",
-                remediation="Set serviceAccountName to a dedicated account and automountServiceAccountToken: "
-                            f"false (or label the pod {WORKLOAD_IDENTITY_LABEL}: 'true').")
+@_workload_rule(
+    "K8S-07",
+    "service-account",
+    scope="A",
+    severity=Severity.MEDIUM,
+    description="Pods use a dedicated service account; token automount is off unless they use workload identity.",
+    remediation="Set serviceAccountName to a dedicated account and automountServiceAccountToken: "
+    f"false (or label the pod {WORKLOAD_IDENTITY_LABEL}: 'true').",
+)
 def k8s_service_account(args, report, params):
     spec, metadata = pod_template(args.resource_type, args.props)
     account = get(spec, "serviceAccountName") or get(spec, "serviceAccount")
     if not account or account == "default":
         report("The pod runs as the namespace's default service account.")
-    if labels(metadata).get(WORKLOAD_IDENTITY_LABEL) != "true" and get(spec, "automountServiceAccountToken") is not False:
+    if (
+        labels(metadata).get(WORKLOAD_IDENTITY_LABEL) != "true"
+        and get(spec, "automountServiceAccountToken") is not False
+    ):
         report("The pod mounts a Kubernetes API token it does not need.")
 
 
-@resource_rule("K8S-08", "internal-load-balancers", scope="A", severity=Severity.HIGH, types=[SERVICE],
-               description="LoadBalancer services are internal only.",
-               remediation=f"Annotate the Service {INTERNAL_LB}: 'true' (expose through a gateway instead).")
+@resource_rule(
+    "K8S-08",
+    "internal-load-balancers",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[SERVICE],
+    description="LoadBalancer services are internal only.",
+    remediation=f"Annotate the Service {INTERNAL_LB}: 'true' (expose through a gateway instead).",
+)
 def k8s_internal_lb(args, report, params):
     if str(get(args.props, "spec.type")) != "LoadBalancer":
         return
@@ -169,10 +231,15 @@ def _workloads(graph: Graph) -> list:
     return graph.of_type(*CONTROLLERS)
 
 
-@stack_rule("K8S-09", "network-policies", scope="P", severity=Severity.MEDIUM,
-            description="Every workload is selected by a NetworkPolicy for ingress and egress.",
-            remediation="Add NetworkPolicies in the workload's namespace whose podSelector selects it, "
-                        "with policyTypes [Ingress, Egress].")
+@stack_rule(
+    "K8S-09",
+    "network-policies",
+    scope="P",
+    severity=Severity.MEDIUM,
+    description="Every workload is selected by a NetworkPolicy for ingress and egress.",
+    remediation="Add NetworkPolicies in the workload's namespace whose podSelector selects it, "
+    "with policyTypes [Ingress, Egress].",
+)
 def k8s_network_policies(resources, report, params):
     graph = Graph(resources)
     policies = graph.of_type(NETWORK_POLICY)
@@ -189,14 +256,22 @@ def k8s_network_policies(resources, report, params):
             covered.update(types)
         missing = {"Ingress", "Egress"} - covered
         if missing:
-            report(f"Workload {ns}/{workload.name} has no NetworkPolicy for {' and '.join(sorted(missing))}: "
-                   "any pod can reach it or it can reach anything.", workload.urn)
+            report(
+                f"Workload {ns}/{workload.name} has no NetworkPolicy for {' and '.join(sorted(missing))}: "
+                "any pod can reach it or it can reach anything.",
+                workload.urn,
+            )
 
 
-@stack_rule("K8S-10", "replicas-and-pdb", scope="P", severity=Severity.MEDIUM,
-            description="Workloads run at least 2 replicas and have a PodDisruptionBudget.",
-            remediation="Set replicas (or the autoscaler's minReplicas) to 2 or more and add a "
-                        "PodDisruptionBudget that selects the pods.")
+@stack_rule(
+    "K8S-10",
+    "replicas-and-pdb",
+    scope="P",
+    severity=Severity.MEDIUM,
+    description="Workloads run at least 2 replicas and have a PodDisruptionBudget.",
+    remediation="Set replicas (or the autoscaler's minReplicas) to 2 or more and add a "
+    "PodDisruptionBudget that selects the pods.",
+)
 def k8s_replicas_pdb(resources, report, params):
     graph = Graph(resources)
     for workload in graph.of_type(DEPLOYMENT, STATEFUL_SET):
@@ -213,7 +288,9 @@ def k8s_replicas_pdb(resources, report, params):
         if replicas < 2:
             report(f"Workload {ns}/{name} runs {replicas} replica(s): one disruption takes it down.", workload.urn)
         pod_labels = labels(pod_template(workload.resource_type, workload.props)[1])
-        if not any(namespace(p.props) == ns and selects(get(p.props, "spec.selector"), pod_labels)
-                   for p in graph.of_type(PDB)):
-            report(f"Workload {ns}/{name} has no PodDisruptionBudget: node upgrades can evict every replica.",
-                   workload.urn)
+        if not any(
+            namespace(p.props) == ns and selects(get(p.props, "spec.selector"), pod_labels) for p in graph.of_type(PDB)
+        ):
+            report(
+                f"Workload {ns}/{name} has no PodDisruptionBudget: node upgrades can evict every replica.", workload.urn
+            )

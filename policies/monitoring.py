@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.aks import AGENT_POOL, CLUSTER
 from llmops_infra.policies.framework import get, gpu_size, items, present, prod, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import Graph
+from pulumi_policy import Severity
 
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 LOG_WORKSPACE = "azure-native:operationalinsights:Workspace"
@@ -32,29 +31,45 @@ def _sends_logs(setting) -> bool:
         return False
     for log in items(get(setting.props, "logs")):
         if get(log, "enabled") is True and (
-                same(get(log, "categoryGroup"), "allLogs", "audit") or get(log, "category")):
+            same(get(log, "categoryGroup"), "allLogs", "audit") or get(log, "category")
+        ):
             return True
     return False
 
 
-@stack_rule("MON-01", "diagnostics-coverage", scope="P", severity=Severity.MEDIUM,
-            description="Every Key Vault, Cognitive Services account, registry, cluster, storage account and "
-                        "ML workspace sends allLogs/audit to Log Analytics.",
-            remediation="Add a DiagnosticSetting (categoryGroup allLogs, workspaceId set) for the resource; "
-                        "for storage accounts, on the blob service.")
+@stack_rule(
+    "MON-01",
+    "diagnostics-coverage",
+    scope="P",
+    severity=Severity.MEDIUM,
+    description="Every Key Vault, Cognitive Services account, registry, cluster, storage account and "
+    "ML workspace sends allLogs/audit to Log Analytics.",
+    remediation="Add a DiagnosticSetting (categoryGroup allLogs, workspaceId set) for the resource; "
+    "for storage accounts, on the blob service.",
+)
 def mon_diagnostics(resources, report, params):
     graph = Graph(resources)
     settings = [s for s in graph.of_type(DIAGNOSTIC_SETTING) if _sends_logs(s)]
     for target in graph.of_type(*DIAGNOSED_TYPES):
         # A setting on a sub-resource (storage blob service) refers to the account's id too.
         if not any(graph.refers(setting, target) for setting in settings):
-            report(f"{target.resource_type.split(':')[-1]} {target.name} sends no logs to Log Analytics: "
-                   "access and failures leave no audit trail.", target.urn)
+            report(
+                f"{target.resource_type.split(':')[-1]} {target.name} sends no logs to Log Analytics: "
+                "access and failures leave no audit trail.",
+                target.urn,
+            )
 
 
-@resource_rule("MON-02", "log-retention", scope="A", severity=Severity.LOW, types=[LOG_WORKSPACE], params=["scope"],
-               description="Log Analytics keeps logs at least 30 days (90 in prod).",
-               remediation="Set retentionInDays: 30 or more (90 or more in prod).")
+@resource_rule(
+    "MON-02",
+    "log-retention",
+    scope="A",
+    severity=Severity.LOW,
+    types=[LOG_WORKSPACE],
+    params=["scope"],
+    description="Log Analytics keeps logs at least 30 days (90 in prod).",
+    remediation="Set retentionInDays: 30 or more (90 or more in prod).",
+)
 def mon_retention(args, report, params):
     days = get(args.props, "retentionInDays")
     floor = 90 if prod(params) else 30
@@ -62,9 +77,15 @@ def mon_retention(args, report, params):
         report(f"Retention is {days if days is not None else 'unset'} days; at least {floor} are required here.")
 
 
-@resource_rule("MON-03", "app-insights-workspace", scope="A", severity=Severity.MEDIUM, types=[APP_INSIGHTS],
-               description="Application Insights is workspace-based with local (key) auth off.",
-               remediation="Set workspaceResourceId (ingestionMode LogAnalytics) and disableLocalAuth: true.")
+@resource_rule(
+    "MON-03",
+    "app-insights-workspace",
+    scope="A",
+    severity=Severity.MEDIUM,
+    types=[APP_INSIGHTS],
+    description="Application Insights is workspace-based with local (key) auth off.",
+    remediation="Set workspaceResourceId (ingestionMode LogAnalytics) and disableLocalAuth: true.",
+)
 def mon_app_insights(args, report, params):
     if not present(args.props, "workspaceResourceId"):
         report("Application Insights is classic (no workspace): its data is outside Log Analytics.")
@@ -75,23 +96,33 @@ def mon_app_insights(args, report, params):
 def _alert_wired(alert) -> bool:
     actions = get(alert.props, "actions")
     if alert.resource_type == PROMETHEUS_RULES:
-        return any(present(a, "actionGroupId") for rule in items(get(alert.props, "rules"))
-                   for a in items(get(rule, "actions")))
+        return any(
+            present(a, "actionGroupId")
+            for rule in items(get(alert.props, "rules"))
+            for a in items(get(rule, "actions"))
+        )
     if items(actions):  # MetricAlert: a list of {actionGroupId}
         return any(present(a, "actionGroupId") for a in items(actions))
     return present(actions, "actionGroups")  # ScheduledQueryRule: {actionGroups: [...]}
 
 
-@stack_rule("MON-04", "endpoint-alerts", scope="P", severity=Severity.MEDIUM,
-            description="Model endpoints and GPU pools have alerts wired to an action group.",
-            remediation="Add metric alerts (latency, errors, token usage) on each model endpoint and GPU "
-                        "saturation alerts on the cluster, each with an action group.")
+@stack_rule(
+    "MON-04",
+    "endpoint-alerts",
+    scope="P",
+    severity=Severity.MEDIUM,
+    description="Model endpoints and GPU pools have alerts wired to an action group.",
+    remediation="Add metric alerts (latency, errors, token usage) on each model endpoint and GPU "
+    "saturation alerts on the cluster, each with an action group.",
+)
 def mon_alerts(resources, report, params):
     graph = Graph(resources)
     alerts = [a for a in graph.of_type(METRIC_ALERT, QUERY_ALERT, PROMETHEUS_RULES) if _alert_wired(a)]
     targets = [r for r in graph.of_type(ACCOUNT) if same(get(r.props, "kind"), "OpenAI", "AIServices")]
     targets += graph.of_type(ONLINE_ENDPOINT)
-    gpu = any(gpu_size(get(p, "vmSize")) for c in graph.of_type(CLUSTER) for p in items(get(c.props, "agentPoolProfiles")))
+    gpu = any(
+        gpu_size(get(p, "vmSize")) for c in graph.of_type(CLUSTER) for p in items(get(c.props, "agentPoolProfiles"))
+    )
     gpu = gpu or any(gpu_size(get(p.props, "vmSize")) for p in graph.of_type(AGENT_POOL))
     if gpu:
         targets += graph.of_type(CLUSTER)
@@ -99,5 +130,8 @@ def mon_alerts(resources, report, params):
         name = get(target.props, "resourceName")
         covered = any(graph.refers(a, target) or (name and get(a.props, "clusterName") == name) for a in alerts)
         if not covered:
-            report(f"{target.resource_type.split(':')[-1]} {target.name} has no alert wired to an action group: "
-                   "failures and saturation go unnoticed.", target.urn)
+            report(
+                f"{target.resource_type.split(':')[-1]} {target.name} has no alert wired to an action group: "
+                "failures and saturation go unnoticed.",
+                target.urn,
+            )

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import EnforcementLevel
-
 from llmops_infra.policies import catalog
 from llmops_infra.policies.settings import PolicySettings
+from pulumi_policy import EnforcementLevel
 
 PACK_NAME = "llmops-infra"
 
 
 def initial_config(settings: PolicySettings | None = None) -> dict[str, Any]:
     settings = settings or PolicySettings(scope="prod")
-    return {info.name: {"enforcementLevel": EnforcementLevel(settings.level(info)), **settings.config_for(info)}
-            for info in catalog.rules()}
+    return {
+        info.name: {"enforcementLevel": EnforcementLevel(settings.level(info)), **settings.config_for(info)}
+        for info in catalog.rules()
+    }
 
 
 def pack_arguments(settings: PolicySettings | None = None) -> dict[str, Any]:

@@ -17,10 +17,18 @@ def pack_config(settings: PolicySettings, today: date | None = None) -> dict[str
     today = today or date.today()
     config: dict[str, Any] = {}
     for info in catalog.rules():
-        entry: dict[str, Any] = {"enforcementLevel": settings.effective_level(info, today)[0],
-                                 **settings.config_for(info)}
-        exempt = sorted({pattern for e in settings.exemptions if e.active(today)
-                         and e.policy.lower() in (info.id.lower(), info.name) for pattern in e.resources})
+        entry: dict[str, Any] = {
+            "enforcementLevel": settings.effective_level(info, today)[0],
+            **settings.config_for(info),
+        }
+        exempt = sorted(
+            {
+                pattern
+                for e in settings.exemptions
+                if e.active(today) and e.policy.lower() in (info.id.lower(), info.name)
+                for pattern in e.resources
+            }
+        )
         if exempt:
             entry["exempt"] = exempt
         config[info.name] = entry

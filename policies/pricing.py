@@ -96,8 +96,9 @@ def _read_catalog(path: Path) -> PriceCatalog:
 
 def _vm_filter(region: str, sizes: list[str]) -> str:
     skus = " or ".join(f"armSkuName eq '{s}'" for s in sizes)
-    return (f"serviceName eq 'Virtual Machines' and armRegionName eq '{region}' "
-            f"and priceType eq 'Consumption' and ({skus})")
+    return (
+        f"serviceName eq 'Virtual Machines' and armRegionName eq '{region}' and priceType eq 'Consumption' and ({skus})"
+    )
 
 
 def fetch_items(api_url: str, odata_filter: str, *, timeout: float = 30.0) -> list[dict[str, Any]]:
@@ -108,7 +109,7 @@ def fetch_items(api_url: str, odata_filter: str, *, timeout: float = 30.0) -> li
         if not url:
             return found
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (https/http URL by design)
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 page = json.loads(response.read().decode("utf-8"))
         except urllib.error.URLError as exc:
             raise PriceCatalogError(f"the prices API at {api_url} failed: {exc.reason}") from None
@@ -134,8 +135,9 @@ def vm_prices(items: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return prices
 
 
-def refresh_catalog(catalog: PriceCatalog, *, api_url: str = RETAIL_PRICES_API,
-                    today: date | None = None) -> tuple[PriceCatalog, list[str]]:
+def refresh_catalog(
+    catalog: PriceCatalog, *, api_url: str = RETAIL_PRICES_API, today: date | None = None
+) -> tuple[PriceCatalog, list[str]]:
     """A copy of the catalog with VM prices from the API; returns it and the sizes it updated."""
     today = today or date.today()
     sizes = catalog.vm_sizes()

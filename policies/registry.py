@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.framework import get, is_true, resource_rule, same
+from pulumi_policy import Severity
 
 REGISTRY = "azure-native:containerregistry:Registry"
 
 
-@resource_rule("ACR-01", "no-admin-no-anonymous", scope="A", severity=Severity.HIGH, types=[REGISTRY],
-               description="Registries disable the admin user and anonymous pull.",
-               remediation="Set adminUserEnabled: false and anonymousPullEnabled: false; grant AcrPull to identities.")
+@resource_rule(
+    "ACR-01",
+    "no-admin-no-anonymous",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[REGISTRY],
+    description="Registries disable the admin user and anonymous pull.",
+    remediation="Set adminUserEnabled: false and anonymousPullEnabled: false; grant AcrPull to identities.",
+)
 def acr_admin(args, report, params):
     if is_true(get(args.props, "adminUserEnabled")):
         report("The admin user is on: one shared password can push and pull every image.")
@@ -19,10 +24,15 @@ def acr_admin(args, report, params):
         report("Anonymous pull is on: anyone can download the estate's images.")
 
 
-@resource_rule("ACR-02", "premium-private-retention", scope="P", severity=Severity.MEDIUM, types=[REGISTRY],
-               description="Registries are Premium, without public access, with a retention policy.",
-               remediation="Set sku.name: Premium, publicNetworkAccess: Disabled and "
-                           "policies.retentionPolicy.status: enabled.")
+@resource_rule(
+    "ACR-02",
+    "premium-private-retention",
+    scope="P",
+    severity=Severity.MEDIUM,
+    types=[REGISTRY],
+    description="Registries are Premium, without public access, with a retention policy.",
+    remediation="Set sku.name: Premium, publicNetworkAccess: Disabled and policies.retentionPolicy.status: enabled.",
+)
 def acr_premium(args, report, params):
     sku = get(args.props, "sku.name")
     if not same(sku, "Premium"):

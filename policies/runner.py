@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from llmops_infra.plan import Plan, PlannedResource
+from llmops_infra.policies import catalog
+from llmops_infra.policies.framework import RuleInfo
+from llmops_infra.policies.settings import Exemption, PolicySettings
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -23,11 +27,6 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
-
-from llmops_infra.plan import Plan, PlannedResource
-from llmops_infra.policies import catalog
-from llmops_infra.policies.framework import RuleInfo
-from llmops_infra.policies.settings import Exemption, PolicySettings
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,16 @@ class Violation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "policy": self.policy, "rule_id": self.rule_id, "severity": self.severity,
-            "enforcement": self.enforcement, "resource_type": self.resource_type,
-            "resource_name": self.resource_name, "urn": self.urn, "message": self.message,
-            "environment": self.environment, "remediation": self.remediation,
+            "policy": self.policy,
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "enforcement": self.enforcement,
+            "resource_type": self.resource_type,
+            "resource_name": self.resource_name,
+            "urn": self.urn,
+            "message": self.message,
+            "environment": self.environment,
+            "remediation": self.remediation,
             **({"note": self.note} if self.note else {}),
         }
 
@@ -88,10 +93,15 @@ class CheckResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "environment": self.environment, "source": self.source, "passed": self.passed,
-            "resources": self.resources, "rules_run": self.rules_run,
-            "mandatory": len(self.mandatory), "advisory": len(self.advisory),
-            "exempted": len(self.exempted), "not_evaluated": len(self.not_evaluated),
+            "environment": self.environment,
+            "source": self.source,
+            "passed": self.passed,
+            "resources": self.resources,
+            "rules_run": self.rules_run,
+            "mandatory": len(self.mandatory),
+            "advisory": len(self.advisory),
+            "exempted": len(self.exempted),
+            "not_evaluated": len(self.not_evaluated),
             "expired_exemptions": [e.to_dict() for e in self.expired_exemptions],
             "ignored_overrides": list(self.ignored_overrides),
         }
@@ -99,9 +109,13 @@ class CheckResult:
 
 def _options(resource: PlannedResource) -> PolicyResourceOptions:
     return PolicyResourceOptions(
-        protect=resource.protect, ignore_changes=list(resource.ignore_changes),
-        delete_before_replace=resource.delete_before_replace, aliases=[],
-        custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[], parent=resource.parent,
+        protect=resource.protect,
+        ignore_changes=list(resource.ignore_changes),
+        delete_before_replace=resource.delete_before_replace,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=resource.parent,
     )
 
 
@@ -114,8 +128,19 @@ class _Collector:
         def report_violation(message: str, urn: str | None = None) -> None:
             target_urn = default.urn if default is not None else (urn or "")
             type_, name = self.names_by_urn.get(target_urn, ("pulumi:pulumi:Stack", ""))
-            self.add(Violation(info.name, info.id, info.severity.value, level, type_, name, target_urn, message,
-                               self.result.environment))
+            self.add(
+                Violation(
+                    info.name,
+                    info.id,
+                    info.severity.value,
+                    level,
+                    type_,
+                    name,
+                    target_urn,
+                    message,
+                    self.result.environment,
+                )
+            )
 
         return report_violation
 
@@ -139,8 +164,9 @@ def _with_note(violation: Violation, note: str) -> Violation:
 def _stack_resources(plan: Plan) -> list[PolicyResource]:
     built: dict[str, PolicyResource] = {}
     for r in plan.resources:
-        built[r.urn] = PolicyResource(r.type, unknown_checking_proxy({**r.props, **r.outputs}), r.urn, r.name,
-                                      _options(r), None, None, [], {})
+        built[r.urn] = PolicyResource(
+            r.type, unknown_checking_proxy({**r.props, **r.outputs}), r.urn, r.name, _options(r), None, None, [], {}
+        )
     for r in plan.resources:
         resource = built[r.urn]
         resource.parent = built.get(r.parent or "")
@@ -180,12 +206,24 @@ def check_plan(plan: Plan, settings: PolicySettings, *, source: str = "", today:
             continue
         props = unknown_checking_proxy(resource.props)
         provider_resource = by_urn.get(resource.provider or "")
-        provider = (PolicyProviderResource(provider_resource.type, provider_resource.props, provider_resource.urn,
-                                           provider_resource.name) if provider_resource else None)
+        provider = (
+            PolicyProviderResource(
+                provider_resource.type, provider_resource.props, provider_resource.urn, provider_resource.name
+            )
+            if provider_resource
+            else None
+        )
         for info, level in rules:
             policy = catalog.POLICIES[info.name]
-            args = ResourceValidationArgs(resource.type, props, resource.urn, resource.name, _options(resource),
-                                          provider, settings.config_for(info))
+            args = ResourceValidationArgs(
+                resource.type,
+                props,
+                resource.urn,
+                resource.name,
+                _options(resource),
+                provider,
+                settings.config_for(info),
+            )
             try:
                 policy.validate(args, collector.reporter(info, level, resource))
             except UnknownValueError as exc:
@@ -198,8 +236,9 @@ def check_plan(plan: Plan, settings: PolicySettings, *, source: str = "", today:
             policy = catalog.POLICIES[info.name]
             assert isinstance(policy, StackValidationPolicy)
             try:
-                policy.validate(StackValidationArgs(resources, settings.config_for(info)),
-                                collector.reporter(info, level, None))
+                policy.validate(
+                    StackValidationArgs(resources, settings.config_for(info)), collector.reporter(info, level, None)
+                )
             except UnknownValueError as exc:
                 result.not_evaluated.append({"policy": info.name, "urn": "", "reason": exc.message})
     result.violations.sort(key=lambda v: (v.enforcement != "mandatory", v.rule_id, v.urn))

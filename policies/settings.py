@@ -42,8 +42,13 @@ class Exemption:
         return any(fnmatch.fnmatchcase(resource_name, pattern) for pattern in self.resources)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "resources": list(self.resources), "reason": self.reason,
-                "owner": self.owner, "expires": self.expires.isoformat()}
+        return {
+            "policy": self.policy,
+            "resources": list(self.resources),
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,10 @@ class PolicySettings:
             return wanted, ""
         if any(e.policy.lower() in (info.id.lower(), info.name) and e.active(today) for e in self.exemptions):
             return wanted, ""
-        return default, (f"{info.id}: lowering to {wanted} ignored (the {self.scope} default is {default}): "
-                         "it needs an active exemption with a reason, an owner and an expiry date")
+        return default, (
+            f"{info.id}: lowering to {wanted} ignored (the {self.scope} default is {default}): "
+            "it needs an active exemption with a reason, an owner and an expiry date"
+        )
 
     def config_for(self, info: RuleInfo) -> dict[str, Any]:
         """The policy config a rule receives: its own parameters only (as the engine validates them)."""

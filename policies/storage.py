@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
-
 from llmops_infra.policies.framework import expect, get, resource_rule, same
+from pulumi_policy import Severity
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 
 
-@resource_rule("ST-01", "secure-transport", scope="A", severity=Severity.HIGH, types=[STORAGE_ACCOUNT],
-               description="Storage accounts forbid public blob access and require HTTPS with TLS 1.2+.",
-               remediation="Set allowBlobPublicAccess: false, minimumTlsVersion: TLS1_2 and enableHttpsTrafficOnly: true.")
+@resource_rule(
+    "ST-01",
+    "secure-transport",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[STORAGE_ACCOUNT],
+    description="Storage accounts forbid public blob access and require HTTPS with TLS 1.2+.",
+    remediation="Set allowBlobPublicAccess: false, minimumTlsVersion: TLS1_2 and enableHttpsTrafficOnly: true.",
+)
 def st_transport(args, report, params):
     if get(args.props, "allowBlobPublicAccess") is not False:
         report("Public blob access is not explicitly off: a container can be made anonymous.")
@@ -21,20 +26,38 @@ def st_transport(args, report, params):
         report("Plain HTTP is allowed.")
 
 
-@resource_rule("ST-02", "entra-only", scope="A", severity=Severity.HIGH, types=[STORAGE_ACCOUNT],
-               description="Shared key access is off and OAuth (Entra ID) is the default.",
-               remediation="Set allowSharedKeyAccess: false and defaultToOAuthAuthentication: true.")
+@resource_rule(
+    "ST-02",
+    "entra-only",
+    scope="A",
+    severity=Severity.HIGH,
+    types=[STORAGE_ACCOUNT],
+    description="Shared key access is off and OAuth (Entra ID) is the default.",
+    remediation="Set allowSharedKeyAccess: false and defaultToOAuthAuthentication: true.",
+)
 def st_entra(args, report, params):
-    expect(args.props, report,
-           ("allowSharedKeyAccess", False, "Shared key access is on: account keys and SAS tokens bypass Entra ID."),
-           ("defaultToOAuthAuthentication", True, "OAuth is not the default authentication in the portal and tools."))
+    expect(
+        args.props,
+        report,
+        ("allowSharedKeyAccess", False, "Shared key access is on: account keys and SAS tokens bypass Entra ID."),
+        ("defaultToOAuthAuthentication", True, "OAuth is not the default authentication in the portal and tools."),
+    )
 
 
-@resource_rule("ST-03", "private-network", scope="P", severity=Severity.HIGH, types=[STORAGE_ACCOUNT],
-               description="Storage network rules deny by default and public network access is disabled.",
-               remediation="Set networkRuleSet.defaultAction: Deny and publicNetworkAccess: Disabled; "
-                           "reach the account through a private endpoint.")
+@resource_rule(
+    "ST-03",
+    "private-network",
+    scope="P",
+    severity=Severity.HIGH,
+    types=[STORAGE_ACCOUNT],
+    description="Storage network rules deny by default and public network access is disabled.",
+    remediation="Set networkRuleSet.defaultAction: Deny and publicNetworkAccess: Disabled; "
+    "reach the account through a private endpoint.",
+)
 def st_private(args, report, params):
-    expect(args.props, report,
-           ("networkRuleSet.defaultAction", ("Deny",), "The storage firewall's default action is not Deny."),
-           ("publicNetworkAccess", ("Disabled",), "Public network access is not disabled."))
+    expect(
+        args.props,
+        report,
+        ("networkRuleSet.defaultAction", ("Deny",), "The storage firewall's default action is not Deny."),
+        ("publicNetworkAccess", ("Disabled",), "Public network access is not disabled."),
+    )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmops_infra.policies import catalog
+from llmops_infra.policies.framework import RuleInfo
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
@@ -19,9 +21,6 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 from pulumi_policy.proxy import unknown_checking_proxy
-
-from llmops_infra.policies import catalog
-from llmops_infra.policies.framework import RuleInfo
 
 
 def _rule(rule: str) -> RuleInfo:
@@ -39,13 +38,15 @@ def _urn(type_: str, name: str) -> str:
     return f"urn:pulumi:test::test::{type_}::{name}"
 
 
-def violations(rule: str, type_: str, props: dict[str, Any], params: dict[str, Any] | None = None,
-               name: str = "res") -> list[str]:
+def violations(
+    rule: str, type_: str, props: dict[str, Any], params: dict[str, Any] | None = None, name: str = "res"
+) -> list[str]:
     """Messages `rule` reports for one resource of `type_` with `props` (wire names)."""
     info = _rule(rule)
     found: list[str] = []
-    args = ResourceValidationArgs(type_, unknown_checking_proxy(props), _urn(type_, name), name, _options(), None,
-                                  dict(params or {}))
+    args = ResourceValidationArgs(
+        type_, unknown_checking_proxy(props), _urn(type_, name), name, _options(), None, dict(params or {})
+    )
     catalog.POLICIES[info.name].validate(args, lambda message, urn=None: found.append(message))
     return found
 
@@ -61,11 +62,16 @@ class Fixture:
 def stack_violations(rule: str, fixtures: list[Fixture], params: dict[str, Any] | None = None) -> list[str]:
     """Messages a stack rule reports over `fixtures`."""
     info = _rule(rule)
-    built = {f.name: PolicyResource(f.type, unknown_checking_proxy(f.props), _urn(f.type, f.name), f.name,
-                                    _options(), None, None, [], {}) for f in fixtures}
+    built = {
+        f.name: PolicyResource(
+            f.type, unknown_checking_proxy(f.props), _urn(f.type, f.name), f.name, _options(), None, None, [], {}
+        )
+        for f in fixtures
+    }
     for f in fixtures:
         built[f.name].dependencies = [built[d] for d in f.depends_on]
     found: list[str] = []
-    catalog.POLICIES[info.name].validate(StackValidationArgs(list(built.values()), dict(params or {})),
-                                         lambda message, urn=None: found.append(message))
+    catalog.POLICIES[info.name].validate(
+        StackValidationArgs(list(built.values()), dict(params or {})), lambda message, urn=None: found.append(message)
+    )
     return found

@@ -8,10 +8,9 @@ Bad environment files stop the program with the same one-line message, not a tra
 from pathlib import Path
 
 import pulumi
-
+from llmops_infra.config.loader import load_environment
 from llmops_infra.errors import ConfigError
 from llmops_infra.stacks.estate import build_estate
-from llmops_infra.config.loader import load_environment
 
 _here = Path(__file__).resolve().parent
 _project_dir = (_here / (pulumi.Config("llmops").get("projectDir") or "..")).resolve()

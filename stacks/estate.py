@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
 from llmops_infra.components.naming import Namer
 from llmops_infra.components.tags import standard_tags, tagging_transformation
+from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.stacks import stage_ai as ai
 from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_security as security
-from llmops_infra.config.models import EnvironmentConfig
 
 PROJECT = "llmops"
 
@@ -58,10 +57,13 @@ def _foundation(estate: Estate) -> None:
     from llmops_infra.components.foundation import Foundation, FoundationArgs
 
     config = estate.config
-    estate.add("foundation", Foundation(
+    estate.add(
         "foundation",
-        FoundationArgs(resource_group_name=estate.namer.name("resource_group"), location=config.azure.location),
-    ))
+        Foundation(
+            "foundation",
+            FoundationArgs(resource_group_name=estate.namer.name("resource_group"), location=config.azure.location),
+        ),
+    )
     estate.export("resource_group_name", estate.get("foundation").resource_group_name)
 
 

@@ -35,18 +35,21 @@ def _callers(estate) -> dict[str, object]:
 def content_safety_stage(estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
-    safety = ContentSafety("content_safety", ContentSafetyArgs(
-        resource_group_name=foundation.resource_group_name,
-        location=config.azure.location,
-        account_name=namer.name("content_safety"),
-        subscription_id=config.azure.subscription_id,
-        subnet_id=net.subnet_ids["private_endpoints"],
-        dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["account"]]],
-        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
-        consumer_principal_ids=_callers(estate),
-        allow_public_network_access=config.content_safety.allow_public_network_access,
-        private_endpoint_name=namer.name("private_endpoint", "cs"),
-    ))
+    safety = ContentSafety(
+        "content_safety",
+        ContentSafetyArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            account_name=namer.name("content_safety"),
+            subscription_id=config.azure.subscription_id,
+            subnet_id=net.subnet_ids["private_endpoints"],
+            dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["account"]]],
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            consumer_principal_ids=_callers(estate),
+            allow_public_network_access=config.content_safety.allow_public_network_access,
+            private_endpoint_name=namer.name("private_endpoint", "cs"),
+        ),
+    )
     estate.add("content_safety", safety)
     estate.export("content_safety_endpoint", safety.endpoint)
 
@@ -64,14 +67,22 @@ def openai_args(estate) -> OpenAIEndpointsArgs:
             subscription_id=config.azure.subscription_id,
             subnet_id=net.subnet_ids["private_endpoints"],
             # The account answers on <name>.openai.azure.com and <name>.cognitiveservices.azure.com.
-            dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["openai"]],
-                          net.dns_zone_ids[PRIVATE_DNS_ZONES["account"]]],
+            dns_zone_ids=[
+                net.dns_zone_ids[PRIVATE_DNS_ZONES["openai"]],
+                net.dns_zone_ids[PRIVATE_DNS_ZONES["account"]],
+            ],
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             max_total_capacity=config.cost.max_openai_capacity,
             allow_provisioned_throughput=config.cost.allow_provisioned_throughput,
             deployments=[
-                ModelDeployment(name=d.name, model=d.model, version=d.version, sku=d.sku, capacity=d.capacity,
-                                auto_upgrade=d.auto_upgrade)
+                ModelDeployment(
+                    name=d.name,
+                    model=d.model,
+                    version=d.version,
+                    sku=d.sku,
+                    capacity=d.capacity,
+                    auto_upgrade=d.auto_upgrade,
+                )
                 for d in openai.deployments
             ],
             content_filter_threshold=openai.content_filter_threshold.value,
@@ -96,37 +107,49 @@ def ml_stage(estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
     ml_config = config.ml
-    ml = MlEndpoints("ml", MlEndpointsArgs(
-        resource_group_name=foundation.resource_group_name,
-        location=config.azure.location,
-        workspace_name=namer.name("ml_workspace"),
-        subscription_id=config.azure.subscription_id,
-        key_vault_id=estate.get("key_vault").vault_id,
-        storage_account_id=estate.get("model_storage").storage_account_id,
-        container_registry_id=estate.get("registry").registry_id,
-        app_insights_id=monitoring.app_insights_id,
-        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
-        subnet_id=net.subnet_ids["private_endpoints"],
-        dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["amlworkspace"]],
-                      net.dns_zone_ids[PRIVATE_DNS_ZONES["amlworkspace-notebooks"]]],
-        allowed_instance_types=list(ml_config.allowed_instance_types),
-        max_instances=ml_config.max_instances,
-        endpoints=[
-            FlowEndpoint(
-                key=ep.name,
-                endpoint_name=namer.name("ml_online_endpoint", ep.name),
-                slots=[FlowSlot(name=d.name, flow_version=d.flow_version, instance_type=d.instance_type,
-                                instance_count=d.instance_count, traffic_percent=d.traffic_percent)
-                       for d in ep.deployments],
-            )
-            for ep in ml_config.endpoints
-        ],
-        openai_account_id=estate.get("openai").account_id,
-        content_safety_account_id=estate.get("content_safety").account_id,
-        action_group_id=monitoring.action_group_id,
-        allow_public_network_access=ml_config.allow_public_network_access,
-        private_endpoint_name=namer.name("private_endpoint", "mlw"),
-    ))
+    ml = MlEndpoints(
+        "ml",
+        MlEndpointsArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            workspace_name=namer.name("ml_workspace"),
+            subscription_id=config.azure.subscription_id,
+            key_vault_id=estate.get("key_vault").vault_id,
+            storage_account_id=estate.get("model_storage").storage_account_id,
+            container_registry_id=estate.get("registry").registry_id,
+            app_insights_id=monitoring.app_insights_id,
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            subnet_id=net.subnet_ids["private_endpoints"],
+            dns_zone_ids=[
+                net.dns_zone_ids[PRIVATE_DNS_ZONES["amlworkspace"]],
+                net.dns_zone_ids[PRIVATE_DNS_ZONES["amlworkspace-notebooks"]],
+            ],
+            allowed_instance_types=list(ml_config.allowed_instance_types),
+            max_instances=ml_config.max_instances,
+            endpoints=[
+                FlowEndpoint(
+                    key=ep.name,
+                    endpoint_name=namer.name("ml_online_endpoint", ep.name),
+                    slots=[
+                        FlowSlot(
+                            name=d.name,
+                            flow_version=d.flow_version,
+                            instance_type=d.instance_type,
+                            instance_count=d.instance_count,
+                            traffic_percent=d.traffic_percent,
+                        )
+                        for d in ep.deployments
+                    ],
+                )
+                for ep in ml_config.endpoints
+            ],
+            openai_account_id=estate.get("openai").account_id,
+            content_safety_account_id=estate.get("content_safety").account_id,
+            action_group_id=monitoring.action_group_id,
+            allow_public_network_access=ml_config.allow_public_network_access,
+            private_endpoint_name=namer.name("private_endpoint", "mlw"),
+        ),
+    )
     estate.add("ml", ml)
     estate.export("ml_workspace_name", ml.workspace_name)
     estate.export("ml_scoring_uris", ml.scoring_uris)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
-
 from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
 from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from llmops_infra.components.inference_manifests import ActiveHours, restricted_namespace_labels
@@ -34,52 +33,76 @@ from llmops_infra.errors import ConfigError
 
 
 def pool_spec(pool: GpuPool) -> GpuPoolSpec:
-    return GpuPoolSpec(name=pool.name, vm_size=pool.vm_size, min_nodes=pool.min_nodes, max_nodes=pool.max_nodes,
-                       spot=pool.spot, spot_max_price=pool.spot_max_price, zones=list(pool.zones))
+    return GpuPoolSpec(
+        name=pool.name,
+        vm_size=pool.vm_size,
+        min_nodes=pool.min_nodes,
+        max_nodes=pool.max_nodes,
+        spot=pool.spot,
+        spot_max_price=pool.spot_max_price,
+        zones=list(pool.zones),
+    )
 
 
-def _grant_workload(estate, workload: str, role: str, *, on: pulumi.Resource, scope: pulumi.Input[str], name: str,
-                    description: str) -> None:
+def _grant_workload(
+    estate, workload: str, role: str, *, on: pulumi.Resource, scope: pulumi.Input[str], name: str, description: str
+) -> None:
     """Grant a workload identity `role` on one resource, when that workload is configured."""
     identities = estate.get("identity")
     if workload in identities.principal_ids:
-        assign_role(name, RoleGrant(principal_id=identities.principal_ids[workload], role=role, scope=scope,
-                                    description=description),
-                    subscription_id=estate.config.azure.subscription_id, parent=on)
+        assign_role(
+            name,
+            RoleGrant(principal_id=identities.principal_ids[workload], role=role, scope=scope, description=description),
+            subscription_id=estate.config.azure.subscription_id,
+            parent=on,
+        )
 
 
 def registry_stage(estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
     premium = config.registry.sku == "Premium"
-    registry = Registry("registry", RegistryArgs(
-        resource_group_name=foundation.resource_group_name,
-        registry_name=namer.name("container_registry"),
-        sku=config.registry.sku,
-        retention_days=config.registry.retention_days,
-        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
-        private_endpoint_subnet_id=net.subnet_ids["private_endpoints"] if premium else None,
-        private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["registry"]] if premium else None,
-        private_endpoint_name=namer.name("private_endpoint", "acr"),
-    ))
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            resource_group_name=foundation.resource_group_name,
+            registry_name=namer.name("container_registry"),
+            sku=config.registry.sku,
+            retention_days=config.registry.retention_days,
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            private_endpoint_subnet_id=net.subnet_ids["private_endpoints"] if premium else None,
+            private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["registry"]] if premium else None,
+            private_endpoint_name=namer.name("private_endpoint", "acr"),
+        ),
+    )
     estate.add("registry", registry)
     estate.export("registry_login_server", registry.login_server)
 
 
 def model_storage_stage(estate) -> None:
-    config, namer = estate.config, estate.namer
+    _config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
-    storage = ModelStorage("model_storage", ModelStorageArgs(
-        resource_group_name=foundation.resource_group_name,
-        account_name=namer.name("storage_account", "models"),
-        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
-        private_endpoint_subnet_id=net.subnet_ids["private_endpoints"],
-        private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["blob"]],
-        private_endpoint_name=namer.name("private_endpoint", "models"),
-    ))
+    storage = ModelStorage(
+        "model_storage",
+        ModelStorageArgs(
+            resource_group_name=foundation.resource_group_name,
+            account_name=namer.name("storage_account", "models"),
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            private_endpoint_subnet_id=net.subnet_ids["private_endpoints"],
+            private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["blob"]],
+            private_endpoint_name=namer.name("private_endpoint", "models"),
+        ),
+    )
     estate.add("model_storage", storage)
-    _grant_workload(estate, "inference", "Storage Blob Data Reader", on=storage, scope=storage.storage_account_id,
-                    name="model_storage-inference-blob-reader", description="inference workload: reads model weights.")
+    _grant_workload(
+        estate,
+        "inference",
+        "Storage Blob Data Reader",
+        on=storage,
+        scope=storage.storage_account_id,
+        name="model_storage-inference-blob-reader",
+        description="inference workload: reads model weights.",
+    )
 
 
 def cluster_stage(estate) -> None:
@@ -87,48 +110,67 @@ def cluster_stage(estate) -> None:
     c = config.cluster
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
     pipeline = estate.components.get("pipeline")  # absent when no CI federation is configured
-    cluster = GpuCluster("cluster", GpuClusterArgs(
-        resource_group_name=foundation.resource_group_name,
-        cluster_name=namer.name("aks_cluster"),
-        dns_prefix=namer.name("aks_dns_prefix"),
-        subscription_id=config.azure.subscription_id,
-        tenant_id=config.azure.tenant_id,
-        kubernetes_version=c.kubernetes_version,
-        node_subnet_id=net.subnet_ids["aks_nodes"],
-        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
-        monitor_workspace_id=monitoring.monitor_workspace_id,
-        action_group_id=monitoring.action_group_id,
-        monitor_private_link_scope_name=monitoring.private_link_scope_name,
-        allow_public_monitoring_ingestion=estate.config.monitoring.allow_public_network_access,
-        deployer_principal_id=pipeline.principal_id if pipeline is not None else None,
-        registry_id=estate.get("registry").registry_id,
-        gpu_pools=[pool_spec(p) for p in c.gpu_pools],
-        system_pool=SystemPoolSpec(vm_size=c.system_pool.vm_size, min_nodes=c.system_pool.min_nodes,
-                                   max_nodes=c.system_pool.max_nodes, zones=list(c.system_pool.zones)),
-        sku_tier=c.sku_tier,
-        private_cluster=c.private_cluster,
-        authorized_ip_ranges=list(c.authorized_ip_ranges),
-        admin_group_object_ids=list(c.admin_group_object_ids),
-        operator_installs_driver=c.gpu_driver == "operator",
-        maintenance_day=c.maintenance_day,
-    ))
+    cluster = GpuCluster(
+        "cluster",
+        GpuClusterArgs(
+            resource_group_name=foundation.resource_group_name,
+            cluster_name=namer.name("aks_cluster"),
+            dns_prefix=namer.name("aks_dns_prefix"),
+            subscription_id=config.azure.subscription_id,
+            tenant_id=config.azure.tenant_id,
+            kubernetes_version=c.kubernetes_version,
+            node_subnet_id=net.subnet_ids["aks_nodes"],
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            monitor_workspace_id=monitoring.monitor_workspace_id,
+            action_group_id=monitoring.action_group_id,
+            monitor_private_link_scope_name=monitoring.private_link_scope_name,
+            allow_public_monitoring_ingestion=estate.config.monitoring.allow_public_network_access,
+            deployer_principal_id=pipeline.principal_id if pipeline is not None else None,
+            registry_id=estate.get("registry").registry_id,
+            gpu_pools=[pool_spec(p) for p in c.gpu_pools],
+            system_pool=SystemPoolSpec(
+                vm_size=c.system_pool.vm_size,
+                min_nodes=c.system_pool.min_nodes,
+                max_nodes=c.system_pool.max_nodes,
+                zones=list(c.system_pool.zones),
+            ),
+            sku_tier=c.sku_tier,
+            private_cluster=c.private_cluster,
+            authorized_ip_ranges=list(c.authorized_ip_ranges),
+            admin_group_object_ids=list(c.admin_group_object_ids),
+            operator_installs_driver=c.gpu_driver == "operator",
+            maintenance_day=c.maintenance_day,
+        ),
+    )
     estate.add("cluster", cluster)
-    _grant_workload(estate, "chatops", "Azure Kubernetes Service RBAC Reader", on=cluster, scope=cluster.cluster_id,
-                    name="cluster-chatops-aks-rbac-reader",
-                    description="chatops workload: reads cluster state, changes nothing.")
+    _grant_workload(
+        estate,
+        "chatops",
+        "Azure Kubernetes Service RBAC Reader",
+        on=cluster,
+        scope=cluster.cluster_id,
+        name="cluster-chatops-aks-rbac-reader",
+        description="chatops workload: reads cluster state, changes nothing.",
+    )
     estate.export("cluster_name", cluster.cluster_name)
     estate.export("oidc_issuer_url", cluster.oidc_issuer_url)
 
 
 def gpu_runtime_stage(estate) -> None:
     cluster, c = estate.get("cluster"), estate.config.cluster
-    estate.add("gpu_runtime", GpuRuntime("gpu_runtime", GpuRuntimeArgs(
-        provider=cluster.k8s_provider,
-        mode="operator" if c.gpu_driver == "operator" else "device-plugin",
-        registry_login_server=estate.get("registry").login_server,
-        device_plugin_digest=c.device_plugin_image_digest,
-        dcgm_exporter_digest=c.dcgm_exporter_image_digest,
-    )))
+    estate.add(
+        "gpu_runtime",
+        GpuRuntime(
+            "gpu_runtime",
+            GpuRuntimeArgs(
+                provider=cluster.k8s_provider,
+                mode="operator" if c.gpu_driver == "operator" else "device-plugin",
+                registry_login_server=estate.get("registry").login_server,
+                device_plugin_digest=c.device_plugin_image_digest,
+                dcgm_exporter_digest=c.dcgm_exporter_image_digest,
+            ),
+        ),
+    )
 
 
 def inference_stage(estate) -> None:
@@ -137,23 +179,27 @@ def inference_stage(estate) -> None:
         return
     cluster, identities, runtime = estate.get("cluster"), estate.get("identity"), estate.get("gpu_runtime")
     if "inference" not in identities.client_ids:
-        raise ConfigError("inference models are configured but identity.workloads has no 'inference' identity: "
-                          "add it", key="identity.workloads")
+        raise ConfigError(
+            "inference models are configured but identity.workloads has no 'inference' identity: add it",
+            key="identity.workloads",
+        )
     vault, foundation, monitoring = estate.get("key_vault"), estate.get("foundation"), estate.get("monitoring")
-    keda = KedaAccess("keda", KedaAccessArgs(
-        resource_group_name=foundation.resource_group_name,
-        location=foundation.location,
-        subscription_id=config.azure.subscription_id,
-        identity_name=estate.namer.name("managed_identity", "keda"),
-        monitor_workspace_id=monitoring.monitor_workspace_id,
-        oidc_issuer_url=cluster.oidc_issuer_url,
-    ))
+    keda = KedaAccess(
+        "keda",
+        KedaAccessArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=foundation.location,
+            subscription_id=config.azure.subscription_id,
+            identity_name=estate.namer.name("managed_identity", "keda"),
+            monitor_workspace_id=monitoring.monitor_workspace_id,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+        ),
+    )
     estate.add("keda", keda)
     # The one namespace whose pods may call the services (their NetworkPolicies admit it).
     k8s.core.v1.Namespace(
         "inference-gateway-ns",
-        metadata={"name": config.inference.gateway_namespace,
-                  "labels": restricted_namespace_labels("gateway")},
+        metadata={"name": config.inference.gateway_namespace, "labels": restricted_namespace_labels("gateway")},
         opts=pulumi.ResourceOptions(parent=cluster, provider=cluster.k8s_provider),
     )
     pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
@@ -161,33 +207,36 @@ def inference_stage(estate) -> None:
     # Placement (GPUs per node, memory, dtype) is checked when the config is validated.
     for model in config.inference.models:
         pool = pools[model.gpu_pool]
-        service = InferenceService(model.name, InferenceServiceArgs(
-            provider=cluster.k8s_provider,
-            model=model.model,
-            registry_login_server=estate.get("registry").login_server,
-            image=model.image,
-            image_digest=model.image_digest,
-            pool=pool,
-            workload_client_id=identities.client_ids["inference"],
-            identity_name=identities.identity_names["inference"],
-            identity_resource_group_name=foundation.resource_group_name,
-            oidc_issuer_url=cluster.oidc_issuer_url,
-            tenant_id=config.azure.tenant_id,
-            gateway_namespace=config.inference.gateway_namespace,
-            gpus_per_replica=model.gpus_per_replica,
-            min_replicas=model.min_replicas,
-            max_replicas=model.max_replicas,
-            queue_threshold=model.queue_threshold,
-            active_hours=ActiveHours(**model.active_hours.model_dump()) if model.active_hours else None,
-            max_model_len=model.max_model_len,
-            dtype=model.dtype,
-            quantization=model.quantization,
-            prometheus_query_endpoint=monitoring.prometheus_query_endpoint,
-            scaler_client_id=keda.client_id,
-            key_vault_name=vault.vault_name if model.hub_token_secret else None,
-            hub_token_secret=model.hub_token_secret,
-            depends_on=[runtime],
-            credential_depends_on=previous[-1:],
-        ))
+        service = InferenceService(
+            model.name,
+            InferenceServiceArgs(
+                provider=cluster.k8s_provider,
+                model=model.model,
+                registry_login_server=estate.get("registry").login_server,
+                image=model.image,
+                image_digest=model.image_digest,
+                pool=pool,
+                workload_client_id=identities.client_ids["inference"],
+                identity_name=identities.identity_names["inference"],
+                identity_resource_group_name=foundation.resource_group_name,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                tenant_id=config.azure.tenant_id,
+                gateway_namespace=config.inference.gateway_namespace,
+                gpus_per_replica=model.gpus_per_replica,
+                min_replicas=model.min_replicas,
+                max_replicas=model.max_replicas,
+                queue_threshold=model.queue_threshold,
+                active_hours=ActiveHours(**model.active_hours.model_dump()) if model.active_hours else None,
+                max_model_len=model.max_model_len,
+                dtype=model.dtype,
+                quantization=model.quantization,
+                prometheus_query_endpoint=monitoring.prometheus_query_endpoint,
+                scaler_client_id=keda.client_id,
+                key_vault_name=vault.vault_name if model.hub_token_secret else None,
+                hub_token_secret=model.hub_token_secret,
+                depends_on=[runtime],
+                credential_depends_on=previous[-1:],
+            ),
+        )
         previous.append(service.federated_credential)
         estate.add(f"inference:{model.name}", service)

@@ -32,7 +32,6 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pulumi
-
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.budget import Budget, BudgetArgs
 from llmops_infra.components.identity import WorkloadIdentities, WorkloadIdentitiesArgs
@@ -74,43 +73,63 @@ def chat_webhook_url(env_var: str | None, environ: dict[str, str] | None = None)
         return None
     if not value.startswith("https://"):
         # Never echo the value: it carries a token.
-        raise ConfigError(f"environment variable {env_var} does not hold an https:// URL: set it to the "
-                          "chat channel's incoming webhook", key="monitoring.chat_webhook_env")
+        raise ConfigError(
+            f"environment variable {env_var} does not hold an https:// URL: set it to the "
+            "chat channel's incoming webhook",
+            key="monitoring.chat_webhook_env",
+        )
     return pulumi.Output.secret(value)
 
 
 def monitoring_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation = estate.get("foundation")
-    monitoring = Monitoring("monitoring", MonitoringArgs(
-        resource_group_name=foundation.resource_group_name,
-        location=config.azure.location,
-        workspace_name=namer.name("log_analytics"),
-        app_insights_name=namer.name("application_insights"),
-        monitor_workspace_name=namer.name("monitor_workspace"),
-        action_group_name=namer.name("action_group"),
-        action_group_short_name=f"{config.workload}-{config.name}"[:12],
-        alert_emails=list(config.monitoring.alert_emails),
-        log_retention_days=config.monitoring.log_retention_days,
-        grafana_name=namer.name("grafana") if config.monitoring.grafana else None,
-        chat_webhook_url=chat_webhook_url(config.monitoring.chat_webhook_env),
-        allow_public_network_access=config.monitoring.allow_public_network_access,
-        # CAF abbreviation ampls; the naming module has no rule for it yet, so it follows the workspace's.
-        private_link_scope_name="ampls-" + namer.name("log_analytics").removeprefix("log-"),
-    ))
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            workspace_name=namer.name("log_analytics"),
+            app_insights_name=namer.name("application_insights"),
+            monitor_workspace_name=namer.name("monitor_workspace"),
+            action_group_name=namer.name("action_group"),
+            action_group_short_name=f"{config.workload}-{config.name}"[:12],
+            alert_emails=list(config.monitoring.alert_emails),
+            log_retention_days=config.monitoring.log_retention_days,
+            grafana_name=namer.name("grafana") if config.monitoring.grafana else None,
+            chat_webhook_url=chat_webhook_url(config.monitoring.chat_webhook_env),
+            allow_public_network_access=config.monitoring.allow_public_network_access,
+            # CAF abbreviation ampls; the naming module has no rule for it yet, so it follows the workspace's.
+            private_link_scope_name="ampls-" + namer.name("log_analytics").removeprefix("log-"),
+        ),
+    )
     estate.add("monitoring", monitoring)
     if monitoring.grafana_principal_id is not None:
-        assign_role("monitoring-grafana-monitoring-data-reader", RoleGrant(
-            principal_id=monitoring.grafana_principal_id, role="Monitoring Data Reader",
-            scope=monitoring.monitor_workspace_id,
-            description="Grafana queries managed Prometheus.",
-        ), subscription_id=config.azure.subscription_id, parent=monitoring)
+        assign_role(
+            "monitoring-grafana-monitoring-data-reader",
+            RoleGrant(
+                principal_id=monitoring.grafana_principal_id,
+                role="Monitoring Data Reader",
+                scope=monitoring.monitor_workspace_id,
+                description="Grafana queries managed Prometheus.",
+            ),
+            subscription_id=config.azure.subscription_id,
+            parent=monitoring,
+        )
     if monitoring.grafana_id is not None:
         for group in config.monitoring.grafana_admin_group_object_ids:
-            assign_role(f"monitoring-grafana-admin-{group.lower()}", RoleGrant(
-                principal_id=group, role="Grafana Admin", scope=monitoring.grafana_id, principal_type="Group",
-                description="Grafana administrators (dashboards, data sources, Grafana roles).",
-            ), subscription_id=config.azure.subscription_id, parent=monitoring)
+            assign_role(
+                f"monitoring-grafana-admin-{group.lower()}",
+                RoleGrant(
+                    principal_id=group,
+                    role="Grafana Admin",
+                    scope=monitoring.grafana_id,
+                    principal_type="Group",
+                    description="Grafana administrators (dashboards, data sources, Grafana roles).",
+                ),
+                subscription_id=config.azure.subscription_id,
+                parent=monitoring,
+            )
     estate.export("log_analytics_workspace_id", monitoring.log_analytics_workspace_id)
     estate.export("monitor_workspace_id", monitoring.monitor_workspace_id)
     estate.export("action_group_id", monitoring.action_group_id)
@@ -120,26 +139,36 @@ def network_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
     cidrs = config.network.subnets.model_dump()
-    net = Network("network", NetworkArgs(
-        resource_group_name=foundation.resource_group_name,
-        location=config.azure.location,
-        vnet_name=namer.name("virtual_network"),
-        address_space=config.network.address_space,
-        subnets={
-            key: SubnetSpec(name=namer.name("subnet", key), cidr=cidrs[key],
-                            nsg_name=namer.name("network_security_group", key))
-            for key in SUBNET_KEYS
-        },
-        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
-        existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
-    ))
+    net = Network(
+        "network",
+        NetworkArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            vnet_name=namer.name("virtual_network"),
+            address_space=config.network.address_space,
+            subnets={
+                key: SubnetSpec(
+                    name=namer.name("subnet", key), cidr=cidrs[key], nsg_name=namer.name("network_security_group", key)
+                )
+                for key in SUBNET_KEYS
+            },
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
+        ),
+    )
     estate.add("network", net)
 
     def endpoint(name: str, target: pulumi.Output[str], group: str, qualifier: str) -> None:
-        private_endpoint(name, resource_group_name=foundation.resource_group_name,
-                         subnet_id=net.subnet_ids["private_endpoints"], target_resource_id=target, group_id=group,
-                         dns_zone_ids=[net.dns_zone_ids[zone] for zone in zones_for_group(group)],
-                         endpoint_name=namer.name("private_endpoint", qualifier), parent=net)
+        private_endpoint(
+            name,
+            resource_group_name=foundation.resource_group_name,
+            subnet_id=net.subnet_ids["private_endpoints"],
+            target_resource_id=target,
+            group_id=group,
+            dns_zone_ids=[net.dns_zone_ids[zone] for zone in zones_for_group(group)],
+            endpoint_name=namer.name("private_endpoint", qualifier),
+            parent=net,
+        )
 
     if monitoring.grafana_id is not None:
         # Grafana's public access is off: its users reach it through this endpoint.
@@ -153,19 +182,22 @@ def network_stage(estate: Estate) -> None:
 def key_vault_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
-    vault = KeyVault("key_vault", KeyVaultArgs(
-        vault_name=namer.name("key_vault"),
-        resource_group_name=foundation.resource_group_name,
-        location=config.azure.location,
-        tenant_id=config.azure.tenant_id,
-        log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
-        private_endpoint_subnet_id=net.subnet_ids["private_endpoints"],
-        private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["vault"]],
-        private_endpoint_name=namer.name("private_endpoint", "kv"),
-        soft_delete_retention_days=config.key_vault.soft_delete_retention_days,
-        allow_public_network_access=config.key_vault.allow_public_network_access,
-        allowed_ip_ranges=list(config.key_vault.allowed_ip_ranges),
-    ))
+    vault = KeyVault(
+        "key_vault",
+        KeyVaultArgs(
+            vault_name=namer.name("key_vault"),
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            tenant_id=config.azure.tenant_id,
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            private_endpoint_subnet_id=net.subnet_ids["private_endpoints"],
+            private_dns_zone_id=net.dns_zone_ids[PRIVATE_DNS_ZONES["vault"]],
+            private_endpoint_name=namer.name("private_endpoint", "kv"),
+            soft_delete_retention_days=config.key_vault.soft_delete_retention_days,
+            allow_public_network_access=config.key_vault.allow_public_network_access,
+            allowed_ip_ranges=list(config.key_vault.allowed_ip_ranges),
+        ),
+    )
     estate.add("key_vault", vault)
     metric_alert(
         "key_vault-availability",
@@ -203,38 +235,58 @@ def identity_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation = estate.get("foundation")
     subscription = config.azure.subscription_id
-    identities = WorkloadIdentities("identity", WorkloadIdentitiesArgs(
-        resource_group_name=foundation.resource_group_name,
-        location=config.azure.location,
-        identity_names={w: namer.name("managed_identity", w) for w in config.identity.workloads},
-    ))
+    identities = WorkloadIdentities(
+        "identity",
+        WorkloadIdentitiesArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            identity_names={w: namer.name("managed_identity", w) for w in config.identity.workloads},
+        ),
+    )
     estate.add("identity", identities)
     scopes = _scopes(estate)
     for workload, grants in WORKLOAD_GRANTS.items():
         if workload not in identities.principal_ids:
             continue
         for role, target in grants:
-            assign_role(f"identity-{workload}-{_slug(role)}", RoleGrant(
-                principal_id=identities.principal_ids[workload], role=role, scope=scopes[target],
-                description=f"{workload} workload: {role} on the {target.replace('_', ' ')}.",
-            ), subscription_id=subscription, parent=identities)
+            assign_role(
+                f"identity-{workload}-{_slug(role)}",
+                RoleGrant(
+                    principal_id=identities.principal_ids[workload],
+                    role=role,
+                    scope=scopes[target],
+                    description=f"{workload} workload: {role} on the {target.replace('_', ' ')}.",
+                ),
+                subscription_id=subscription,
+                parent=identities,
+            )
     estate.export("workload_client_ids", dict(identities.client_ids))
 
     federations = pipeline_federations(config.identity.pipeline)
     if not federations:
         return
-    pipeline = PipelinePrincipal("pipeline", PipelinePrincipalArgs(
-        identity_name=namer.name("managed_identity", "pipeline"),
-        resource_group_name=foundation.resource_group_name,
-        location=config.azure.location,
-        federations=federations,
-    ))
+    pipeline = PipelinePrincipal(
+        "pipeline",
+        PipelinePrincipalArgs(
+            identity_name=namer.name("managed_identity", "pipeline"),
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            federations=federations,
+        ),
+    )
     estate.add("pipeline", pipeline)
     for role, target in PIPELINE_GRANTS:
-        assign_role(f"pipeline-{_slug(role)}", RoleGrant(
-            principal_id=pipeline.principal_id, role=role, scope=scopes[target],
-            description=f"Deployment pipeline: {role} on the {target.replace('_', ' ')}.",
-        ), subscription_id=subscription, parent=pipeline)
+        assign_role(
+            f"pipeline-{_slug(role)}",
+            RoleGrant(
+                principal_id=pipeline.principal_id,
+                role=role,
+                scope=scopes[target],
+                description=f"Deployment pipeline: {role} on the {target.replace('_', ' ')}.",
+            ),
+            subscription_id=subscription,
+            parent=pipeline,
+        )
     estate.export("pipeline_client_id", pipeline.client_id)
 
 
@@ -256,13 +308,19 @@ def budget_stage(estate: Estate, *, today: Callable[[], date] = utc_today) -> No
     config, namer = estate.config, estate.namer
     foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
     budget = config.budget
-    estate.add("budget", Budget("budget", BudgetArgs(
-        budget_name=namer.name("budget"),
-        scope=foundation.resource_group_id,
-        monthly_amount=budget.monthly_usd,
-        contact_emails=list(budget.contact_emails),
-        start_date=budget_start(budget.start_date, today()),
-        actual_threshold_percent=budget.actual_threshold_percent,
-        forecast_threshold_percent=budget.forecast_threshold_percent,
-        action_group_ids=[monitoring.action_group_id],
-    )))
+    estate.add(
+        "budget",
+        Budget(
+            "budget",
+            BudgetArgs(
+                budget_name=namer.name("budget"),
+                scope=foundation.resource_group_id,
+                monthly_amount=budget.monthly_usd,
+                contact_emails=list(budget.contact_emails),
+                start_date=budget_start(budget.start_date, today()),
+                actual_threshold_percent=budget.actual_threshold_percent,
+                forecast_threshold_percent=budget.forecast_threshold_percent,
+                action_group_ids=[monitoring.action_group_id],
+            ),
+        ),
+    )

@@ -15,7 +15,7 @@ def project_dir() -> Path:
     return REPO
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shipped_plan(env: str):
     """The plan of a shipped environment, synthesized once per test session."""
     from llmops_infra.offline.planning import plan_environment

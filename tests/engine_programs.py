@@ -23,8 +23,13 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, ResourceProvider
 class Box(pulumi.ComponentResource):
     """A component with a child: what the estate's components look like to the engine."""
 
-    def __init__(self, name: str, props: dict | None = None, opts: pulumi.ResourceOptions | None = None,
-                 type_: str = "llmops:test:Box") -> None:
+    def __init__(
+        self,
+        name: str,
+        props: dict | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        type_: str = "llmops:test:Box",
+    ) -> None:
         super().__init__(type_, name, props, opts)
         self.register_outputs({})
 
@@ -95,8 +100,8 @@ def hold(marker: Path, seconds: float):
 
 
 def main() -> None:
-    from llmops_infra.engine import lifecycle
     from llmops_infra.config.loader import load_environment
+    from llmops_infra.engine import lifecycle
 
     project, mode, marker = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     config = load_environment("dev", project)

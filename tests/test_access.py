@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
 from llmops_infra.plan import Plan, PlannedResource
 from llmops_infra.review.access import access_report
+from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 SUB = "/subscriptions/11111111-1111-4111-8111-111111111111"
@@ -18,23 +17,42 @@ ROLE = f"{SUB}/providers/Microsoft.Authorization/roleDefinitions"
 
 
 def _resource(type_: str, name: str, props: dict, outputs: dict) -> PlannedResource:
-    return PlannedResource(type=type_, name=name, urn=f"urn:pulumi:t::p::{type_}::{name}", parent=None,
-                           custom=True, props=props, outputs=outputs)
+    return PlannedResource(
+        type=type_,
+        name=name,
+        urn=f"urn:pulumi:t::p::{type_}::{name}",
+        parent=None,
+        custom=True,
+        props=props,
+        outputs=outputs,
+    )
 
 
 def _assignment(name: str, principal: str, role_guid: str, scope: str) -> PlannedResource:
-    return _resource("azure-native:authorization:RoleAssignment", name,
-                     {"principalId": principal, "principalType": "ServicePrincipal",
-                      "roleDefinitionId": f"{ROLE}/{role_guid}", "scope": scope}, {})
+    return _resource(
+        "azure-native:authorization:RoleAssignment",
+        name,
+        {
+            "principalId": principal,
+            "principalType": "ServicePrincipal",
+            "roleDefinitionId": f"{ROLE}/{role_guid}",
+            "scope": scope,
+        },
+        {},
+    )
 
 
 def test_dev_report_lists_each_grant_by_name(plans):
     rows = {(g.principal, g.role, g.scope, g.scope_type) for g in access_report(plans("dev"))}
-    vault = [r for r in plans("dev").of_type("azure-native:keyvault:Vault")][0].props["vaultName"]
+    vault = next(iter(plans("dev").of_type("azure-native:keyvault:Vault"))).props["vaultName"]
     assert ("id-llmops-dev-eus-inference", "Key Vault Secrets User", vault, "Microsoft.KeyVault/vaults") in rows
     assert ("id-llmops-dev-eus-pipeline", "Key Vault Secrets Officer", vault, "Microsoft.KeyVault/vaults") in rows
-    assert ("id-llmops-dev-eus-promptflow", "Monitoring Metrics Publisher", "appi-llmops-dev-eus",
-            "Microsoft.Insights/components") in rows
+    assert (
+        "id-llmops-dev-eus-promptflow",
+        "Monitoring Metrics Publisher",
+        "appi-llmops-dev-eus",
+        "Microsoft.Insights/components",
+    ) in rows
     chatops = [g for g in access_report(plans("dev")) if g.principal == "id-llmops-dev-eus-chatops"]
     assert not [g for g in chatops if g.scope_type == "Microsoft.KeyVault/vaults"]
     assert len(rows) == len(plans("dev").of_type("azure-native:authorization:RoleAssignment"))
@@ -43,16 +61,34 @@ def test_dev_report_lists_each_grant_by_name(plans):
 def test_report_resolves_system_and_kubelet_identities_and_unknown_principals():
     cluster_id = f"{RG}/providers/Microsoft.ContainerService/managedClusters/aks-1"
     registry_id = f"{RG}/providers/Microsoft.ContainerRegistry/registries/cr1"
-    plan = Plan(environment="t", project="p", resources=[
-        _resource("azure-native:containerservice:ManagedCluster", "cluster", {"resourceName": "aks-1"},
-                  {"id": cluster_id, "name": "aks-1", "identity": {"type": "SystemAssigned", "principalId": "p-cluster"},
-                   "identityProfile": {"kubeletidentity": {"objectId": "p-kubelet"}}}),
-        _resource("azure-native:containerregistry:Registry", "registry", {"registryName": "cr1"},
-                  {"id": registry_id, "name": "cr1"}),
-        _assignment("kubelet-acrpull", "p-kubelet", "7f951dda-4ed3-4680-a7ca-43fe172d538d", registry_id),
-        _assignment("admins", "group-1", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b", cluster_id),
-        _assignment("odd", "p-cluster", "00000000-0000-0000-0000-000000000000", f"{RG}/providers/Microsoft.Foo/bars/x"),
-    ])
+    plan = Plan(
+        environment="t",
+        project="p",
+        resources=[
+            _resource(
+                "azure-native:containerservice:ManagedCluster",
+                "cluster",
+                {"resourceName": "aks-1"},
+                {
+                    "id": cluster_id,
+                    "name": "aks-1",
+                    "identity": {"type": "SystemAssigned", "principalId": "p-cluster"},
+                    "identityProfile": {"kubeletidentity": {"objectId": "p-kubelet"}},
+                },
+            ),
+            _resource(
+                "azure-native:containerregistry:Registry",
+                "registry",
+                {"registryName": "cr1"},
+                {"id": registry_id, "name": "cr1"},
+            ),
+            _assignment("kubelet-acrpull", "p-kubelet", "7f951dda-4ed3-4680-a7ca-43fe172d538d", registry_id),
+            _assignment("admins", "group-1", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b", cluster_id),
+            _assignment(
+                "odd", "p-cluster", "00000000-0000-0000-0000-000000000000", f"{RG}/providers/Microsoft.Foo/bars/x"
+            ),
+        ],
+    )
     grants = {g.assignment: g for g in access_report(plan)}
     assert (grants["kubelet-acrpull"].principal, grants["kubelet-acrpull"].role) == ("aks-1 kubelet", "AcrPull")
     assert grants["kubelet-acrpull"].scope_type == "Microsoft.ContainerRegistry/registries"
@@ -77,7 +113,9 @@ def test_cli_json():
     report = json.loads(result.stdout)
     assert report["environment"] == "prod"
     pipeline = [g for g in report["grants"] if g["principal"] == "id-llmops-prod-eus2-pipeline"]
-    assert ("Key Vault Secrets Officer", "Microsoft.KeyVault/vaults") in [(g["role"], g["scope_type"]) for g in pipeline]
+    assert ("Key Vault Secrets Officer", "Microsoft.KeyVault/vaults") in [
+        (g["role"], g["scope_type"]) for g in pipeline
+    ]
 
 
 def test_cli_unknown_environment_exits_2():

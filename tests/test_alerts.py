@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.offline.mocks import AzureMocks
 from llmops_infra.offline.synth import synthesize
@@ -17,8 +16,17 @@ SCOPE = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.CognitiveSe
 def _criterion(**kwargs) -> dict:
     def program():
         parent = pulumi.ComponentResource("llmops:test:Parent", "parent")
-        metric_alert("alert", resource_group_name="rg", scopes=[SCOPE], metric_name="AzureOpenAIRequests",
-                     threshold=5, action_group_id="/ag/id", parent=parent, aggregation="Total", **kwargs)
+        metric_alert(
+            "alert",
+            resource_group_name="rg",
+            scopes=[SCOPE],
+            metric_name="AzureOpenAIRequests",
+            threshold=5,
+            action_group_id="/ag/id",
+            parent=parent,
+            aggregation="Total",
+            **kwargs,
+        )
 
     plan = synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
     [alert] = plan.of_type("azure-native:monitor:MetricAlert")
@@ -27,25 +35,40 @@ def _criterion(**kwargs) -> dict:
 
 
 def test_dimension_filters_become_criteria_dimensions_in_order():
-    criterion = _criterion(dimensions=[("StatusCode", "Include", ["500", "503"]),
-                                       ("ModelDeploymentName", "Exclude", ["mini"])])
+    criterion = _criterion(
+        dimensions=[("StatusCode", "Include", ["500", "503"]), ("ModelDeploymentName", "Exclude", ["mini"])]
+    )
     assert criterion["dimensions"] == [
         {"name": "StatusCode", "operator": "Include", "values": ["500", "503"]},
         {"name": "ModelDeploymentName", "operator": "Exclude", "values": ["mini"]},
     ]
     assert (criterion["metricName"], criterion["timeAggregation"], criterion["threshold"]) == (
-        "AzureOpenAIRequests", "Total", 5)
+        "AzureOpenAIRequests",
+        "Total",
+        5,
+    )
 
 
 def test_without_dimensions_the_whole_metric_is_judged():
     assert "dimensions" not in _criterion()
 
 
-@pytest.mark.parametrize(("dimension", "message"), [
-    (("StatusCode", "In", ["500"]), "must be Include or Exclude"),
-    (("StatusCode", "Include", []), "has no values"),
-])
+@pytest.mark.parametrize(
+    ("dimension", "message"),
+    [
+        (("StatusCode", "In", ["500"]), "must be Include or Exclude"),
+        (("StatusCode", "Include", []), "has no values"),
+    ],
+)
 def test_bad_dimension_filters_are_rejected(dimension, message):
     with pytest.raises(ValueError, match=message):
-        metric_alert("x", resource_group_name="rg", scopes=[SCOPE], metric_name="m", threshold=1,
-                     action_group_id="/ag", parent=None, dimensions=[dimension])
+        metric_alert(
+            "x",
+            resource_group_name="rg",
+            scopes=[SCOPE],
+            metric_name="m",
+            threshold=1,
+            action_group_id="/ag",
+            parent=None,
+            dimensions=[dimension],
+        )

@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
+from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -20,11 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from llmops_infra.release.artifacts import ArtifactNotFound, LocalArtifactStore, Releases, open_store
-from llmops_infra.errors import ConfigError
-from llmops_infra.release.manifest import Evidence, ManifestError, build_manifest
 from llmops_infra.config.loader import config_digest, load_environment_with_source
+from llmops_infra.errors import ConfigError
+from llmops_infra.release.artifacts import ArtifactNotFound, LocalArtifactStore, Releases, open_store
+from llmops_infra.release.manifest import Evidence, ManifestError, build_manifest
 
 # The emulator's published development account (the same in every Azurite install): tests only.
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -38,16 +37,23 @@ def free_port() -> int:
 
 
 def azurite_binary() -> str | None:
-    for candidate in (os.environ.get("LLMOPS_AZURITE"), shutil.which("azurite-blob"),
-                      str(AZURITE_CACHE / "node_modules" / ".bin" / "azurite-blob")):
+    for candidate in (
+        os.environ.get("LLMOPS_AZURITE"),
+        shutil.which("azurite-blob"),
+        str(AZURITE_CACHE / "node_modules" / ".bin" / "azurite-blob"),
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     npm = shutil.which("npm")
     if npm is None:
         return None
     AZURITE_CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(AZURITE_CACHE), "azurite"],
-                   capture_output=True, timeout=600, check=False)
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(AZURITE_CACHE), "azurite"],
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
     installed = AZURITE_CACHE / "node_modules" / ".bin" / "azurite-blob"
     return str(installed) if installed.is_file() else None
 
@@ -61,9 +67,20 @@ def azurite(tmp_path_factory):
     port = free_port()
     location = tmp_path_factory.mktemp("azurite")
     process = subprocess.Popen(
-        [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(location),
-         "--skipApiVersionCheck", "--silent", "--loose"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--location",
+            str(location),
+            "--skipApiVersionCheck",
+            "--silent",
+            "--loose",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env={**os.environ, "AZURITE_DISABLE_TELEMETRY": "true"},
     )
     endpoint = f"http://127.0.0.1:{port}/devstoreaccount1"
@@ -79,8 +96,10 @@ def azurite(tmp_path_factory):
                 time.sleep(0.1)
         else:
             pytest.skip("Azurite did not answer within 15 s")
-        yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
-               f"BlobEndpoint={endpoint};")
+        yield (
+            f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint={endpoint};"
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -103,7 +122,6 @@ def store(request, tmp_path):
         return LocalArtifactStore(tmp_path / "releases")
     if request.param == "azure-blob":
         from azure.storage.blob import BlobServiceClient
-
         from llmops_infra.release.artifacts.azure import AzureBlobArtifactStore
 
         service = BlobServiceClient.from_connection_string(request.getfixturevalue("azurite"))
@@ -111,11 +129,15 @@ def store(request, tmp_path):
         container.create_container()
         return AzureBlobArtifactStore(container, prefix="estate")
     import boto3
-
     from llmops_infra.release.artifacts.s3 import S3ArtifactStore
 
-    client = boto3.client("s3", endpoint_url=request.getfixturevalue("moto_endpoint"), region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "s3",
+        endpoint_url=request.getfixturevalue("moto_endpoint"),
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     bucket = f"releases-{abs(hash(request.node.name)) % 10**8}"
     client.create_bucket(Bucket=bucket)
     return S3ArtifactStore(client, bucket, prefix="estate")
@@ -136,9 +158,14 @@ def test_put_get_list(store):
 
 def _manifest(project_dir, env, passed=True, minute=0):
     config, document = load_environment_with_source(env, project_dir)
-    return build_manifest(config, config_digest=config_digest(document), plan_digest="sha256:" + "cd" * 32,
-                          evidence=Evidence(policy_passed=passed), actor="ci",
-                          now=datetime(2026, 11, 22, 3, minute, tzinfo=UTC)), document
+    return build_manifest(
+        config,
+        config_digest=config_digest(document),
+        plan_digest="sha256:" + "cd" * 32,
+        evidence=Evidence(policy_passed=passed),
+        actor="ci",
+        now=datetime(2026, 11, 22, 3, minute, tzinfo=UTC),
+    ), document
 
 
 def test_releases_history_latest_find_and_tamper(store, project_dir):
@@ -202,7 +229,10 @@ def test_cloud_urls_parse_without_network(monkeypatch):
 
     blob = AzureBlobArtifactStore.from_url("azblob://stllmops/releases/estate")
     assert (blob.container.account_name, blob.container.container_name, blob.prefix) == (
-        "stllmops", "releases", "estate")
+        "stllmops",
+        "releases",
+        "estate",
+    )
     assert blob.container.url.startswith("https://stllmops.blob.core.windows.net/releases")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     s3 = S3ArtifactStore.from_url("s3://bucket/a/b")

@@ -6,7 +6,6 @@ import threading
 from dataclasses import dataclass
 
 import pytest
-
 from llmops_infra.engine import azure_access
 from llmops_infra.engine.azure_access import (
     QuotaNeed,
@@ -40,8 +39,13 @@ def test_families_and_vcpus_of_the_catalog_sizes():
 
 
 def test_needs_sum_per_quota_and_spot_uses_low_priority_cores():
-    needs = quota_needs([Pool("a", "Standard_NC24ads_A100_v4", 2), Pool("b", "Standard_NC48ads_A100_v4", 1),
-                         Pool("s", "Standard_NC4as_T4_v3", 3, spot=True)])
+    needs = quota_needs(
+        [
+            Pool("a", "Standard_NC24ads_A100_v4", 2),
+            Pool("b", "Standard_NC48ads_A100_v4", 1),
+            Pool("s", "Standard_NC4as_T4_v3", 3, spot=True),
+        ]
+    )
     assert {n.usage: (n.vcpus, n.pools) for n in needs} == {
         "StandardNCADSA100v4Family": (96, ["a", "b"]),
         "lowPriorityCores": (12, ["s"]),
@@ -63,7 +67,10 @@ def test_unknown_family_asks_for_a_manual_check():
 
 def test_usages_follow_next_links_and_send_the_token():
     pages = {
-        "first": {"value": [{"name": {"value": "lowPriorityCores"}, "currentValue": 1, "limit": 10}], "nextLink": "second"},
+        "first": {
+            "value": [{"name": {"value": "lowPriorityCores"}, "currentValue": 1, "limit": 10}],
+            "nextLink": "second",
+        },
         "second": {"value": [{"name": {"value": "standardNCASv3_T4Family"}, "currentValue": 0, "limit": 8}]},
     }
     calls = []
@@ -78,7 +85,7 @@ def test_usages_follow_next_links_and_send_the_token():
 
 
 def test_credentials_ok_and_failure_messages():
-    assert check_credentials(lambda: object()).ok
+    assert check_credentials(object).ok
 
     def refuse():
         raise RuntimeError("DefaultAzureCredential failed to retrieve a token.\nAttempted credentials: ...")

@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from llmops_infra.plan import Plan
 
 
@@ -37,7 +36,9 @@ def test_budget_notifies_actual_80_and_forecast_100_to_contacts_and_action_group
     assert set(notifications) == {"actual_80", "forecast_100"}
     assert (notifications["actual_80"]["thresholdType"], notifications["actual_80"]["threshold"]) == ("Actual", 80)
     assert (notifications["forecast_100"]["thresholdType"], notifications["forecast_100"]["threshold"]) == (
-        "Forecasted", 100)
+        "Forecasted",
+        100,
+    )
     for notification in notifications.values():
         assert notification["enabled"] is True
         assert notification["operator"] == "GreaterThanOrEqualTo"
@@ -57,8 +58,13 @@ def test_budget_plans_are_deterministic(plans):
 def test_budget_args_reject_bad_input():
     from llmops_infra.components.budget import BudgetArgs
 
-    base = dict(budget_name="b", scope="/subscriptions/x/resourceGroups/rg", monthly_amount=100,
-                contact_emails=["a@example.com"], start_date="2026-01-01")
+    base = {
+        "budget_name": "b",
+        "scope": "/subscriptions/x/resourceGroups/rg",
+        "monthly_amount": 100,
+        "contact_emails": ["a@example.com"],
+        "start_date": "2026-01-01",
+    }
     assert BudgetArgs(**base).start_date == "2026-01-01"
     with pytest.raises(ValueError, match="first day of a month"):
         BudgetArgs(**{**base, "start_date": "2026-01-15"})
@@ -72,16 +78,17 @@ def _budget_plan(today: date, start_date: str | None = None) -> Plan:
     """Foundation, monitoring and budget stages of dev under a frozen clock."""
     from functools import partial
 
-    from llmops_infra.stacks.estate import STAGES, new_estate
     from llmops_infra.config.loader import load_environment
     from llmops_infra.offline.mocks import AzureMocks
-    from llmops_infra.stacks.stage_security import budget_stage
     from llmops_infra.offline.synth import synthesize
+    from llmops_infra.stacks.estate import STAGES, new_estate
+    from llmops_infra.stacks.stage_security import budget_stage
 
     config = load_environment("dev", Path(__file__).resolve().parent.parent)
     if start_date is not None:
-        config = config.model_copy(update={"budget": config.budget.model_copy(
-            update={"start_date": date.fromisoformat(start_date)})})
+        config = config.model_copy(
+            update={"budget": config.budget.model_copy(update={"start_date": date.fromisoformat(start_date)})}
+        )
     stages = dict(STAGES)
 
     def program():
@@ -89,15 +96,22 @@ def _budget_plan(today: date, start_date: str | None = None) -> Plan:
         for stage in (stages["foundation"], stages["monitoring"], partial(budget_stage, today=lambda: today)):
             stage(estate)
 
-    return synthesize(program, environment="dev", project="llmops",
-                      mocks=AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location))
+    return synthesize(
+        program,
+        environment="dev",
+        project="llmops",
+        mocks=AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location),
+    )
 
 
-@pytest.mark.parametrize("today,expected", [
-    (date(2026, 11, 22), "2026-11-01T00:00:00Z"),
-    (date(2026, 12, 31), "2026-12-01T00:00:00Z"),
-    (date(2027, 1, 1), "2027-01-01T00:00:00Z"),
-])
+@pytest.mark.parametrize(
+    "today,expected",
+    [
+        (date(2026, 11, 22), "2026-11-01T00:00:00Z"),
+        (date(2026, 12, 31), "2026-12-01T00:00:00Z"),
+        (date(2027, 1, 1), "2027-01-01T00:00:00Z"),
+    ],
+)
 def test_default_start_is_the_first_of_the_current_month(today, expected):
     budget = _one(_budget_plan(today), "azure-native:consumption:Budget", "budget-budget")
     assert budget.props["timePeriod"] == {"startDate": expected}
@@ -105,8 +119,9 @@ def test_default_start_is_the_first_of_the_current_month(today, expected):
 
 
 def test_explicit_start_date_overrides_the_clock():
-    budget = _one(_budget_plan(date(2026, 11, 22), start_date="2027-02-01"), "azure-native:consumption:Budget",
-                  "budget-budget")
+    budget = _one(
+        _budget_plan(date(2026, 11, 22), start_date="2027-02-01"), "azure-native:consumption:Budget", "budget-budget"
+    )
     assert budget.props["timePeriod"] == {"startDate": "2027-02-01T00:00:00Z"}
 
 
@@ -122,9 +137,8 @@ def test_budget_start_helper_and_utc_clock():
 
 
 def test_config_start_date_must_be_a_first_of_month():
-    from pydantic import ValidationError
-
     from llmops_infra.config.models import BudgetConfig
+    from pydantic import ValidationError
 
     config = BudgetConfig(monthly_usd=10, contact_emails=["a@example.com"], start_date="2027-03-01")
     assert config.start_date == date(2027, 3, 1)

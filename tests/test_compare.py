@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+from llmops_infra.delivery.pipelines import PR_MARKER
 from llmops_infra.plan import Plan, PlannedResource
 from llmops_infra.review.compare import PR_LIMIT, Comparison, Side, pr_report
-from llmops_infra.delivery.pipelines import PR_MARKER
 
 
 def _plan(env: str, count: int, value: str) -> Plan:
     stack = f"urn:pulumi:{env}::llmops::"
-    resources = [PlannedResource(
-        type="azure-native:storage:StorageAccount", name=f"account-{i:05d}", urn=f"{stack}azure-native:storage:"
-        f"StorageAccount::account-{i:05d}", parent=None, custom=True,
-        props={f"setting{k}": f"{value}-{k}-" + "x" * 70 for k in range(10)},
-        dependencies=[f"{stack}azure-native:storage:StorageAccount::account-{i - 1:05d}"] if i else [],
-    ) for i in range(count)]
+    resources = [
+        PlannedResource(
+            type="azure-native:storage:StorageAccount",
+            name=f"account-{i:05d}",
+            urn=f"{stack}azure-native:storage:StorageAccount::account-{i:05d}",
+            parent=None,
+            custom=True,
+            props={f"setting{k}": f"{value}-{k}-" + "x" * 70 for k in range(10)},
+            dependencies=[f"{stack}azure-native:storage:StorageAccount::account-{i - 1:05d}"] if i else [],
+        )
+        for i in range(count)
+    ]
     return Plan(environment=env, project="llmops", resources=resources)
 
 
 def _comparison(env: str, count: int) -> Comparison:
-    return Comparison(env, "origin/main", Side(_plan(env, count, "before"), 100.0, 50.0),
-                      Side(_plan(env, count, "after"), 200.0, 60.0))
+    return Comparison(
+        env,
+        "origin/main",
+        Side(_plan(env, count, "before"), 100.0, 50.0),
+        Side(_plan(env, count, "after"), 200.0, 60.0),
+    )
 
 
 def test_small_report_keeps_everything():

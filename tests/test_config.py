@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
-from llmops_infra.config.models import ClusterConfig, GpuPool, MlEndpoint, NetworkConfig, KeyVaultConfig
 from llmops_infra.config.loader import load_environment
+from llmops_infra.config.models import ClusterConfig, GpuPool, KeyVaultConfig, MlEndpoint, NetworkConfig
+from pydantic import ValidationError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,10 +51,13 @@ def test_cluster_api_access_must_be_explicit() -> None:
 
 def test_traffic_split_must_sum_to_100() -> None:
     with pytest.raises(ValidationError, match="sums to 90"):
-        MlEndpoint(name="flow", deployments=[
-            {"name": "blue", "flow_version": "1", "traffic_percent": 60},
-            {"name": "green", "flow_version": "2", "traffic_percent": 30},
-        ])
+        MlEndpoint(
+            name="flow",
+            deployments=[
+                {"name": "blue", "flow_version": "1", "traffic_percent": 60},
+                {"name": "green", "flow_version": "2", "traffic_percent": 30},
+            ],
+        )
 
 
 def test_inference_model_must_name_an_existing_pool() -> None:
@@ -75,8 +77,10 @@ def test_models_are_frozen() -> None:
 def test_environments_differ_as_documented() -> None:
     dev, staging, prod = (load_environment(e, REPO) for e in ("dev", "staging", "prod"))
     assert [(p.vm_size, p.min_nodes, p.max_nodes, p.spot) for p in dev.cluster.gpu_pools] == [
-        ("Standard_NC4as_T4_v3", 0, 2, True)]
+        ("Standard_NC4as_T4_v3", 0, 2, True)
+    ]
     assert [(p.vm_size, p.min_nodes, p.max_nodes) for p in staging.cluster.gpu_pools] == [
-        ("Standard_NC24ads_A100_v4", 0, 2)]
+        ("Standard_NC24ads_A100_v4", 0, 2)
+    ]
     assert prod.cluster.private_cluster and prod.promotion.requires_approval
     assert prod.policy.default_level is not None and prod.policy.default_level.value == "mandatory"

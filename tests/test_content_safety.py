@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from llmops_infra.components.content_safety import ContentSafety, ContentSafetyArgs
 from llmops_infra.components.roles import ROLES
 from llmops_infra.offline.mocks import AzureMocks
@@ -20,12 +19,23 @@ PROMPTFLOW = "0b7c3f0e-1111-4111-8111-000000000002"
 
 
 def _plan(**overrides):
-    args = dict(resource_group_name="rg", location="eastus", account_name="cs-llmops-dev-eus-1a2b",
-                subscription_id=SUB, subnet_id=SUBNET, dns_zone_ids=[ZONE], log_analytics_workspace_id=LAW,
-                consumer_principal_ids={"inference": INFERENCE, "promptflow": PROMPTFLOW})
+    args = {
+        "resource_group_name": "rg",
+        "location": "eastus",
+        "account_name": "cs-llmops-dev-eus-1a2b",
+        "subscription_id": SUB,
+        "subnet_id": SUBNET,
+        "dns_zone_ids": [ZONE],
+        "log_analytics_workspace_id": LAW,
+        "consumer_principal_ids": {"inference": INFERENCE, "promptflow": PROMPTFLOW},
+    }
     args.update(overrides)
-    return synthesize(lambda: ContentSafety("content_safety", ContentSafetyArgs(**args)), environment="test",
-                      project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    return synthesize(
+        lambda: ContentSafety("content_safety", ContentSafetyArgs(**args)),
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, TENANT, "eastus"),
+    )
 
 
 def test_account_is_content_safety_s0_keyless_private_with_identity_and_subdomain():
@@ -89,9 +99,18 @@ def test_endpoint_output_is_the_custom_subdomain():
     def program():
         import pulumi
 
-        cs = ContentSafety("content_safety", ContentSafetyArgs(
-            resource_group_name="rg", location="eastus", account_name="cs-x-1a2b", subscription_id=SUB,
-            subnet_id=SUBNET, dns_zone_ids=[ZONE], log_analytics_workspace_id=LAW))
+        cs = ContentSafety(
+            "content_safety",
+            ContentSafetyArgs(
+                resource_group_name="rg",
+                location="eastus",
+                account_name="cs-x-1a2b",
+                subscription_id=SUB,
+                subnet_id=SUBNET,
+                dns_zone_ids=[ZONE],
+                log_analytics_workspace_id=LAW,
+            ),
+        )
         pulumi.export("endpoint", cs.endpoint)
         pulumi.export("principal", cs.principal_id)
 
@@ -101,6 +120,13 @@ def test_endpoint_output_is_the_custom_subdomain():
 
 
 def test_missing_dns_zone_is_rejected_with_the_zone_to_pass():
-    with pytest.raises(ValueError, match="privatelink.cognitiveservices.azure.com"):
-        ContentSafetyArgs(resource_group_name="rg", location="eastus", account_name="cs", subscription_id=SUB,
-                          subnet_id=SUBNET, dns_zone_ids=[], log_analytics_workspace_id=LAW)
+    with pytest.raises(ValueError, match=r"privatelink.cognitiveservices.azure.com"):
+        ContentSafetyArgs(
+            resource_group_name="rg",
+            location="eastus",
+            account_name="cs",
+            subscription_id=SUB,
+            subnet_id=SUBNET,
+            dns_zone_ids=[],
+            log_analytics_workspace_id=LAW,
+        )

@@ -3,9 +3,8 @@
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
+from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -6,12 +6,11 @@ import shutil
 import subprocess
 
 import pytest
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
+from llmops_infra.delivery.pipelines import PR_MARKER
 from llmops_infra.review.compare import compare, cost_markdown, pr_report
 from llmops_infra.review.diff import MISSING, diff_plans, diff_values, render_markdown, render_text, stackless
-from llmops_infra.delivery.pipelines import PR_MARKER
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -26,8 +25,9 @@ def test_diff_values_reports_leaves_by_path():
 
 
 def test_stackless_lines_up_environments():
-    assert stackless("urn:pulumi:dev::llmops::azure-native:resources:ResourceGroup::rg") == \
-        stackless("urn:pulumi:prod::llmops::azure-native:resources:ResourceGroup::rg")
+    assert stackless("urn:pulumi:dev::llmops::azure-native:resources:ResourceGroup::rg") == stackless(
+        "urn:pulumi:prod::llmops::azure-native:resources:ResourceGroup::rg"
+    )
 
 
 def test_plan_diff_between_environments(plans):
@@ -41,7 +41,8 @@ def test_plan_diff_between_environments(plans):
     paths = {c.path: (c.before, c.after) for c in vault.changes}
     assert paths["properties.softDeleteRetentionInDays"] == (7, 90)
     assert diff.counts()["unchanged"] + len(diff.changed) == len(
-        {stackless(r["urn"]) for r in dev["resources"] if r["custom"]} - {stackless(e.key) for e in diff.removed})
+        {stackless(r["urn"]) for r in dev["resources"] if r["custom"]} - {stackless(e.key) for e in diff.removed}
+    )
     text = render_text([], diff)
     assert "+ azure-native:containerservice:AgentPool cluster-pool-gpua100" in text
     assert "properties.softDeleteRetentionInDays: 7 -> 90" in text
@@ -67,8 +68,11 @@ def repo(tmp_path, project_dir):
     git("-c", "user.email=t@example.com", "-c", "user.name=t", "add", "environments")
     git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "estate")
     dev = tmp_path / "environments" / "dev.yaml"
-    dev.write_text(dev.read_text().replace("budget:\n  monthly_usd: 1500", "budget:\n  monthly_usd: 1800")
-                   .replace("      max_nodes: 2\n      spot: true", "      max_nodes: 2\n      spot: false"))
+    dev.write_text(
+        dev.read_text()
+        .replace("budget:\n  monthly_usd: 1500", "budget:\n  monthly_usd: 1800")
+        .replace("      max_nodes: 2\n      spot: true", "      max_nodes: 2\n      spot: false")
+    )
     return tmp_path
 
 
@@ -80,7 +84,8 @@ def test_compare_with_a_git_ref(repo):
     diff = diff_plans(dev.before.plan.to_dict(), dev.after.plan.to_dict())
     changed = {e.name: {c.path for c in e.changes} for e in diff.changed}
     assert "scaleSetPriority" in changed["cluster-pool-gput4"] or any(
-        "scaleSetPriority" in p for p in changed["cluster-pool-gput4"])
+        "scaleSetPriority" in p for p in changed["cluster-pool-gput4"]
+    )
     report = pr_report([dev], {"dev": "✅ passed"})
     assert report.startswith(PR_MARKER)
     assert "| `dev` | ✅ passed |" in report
@@ -92,8 +97,9 @@ def test_cost_compare_and_pr_report_commands(repo):
     result = runner.invoke(app, ["cost", "dev", "--compare", "HEAD", "-C", str(repo), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert '"delta_usd"' in result.output and '"ref": "HEAD"' in result.output
-    result = runner.invoke(app, ["pr-report", "dev", "--base", "HEAD", "-C", str(repo),
-                                 "--output", str(repo / "pr.md")])
+    result = runner.invoke(
+        app, ["pr-report", "dev", "--base", "HEAD", "-C", str(repo), "--output", str(repo / "pr.md")]
+    )
     assert result.exit_code == 0, result.output
     text = (repo / "pr.md").read_text()
     assert PR_MARKER in text and "### `dev`" in text and "policy" in text

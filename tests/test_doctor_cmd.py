@@ -7,19 +7,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
 from llmops_infra.engine import azure_access, doctor
 from llmops_infra.engine import pulumi_cli as engine
 from llmops_infra.engine.azure_access import CredentialStatus
 from llmops_infra.engine.pulumi_cli import EngineInfo
+from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-FOUND = EngineInfo(Path("/opt/llmops/bin/pulumi"), "3.259.0", "3.272.0", "cache",
-                   Path("/opt/llmops/bin/pulumi-language-python"), {})
+FOUND = EngineInfo(
+    Path("/opt/llmops/bin/pulumi"), "3.259.0", "3.272.0", "cache", Path("/opt/llmops/bin/pulumi-language-python"), {}
+)
 MISSING = EngineInfo(None, None, "3.272.0", None, None, {})
 CREDS_OK = CredentialStatus(True, ["Azure CLI"], "an Azure Resource Manager token was obtained")
 CREDS_NO = CredentialStatus(False, [], "no Azure credentials: nothing", azure_access.CREDENTIALS_FIX)
@@ -55,14 +55,19 @@ def run(monkeypatch, project, info, creds, *args, env=None, plugins=True):
 
 
 def test_everything_present_exits_0(monkeypatch, project):
-    result = run(monkeypatch, project, FOUND, CREDS_OK, "--format", "json",
-                 env={"PULUMI_CONFIG_PASSPHRASE": "x"})
+    result = run(monkeypatch, project, FOUND, CREDS_OK, "--format", "json", env={"PULUMI_CONFIG_PASSPHRASE": "x"})
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert set(report) >= {"pulumi", "language_host", "backend", "credentials"}
-    assert report["pulumi"] == {"found": True, "path": "/opt/llmops/bin/pulumi", "version": "3.259.0",
-                                "sdk_version": "3.272.0", "matches_sdk": False, "source": "cache",
-                                "note": report["pulumi"]["note"]}
+    assert report["pulumi"] == {
+        "found": True,
+        "path": "/opt/llmops/bin/pulumi",
+        "version": "3.259.0",
+        "sdk_version": "3.272.0",
+        "matches_sdk": False,
+        "source": "cache",
+        "note": report["pulumi"]["note"],
+    }
     assert report["language_host"] == {"found": True, "path": "/opt/llmops/bin/pulumi-language-python"}
     dev = report["backend"]["dev"]
     assert dev["kind"] == "file" and dev["path"] == str((project / ".llmops" / "state").resolve())
@@ -85,8 +90,9 @@ def test_missing_cli_and_credentials_exit_3_with_fixes(monkeypatch, project):
 def test_missing_provider_plugins_exit_3(monkeypatch, project):
     from importlib.metadata import version
 
-    result = run(monkeypatch, project, FOUND, CREDS_OK, "--format", "json", env={"PULUMI_CONFIG_PASSPHRASE": "x"},
-                 plugins=False)
+    result = run(
+        monkeypatch, project, FOUND, CREDS_OK, "--format", "json", env={"PULUMI_CONFIG_PASSPHRASE": "x"}, plugins=False
+    )
     assert result.exit_code == 3
     plugin = json.loads(result.stdout)["plugins"]["azure-native"]
     assert plugin["found"] is False and plugin["version"] == version("pulumi-azure-native")
@@ -122,8 +128,9 @@ def test_azblob_backend_needs_a_storage_account(tmp_path):
 
 
 def test_cloud_backend_needs_a_token(tmp_path):
-    entry = doctor._backend_entry("https://api.pulumi.com", "passphrase", tmp_path, {"PULUMI_ACCESS_TOKEN": "x",
-                                                                                     "PULUMI_CONFIG_PASSPHRASE": ""})
+    entry = doctor._backend_entry(
+        "https://api.pulumi.com", "passphrase", tmp_path, {"PULUMI_ACCESS_TOKEN": "x", "PULUMI_CONFIG_PASSPHRASE": ""}
+    )
     assert entry["kind"] == "pulumi-cloud" and entry["ok"] and entry["passphrase_set"]
 
 

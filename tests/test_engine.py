@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from llmops_infra.engine import pulumi_cli as engine
 from llmops_infra.engine.pulumi_cli import EngineInfo, EngineMissingError
 
@@ -16,7 +15,7 @@ def fake_cli(bin_dir: Path, version: str | None, *, host: bool = True) -> Path:
     bin_dir.mkdir(parents=True, exist_ok=True)
     cli = bin_dir / "pulumi"
     body = f'echo "v{version}"' if version else "exit 1"
-    cli.write_text(f"#!/bin/sh\n[ \"$1\" = version ] && {{ {body}; }}\n")
+    cli.write_text(f'#!/bin/sh\n[ "$1" = version ] && {{ {body}; }}\n')
     cli.chmod(0o755)
     if host:
         lang = bin_dir / "pulumi-language-python"

@@ -5,18 +5,19 @@ from __future__ import annotations
 import os
 
 import pytest
-from pulumi.automation import errors as auto_errors
-from pulumi.automation._cmd import CommandResult
-
 from llmops_infra.engine import errors as engine_errors
 from llmops_infra.engine.errors import (
     PendingOperationsError,
     SoftDeletedNameError,
     StackLockedError,
-    engine_errors as guard,
     translate,
 )
+from llmops_infra.engine.errors import (
+    engine_errors as guard,
+)
 from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
+from pulumi.automation import errors as auto_errors
+from pulumi.automation._cmd import CommandResult
 
 
 def command_error(stderr: str = "", stdout: str = "", code: int = 1) -> auto_errors.CommandError:
@@ -38,7 +39,9 @@ def test_locked_stack_names_holder_time_and_the_fix():
     text = str(error)
     assert "alice@build-7 (pid 28186) since 2026-11-22T02:32:04Z" in text
     assert "llmops-infra cancel dev" in text
-    assert "/tmp/p/.llmops/state/.pulumi/locks/organization/llmops/dev/f06ac632-6e4b-4b02-ab85-f7dd5bd12ea5.json" in text
+    assert (
+        "/tmp/p/.llmops/state/.pulumi/locks/organization/llmops/dev/f06ac632-6e4b-4b02-ab85-f7dd5bd12ea5.json" in text
+    )
     assert "?no_tmp_dir" not in text
 
 
@@ -57,8 +60,10 @@ def test_cloud_conflict_is_a_lock_too():
 
 
 def test_pending_operations_explain_the_recovery():
-    text = ("error: the current deployment has 1 resource(s) with pending operations:\n"
-            "  * urn:pulumi:dev::llmops::azure-native:keyvault:Vault::kv-vault, interrupted while creating\n")
+    text = (
+        "error: the current deployment has 1 resource(s) with pending operations:\n"
+        "  * urn:pulumi:dev::llmops::azure-native:keyvault:Vault::kv-vault, interrupted while creating\n"
+    )
     error = translate(command_error(text), "dev")
     assert isinstance(error, PendingOperationsError) and error.exit_code == 3
     assert "kv-vault (creating)" in str(error)
@@ -66,13 +71,16 @@ def test_pending_operations_explain_the_recovery():
     assert "pulumi stack export" in str(error) and "pulumi stack import" in str(error)
 
 
-@pytest.mark.parametrize("text", [
-    "error: Code=\"VaultAlreadyExists\" Message=\"The vault name 'kv-llmops-dev-eus' is already in use.\"",
-    "error: autorest/azure: Service returned an error. Status=409 Code=\"FlagMustBeSetForRestore\" Message=\"An "
-    "existing resource with ID '/subscriptions/x/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
-    "oai-llmops-dev' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true'\"",
-    "error: Code=\"CustomDomainInUse\" Message=\"Custom domain name is not available.\"",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'error: Code="VaultAlreadyExists" Message="The vault name \'kv-llmops-dev-eus\' is already in use."',
+        'error: autorest/azure: Service returned an error. Status=409 Code="FlagMustBeSetForRestore" Message="An '
+        "existing resource with ID '/subscriptions/x/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
+        "oai-llmops-dev' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true'\"",
+        'error: Code="CustomDomainInUse" Message="Custom domain name is not available."',
+    ],
+)
 def test_soft_deleted_names_say_recover_or_purge(text):
     error = translate(command_error(text), "dev")
     assert isinstance(error, SoftDeletedNameError)
@@ -80,8 +88,10 @@ def test_soft_deleted_names_say_recover_or_purge(text):
 
 
 def test_soft_deleted_account_is_named():
-    text = ("error: Code=\"FlagMustBeSetForRestore\" ID '/subscriptions/x/providers/Microsoft.CognitiveServices/"
-            "accounts/oai-llmops-dev' has been soft-deleted")
+    text = (
+        'error: Code="FlagMustBeSetForRestore" ID \'/subscriptions/x/providers/Microsoft.CognitiveServices/'
+        "accounts/oai-llmops-dev' has been soft-deleted"
+    )
     assert "oai-llmops-dev" in str(translate(command_error(text), "dev"))
 
 
@@ -93,7 +103,7 @@ def test_killed_engine_says_cancel_then_refresh():
 
 
 def test_missing_passphrase_is_bad_input():
-    text = "error: constructing secrets manager of type \"passphrase\": passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
+    text = 'error: constructing secrets manager of type "passphrase": passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables'
     error = translate(command_error(text), "dev")
     assert isinstance(error, ConfigError) and error.exit_code == 2
 
@@ -116,18 +126,22 @@ def test_missing_provider_plugin_says_how_to_install():
 
 def test_plugin_that_cannot_be_downloaded():
     # Verbatim from `preview dev` here (no internet, no azure-native plugin).
-    text = ("error: Could not automatically download and install resource plugin 'pulumi-resource-azure-native' at "
-            "version v3.29.0, install the plugin using `pulumi plugin install resource azure-native v3.29.0`: error "
-            "downloading provider azure-native to file: failed to download plugin: azure-native-3.29.0: failed all 5 "
-            "attempts")
+    text = (
+        "error: Could not automatically download and install resource plugin 'pulumi-resource-azure-native' at "
+        "version v3.29.0, install the plugin using `pulumi plugin install resource azure-native v3.29.0`: error "
+        "downloading provider azure-native to file: failed to download plugin: azure-native-3.29.0: failed all 5 "
+        "attempts"
+    )
     message = str(translate(command_error(stdout=text), "dev"))
     assert "provider plugin azure-native v3.29.0 is not installed" in message
     assert "pulumi plugin install resource azure-native 3.29.0 --file" in message
 
 
 def test_program_error_quotes_the_error_lines_only():
-    text = ("error: python inline source runtime error: boom from program\n"
-            "error: an unhandled error occurred: python inline source runtime error: boom from program")
+    text = (
+        "error: python inline source runtime error: boom from program\n"
+        "error: an unhandled error occurred: python inline source runtime error: boom from program"
+    )
     error = translate(command_error(stdout=text), "dev")
     assert type(error) is EngineError
     assert "boom from program" in str(error) and "Traceback" not in str(error)
@@ -139,15 +153,12 @@ def test_invalid_version_and_unrelated_errors():
 
 
 def test_guard_turns_engine_errors_into_known_ones_and_keeps_bugs():
-    with pytest.raises(StackLockedError):
-        with guard("dev"):
-            raise command_error(LOCKED)
-    with pytest.raises(engine_errors.EngineError, match="scripts/build-pulumi-cli.sh"):
-        with guard("dev"):
-            raise FileNotFoundError(2, "No such file", "/x/bin/pulumi")
-    with pytest.raises(ZeroDivisionError):
-        with guard("dev"):
-            raise ZeroDivisionError()
+    with pytest.raises(StackLockedError), guard("dev"):
+        raise command_error(LOCKED)
+    with pytest.raises(engine_errors.EngineError, match=r"scripts/build-pulumi-cli.sh"), guard("dev"):
+        raise FileNotFoundError(2, "No such file", "/x/bin/pulumi")
+    with pytest.raises(ZeroDivisionError), guard("dev"):
+        raise ZeroDivisionError()
 
 
 def test_alive_checks_a_real_pid():

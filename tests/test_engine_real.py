@@ -16,13 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from llmops_infra.engine import lifecycle
-from llmops_infra.engine.pulumi_cli import locate_engine
-from llmops_infra.engine.errors import PendingOperationsError, StackLockedError
-from llmops_infra.errors import PolicyViolationError
 from llmops_infra.config.loader import load_environment
+from llmops_infra.engine import lifecycle
+from llmops_infra.engine.errors import PendingOperationsError, StackLockedError
 from llmops_infra.engine.progress import Progress
+from llmops_infra.engine.pulumi_cli import locate_engine
+from llmops_infra.errors import PolicyViolationError
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -30,8 +29,10 @@ ENGINE = locate_engine()
 
 pytestmark = [
     pytest.mark.engine,
-    pytest.mark.skipif(not ENGINE.found, reason="no Pulumi CLI on PATH or in the build cache "
-                       "(bash scripts/build-pulumi-cli.sh builds one)"),
+    pytest.mark.skipif(
+        not ENGINE.found,
+        reason="no Pulumi CLI on PATH or in the build cache (bash scripts/build-pulumi-cli.sh builds one)",
+    ),
 ]
 
 sys.path.insert(0, str(TESTS))
@@ -76,8 +77,9 @@ def test_up_preview_outputs_destroy(project, dev):
     same = lifecycle.preview(dev, project, program=program, engine=ENGINE, extra_config=secret)
     assert same.summary["unchanged"] == 4 and same.changes == []
 
-    grown = lifecycle.preview(dev, project, program=programs.boxes(4, secret_from_config=True), engine=ENGINE,
-                              extra_config=secret)
+    grown = lifecycle.preview(
+        dev, project, program=programs.boxes(4, secret_from_config=True), engine=ENGINE, extra_config=secret
+    )
     assert grown.summary["created"] == 1 and grown.summary["unchanged"] == 4
     assert [c["urn"].rsplit("::", 1)[-1] for c in grown.changes if c["op"] == "create"] == ["root-child2"]
 
@@ -85,8 +87,13 @@ def test_up_preview_outputs_destroy(project, dev):
     assert lifecycle.outputs(dev, project, engine=ENGINE, show_secrets=True)["token"] == "s3cr3t-value"
 
     events: list[str] = []
-    gone = lifecycle.destroy(dev, project, program=program, engine=ENGINE,
-                             progress=Progress("destroy", listeners=[lambda r: events.append(r["event"])]))
+    gone = lifecycle.destroy(
+        dev,
+        project,
+        program=program,
+        engine=ENGINE,
+        progress=Progress("destroy", listeners=[lambda r: events.append(r["event"])]),
+    )
     assert gone.summary["deleted"] == 4
     assert "resource-pre" in events and "summary" in events
 
@@ -113,8 +120,11 @@ def test_policy_pack_in_the_engine_stops_a_violation(project, dev):
         pytest.skip("this installation ships no policies/PulumiPolicy.yaml")
 
     def program():
-        programs.Box("kv", {"location": "eastus", "properties": {"enableRbacAuthorization": False}},
-                     type_="azure-native:keyvault:Vault")
+        programs.Box(
+            "kv",
+            {"location": "eastus", "properties": {"enableRbacAuthorization": False}},
+            type_="azure-native:keyvault:Vault",
+        )
 
     progress = Progress("preview")
     with pytest.raises(PolicyViolationError) as err:
@@ -127,8 +137,13 @@ def test_policy_pack_in_the_engine_stops_a_violation(project, dev):
 
 
 def _start(project: Path, mode: str, marker: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(TESTS / "engine_programs.py"), str(project), mode, str(marker)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, str(TESTS / "engine_programs.py"), str(project), mode, str(marker)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, seconds: float = 60) -> None:
@@ -150,7 +165,7 @@ def test_concurrent_updates_one_is_refused_with_the_lock_holder(project, dev):
         with pytest.raises(StackLockedError) as err:
             lifecycle.up(dev, project, program=programs.boxes(1), engine=ENGINE)
         text = str(err.value)
-        assert f"(pid " in text and " since 20" in text and "llmops-infra cancel dev" in text
+        assert "(pid " in text and " since 20" in text and "llmops-infra cancel dev" in text
         assert ".pulumi/locks/organization/llmops/dev/" in text
     finally:
         out, errors = holder.communicate(timeout=120)
@@ -177,7 +192,8 @@ def test_crashed_update_is_recovered(project, dev):
 
     lifecycle.cancel(dev, project, engine=ENGINE)
     lifecycle.refresh(dev, project, program=fast, engine=ENGINE, clear_pending_creates=True)
-    assert not lifecycle.pending_operations(lifecycle.open_stack(
-        lifecycle.stack_target(dev, project), fast, ENGINE, create=False))
+    assert not lifecycle.pending_operations(
+        lifecycle.open_stack(lifecycle.stack_target(dev, project), fast, ENGINE, create=False)
+    )
     recovered = lifecycle.up(dev, project, program=fast, engine=ENGINE)
     assert recovered.summary["created"] >= 1 and recovered.summary["failed"] == 0

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
+from llmops_infra.config.loader import load_environment
 from llmops_infra.engine import gates
 from llmops_infra.engine.azure_access import CredentialStatus
 from llmops_infra.engine.gates import (
@@ -20,7 +20,6 @@ from llmops_infra.engine.gates import (
     has_approval,
     run_gates,
 )
-from llmops_infra.config.loader import load_environment
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
@@ -60,8 +59,9 @@ def test_gates_run_in_order_and_stop_at_the_first_failure(dev):
     ran: list[str] = []
     seen: list[str] = []
     with pytest.raises(GateFailed) as err:
-        run_gates(dev, REPO, operation="up", gates=recording(ran, fail="credentials"),
-                  on_result=lambda r: seen.append(r.gate))
+        run_gates(
+            dev, REPO, operation="up", gates=recording(ran, fail="credentials"), on_result=lambda r: seen.append(r.gate)
+        )
     assert ran == ["policy", "cost", "credentials"]
     assert seen == ["config", "policy", "cost"]
     assert err.value.gate == "credentials" and err.value.exit_code == 3
@@ -112,9 +112,15 @@ class Check:
 
 
 def test_policy_gate_blocks_on_mandatory_violations(dev, plans):
-    ctx = GateContext(dev, REPO, "up", plan=plans("dev"),
-                      policy_report=Check([V("KV-01", "kv-vault", "Purge protection is off."),
-                                           V("NET-02", "vnet", "advisory only", "advisory")]))
+    ctx = GateContext(
+        dev,
+        REPO,
+        "up",
+        plan=plans("dev"),
+        policy_report=Check(
+            [V("KV-01", "kv-vault", "Purge protection is off."), V("NET-02", "vnet", "advisory only", "advisory")]
+        ),
+    )
     with pytest.raises(GateFailed) as err:
         gates.policy_gate(ctx)
     assert err.value.exit_code == 1
@@ -123,8 +129,9 @@ def test_policy_gate_blocks_on_mandatory_violations(dev, plans):
 
 
 def test_policy_gate_leaves_cost_rules_to_the_cost_gate(dev, plans):
-    ctx = GateContext(dev, REPO, "up", plan=plans("dev"),
-                      policy_report=Check([V("COST-05", "", "Estimated monthly cost too high")]))
+    ctx = GateContext(
+        dev, REPO, "up", plan=plans("dev"), policy_report=Check([V("COST-05", "", "Estimated monthly cost too high")])
+    )
     assert gates.policy_gate(ctx).status == gates.PASSED
     with pytest.raises(GateFailed) as err:
         gates.cost_gate(ctx)
@@ -150,8 +157,14 @@ def test_cost_gate_fails_over_the_limit(dev, plans):
 
 
 def test_credentials_gate_fails_fast_with_the_fix(dev):
-    ctx = GateContext(dev, REPO, "up", check_credentials=lambda: CredentialStatus(
-        False, [], "no Azure credentials: nothing configured", "run az login"))
+    ctx = GateContext(
+        dev,
+        REPO,
+        "up",
+        check_credentials=lambda: CredentialStatus(
+            False, [], "no Azure credentials: nothing configured", "run az login"
+        ),
+    )
     with pytest.raises(GateFailed) as err:
         gates.credentials_gate(ctx)
     assert err.value.exit_code == 3 and "run az login" in str(err.value)
@@ -177,7 +190,10 @@ class Token:
 
 def usages(name: str, current: int, limit: int):
     def fetch(url: str, token: str) -> dict:
-        assert "/subscriptions/22222222-2222-4222-8222-222222222222/providers/Microsoft.Compute/locations/eastus2/usages" in url
+        assert (
+            "/subscriptions/22222222-2222-4222-8222-222222222222/providers/Microsoft.Compute/locations/eastus2/usages"
+            in url
+        )
         return {"value": [{"name": {"value": name}, "currentValue": current, "limit": limit}]}
 
     return fetch
@@ -185,8 +201,9 @@ def usages(name: str, current: int, limit: int):
 
 def test_quota_gate_fails_when_the_family_quota_is_short():
     staging = load_environment("staging", REPO)  # A100 pool: 2 x 24 vCPUs on demand
-    ctx = GateContext(staging, REPO, "up", credentials_ok=True, get_token=Token,
-                      fetch=usages("StandardNCADSA100v4Family", 0, 24))
+    ctx = GateContext(
+        staging, REPO, "up", credentials_ok=True, get_token=Token, fetch=usages("StandardNCADSA100v4Family", 0, 24)
+    )
     with pytest.raises(GateFailed) as err:
         gates.quota_gate(ctx)
     assert "need up to 48 vCPUs, quota allows 24 more" in str(err.value)
@@ -195,8 +212,9 @@ def test_quota_gate_fails_when_the_family_quota_is_short():
 
 def test_quota_gate_passes_with_room():
     staging = load_environment("staging", REPO)
-    ctx = GateContext(staging, REPO, "up", credentials_ok=True, get_token=Token,
-                      fetch=usages("StandardNCADSA100v4Family", 0, 96))
+    ctx = GateContext(
+        staging, REPO, "up", credentials_ok=True, get_token=Token, fetch=usages("StandardNCADSA100v4Family", 0, 96)
+    )
     result = gates.quota_gate(ctx)
     assert result.status == gates.PASSED and "StandardNCADSA100v4Family 48 vCPUs" in result.message
 
@@ -209,7 +227,7 @@ def arm(deleted: set[str]):
     import urllib.error
 
     def fetch(url: str, token: str) -> dict:
-        name = url.split("?")[0].rsplit("/", 1)[-1]
+        name = url.split("?", maxsplit=1)[0].rsplit("/", 1)[-1]
         if name in deleted:
             return {"name": name}
         raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
@@ -242,8 +260,10 @@ def test_deleted_urls_point_at_the_right_arm_collections():
     from llmops_infra.engine.azure_access import NamedResource, deleted_url
 
     vault = deleted_url("sub", NamedResource("vault", "kv-x", "rg", "eastus"))
-    assert vault.startswith("https://management.azure.com/subscriptions/sub/providers/Microsoft.KeyVault/"
-                            "locations/eastus/deletedVaults/kv-x?api-version=")
+    assert vault.startswith(
+        "https://management.azure.com/subscriptions/sub/providers/Microsoft.KeyVault/"
+        "locations/eastus/deletedVaults/kv-x?api-version="
+    )
     account = deleted_url("sub", NamedResource("account", "oai-x", "rg", "eastus"))
     assert "/Microsoft.CognitiveServices/locations/eastus/resourceGroups/rg/deletedAccounts/oai-x?" in account
 
@@ -254,8 +274,12 @@ def test_deleted_urls_point_at_the_right_arm_collections():
 def write_approval(project: Path, env: str, **fields) -> Path:
     path = project / ".llmops" / "approvals" / f"{env}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"environment": env, "approved_by": "alice@contoso.com", "approved_at": "2026-11-22T02:00:00+00:00",
-              **fields}
+    record = {
+        "environment": env,
+        "approved_by": "alice@contoso.com",
+        "approved_at": "2026-11-22T02:00:00+00:00",
+        **fields,
+    }
     path.write_text(json.dumps(record))
     return path
 
@@ -279,14 +303,17 @@ def test_approval_not_required_is_skipped(dev, tmp_path):
     assert gates.approval_gate(GateContext(dev, tmp_path, "up")).status == gates.SKIPPED
 
 
-@pytest.mark.parametrize(("fields", "reason"), [
-    ({"environment": "staging"}, "approves environment 'staging'"),
-    ({"approved_by": " "}, "does not say who approved"),
-    ({"approved_at": "yesterday"}, "not ISO-8601"),
-    ({"approved_at": "2026-11-22T02:00:00"}, "need a time zone"),
-    ({"approved_at": "2026-11-23T02:00:00+00:00"}, "lies in the future"),
-    ({"expires_at": (NOW - timedelta(minutes=1)).isoformat()}, "expired"),
-])
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"environment": "staging"}, "approves environment 'staging'"),
+        ({"approved_by": " "}, "does not say who approved"),
+        ({"approved_at": "yesterday"}, "not ISO-8601"),
+        ({"approved_at": "2026-11-22T02:00:00"}, "need a time zone"),
+        ({"approved_at": "2026-11-23T02:00:00+00:00"}, "lies in the future"),
+        ({"expires_at": (NOW - timedelta(minutes=1)).isoformat()}, "expired"),
+    ],
+)
 def test_invalid_approvals_say_why(tmp_path, fields, reason):
     write_approval(tmp_path, "prod", **fields)
     assert reason in approval_problem("prod", tmp_path, now=NOW)

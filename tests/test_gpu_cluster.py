@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
 from llmops_infra.components.node_pools import GPU_TAINT, SPOT_TAINT, SYSTEM_TAINT, GpuPoolSpec
 from llmops_infra.components.roles import ROLES
@@ -18,7 +17,9 @@ AMW = f"{RG}/providers/Microsoft.Monitor/accounts/amw"
 ACR = f"{RG}/providers/Microsoft.ContainerRegistry/registries/cr1"
 ACTION_GROUP = f"{RG}/providers/Microsoft.Insights/actionGroups/ag"
 SUBNET = f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"
-SPOT = GpuPoolSpec(name="gput4", vm_size="Standard_NC4as_T4_v3", min_nodes=0, max_nodes=2, spot=True, spot_max_price=0.2)
+SPOT = GpuPoolSpec(
+    name="gput4", vm_size="Standard_NC4as_T4_v3", min_nodes=0, max_nodes=2, spot=True, spot_max_price=0.2
+)
 ONDEMAND = GpuPoolSpec(name="gpua100", vm_size="Standard_NC24ads_A100_v4", min_nodes=1, max_nodes=4, zones=["1", "2"])
 
 
@@ -35,19 +36,34 @@ class RecordingMocks(AzureMocks):
 
 
 def _args(**overrides) -> GpuClusterArgs:
-    values = dict(resource_group_name="rg", cluster_name="aks-llmops-test", dns_prefix="aks-llmops-test",
-                  subscription_id=SUB, tenant_id=TENANT, kubernetes_version="1.31", node_subnet_id=SUBNET,
-                  log_analytics_workspace_id=LAW, monitor_workspace_id=AMW, registry_id=ACR,
-                  action_group_id=ACTION_GROUP,
-                  gpu_pools=[SPOT, ONDEMAND], system_pool=SystemPoolSpec(min_nodes=2, max_nodes=3),
-                  admin_group_object_ids=["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"], maintenance_day="Saturday")
+    values = {
+        "resource_group_name": "rg",
+        "cluster_name": "aks-llmops-test",
+        "dns_prefix": "aks-llmops-test",
+        "subscription_id": SUB,
+        "tenant_id": TENANT,
+        "kubernetes_version": "1.31",
+        "node_subnet_id": SUBNET,
+        "log_analytics_workspace_id": LAW,
+        "monitor_workspace_id": AMW,
+        "registry_id": ACR,
+        "action_group_id": ACTION_GROUP,
+        "gpu_pools": [SPOT, ONDEMAND],
+        "system_pool": SystemPoolSpec(min_nodes=2, max_nodes=3),
+        "admin_group_object_ids": ["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"],
+        "maintenance_day": "Saturday",
+    }
     values.update(overrides)
     return GpuClusterArgs(**values)
 
 
 def _plan(mocks: AzureMocks | None = None, **overrides):
-    return synthesize(lambda: GpuCluster("cluster", _args(**overrides)), environment="test", project="llmops",
-                      mocks=mocks or AzureMocks(SUB, TENANT, "eastus"))
+    return synthesize(
+        lambda: GpuCluster("cluster", _args(**overrides)),
+        environment="test",
+        project="llmops",
+        mocks=mocks or AzureMocks(SUB, TENANT, "eastus"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +84,19 @@ def test_cluster_identity_and_access_defaults(plan):
     props = _cluster(plan).props
     assert props["disableLocalAccounts"] is True
     assert props["enableRBAC"] is True
-    assert props["aadProfile"] == {"managed": True, "enableAzureRBAC": True, "tenantID": TENANT,
-                                   "adminGroupObjectIDs": ["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"]}
+    assert props["aadProfile"] == {
+        "managed": True,
+        "enableAzureRBAC": True,
+        "tenantID": TENANT,
+        "adminGroupObjectIDs": ["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"],
+    }
     assert props["identity"] == {"type": "SystemAssigned"}
     assert props["oidcIssuerProfile"] == {"enabled": True}
     assert props["securityProfile"]["workloadIdentity"] == {"enabled": True}
-    assert props["securityProfile"]["defender"] == {"logAnalyticsWorkspaceResourceId": LAW,
-                                                    "securityMonitoring": {"enabled": True}}
+    assert props["securityProfile"]["defender"] == {
+        "logAnalyticsWorkspaceResourceId": LAW,
+        "securityMonitoring": {"enabled": True},
+    }
     assert props["sku"] == {"name": "Base", "tier": "Standard"}
 
 
@@ -99,8 +121,13 @@ def test_overlay_cni_with_cilium_network_policy(plan):
 
 
 def test_upgrades_are_automatic_in_a_weekly_window(plan):
-    assert _cluster(plan).props["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}
-    configs = {c.props["configName"]: c.props for c in plan.of_type("azure-native:containerservice:MaintenanceConfiguration")}
+    assert _cluster(plan).props["autoUpgradeProfile"] == {
+        "upgradeChannel": "patch",
+        "nodeOSUpgradeChannel": "NodeImage",
+    }
+    configs = {
+        c.props["configName"]: c.props for c in plan.of_type("azure-native:containerservice:MaintenanceConfiguration")
+    }
     assert set(configs) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
     for config in configs.values():
         assert config["maintenanceWindow"]["schedule"] == {"weekly": {"dayOfWeek": "Saturday", "intervalWeeks": 1}}
@@ -133,7 +160,10 @@ def test_prometheus_and_container_insights_rules_are_associated_with_the_cluster
     assert ci["destinations"]["logAnalytics"][0]["workspaceResourceId"] == LAW
     associations = plan.of_type("azure-native:monitor:DataCollectionRuleAssociation")
     assert {a.props["resourceUri"] for a in associations} == {cluster_id}
-    assert {a.props["associationName"] for a in associations} >= {"configurationAccessEndpoint", "ContainerInsightsExtension"}
+    assert {a.props["associationName"] for a in associations} >= {
+        "configurationAccessEndpoint",
+        "ContainerInsightsExtension",
+    }
 
 
 def test_gpu_alerts_notify_the_action_group(plan):
@@ -219,8 +249,9 @@ def test_aks_driver_mode_leaves_gpu_profile_unset():
 def test_kubelet_gets_acrpull_on_the_registry_only(plan):
     cluster = _cluster(plan)
     kubelet = cluster.outputs["identityProfile"]["kubeletidentity"]["objectId"]
-    assignments = [a for a in plan.of_type("azure-native:authorization:RoleAssignment")
-                   if a.props["principalId"] == kubelet]
+    assignments = [
+        a for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.props["principalId"] == kubelet
+    ]
     assert len(assignments) == 1
     [acrpull] = assignments
     assert acrpull.props["principalId"] == kubelet
@@ -233,7 +264,9 @@ def test_deployer_gets_cluster_admin_on_this_cluster_and_the_provider_waits_for_
     deployer = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
     plan = _plan(deployer_principal_id=deployer)
     cluster_id = _cluster(plan).outputs["id"]
-    [grant] = [a for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.props["principalId"] == deployer]
+    [grant] = [
+        a for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.props["principalId"] == deployer
+    ]
     assert grant.props["scope"] == cluster_id
     assert grant.props["roleDefinitionId"].endswith(ROLES["Azure Kubernetes Service RBAC Cluster Admin"])
     [provider] = plan.of_type("pulumi:providers:kubernetes")
@@ -284,7 +317,9 @@ def test_shipped_prod_scopes_the_prometheus_endpoint(plans):
 
 def test_cluster_identity_gets_network_contributor_on_its_node_subnet_only(plan):
     cluster = _cluster(plan)
-    [grant] = [r for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name == "cluster-subnet-network"]
+    [grant] = [
+        r for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name == "cluster-subnet-network"
+    ]
     assert grant.props["scope"] == SUBNET
     assert grant.props["roleDefinitionId"].endswith("/" + ROLES["Network Contributor"])
     assert grant.props["principalId"] == cluster.outputs["identity"]["principalId"]

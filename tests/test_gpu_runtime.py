@@ -5,7 +5,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-
 from llmops_infra.components.gpu_runtime import (
     DCGM_EXPORTER_DIGEST,
     DCGM_LABELS,
@@ -101,8 +100,10 @@ def device_plugin_plan():
 
 
 def _daemonset_pods(plan) -> dict[str, dict]:
-    return {d.props["metadata"]["name"]: d.props["spec"]["template"]["spec"]
-            for d in plan.of_type("kubernetes:apps/v1:DaemonSet")}
+    return {
+        d.props["metadata"]["name"]: d.props["spec"]["template"]["spec"]
+        for d in plan.of_type("kubernetes:apps/v1:DaemonSet")
+    }
 
 
 def test_node_agents_come_from_the_estate_registry_by_digest(device_plugin_plan):
@@ -114,8 +115,9 @@ def test_node_agents_come_from_the_estate_registry_by_digest(device_plugin_plan)
 
 
 def test_node_agents_run_as_their_own_service_accounts_without_api_tokens(device_plugin_plan):
-    accounts = {a.props["metadata"]["name"]: a.props for a in
-                device_plugin_plan.of_type("kubernetes:core/v1:ServiceAccount")}
+    accounts = {
+        a.props["metadata"]["name"]: a.props for a in device_plugin_plan.of_type("kubernetes:core/v1:ServiceAccount")
+    }
     assert set(accounts) == {"nvidia-device-plugin", "nvidia-dcgm-exporter"}
     assert all(a["automountServiceAccountToken"] is False for a in accounts.values())
     for name, pod in _daemonset_pods(device_plugin_plan).items():
@@ -133,12 +135,15 @@ def test_node_agents_are_probed(device_plugin_plan):
     # The socket the probe tests lives on the mounted kubelet directory.
     assert DEVICE_PLUGIN_SOCKET.startswith(plugin["volumeMounts"][0]["mountPath"] + "/")
     assert pods["nvidia-device-plugin"]["volumes"] == [
-        {"name": "device-plugin", "hostPath": {"path": "/var/lib/kubelet/device-plugins"}}]
+        {"name": "device-plugin", "hostPath": {"path": "/var/lib/kubelet/device-plugins"}}
+    ]
 
 
 def test_runtime_namespace_denies_traffic_but_prometheus_scrapes(device_plugin_plan):
-    policies = {p.props["metadata"]["name"]: p.props["spec"]
-                for p in device_plugin_plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    policies = {
+        p.props["metadata"]["name"]: p.props["spec"]
+        for p in device_plugin_plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     scrape = policies["allow-prometheus-scrape"]
     assert scrape["podSelector"] == {"matchLabels": DCGM_LABELS}
@@ -154,8 +159,12 @@ def test_device_plugin_mode_needs_the_registry_and_digests():
     with pytest.raises(ValueError, match="registry_login_server"):
         GpuRuntimeArgs(provider=None, mode="device-plugin")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not a sha256 digest"):
-        GpuRuntimeArgs(provider=None, mode="device-plugin", registry_login_server="cr1.azurecr.io",  # type: ignore[arg-type]
-                       dcgm_exporter_digest="3.3.7")
+        GpuRuntimeArgs(
+            provider=None,
+            mode="device-plugin",
+            registry_login_server="cr1.azurecr.io",  # type: ignore[arg-type]
+            dcgm_exporter_digest="3.3.7",
+        )
 
 
 def test_config_defaults_pin_the_same_digests_as_the_component():

@@ -22,8 +22,10 @@ def test_table_matches_the_published_gpu_memory():
 
 
 def test_the_table_imports_without_pulumi():
-    code = ("import sys; import llmops_infra.components.gpu_sizes, llmops_infra.config.models; "
-            "print('pulumi' in sys.modules)")
+    code = (
+        "import sys; import llmops_infra.components.gpu_sizes, llmops_infra.config.models; "
+        "print('pulumi' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -43,12 +45,15 @@ def test_llama_70b_needs_quantization_or_more_a100s():
 
 
 def test_gpus_per_replica_beyond_a_node_and_bf16_on_t4_are_refused():
-    assert "has 1 GPU(s)" in fit_problem(vm_size="Standard_NC24ads_A100_v4", gpus_per_replica=2,
-                                         weights_gb=None, dtype="auto")
-    assert "use dtype half" in fit_problem(vm_size="Standard_NC4as_T4_v3", gpus_per_replica=1,
-                                           weights_gb=None, dtype="bfloat16")
-    assert fit_problem(vm_size="Standard_NC24ads_A100_v4", gpus_per_replica=1, weights_gb=None,
-                       dtype="bfloat16") is None
+    assert "has 1 GPU(s)" in fit_problem(
+        vm_size="Standard_NC24ads_A100_v4", gpus_per_replica=2, weights_gb=None, dtype="auto"
+    )
+    assert "use dtype half" in fit_problem(
+        vm_size="Standard_NC4as_T4_v3", gpus_per_replica=1, weights_gb=None, dtype="bfloat16"
+    )
+    assert (
+        fit_problem(vm_size="Standard_NC24ads_A100_v4", gpus_per_replica=1, weights_gb=None, dtype="bfloat16") is None
+    )
 
 
 def test_unknown_sizes_are_not_judged():

@@ -5,25 +5,49 @@ from __future__ import annotations
 import json
 import re
 
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
 from llmops_infra.review.graph import EstateGraph, changed_graph
+from typer.testing import CliRunner
 
 PLAN = {
     "environment": "dev",
     "resources": [
-        {"urn": "urn:pulumi:dev::p::llmops:core:Foundation::foundation", "type": "llmops:core:Foundation",
-         "name": "foundation", "custom": False, "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
-         "dependencies": [], "props": {}},
-        {"urn": "urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg",
-         "type": "azure-native:resources:ResourceGroup", "name": "rg", "custom": True,
-         "parent": "urn:pulumi:dev::p::llmops:core:Foundation::foundation", "dependencies": [], "props": {"a": 1}},
-        {"urn": "urn:pulumi:dev::p::azure-native:keyvault:Vault::kv", "type": "azure-native:keyvault:Vault",
-         "name": 'kv "main"', "custom": True, "parent": None, "props": {},
-         "dependencies": ["urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg"]},
-        {"urn": "urn:pulumi:dev::p::pulumi:providers:azure-native::default", "type": "pulumi:providers:azure-native",
-         "name": "default", "custom": True, "parent": None, "dependencies": [], "props": {}},
+        {
+            "urn": "urn:pulumi:dev::p::llmops:core:Foundation::foundation",
+            "type": "llmops:core:Foundation",
+            "name": "foundation",
+            "custom": False,
+            "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
+            "dependencies": [],
+            "props": {},
+        },
+        {
+            "urn": "urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg",
+            "type": "azure-native:resources:ResourceGroup",
+            "name": "rg",
+            "custom": True,
+            "parent": "urn:pulumi:dev::p::llmops:core:Foundation::foundation",
+            "dependencies": [],
+            "props": {"a": 1},
+        },
+        {
+            "urn": "urn:pulumi:dev::p::azure-native:keyvault:Vault::kv",
+            "type": "azure-native:keyvault:Vault",
+            "name": 'kv "main"',
+            "custom": True,
+            "parent": None,
+            "props": {},
+            "dependencies": ["urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg"],
+        },
+        {
+            "urn": "urn:pulumi:dev::p::pulumi:providers:azure-native::default",
+            "type": "pulumi:providers:azure-native",
+            "name": "default",
+            "custom": True,
+            "parent": None,
+            "dependencies": [],
+            "props": {},
+        },
     ],
 }
 
@@ -36,10 +60,13 @@ def test_mermaid_nests_resources_in_components_and_draws_dependencies():
     rg = ids["urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg"]
     kv = ids["urn:pulumi:dev::p::azure-native:keyvault:Vault::kv"]
     assert text.startswith("flowchart LR\n")
-    assert f'subgraph {foundation}["foundation<br/>core:Foundation"]\n    {rg}["rg<br/>resources:ResourceGroup"]\n  end' in text
+    assert (
+        f'subgraph {foundation}["foundation<br/>core:Foundation"]\n    {rg}["rg<br/>resources:ResourceGroup"]\n  end'
+        in text
+    )
     assert f"{kv} --> {rg}" in text
-    assert "#quot;main#quot;" in text       # quotes escaped
-    assert "providers" not in text           # providers are not drawn
+    assert "#quot;main#quot;" in text  # quotes escaped
+    assert "providers" not in text  # providers are not drawn
 
 
 def test_dot_output():
@@ -52,17 +79,27 @@ def test_dot_output():
 def test_changed_graph_marks_only_what_changed():
     after = {**PLAN, "resources": [dict(r) for r in PLAN["resources"]]}
     after["resources"][1] = {**after["resources"][1], "props": {"a": 2}}
-    after["resources"].append({"urn": "urn:pulumi:dev::p::azure-native:storage:StorageAccount::st",
-                               "type": "azure-native:storage:StorageAccount", "name": "st", "custom": True,
-                               "parent": None, "dependencies": [], "props": {}})
+    after["resources"].append(
+        {
+            "urn": "urn:pulumi:dev::p::azure-native:storage:StorageAccount::st",
+            "type": "azure-native:storage:StorageAccount",
+            "name": "st",
+            "custom": True,
+            "parent": None,
+            "dependencies": [],
+            "props": {},
+        }
+    )
     graph = changed_graph(PLAN, after)
     assert sorted(graph.marks.values()) == ["added", "changed"]
     text = graph.mermaid()
-    assert "kv" not in text                  # unchanged resources are left out
+    assert "kv" not in text  # unchanged resources are left out
     assert "classDef added" in text and "classDef changed" in text and "foundation" in text
     removed = changed_graph(after, PLAN)
     assert list(removed.marks.values()) == ["removed", "changed"] or sorted(removed.marks.values()) == [
-        "changed", "removed"]
+        "changed",
+        "removed",
+    ]
     assert "st<br/>storage:StorageAccount" in removed.mermaid()
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from llmops_infra.components.roles import ROLES
 from llmops_infra.plan import Plan
 
 SUB = "11111111-1111-4111-8111-111111111111"
-FORBIDDEN = {"8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c",
-             "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"}
+FORBIDDEN = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+}
 
 
 def _one(plan: Plan, type_: str, name: str):
@@ -24,15 +27,22 @@ def _synth(program) -> Plan:
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
 
-    return synthesize(program, environment="test", project="llmops",
-                      mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
+    return synthesize(
+        program,
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
+    )
 
 
 def _assignments(plan: Plan, principal_id: str) -> dict[str, str]:
     """role name -> scope of the assignments held by `principal_id`."""
     names = {guid: name for name, guid in ROLES.items()}
-    return {names[a.props["roleDefinitionId"].rsplit("/", 1)[-1]]: a.props["scope"]
-            for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.props["principalId"] == principal_id}
+    return {
+        names[a.props["roleDefinitionId"].rsplit("/", 1)[-1]]: a.props["scope"]
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.props["principalId"] == principal_id
+    }
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
@@ -50,18 +60,27 @@ def test_workload_grants_are_narrow_and_wired_to_the_identities(plans):
     plan = plans("dev")
     vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
     insights_id = _one(plan, "azure-native:applicationinsights:Component", "monitoring-appi").outputs["id"]
-    principal = {w: _one(plan, "azure-native:managedidentity:UserAssignedIdentity", f"identity-{w}").outputs["principalId"]
-                 for w in ("inference", "promptflow", "chatops")}
+    principal = {
+        w: _one(plan, "azure-native:managedidentity:UserAssignedIdentity", f"identity-{w}").outputs["principalId"]
+        for w in ("inference", "promptflow", "chatops")
+    }
     # Later stages add their own grants (cluster, models); these are the foundation's.
     inference = _assignments(plan, principal["inference"])
     assert inference["Key Vault Secrets User"] == vault_id
     assert inference["Monitoring Metrics Publisher"] == insights_id
     assert _assignments(plan, principal["promptflow"])["Monitoring Metrics Publisher"] == insights_id
-    on_vault = {(a.props["principalId"], a.props["roleDefinitionId"].rsplit("/", 1)[-1])
-                for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.props["scope"] == vault_id}
-    assert on_vault == {(principal["inference"], ROLES["Key Vault Secrets User"]),
-                        (_one(plan, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity")
-                         .outputs["principalId"], ROLES["Key Vault Secrets Officer"])}
+    on_vault = {
+        (a.props["principalId"], a.props["roleDefinitionId"].rsplit("/", 1)[-1])
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.props["scope"] == vault_id
+    }
+    assert on_vault == {
+        (principal["inference"], ROLES["Key Vault Secrets User"]),
+        (
+            _one(plan, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity").outputs["principalId"],
+            ROLES["Key Vault Secrets Officer"],
+        ),
+    }
     chatops = _assignments(plan, principal["chatops"])
     assert not any(role.startswith(("Key Vault", "Monitoring")) for role in chatops)
 
@@ -103,11 +122,18 @@ def test_pipeline_principal_with_github_and_azure_devops_chains_credentials():
     org_id = "12345678-1234-4234-8234-123456789012"
 
     def program():
-        PipelinePrincipal("pipeline", PipelinePrincipalArgs(
-            identity_name="id-pipeline", resource_group_name="rg", location="eastus",
-            federations=[github_federation("contoso/estate", "prod"),
-                         azure_devops_federation("contoso", org_id, "llmops", "azure-prod")],
-        ))
+        PipelinePrincipal(
+            "pipeline",
+            PipelinePrincipalArgs(
+                identity_name="id-pipeline",
+                resource_group_name="rg",
+                location="eastus",
+                federations=[
+                    github_federation("contoso/estate", "prod"),
+                    azure_devops_federation("contoso", org_id, "llmops", "azure-prod"),
+                ],
+            ),
+        )
 
     plan = _synth(program)
     github = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
@@ -131,14 +157,31 @@ def test_federate_service_account_trusts_one_exact_subject():
     issuer = "https://eastus.oic.prod-aks.azure.com/tenant/cluster/"
 
     def program():
-        ids = WorkloadIdentities("identity", WorkloadIdentitiesArgs(
-            resource_group_name="rg", location="eastus", identity_names={"inference": "id-inference"}))
-        first = federate_service_account("fic-llama", identity_name=ids.identity_names["inference"],
-                                         resource_group_name="rg", issuer_url=issuer, namespace="llama-8b",
-                                         service_account="vllm", parent=ids)
-        federate_service_account("fic-other", identity_name=ids.identity_names["inference"], resource_group_name="rg",
-                                 issuer_url=issuer, namespace="other", service_account="vllm", parent=ids,
-                                 depends_on=[first])
+        ids = WorkloadIdentities(
+            "identity",
+            WorkloadIdentitiesArgs(
+                resource_group_name="rg", location="eastus", identity_names={"inference": "id-inference"}
+            ),
+        )
+        first = federate_service_account(
+            "fic-llama",
+            identity_name=ids.identity_names["inference"],
+            resource_group_name="rg",
+            issuer_url=issuer,
+            namespace="llama-8b",
+            service_account="vllm",
+            parent=ids,
+        )
+        federate_service_account(
+            "fic-other",
+            identity_name=ids.identity_names["inference"],
+            resource_group_name="rg",
+            issuer_url=issuer,
+            namespace="other",
+            service_account="vllm",
+            parent=ids,
+            depends_on=[first],
+        )
 
     plan = _synth(program)
     fic = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-llama")
@@ -150,31 +193,47 @@ def test_federate_service_account_trusts_one_exact_subject():
     assert fic.urn in _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-other").dependencies
 
 
-@pytest.mark.parametrize("namespace,service_account,message", [
-    ("team-*", "vllm", "not a Kubernetes name"),
-    ("ns", "Bad_Name", "not a Kubernetes name"),
-])
+@pytest.mark.parametrize(
+    "namespace,service_account,message",
+    [
+        ("team-*", "vllm", "not a Kubernetes name"),
+        ("ns", "Bad_Name", "not a Kubernetes name"),
+    ],
+)
 def test_federation_rejects_wildcards_and_bad_names(namespace, service_account, message):
     from llmops_infra.components.identity import federate_service_account
 
     with pytest.raises(ValueError, match=message):
-        federate_service_account("fic", identity_name="id", resource_group_name="rg", issuer_url="https://issuer/",
-                                 namespace=namespace, service_account=service_account, parent=None)
+        federate_service_account(
+            "fic",
+            identity_name="id",
+            resource_group_name="rg",
+            issuer_url="https://issuer/",
+            namespace=namespace,
+            service_account=service_account,
+            parent=None,
+        )
 
 
 def test_federated_credential_rejects_wildcard_subjects():
     from llmops_infra.components.identity import federated_credential
 
     with pytest.raises(ValueError, match="wildcard"):
-        federated_credential("fic", identity_name="id", resource_group_name="rg", issuer="https://issuer",
-                             subject="repo:contoso/*:ref:refs/heads/main", credential_name="c", parent=None)
+        federated_credential(
+            "fic",
+            identity_name="id",
+            resource_group_name="rg",
+            issuer="https://issuer",
+            subject="repo:contoso/*:ref:refs/heads/main",
+            credential_name="c",
+            parent=None,
+        )
 
 
 def test_config_needs_distinct_workloads_and_an_inference_identity_for_models():
-    from pydantic import ValidationError
-
-    from llmops_infra.config.models import IdentityConfig
     from llmops_infra.config.loader import load_environment
+    from llmops_infra.config.models import IdentityConfig
+    from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="at least 1 item"):
         IdentityConfig(workloads=[])
@@ -183,7 +242,7 @@ def test_config_needs_distinct_workloads_and_an_inference_identity_for_models():
     config = load_environment("dev", Path(__file__).resolve().parent.parent)
     data = config.model_dump(mode="json")
     data["identity"]["workloads"] = ["promptflow", "chatops"]
-    with pytest.raises(ValidationError, match="add inference to identity.workloads"):
+    with pytest.raises(ValidationError, match=r"add inference to identity.workloads"):
         type(config).model_validate(data)
     data["inference"]["models"] = []
     assert type(config).model_validate(data).identity.workloads == ["promptflow", "chatops"]

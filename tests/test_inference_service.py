@@ -6,7 +6,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-
 from llmops_infra.components.inference_manifests import ActiveHours
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
@@ -25,12 +24,28 @@ SPOT_POOL = GpuPoolSpec(name="gput4", vm_size="Standard_NC4as_T4_v3", spot=True)
 
 
 def _args(provider, **overrides) -> InferenceServiceArgs:
-    values = dict(provider=provider, model="meta-llama/Llama-3.1-8B-Instruct", registry_login_server="cr1.azurecr.io",
-                  image="vllm/vllm-openai", image_digest=DIGEST, pool=SPOT_POOL, workload_client_id=CLIENT_ID,
-                  identity_name="id-inference", identity_resource_group_name="rg", oidc_issuer_url=ISSUER,
-                  tenant_id=TENANT, gateway_namespace="gateway", gpus_per_replica=2, min_replicas=1, max_replicas=3,
-                  max_model_len=4096, key_vault_name="kv-test", hub_token_secret="hf-hub-token",
-                  prometheus_query_endpoint=PROMETHEUS, scaler_client_id=SCALER_CLIENT_ID)
+    values = {
+        "provider": provider,
+        "model": "meta-llama/Llama-3.1-8B-Instruct",
+        "registry_login_server": "cr1.azurecr.io",
+        "image": "vllm/vllm-openai",
+        "image_digest": DIGEST,
+        "pool": SPOT_POOL,
+        "workload_client_id": CLIENT_ID,
+        "identity_name": "id-inference",
+        "identity_resource_group_name": "rg",
+        "oidc_issuer_url": ISSUER,
+        "tenant_id": TENANT,
+        "gateway_namespace": "gateway",
+        "gpus_per_replica": 2,
+        "min_replicas": 1,
+        "max_replicas": 3,
+        "max_model_len": 4096,
+        "key_vault_name": "kv-test",
+        "hub_token_secret": "hf-hub-token",
+        "prometheus_query_endpoint": PROMETHEUS,
+        "scaler_client_id": SCALER_CLIENT_ID,
+    }
     values.update(overrides)
     return InferenceServiceArgs(**values)
 
@@ -80,7 +95,7 @@ def test_image_is_pulled_from_the_registry_by_digest(plan):
 
 def test_vllm_arguments(plan):
     args = _pod(plan)["containers"][0]["args"]
-    pairs = dict(zip(args[::2], args[1::2]))
+    pairs = dict(zip(args[::2], args[1::2], strict=False))
     assert pairs["--model"] == "meta-llama/Llama-3.1-8B-Instruct"
     assert pairs["--max-model-len"] == "4096"
     assert pairs["--tensor-parallel-size"] == "2"
@@ -91,7 +106,7 @@ def test_vllm_arguments(plan):
 
 def test_dtype_and_quantization_reach_vllm():
     args = _pod(_plan(dtype="half", quantization="awq_marlin"))["containers"][0]["args"]
-    pairs = dict(zip(args[::2], args[1::2]))
+    pairs = dict(zip(args[::2], args[1::2], strict=False))
     assert (pairs["--dtype"], pairs["--quantization"]) == ("half", "awq_marlin")
 
 
@@ -107,7 +122,9 @@ def test_gpu_limits_placement_and_tolerations(plan):
         {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"},
     ]
     assert [c["topologyKey"] for c in pod["topologySpreadConstraints"]] == [
-        "kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+        "kubernetes.io/hostname",
+        "topology.kubernetes.io/zone",
+    ]
 
 
 def test_on_demand_pool_gets_no_spot_toleration():
@@ -180,9 +197,12 @@ def test_keda_scales_on_the_queue_read_from_managed_prometheus(plan):
     assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"}
     [trigger] = spec["triggers"]
     assert trigger["type"] == "prometheus"
-    assert trigger["metadata"] == {"serverAddress": PROMETHEUS,
-                                   "query": 'sum(vllm:num_requests_waiting{namespace="llama"})',
-                                   "threshold": "5", "activationThreshold": "0"}
+    assert trigger["metadata"] == {
+        "serverAddress": PROMETHEUS,
+        "query": 'sum(vllm:num_requests_waiting{namespace="llama"})',
+        "threshold": "5",
+        "activationThreshold": "0",
+    }
     auth = _one(plan, "kubernetes:keda.sh/v1alpha1:TriggerAuthentication").props
     assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
     assert auth["metadata"]["namespace"] == "llama"
@@ -194,9 +214,13 @@ def test_active_hours_add_a_cron_trigger_that_wakes_a_service_at_zero():
     spec = _one(_plan(min_replicas=0, active_hours=window), "kubernetes:keda.sh/v1alpha1:ScaledObject").props["spec"]
     assert spec["minReplicaCount"] == 0
     assert [t["type"] for t in spec["triggers"]] == ["prometheus", "cron"]
-    assert spec["triggers"][1]["metadata"] == {"timezone": "Europe/Paris", "start": "0 8 * * 1-5",
-                                               "end": "0 19 * * 1-5", "desiredReplicas": "2"}
-    with pytest.raises(ValueError, match="active_hours.replicas \\(4\\) must be between 1 and max_replicas \\(3\\)"):
+    assert spec["triggers"][1]["metadata"] == {
+        "timezone": "Europe/Paris",
+        "start": "0 8 * * 1-5",
+        "end": "0 19 * * 1-5",
+        "desiredReplicas": "2",
+    }
+    with pytest.raises(ValueError, match=r"active_hours.replicas \(4\) must be between 1 and max_replicas \(3\)"):
         _args(None, active_hours=ActiveHours(timezone="UTC", start="0 8 * * *", end="0 9 * * *", replicas=4))
 
 
@@ -207,8 +231,10 @@ def test_queue_threshold_is_configurable():
 
 def test_disruption_budget_never_blocks_a_drain(plan):
     pdb = _one(plan, "kubernetes:policy/v1:PodDisruptionBudget").props["spec"]
-    assert pdb == {"maxUnavailable": 1, "selector": {"matchLabels": {
-        "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": "llama"}}}
+    assert pdb == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": "llama"}},
+    }
 
 
 def test_scale_to_zero_keeps_a_non_blocking_budget():
@@ -220,7 +246,10 @@ def test_scale_to_zero_keeps_a_non_blocking_budget():
 
 
 def test_network_policies_deny_by_default_and_admit_the_gateway(plan):
-    policies = {p.props["metadata"]["name"]: p.props["spec"] for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    policies = {
+        p.props["metadata"]["name"]: p.props["spec"]
+        for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     gateway = policies["allow-gateway"]["ingress"][0]["from"][0]
     assert gateway == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}
@@ -250,7 +279,6 @@ def test_deployment_waits_longer_than_a_gpu_replica_takes_to_start():
     def capture(args: pulumi.ResourceTransformationArgs):
         if args.type_ == "kubernetes:apps/v1:Deployment":
             timeouts["deployment"] = args.opts.custom_timeouts
-        return None
 
     def program() -> None:
         pulumi.runtime.register_stack_transformation(capture)
@@ -266,7 +294,7 @@ def test_deployment_waits_longer_than_a_gpu_replica_takes_to_start():
 
 
 def test_contradictions_are_rejected():
-    with pytest.raises(ValueError, match="min_replicas \\(3\\) must be between 0 and max_replicas \\(2\\)"):
+    with pytest.raises(ValueError, match=r"min_replicas \(3\) must be between 0 and max_replicas \(2\)"):
         _args(None, min_replicas=3, max_replicas=2)
     with pytest.raises(ValueError, match="queue_threshold"):
         _args(None, queue_threshold=0)
@@ -279,16 +307,20 @@ def test_contradictions_are_rejected():
 def _tolerated(taint: str, tolerations: list[dict]) -> bool:
     key_value, effect = taint.split(":")
     key, value = key_value.split("=")
-    return any(t["key"] == key and t.get("effect") == effect
-               and (t["operator"] == "Exists" or t.get("value") == value) for t in tolerations)
+    return any(
+        t["key"] == key and t.get("effect") == effect and (t["operator"] == "Exists" or t.get("value") == value)
+        for t in tolerations
+    )
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_every_model_runs_on_its_pool_tolerating_exactly_its_taints(plans, project_dir, env):
     plan = plans(env)
     config = load_environment(env, project_dir)
-    pools = {p.props["nodeLabels"]["llmops.io/gpu-pool"]: p.props
-             for p in plan.of_type("azure-native:containerservice:AgentPool")}
+    pools = {
+        p.props["nodeLabels"]["llmops.io/gpu-pool"]: p.props
+        for p in plan.of_type("azure-native:containerservice:AgentPool")
+    }
     deployments = {d.props["metadata"]["namespace"]: d.props for d in plan.of_type("kubernetes:apps/v1:Deployment")}
     assert set(deployments) == {m.name for m in config.inference.models}
     for model in config.inference.models:

@@ -4,32 +4,43 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
 from llmops_infra.config.loader import list_environments, load_environment
 from llmops_infra.delivery.scaffold import template_files
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
 
 def test_shipped_templates_equal_the_repository_environments(project_dir):
     templates = template_files()
-    repo = {f"environments/{p.name}": p.read_text(encoding="utf-8")
-            for p in sorted((project_dir / "environments").iterdir()) if p.suffix in (".yaml", ".json")}
+    repo = {
+        f"environments/{p.name}": p.read_text(encoding="utf-8")
+        for p in sorted((project_dir / "environments").iterdir())
+        if p.suffix in (".yaml", ".json")
+    }
     assert sorted(templates) == sorted(repo)
     stale = [name for name in repo if templates[name] != repo[name]]
-    assert not stale, (f"pkg/delivery/templates/environments is out of date for {stale}: run "
-                       "`cp environments/*.yaml environments/schema.json pkg/delivery/templates/environments/`")
+    assert not stale, (
+        f"pkg/delivery/templates/environments is out of date for {stale}: run "
+        "`cp environments/*.yaml environments/schema.json pkg/delivery/templates/environments/`"
+    )
 
 
 def test_init_writes_a_repository_that_validates(tmp_path: Path):
     target = tmp_path / "estate"
     result = runner.invoke(app, ["init", str(target)])
     assert result.exit_code == 0, result.output
-    for rel in ("environments/base.yaml", "environments/dev.yaml", "environments/prod.yaml",
-                "environments/schema.json", ".gitignore", "README.md",
-                ".github/workflows/llmops-pr.yml", ".github/workflows/llmops-deploy.yml"):
+    for rel in (
+        "environments/base.yaml",
+        "environments/dev.yaml",
+        "environments/prod.yaml",
+        "environments/schema.json",
+        ".gitignore",
+        "README.md",
+        ".github/workflows/llmops-pr.yml",
+        ".github/workflows/llmops-deploy.yml",
+    ):
         assert (target / rel).is_file(), rel
     assert ".llmops/" in (target / ".gitignore").read_text().splitlines()
     assert "# yaml-language-server: $schema=./schema.json" in (target / "environments" / "dev.yaml").read_text()

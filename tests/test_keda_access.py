@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from llmops_infra.components.keda_access import KedaAccess, KedaAccessArgs
 from llmops_infra.components.roles import ROLES
 from llmops_infra.offline.mocks import AzureMocks
@@ -18,9 +17,17 @@ ISSUER = "https://eastus.oic.prod-aks.azure.com/t/c/"
 @pytest.fixture(scope="module")
 def plan():
     def program() -> None:
-        KedaAccess("keda", KedaAccessArgs(resource_group_name="rg", location="eastus", subscription_id=SUB,
-                                          identity_name="id-llmops-test-keda", monitor_workspace_id=AMW,
-                                          oidc_issuer_url=ISSUER))
+        KedaAccess(
+            "keda",
+            KedaAccessArgs(
+                resource_group_name="rg",
+                location="eastus",
+                subscription_id=SUB,
+                identity_name="id-llmops-test-keda",
+                monitor_workspace_id=AMW,
+                oidc_issuer_url=ISSUER,
+            ),
+        )
 
     return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from llmops_infra.plan import Plan
 
 SUB = "11111111-1111-4111-8111-111111111111"
@@ -19,20 +18,26 @@ def _synth(program) -> Plan:
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
 
-    return synthesize(program, environment="test", project="llmops",
-                      mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
+    return synthesize(
+        program,
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
+    )
 
 
 def _args(**overrides):
     from llmops_infra.components.key_vault import KeyVaultArgs
 
-    values = dict(
-        vault_name="kv-test-0001", resource_group_name="rg-test", location="eastus",
-        tenant_id="aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
-        log_analytics_workspace_id="/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.OperationalInsights/workspaces/log",
-        private_endpoint_subnet_id="/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.Network/virtualNetworks/v/subnets/pe",
-        private_dns_zone_id="/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
-    )
+    values = {
+        "vault_name": "kv-test-0001",
+        "resource_group_name": "rg-test",
+        "location": "eastus",
+        "tenant_id": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+        "log_analytics_workspace_id": "/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.OperationalInsights/workspaces/log",
+        "private_endpoint_subnet_id": "/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.Network/virtualNetworks/v/subnets/pe",
+        "private_dns_zone_id": "/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
+    }
     values.update(overrides)
     return KeyVaultArgs(**values)
 
@@ -56,8 +61,11 @@ def test_private_endpoint_uses_the_pe_subnet_and_the_vault_zone(plans):
     plan = plans("prod")
     vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
     vnet = _one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
-    zone = [z for z in plan.of_type("azure-native:privatedns:PrivateZone")
-            if z.props["privateZoneName"] == "privatelink.vaultcore.azure.net"][0]
+    zone = next(
+        z
+        for z in plan.of_type("azure-native:privatedns:PrivateZone")
+        if z.props["privateZoneName"] == "privatelink.vaultcore.azure.net"
+    )
     endpoint = _one(plan, "azure-native:network:PrivateEndpoint", "key_vault-pe-pep")
     assert endpoint.props["subnet"]["id"] == f"{vnet.outputs['id']}/subnets/snet-llmops-prod-eus2-private-endpoints"
     connection = endpoint.props["privateLinkServiceConnections"][0]
@@ -111,9 +119,8 @@ def test_contradictions_are_rejected():
 
 
 def test_config_rejects_ip_ranges_without_public_access():
-    from pydantic import ValidationError
-
     from llmops_infra.config.models import KeyVaultConfig
+    from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="allowed_ip_ranges has no effect"):
         KeyVaultConfig(allowed_ip_ranges=["203.0.113.0/24"])
@@ -121,21 +128,20 @@ def test_config_rejects_ip_ranges_without_public_access():
     assert ok.allowed_ip_ranges == ["203.0.113.0/24"]
 
 
-@pytest.mark.parametrize("cidr", ["10.1.0.0/16", "192.168.1.0/24", "172.20.0.0/16", "100.64.0.0/16", "127.0.0.1/32",
-                                  "0.0.0.0/0"])
+@pytest.mark.parametrize(
+    "cidr", ["10.1.0.0/16", "192.168.1.0/24", "172.20.0.0/16", "100.64.0.0/16", "127.0.0.1/32", "0.0.0.0/0"]
+)
 def test_config_rejects_firewall_ranges_that_are_not_public(cidr):
-    from pydantic import ValidationError
-
     from llmops_infra.config.models import KeyVaultConfig
+    from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match=f"allowed_ip_ranges: {cidr} is not a public range"):
         KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=[cidr])
 
 
 def test_config_rejects_repeated_and_malformed_ranges():
-    from pydantic import ValidationError
-
     from llmops_infra.config.models import KeyVaultConfig
+    from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="appears twice"):
         KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=["198.51.100.0/24", "198.51.100.0/24"])

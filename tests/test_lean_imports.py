@@ -27,8 +27,9 @@ print(len([n for n in vars(network) if n[:1].isupper()]))
 
 
 def run(mode: str, env: str) -> tuple[str, int]:
-    out = subprocess.run([sys.executable, "-c", DIGEST, mode, env, str(REPO)], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", DIGEST, mode, env, str(REPO)], capture_output=True, text=True, check=True
+    ).stdout.split()
     return out[0], int(out[1])
 
 
@@ -61,6 +62,7 @@ def test_candidates() -> None:
     assert _candidates("pulumi_azure_native.network", "PrivateDnsZoneGroup")[0] == "private_dns_zone_group"
     assert _candidates("pulumi_azure_native.network", "SubnetArgs") == ["_inputs"]
     assert _candidates("pulumi_azure_native.containerservice", "list_managed_cluster_user_credentials_output") == [
-        "list_managed_cluster_user_credentials"]
+        "list_managed_cluster_user_credentials"
+    ]
     assert _candidates("pulumi_kubernetes.core.v1", "Namespace")[0] == "Namespace"
     assert _candidates("pulumi_kubernetes.core.v1", "outputs") == ["outputs"]

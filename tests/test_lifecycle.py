@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
+from llmops_infra.config.loader import load_environment
 from llmops_infra.engine import lifecycle
 from llmops_infra.engine.pulumi_cli import EngineInfo, EngineMissingError
 from llmops_infra.errors import ConfigError
-from llmops_infra.config.loader import load_environment
 
 REPO = Path(__file__).resolve().parent.parent
 NO_ENGINE = EngineInfo(None, None, "3.272.0", None, None, {})
@@ -109,13 +108,19 @@ def test_up_refuses_to_run_over_pending_operations():
 
 def test_operation_result_is_json_ready():
     result = lifecycle.OperationResult("up", "dev", {"created": 1}, [{"urn": "u", "op": "create"}], {"a": 1})
-    assert result.as_dict() == {"operation": "up", "stack": "dev", "summary": {"created": 1},
-                                "changes": [{"urn": "u", "op": "create"}], "outputs": {"a": 1}, "policy": []}
+    assert result.as_dict() == {
+        "operation": "up",
+        "stack": "dev",
+        "summary": {"created": 1},
+        "changes": [{"urn": "u", "op": "create"}],
+        "outputs": {"a": 1},
+        "policy": [],
+    }
 
 
 def test_stack_target_paths_are_absolute_for_a_relative_project_dir(dev, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    target = lifecycle.stack_target(dev, Path("."))
+    target = lifecycle.stack_target(dev, Path())
     assert Path(target.work_dir).is_absolute()
     assert Path(target.work_dir) == tmp_path.resolve() / ".llmops" / "workspaces" / "dev"
     assert target.backend_url == f"file://{tmp_path.resolve()}/.llmops/state"

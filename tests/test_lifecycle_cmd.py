@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
-from llmops_infra.engine import pulumi_cli as engine, gates, lifecycle
-from llmops_infra.engine.pulumi_cli import EngineInfo
+from llmops_infra.engine import gates, lifecycle
+from llmops_infra.engine import pulumi_cli as engine
 from llmops_infra.engine.gates import GateFailed, GateResult
 from llmops_infra.engine.lifecycle import OperationResult
+from llmops_infra.engine.pulumi_cli import EngineInfo
+from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -82,8 +82,13 @@ def test_a_failed_gate_is_the_last_json_event(project, monkeypatch, engine_found
     assert result.exit_code == 3
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["status"] for e in events] == ["passed", "failed"]
-    assert events[-1] == {"event": "gate", "gate": "credentials", "status": "failed",
-                          "message": "no Azure credentials: run az login", "exit_code": 3}
+    assert events[-1] == {
+        "event": "gate",
+        "gate": "credentials",
+        "status": "failed",
+        "message": "no Azure credentials: run az login",
+        "exit_code": 3,
+    }
     assert result.stderr.count("error:") == 1
 
 
@@ -96,8 +101,9 @@ def test_ci_without_yes_is_refused(project, monkeypatch, engine_found, gates_pas
     assert "pass --yes" in result.stderr
 
 
-def test_interactive_up_previews_then_a_declined_confirmation_changes_nothing(project, monkeypatch, engine_found,
-                                                                             gates_pass):
+def test_interactive_up_previews_then_a_declined_confirmation_changes_nothing(
+    project, monkeypatch, engine_found, gates_pass
+):
     monkeypatch.delenv("CI", raising=False)
     called = []
     monkeypatch.setattr(lifecycle, "up", lambda *a, **k: called.append("up"))
@@ -113,10 +119,28 @@ def fake_result(operation):
         assert engine is FOUND
         from pulumi.automation.events import EngineEvent
 
-        progress.on_event(EngineEvent.from_json({"sequence": 1, "timestamp": 0, "resOutputsEvent": {"metadata": {
-            "op": "create", "urn": "urn:pulumi:dev::llmops::llmops:test:Box::box", "type": "llmops:test:Box"}}}))
-        return OperationResult(operation, config.name, progress.summary({"create": 1, "same": 2}), progress.changes,
-                               {"resource_group_name": "rg-llmops-dev-eus"})
+        progress.on_event(
+            EngineEvent.from_json(
+                {
+                    "sequence": 1,
+                    "timestamp": 0,
+                    "resOutputsEvent": {
+                        "metadata": {
+                            "op": "create",
+                            "urn": "urn:pulumi:dev::llmops::llmops:test:Box::box",
+                            "type": "llmops:test:Box",
+                        }
+                    },
+                }
+            )
+        )
+        return OperationResult(
+            operation,
+            config.name,
+            progress.summary({"create": 1, "same": 2}),
+            progress.changes,
+            {"resource_group_name": "rg-llmops-dev-eus"},
+        )
 
     return run
 
@@ -175,14 +199,22 @@ def test_preview_runs_the_shipped_pack_with_the_environment_config(project, monk
         return OperationResult("preview", config.name, progress.summary({"same": 1}))
 
     monkeypatch.setattr(lifecycle, "preview", preview)
-    monkeypatch.setattr(lifecycle, "shipped_policy_pack", lambda config, project_dir: {
-        "policy_packs": ["/pkg/policies"], "policy_pack_configs": [f"/ws/{config.name}.json"]})
+    monkeypatch.setattr(
+        lifecycle,
+        "shipped_policy_pack",
+        lambda config, project_dir: {
+            "policy_packs": ["/pkg/policies"],
+            "policy_pack_configs": [f"/ws/{config.name}.json"],
+        },
+    )
     assert runner.invoke(app, ["preview", "dev", "--project-dir", str(project)]).exit_code == 0
     assert seen == {"policy_packs": ["/pkg/policies"], "policy_pack_configs": ["/ws/dev.json"]}
     seen.clear()
     assert runner.invoke(app, ["preview", "dev", "--project-dir", str(project), "--no-engine-policies"]).exit_code == 0
     assert seen == {}
-    result = runner.invoke(app, ["preview", "dev", "--project-dir", str(project), "--policy-pack", str(REPO / "policies")])
+    result = runner.invoke(
+        app, ["preview", "dev", "--project-dir", str(project), "--policy-pack", str(REPO / "policies")]
+    )
     assert result.exit_code == 2 and "give a --policy-pack-config for each" in result.stderr
 
 

@@ -6,9 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from llmops_infra.errors import ConfigError
 from llmops_infra.config.loader import deep_merge, list_environments, load_environment, load_environment_with_source
+from llmops_infra.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -82,7 +81,7 @@ def test_duplicate_key_error_never_echoes_the_values(project: Path) -> None:
     # a secret pasted under a second `azure:` block must not be printed back by the YAML error
     secret = "abcD3fGhiJklMnoPqrsTuvWxyz0123456789~xyZ"
     text = (project / "environments" / "dev.yaml").read_text()
-    write(project, "dev.yaml", text + f"azure:\n  client_secret: \"{secret}\"\n")
+    write(project, "dev.yaml", text + f'azure:\n  client_secret: "{secret}"\n')
     err = error_of(project)
     assert "duplicate key 'azure'" in str(err)
     assert secret not in str(err)
@@ -125,8 +124,14 @@ def test_out_of_range_value(project: Path) -> None:
 
 def test_cross_field_rule_explains_the_fix(project: Path) -> None:
     text = (project / "environments" / "dev.yaml").read_text()
-    write(project, "dev.yaml", text.replace("      min_nodes: 0\n      max_nodes: 2\n      spot: true",
-                                            "      min_nodes: 4\n      max_nodes: 2\n      spot: true"))
+    write(
+        project,
+        "dev.yaml",
+        text.replace(
+            "      min_nodes: 0\n      max_nodes: 2\n      spot: true",
+            "      min_nodes: 4\n      max_nodes: 2\n      spot: true",
+        ),
+    )
     err = error_of(project)
     assert "min_nodes (4) exceeds max_nodes (2): lower min_nodes or raise max_nodes" in str(err)
     assert err.key == "cluster.gpu_pools[0]"
@@ -148,7 +153,7 @@ def test_top_level_must_be_a_mapping(project: Path) -> None:
 def test_alias_bomb_is_refused(project: Path) -> None:
     lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
     for i in range(1, 9):
-        refs = ",".join([f"*a{i-1}"] * 9)
+        refs = ",".join([f"*a{i - 1}"] * 9)
         lines.append(f"a{i}: &a{i} [{refs}]")
     write(project, "dev.yaml", "\n".join(lines) + "\n")
     err = error_of(project)
@@ -227,5 +232,7 @@ def test_several_problems_are_listed_each_with_file_line_and_key(project: Path) 
     lines = text.splitlines()
     assert message.startswith("2 problems in the environment:")
     assert f"environments/dev.yaml:{lines.index('  monthly_usd: lots') + 1}: budget.monthly_usd:" in message
-    assert (f"environments/dev.yaml:{lines.index('  soft_delete_retention_days: 3') + 1}: "
-            "key_vault.soft_delete_retention_days: Input should be greater than or equal to 7") in message
+    assert (
+        f"environments/dev.yaml:{lines.index('  soft_delete_retention_days: 3') + 1}: "
+        "key_vault.soft_delete_retention_days: Input should be greater than or equal to 7"
+    ) in message

@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-
 from llmops_infra.config.loader import config_digest, load_environment_with_source
 from llmops_infra.release.manifest import (
     FAILED,
@@ -33,10 +32,13 @@ def dev(project_dir):
 def make(dev, passed=True, **kwargs):
     config, document = dev
     return build_manifest(
-        config, config_digest=config_digest(document), plan_digest="sha256:" + "ab" * 32,
-        evidence=Evidence(policy_passed=passed, policy={"mandatory_failures": 0 if passed else 2},
-                          monthly_usd=1234.5),
-        now=NOW, actor="alice", **kwargs,
+        config,
+        config_digest=config_digest(document),
+        plan_digest="sha256:" + "ab" * 32,
+        evidence=Evidence(policy_passed=passed, policy={"mandatory_failures": 0 if passed else 2}, monthly_usd=1234.5),
+        now=NOW,
+        actor="alice",
+        **kwargs,
     )
 
 
@@ -116,7 +118,8 @@ def test_pins_override_target_versions(dev, project_dir):
     pinned, notes = apply_pins(changed, manifest)
     assert pinned["cluster"]["kubernetes_version"] == manifest.kubernetes_version
     assert {d["name"]: d["version"] for d in pinned["openai"]["deployments"]} == {
-        name: pin["version"] for name, pin in manifest.models["openai"].items()}
+        name: pin["version"] for name, pin in manifest.models["openai"].items()
+    }
     # staging serves another model with the same image repository: it gets the release's digest
     dev_digest = manifest.images[0].split("@")[1]
     assert [m["image_digest"] for m in pinned["inference"]["models"]] == [dev_digest]
@@ -126,8 +129,10 @@ def test_pins_override_target_versions(dev, project_dir):
 
 def test_unmatched_pins_are_reported(dev):
     manifest = make(dev)
-    document = {"openai": {"deployments": [{"name": "other", "version": "1"}]},
-                "inference": {"models": [{"name": "x", "image": "acme/server", "image_digest": "sha256:" + "2" * 64}]}}
+    document = {
+        "openai": {"deployments": [{"name": "other", "version": "1"}]},
+        "inference": {"models": [{"name": "x", "image": "acme/server", "image_digest": "sha256:" + "2" * 64}]},
+    }
     pinned, notes = apply_pins(document, manifest)
     assert pinned["openai"]["deployments"][0]["version"] == "1"
     assert pinned["inference"]["models"][0]["image_digest"] == "sha256:" + "2" * 64

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from llmops_infra.components.ml_endpoints import FlowEndpoint, FlowSlot, MlEndpoints, MlEndpointsArgs
 from llmops_infra.components.roles import ROLES
 from llmops_infra.offline.mocks import AzureMocks
@@ -20,28 +19,43 @@ CR = f"{RG}/providers/Microsoft.ContainerRegistry/registries/cr"
 APPI = f"{RG}/providers/Microsoft.Insights/components/appi"
 LAW = f"{RG}/providers/Microsoft.OperationalInsights/workspaces/log"
 SUBNET = f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
-ZONES = [f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms",
-         f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.notebooks.azure.net"]
+ZONES = [
+    f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms",
+    f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.notebooks.azure.net",
+]
 OPENAI = f"{RG}/providers/Microsoft.CognitiveServices/accounts/oai"
 SAFETY = f"{RG}/providers/Microsoft.CognitiveServices/accounts/cs"
 ACTION_GROUP = f"{RG}/providers/Microsoft.Insights/actionGroups/ag"
 WS_ID = f"{RG}/providers/Microsoft.MachineLearningServices/workspaces/mlw-llmops-dev-eus"
-SLOTS = [FlowSlot(name="blue", flow_version="1.4.0", instance_type="Standard_DS3_v2", instance_count=2,
-                  traffic_percent=90),
-         FlowSlot(name="green", flow_version="1.5.0", instance_type="Standard_F4s_v2", instance_count=1,
-                  traffic_percent=10)]
+SLOTS = [
+    FlowSlot(name="blue", flow_version="1.4.0", instance_type="Standard_DS3_v2", instance_count=2, traffic_percent=90),
+    FlowSlot(name="green", flow_version="1.5.0", instance_type="Standard_F4s_v2", instance_count=1, traffic_percent=10),
+]
 ONLINE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
 ONLINE_ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
 TEMPLATE_DEPLOYMENT = "azure-native:resources:Deployment"
 
 
 def _args(**overrides) -> MlEndpointsArgs:
-    args = dict(resource_group_name="rg", location="eastus", workspace_name="mlw-llmops-dev-eus", subscription_id=SUB,
-                key_vault_id=KV, storage_account_id=ST, container_registry_id=CR, app_insights_id=APPI,
-                log_analytics_workspace_id=LAW, subnet_id=SUBNET, dns_zone_ids=ZONES,
-                allowed_instance_types=["Standard_DS3_v2", "Standard_F4s_v2"], max_instances=4,
-                endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-llmops-dev-chat-flow-1a2b", slots=SLOTS)],
-                openai_account_id=OPENAI, content_safety_account_id=SAFETY, action_group_id=ACTION_GROUP)
+    args = {
+        "resource_group_name": "rg",
+        "location": "eastus",
+        "workspace_name": "mlw-llmops-dev-eus",
+        "subscription_id": SUB,
+        "key_vault_id": KV,
+        "storage_account_id": ST,
+        "container_registry_id": CR,
+        "app_insights_id": APPI,
+        "log_analytics_workspace_id": LAW,
+        "subnet_id": SUBNET,
+        "dns_zone_ids": ZONES,
+        "allowed_instance_types": ["Standard_DS3_v2", "Standard_F4s_v2"],
+        "max_instances": 4,
+        "endpoints": [FlowEndpoint(key="chat-flow", endpoint_name="mle-llmops-dev-chat-flow-1a2b", slots=SLOTS)],
+        "openai_account_id": OPENAI,
+        "content_safety_account_id": SAFETY,
+        "action_group_id": ACTION_GROUP,
+    }
     args.update(overrides)
     return MlEndpointsArgs(**args)
 
@@ -70,7 +84,11 @@ def test_workspace_is_private_with_approved_outbound_only_and_linked_resources(p
     assert props["publicNetworkAccess"] == "Disabled"
     assert props["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
     assert (props["keyVault"], props["storageAccount"], props["containerRegistry"], props["applicationInsights"]) == (
-        KV, ST, CR, APPI)
+        KV,
+        ST,
+        CR,
+        APPI,
+    )
     assert props["v1LegacyMode"] is False
     assert props["systemDatastoresAuthMode"] == "Identity"
 
@@ -78,9 +96,13 @@ def test_workspace_is_private_with_approved_outbound_only_and_linked_resources(p
 def test_managed_network_reaches_only_the_ai_accounts_through_private_endpoints(plan):
     [ws] = plan.of_type("azure-native:machinelearningservices:Workspace")
     rules = ws.props["managedNetwork"]["outboundRules"]
-    assert {k: (r["type"], r["destination"]["serviceResourceId"], r["destination"]["subresourceTarget"])
-            for k, r in rules.items()} == {"pe-openai": ("PrivateEndpoint", OPENAI, "account"),
-                                           "pe-content-safety": ("PrivateEndpoint", SAFETY, "account")}
+    assert {
+        k: (r["type"], r["destination"]["serviceResourceId"], r["destination"]["subresourceTarget"])
+        for k, r in rules.items()
+    } == {
+        "pe-openai": ("PrivateEndpoint", OPENAI, "account"),
+        "pe-content-safety": ("PrivateEndpoint", SAFETY, "account"),
+    }
 
 
 def test_workspace_private_endpoint_and_diagnostics(plan):
@@ -133,7 +155,11 @@ def test_template_declares_the_endpoint_exactly_as_the_resource_does(plan):
     del props["traffic"]
     assert props == endpoint.props["properties"]
     assert (resource["location"], resource["kind"], resource["identity"], resource["tags"]) == (
-        endpoint.props["location"], endpoint.props["kind"], endpoint.props["identity"], endpoint.props.get("tags", {}))
+        endpoint.props["location"],
+        endpoint.props["kind"],
+        endpoint.props["identity"],
+        endpoint.props.get("tags", {}),
+    )
     assert resource["apiVersion"] == "2025-12-01"
 
 
@@ -173,8 +199,10 @@ def test_green_waits_for_blue(plan):
 def test_endpoint_identity_may_call_openai_and_content_safety_only(plan):
     [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     principal = endpoint.outputs["identity"]["principalId"]
-    grants = {(g.props["scope"], g.props["roleDefinitionId"].rsplit("/", 1)[1])
-              for g in plan.of_type("azure-native:authorization:RoleAssignment")}
+    grants = {
+        (g.props["scope"], g.props["roleDefinitionId"].rsplit("/", 1)[1])
+        for g in plan.of_type("azure-native:authorization:RoleAssignment")
+    }
     assert grants == {(OPENAI, ROLES["Cognitive Services OpenAI User"]), (SAFETY, ROLES["Cognitive Services User"])}
     assert {g.props["principalId"] for g in plan.of_type("azure-native:authorization:RoleAssignment")} == {principal}
 
@@ -202,14 +230,18 @@ def test_latency_and_5xx_alerts_per_endpoint(plan):
 
 def test_scoring_uri_output(plan):
     assert plan.outputs["scoring_uris"] == {
-        "chat-flow": "https://mle-llmops-dev-chat-flow-1a2b.eastus.inference.ml.azure.com/score"}
+        "chat-flow": "https://mle-llmops-dev-chat-flow-1a2b.eastus.inference.ml.azure.com/score"
+    }
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"traffic_percent": 50}, "sums to 60"),
-    ({"instance_type": "Standard_NC24ads_A100_v4"}, "not in allowed_instance_types"),
-    ({"instance_count": 5}, "outside 1-4"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"traffic_percent": 50}, "sums to 60"),
+        ({"instance_type": "Standard_NC24ads_A100_v4"}, "not in allowed_instance_types"),
+        ({"instance_count": 5}, "outside 1-4"),
+    ],
+)
 def test_bad_slots_are_rejected_when_args_are_built(change, message):
     slots = [replace(SLOTS[0], **change), SLOTS[1]]
     with pytest.raises(ValueError, match=message):
@@ -241,11 +273,13 @@ def test_dark_first_rollout_sets_an_empty_traffic_map_after_the_slot():
 def test_each_endpoint_gets_its_own_traffic_template():
     second = FlowEndpoint(key="rag-flow", endpoint_name="mle-rag", slots=[replace(SLOTS[0], traffic_percent=100)])
     plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-chat", slots=SLOTS), second])
-    by_endpoint = {_endpoint_in(d.props["properties"]["template"])["name"]: d
-                   for d in plan.of_type(TEMPLATE_DEPLOYMENT)}
+    by_endpoint = {
+        _endpoint_in(d.props["properties"]["template"])["name"]: d for d in plan.of_type(TEMPLATE_DEPLOYMENT)
+    }
     assert set(by_endpoint) == {"mlw-llmops-dev-eus/mle-chat", "mlw-llmops-dev-eus/mle-rag"}
     rag_slot = next(d for d in plan.of_type(ONLINE_DEPLOYMENT) if d.props["endpointName"] == "mle-rag")
     assert rag_slot.urn in by_endpoint["mlw-llmops-dev-eus/mle-rag"].dependencies
     assert rag_slot.urn not in by_endpoint["mlw-llmops-dev-eus/mle-chat"].dependencies
-    assert _endpoint_in(by_endpoint["mlw-llmops-dev-eus/mle-rag"].props["properties"]["template"])[
-        "properties"]["traffic"] == {"blue": 100}
+    assert _endpoint_in(by_endpoint["mlw-llmops-dev-eus/mle-rag"].props["properties"]["template"])["properties"][
+        "traffic"
+    ] == {"blue": 100}

@@ -12,18 +12,22 @@ mocks = AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus")
 def test_top_level_and_scoped_ids() -> None:
     assert mocks.arm_id("azure-native:resources:ResourceGroup", "rg", {}) == RG
     assert mocks.arm_id("azure-native:keyvault:Vault", "kv1", {"resourceGroupName": "rg"}) == (
-        f"{RG}/providers/Microsoft.KeyVault/vaults/kv1")
+        f"{RG}/providers/Microsoft.KeyVault/vaults/kv1"
+    )
     assert mocks.arm_id("azure-native:authorization:RoleAssignment", "g", {"scope": f"{RG}/x"}) == (
-        f"{RG}/x/providers/Microsoft.Authorization/roleAssignments/g")
+        f"{RG}/x/providers/Microsoft.Authorization/roleAssignments/g"
+    )
 
 
 def test_child_ids_nest_under_their_parents() -> None:
     inputs = {"resourceGroupName": "rg", "workspaceName": "mlw", "endpointName": "ep", "deploymentName": "blue"}
     assert mocks.arm_id("azure-native:machinelearningservices:OnlineDeployment", "blue", inputs) == (
-        f"{RG}/providers/Microsoft.MachineLearningServices/workspaces/mlw/onlineEndpoints/ep/onlineDeployments/blue")
+        f"{RG}/providers/Microsoft.MachineLearningServices/workspaces/mlw/onlineEndpoints/ep/onlineDeployments/blue"
+    )
     blob = {"resourceGroupName": "rg", "accountName": "st1", "containerName": "models"}
     assert mocks.arm_id("azure-native:storage:BlobContainer", "models", blob) == (
-        f"{RG}/providers/Microsoft.Storage/storageAccounts/st1/blobServices/default/blobContainers/models")
+        f"{RG}/providers/Microsoft.Storage/storageAccounts/st1/blobServices/default/blobContainers/models"
+    )
 
 
 def test_arm_segments_are_plurals() -> None:
@@ -39,5 +43,7 @@ def test_shipped_plan_child_names_are_their_own(plans) -> None:
     pools = plan.of_type("azure-native:containerservice:AgentPool")
     assert {p.outputs["id"].rsplit("/", 1)[-1] for p in pools} == {p.props["agentPoolName"] for p in pools}
     for deployment in plan.of_type("azure-native:cognitiveservices:Deployment"):
-        assert f"/accounts/{deployment.props['accountName']}/deployments/{deployment.props['deploymentName']}" in (
-            deployment.outputs["id"])
+        assert (
+            f"/accounts/{deployment.props['accountName']}/deployments/{deployment.props['deploymentName']}"
+            in (deployment.outputs["id"])
+        )

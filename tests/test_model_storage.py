@@ -14,10 +14,19 @@ ZONE = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/priv
 
 
 def _plan():
-    args = ModelStorageArgs(resource_group_name="rg", account_name="stllmopsdeveus1234", log_analytics_workspace_id=LAW,
-                            private_endpoint_subnet_id=SUBNET, private_dns_zone_id=ZONE)
-    return synthesize(lambda: ModelStorage("models", args), environment="test", project="llmops",
-                      mocks=AzureMocks(SUB, TENANT, "eastus"))
+    args = ModelStorageArgs(
+        resource_group_name="rg",
+        account_name="stllmopsdeveus1234",
+        log_analytics_workspace_id=LAW,
+        private_endpoint_subnet_id=SUBNET,
+        private_dns_zone_id=ZONE,
+    )
+    return synthesize(
+        lambda: ModelStorage("models", args),
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, TENANT, "eastus"),
+    )
 
 
 def test_account_is_entra_only_tls12_https_and_private():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from llmops_infra.plan import SECRET_MARKER, Plan
 
 SUB = "11111111-1111-4111-8111-111111111111"
@@ -23,8 +22,12 @@ def _synth(program) -> Plan:
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
 
-    return synthesize(program, environment="test", project="llmops",
-                      mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
+    return synthesize(
+        program,
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
+    )
 
 
 @pytest.mark.parametrize("env,retention", [("dev", 30), ("prod", 90)])
@@ -53,7 +56,8 @@ def test_grafana_is_private_keyless_and_reads_prometheus(plans):
     assert grafana.props["identity"] == {"type": "SystemAssigned"}
     assert props["apiKey"] == "Disabled" and props["publicNetworkAccess"] == "Disabled"
     assert props["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"] == [
-        {"azureMonitorWorkspaceResourceId": amw.outputs["id"]}]
+        {"azureMonitorWorkspaceResourceId": amw.outputs["id"]}
+    ]
     reader = _one(plan, "azure-native:authorization:RoleAssignment", "monitoring-grafana-monitoring-data-reader")
     assert reader.props["principalId"] == grafana.outputs["identity"]["principalId"]
     assert reader.props["scope"] == amw.outputs["id"]
@@ -97,10 +101,19 @@ def test_monitoring_without_grafana_has_no_grafana():
     from llmops_infra.components.monitoring import Monitoring, MonitoringArgs
 
     def program():
-        m = Monitoring("monitoring", MonitoringArgs(
-            resource_group_name="rg", location="eastus", workspace_name="log-t", app_insights_name="appi-t",
-            monitor_workspace_name="amw-t", action_group_name="ag-t", action_group_short_name="t",
-            alert_emails=["a@example.com"]))
+        m = Monitoring(
+            "monitoring",
+            MonitoringArgs(
+                resource_group_name="rg",
+                location="eastus",
+                workspace_name="log-t",
+                app_insights_name="appi-t",
+                monitor_workspace_name="amw-t",
+                action_group_name="ag-t",
+                action_group_short_name="t",
+                alert_emails=["a@example.com"],
+            ),
+        )
         assert m.grafana_id is None
 
     plan = _synth(program)
@@ -111,9 +124,16 @@ def test_monitoring_without_grafana_has_no_grafana():
 def test_monitoring_args_reject_bad_values():
     from llmops_infra.components.monitoring import MonitoringArgs
 
-    base = dict(resource_group_name="rg", location="eastus", workspace_name="w", app_insights_name="a",
-                monitor_workspace_name="m", action_group_name="g", action_group_short_name="s",
-                alert_emails=["a@example.com"])
+    base = {
+        "resource_group_name": "rg",
+        "location": "eastus",
+        "workspace_name": "w",
+        "app_insights_name": "a",
+        "monitor_workspace_name": "m",
+        "action_group_name": "g",
+        "action_group_short_name": "s",
+        "alert_emails": ["a@example.com"],
+    }
     with pytest.raises(ValueError, match="log_retention_days"):
         MonitoringArgs(**{**base, "log_retention_days": 7})
     with pytest.raises(ValueError, match="1-12 characters"):
@@ -124,26 +144,36 @@ def test_monitoring_args_reject_bad_values():
 
 def test_metric_alert_helper():
     import pulumi
-
     from llmops_infra.components.alerts import metric_alert
 
     def program():
         parent = pulumi.ComponentResource("llmops:test:Parent", "parent")
-        metric_alert("gpu-saturation", resource_group_name="rg", scopes=["/subscriptions/x/cluster"],
-                     metric_name="node_gpu_utilization", threshold=90, action_group_id="/ag/id", parent=parent,
-                     severity=2)
+        metric_alert(
+            "gpu-saturation",
+            resource_group_name="rg",
+            scopes=["/subscriptions/x/cluster"],
+            metric_name="node_gpu_utilization",
+            threshold=90,
+            action_group_id="/ag/id",
+            parent=parent,
+            severity=2,
+        )
 
     alert = _one(_synth(program), "azure-native:monitor:MetricAlert", "gpu-saturation")
     assert alert.props["location"] == "global" and alert.props["ruleName"] == "gpu-saturation"
     assert alert.props["scopes"] == ["/subscriptions/x/cluster"]
     criterion = alert.props["criteria"]["allOf"][0]
-    assert (criterion["metricName"], criterion["operator"], criterion["threshold"]) == ("node_gpu_utilization",
-                                                                                         "GreaterThan", 90)
+    assert (criterion["metricName"], criterion["operator"], criterion["threshold"]) == (
+        "node_gpu_utilization",
+        "GreaterThan",
+        90,
+    )
     assert alert.props["criteria"]["odataType"] == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
     assert alert.props["actions"] == [{"actionGroupId": "/ag/id"}]
     with pytest.raises(ValueError, match="exactly one scope"):
-        metric_alert("x", resource_group_name="rg", scopes=[], metric_name="m", threshold=1,
-                     action_group_id="/ag", parent=None)
+        metric_alert(
+            "x", resource_group_name="rg", scopes=[], metric_name="m", threshold=1, action_group_id="/ag", parent=None
+        )
 
 
 def _public_monitoring_plan() -> Plan:
@@ -155,8 +185,15 @@ def _public_monitoring_plan() -> Plan:
     return plan_config(config.model_copy(update={"monitoring": monitoring}))
 
 
-@pytest.mark.parametrize("env,public,mode", [("prod", "Disabled", "PrivateOnly"), ("staging", "Disabled", "PrivateOnly"),
-                                             ("dev", "Disabled", "PrivateOnly"), ("dev-public", "Enabled", "Open")])
+@pytest.mark.parametrize(
+    "env,public,mode",
+    [
+        ("prod", "Disabled", "PrivateOnly"),
+        ("staging", "Disabled", "PrivateOnly"),
+        ("dev", "Disabled", "PrivateOnly"),
+        ("dev-public", "Enabled", "Open"),
+    ],
+)
 def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public, mode):
     plan = _public_monitoring_plan() if env == "dev-public" else plans(env)
     env = env.removesuffix("-public")
@@ -164,7 +201,9 @@ def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public
     insights = _one(plan, "azure-native:applicationinsights:Component", "monitoring-appi")
     for resource in (workspace, insights):
         assert (resource.props["publicNetworkAccessForIngestion"], resource.props["publicNetworkAccessForQuery"]) == (
-            public, public), resource.name
+            public,
+            public,
+        ), resource.name
     scope = _one(plan, "azure-native:monitor:PrivateLinkScope", "monitoring-ampls")
     assert scope.props["accessModeSettings"] == {"ingestionAccessMode": mode, "queryAccessMode": mode}
     assert scope.props["location"] == "global"
@@ -186,21 +225,30 @@ def test_the_scope_has_a_private_endpoint_registered_in_every_azure_monitor_zone
     assert endpoint.props["privateEndpointName"] == "pep-llmops-prod-eus2-monitor"
     zones = {z.outputs["id"]: z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
     group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "monitor-pe-dns")
-    assert sorted(zones[c["privateDnsZoneId"]] for c in group.props["privateDnsZoneConfigs"]) == sorted([
-        "privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com", "privatelink.ods.opinsights.azure.com",
-        "privatelink.agentsvc.azure-automation.net", "privatelink.blob.core.windows.net"])
+    assert sorted(zones[c["privateDnsZoneId"]] for c in group.props["privateDnsZoneConfigs"]) == sorted(
+        [
+            "privatelink.monitor.azure.com",
+            "privatelink.oms.opinsights.azure.com",
+            "privatelink.ods.opinsights.azure.com",
+            "privatelink.agentsvc.azure-automation.net",
+            "privatelink.blob.core.windows.net",
+        ]
+    )
 
 
 def test_scope_resource_brings_a_data_collection_endpoint_into_the_scope():
     import pulumi
-
     from llmops_infra.components.monitoring import scope_resource
 
     def program():
         parent = pulumi.ComponentResource("llmops:test:Parent", "parent")
-        scope_resource("cluster-prom-dce-ampls", scope_name="ampls-t", resource_group_name="rg",
-                       resource_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionEndpoints/d",
-                       parent=parent)
+        scope_resource(
+            "cluster-prom-dce-ampls",
+            scope_name="ampls-t",
+            resource_group_name="rg",
+            resource_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionEndpoints/d",
+            parent=parent,
+        )
 
     scoped = _one(_synth(program), "azure-native:monitor:PrivateLinkScopedResource", "cluster-prom-dce-ampls")
     assert scoped.props["scopeName"] == "ampls-t" and scoped.props["kind"] == "Resource"
@@ -222,36 +270,46 @@ def test_grafana_admin_groups_get_grafana_admin_on_grafana_only():
     groups = ["0b5f1c9e-1111-4a2b-8c3d-111111111111", "0b5f1c9e-2222-4a2b-8c3d-222222222222"]
     plan = _grafana_admin_plan(groups)
     grafana = _one(plan, "azure-native:dashboard:Grafana", "monitoring-grafana")
-    admins = [a for a in plan.of_type("azure-native:authorization:RoleAssignment")
-              if a.props["roleDefinitionId"].endswith("/" + ROLES["Grafana Admin"])]
+    admins = [
+        a
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.props["roleDefinitionId"].endswith("/" + ROLES["Grafana Admin"])
+    ]
     assert ROLES["Grafana Admin"] == "22926164-76b3-42b3-bc55-97df8dab3e41"
     assert sorted(a.props["principalId"] for a in admins) == groups
     for assignment in admins:
         assert assignment.props["scope"] == grafana.outputs["id"]
         assert assignment.props["principalType"] == "Group"
         assert assignment.props["roleDefinitionId"] == (
-            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLES['Grafana Admin']}")
+            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLES['Grafana Admin']}"
+        )
 
 
 def test_no_grafana_admin_by_default(plans):
     from llmops_infra.components.roles import ROLES
 
-    assert not [a for a in plans("dev").of_type("azure-native:authorization:RoleAssignment")
-                if a.props["roleDefinitionId"].endswith("/" + ROLES["Grafana Admin"])]
+    assert not [
+        a
+        for a in plans("dev").of_type("azure-native:authorization:RoleAssignment")
+        if a.props["roleDefinitionId"].endswith("/" + ROLES["Grafana Admin"])
+    ]
 
 
 def test_monitoring_config_private_by_default_and_admins_need_grafana():
-    from pydantic import ValidationError
-
     from llmops_infra.config.models import MonitoringConfig
+    from pydantic import ValidationError
 
     config = MonitoringConfig(alert_emails=["a@example.com"])
     assert config.allow_public_network_access is False and config.grafana_admin_group_object_ids == []
     with pytest.raises(ValidationError, match="grafana_admin_group_object_ids has no effect without Grafana"):
-        MonitoringConfig(alert_emails=["a@example.com"], grafana=False,
-                         grafana_admin_group_object_ids=["0b5f1c9e-1111-4a2b-8c3d-111111111111"])
+        MonitoringConfig(
+            alert_emails=["a@example.com"],
+            grafana=False,
+            grafana_admin_group_object_ids=["0b5f1c9e-1111-4a2b-8c3d-111111111111"],
+        )
     with pytest.raises(ValidationError, match="appears twice"):
-        MonitoringConfig(alert_emails=["a@example.com"],
-                         grafana_admin_group_object_ids=["0b5f1c9e-1111-4a2b-8c3d-111111111111"] * 2)
+        MonitoringConfig(
+            alert_emails=["a@example.com"], grafana_admin_group_object_ids=["0b5f1c9e-1111-4a2b-8c3d-111111111111"] * 2
+        )
     with pytest.raises(ValidationError, match="pattern"):
         MonitoringConfig(alert_emails=["a@example.com"], grafana_admin_group_object_ids=["platform-admins"])

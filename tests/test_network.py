@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
 from llmops_infra.plan import Plan
 
@@ -27,25 +26,29 @@ def _synth(program) -> Plan:
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
 
-    return synthesize(program, environment="test", project="llmops",
-                      mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"))
+    return synthesize(
+        program,
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
+    )
 
 
 def _args(**overrides):
     from llmops_infra.components.network import NetworkArgs, SubnetSpec
 
-    values = dict(
-        resource_group_name="rg-test",
-        location="eastus",
-        vnet_name="vnet-test",
-        address_space="10.0.0.0/16",
-        subnets={
+    values = {
+        "resource_group_name": "rg-test",
+        "location": "eastus",
+        "vnet_name": "vnet-test",
+        "address_space": "10.0.0.0/16",
+        "subnets": {
             "aks_nodes": SubnetSpec(name="snet-aks", cidr="10.0.0.0/20", nsg_name="nsg-aks"),
             "private_endpoints": SubnetSpec(name="snet-pe", cidr="10.0.16.0/24", nsg_name="nsg-pe"),
             "ml_compute": SubnetSpec(name="snet-ml", cidr="10.0.17.0/24", nsg_name="nsg-ml"),
         },
-        log_analytics_workspace_id="/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.OperationalInsights/workspaces/log",
-    )
+        "log_analytics_workspace_id": "/subscriptions/x/resourceGroups/rg-test/providers/Microsoft.OperationalInsights/workspaces/log",
+    }
     values.update(overrides)
     return NetworkArgs(**values)
 
@@ -78,7 +81,11 @@ def test_nsgs_deny_internet_and_management_ports_inbound(plans):
     for nsg in plans("prod").of_type("azure-native:network:NetworkSecurityGroup"):
         rules = {r["name"]: r for r in nsg.props["securityRules"]}
         internet = rules["deny-internet-inbound"]
-        assert (internet["access"], internet["direction"], internet["sourceAddressPrefix"]) == ("Deny", "Inbound", "Internet")
+        assert (internet["access"], internet["direction"], internet["sourceAddressPrefix"]) == (
+            "Deny",
+            "Inbound",
+            "Internet",
+        )
         assert internet["destinationPortRange"] == "*"
         management = rules["deny-management-ports-inbound"]
         assert management["access"] == "Deny" and management["destinationPortRanges"] == ["22", "3389"]
@@ -143,15 +150,21 @@ def test_unknown_hub_zone_and_missing_subnet_are_rejected():
     with pytest.raises(ValueError, match="not zones the estate uses"):
         _args(existing_private_dns_zones={"privatelink.example.com": HUB_ZONE})
     with pytest.raises(ValueError, match=r"subnets \['ml_compute'\] are missing"):
-        _args(subnets={"aks_nodes": SubnetSpec(name="a", cidr="10.0.0.0/20", nsg_name="n"),
-                       "private_endpoints": SubnetSpec(name="b", cidr="10.0.16.0/24", nsg_name="m")})
+        _args(
+            subnets={
+                "aks_nodes": SubnetSpec(name="a", cidr="10.0.0.0/20", nsg_name="n"),
+                "private_endpoints": SubnetSpec(name="b", cidr="10.0.16.0/24", nsg_name="m"),
+            }
+        )
 
 
 def _dev_with_hub_zones(zones: dict[str, str]):
     from llmops_infra.config.loader import load_environment
 
     config = load_environment("dev", Path(__file__).resolve().parent.parent)
-    return config.model_copy(update={"network": config.network.model_copy(update={"existing_private_dns_zones": zones})})
+    return config.model_copy(
+        update={"network": config.network.model_copy(update={"existing_private_dns_zones": zones})}
+    )
 
 
 def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
@@ -161,18 +174,22 @@ def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
     group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "key_vault-pe-dns")
     assert [c["privateDnsZoneId"] for c in group.props["privateDnsZoneConfigs"]] == [HUB_ZONE]
     assert "privatelink.vaultcore.azure.net" not in {
-        z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+        z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")
+    }
 
 
 def test_config_rejects_a_hub_zone_the_estate_does_not_use():
+    from llmops_infra.config.models import NetworkConfig
     from pydantic import ValidationError
 
-    from llmops_infra.config.models import NetworkConfig
-
-    base = dict(address_space="10.0.0.0/16",
-                subnets={"aks_nodes": "10.0.0.0/20", "private_endpoints": "10.0.16.0/24", "ml_compute": "10.0.17.0/24"})
+    base = {
+        "address_space": "10.0.0.0/16",
+        "subnets": {"aks_nodes": "10.0.0.0/20", "private_endpoints": "10.0.16.0/24", "ml_compute": "10.0.17.0/24"},
+    }
     other = HUB_ZONE.replace("privatelink.vaultcore.azure.net", "privatelink.example.com")
-    with pytest.raises(ValidationError, match=r"\['privatelink.example.com'\] are not private DNS zones the estate uses"):
+    with pytest.raises(
+        ValidationError, match=r"\['privatelink.example.com'\] are not private DNS zones the estate uses"
+    ):
         NetworkConfig(**base, existing_private_dns_zones={"privatelink.example.com": other})
     monitor_zone = HUB_ZONE.replace("privatelink.vaultcore.azure.net", "privatelink.monitor.azure.com")
     ok = NetworkConfig(**base, existing_private_dns_zones={"privatelink.monitor.azure.com": monitor_zone})
@@ -184,8 +201,12 @@ def test_azure_monitor_needs_five_zones_and_other_groups_one():
 
     assert zones_for_group("vault") == ("privatelink.vaultcore.azure.net",)
     assert zones_for_group("azuremonitor") == (
-        "privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com", "privatelink.ods.opinsights.azure.com",
-        "privatelink.agentsvc.azure-automation.net", "privatelink.blob.core.windows.net")
+        "privatelink.monitor.azure.com",
+        "privatelink.oms.opinsights.azure.com",
+        "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net",
+        "privatelink.blob.core.windows.net",
+    )
     assert set(zones_for_group("azuremonitor")) <= set(PRIVATE_DNS_ZONES.values())
     with pytest.raises(KeyError, match="no private DNS zone for private-link group 'sqlServer'"):
         zones_for_group("sqlServer")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from llmops_infra.components.openai_endpoints import ModelDeployment, OpenAIEndpoints, OpenAIEndpointsArgs
 from llmops_infra.components.roles import ROLES
 from llmops_infra.offline.mocks import AzureMocks
@@ -14,32 +13,49 @@ TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg"
 LAW = f"{RG}/providers/Microsoft.OperationalInsights/workspaces/log"
 SUBNET = f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
-ZONES = [f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.openai.azure.com",
-         f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.cognitiveservices.azure.com"]
+ZONES = [
+    f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.openai.azure.com",
+    f"{RG}/providers/Microsoft.Network/privateDnsZones/privatelink.cognitiveservices.azure.com",
+]
 ACTION_GROUP = f"{RG}/providers/Microsoft.Insights/actionGroups/ag"
 INFERENCE = "0b7c3f0e-1111-4111-8111-000000000001"
 DEPLOYMENTS = [
     ModelDeployment(name="gpt-4o", model="gpt-4o", version="2024-11-20", capacity=30),
     ModelDeployment(name="embeddings", model="text-embedding-3-large", version="1", capacity=20),
-    ModelDeployment(name="mini", model="gpt-4o-mini", version="2024-07-18", sku="GlobalStandard", capacity=10,
-                    auto_upgrade=True),
+    ModelDeployment(
+        name="mini", model="gpt-4o-mini", version="2024-07-18", sku="GlobalStandard", capacity=10, auto_upgrade=True
+    ),
 ]
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 
 
 def _args(**overrides) -> OpenAIEndpointsArgs:
-    args = dict(resource_group_name="rg", location="eastus", account_name="oai-llmops-dev-eus-9f3c",
-                subscription_id=SUB, subnet_id=SUBNET, dns_zone_ids=ZONES, log_analytics_workspace_id=LAW,
-                max_total_capacity=60, deployments=DEPLOYMENTS, allowed_fqdns=["contoso.blob.core.windows.net"],
-                inference_principal_ids={"inference": INFERENCE}, action_group_id=ACTION_GROUP)
+    args = {
+        "resource_group_name": "rg",
+        "location": "eastus",
+        "account_name": "oai-llmops-dev-eus-9f3c",
+        "subscription_id": SUB,
+        "subnet_id": SUBNET,
+        "dns_zone_ids": ZONES,
+        "log_analytics_workspace_id": LAW,
+        "max_total_capacity": 60,
+        "deployments": DEPLOYMENTS,
+        "allowed_fqdns": ["contoso.blob.core.windows.net"],
+        "inference_principal_ids": {"inference": INFERENCE},
+        "action_group_id": ACTION_GROUP,
+    }
     args.update(overrides)
     return OpenAIEndpointsArgs(**args)
 
 
 def _plan(**overrides):
     args = _args(**overrides)
-    return synthesize(lambda: OpenAIEndpoints("openai", args), environment="test", project="llmops",
-                      mocks=AzureMocks(SUB, TENANT, "eastus"))
+    return synthesize(
+        lambda: OpenAIEndpoints("openai", args),
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, TENANT, "eastus"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +131,10 @@ def test_every_deployment_names_the_rai_policy_and_depends_on_it(plan):
 def test_deployments_are_chained_in_config_order(plan):
     by_name = {d.props["deploymentName"]: d for d in plan.of_type(DEPLOYMENT)}
     first, second, third = (by_name[d.name] for d in DEPLOYMENTS)
-    assert not any(u.endswith("Deployment::openai-deploy-embeddings") or u.endswith("Deployment::openai-deploy-mini")
-                   for u in first.dependencies)
+    assert not any(
+        u.endswith(("Deployment::openai-deploy-embeddings", "Deployment::openai-deploy-mini"))
+        for u in first.dependencies
+    )
     assert first.urn in second.dependencies
     assert second.urn in third.dependencies
     assert first.urn not in third.dependencies  # a chain, not a fan-in
@@ -166,14 +184,21 @@ def test_inference_identity_gets_openai_user_on_the_account_only(plan):
 def test_alerts_on_latency_errors_and_tokens_go_to_the_action_group(plan):
     [account] = plan.of_type("azure-native:cognitiveservices:Account")
     alerts = {a.name: a.props for a in plan.of_type("azure-native:monitor:MetricAlert")}
-    assert set(alerts) == {"openai-alert-latency", "openai-alert-errors", "openai-alert-tokens-gpt-4o",
-                           "openai-alert-tokens-embeddings", "openai-alert-tokens-mini"}
+    assert set(alerts) == {
+        "openai-alert-latency",
+        "openai-alert-errors",
+        "openai-alert-tokens-gpt-4o",
+        "openai-alert-tokens-embeddings",
+        "openai-alert-tokens-mini",
+    }
     metrics = {name: props["criteria"]["allOf"][0]["metricName"] for name, props in alerts.items()}
-    assert metrics == {"openai-alert-latency": "AzureOpenAITimeToResponse",
-                       "openai-alert-errors": "AzureOpenAIRequests",
-                       "openai-alert-tokens-gpt-4o": "TokenTransaction",
-                       "openai-alert-tokens-embeddings": "TokenTransaction",
-                       "openai-alert-tokens-mini": "TokenTransaction"}
+    assert metrics == {
+        "openai-alert-latency": "AzureOpenAITimeToResponse",
+        "openai-alert-errors": "AzureOpenAIRequests",
+        "openai-alert-tokens-gpt-4o": "TokenTransaction",
+        "openai-alert-tokens-embeddings": "TokenTransaction",
+        "openai-alert-tokens-mini": "TokenTransaction",
+    }
     for props in alerts.values():
         assert props["scopes"] == [account.outputs["id"]]
         assert props["actions"] == [{"actionGroupId": ACTION_GROUP}]
@@ -183,8 +208,9 @@ def test_alerts_on_latency_errors_and_tokens_go_to_the_action_group(plan):
 def test_error_alert_counts_only_5xx_requests(plan):
     [alert] = [a for a in plan.of_type("azure-native:monitor:MetricAlert") if a.name == "openai-alert-errors"]
     criterion = alert.props["criteria"]["allOf"][0]
-    assert criterion["dimensions"] == [{"name": "StatusCode", "operator": "Include",
-                                        "values": ["500", "502", "503", "504"]}]
+    assert criterion["dimensions"] == [
+        {"name": "StatusCode", "operator": "Include", "values": ["500", "502", "503", "504"]}
+    ]
     assert (criterion["timeAggregation"], criterion["threshold"]) == ("Total", 5)
 
 

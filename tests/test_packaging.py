@@ -17,7 +17,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (path,) = out.glob("llmops_infra-*.whl")
     return zipfile.ZipFile(path)
@@ -25,9 +26,20 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
 
 def test_wheel_has_the_package_layout(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
-    for module in ("__init__.py", "plan.py", "cli/app.py", "components/naming.py", "stacks/estate.py",
-                   "offline/synth.py", "config/models.py", "engine/lifecycle.py", "release/artifacts/__init__.py",
-                   "review/diff.py", "delivery/pipelines.py", "policies/__init__.py"):
+    for module in (
+        "__init__.py",
+        "plan.py",
+        "cli/app.py",
+        "components/naming.py",
+        "stacks/estate.py",
+        "offline/synth.py",
+        "config/models.py",
+        "engine/lifecycle.py",
+        "release/artifacts/__init__.py",
+        "review/diff.py",
+        "delivery/pipelines.py",
+        "policies/__init__.py",
+    ):
         assert f"llmops_infra/{module}" in names, module
     assert not any(n.startswith(("cli/", "components/", "stacks/", "tests/")) for n in names)
 
@@ -54,8 +66,11 @@ def test_wheel_declares_the_console_script(wheel: zipfile.ZipFile) -> None:
 def test_installed_wheel_plans_outside_the_repository(wheel: zipfile.ZipFile, tmp_path: Path) -> None:
     # Install into a target dir and run with the repo off sys.path; deps come from this interpreter.
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-                    wheel.filename], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), wheel.filename],
+        check=True,
+        capture_output=True,
+    )
     project = tmp_path / "project"
     (project / "environments").mkdir(parents=True)
     for name in ("base.yaml", "dev.yaml"):
@@ -66,7 +81,8 @@ def test_installed_wheel_plans_outside_the_repository(wheel: zipfile.ZipFile, tm
         "from llmops_infra.cli.app import main; sys.argv = ['llmops-infra', 'plan', 'dev', '--format', 'json'];"
         "main()"
     )
-    result = subprocess.run([sys.executable, "-I", "-c", code, str(target)], cwd=project,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(target)], cwd=project, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert '"environment": "dev"' in result.stdout

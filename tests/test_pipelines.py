@@ -5,10 +5,9 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from ruamel.yaml import YAML
-
-from llmops_infra.errors import ConfigError
 from llmops_infra.delivery.pipelines import render, write
+from llmops_infra.errors import ConfigError
+from ruamel.yaml import YAML
 
 
 def load(text: str):
@@ -107,7 +106,10 @@ def test_github_promotion_order_approval_gate_and_concurrency(github):
     prod_runs = [s.get("run", "") for s in jobs["prod"]["steps"]]
     assert any(r.startswith("llmops-infra approve prod --from staging") for r in prod_runs)
     assert prod_runs[-1] == "llmops-infra promote staging prod"
-    assert [s.get("run") for s in jobs["dev"]["steps"]][-2:] == ["llmops-infra up dev --yes", "llmops-infra release dev"]
+    assert [s.get("run") for s in jobs["dev"]["steps"]][-2:] == [
+        "llmops-infra up dev --yes",
+        "llmops-infra release dev",
+    ]
     script = github[".github/llmops-environments.sh"]
     assert '"reviewers"' in script and "repos/$repo/environments/prod" in script
 
@@ -164,9 +166,8 @@ def test_writing_into_an_unwritable_place_is_bad_input(tmp_path):
 
 
 def test_generate_prints_paths_with_brackets_as_they_are(tmp_path):
-    from typer.testing import CliRunner
-
     from llmops_infra.cli.app import app
+    from typer.testing import CliRunner
 
     result = CliRunner().invoke(app, ["pipeline", "generate", "--output", str(tmp_path / "[repo]")])
     assert result.exit_code == 0, result.output

@@ -5,10 +5,19 @@ from llmops_infra.policies.testing import Fixture, stack_violations, violations
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 RAI = "azure-native:cognitiveservices:RaiPolicy"
-SECURE = {"kind": "OpenAI", "identity": {"type": "SystemAssigned"}, "sku": {"name": "S0"}, "properties": {
-    "disableLocalAuth": True, "publicNetworkAccess": "Disabled", "customSubDomainName": "oai-x",
-    "networkAcls": {"defaultAction": "Deny"}, "restrictOutboundNetworkAccess": True,
-    "allowedFqdnList": ["contoso.blob.core.windows.net"]}}
+SECURE = {
+    "kind": "OpenAI",
+    "identity": {"type": "SystemAssigned"},
+    "sku": {"name": "S0"},
+    "properties": {
+        "disableLocalAuth": True,
+        "publicNetworkAccess": "Disabled",
+        "customSubDomainName": "oai-x",
+        "networkAcls": {"defaultAction": "Deny"},
+        "restrictOutboundNetworkAccess": True,
+        "allowedFqdnList": ["contoso.blob.core.windows.net"],
+    },
+}
 
 
 def account(**changes):
@@ -16,9 +25,16 @@ def account(**changes):
 
 
 def filters(threshold="Medium", blocking=True):
-    return {"properties": {"basePolicyName": "Microsoft.DefaultV2", "contentFilters": [
-        {"name": c, "source": s, "enabled": True, "blocking": blocking, "severityThreshold": threshold}
-        for c in ("Hate", "Sexual", "Violence", "Selfharm") for s in ("Prompt", "Completion")]}}
+    return {
+        "properties": {
+            "basePolicyName": "Microsoft.DefaultV2",
+            "contentFilters": [
+                {"name": c, "source": s, "enabled": True, "blocking": blocking, "severityThreshold": threshold}
+                for c in ("Hate", "Sexual", "Violence", "Selfharm")
+                for s in ("Prompt", "Completion")
+            ],
+        }
+    }
 
 
 def test_ai_01_local_auth():

@@ -4,8 +4,15 @@ from llmops_infra.policies.testing import violations
 
 MC = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
-SYSTEM = {"name": "system", "mode": "System", "vmSize": "Standard_D4ds_v5", "enableAutoScaling": True,
-          "minCount": 2, "maxCount": 3, "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"]}
+SYSTEM = {
+    "name": "system",
+    "mode": "System",
+    "vmSize": "Standard_D4ds_v5",
+    "enableAutoScaling": True,
+    "minCount": 2,
+    "maxCount": 3,
+    "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"],
+}
 SECURE = {
     "apiServerAccessProfile": {"enablePrivateCluster": True},
     "disableLocalAccounts": True,
@@ -16,8 +23,10 @@ SECURE = {
     "networkProfile": {"networkPolicy": "cilium"},
     "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"},
     "azureMonitorProfile": {"metrics": {"enabled": True}},
-    "addonProfiles": {"azurepolicy": {"enabled": True},
-                      "azureKeyvaultSecretsProvider": {"enabled": True, "config": {"enableSecretRotation": "true"}}},
+    "addonProfiles": {
+        "azurepolicy": {"enabled": True},
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {"enableSecretRotation": "true"}},
+    },
     "agentPoolProfiles": [SYSTEM],
     "sku": {"name": "Base", "tier": "Standard"},
 }
@@ -28,8 +37,20 @@ def cluster(**changes):
 
 
 def test_secure_cluster_passes_every_aks_rule():
-    for rule in ("AKS-01", "AKS-02", "AKS-03", "AKS-04", "AKS-05", "AKS-06", "AKS-07", "AKS-08", "AKS-09",
-                 "AKS-11", "AKS-12", "AKS-13"):
+    for rule in (
+        "AKS-01",
+        "AKS-02",
+        "AKS-03",
+        "AKS-04",
+        "AKS-05",
+        "AKS-06",
+        "AKS-07",
+        "AKS-08",
+        "AKS-09",
+        "AKS-11",
+        "AKS-12",
+        "AKS-13",
+    ):
         assert violations(rule, MC, SECURE, {"scope": "prod"}) == [], rule
 
 
@@ -58,7 +79,9 @@ def test_aks_05_network_policy_case_insensitive():
 
 
 def test_aks_06_upgrade_channels():
-    found = violations("AKS-06", MC, cluster(autoUpgradeProfile={"upgradeChannel": "none", "nodeOSUpgradeChannel": "Unmanaged"}))
+    found = violations(
+        "AKS-06", MC, cluster(autoUpgradeProfile={"upgradeChannel": "none", "nodeOSUpgradeChannel": "Unmanaged"})
+    )
     assert len(found) == 2
 
 
@@ -79,7 +102,9 @@ def test_aks_09_node_public_ip_inline_and_pool():
 
 
 def test_aks_11_system_pool_taint():
-    assert "System pool system" in violations("AKS-11", MC, cluster(agentPoolProfiles=[{**SYSTEM, "nodeTaints": []}]))[0]
+    assert (
+        "System pool system" in violations("AKS-11", MC, cluster(agentPoolProfiles=[{**SYSTEM, "nodeTaints": []}]))[0]
+    )
     assert violations("AKS-11", POOL, {"agentPoolName": "sys2", "mode": "System"})
     assert violations("AKS-11", POOL, {"agentPoolName": "gpu", "mode": "User"}) == []
 
@@ -99,6 +124,7 @@ def test_aks_01_a_range_open_to_everything_restricts_nothing():
     for everywhere in (["0.0.0.0/0"], ["203.0.113.0/24", "::/0"], ["*"], ["0.0.0.0/0 "]):
         open_ = cluster(apiServerAccessProfile={"authorizedIPRanges": everywhere})
         assert violations("AKS-01", MC, open_, {"scope": "dev"}) == [
-            "The API server is public and open to every IP range."], everywhere
+            "The API server is public and open to every IP range."
+        ], everywhere
     narrow = cluster(apiServerAccessProfile={"authorizedIPRanges": ["203.0.113.0/24", "198.51.100.7/32"]})
     assert violations("AKS-01", MC, narrow, {"scope": "dev"}) == []

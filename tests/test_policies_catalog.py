@@ -6,11 +6,70 @@ import sys
 from llmops_infra.policies import catalog
 from llmops_infra.policies.framework import SCOPE_LEVELS
 
-CATALOG_IDS = """KV-01 KV-02 KV-03 KV-04 KV-05 KV-06 IAM-01 IAM-02 IAM-03 IAM-04 IAM-05 NET-01 NET-02 NET-03
-AKS-01 AKS-02 AKS-03 AKS-04 AKS-05 AKS-06 AKS-07 AKS-08 AKS-09 AKS-11 AKS-12 AKS-13 GPU-01 GPU-02 GPU-03
-AI-01 AI-02 AI-03 AI-04 AI-06 AI-07 ML-01 ML-02 ML-03 ST-01 ST-02 ST-03 ACR-01 ACR-02 MON-01 MON-02 MON-03
-MON-04 K8S-01 K8S-02 K8S-03 K8S-04 K8S-05 K8S-06 K8S-07 K8S-08 K8S-09 K8S-10 COST-01 COST-02 COST-03 COST-04
-COST-05""".split()
+CATALOG_IDS = [
+    "KV-01",
+    "KV-02",
+    "KV-03",
+    "KV-04",
+    "KV-05",
+    "KV-06",
+    "IAM-01",
+    "IAM-02",
+    "IAM-03",
+    "IAM-04",
+    "IAM-05",
+    "NET-01",
+    "NET-02",
+    "NET-03",
+    "AKS-01",
+    "AKS-02",
+    "AKS-03",
+    "AKS-04",
+    "AKS-05",
+    "AKS-06",
+    "AKS-07",
+    "AKS-08",
+    "AKS-09",
+    "AKS-11",
+    "AKS-12",
+    "AKS-13",
+    "GPU-01",
+    "GPU-02",
+    "GPU-03",
+    "AI-01",
+    "AI-02",
+    "AI-03",
+    "AI-04",
+    "AI-06",
+    "AI-07",
+    "ML-01",
+    "ML-02",
+    "ML-03",
+    "ST-01",
+    "ST-02",
+    "ST-03",
+    "ACR-01",
+    "ACR-02",
+    "MON-01",
+    "MON-02",
+    "MON-03",
+    "MON-04",
+    "K8S-01",
+    "K8S-02",
+    "K8S-03",
+    "K8S-04",
+    "K8S-05",
+    "K8S-06",
+    "K8S-07",
+    "K8S-08",
+    "K8S-09",
+    "K8S-10",
+    "COST-01",
+    "COST-02",
+    "COST-03",
+    "COST-04",
+    "COST-05",
+]
 
 
 def test_every_catalog_rule_is_implemented_once():
@@ -33,9 +92,11 @@ def test_scope_letters_follow_the_catalog():
 
 
 def test_policies_never_import_stacks_or_components():
-    code = ("import sys, llmops_infra.policies.catalog, llmops_infra.policies.runner, "
-            "llmops_infra.policies.reports.sarif, llmops_infra.policies.pack; "
-            "bad = [m for m in sys.modules if m.startswith(('llmops_infra.stacks', 'llmops_infra.components', "
-            "'llmops_infra.cli'))]; print(bad)")
+    code = (
+        "import sys, llmops_infra.policies.catalog, llmops_infra.policies.runner, "
+        "llmops_infra.policies.reports.sarif, llmops_infra.policies.pack; "
+        "bad = [m for m in sys.modules if m.startswith(('llmops_infra.stacks', 'llmops_infra.components', "
+        "'llmops_infra.cli'))]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -10,8 +10,13 @@ TAGS = {"environment": "dev", "owner": "o", "cost-center": "c", "workload": "w",
 
 
 def notification(kind, threshold, contacts=("finops@contoso.com",)):
-    return {"enabled": True, "operator": "GreaterThanOrEqualTo", "threshold": threshold, "thresholdType": kind,
-            "contactEmails": list(contacts)}
+    return {
+        "enabled": True,
+        "operator": "GreaterThanOrEqualTo",
+        "threshold": threshold,
+        "thresholdType": kind,
+        "contactEmails": list(contacts),
+    }
 
 
 def test_cost_01_budget_with_actual_and_forecast_notifications():
@@ -54,5 +59,7 @@ def test_cost_05_monthly_limit_at_max_scale():
     assert stack_violations("COST-05", [Fixture(POOL, "gpu", pool)], {"max_monthly_usd": 6000}) == []
     found = stack_violations("COST-05", [Fixture(POOL, "gpu", pool)], {"max_monthly_usd": 5000})
     assert "$5,362.58 exceeds the limit $5,000.00" in found[0]
-    unpriced = stack_violations("COST-05", [Fixture(POOL, "x", {**pool, "vmSize": "Standard_NX1"})], {"max_monthly_usd": 1e6})
+    unpriced = stack_violations(
+        "COST-05", [Fixture(POOL, "x", {**pool, "vmSize": "Standard_NX1"})], {"max_monthly_usd": 1e6}
+    )
     assert "no price in the catalog" in unpriced[0]

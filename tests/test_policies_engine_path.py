@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-SCRIPT = r'''
+SCRIPT = r"""
 import json
 from datetime import date
 from google.protobuf import json_format, struct_pb2
@@ -48,7 +48,7 @@ print(json.dumps({
                                                      "enablePurgeProtection": UNKNOWN_BOOLEAN_VALUE}}),
     "mandatory": proto.MANDATORY, "advisory": proto.ADVISORY,
 }))
-'''
+"""
 
 
 def run():

@@ -4,9 +4,17 @@ from llmops_infra.policies.testing import Fixture, stack_violations, violations
 
 MC = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
-GPU = {"agentPoolName": "gput4", "mode": "User", "vmSize": "Standard_NC4as_T4_v3", "enableAutoScaling": True,
-       "minCount": 0, "maxCount": 2, "count": 0, "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"],
-       "scaleSetPriority": "Spot"}
+GPU = {
+    "agentPoolName": "gput4",
+    "mode": "User",
+    "vmSize": "Standard_NC4as_T4_v3",
+    "enableAutoScaling": True,
+    "minCount": 0,
+    "maxCount": 2,
+    "count": 0,
+    "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"],
+    "scaleSetPriority": "Spot",
+}
 PARAMS = {"max_gpu_nodes": 2, "allowed_gpu_sizes": ["Standard_NC4as_T4_v3"], "scope": "dev"}
 
 
@@ -30,7 +38,10 @@ def test_gpu_02_scale_to_zero_outside_prod_only():
 
 def test_gpu_03_allow_list_case_insensitive():
     assert violations("GPU-03", POOL, {**GPU, "vmSize": "standard_nc4as_t4_v3"}, PARAMS) == []
-    assert "Standard_ND96isr_H100_v5" in violations("GPU-03", POOL, {**GPU, "vmSize": "Standard_ND96isr_H100_v5"}, PARAMS)[0]
+    assert (
+        "Standard_ND96isr_H100_v5"
+        in violations("GPU-03", POOL, {**GPU, "vmSize": "Standard_ND96isr_H100_v5"}, PARAMS)[0]
+    )
 
 
 def test_gpu_04_total_cap_over_all_pools():

@@ -35,8 +35,11 @@ def test_iam_03_no_wildcard_custom_roles():
 
 
 def test_iam_04_federation_is_exact():
-    good = {"audiences": ["api://AzureADTokenExchange"], "issuer": "https://token.actions.githubusercontent.com",
-            "subject": "repo:contoso/llmops:environment:dev"}
+    good = {
+        "audiences": ["api://AzureADTokenExchange"],
+        "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:contoso/llmops:environment:dev",
+    }
     assert violations("IAM-04", FIC, good) == []
     assert len(violations("IAM-04", FIC, {**good, "subject": "repo:contoso/*"})) == 1
     assert len(violations("IAM-04", FIC, {"audiences": ["api://other"], "issuer": "http://x", "subject": ""})) == 3

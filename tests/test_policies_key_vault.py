@@ -4,11 +4,16 @@ from llmops_infra.policies.testing import Fixture, stack_violations, violations
 
 VAULT = "azure-native:keyvault:Vault"
 PE = "azure-native:network:PrivateEndpoint"
-SECURE = {"properties": {
-    "enablePurgeProtection": True, "enableSoftDelete": True, "softDeleteRetentionInDays": 90,
-    "enableRbacAuthorization": True, "publicNetworkAccess": "Disabled",
-    "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"},
-}}
+SECURE = {
+    "properties": {
+        "enablePurgeProtection": True,
+        "enableSoftDelete": True,
+        "softDeleteRetentionInDays": 90,
+        "enableRbacAuthorization": True,
+        "publicNetworkAccess": "Disabled",
+        "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"},
+    }
+}
 
 
 def vault(**changes):
@@ -59,8 +64,12 @@ def test_kv_06_private_endpoint_by_dependency_or_id():
 
 
 def test_kv_03_separate_access_policy_resources():
-    separate = {"vaultName": "kv-llmops-dev", "resourceGroupName": "rg",
-                "policy": {"objectId": "x", "tenantId": "t", "permissions": {"secrets": ["get"]}}}
+    separate = {
+        "vaultName": "kv-llmops-dev",
+        "resourceGroupName": "rg",
+        "policy": {"objectId": "x", "tenantId": "t", "permissions": {"secrets": ["get"]}},
+    }
     assert violations("KV-03", "azure-native:keyvault:AccessPolicy", separate) == [
-        "An access policy is granted on vault kv-llmops-dev: grant Azure RBAC roles instead."]
+        "An access policy is granted on vault kv-llmops-dev: grant Azure RBAC roles instead."
+    ]
     assert violations("KV-03", VAULT, SECURE) == []  # the vault alone stays compliant

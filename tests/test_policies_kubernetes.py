@@ -12,19 +12,37 @@ PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 IMAGE = "crllmops.azurecr.io/vllm/vllm-openai@sha256:" + "0" * 64
 CONTAINER = {
-    "name": "vllm", "image": IMAGE,
-    "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "readOnlyRootFilesystem": True,
-                        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
-    "resources": {"requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"},
-                  "limits": {"cpu": "8", "memory": "32Gi", "nvidia.com/gpu": "1"}},
+    "name": "vllm",
+    "image": IMAGE,
+    "securityContext": {
+        "allowPrivilegeEscalation": False,
+        "runAsNonRoot": True,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
+    "resources": {
+        "requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "8", "memory": "32Gi", "nvidia.com/gpu": "1"},
+    },
     "readinessProbe": {"httpGet": {"path": "/health", "port": 8000}},
     "livenessProbe": {"httpGet": {"path": "/health", "port": 8000}},
     "startupProbe": {"httpGet": {"path": "/health", "port": 8000}},
 }
-DEPLOYMENT = {"metadata": {"name": "llama", "namespace": "llama"}, "spec": {"replicas": 2, "template": {
-    "metadata": {"labels": {"app": "llama", "azure.workload.identity/use": "true"}},
-    "spec": {"serviceAccountName": "llama", "containers": [CONTAINER],
-             "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}}}}
+DEPLOYMENT = {
+    "metadata": {"name": "llama", "namespace": "llama"},
+    "spec": {
+        "replicas": 2,
+        "template": {
+            "metadata": {"labels": {"app": "llama", "azure.workload.identity/use": "true"}},
+            "spec": {
+                "serviceAccountName": "llama",
+                "containers": [CONTAINER],
+                "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+            },
+        },
+    },
+}
 PARAMS = {"allowed_registries": ["*.azurecr.io"], "scope": "prod"}
 
 
@@ -64,8 +82,13 @@ def test_pod_security_rules_skip_privileged_namespaces():
 
 
 def test_k8s_02_host_namespaces_on_a_pod():
-    pod = {"spec": {"hostNetwork": True, "volumes": [{"name": "h", "hostPath": {"path": "/"}}],
-                    "containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}]}]}}
+    pod = {
+        "spec": {
+            "hostNetwork": True,
+            "volumes": [{"name": "h", "hostPath": {"path": "/"}}],
+            "containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}]}],
+        }
+    }
     assert len(violations("K8S-02", POD, pod)) == 3
 
 
@@ -75,8 +98,9 @@ def test_k8s_03_resources_and_gpu_limit():
 
 
 def test_k8s_03_daemonsets_tolerating_gpus_need_no_gpu_limit():
-    agent = deployment(resources={"requests": {"cpu": "50m", "memory": "64Mi"},
-                                  "limits": {"cpu": "200m", "memory": "128Mi"}})
+    agent = deployment(
+        resources={"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
+    )
     assert violations("K8S-03", "kubernetes:apps/v1:DaemonSet", agent) == []
     assert "nvidia.com/gpu" in violations("K8S-03", DEP, agent)[0]
 
@@ -107,8 +131,10 @@ def test_k8s_07_service_account_and_token():
 
 
 def test_k8s_08_internal_load_balancers():
-    internal = {"metadata": {"annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}},
-                "spec": {"type": "LoadBalancer"}}
+    internal = {
+        "metadata": {"annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}},
+        "spec": {"type": "LoadBalancer"},
+    }
     assert violations("K8S-08", SVC, internal) == []
     assert violations("K8S-08", SVC, {"spec": {"type": "LoadBalancer"}})
     assert violations("K8S-08", SVC, {"spec": {"type": "ClusterIP"}}) == []
@@ -116,24 +142,36 @@ def test_k8s_08_internal_load_balancers():
 
 def test_k8s_09_network_policies_for_ingress_and_egress():
     workload = Fixture(DEP, "llama", DEPLOYMENT)
-    deny_all = Fixture(NETPOL, "deny", {"metadata": {"namespace": "llama"},
-                                         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+    deny_all = Fixture(
+        NETPOL,
+        "deny",
+        {"metadata": {"namespace": "llama"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
+    )
     assert stack_violations("K8S-09", [workload, deny_all]) == []
-    ingress_only = Fixture(NETPOL, "in", {"metadata": {"namespace": "llama"},
-                                          "spec": {"podSelector": {"matchLabels": {"app": "llama"}}}})
+    ingress_only = Fixture(
+        NETPOL, "in", {"metadata": {"namespace": "llama"}, "spec": {"podSelector": {"matchLabels": {"app": "llama"}}}}
+    )
     assert "Egress" in stack_violations("K8S-09", [workload, ingress_only])[0]
-    other_ns = Fixture(NETPOL, "x", {"metadata": {"namespace": "other"},
-                                     "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+    other_ns = Fixture(
+        NETPOL,
+        "x",
+        {"metadata": {"namespace": "other"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
+    )
     assert stack_violations("K8S-09", [workload, other_ns])
 
 
 def test_k8s_10_replicas_and_pdb():
-    pdb = Fixture(PDB, "pdb", {"metadata": {"namespace": "llama"}, "spec": {"selector": {"matchLabels": {"app": "llama"}}}})
+    pdb = Fixture(
+        PDB, "pdb", {"metadata": {"namespace": "llama"}, "spec": {"selector": {"matchLabels": {"app": "llama"}}}}
+    )
     assert stack_violations("K8S-10", [Fixture(DEP, "llama", DEPLOYMENT), pdb]) == []
     single = copy.deepcopy(DEPLOYMENT)
     del single["spec"]["replicas"]
-    hpa = Fixture(HPA, "hpa", {"metadata": {"namespace": "llama"},
-                               "spec": {"scaleTargetRef": {"name": "llama"}, "minReplicas": 1}})
+    hpa = Fixture(
+        HPA,
+        "hpa",
+        {"metadata": {"namespace": "llama"}, "spec": {"scaleTargetRef": {"name": "llama"}, "minReplicas": 1}},
+    )
     found = stack_violations("K8S-10", [Fixture(DEP, "llama", single), hpa])
     assert len(found) == 2 and "1 replica" in found[0] and "PodDisruptionBudget" in found[1]
 
@@ -148,11 +186,16 @@ def test_image_references_are_parsed_like_docker_does():
 
 
 def test_k8s_10_reads_the_keda_scaled_object():
-    pdb = Fixture(PDB, "pdb", {"metadata": {"namespace": "llama"}, "spec": {"selector": {"matchLabels": {"app": "llama"}}}})
+    pdb = Fixture(
+        PDB, "pdb", {"metadata": {"namespace": "llama"}, "spec": {"selector": {"matchLabels": {"app": "llama"}}}}
+    )
     scaled = "kubernetes:keda.sh/v1alpha1:ScaledObject"
     to_zero = Fixture(scaled, "so", {"metadata": {"namespace": "llama"}, "spec": {"scaleTargetRef": {"name": "llama"}}})
     found = stack_violations("K8S-10", [Fixture(DEP, "llama", DEPLOYMENT), pdb, to_zero])
     assert len(found) == 1 and "0 replica" in found[0]
-    two = Fixture(scaled, "so", {"metadata": {"namespace": "llama"},
-                                 "spec": {"scaleTargetRef": {"name": "llama"}, "minReplicaCount": 2}})
+    two = Fixture(
+        scaled,
+        "so",
+        {"metadata": {"namespace": "llama"}, "spec": {"scaleTargetRef": {"name": "llama"}, "minReplicaCount": 2}},
+    )
     assert stack_violations("K8S-10", [Fixture(DEP, "llama", DEPLOYMENT), pdb, two]) == []

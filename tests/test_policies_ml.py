@@ -21,10 +21,23 @@ def test_ml_02_token_auth_private_endpoint():
 
 
 def test_ml_03_isolated_observed_allowed_capped():
-    good = {"properties": {"endpointComputeType": "Managed", "egressPublicNetworkAccess": "Disabled",
-                           "appInsightsEnabled": True, "instanceType": "Standard_DS3_v2"}, "sku": {"capacity": 2}}
+    good = {
+        "properties": {
+            "endpointComputeType": "Managed",
+            "egressPublicNetworkAccess": "Disabled",
+            "appInsightsEnabled": True,
+            "instanceType": "Standard_DS3_v2",
+        },
+        "sku": {"capacity": 2},
+    }
     assert violations("ML-03", DEP, good, PARAMS) == []
-    bad = {"properties": {"endpointComputeType": "Managed", "egressPublicNetworkAccess": "Enabled",
-                          "instanceType": "Standard_NC96ads_A100_v4"}, "sku": {"capacity": 9}}
+    bad = {
+        "properties": {
+            "endpointComputeType": "Managed",
+            "egressPublicNetworkAccess": "Enabled",
+            "instanceType": "Standard_NC96ads_A100_v4",
+        },
+        "sku": {"capacity": 9},
+    }
     found = violations("ML-03", DEP, bad, PARAMS)
     assert len(found) == 4 and "cap is 4" in found[3]

@@ -59,13 +59,17 @@ def test_mon_01_03_04_ids_unknown_at_preview_count_as_wired():
     pending = {**LOGS, "workspaceId": UNKNOWN}
     assert stack_violations("MON-01", [Fixture(VAULT, "kv"), Fixture(DIAG, "d", pending, ["kv"])]) == []
     no_workspace = {"logs": LOGS["logs"]}
-    assert "Vault kv sends no logs" in stack_violations(
-        "MON-01", [Fixture(VAULT, "kv"), Fixture(DIAG, "d", no_workspace, ["kv"])])[0]
+    assert (
+        "Vault kv sends no logs"
+        in stack_violations("MON-01", [Fixture(VAULT, "kv"), Fixture(DIAG, "d", no_workspace, ["kv"])])[0]
+    )
     assert violations("MON-03", AI, {"workspaceResourceId": UNKNOWN, "disableLocalAuth": True}) == []
     assert "classic" in violations("MON-03", AI, {"disableLocalAuth": True})[0]
     openai = Fixture(ACCOUNT, "oai", {"kind": "OpenAI"})
-    for alert in (Fixture(ALERT, "a", {"actions": [{"actionGroupId": UNKNOWN}]}, ["oai"]),
-                  Fixture(QUERY_ALERT, "q", {"actions": {"actionGroups": [UNKNOWN]}}, ["oai"])):
+    for alert in (
+        Fixture(ALERT, "a", {"actions": [{"actionGroupId": UNKNOWN}]}, ["oai"]),
+        Fixture(QUERY_ALERT, "q", {"actions": {"actionGroups": [UNKNOWN]}}, ["oai"]),
+    ):
         assert stack_violations("MON-04", [openai, alert]) == [], alert.type
     empty = Fixture(QUERY_ALERT, "q", {"actions": {"actionGroups": []}}, ["oai"])
     assert "no alert" in stack_violations("MON-04", [openai, empty])[0]

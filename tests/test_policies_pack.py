@@ -4,12 +4,11 @@ import re
 
 import pulumi_policy.policy as sdk
 import pytest
-from pulumi_policy import EnforcementLevel
-
 from llmops_infra.policies import catalog
 from llmops_infra.policies.pack import pack_arguments
 from llmops_infra.policies.pack_config import pack_config
 from llmops_infra.policies.settings import PolicySettings
+from pulumi_policy import EnforcementLevel
 
 
 class Served(Exception):
@@ -52,9 +51,11 @@ def test_engine_config_lowers_levels_only_under_an_active_exemption():
 
     from llmops_infra.policies.settings import Exemption
 
-    settings = PolicySettings(scope="dev", levels={"AKS-02": "advisory", "AKS-12": "disabled"},
-                              exemptions=(Exemption("AKS-12", ("*",), "free tier in the sandbox", "platform",
-                                                    date(2030, 1, 1)),))
+    settings = PolicySettings(
+        scope="dev",
+        levels={"AKS-02": "advisory", "AKS-12": "disabled"},
+        exemptions=(Exemption("AKS-12", ("*",), "free tier in the sandbox", "platform", date(2030, 1, 1)),),
+    )
     config = pack_config(settings, today=date(2026, 1, 1))
     assert config["aks-02-no-local-accounts"]["enforcementLevel"] == "mandatory"
     assert config["aks-12-paid-tier"]["enforcementLevel"] == "disabled"
@@ -78,7 +79,7 @@ def test_pack_entry_point_serves_in_a_real_process():
     process = subprocess.Popen([sys.executable, str(main)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         port = process.stdout.readline().decode().strip()
-        assert port.isdigit() and int(port) > 0, process.stderr.read().decode() if not port else port
+        assert port.isdigit() and int(port) > 0, port if port else process.stderr.read().decode()
     finally:
         process.kill()
         process.wait()

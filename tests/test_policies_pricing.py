@@ -9,22 +9,35 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-
 from llmops_infra.policies.pricing import PriceCatalogError, load_catalog, refresh_catalog, vm_prices
 
 
 def item(sku, sku_name, price, product="Virtual Machines NCasT4_v3 Series"):
-    return {"armSkuName": sku, "skuName": sku_name, "productName": product, "retailPrice": price,
-            "unitPrice": price, "unitOfMeasure": "1 Hour", "armRegionName": "eastus", "type": "Consumption"}
+    return {
+        "armSkuName": sku,
+        "skuName": sku_name,
+        "productName": product,
+        "retailPrice": price,
+        "unitPrice": price,
+        "unitOfMeasure": "1 Hour",
+        "armRegionName": "eastus",
+        "type": "Consumption",
+    }
 
 
 PAGES = {
-    "1": {"Items": [item("Standard_NC4as_T4_v3", "NC4as T4 v3", 0.6),
-                    item("Standard_NC4as_T4_v3", "NC4as T4 v3 Spot", 0.07),
-                    item("Standard_NC4as_T4_v3", "NC4as T4 v3", 0.9, product="Virtual Machines NCasT4_v3 Series Windows")],
-          "NextPageLink": None},
-    "2": {"Items": [item("Standard_D4ds_v5", "D4ds v5", 0.25),
-                    item("Standard_D4ds_v5", "D4ds v5 Low Priority", 0.05)], "NextPageLink": None},
+    "1": {
+        "Items": [
+            item("Standard_NC4as_T4_v3", "NC4as T4 v3", 0.6),
+            item("Standard_NC4as_T4_v3", "NC4as T4 v3 Spot", 0.07),
+            item("Standard_NC4as_T4_v3", "NC4as T4 v3", 0.9, product="Virtual Machines NCasT4_v3 Series Windows"),
+        ],
+        "NextPageLink": None,
+    },
+    "2": {
+        "Items": [item("Standard_D4ds_v5", "D4ds v5", 0.25), item("Standard_D4ds_v5", "D4ds v5 Low Priority", 0.05)],
+        "NextPageLink": None,
+    },
 }
 
 
@@ -33,7 +46,7 @@ def prices_api():
     requests: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             requests.append(self.path)
             if self.path.startswith("/page2"):
                 page = PAGES["2"]
@@ -92,9 +105,8 @@ def test_unreachable_api_is_a_clear_error():
 
 
 def test_prices_refresh_command_writes_the_output(prices_api, tmp_path):
-    from typer.testing import CliRunner
-
     from llmops_infra.cli.app import app
+    from typer.testing import CliRunner
 
     url, _ = prices_api
     target = tmp_path / "prices.json"

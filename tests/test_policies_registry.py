@@ -3,8 +3,13 @@
 from llmops_infra.policies.testing import violations
 
 ACR = "azure-native:containerregistry:Registry"
-SECURE = {"sku": {"name": "Premium"}, "adminUserEnabled": False, "anonymousPullEnabled": False,
-          "publicNetworkAccess": "Disabled", "policies": {"retentionPolicy": {"status": "enabled", "days": 30}}}
+SECURE = {
+    "sku": {"name": "Premium"},
+    "adminUserEnabled": False,
+    "anonymousPullEnabled": False,
+    "publicNetworkAccess": "Disabled",
+    "policies": {"retentionPolicy": {"status": "enabled", "days": 30}},
+}
 
 
 def test_acr_01_admin_and_anonymous_pull():

@@ -8,9 +8,20 @@ from llmops_infra.policies.runner import CheckResult, Violation
 
 
 def result(count: int, enforcement: str = "mandatory") -> CheckResult:
-    violations = [Violation("kv-01-purge-protection", "KV-01", "high", enforcement, "azure-native:keyvault:Vault",
-                            f"vault-{i}", f"urn:pulumi:dev::p::azure-native:keyvault:Vault::vault-{i}",
-                            "Purge protection is off | with a pipe " + "x" * 200, "dev") for i in range(count)]
+    violations = [
+        Violation(
+            "kv-01-purge-protection",
+            "KV-01",
+            "high",
+            enforcement,
+            "azure-native:keyvault:Vault",
+            f"vault-{i}",
+            f"urn:pulumi:dev::p::azure-native:keyvault:Vault::vault-{i}",
+            "Purge protection is off | with a pipe " + "x" * 200,
+            "dev",
+        )
+        for i in range(count)
+    ]
     return CheckResult(environment="dev", source="environments/dev.yaml", violations=violations, resources=count)
 
 
@@ -56,8 +67,7 @@ def test_markdown_5000_violations_and_long_notes_stay_under_the_limit():
     from llmops_infra.policies.settings import Exemption
 
     big = [result(5_000), result(5_000, "advisory")]
-    big[0].expired_exemptions = [Exemption("KV-01", (f"vault-{i}",), "r", "team", date(2020, 1, 1))
-                                 for i in range(500)]
+    big[0].expired_exemptions = [Exemption("KV-01", (f"vault-{i}",), "r", "team", date(2020, 1, 1)) for i in range(500)]
     big[1].ignored_overrides = [f"KV-0{i % 6 + 1}: lowering to advisory ignored " + "y" * 400 for i in range(500)]
     text = render("markdown", big)
     assert len(text) < 65_000
@@ -71,11 +81,21 @@ def test_markdown_5000_violations_and_long_notes_stay_under_the_limit():
 
 def test_table_shows_the_note_of_an_expired_exemption():
     # "[exemption expired on …]" used to vanish: rich read it as an unknown markup tag
-    violation = Violation("kv-01-purge-protection", "KV-01", "high", "mandatory", "azure-native:keyvault:Vault",
-                          "vault-[a]", "urn:pulumi:dev::p::azure-native:keyvault:Vault::vault-[a]",
-                          "Purge protection is off", "dev", note="exemption expired on 2026-01-01")
-    text = render("table", [CheckResult(environment="dev", source="environments/dev.yaml",
-                                        violations=[violation], resources=1)])
+    violation = Violation(
+        "kv-01-purge-protection",
+        "KV-01",
+        "high",
+        "mandatory",
+        "azure-native:keyvault:Vault",
+        "vault-[a]",
+        "urn:pulumi:dev::p::azure-native:keyvault:Vault::vault-[a]",
+        "Purge protection is off",
+        "dev",
+        note="exemption expired on 2026-01-01",
+    )
+    text = render(
+        "table", [CheckResult(environment="dev", source="environments/dev.yaml", violations=[violation], resources=1)]
+    )
     assert "[exemption expired on 2026-01-01]" in text
     assert "vault-[a]" in text
 
@@ -83,8 +103,17 @@ def test_table_shows_the_note_of_an_expired_exemption():
 def test_every_format_names_the_fix():
     from llmops_infra.policies import catalog
 
-    v = Violation("kv-01-purge-protection", "KV-01", "high", "mandatory", "azure-native:keyvault:Vault", "kv",
-                  "urn:x", "Purge protection is off.", "prod")
+    v = Violation(
+        "kv-01-purge-protection",
+        "KV-01",
+        "high",
+        "mandatory",
+        "azure-native:keyvault:Vault",
+        "kv",
+        "urn:x",
+        "Purge protection is off.",
+        "prod",
+    )
     fix = catalog.find("KV-01").remediation
     assert fix and v.remediation == fix
     result = CheckResult(environment="prod", source="environments/prod.yaml", violations=[v])

@@ -3,24 +3,37 @@
 from datetime import date
 
 import pytest
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-
 from llmops_infra.plan import Plan, PlannedResource
 from llmops_infra.policies.runner import check_plan
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 VAULT = "azure-native:keyvault:Vault"
 STACK = "urn:pulumi:dev::llmops::"
 
 
 def resource(type_, name, props, deps=()):
-    return PlannedResource(type=type_, name=name, urn=f"{STACK}{type_}::{name}", parent=None, custom=True,
-                           props=props, dependencies=list(deps))
+    return PlannedResource(
+        type=type_,
+        name=name,
+        urn=f"{STACK}{type_}::{name}",
+        parent=None,
+        custom=True,
+        props=props,
+        dependencies=list(deps),
+    )
 
 
 def vault_plan(**vault_props):
-    props = {"location": "eastus", "properties": {"enableSoftDelete": True, "enableRbacAuthorization": True,
-                                                  "networkAcls": {"defaultAction": "Deny"}, **vault_props}}
+    props = {
+        "location": "eastus",
+        "properties": {
+            "enableSoftDelete": True,
+            "enableRbacAuthorization": True,
+            "networkAcls": {"defaultAction": "Deny"},
+            **vault_props,
+        },
+    }
     return Plan(environment="dev", project="llmops", resources=[resource(VAULT, "kv-vault", props)])
 
 
@@ -48,8 +61,11 @@ def test_levels_raise_freely_but_lower_only_with_an_exemption():
     assert "COST-01" in rule_ids(result.mandatory)  # lowering ignored: no exemption
     assert result.ignored_overrides and result.ignored_overrides[0].startswith("COST-01: lowering to disabled ignored")
     exemption = Exemption("COST-01", ("*",), "budgets live in the billing account", "finops", date(2026, 12, 31))
-    allowed = check_plan(plan, PolicySettings(scope="dev", levels={"COST-01": "disabled"}, exemptions=(exemption,)),
-                         today=date(2026, 6, 1))
+    allowed = check_plan(
+        plan,
+        PolicySettings(scope="dev", levels={"COST-01": "disabled"}, exemptions=(exemption,)),
+        today=date(2026, 6, 1),
+    )
     from llmops_infra.policies import catalog
 
     assert "COST-01" not in rule_ids(allowed.violations) and allowed.rules_run == len(catalog.rules()) - 1
@@ -70,8 +86,9 @@ def test_unknown_rule_ids_are_rejected_with_a_hint():
 
 def test_exemptions_apply_until_they_expire():
     plan = vault_plan()
-    exemption = Exemption(policy="KV-01", resources=("kv-*",), reason="migration of the vault", owner="sec",
-                          expires=date(2030, 1, 1))
+    exemption = Exemption(
+        policy="KV-01", resources=("kv-*",), reason="migration of the vault", owner="sec", expires=date(2030, 1, 1)
+    )
     settings = PolicySettings(scope="prod", exemptions=(exemption,), allowed_regions=("eastus",))
     active = check_plan(plan, settings, today=date(2029, 12, 31))
     assert "KV-01" not in rule_ids(active.violations)
@@ -94,9 +111,9 @@ def test_unknown_values_neither_pass_nor_fail():
 
 def test_stack_violations_name_their_resource():
     result = check_plan(vault_plan(), PolicySettings(scope="prod", allowed_regions=("eastus",)))
-    kv06 = [v for v in result.violations if v.rule_id == "KV-06"][0]
+    kv06 = next(v for v in result.violations if v.rule_id == "KV-06")
     assert kv06.resource_name == "kv-vault" and kv06.resource_type == VAULT
-    budget = [v for v in result.violations if v.rule_id == "COST-01"][0]
+    budget = next(v for v in result.violations if v.rule_id == "COST-01")
     assert budget.resource_name == "" and budget.urn == ""
 
 

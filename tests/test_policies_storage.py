@@ -3,9 +3,15 @@
 from llmops_infra.policies.testing import violations
 
 SA = "azure-native:storage:StorageAccount"
-SECURE = {"allowBlobPublicAccess": False, "minimumTlsVersion": "TLS1_2", "enableHttpsTrafficOnly": True,
-          "allowSharedKeyAccess": False, "defaultToOAuthAuthentication": True,
-          "networkRuleSet": {"defaultAction": "Deny"}, "publicNetworkAccess": "Disabled"}
+SECURE = {
+    "allowBlobPublicAccess": False,
+    "minimumTlsVersion": "TLS1_2",
+    "enableHttpsTrafficOnly": True,
+    "allowSharedKeyAccess": False,
+    "defaultToOAuthAuthentication": True,
+    "networkRuleSet": {"defaultAction": "Deny"},
+    "publicNetworkAccess": "Disabled",
+}
 
 
 def test_st_01_transport():
@@ -20,4 +26,11 @@ def test_st_02_entra_only():
 
 def test_st_03_private_network():
     assert violations("ST-03", SA, SECURE) == []
-    assert len(violations("ST-03", SA, {**SECURE, "networkRuleSet": {"defaultAction": "Allow"}, "publicNetworkAccess": "Enabled"})) == 2
+    assert (
+        len(
+            violations(
+                "ST-03", SA, {**SECURE, "networkRuleSet": {"defaultAction": "Allow"}, "publicNetworkAccess": "Enabled"}
+            )
+        )
+        == 2
+    )

@@ -6,9 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
+from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMS = REPO / "tests" / "fixtures" / "programs"
@@ -31,22 +30,39 @@ def test_check_all_shipped_environments_passes():
 
 
 def test_program_with_known_mistakes_fails_with_exit_1():
-    result = invoke("check", "--program", str(PROGRAMS / "insecure_azure.py"), "--env", "dev",
-                    "--project-dir", str(REPO), "--format", "json")
+    result = invoke(
+        "check",
+        "--program",
+        str(PROGRAMS / "insecure_azure.py"),
+        "--env",
+        "dev",
+        "--project-dir",
+        str(REPO),
+        "--format",
+        "json",
+    )
     assert result.exit_code == 1
     found = {(v["policy"], v["resource_name"]) for v in json.loads(result.stdout)["violations"]}
-    assert {("net-01-no-internet-admin-ports", "nsg"), ("kv-05-acl-deny", "vault"), ("kv-01-purge-protection", "vault"),
-            ("st-01-secure-transport", "st"), ("st-02-entra-only", "st")} <= found
+    assert {
+        ("net-01-no-internet-admin-ports", "nsg"),
+        ("kv-05-acl-deny", "vault"),
+        ("kv-01-purge-protection", "vault"),
+        ("st-01-secure-transport", "st"),
+        ("st-02-entra-only", "st"),
+    } <= found
     # The HTTPS rule from 10.0.0.0/8 is fine: only the SSH rule is reported.
     nsg = [v for v in json.loads(result.stdout)["violations"] if v["policy"].startswith("net-01")]
     assert len(nsg) == 1 and "ssh" in nsg[0]["message"]
 
 
 def test_program_directory_with_local_imports():
-    result = invoke("check", "--program", str(PROGRAMS / "k8s_app"), "--env", "dev", "--project-dir", str(REPO),
-                    "--format", "json")
+    result = invoke(
+        "check", "--program", str(PROGRAMS / "k8s_app"), "--env", "dev", "--project-dir", str(REPO), "--format", "json"
+    )
     assert result.exit_code == 1
-    by_rule = {v["policy"].split("-")[0] + "-" + v["policy"].split("-")[1]: v for v in json.loads(result.stdout)["violations"]}
+    by_rule = {
+        v["policy"].split("-")[0] + "-" + v["policy"].split("-")[1]: v for v in json.loads(result.stdout)["violations"]
+    }
     assert {"k8s-01", "k8s-05", "k8s-08"} <= set(by_rule)
     assert by_rule["k8s-08"]["resource_name"] == "web-lb"
 
@@ -66,8 +82,19 @@ def test_bad_input_exits_2():
 
 def test_sarif_and_junit_and_markdown_outputs(tmp_path):
     sarif_file = tmp_path / "policy.sarif"
-    result = invoke("check", "--program", str(PROGRAMS / "insecure_azure.py"), "--env", "prod",
-                    "--project-dir", str(REPO), "--format", "sarif", "--output", str(sarif_file))
+    result = invoke(
+        "check",
+        "--program",
+        str(PROGRAMS / "insecure_azure.py"),
+        "--env",
+        "prod",
+        "--project-dir",
+        str(REPO),
+        "--format",
+        "sarif",
+        "--output",
+        str(sarif_file),
+    )
     assert result.exit_code == 1
     sarif = json.loads(sarif_file.read_text())
     assert sarif["version"] == "2.1.0"
@@ -97,5 +124,8 @@ def test_pack_config_carries_levels_and_limits():
     result = invoke("pack-config", "prod", "--project-dir", str(REPO))
     config = json.loads(result.stdout)
     assert config["kv-01-purge-protection"]["enforcementLevel"] == "mandatory"
-    assert config["gpu-03-gpu-size-allowed"]["allowed_gpu_sizes"] == ["Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4"]
+    assert config["gpu-03-gpu-size-allowed"]["allowed_gpu_sizes"] == [
+        "Standard_NC24ads_A100_v4",
+        "Standard_NC48ads_A100_v4",
+    ]
     assert config["cost-05-monthly-limit"]["max_monthly_usd"] == 80000

@@ -7,9 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from llmops_infra.errors import ConfigError, EngineError
 from llmops_infra.delivery.pipelines import PR_MARKER
+from llmops_infra.errors import ConfigError, EngineError
 from llmops_infra.review.pr_comment import target_from_env, upsert
 
 
@@ -44,7 +43,7 @@ class FakeApi(BaseHTTPRequestHandler):
             if method == "GET":
                 query = dict(q.split("=") for q in self.path.partition("?")[2].split("&") if "=" in q)
                 size, page = int(query.get("per_page", 30)), int(query.get("page", 1))
-                return self._send(200, self.comments[(page - 1) * size:page * size])
+                return self._send(200, self.comments[(page - 1) * size : page * size])
             self.comments.append({"id": len(self.comments) + 1, "body": body["body"]})
             return self._send(201, self.comments[-1])
         if "/issues/comments/" in path:
@@ -64,13 +63,13 @@ class FakeApi(BaseHTTPRequestHandler):
             return self._send(200, thread["comments"][0])
         return self._send(404, {"message": "not found"})
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.handle_any("GET")
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self.handle_any("POST")
 
-    def do_PATCH(self):  # noqa: N802
+    def do_PATCH(self):
         self.handle_any("PATCH")
 
 
@@ -86,8 +85,12 @@ def api():
 
 
 def test_github_comment_is_created_then_updated(api):
-    env = {"GITHUB_REPOSITORY": "contoso/estate", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_TOKEN": "t0ken",
-           "GITHUB_API_URL": api}
+    env = {
+        "GITHUB_REPOSITORY": "contoso/estate",
+        "GITHUB_REF": "refs/pull/7/merge",
+        "GITHUB_TOKEN": "t0ken",
+        "GITHUB_API_URL": api,
+    }
     target = target_from_env("github", env)
     assert upsert(target, f"{PR_MARKER}\nfirst") == "created"
     assert upsert(target, "second") == "updated"
@@ -98,15 +101,23 @@ def test_github_comment_is_created_then_updated(api):
 
 
 def test_azure_devops_thread_is_created_then_updated(api):
-    env = {"SYSTEM_COLLECTIONURI": api + "/contoso/", "SYSTEM_TEAMPROJECT": "llmops", "BUILD_REPOSITORY_ID": "r1",
-           "SYSTEM_PULLREQUEST_PULLREQUESTID": "7", "SYSTEM_ACCESSTOKEN": "t0ken"}
+    env = {
+        "SYSTEM_COLLECTIONURI": api + "/contoso/",
+        "SYSTEM_TEAMPROJECT": "llmops",
+        "BUILD_REPOSITORY_ID": "r1",
+        "SYSTEM_PULLREQUEST_PULLREQUESTID": "7",
+        "SYSTEM_ACCESSTOKEN": "t0ken",
+    }
     target = target_from_env("azure-devops", env)
     assert upsert(target, f"{PR_MARKER}\nfirst") == "created"
     assert upsert(target, f"{PR_MARKER}\nsecond") == "updated"
     assert len(FakeApi.threads) == 1
     assert FakeApi.threads[0]["comments"][0]["content"] == f"{PR_MARKER}\nsecond"
-    assert ("PATCH", "/contoso/llmops/_apis/git/repositories/r1/pullRequests/7/threads/40/comments/1",
-            "Bearer t0ken") in FakeApi.calls
+    assert (
+        "PATCH",
+        "/contoso/llmops/_apis/git/repositories/r1/pullRequests/7/threads/40/comments/1",
+        "Bearer t0ken",
+    ) in FakeApi.calls
 
 
 def test_errors_name_the_fix_and_never_the_token(api):
@@ -114,16 +125,27 @@ def test_errors_name_the_fix_and_never_the_token(api):
         target_from_env("azure-devops", {"SYSTEM_COLLECTIONURI": api})
     with pytest.raises(ConfigError, match="not a pull request ref"):
         target_from_env("github", {"GITHUB_REPOSITORY": "a/b", "GITHUB_REF": "refs/heads/main", "GITHUB_TOKEN": "x"})
-    bad = target_from_env("github", {"GITHUB_REPOSITORY": "a/b", "GITHUB_REF": "refs/pull/7/merge",
-                                     "GITHUB_TOKEN": "s3cr3t-value", "GITHUB_API_URL": api})
+    bad = target_from_env(
+        "github",
+        {
+            "GITHUB_REPOSITORY": "a/b",
+            "GITHUB_REF": "refs/pull/7/merge",
+            "GITHUB_TOKEN": "s3cr3t-value",
+            "GITHUB_API_URL": api,
+        },
+    )
     with pytest.raises(EngineError, match="401") as info:
         upsert(bad, "x")
     assert "s3cr3t-value" not in str(info.value)
 
 
 def test_github_refuses_a_comment_over_its_limit_before_calling(api):
-    env = {"GITHUB_REPOSITORY": "contoso/estate", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_TOKEN": "t0ken",
-           "GITHUB_API_URL": api}
+    env = {
+        "GITHUB_REPOSITORY": "contoso/estate",
+        "GITHUB_REF": "refs/pull/7/merge",
+        "GITHUB_TOKEN": "t0ken",
+        "GITHUB_API_URL": api,
+    }
     calls = len(FakeApi.calls)
     with pytest.raises(ConfigError, match="GitHub accepts 65,536") as caught:
         upsert(target_from_env("github", env), "x" * 70_000)
@@ -132,8 +154,12 @@ def test_github_refuses_a_comment_over_its_limit_before_calling(api):
 
 
 def test_github_finds_its_comment_beyond_the_first_page(api):
-    env = {"GITHUB_REPOSITORY": "contoso/estate", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_TOKEN": "t0ken",
-           "GITHUB_API_URL": api}
+    env = {
+        "GITHUB_REPOSITORY": "contoso/estate",
+        "GITHUB_REF": "refs/pull/7/merge",
+        "GITHUB_TOKEN": "t0ken",
+        "GITHUB_API_URL": api,
+    }
     FakeApi.comments = [{"id": i, "body": f"chatter {i}"} for i in range(1, 251)]
     target = target_from_env("github", env)
     assert upsert(target, "first") == "created"  # the 251st comment: on page 3

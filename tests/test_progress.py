@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pulumi.automation.events import EngineEvent
-
 from llmops_infra.engine.progress import Progress, changed_outputs, event_record
+from pulumi.automation.events import EngineEvent
 
 URN = "urn:pulumi:dev::llmops::llmops:test:Box::box"
 
@@ -37,7 +36,12 @@ def test_summary_prefers_the_engine_counts():
     progress.on_event(ev(1, resOutputsEvent=step("create")))
     summary = progress.summary({"create": 3, "same": 2, "update": 1})
     assert {k: summary[k] for k in ("created", "updated", "deleted", "unchanged", "failed")} == {
-        "created": 3, "updated": 1, "deleted": 0, "unchanged": 2, "failed": 0}
+        "created": 3,
+        "updated": 1,
+        "deleted": 0,
+        "unchanged": 2,
+        "failed": 0,
+    }
     assert summary["operation"] == "up" and summary["duration_seconds"] >= 0
 
 
@@ -66,9 +70,18 @@ def test_unchanged_resources_are_not_changes():
 
 def test_policy_and_error_diagnostics_are_kept():
     progress = Progress("preview")
-    progress.on_event(ev(1, policyEvent={"message": "purge protection is off", "policyName": "kv-01",
-                                         "policyPackName": "llmops", "enforcementLevel": "mandatory",
-                                         "resourceUrn": URN}))
+    progress.on_event(
+        ev(
+            1,
+            policyEvent={
+                "message": "purge protection is off",
+                "policyName": "kv-01",
+                "policyPackName": "llmops",
+                "enforcementLevel": "mandatory",
+                "resourceUrn": URN,
+            },
+        )
+    )
     progress.on_event(ev(2, diagnosticEvent={"message": "boom\n", "severity": "error"}))
     progress.on_event(ev(3, diagnosticEvent={"message": "debug chatter", "severity": "debug"}))
     assert [p["policy"] for p in progress.policy] == ["kv-01"]

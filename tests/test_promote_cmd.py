@@ -6,10 +6,9 @@ import json
 import shutil
 
 import pytest
-from typer.testing import CliRunner
-
 from llmops_infra.cli.app import app
 from llmops_infra.release.promotion import DeployOutcome, read_audit
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -29,8 +28,13 @@ def fake_engine(monkeypatch):
 
     deployed: list[str] = []
     monkeypatch.setattr(promotion_hooks, "promote_gates", lambda config, project_dir, plan: None)
-    monkeypatch.setattr(promotion_hooks, "engine_deploy", lambda program=None: (
-        lambda config, project_dir: deployed.append(config.name) or DeployOutcome(True, {"create": 1})))
+    monkeypatch.setattr(
+        promotion_hooks,
+        "engine_deploy",
+        lambda program=None: (
+            lambda config, project_dir: deployed.append(config.name) or DeployOutcome(True, {"create": 1})
+        ),
+    )
     return deployed
 
 
@@ -72,10 +76,24 @@ def test_release_promote_approve_and_rollback(project, fake_engine):
     first = prod["manifest"][7:19]
     result = run("rollback", "prod", "--to", first, "-C", c)
     assert result.exit_code == 1 and "requires an approval" in result.output  # approval named another manifest
-    result = run("rollback", "staging", "--to", json.loads(run("releases", "staging", "-C", c, "-f", "json").stdout)[0]["id"], "-C", c)
+    result = run(
+        "rollback",
+        "staging",
+        "--to",
+        json.loads(run("releases", "staging", "-C", c, "-f", "json").stdout)[0]["id"],
+        "-C",
+        c,
+    )
     assert result.exit_code == 0, result.output
     assert [r["action"] for r in read_audit(project)] == [
-        "release", "promote", "promote", "approve", "promote", "rollback", "rollback"]
+        "release",
+        "promote",
+        "promote",
+        "approve",
+        "promote",
+        "rollback",
+        "rollback",
+    ]
 
 
 def test_refusals_exit_with_a_clear_message(project, fake_engine):
@@ -100,8 +118,14 @@ def test_refusals_exit_with_a_clear_message(project, fake_engine):
 
 def test_promotion_stops_at_the_real_gates_without_azure_credentials(project, monkeypatch):
     """With the default hooks, the credentials gate stops the promotion before the engine runs."""
-    for var in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
-                "IDENTITY_ENDPOINT", "MSI_ENDPOINT"):
+    for var in (
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "IDENTITY_ENDPOINT",
+        "MSI_ENDPOINT",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AZURE_CONFIG_DIR", str(project / "no-az-login"))
     from llmops_infra.engine.azure_access import check_credentials
@@ -119,8 +143,11 @@ def test_promotion_stops_at_the_real_gates_without_azure_credentials(project, mo
 def test_approve_and_releases_reject_unknown_environments_first(project, fake_engine):
     c = str(project)
     assert run("release", "dev", "-C", c).exit_code == 0
-    for args in (("approve", "../x", "--by", "me", "--from", "dev"), ("approve", "staging", "--by", "me", "--from", "dve"),
-                 ("releases", "../dev")):
+    for args in (
+        ("approve", "../x", "--by", "me", "--from", "dev"),
+        ("approve", "staging", "--by", "me", "--from", "dve"),
+        ("releases", "../dev"),
+    ):
         result = run(*args, "-C", c)
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.count("error:") == 1 and "unknown environment" in result.stderr

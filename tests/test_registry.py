@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from llmops_infra.components.registry import Registry, RegistryArgs
 from llmops_infra.offline.mocks import AzureMocks
 from llmops_infra.offline.synth import synthesize
@@ -16,11 +15,20 @@ ZONE = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/priv
 
 
 def _plan(**overrides):
-    args = dict(resource_group_name="rg", registry_name="crllmopsdeveus1234", log_analytics_workspace_id=LAW,
-                private_endpoint_subnet_id=SUBNET, private_dns_zone_id=ZONE)
+    args = {
+        "resource_group_name": "rg",
+        "registry_name": "crllmopsdeveus1234",
+        "log_analytics_workspace_id": LAW,
+        "private_endpoint_subnet_id": SUBNET,
+        "private_dns_zone_id": ZONE,
+    }
     args.update(overrides)
-    return synthesize(lambda: Registry("registry", RegistryArgs(**args)), environment="test", project="llmops",
-                      mocks=AzureMocks(SUB, TENANT, "eastus"))
+    return synthesize(
+        lambda: Registry("registry", RegistryArgs(**args)),
+        environment="test",
+        project="llmops",
+        mocks=AzureMocks(SUB, TENANT, "eastus"),
+    )
 
 
 def test_premium_registry_is_private_with_retention_and_no_export():
@@ -73,5 +81,11 @@ def test_private_premium_registry_without_endpoint_subnet_is_rejected():
 
 def test_retention_out_of_range_is_rejected():
     with pytest.raises(ValueError, match="retention_days"):
-        RegistryArgs(resource_group_name="rg", registry_name="crx12345", log_analytics_workspace_id=LAW,
-                     private_endpoint_subnet_id=SUBNET, private_dns_zone_id=ZONE, retention_days=400)
+        RegistryArgs(
+            resource_group_name="rg",
+            registry_name="crx12345",
+            log_analytics_workspace_id=LAW,
+            private_endpoint_subnet_id=SUBNET,
+            private_dns_zone_id=ZONE,
+            retention_days=400,
+        )

@@ -13,8 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_shipped_schema_is_up_to_date() -> None:
     shipped = (REPO / "environments" / "schema.json").read_text()
     assert shipped == schema_text(), (
-        "environments/schema.json is stale: run "
-        "`python -m llmops_infra.config.schema > environments/schema.json`"
+        "environments/schema.json is stale: run `python -m llmops_infra.config.schema > environments/schema.json`"
     )
 
 

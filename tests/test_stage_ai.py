@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from llmops_infra.components.roles import ROLES
-from llmops_infra.errors import ConfigError
 from llmops_infra.config.loader import load_environment
+from llmops_infra.errors import ConfigError
 from llmops_infra.offline.planning import plan_config
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
@@ -61,11 +60,16 @@ def test_ml_endpoints_carry_the_configured_traffic_split(plans, project_dir, env
     config = load_environment(env, project_dir)
     endpoints = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     assert len(endpoints) == len(config.ml.endpoints)
-    expected = {ep.name: {d.name: d.traffic_percent for d in ep.deployments if d.traffic_percent}
-                for ep in config.ml.endpoints}
+    expected = {
+        ep.name: {d.name: d.traffic_percent for d in ep.deployments if d.traffic_percent} for ep in config.ml.endpoints
+    }
     templates = _traffic_templates(plan)
-    actual = {e.name.removeprefix("ml-").removesuffix("-endpoint"):
-              templates[e.props["endpointName"]][1]["properties"]["traffic"] for e in endpoints}
+    actual = {
+        e.name.removeprefix("ml-").removesuffix("-endpoint"): templates[e.props["endpointName"]][1]["properties"][
+            "traffic"
+        ]
+        for e in endpoints
+    }
     assert actual == expected
     assert all("traffic" not in e.props["properties"] for e in endpoints)
     [ws] = plan.of_type("azure-native:machinelearningservices:Workspace")
@@ -87,17 +91,22 @@ def test_ml_workspace_links_the_estate_resources(plans, env):
 def test_model_callers_get_exactly_the_two_ai_roles_and_chatops_none(plans):
     plan = plans("prod")
     accounts = {kind: a.outputs["id"] for kind, a in _accounts(plan).items()}
-    identities = {i.props["resourceName"].rsplit("-", 1)[-1]: i.outputs["principalId"]
-                  for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
-                  if i.props["resourceName"].rsplit("-", 1)[-1] in {"inference", "promptflow", "chatops"}}
+    identities = {
+        i.props["resourceName"].rsplit("-", 1)[-1]: i.outputs["principalId"]
+        for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
+        if i.props["resourceName"].rsplit("-", 1)[-1] in {"inference", "promptflow", "chatops"}
+    }
     ai_scopes = set(accounts.values())
     grants: dict[str, set[tuple[str, str]]] = {}
     for g in plan.of_type("azure-native:authorization:RoleAssignment"):
         if g.props["scope"] in ai_scopes:
             grants.setdefault(g.props["principalId"], set()).add(
-                (g.props["scope"], g.props["roleDefinitionId"].rsplit("/", 1)[1]))
-    expected = {(accounts["OpenAI"], ROLES["Cognitive Services OpenAI User"]),
-                (accounts["ContentSafety"], ROLES["Cognitive Services User"])}
+                (g.props["scope"], g.props["roleDefinitionId"].rsplit("/", 1)[1])
+            )
+    expected = {
+        (accounts["OpenAI"], ROLES["Cognitive Services OpenAI User"]),
+        (accounts["ContentSafety"], ROLES["Cognitive Services User"]),
+    }
     assert grants[identities["inference"]] == expected
     assert grants[identities["promptflow"]] == expected
     assert identities["chatops"] not in grants
@@ -109,11 +118,17 @@ def test_model_callers_get_exactly_the_two_ai_roles_and_chatops_none(plans):
 def test_prod_alerts_cover_openai_and_every_endpoint(plans):
     plan = plans("prod")
     action_group = plan.outputs["action_group_id"]
-    alerts = [a for a in plan.of_type("azure-native:monitor:MetricAlert")
-              if a.name.startswith(("openai-alert-", "ml-"))]
+    alerts = [
+        a for a in plan.of_type("azure-native:monitor:MetricAlert") if a.name.startswith(("openai-alert-", "ml-"))
+    ]
     metrics = {a.props["criteria"]["allOf"][0]["metricName"] for a in alerts}
-    assert {"AzureOpenAITimeToResponse", "AzureOpenAIRequests", "TokenTransaction", "RequestLatency_P99",
-            "RequestsPerMinute"} <= metrics
+    assert {
+        "AzureOpenAITimeToResponse",
+        "AzureOpenAIRequests",
+        "TokenTransaction",
+        "RequestLatency_P99",
+        "RequestsPerMinute",
+    } <= metrics
     assert all(a.props["actions"] == [{"actionGroupId": action_group}] for a in alerts)
 
 
@@ -128,9 +143,8 @@ def test_capacity_above_the_cap_is_a_config_error_naming_the_key(project_dir):
 
 
 def test_config_accepts_a_dark_first_rollout_but_not_a_partial_split():
-    from pydantic import ValidationError
-
     from llmops_infra.config.models import MlEndpoint
+    from pydantic import ValidationError
 
     dark = MlEndpoint(name="chat-flow", deployments=[{"name": "blue", "flow_version": "1", "traffic_percent": 0}])
     assert dark.deployments[0].traffic_percent == 0
@@ -141,9 +155,8 @@ def test_config_accepts_a_dark_first_rollout_but_not_a_partial_split():
 def test_ml_endpoints_with_a_registry_below_premium_fail_at_config_time(tmp_path, project_dir):
     import shutil
 
-    from typer.testing import CliRunner
-
     from llmops_infra.cli.app import app
+    from typer.testing import CliRunner
 
     shutil.copytree(project_dir / "environments", tmp_path / "environments")
     dev = tmp_path / "environments" / "dev.yaml"
@@ -180,8 +193,9 @@ def test_every_shipped_environment_with_ml_endpoints_has_a_premium_registry(plan
 @pytest.mark.parametrize("env", ENVS)
 def test_traffic_templates_carry_the_endpoint_tags(plans, env):
     plan = plans(env)
-    endpoints = {e.props["endpointName"]: e
-                 for e in plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")}
+    endpoints = {
+        e.props["endpointName"]: e for e in plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
+    }
     templates = _traffic_templates(plan)
     assert set(templates) == set(endpoints)
     for name, (deployment, resource) in templates.items():

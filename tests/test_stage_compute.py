@@ -5,15 +5,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from pydantic import ValidationError
-
 from llmops_infra.components.gpu_sizes import GPU_SIZES, WEIGHTS_HEADROOM
 from llmops_infra.components.roles import ROLES
+from llmops_infra.config.loader import load_environment
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
-from llmops_infra.config.loader import load_environment
 from llmops_infra.offline.planning import plan_config
 from llmops_infra.offline.policy_check import check_config
+from pydantic import ValidationError
 
 
 def _by_name(plan, type_):
@@ -39,8 +38,10 @@ def test_inference_identity_reads_model_blobs_and_chatops_reads_the_cluster(plan
     chatops = identities["identity-chatops"].outputs["principalId"]
     [account] = plan.of_type("azure-native:storage:StorageAccount")
     [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
-    grants = {(a.props["principalId"], a.props["roleDefinitionId"].rsplit("/", 1)[-1], a.props["scope"])
-              for a in plan.of_type("azure-native:authorization:RoleAssignment")}
+    grants = {
+        (a.props["principalId"], a.props["roleDefinitionId"].rsplit("/", 1)[-1], a.props["scope"])
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+    }
     assert (inference, ROLES["Storage Blob Data Reader"], account.outputs["id"]) in grants
     assert (chatops, ROLES["Azure Kubernetes Service RBAC Reader"], cluster.outputs["id"]) in grants
 
@@ -48,8 +49,11 @@ def test_inference_identity_reads_model_blobs_and_chatops_reads_the_cluster(plan
 def test_pipeline_principal_administers_this_cluster_only(plans):
     plan = plans("prod")
     pipeline = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")["pipeline-identity"]
-    principals = {a.props["principalId"]: a for a in plan.of_type("azure-native:authorization:RoleAssignment")
-                  if a.props["roleDefinitionId"].endswith(ROLES["Azure Kubernetes Service RBAC Cluster Admin"])}
+    principals = {
+        a.props["principalId"]: a
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.props["roleDefinitionId"].endswith(ROLES["Azure Kubernetes Service RBAC Cluster Admin"])
+    }
     [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
     assert len(principals) == 1
     [grant] = principals.values()
@@ -102,7 +106,7 @@ def test_active_hours_reach_the_scaled_object_and_are_bounded(project_dir):
     plan = plan_config(_with_model(config, min_replicas=0, active_hours=window))
     [scaled] = plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
     assert scaled.props["spec"]["triggers"][1] == {"type": "cron", "metadata": {**window, "desiredReplicas": "1"}}
-    with pytest.raises(ValidationError, match="active_hours.replicas \\(5\\) exceeds max_replicas \\(2\\)"):
+    with pytest.raises(ValidationError, match=r"active_hours.replicas \(5\) exceeds max_replicas \(2\)"):
         _with_model(config, active_hours={**window, "replicas": 5})
     with pytest.raises(ValidationError, match="start"):
         _with_model(config, active_hours={**window, "start": "at eight"})
@@ -115,11 +119,14 @@ def test_scale_to_zero_in_prod_still_fails_k8s_10(project_dir):
     assert "runs 0 replica(s)" in result.mandatory[0].message
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"gpus_per_replica": 2}, "gpus_per_replica is 2 but a Standard_NC4as_T4_v3 node has 1 GPU"),
-    ({"weights_gb": 16}, "weights_gb 16 needs 19.2 GB .* hold 16 GB"),
-    ({"dtype": "bfloat16"}, "dtype bfloat16 is not supported by the T4 GPUs"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"gpus_per_replica": 2}, "gpus_per_replica is 2 but a Standard_NC4as_T4_v3 node has 1 GPU"),
+        ({"weights_gb": 16}, "weights_gb 16 needs 19.2 GB .* hold 16 GB"),
+        ({"dtype": "bfloat16"}, "dtype bfloat16 is not supported by the T4 GPUs"),
+    ],
+)
 def test_models_that_cannot_fit_their_pool_fail_validation(project_dir, changes, message):
     with pytest.raises(ValidationError, match=f"inference.models.qwen-3b on pool 'gput4': {message}"):
         _with_model(load_environment("dev", project_dir), **changes)
@@ -128,15 +135,18 @@ def test_models_that_cannot_fit_their_pool_fail_validation(project_dir, changes,
 def test_validate_reports_a_model_too_big_for_its_gpu_with_file_and_key(project_dir, tmp_path):
     shutil.copytree(project_dir / "environments", tmp_path / "environments")
     dev = tmp_path / "environments" / "dev.yaml"
-    dev.write_text(dev.read_text() + """inference:
+    dev.write_text(
+        dev.read_text()
+        + """inference:
   models:
     - name: llama-8b
       model: meta-llama/Llama-3.1-8B-Instruct
       image_digest: sha256:450c2e350aa0008a552a20d2b007d5986ddf253dc34580fc714a7b2fe4c4b688
       gpu_pool: gput4
       weights_gb: 16
-""")
-    with pytest.raises(ConfigError, match="inference.models.llama-8b on pool 'gput4': weights_gb 16") as caught:
+"""
+    )
+    with pytest.raises(ConfigError, match=r"inference.models.llama-8b on pool 'gput4': weights_gb 16") as caught:
         load_environment("dev", tmp_path)
     assert caught.value.file == "environments/dev.yaml"
 
@@ -172,8 +182,11 @@ def test_gateway_namespace_exists_once_with_restricted_pod_security(plans):
     labels = gateways[0].props["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels["pod-security.kubernetes.io/audit"] == "restricted"
-    policies = [p for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-                if p.props["metadata"]["namespace"] == "gateway"]
+    policies = [
+        p
+        for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.props["metadata"]["namespace"] == "gateway"
+    ]
     assert policies == []
 
 
@@ -183,9 +196,11 @@ def test_keda_identity_reads_the_monitor_workspace_only(plans, env):
     [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
     assert cluster.props["workloadAutoScalerProfile"] == {"keda": {"enabled": True}}
     identity = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")["keda-identity"]
-    grants = [(a.props["roleDefinitionId"].rsplit("/", 1)[-1], a.props["scope"])
-              for a in plan.of_type("azure-native:authorization:RoleAssignment")
-              if a.props["principalId"] == identity.outputs["principalId"]]
+    grants = [
+        (a.props["roleDefinitionId"].rsplit("/", 1)[-1], a.props["scope"])
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.props["principalId"] == identity.outputs["principalId"]
+    ]
     [workspace] = plan.of_type("azure-native:monitor:AzureMonitorWorkspace")
     assert grants == [(ROLES["Monitoring Data Reader"], workspace.outputs["id"])]
     fic = _by_name(plan, "azure-native:managedidentity:FederatedIdentityCredential")["keda-fic"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from pulumi_azure_native import keyvault, resources
-
-from llmops_infra.plan import SECRET_MARKER
 from llmops_infra.offline.mocks import AzureMocks
 from llmops_infra.offline.synth import synthesize
+from llmops_infra.plan import SECRET_MARKER
+from pulumi_azure_native import keyvault, resources
 
 SUB = "11111111-1111-4111-8111-111111111111"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
@@ -17,8 +16,9 @@ TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 class Box(pulumi.ComponentResource):
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("test:index:Box", name, None, opts)
-        rg = resources.ResourceGroup(f"{name}-rg", resource_group_name="rg-test",
-                                     opts=pulumi.ResourceOptions(parent=self, protect=True))
+        rg = resources.ResourceGroup(
+            f"{name}-rg", resource_group_name="rg-test", opts=pulumi.ResourceOptions(parent=self, protect=True)
+        )
         self.vault = keyvault.Vault(
             f"{name}-kv",
             resource_group_name=rg.name,
@@ -57,7 +57,10 @@ def test_props_use_wire_names_and_outputs_resolve() -> None:
     vault = plan.of_type("azure-native:keyvault:Vault")[0]
     assert vault.props["properties"]["enablePurgeProtection"] is True
     assert vault.props["resourceGroupName"] == "rg-test"
-    assert vault.outputs["id"] == f"/subscriptions/{SUB}/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test"
+    assert (
+        vault.outputs["id"]
+        == f"/subscriptions/{SUB}/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test"
+    )
     assert plan.outputs["vault_uri"] == "https://kv-test.vault.azure.net/"
 
 

@@ -16,8 +16,9 @@ def takes_tags(type_token: str) -> bool:
 
 
 def test_required_tags_cannot_be_overridden_by_extra() -> None:
-    tags = standard_tags(environment="dev", owner="o", cost_center="c", workload="w",
-                         extra={"environment": "prod", "team": "ml"})
+    tags = standard_tags(
+        environment="dev", owner="o", cost_center="c", workload="w", extra={"environment": "prod", "team": "ml"}
+    )
     assert tags["environment"] == "dev" and tags["team"] == "ml"
     assert set(REQUIRED_TAGS) <= set(tags)
     assert tags["managed-by"] == "llmops-infra"

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
-
 from llmops_infra.config.models import EnvironmentConfig
-from llmops_infra.errors import ConfigError
 from llmops_infra.config.secrets_scan import find_secrets
+from llmops_infra.errors import ConfigError
+from pydantic import BaseModel, ValidationError
 
 ENVIRONMENTS_DIR = "environments"
 BASE_FILE = "base.yaml"
@@ -100,7 +99,9 @@ def load_environment_with_source(name: str, project_dir: Path) -> tuple[Environm
         line = source.lines.get(("name",), (env_display, None))[1]
         raise ConfigError(
             f"name is {merged['name']!r} but the file is {name}.yaml: make them match",
-            file=env_display, key="name", line=line,
+            file=env_display,
+            key="name",
+            line=line,
         )
     merged["name"] = name
     for path, what in find_secrets(merged):
@@ -108,7 +109,9 @@ def load_environment_with_source(name: str, project_dir: Path) -> tuple[Environm
         raise ConfigError(
             f"this looks like {what}. Secrets never go in environment files: store it in Key Vault "
             "or pass it through an environment variable at run time, and rotate it if it was committed",
-            file=file or env_display, key=format_path(path), line=line,
+            file=file or env_display,
+            key=format_path(path),
+            line=line,
         )
     try:
         config = EnvironmentConfig.model_validate(merged)
@@ -138,7 +141,8 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(
             f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}): save it as UTF-8",
-            file=display, line=line,
+            file=display,
+            line=line,
         ) from None
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
@@ -151,8 +155,10 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
         duplicate = re.match(r'found duplicate key "(.*?)" with value', problem or "")
         if duplicate:
             # ruamel quotes both values in its message: never echo them (one may be a pasted secret)
-            problem = (f"duplicate key {duplicate.group(1)!r}: each key may appear once per mapping; "
-                       "remove or merge the duplicate")
+            problem = (
+                f"duplicate key {duplicate.group(1)!r}: each key may appear once per mapping; "
+                "remove or merge the duplicate"
+            )
         raise ConfigError(f"YAML error: {problem}", file=display, line=line) from None
     except YAMLError as exc:
         raise ConfigError(f"YAML error: {str(exc).splitlines()[0]}", file=display) from None
@@ -161,7 +167,8 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ConfigError(
             f"the top level is a {_kind(document)}, not a mapping: start the file with keys such as `azure:`",
-            file=display, line=1,
+            file=display,
+            line=1,
         )
     budget = [MAX_NODES]
     return _plain(document, (), source, display, budget)
@@ -184,8 +191,10 @@ def _plain(node: Any, path: KeyPath, source: Source, display: str, budget: list[
                 source.lines[key_path] = (display, line)
             if not isinstance(key, str):
                 raise ConfigError(
-                    f"key {key!r} is a {_kind(key)}: keys must be strings", file=display,
-                    key=format_path(path) or None, line=line,
+                    f"key {key!r} is a {_kind(key)}: keys must be strings",
+                    file=display,
+                    key=format_path(path) or None,
+                    line=line,
                 )
             result[key] = _plain(value, key_path, source, display, budget)
         return result
@@ -274,7 +283,7 @@ def _describe(error: dict[str, Any], loc: KeyPath) -> str:
         return "required key is missing: add it (see environments/schema.json)"
     message = error["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     return message
 
 

@@ -13,10 +13,9 @@ from datetime import date
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
-
 from llmops_infra.components.dns_zones import known_zone_names
 from llmops_infra.components.gpu_sizes import fit_problem
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -107,8 +106,7 @@ class NetworkConfig(Strict):
             net = _network(cidr)
             if not net.subnet_of(space):
                 raise ValueError(
-                    f"subnets.{key} ({cidr}) is outside address_space ({self.address_space}): "
-                    "choose a range inside it"
+                    f"subnets.{key} ({cidr}) is outside address_space ({self.address_space}): choose a range inside it"
                 )
             for other, other_net in nets.items():
                 if net.overlaps(other_net):
@@ -117,8 +115,10 @@ class NetworkConfig(Strict):
         known = known_zone_names()
         unknown = sorted(set(self.existing_private_dns_zones) - known)
         if unknown:
-            raise ValueError(f"existing_private_dns_zones {unknown} are not private DNS zones the estate uses: "
-                             f"use names from {sorted(known)}")
+            raise ValueError(
+                f"existing_private_dns_zones {unknown} are not private DNS zones the estate uses: "
+                f"use names from {sorted(known)}"
+            )
         for zone, zone_id in self.existing_private_dns_zones.items():
             if "/providers/Microsoft.Network/privateDnsZones/" not in zone_id:
                 raise ValueError(
@@ -169,9 +169,18 @@ class KeyVaultConfig(Strict):
 
 
 # Ranges a Key Vault firewall rule refuses: private (RFC 1918), shared (RFC 6598), loopback, link-local.
-_NON_PUBLIC = [ipaddress.IPv4Network(n) for n in
-               ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                "0.0.0.0/8")]
+_NON_PUBLIC = [
+    ipaddress.IPv4Network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "0.0.0.0/8",
+    )
+]
 
 
 class GitHubFederation(Strict):
@@ -235,8 +244,9 @@ class MonitoringConfig(Strict):
     @model_validator(mode="after")
     def _grafana_admins(self) -> MonitoringConfig:
         if self.grafana_admin_group_object_ids and not self.grafana:
-            raise ValueError("grafana_admin_group_object_ids has no effect without Grafana: "
-                             "remove it or set grafana: true")
+            raise ValueError(
+                "grafana_admin_group_object_ids has no effect without Grafana: remove it or set grafana: true"
+            )
         _unique(list(self.grafana_admin_group_object_ids), "grafana_admin_group_object_ids", "group")
         return self
 
@@ -393,17 +403,23 @@ class InferenceModel(Strict):
         pattern=r"^[a-z0-9._-]+(/[a-z0-9._-]+)*$",
         description="Repository in the estate's registry (imported from upstream), without tag.",
     )
-    image_digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="Image digest; images are pinned by digest.")
+    image_digest: str = Field(
+        pattern=r"^sha256:[0-9a-f]{64}$", description="Image digest; images are pinned by digest."
+    )
     gpu_pool: str = Field(description="Name of the GPU pool the service runs on.")
     gpus_per_replica: int = Field(1, ge=1, le=8, description="GPUs per replica (tensor parallel size).")
     min_replicas: int = Field(
-        1, ge=0, le=100,
+        1,
+        ge=0,
+        le=100,
         description="Autoscaler minimum. 0 lets KEDA scale the service to zero when nothing is queued "
         "(the PodDisruptionBudget then allows one disruption instead of holding a floor).",
     )
     max_replicas: int = Field(2, ge=1, le=100, description="Autoscaler maximum.")
     queue_threshold: int = Field(
-        5, ge=1, le=1000,
+        5,
+        ge=1,
+        le=1000,
         description="Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica.",
     )
     active_hours: ActiveHours | None = Field(
@@ -423,7 +439,9 @@ class InferenceModel(Strict):
         "(plain awq/gptq force the slower kernels).",
     )
     weights_gb: float | None = Field(
-        None, gt=0, le=2000,
+        None,
+        gt=0,
+        le=2000,
         description="Estimated size of the weights in GPU memory, GB (after quantization). When set, validation "
         "checks that weights_gb x 1.2 fits the GPU memory of gpus_per_replica GPUs of the pool's VM size.",
     )
@@ -442,9 +460,7 @@ class InferenceModel(Strict):
 
 
 class InferenceConfig(Strict):
-    gateway_namespace: DnsLabel = Field(
-        "gateway", description="Namespace whose pods may call the inference services."
-    )
+    gateway_namespace: DnsLabel = Field("gateway", description="Namespace whose pods may call the inference services.")
     models: list[InferenceModel] = Field(default_factory=list, description="Models served on the cluster.")
 
 
@@ -461,8 +477,8 @@ class OpenAIDeployment(Strict):
     name: DnsLabel = Field(description="Deployment name that applications call.")
     model: str = Field(min_length=1, description="OpenAI model name, e.g. gpt-4o.")
     version: str = Field(min_length=1, description="Model version, e.g. 2024-11-20.")
-    sku: Literal["Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged", "GlobalProvisionedManaged"] = Field(
-        "Standard", description="Deployment SKU; Provisioned* are PTU (reserved, billed hourly)."
+    sku: Literal["Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged", "GlobalProvisionedManaged"] = (
+        Field("Standard", description="Deployment SKU; Provisioned* are PTU (reserved, billed hourly).")
     )
     capacity: int = Field(ge=1, description="Capacity in thousands of tokens per minute (or PTUs).")
     auto_upgrade: bool = Field(False, description="Let Azure upgrade the model version automatically.")
@@ -499,7 +515,8 @@ class MlDeployment(Strict):
     instance_type: VmSize = Field("Standard_DS3_v2", description="Managed compute SKU.")
     instance_count: int = Field(1, ge=1, le=20, description="Instances of this deployment.")
     traffic_percent: int = Field(
-        ge=0, le=100,
+        ge=0,
+        le=100,
         description="Share of live traffic routed to this slot; the split is applied after every slot exists, so a "
         "new slot may take traffic in the update that creates it. A slot at 0 is created and gets no traffic.",
     )
@@ -562,9 +579,7 @@ class RegistryConfig(Strict):
 
 class PolicyExemption(Strict):
     policy: str = Field(min_length=1, description="Id of the exempted rule, e.g. AKS-12.")
-    resources: list[str] = Field(
-        min_length=1, description="Resource names (or fnmatch patterns) the exemption covers."
-    )
+    resources: list[str] = Field(min_length=1, description="Resource names (or fnmatch patterns) the exemption covers.")
     reason: str = Field(min_length=10, description="Why the exemption is acceptable.")
     owner: str = Field(min_length=1, description="Who is accountable for the exemption.")
     expires: date = Field(description="Date after which the exemption stops applying.")
@@ -601,18 +616,26 @@ class EnvironmentConfig(Strict):
     state: StateBackend = Field(default_factory=StateBackend, description="Pulumi backend and secrets provider.")
     network: NetworkConfig = Field(description="Virtual network, subnets and private DNS.")
     key_vault: KeyVaultConfig = Field(default_factory=KeyVaultConfig, description="The estate's Key Vault.")
-    identity: IdentityConfig = Field(default_factory=IdentityConfig, description="Managed identities and CI federation.")
+    identity: IdentityConfig = Field(
+        default_factory=IdentityConfig, description="Managed identities and CI federation."
+    )
     monitoring: MonitoringConfig = Field(description="Logs, metrics, alerts.")
     budget: BudgetConfig = Field(description="Consumption budget.")
     cost: CostLimits = Field(description="Cost limits enforced by policy.")
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Container registry.")
     cluster: ClusterConfig = Field(description="GPU inference cluster.")
-    inference: InferenceConfig = Field(default_factory=InferenceConfig, description="Inference services on the cluster.")
-    content_safety: ContentSafetyConfig = Field(default_factory=ContentSafetyConfig, description="Azure AI Content Safety.")
+    inference: InferenceConfig = Field(
+        default_factory=InferenceConfig, description="Inference services on the cluster."
+    )
+    content_safety: ContentSafetyConfig = Field(
+        default_factory=ContentSafetyConfig, description="Azure AI Content Safety."
+    )
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description="Azure OpenAI account and deployments.")
     ml: MlConfig = Field(default_factory=MlConfig, description="Azure ML workspace and online endpoints.")
     policy: PolicyConfig = Field(description="Policy enforcement for this environment.")
-    promotion: PromotionConfig = Field(default_factory=PromotionConfig, description="How releases reach this environment.")
+    promotion: PromotionConfig = Field(
+        default_factory=PromotionConfig, description="How releases reach this environment."
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> EnvironmentConfig:
@@ -623,14 +646,20 @@ class EnvironmentConfig(Strict):
                     f"inference.models.{model.name}.gpu_pool {model.gpu_pool!r} is not a GPU pool: "
                     f"use one of {sorted(pools)}"
                 )
-            problem = fit_problem(vm_size=pools[model.gpu_pool].vm_size, gpus_per_replica=model.gpus_per_replica,
-                                  weights_gb=model.weights_gb, dtype=model.dtype)
+            problem = fit_problem(
+                vm_size=pools[model.gpu_pool].vm_size,
+                gpus_per_replica=model.gpus_per_replica,
+                weights_gb=model.weights_gb,
+                dtype=model.dtype,
+            )
             if problem:
                 raise ValueError(f"inference.models.{model.name} on pool {model.gpu_pool!r}: {problem}")
         _unique([m.name for m in self.inference.models], "inference.models", "name")
         if self.inference.models and "inference" not in self.identity.workloads:
-            raise ValueError("inference.models run as the 'inference' workload identity: add inference to "
-                             "identity.workloads or remove the models")
+            raise ValueError(
+                "inference.models run as the 'inference' workload identity: add inference to "
+                "identity.workloads or remove the models"
+            )
         if self.azure.location not in self.cost.allowed_regions:
             raise ValueError(
                 f"azure.location {self.azure.location!r} is not in cost.allowed_regions "

@@ -189,15 +189,28 @@ GITHUB_STEP = """\
 
 # (job, needs, timeout, note on the environment line, [(step name, command)]).
 GITHUB_DEPLOY_JOBS = (
-    ("dev", "", "90", "", [("Deploy dev", "llmops-infra up dev --yes"),
-                           ("Record the release of dev", "llmops-infra release dev")]),
+    (
+        "dev",
+        "",
+        "90",
+        "",
+        [("Deploy dev", "llmops-infra up dev --yes"), ("Record the release of dev", "llmops-infra release dev")],
+    ),
     ("staging", "dev", "90", "", [("Promote dev to staging", "llmops-infra promote dev staging")]),
-    ("prod", "staging", "@@APPROVAL_TIMEOUT_MINUTES@@",
-     "   # protected: required reviewers approve before this job starts",
-     [("Record the environment approval",
-       ">-\n          llmops-infra approve prod --from staging --valid-hours 2\n"
-       '          --by "${{ github.actor }} via GitHub environment prod (run ${{ github.run_id }})"'),
-      ("Promote staging to prod", "llmops-infra promote staging prod")]),
+    (
+        "prod",
+        "staging",
+        "@@APPROVAL_TIMEOUT_MINUTES@@",
+        "   # protected: required reviewers approve before this job starts",
+        [
+            (
+                "Record the environment approval",
+                ">-\n          llmops-infra approve prod --from staging --valid-hours 2\n"
+                '          --by "${{ github.actor }} via GitHub environment prod (run ${{ github.run_id }})"',
+            ),
+            ("Promote staging to prod", "llmops-infra promote staging prod"),
+        ],
+    ),
 )
 
 
@@ -205,8 +218,12 @@ def _github_deploy() -> str:
     """The deploy workflow: one job per environment, each the same but for its steps."""
     jobs = []
     for job, needs, timeout, note, steps in GITHUB_DEPLOY_JOBS:
-        text = (GITHUB_DEPLOY_JOB.replace("@@NEEDS@@", f"\n    needs: {needs}" if needs else "")
-                .replace("@@ENV_NOTE@@", note).replace("@@TIMEOUT@@", timeout).replace("@@JOB@@", job))
+        text = (
+            GITHUB_DEPLOY_JOB.replace("@@NEEDS@@", f"\n    needs: {needs}" if needs else "")
+            .replace("@@ENV_NOTE@@", note)
+            .replace("@@TIMEOUT@@", timeout)
+            .replace("@@JOB@@", job)
+        )
         text += "".join(GITHUB_STEP.replace("@@NAME@@", name).replace("@@RUN@@", run) for name, run in steps)
         jobs.append(text)
     return GITHUB_DEPLOY_HEAD + "\n".join(jobs)
@@ -348,17 +365,41 @@ ADO_PROD_HEAD = """\
 # Dev does not wait for Check: Check runs on pull requests only, and a stage whose
 # dependency was skipped is skipped too.
 ADO_STAGES = (
-    ("Dev", "  - stage: Dev\n    dependsOn: []\n"
-            "    condition: and(eq(variables.isMain, true), ne(variables['Build.Reason'], 'PullRequest'))\n"
-            "    jobs:\n",
-     ("dev", "", "90", "", "Deploy dev and record its release",
-      ["llmops-infra up dev --yes", "llmops-infra release dev"])),
-    ("Staging", "  - stage: Staging\n    dependsOn: Dev\n    condition: succeeded()\n    jobs:\n",
-     ("staging", "", "90", "", "Promote dev to staging", ["llmops-infra promote dev staging"])),
-    ("Prod", ADO_PROD_HEAD,
-     ("prod", "\n        dependsOn: approve", "120", "   # its Approvals check also applies", "Promote staging to prod",
-      ['llmops-infra approve prod --from staging --valid-hours 2 --by "$(Build.RequestedFor) via '
-       'ManualValidation (run $(Build.BuildId))"', "llmops-infra promote staging prod"])),
+    (
+        "Dev",
+        "  - stage: Dev\n    dependsOn: []\n"
+        "    condition: and(eq(variables.isMain, true), ne(variables['Build.Reason'], 'PullRequest'))\n"
+        "    jobs:\n",
+        (
+            "dev",
+            "",
+            "90",
+            "",
+            "Deploy dev and record its release",
+            ["llmops-infra up dev --yes", "llmops-infra release dev"],
+        ),
+    ),
+    (
+        "Staging",
+        "  - stage: Staging\n    dependsOn: Dev\n    condition: succeeded()\n    jobs:\n",
+        ("staging", "", "90", "", "Promote dev to staging", ["llmops-infra promote dev staging"]),
+    ),
+    (
+        "Prod",
+        ADO_PROD_HEAD,
+        (
+            "prod",
+            "\n        dependsOn: approve",
+            "120",
+            "   # its Approvals check also applies",
+            "Promote staging to prod",
+            [
+                'llmops-infra approve prod --from staging --valid-hours 2 --by "$(Build.RequestedFor) via '
+                'ManualValidation (run $(Build.BuildId))"',
+                "llmops-infra promote staging prod",
+            ],
+        ),
+    ),
 )
 
 
@@ -366,18 +407,24 @@ def _azure_devops() -> str:
     """The Azure DevOps pipeline: the check stage, then one deployment stage per environment."""
     stages = []
     for _, head, (job, depends, timeout, note, name, script) in ADO_STAGES:
-        stages.append(head + ADO_DEPLOYMENT.replace("@@DEPENDS@@", depends).replace("@@ENV_NOTE@@", note)
-                      .replace("@@TIMEOUT@@", timeout).replace("@@NAME@@", name).replace("@@JOB@@", job)
-                      .replace("@@SCRIPT@@", "\n".join(" " * 22 + line for line in script)))
+        stages.append(
+            head
+            + ADO_DEPLOYMENT.replace("@@DEPENDS@@", depends)
+            .replace("@@ENV_NOTE@@", note)
+            .replace("@@TIMEOUT@@", timeout)
+            .replace("@@NAME@@", name)
+            .replace("@@JOB@@", job)
+            .replace("@@SCRIPT@@", "\n".join(" " * 22 + line for line in script))
+        )
     return AZURE_DEVOPS + "\n".join(stages)
-
 
 
 def render(provider: str, **values: str) -> dict[str, str]:
     """Relative path -> file content for `provider`."""
     if provider not in PROVIDERS:
-        raise ConfigError(f"unknown pipeline provider {provider!r}: use one of {', '.join(PROVIDERS)}",
-                          key="--provider")
+        raise ConfigError(
+            f"unknown pipeline provider {provider!r}: use one of {', '.join(PROVIDERS)}", key="--provider"
+        )
     settings = {**DEFAULTS, **{k.upper(): v for k, v in values.items() if v is not None}}
     if provider == "github":
         files = {
@@ -412,6 +459,7 @@ def write(provider: str, output: Path, *, force: bool = False, **values: str) ->
             if target.suffix == ".sh":
                 target.chmod(0o755)
         except OSError as exc:
-            raise ConfigError(f"cannot write {target}: {exc.strerror}: choose a directory you can write to",
-                              key="--output") from None
+            raise ConfigError(
+                f"cannot write {target}: {exc.strerror}: choose a directory you can write to", key="--output"
+            ) from None
     return targets

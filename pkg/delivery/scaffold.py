@@ -10,8 +10,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from llmops_infra.errors import ConfigError
 from llmops_infra.delivery.pipelines import render as render_pipelines
+from llmops_infra.errors import ConfigError
 
 TEMPLATES = "templates/environments"
 
@@ -75,8 +75,11 @@ def scaffold(target: Path, *, provider: str = "github", force: bool = False) -> 
     if target.exists() and not target.is_dir():
         raise ConfigError(f"{target} is a file: give a directory", key="DIR")
     if target.is_dir() and any(target.iterdir()) and not force:
-        raise ConfigError(f"{target} is not empty: choose an empty directory or pass --force "
-                          "(files of the scaffold are overwritten, others are left alone)", key="DIR")
+        raise ConfigError(
+            f"{target} is not empty: choose an empty directory or pass --force "
+            "(files of the scaffold are overwritten, others are left alone)",
+            key="DIR",
+        )
     pipelines = render_pipelines(provider)
     content = {
         **template_files(),
@@ -93,7 +96,8 @@ def scaffold(target: Path, *, provider: str = "github", force: bool = False) -> 
             if path.suffix == ".sh":
                 path.chmod(0o755)
         except OSError as exc:
-            raise ConfigError(f"cannot write {path}: {exc.strerror}: choose a directory you can write to",
-                              key="DIR") from None
+            raise ConfigError(
+                f"cannot write {path}: {exc.strerror}: choose a directory you can write to", key="DIR"
+            ) from None
         written.append(path)
     return written

@@ -85,9 +85,10 @@ def check_credentials(get_token: TokenGetter | None = None, timeout: float = TOK
         getter_future = pool.submit(getter)
         getter_future.result(timeout=timeout)
     except concurrent.futures.TimeoutError:
-        return CredentialStatus(False, sources, f"no Azure token within {timeout:.0f}s (is the network reachable?)",
-                                CREDENTIALS_FIX)
-    except Exception as exc:  # noqa: BLE001 - azure-identity raises several unrelated types; report any
+        return CredentialStatus(
+            False, sources, f"no Azure token within {timeout:.0f}s (is the network reachable?)", CREDENTIALS_FIX
+        )
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return CredentialStatus(False, sources, f"no Azure credentials: {first.rstrip('.')}", CREDENTIALS_FIX)
     finally:
@@ -141,8 +142,9 @@ def quota_needs(pools: list[Any]) -> list[QuotaNeed]:
         usage = SPOT_USAGE if pool.spot else (vm_family(pool.vm_size) or f"unknown family of {pool.vm_size}")
         cores = vcpus(pool.vm_size) * pool.max_nodes
         prior = needs.get(usage)
-        needs[usage] = QuotaNeed(usage, cores + (prior.vcpus if prior else 0),
-                                 (prior.pools if prior else []) + [pool.name])
+        needs[usage] = QuotaNeed(
+            usage, cores + (prior.vcpus if prior else 0), (prior.pools if prior else []) + [pool.name]
+        )
     return list(needs.values())
 
 
@@ -151,14 +153,18 @@ Fetch = Callable[[str, str], dict[str, Any]]
 
 def _http_get_json(url: str, token: str) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
-    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310 - fixed https ARM URL
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
         return json.loads(response.read().decode("utf-8"))
 
 
-def fetch_usages(subscription_id: str, location: str, token: str, fetch: Fetch | None = None) -> dict[str, tuple[int, int]]:
+def fetch_usages(
+    subscription_id: str, location: str, token: str, fetch: Fetch | None = None
+) -> dict[str, tuple[int, int]]:
     """usage name -> (current, limit) for one region, following nextLink pages."""
-    url: str | None = (f"{ARM}/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/"
-                       f"{location}/usages?api-version={USAGES_API_VERSION}")
+    url: str | None = (
+        f"{ARM}/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/"
+        f"{location}/usages?api-version={USAGES_API_VERSION}"
+    )
     get = fetch or _http_get_json
     usages: dict[str, tuple[int, int]] = {}
     while url:
@@ -222,23 +228,32 @@ def deleted_url(subscription_id: str, resource: NamedResource) -> str:
     """ARM URL of the soft-deleted twin of `resource` (200: it exists and holds the name; 404: free)."""
     base = f"{ARM}/subscriptions/{subscription_id}/providers"
     if resource.kind == "vault":
-        return (f"{base}/Microsoft.KeyVault/locations/{resource.location}/deletedVaults/{resource.name}"
-                f"?api-version={KEYVAULT_API_VERSION}")
-    return (f"{base}/Microsoft.CognitiveServices/locations/{resource.location}/resourceGroups/"
-            f"{resource.resource_group}/deletedAccounts/{resource.name}?api-version={COGNITIVE_API_VERSION}")
+        return (
+            f"{base}/Microsoft.KeyVault/locations/{resource.location}/deletedVaults/{resource.name}"
+            f"?api-version={KEYVAULT_API_VERSION}"
+        )
+    return (
+        f"{base}/Microsoft.CognitiveServices/locations/{resource.location}/resourceGroups/"
+        f"{resource.resource_group}/deletedAccounts/{resource.name}?api-version={COGNITIVE_API_VERSION}"
+    )
 
 
 def recover_hint(resource: NamedResource) -> str:
     if resource.kind == "vault":
-        return (f"`az keyvault recover --name {resource.name}` (then up adopts it) or, if its secrets may go, "
-                f"`az keyvault purge --name {resource.name}` (impossible under purge protection)")
-    return (f"`az cognitiveservices account recover --name {resource.name} --resource-group "
-            f"{resource.resource_group} --location {resource.location}` or `az cognitiveservices account purge` "
-            "with the same arguments")
+        return (
+            f"`az keyvault recover --name {resource.name}` (then up adopts it) or, if its secrets may go, "
+            f"`az keyvault purge --name {resource.name}` (impossible under purge protection)"
+        )
+    return (
+        f"`az cognitiveservices account recover --name {resource.name} --resource-group "
+        f"{resource.resource_group} --location {resource.location}` or `az cognitiveservices account purge` "
+        "with the same arguments"
+    )
 
 
-def soft_deleted(subscription_id: str, resources: list[NamedResource], token: str,
-                 fetch: Fetch | None = None) -> list[NamedResource]:
+def soft_deleted(
+    subscription_id: str, resources: list[NamedResource], token: str, fetch: Fetch | None = None
+) -> list[NamedResource]:
     """The resources whose name a soft-deleted vault or account still holds."""
     get = fetch or _http_get_json
     held = []

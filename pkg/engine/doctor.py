@@ -24,17 +24,23 @@ OK, MISSING_TOOL, BAD_INPUT = 0, 3, 2
 
 def pulumi_section(info: EngineInfo) -> dict[str, Any]:
     section: dict[str, Any] = {
-        "found": info.found, "path": str(info.cli) if info.cli else None, "version": info.version,
-        "sdk_version": info.sdk_version, "matches_sdk": info.matches_sdk, "source": info.source,
+        "found": info.found,
+        "path": str(info.cli) if info.cli else None,
+        "version": info.version,
+        "sdk_version": info.sdk_version,
+        "matches_sdk": info.matches_sdk,
+        "source": info.source,
     }
     if info.cli is None:
         section["fix"] = INSTALL_HINT
     elif info.version is None:
         section["fix"] = f"{info.cli} does not answer `pulumi version`: rebuild or reinstall it ({INSTALL_HINT})"
     elif not info.matches_sdk:
-        section["note"] = (f"CLI v{info.version} drives SDK v{info.sdk_version}: the Automation API accepts it "
-                           "(it needs >= 3.1.0); the build script builds the newest engine the Go module proxy "
-                           "serves at or below the SDK's version")
+        section["note"] = (
+            f"CLI v{info.version} drives SDK v{info.sdk_version}: the Automation API accepts it "
+            "(it needs >= 3.1.0); the build script builds the newest engine the Go module proxy "
+            "serves at or below the SDK's version"
+        )
     return section
 
 
@@ -42,8 +48,10 @@ def language_host_section(info: EngineInfo) -> dict[str, Any]:
     host = info.language_host
     section: dict[str, Any] = {"found": host is not None, "path": str(host) if host else None}
     if host is None:
-        section["fix"] = ("pulumi-language-python is needed next to the CLI or on PATH to run the policy pack in "
-                          "the engine: " + INSTALL_HINT)
+        section["fix"] = (
+            "pulumi-language-python is needed next to the CLI or on PATH to run the policy pack in "
+            "the engine: " + INSTALL_HINT
+        )
     return section
 
 
@@ -64,8 +72,10 @@ def plugins_section(env: dict[str, str]) -> dict[str, Any]:
         path = home / "plugins" / f"resource-{name}-v{wanted}"
         entry: dict[str, Any] = {"version": wanted, "found": path.is_dir(), "path": str(path)}
         if not entry["found"]:
-            entry["fix"] = (f"`pulumi plugin install resource {name} {wanted}` (offline: add --file <release "
-                            "archive>); the engine otherwise tries to download it during the first preview")
+            entry["fix"] = (
+                f"`pulumi plugin install resource {name} {wanted}` (offline: add --file <release "
+                "archive>); the engine otherwise tries to download it during the first preview"
+            )
         section[name] = entry
     return section
 
@@ -87,8 +97,10 @@ def _backend_entry(url: str, secrets_provider: str, project_dir: Path, env: dict
         account = (query.get("storage_account") or [env.get("AZURE_STORAGE_ACCOUNT", "")])[0]
         entry.update(kind="azblob", storage_account=account or None, ok=bool(account))
         if not account:
-            entry["fix"] = ("set AZURE_STORAGE_ACCOUNT (or ?storage_account=<name> in state.url); access uses your "
-                            "Azure credentials (Storage Blob Data Contributor on the container) or AZURE_STORAGE_KEY")
+            entry["fix"] = (
+                "set AZURE_STORAGE_ACCOUNT (or ?storage_account=<name> in state.url); access uses your "
+                "Azure credentials (Storage Blob Data Contributor on the container) or AZURE_STORAGE_KEY"
+            )
     else:
         entry.update(kind="pulumi-cloud", ok="PULUMI_ACCESS_TOKEN" in env)
         if not entry["ok"]:
@@ -97,8 +109,10 @@ def _backend_entry(url: str, secrets_provider: str, project_dir: Path, env: dict
         given = [v for v in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE") if v in env]
         entry["passphrase_set"] = bool(given)
         if not given:
-            entry["secrets_fix"] = ("export PULUMI_CONFIG_PASSPHRASE from your secret store (CI: a pipeline secret), "
-                                    "or PULUMI_CONFIG_PASSPHRASE_FILE pointing outside the repository")
+            entry["secrets_fix"] = (
+                "export PULUMI_CONFIG_PASSPHRASE from your secret store (CI: a pipeline secret), "
+                "or PULUMI_CONFIG_PASSPHRASE_FILE pointing outside the repository"
+            )
     else:
         entry["passphrase_set"] = None
         entry["secrets_note"] = "azurekeyvault: needs Azure credentials with the Key Vault Crypto User role on the key"
@@ -106,8 +120,8 @@ def _backend_entry(url: str, secrets_provider: str, project_dir: Path, env: dict
 
 
 def backend_section(project_dir: Path, envs: list[str] | None, env: dict[str, str]) -> dict[str, Any]:
-    from llmops_infra.errors import LlmopsError
     from llmops_infra.config.loader import list_environments, load_environment
+    from llmops_infra.errors import LlmopsError
 
     section: dict[str, Any] = {}
     try:
@@ -124,9 +138,14 @@ def backend_section(project_dir: Path, envs: list[str] | None, env: dict[str, st
     return section
 
 
-def doctor_report(project_dir: Path, *, envs: list[str] | None = None, engine: EngineInfo | None = None,
-                  credentials: Callable[[], CredentialStatus] | None = None,
-                  env: dict[str, str] | None = None) -> dict[str, Any]:
+def doctor_report(
+    project_dir: Path,
+    *,
+    envs: list[str] | None = None,
+    engine: EngineInfo | None = None,
+    credentials: Callable[[], CredentialStatus] | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The whole report, JSON-ready, with `exit_code`."""
     from llmops_infra.engine.azure_access import check_credentials
     from llmops_infra.engine.pulumi_cli import locate_engine

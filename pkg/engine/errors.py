@@ -14,14 +14,23 @@ import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from llmops_infra.errors import ConfigError, EngineError, LlmopsError, PolicyViolationError
 
-SOFT_DELETE_MARKERS = ("VaultAlreadyExists", "soft delete", "soft-delete", "softdelete",
-                       "FlagMustBeSetForRestore", "CustomDomainInUse")
-_LOCK_RE = re.compile(r"(?P<path>\S*\.pulumi/locks/\S+?\.json)(?:\?\S*)?\s*:\s*created by "
-                      r"(?P<who>(?P<user>[^@\s]+)@(?P<host>\S+)) \(pid (?P<pid>\d+)\) at (?P<when>\S+)")
+SOFT_DELETE_MARKERS = (
+    "VaultAlreadyExists",
+    "soft delete",
+    "soft-delete",
+    "softdelete",
+    "FlagMustBeSetForRestore",
+    "CustomDomainInUse",
+)
+_LOCK_RE = re.compile(
+    r"(?P<path>\S*\.pulumi/locks/\S+?\.json)(?:\?\S*)?\s*:\s*created by "
+    r"(?P<who>(?P<user>[^@\s]+)@(?P<host>\S+)) \(pid (?P<pid>\d+)\) at (?P<when>\S+)"
+)
 _CODE_RE = re.compile(r"\bcode: (-?\d+)")
 _PENDING_RE = re.compile(r"\*\s*(?P<urn>urn:pulumi:\S+),\s*interrupted while (?P<what>\w+)")
 _NAME_RE = re.compile(r"(?:vaults|accounts)/(?P<name>[A-Za-z0-9-]+)")
@@ -62,7 +71,7 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        with Path(f"/proc/{pid}/stat").open(encoding="ascii") as stat:
             return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
@@ -77,38 +86,46 @@ def locked_message(text: str, stack: str) -> str:
         where = f"delete the lock file {lock['path'].removeprefix('file://')}"
         if lock["host"] == socket.gethostname() and not _alive(int(lock["pid"])):
             state = "that process is gone, so the lock is stale (an update crashed or was killed)"
-    return (f"stack {stack} is locked{holder}: {state}, release the lock with `llmops-infra cancel "
-            f"{stack}` (the same as `pulumi cancel`) or {where}; then run `llmops-infra refresh {stack} "
-            "--clear-pending-creates` to reconcile the state with Azure")
+    return (
+        f"stack {stack} is locked{holder}: {state}, release the lock with `llmops-infra cancel "
+        f"{stack}` (the same as `pulumi cancel`) or {where}; then run `llmops-infra refresh {stack} "
+        "--clear-pending-creates` to reconcile the state with Azure"
+    )
 
 
 def killed_message(code: int, stack: str) -> str:
-    return (f"the Pulumi CLI was killed (signal {-code}) while working on {stack}: the stack is probably "
-            f"still locked and may hold pending operations. Release the lock with `llmops-infra cancel "
-            f"{stack}`, then reconcile with `llmops-infra refresh {stack} --clear-pending-creates`")
+    return (
+        f"the Pulumi CLI was killed (signal {-code}) while working on {stack}: the stack is probably "
+        f"still locked and may hold pending operations. Release the lock with `llmops-infra cancel "
+        f"{stack}`, then reconcile with `llmops-infra refresh {stack} --clear-pending-creates`"
+    )
 
 
 def pending_message(text: str, stack: str) -> str:
     pending = [f"{m['urn'].rsplit('::', 1)[-1]} ({m['what']})" for m in _PENDING_RE.finditer(text)]
     which = f": {', '.join(pending[:5])}" if pending else ""
-    return (f"an earlier update of {stack} was interrupted and left pending operations{which}. The cloud "
-            "may hold resources the state does not know. Recover with `llmops-infra refresh "
-            f"{stack} --clear-pending-creates` (the same as `pulumi refresh --clear-pending-creates`; if the "
-            f"stack is still locked by the crashed update, run `llmops-infra cancel {stack}` first), then "
-            "check for orphaned resources in Azure; or fix the state by hand with `pulumi stack export "
-            "--file state.json`, remove the pending_operations entries, `pulumi stack import --file "
-            "state.json`")
+    return (
+        f"an earlier update of {stack} was interrupted and left pending operations{which}. The cloud "
+        "may hold resources the state does not know. Recover with `llmops-infra refresh "
+        f"{stack} --clear-pending-creates` (the same as `pulumi refresh --clear-pending-creates`; if the "
+        f"stack is still locked by the crashed update, run `llmops-infra cancel {stack}` first), then "
+        "check for orphaned resources in Azure; or fix the state by hand with `pulumi stack export "
+        "--file state.json`, remove the pending_operations entries, `pulumi stack import --file "
+        "state.json`"
+    )
 
 
 def soft_delete_message(text: str) -> str:
     name = _NAME_RE.search(text)
     what = f" {name['name']}" if name else ""
-    return ("a soft-deleted Key Vault or Cognitive Services account" + what + " still holds the name. "
-            "Recover it: `az keyvault recover --name <vault>` or `az cognitiveservices account recover "
-            "--name <account> --resource-group <rg> --location <region>`, then run up again (it is "
-            "adopted); or, if its data may go, purge it: `az keyvault purge --name <vault>` / `az "
-            "cognitiveservices account purge ...` (impossible while purge protection holds it: then "
-            "choose another name or wait for the retention period)")
+    return (
+        "a soft-deleted Key Vault or Cognitive Services account" + what + " still holds the name. "
+        "Recover it: `az keyvault recover --name <vault>` or `az cognitiveservices account recover "
+        "--name <account> --resource-group <rg> --location <region>`, then run up again (it is "
+        "adopted); or, if its data may go, purge it: `az keyvault purge --name <vault>` / `az "
+        "cognitiveservices account purge ...` (impossible while purge protection holds it: then "
+        "choose another name or wait for the retention period)"
+    )
 
 
 def translate(exc: BaseException, stack: str) -> LlmopsError | None:
@@ -131,37 +148,61 @@ def translate(exc: BaseException, stack: str) -> LlmopsError | None:
     if any(marker.lower() in lowered for marker in SOFT_DELETE_MARKERS):
         return SoftDeletedNameError(soft_delete_message(text))
     if "passphrase must be set" in lowered or "pulumi_config_passphrase" in lowered:
-        return ConfigError("the stack's secrets use a passphrase and none was given: export "
-                           "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE, outside the repository)")
+        return ConfigError(
+            "the stack's secrets use a passphrase and none was given: export "
+            "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE, outside the repository)"
+        )
     if "incorrect passphrase" in lowered:
-        return ConfigError("PULUMI_CONFIG_PASSPHRASE is not the passphrase this stack was created with: "
-                           "use the stack's passphrase from your secret store")
+        return ConfigError(
+            "PULUMI_CONFIG_PASSPHRASE is not the passphrase this stack was created with: "
+            "use the stack's passphrase from your secret store"
+        )
     if isinstance(exc, auto_errors.StackNotFoundError):
-        return ConfigError(f"stack {stack} does not exist in this backend yet: run `llmops-infra up {stack}` "
-                           "first, or check state.url in the environment file")
-    if "mandatory policy violation" in lowered or ("policy" in lowered and "violation" in lowered
-                                                   and "mandatory" in lowered):
-        return PolicyViolationError("the engine's policy pack reported mandatory violations: nothing was "
-                                    "changed. Fix the resources it names (see the policy events above)")
-    if ("no resource plugin" in lowered or "could not find plugin" in lowered or "failed to load plugin" in lowered
-            or "install resource plugin" in lowered or "failed to download plugin" in lowered):
+        return ConfigError(
+            f"stack {stack} does not exist in this backend yet: run `llmops-infra up {stack}` "
+            "first, or check state.url in the environment file"
+        )
+    if "mandatory policy violation" in lowered or (
+        "policy" in lowered and "violation" in lowered and "mandatory" in lowered
+    ):
+        return PolicyViolationError(
+            "the engine's policy pack reported mandatory violations: nothing was "
+            "changed. Fix the resources it names (see the policy events above)"
+        )
+    if (
+        "no resource plugin" in lowered
+        or "could not find plugin" in lowered
+        or "failed to load plugin" in lowered
+        or "install resource plugin" in lowered
+        or "failed to download plugin" in lowered
+    ):
         found = re.search(r"plugin '?(?:pulumi-resource-)?([a-z0-9-]+)'?(?: at version v?([0-9][0-9.]*))?", text)
         name = found.group(1) if found else "<provider>"
         version = (found.group(2) if found else None) or "<version>"
-        return EngineError(f"the provider plugin {name} v{version} is not installed and could not be downloaded: "
-                           f"`pulumi plugin install resource {name} {version}` where there is internet, or offline "
-                           f"`pulumi plugin install resource {name} {version} --file <release archive>` (plugins "
-                           "live in $PULUMI_HOME/plugins, default ~/.pulumi/plugins)")
-    if ("az login" in lowered or "aadsts" in lowered or "defaultazurecredential failed" in lowered
-            or "authentication failed" in lowered):
+        return EngineError(
+            f"the provider plugin {name} v{version} is not installed and could not be downloaded: "
+            f"`pulumi plugin install resource {name} {version}` where there is internet, or offline "
+            f"`pulumi plugin install resource {name} {version} --file <release archive>` (plugins "
+            "live in $PULUMI_HOME/plugins, default ~/.pulumi/plugins)"
+        )
+    if (
+        "az login" in lowered
+        or "aadsts" in lowered
+        or "defaultazurecredential failed" in lowered
+        or "authentication failed" in lowered
+    ):
         from llmops_infra.engine.azure_access import CREDENTIALS_FIX
 
         return EngineError(f"Azure refused the engine's credentials: {CREDENTIALS_FIX}")
     if "quotaexceeded" in lowered or "exceeding approved" in lowered:
-        return EngineError("Azure quota exceeded: " + "; ".join(error_lines(text, 3)) +
-                           ". Request a quota increase (portal: Quotas) or lower the pool sizes")
-    lines = error_lines(text) or [ln.strip() for ln in (getattr(exc, "stderr", "") or "").splitlines()
-                                  if ln.strip()][-4:]
+        return EngineError(
+            "Azure quota exceeded: "
+            + "; ".join(error_lines(text, 3))
+            + ". Request a quota increase (portal: Quotas) or lower the pool sizes"
+        )
+    lines = (
+        error_lines(text) or [ln.strip() for ln in (getattr(exc, "stderr", "") or "").splitlines() if ln.strip()][-4:]
+    )
     detail = "\n  ".join(lines) if lines else f"the Pulumi CLI exited with an error ({type(exc).__name__})"
     return EngineError(f"the engine failed on stack {stack}:\n  {detail}")
 
@@ -177,7 +218,7 @@ def engine_errors(stack: str) -> Iterator[None]:
         from llmops_infra.engine.pulumi_cli import INSTALL_HINT, EngineMissingError
 
         raise EngineMissingError(f"cannot run {exc.filename or 'pulumi'}: {INSTALL_HINT}") from None
-    except Exception as exc:  # noqa: BLE001 - re-raised below unless it is a known engine failure
+    except Exception as exc:
         known = translate(exc, stack)
         if known is None:
             raise

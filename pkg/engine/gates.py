@@ -109,9 +109,12 @@ def policy_gate(ctx: GateContext) -> GateResult:
     check = _check(ctx)
     blocking = [v for v in check.mandatory if not v.rule_id.startswith(COST_RULE_PREFIX)]
     if blocking:
-        raise GateFailed("policy", f"{len(blocking)} mandatory violation(s): {_listed(blocking)}. "
-                         f"`llmops-infra policy check {ctx.config.name}` lists them with their fixes",
-                         PolicyViolationError.exit_code)
+        raise GateFailed(
+            "policy",
+            f"{len(blocking)} mandatory violation(s): {_listed(blocking)}. "
+            f"`llmops-infra policy check {ctx.config.name}` lists them with their fixes",
+            PolicyViolationError.exit_code,
+        )
     return GateResult("policy", PASSED, f"no mandatory violation ({len(check.advisory)} advisory)")
 
 
@@ -123,12 +126,17 @@ def cost_gate(ctx: GateContext) -> GateResult:
     cost = estimate_plan(ctx.the_plan()).total_monthly_usd
     over = [v for v in check.mandatory if v.rule_id.startswith(COST_RULE_PREFIX)]
     if cost > limit:
-        raise GateFailed("cost", f"estimated ${cost:,.0f}/month exceeds cost.max_monthly_usd ${limit:,.0f}: lower "
-                         f"pool sizes or capacities, or raise the limit in environments/{ctx.config.name}.yaml "
-                         "(reviewed by FinOps)", PolicyViolationError.exit_code)
+        raise GateFailed(
+            "cost",
+            f"estimated ${cost:,.0f}/month exceeds cost.max_monthly_usd ${limit:,.0f}: lower "
+            f"pool sizes or capacities, or raise the limit in environments/{ctx.config.name}.yaml "
+            "(reviewed by FinOps)",
+            PolicyViolationError.exit_code,
+        )
     if over:
-        raise GateFailed("cost", f"{len(over)} mandatory cost violation(s): {_listed(over)}",
-                         PolicyViolationError.exit_code)
+        raise GateFailed(
+            "cost", f"{len(over)} mandatory cost violation(s): {_listed(over)}", PolicyViolationError.exit_code
+        )
     return GateResult("cost", PASSED, f"estimated ${cost:,.0f}/month within ${limit:,.0f}")
 
 
@@ -156,8 +164,12 @@ def quota_gate(ctx: GateContext) -> GateResult:
         token = azure_access.access_token(ctx.get_token)
         usages = azure_access.fetch_usages(azure.subscription_id, azure.location, token, ctx.fetch)
     except urllib.error.HTTPError as exc:
-        return GateResult("quota", SKIPPED, f"skipped: ARM refused the usage look-up ({exc.code}: "
-                          f"{azure_access.http_error_text(exc)}); grant Reader on the subscription to check quota")
+        return GateResult(
+            "quota",
+            SKIPPED,
+            f"skipped: ARM refused the usage look-up ({exc.code}: "
+            f"{azure_access.http_error_text(exc)}); grant Reader on the subscription to check quota",
+        )
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return GateResult("quota", SKIPPED, f"skipped: ARM unreachable ({getattr(exc, 'reason', exc)})")
     problems = azure_access.quota_shortfalls(needs, usages, azure.location)
@@ -167,8 +179,10 @@ def quota_gate(ctx: GateContext) -> GateResult:
     return GateResult("quota", PASSED, f"GPU quota suffices in {azure.location} ({detail})")
 
 
-NAMED_TYPES = {"azure-native:keyvault:Vault": ("vault", "vaultName"),
-               "azure-native:cognitiveservices:Account": ("account", "accountName")}
+NAMED_TYPES = {
+    "azure-native:keyvault:Vault": ("vault", "vaultName"),
+    "azure-native:cognitiveservices:Account": ("account", "accountName"),
+}
 
 
 def soft_delete_gate(ctx: GateContext) -> GateResult:
@@ -188,14 +202,18 @@ def soft_delete_gate(ctx: GateContext) -> GateResult:
         token = azure_access.access_token(ctx.get_token)
         held = azure_access.soft_deleted(ctx.config.azure.subscription_id, named, token, ctx.fetch)
     except urllib.error.HTTPError as exc:
-        return GateResult("soft-delete", SKIPPED, f"skipped: ARM refused the look-up ({exc.code}: "
-                          f"{azure_access.http_error_text(exc)})")
+        return GateResult(
+            "soft-delete",
+            SKIPPED,
+            f"skipped: ARM refused the look-up ({exc.code}: {azure_access.http_error_text(exc)})",
+        )
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return GateResult("soft-delete", SKIPPED, f"skipped: ARM unreachable ({getattr(exc, 'reason', exc)})")
     if held:
         fixes = "; ".join(f"{r.kind} {r.name}: {azure_access.recover_hint(r)}" for r in held)
-        raise GateFailed("soft-delete", f"soft-deleted resources still hold names the plan needs: {fixes}",
-                         EngineError.exit_code)
+        raise GateFailed(
+            "soft-delete", f"soft-deleted resources still hold names the plan needs: {fixes}", EngineError.exit_code
+        )
     return GateResult("soft-delete", PASSED, f"no soft-deleted vault or account holds the {len(named)} names")
 
 
@@ -206,8 +224,9 @@ def approval_path(env: str, project_dir: Path) -> Path:
     return project_dir / APPROVALS / f"{env}.json"
 
 
-def approval_problem(env: str, project_dir: Path, *, manifest: str | None = None,
-                     now: datetime | None = None) -> str | None:
+def approval_problem(
+    env: str, project_dir: Path, *, manifest: str | None = None, now: datetime | None = None
+) -> str | None:
     """Why `.llmops/approvals/<env>.json` does not approve a deployment of ENV (None: it does)."""
     path = approval_path(env, project_dir)
     if not path.is_file():
@@ -250,8 +269,12 @@ def approval_gate(ctx: GateContext) -> GateResult:
         return GateResult("approval", SKIPPED, f"{env} does not require approval")
     problem = approval_problem(env, ctx.project_dir, now=ctx.now())
     if problem:
-        raise GateFailed("approval", f"{env} requires an approved promotion: {problem}. Promote a tested "
-                         f"release with `llmops-infra promote <source> {env}` and have it approved", 2)
+        raise GateFailed(
+            "approval",
+            f"{env} requires an approved promotion: {problem}. Promote a tested "
+            f"release with `llmops-infra promote <source> {env}` and have it approved",
+            2,
+        )
     return GateResult("approval", PASSED, f"approved ({approval_path(env, ctx.project_dir).name})")
 
 
@@ -265,9 +288,15 @@ GATES: dict[str, Gate] = {
 }
 
 
-def run_gates(config: EnvironmentConfig, project_dir: Path, *, operation: str = "up",
-              ctx: GateContext | None = None, on_result: Callable[[GateResult], None] | None = None,
-              gates: dict[str, Gate] | None = None) -> list[GateResult]:
+def run_gates(
+    config: EnvironmentConfig,
+    project_dir: Path,
+    *,
+    operation: str = "up",
+    ctx: GateContext | None = None,
+    on_result: Callable[[GateResult], None] | None = None,
+    gates: dict[str, Gate] | None = None,
+) -> list[GateResult]:
     """Run the gates of `operation` after config (already validated: `config` exists); raise on the first failure."""
     if operation not in GATES_BY_OPERATION:
         raise ValueError(f"unknown operation {operation!r}: one of {sorted(GATES_BY_OPERATION)}")
@@ -284,12 +313,17 @@ def run_gates(config: EnvironmentConfig, project_dir: Path, *, operation: str = 
     return results
 
 
-def gates_for(env: str, project_dir: Path, *, operation: str = "up",
-              on_result: Callable[[GateResult], None] | None = None,
-              **seams: Any) -> tuple[EnvironmentConfig, list[GateResult]]:
+def gates_for(
+    env: str,
+    project_dir: Path,
+    *,
+    operation: str = "up",
+    on_result: Callable[[GateResult], None] | None = None,
+    **seams: Any,
+) -> tuple[EnvironmentConfig, list[GateResult]]:
     """Load ENV (the config gate) and run the other gates of `operation`."""
-    from llmops_infra.errors import ConfigError
     from llmops_infra.config.loader import load_environment
+    from llmops_infra.errors import ConfigError
 
     try:
         config = load_environment(env, project_dir)

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from llmops_infra.config.models import EnvironmentConfig
-from llmops_infra.engine.pulumi_cli import EngineInfo, cached_engine
 from llmops_infra.engine.errors import engine_errors
-from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
 from llmops_infra.engine.progress import Progress
+from llmops_infra.engine.pulumi_cli import EngineInfo, cached_engine
+from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
 
 Program = Callable[[], None]
 WORKSPACES = Path(".llmops") / "workspaces"
@@ -55,8 +55,14 @@ class OperationResult:
     policy: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"operation": self.operation, "stack": self.stack, "summary": self.summary,
-                "changes": self.changes, "outputs": self.outputs, "policy": self.policy}
+        return {
+            "operation": self.operation,
+            "stack": self.stack,
+            "summary": self.summary,
+            "changes": self.changes,
+            "outputs": self.outputs,
+            "policy": self.policy,
+        }
 
 
 def backend_url(url: str, project_dir: Path, *, create: bool = True) -> str:
@@ -84,18 +90,27 @@ def check_passphrase(secrets_provider: str, project_dir: Path, env: dict[str, st
         raise ConfigError(
             "state.secrets_provider is passphrase but PULUMI_CONFIG_PASSPHRASE is not set: export it from "
             "your secret store (in CI: a pipeline secret) or point PULUMI_CONFIG_PASSPHRASE_FILE at a file "
-            "outside the repository", key="state.secrets_provider")
+            "outside the repository",
+            key="state.secrets_provider",
+        )
     file = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
     if file and "PULUMI_CONFIG_PASSPHRASE" not in env:
         resolved = Path(file).expanduser().resolve()
         if resolved.is_relative_to(project_dir.resolve()):
             raise ConfigError(
                 f"PULUMI_CONFIG_PASSPHRASE_FILE points into the project ({file}): a passphrase in the "
-                "repository is a leaked passphrase. Move it outside the repository", key="state.secrets_provider")
+                "repository is a leaked passphrase. Move it outside the repository",
+                key="state.secrets_provider",
+            )
 
 
-def stack_target(config: EnvironmentConfig, project_dir: Path, *, project: str | None = None,
-                 extra_config: dict[str, tuple[str, bool]] | None = None) -> StackTarget:
+def stack_target(
+    config: EnvironmentConfig,
+    project_dir: Path,
+    *,
+    project: str | None = None,
+    extra_config: dict[str, tuple[str, bool]] | None = None,
+) -> StackTarget:
     from llmops_infra.stacks.estate import PROJECT
 
     # The engine runs in the workspace directory: a relative project dir (the CLI's default
@@ -119,8 +134,7 @@ def stack_target(config: EnvironmentConfig, project_dir: Path, *, project: str |
     )
 
 
-def open_stack(target: StackTarget, program: Program, engine: EngineInfo | None = None, *,
-               create: bool = True) -> Any:
+def open_stack(target: StackTarget, program: Program, engine: EngineInfo | None = None, *, create: bool = True) -> Any:
     """Create or select the stack in its backend and write its config."""
     from pulumi import automation as auto
 
@@ -133,11 +147,13 @@ def open_stack(target: StackTarget, program: Program, engine: EngineInfo | None 
             program=program,
             secrets_provider=target.secrets_provider,
             pulumi_command=command,
-            project_settings=auto.ProjectSettings(name=target.project, runtime="python",
-                                                  main=str(target.work_dir)),
-            env_vars={"PULUMI_BACKEND_URL": target.backend_url, "PULUMI_SKIP_UPDATE_CHECK": "true",
-                      # Policy packs run under the ambient interpreter: make it this one (llmops_infra importable).
-                      "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD", sys.executable)},
+            project_settings=auto.ProjectSettings(name=target.project, runtime="python", main=str(target.work_dir)),
+            env_vars={
+                "PULUMI_BACKEND_URL": target.backend_url,
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                # Policy packs run under the ambient interpreter: make it this one (llmops_infra importable).
+                "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD", sys.executable),
+            },
         )
         opener = auto.create_or_select_stack if create else auto.select_stack
         stack = opener(stack_name=target.stack, project_name=target.project, program=program, opts=options)
@@ -161,8 +177,8 @@ def shipped_policy_pack(config: EnvironmentConfig, project_dir: Path) -> dict[st
     pack_dir = Path(policies_pkg.__file__).parent
     if not (pack_dir / "PulumiPolicy.yaml").is_file():
         return {}
-    from llmops_infra.policies.pack_config import pack_config
     from llmops_infra.offline.policy_check import policy_settings
+    from llmops_infra.policies.pack_config import pack_config
 
     work_dir = project_dir / WORKSPACES / config.name
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -173,18 +189,24 @@ def shipped_policy_pack(config: EnvironmentConfig, project_dir: Path) -> dict[st
 
 def policy_message(violations: list[dict[str, Any]], operation: str) -> str:
     """One line per mandatory violation the engine's policy pack reported (its last message line)."""
-    lines = [f"{v['policy']} on {(v.get('urn') or 'the stack').rsplit('::', 1)[-1]}: "
-             f"{v['message'].strip().splitlines()[-1]}" for v in violations[:5]]
+    lines = [
+        f"{v['policy']} on {(v.get('urn') or 'the stack').rsplit('::', 1)[-1]}: {v['message'].strip().splitlines()[-1]}"
+        for v in violations[:5]
+    ]
     more = f"\n  (and {len(violations) - 5} more)" if len(violations) > 5 else ""
-    return (f"{operation} stopped by {len(violations)} mandatory policy violation(s) in the engine; nothing was "
-            "changed:\n  " + "\n  ".join(lines) + more)
+    return (
+        f"{operation} stopped by {len(violations)} mandatory policy violation(s) in the engine; nothing was "
+        "changed:\n  " + "\n  ".join(lines) + more
+    )
 
 
 def pending_operations(stack: Any) -> list[dict[str, str]]:
     """Operations an interrupted update left in the state: [{urn, type}] (empty when clean)."""
     deployment = stack.export_stack().deployment or {}
-    return [{"urn": (op.get("resource") or {}).get("urn", "?"), "type": op.get("type", "?")}
-            for op in deployment.get("pending_operations") or []]
+    return [
+        {"urn": (op.get("resource") or {}).get("urn", "?"), "type": op.get("type", "?")}
+        for op in deployment.get("pending_operations") or []
+    ]
 
 
 def _refuse_pending(stack: Any, name: str) -> None:
@@ -197,9 +219,17 @@ def _refuse_pending(stack: Any, name: str) -> None:
         raise PendingOperationsError(pending_message(text, name))
 
 
-def _run(operation: str, config: EnvironmentConfig, project_dir: Path, program: Program | None,
-         progress: Progress | None, engine: EngineInfo | None, run: Callable[[Any, Progress], Any],
-         extra_config: dict[str, tuple[str, bool]] | None = None, project: str | None = None) -> OperationResult:
+def _run(
+    operation: str,
+    config: EnvironmentConfig,
+    project_dir: Path,
+    program: Program | None,
+    progress: Progress | None,
+    engine: EngineInfo | None,
+    run: Callable[[Any, Progress], Any],
+    extra_config: dict[str, tuple[str, bool]] | None = None,
+    project: str | None = None,
+) -> OperationResult:
     from llmops_infra.stacks.estate import program_for
 
     check_passphrase(config.state.secrets_provider, project_dir)
@@ -218,57 +248,121 @@ def _run(operation: str, config: EnvironmentConfig, project_dir: Path, program: 
             raise PolicyViolationError(policy_message(mandatory, operation)) from None
         raise
     changes = {str(getattr(k, "value", k)): v for k, v in (counts or {}).items()}
-    return OperationResult(operation, target.stack, progress.summary(changes), progress.changes, outputs,
-                           progress.policy)
+    return OperationResult(
+        operation, target.stack, progress.summary(changes), progress.changes, outputs, progress.policy
+    )
 
 
-def preview(config: EnvironmentConfig, project_dir: Path, *, program: Program | None = None,
-            progress: Progress | None = None, engine: EngineInfo | None = None,
-            policy_packs: list[str] | None = None, policy_pack_configs: list[str] | None = None,
-            **kw: Any) -> OperationResult:
+def preview(
+    config: EnvironmentConfig,
+    project_dir: Path,
+    *,
+    program: Program | None = None,
+    progress: Progress | None = None,
+    engine: EngineInfo | None = None,
+    policy_packs: list[str] | None = None,
+    policy_pack_configs: list[str] | None = None,
+    **kw: Any,
+) -> OperationResult:
     """What `up` would change, without changing anything."""
-    return _run("preview", config, project_dir, program, progress, engine, lambda s, p: s.preview(
-        on_event=p.on_event, policy_packs=policy_packs or None,
-        policy_pack_configs=policy_pack_configs or None).change_summary, **kw)
+    return _run(
+        "preview",
+        config,
+        project_dir,
+        program,
+        progress,
+        engine,
+        lambda s, p: (
+            s.preview(
+                on_event=p.on_event, policy_packs=policy_packs or None, policy_pack_configs=policy_pack_configs or None
+            ).change_summary
+        ),
+        **kw,
+    )
 
 
-def up(config: EnvironmentConfig, project_dir: Path, *, program: Program | None = None,
-       progress: Progress | None = None, engine: EngineInfo | None = None,
-       policy_packs: list[str] | None = None, policy_pack_configs: list[str] | None = None,
-       **kw: Any) -> OperationResult:
+def up(
+    config: EnvironmentConfig,
+    project_dir: Path,
+    *,
+    program: Program | None = None,
+    progress: Progress | None = None,
+    engine: EngineInfo | None = None,
+    policy_packs: list[str] | None = None,
+    policy_pack_configs: list[str] | None = None,
+    **kw: Any,
+) -> OperationResult:
     """Create or update the environment's resources."""
-    return _run("up", config, project_dir, program, progress, engine, lambda s, p: s.up(
-        on_event=p.on_event, policy_packs=policy_packs or None,
-        policy_pack_configs=policy_pack_configs or None).summary.resource_changes, **kw)
+    return _run(
+        "up",
+        config,
+        project_dir,
+        program,
+        progress,
+        engine,
+        lambda s, p: (
+            s.up(
+                on_event=p.on_event, policy_packs=policy_packs or None, policy_pack_configs=policy_pack_configs or None
+            ).summary.resource_changes
+        ),
+        **kw,
+    )
 
 
-def destroy(config: EnvironmentConfig, project_dir: Path, *, program: Program | None = None,
-            progress: Progress | None = None, engine: EngineInfo | None = None, **kw: Any) -> OperationResult:
+def destroy(
+    config: EnvironmentConfig,
+    project_dir: Path,
+    *,
+    program: Program | None = None,
+    progress: Progress | None = None,
+    engine: EngineInfo | None = None,
+    **kw: Any,
+) -> OperationResult:
     """Delete every resource of the environment's stack (the stack and its history stay)."""
-    return _run("destroy", config, project_dir, program, progress, engine, lambda s, p: s.destroy(
-        on_event=p.on_event).summary.resource_changes, **kw)
+    return _run(
+        "destroy",
+        config,
+        project_dir,
+        program,
+        progress,
+        engine,
+        lambda s, p: s.destroy(on_event=p.on_event).summary.resource_changes,
+        **kw,
+    )
 
 
-def refresh(config: EnvironmentConfig, project_dir: Path, *, program: Program | None = None,
-            progress: Progress | None = None, engine: EngineInfo | None = None, preview_only: bool = False,
-            clear_pending_creates: bool = False, **kw: Any) -> OperationResult:
+def refresh(
+    config: EnvironmentConfig,
+    project_dir: Path,
+    *,
+    program: Program | None = None,
+    progress: Progress | None = None,
+    engine: EngineInfo | None = None,
+    preview_only: bool = False,
+    clear_pending_creates: bool = False,
+    **kw: Any,
+) -> OperationResult:
     """Drift: read every resource from Azure and show what changed outside the code.
 
     With `preview_only` the state is left as it is; otherwise it adopts what was read.
     `clear_pending_creates` drops the pending creates an interrupted update left behind.
     """
+
     def run(stack: Any, p: Progress) -> Any:
         if preview_only:
-            return stack.preview_refresh(on_event=p.on_event,
-                                         clear_pending_creates=clear_pending_creates or None).change_summary
-        return stack.refresh(on_event=p.on_event,
-                             clear_pending_creates=clear_pending_creates or None).summary.resource_changes
+            return stack.preview_refresh(
+                on_event=p.on_event, clear_pending_creates=clear_pending_creates or None
+            ).change_summary
+        return stack.refresh(
+            on_event=p.on_event, clear_pending_creates=clear_pending_creates or None
+        ).summary.resource_changes
 
     return _run("refresh", config, project_dir, program, progress, engine, run, **kw)
 
 
-def cancel(config: EnvironmentConfig, project_dir: Path, *, engine: EngineInfo | None = None,
-           project: str | None = None) -> None:
+def cancel(
+    config: EnvironmentConfig, project_dir: Path, *, engine: EngineInfo | None = None, project: str | None = None
+) -> None:
     """Release the stack's lock (`pulumi cancel`): for an update that crashed or was killed."""
     from llmops_infra.stacks.estate import program_for
 
@@ -278,8 +372,14 @@ def cancel(config: EnvironmentConfig, project_dir: Path, *, engine: EngineInfo |
         stack.cancel()
 
 
-def outputs(config: EnvironmentConfig, project_dir: Path, *, show_secrets: bool = False,
-            engine: EngineInfo | None = None, project: str | None = None) -> dict[str, Any]:
+def outputs(
+    config: EnvironmentConfig,
+    project_dir: Path,
+    *,
+    show_secrets: bool = False,
+    engine: EngineInfo | None = None,
+    project: str | None = None,
+) -> dict[str, Any]:
     """The stack's outputs; secret outputs are masked unless `show_secrets`."""
     from llmops_infra.stacks.estate import program_for
 

@@ -41,7 +41,7 @@ def changed_outputs(meta: Any) -> list[str]:
     new = getattr(getattr(meta, "new", None), "outputs", None)
     if not isinstance(old, dict) or not isinstance(new, dict):
         return []
-    keys = (set(old) | set(new))
+    keys = set(old) | set(new)
     return sorted(k for k in keys if not k.startswith("__") and old.get(k) != new.get(k))
 
 
@@ -50,8 +50,14 @@ def event_record(event: Any) -> dict[str, Any] | None:
     base = {"sequence": event.sequence, "timestamp": event.timestamp}
     if event.resource_pre_event is not None:
         meta = event.resource_pre_event.metadata
-        return {**base, "event": "resource-pre", "op": _op(meta), "urn": meta.urn, "type": meta.type,
-                "planning": bool(event.resource_pre_event.planning)}
+        return {
+            **base,
+            "event": "resource-pre",
+            "op": _op(meta),
+            "urn": meta.urn,
+            "type": meta.type,
+            "planning": bool(event.resource_pre_event.planning),
+        }
     if event.res_outputs_event is not None:
         meta = event.res_outputs_event.metadata
         op = _op(meta)
@@ -61,23 +67,45 @@ def event_record(event: Any) -> dict[str, Any] | None:
         return {**base, "event": "resource-done", "op": op, "urn": meta.urn, "type": meta.type, "diffs": diffs}
     if event.res_op_failed_event is not None:
         meta = event.res_op_failed_event.metadata
-        return {**base, "event": "resource-failed", "op": _op(meta), "urn": meta.urn, "type": meta.type,
-                "status": event.res_op_failed_event.status}
+        return {
+            **base,
+            "event": "resource-failed",
+            "op": _op(meta),
+            "urn": meta.urn,
+            "type": meta.type,
+            "status": event.res_op_failed_event.status,
+        }
     if event.diagnostic_event is not None:
         diag = event.diagnostic_event
         if diag.ephemeral or diag.severity not in {"error", "warning", "info#err"}:
             return None
-        return {**base, "event": "diagnostic", "severity": diag.severity, "urn": diag.urn,
-                "message": diag.message.strip()}
+        return {
+            **base,
+            "event": "diagnostic",
+            "severity": diag.severity,
+            "urn": diag.urn,
+            "message": diag.message.strip(),
+        }
     if event.policy_event is not None:
         pol = event.policy_event
-        return {**base, "event": "policy", "policy": pol.policy_name, "pack": pol.policy_pack_name,
-                "level": pol.enforcement_level, "urn": pol.resource_urn, "message": pol.message.strip()}
+        return {
+            **base,
+            "event": "policy",
+            "policy": pol.policy_name,
+            "pack": pol.policy_pack_name,
+            "level": pol.enforcement_level,
+            "urn": pol.resource_urn,
+            "message": pol.message.strip(),
+        }
     if event.summary_event is not None:
         summ = event.summary_event
-        return {**base, "event": "summary", "changes": {str(getattr(k, "value", k)): v
-                                                         for k, v in summ.resource_changes.items()},
-                "duration_seconds": summ.duration_seconds, "maybe_corrupt": summ.maybe_corrupt}
+        return {
+            **base,
+            "event": "summary",
+            "changes": {str(getattr(k, "value", k)): v for k, v in summ.resource_changes.items()},
+            "duration_seconds": summ.duration_seconds,
+            "maybe_corrupt": summ.maybe_corrupt,
+        }
     if event.cancel_event is not None:
         return {**base, "event": "cancel"}
     return None
@@ -134,8 +162,12 @@ class Progress:
     def snapshot(self) -> dict[str, Any]:
         """Counts for a progress line: resources done, in flight and failed."""
         with self._lock:
-            return {"done": sum(self.done.values()), "in_flight": len(self.in_flight),
-                    "failed": len(self.failed), "current": [_name(u) for u in list(self.in_flight)[:3]]}
+            return {
+                "done": sum(self.done.values()),
+                "in_flight": len(self.in_flight),
+                "failed": len(self.failed),
+                "current": [_name(u) for u in list(self.in_flight)[:3]],
+            }
 
     def summary(self, changes: dict[str, int] | None = None) -> dict[str, Any]:
         """created, updated, deleted, replaced, unchanged and the duration of the run.

@@ -15,7 +15,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version as dist_version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
 from pathlib import Path
 
 from llmops_infra.errors import EngineError
@@ -85,13 +86,9 @@ class EngineInfo:
     def require(self) -> EngineInfo:
         """Self if the CLI is usable; otherwise an error that says how to install it."""
         if self.cli is None:
-            raise EngineMissingError(
-                f"the Pulumi CLI was not found on PATH nor in {cache_bin_dir()}: {INSTALL_HINT}"
-            )
+            raise EngineMissingError(f"the Pulumi CLI was not found on PATH nor in {cache_bin_dir()}: {INSTALL_HINT}")
         if self.version is None:
-            raise EngineMissingError(
-                f"{self.cli} did not answer `pulumi version`: reinstall it ({INSTALL_HINT})"
-            )
+            raise EngineMissingError(f"{self.cli} did not answer `pulumi version`: reinstall it ({INSTALL_HINT})")
         if self.cli.parent.name != "bin":
             raise EngineMissingError(
                 f"{self.cli} is not in a directory named bin, which the Automation API requires "
@@ -120,8 +117,9 @@ def cli_version(cli: Path) -> str | None:
     """`pulumi version` without its leading v, or None when the binary does not answer."""
     env = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     try:
-        out = subprocess.run([str(cli), "version"], capture_output=True, text=True,
-                             timeout=VERSION_TIMEOUT_S, env=env, check=False)
+        out = subprocess.run(
+            [str(cli), "version"], capture_output=True, text=True, timeout=VERSION_TIMEOUT_S, env=env, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0 or not out.stdout.strip():

@@ -60,7 +60,7 @@ class _LeanLoader(importlib.abc.Loader):
                 state["full"] = True
                 real.exec_module(module)
 
-        def __getattr__(name: str) -> Any:  # noqa: N807 (module __getattr__, PEP 562)
+        def __getattr__(name: str) -> Any:
             for sub in _candidates(module.__name__, name):
                 if (directory / f"{sub}.py").exists():
                     submodule = importlib.import_module(f"{module.__name__}.{sub}")

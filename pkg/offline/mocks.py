@@ -49,7 +49,9 @@ SEGMENTS: dict[str, str] = {
 PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "azure-native:machinelearningservices:OnlineEndpoint": (("workspaceName", "workspaces"),),
     "azure-native:machinelearningservices:OnlineDeployment": (
-        ("workspaceName", "workspaces"), ("endpointName", "onlineEndpoints")),
+        ("workspaceName", "workspaces"),
+        ("endpointName", "onlineEndpoints"),
+    ),
     "azure-native:cognitiveservices:Deployment": (("accountName", "accounts"),),
     "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
     "azure-native:containerservice:AgentPool": (("resourceName", "managedClusters"),),
@@ -63,14 +65,36 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
 # Input property that carries the Azure name, by type token (else the logical name is used).
 NAME_KEYS = (
     # A child's own name key comes before its parent's (deploymentName before accountName).
-    "deploymentName", "raiPolicyName", "privateDnsZoneGroupName", "containerName", "virtualNetworkLinkName",
-    "agentPoolName", "configName", "endpointName",
-    "federatedIdentityCredentialResourceName", "resourceGroupName", "vaultName", "resourceName", "accountName", "registryName", "workspaceName",
-    "virtualNetworkName", "subnetName", "networkSecurityGroupName", "privateEndpointName",
-    "privateZoneName", "virtualNetworkLinkName", "actionGroupName", "ruleName", "budgetName",
-    "agentPoolName", "roleAssignmentName",
-    "azureMonitorWorkspaceName", "dataCollectionRuleName",
-    "dataCollectionEndpointName", "name",
+    "deploymentName",
+    "raiPolicyName",
+    "privateDnsZoneGroupName",
+    "containerName",
+    "virtualNetworkLinkName",
+    "agentPoolName",
+    "configName",
+    "endpointName",
+    "federatedIdentityCredentialResourceName",
+    "resourceGroupName",
+    "vaultName",
+    "resourceName",
+    "accountName",
+    "registryName",
+    "workspaceName",
+    "virtualNetworkName",
+    "subnetName",
+    "networkSecurityGroupName",
+    "privateEndpointName",
+    "privateZoneName",
+    "virtualNetworkLinkName",
+    "actionGroupName",
+    "ruleName",
+    "budgetName",
+    "agentPoolName",
+    "roleAssignmentName",
+    "azureMonitorWorkspaceName",
+    "dataCollectionRuleName",
+    "dataCollectionEndpointName",
+    "name",
     # After "name": a scoped resource's own name comes before its scope's.
     "scopeName",
 )
@@ -95,8 +119,10 @@ class AzureMocks(pulumi.runtime.Mocks):
         if args.typ.startswith("pulumi:providers:"):
             return stable_uuid(args.typ, args.name), inputs
         name = _azure_name(args.typ, args.name, inputs)
-        resource_id = self.arm_id(args.typ, name, inputs) if args.typ.startswith("azure-native:") else (
-            f"{args.typ.split(':')[-1].lower()}-{stable_uuid(args.typ, args.name)[:8]}"
+        resource_id = (
+            self.arm_id(args.typ, name, inputs)
+            if args.typ.startswith("azure-native:")
+            else (f"{args.typ.split(':')[-1].lower()}-{stable_uuid(args.typ, args.name)[:8]}")
         )
         state = {**inputs, "name": inputs.get("name", name), "id": resource_id}
         if args.typ.startswith("azure-native:"):
@@ -199,10 +225,17 @@ def _storage(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict
 
 
 def _cluster(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    oidc = {**(inputs.get("oidcIssuerProfile") or {}),
-            "issuerURL": f"https://{m.location}.oic.prod-aks.azure.com/{m.tenant_id}/{stable_uuid(rid, 'oidc')}/"}
-    kubelet = {"kubeletidentity": {"objectId": stable_uuid(rid, "kubelet"), "clientId": stable_uuid(rid, "kubelet-client"),
-                                   "resourceId": f"{rid}-agentpool"}}
+    oidc = {
+        **(inputs.get("oidcIssuerProfile") or {}),
+        "issuerURL": f"https://{m.location}.oic.prod-aks.azure.com/{m.tenant_id}/{stable_uuid(rid, 'oidc')}/",
+    }
+    kubelet = {
+        "kubeletidentity": {
+            "objectId": stable_uuid(rid, "kubelet"),
+            "clientId": stable_uuid(rid, "kubelet-client"),
+            "resourceId": f"{rid}-agentpool",
+        }
+    }
     return {
         "oidcIssuerProfile": oidc,
         "identityProfile": kubelet,
@@ -223,14 +256,20 @@ def _app_insights(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) ->
 
 def _monitor_workspace(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {
-        "defaultIngestionSettings": {"dataCollectionEndpointResourceId": f"{rid}/dce", "dataCollectionRuleResourceId": f"{rid}/dcr"},
+        "defaultIngestionSettings": {
+            "dataCollectionEndpointResourceId": f"{rid}/dce",
+            "dataCollectionRuleResourceId": f"{rid}/dcr",
+        },
         "metrics": {"prometheusQueryEndpoint": f"https://{name}.{m.location}.prometheus.monitor.azure.com"},
     }
 
 
 def _ml_workspace(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"workspaceId": stable_uuid(rid, "ws"), "discoveryUrl": f"https://{m.location}.api.azureml.ms/discovery",
-            **_system_identity(m, rid, inputs)}
+    return {
+        "workspaceId": stable_uuid(rid, "ws"),
+        "discoveryUrl": f"https://{m.location}.api.azureml.ms/discovery",
+        **_system_identity(m, rid, inputs),
+    }
 
 
 def _online_endpoint(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -277,11 +316,11 @@ def _client_config(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
 def _kubeconfig(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
     name = args.get("resourceName", "cluster")
     config = (
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: {n}\n  cluster:\n    server: https://{n}.hcp.{loc}.azmk8s.io:443\n"
-        "contexts:\n- name: {n}\n  context: {{cluster: {n}, user: clusterUser}}\ncurrent-context: {n}\n"
+        f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: https://{name}.hcp.{m.location}.azmk8s.io:443\n"
+        f"contexts:\n- name: {name}\n  context: {{cluster: {name}, user: clusterUser}}\ncurrent-context: {name}\n"
         "users:\n- name: clusterUser\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
         "      command: kubelogin\n      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n"
-    ).format(n=name, loc=m.location)
+    )
     return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmops_infra.plan import Plan
-from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.config.loader import load_environment
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.plan import Plan
 
 
 def plan_config(config: EnvironmentConfig) -> Plan:
@@ -14,9 +14,9 @@ def plan_config(config: EnvironmentConfig) -> Plan:
     from llmops_infra.offline import lean_imports
 
     lean_imports.install()  # before the components import the provider SDKs
-    from llmops_infra.stacks.estate import PROJECT, program_for
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
+    from llmops_infra.stacks.estate import PROJECT, program_for
 
     mocks = AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location)
     return synthesize(program_for(config), environment=config.name, project=PROJECT, mocks=mocks)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from llmops_infra.plan import Plan
-from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
+from llmops_infra.plan import Plan
+from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
 
 
 def policy_settings(config: EnvironmentConfig) -> PolicySettings:
@@ -26,8 +26,9 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
             default_level=_level(policy.default_level),
             levels={key: _level(level) for key, level in policy.levels.items()},
             exemptions=tuple(
-                Exemption(policy=e.policy, resources=tuple(e.resources), reason=e.reason, owner=e.owner,
-                          expires=e.expires)
+                Exemption(
+                    policy=e.policy, resources=tuple(e.resources), reason=e.reason, owner=e.owner, expires=e.expires
+                )
                 for e in policy.exemptions
             ),
             max_monthly_usd=config.cost.max_monthly_usd,
@@ -51,8 +52,8 @@ def _level(level: object) -> str | None:
 
 def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None):
     """Plan `config` (unless a plan is given) and run every rule over it: a `CheckResult`."""
-    from llmops_infra.policies.runner import check_plan
     from llmops_infra.offline.planning import plan_config
+    from llmops_infra.policies.runner import check_plan
 
     settings = policy_settings(config)
     return check_plan(plan or plan_config(config), settings, source=f"environments/{config.name}.yaml", today=today)
@@ -75,8 +76,9 @@ def plan_program(path: Path, config: EnvironmentConfig | None = None) -> Plan:
 
     file = path / "__main__.py" if path.is_dir() else path
     if not file.is_file():
-        raise ConfigError(f"{path} is not a Python program: give a .py file or a directory with __main__.py",
-                          key="--program")
+        raise ConfigError(
+            f"{path} is not a Python program: give a .py file or a directory with __main__.py", key="--program"
+        )
     if config is not None:
         mocks = AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location)
     else:
@@ -90,11 +92,16 @@ def plan_program(path: Path, config: EnvironmentConfig | None = None) -> Plan:
             sys.path.remove(str(file.parent.resolve()))
 
     try:
-        return synthesize(program, environment=config.name if config else "program",
-                          project=file.parent.resolve().name or "program", mocks=mocks)
-    except Exception as exc:  # noqa: BLE001 - the user's program failed: bad input, reported with its cause
-        raise ConfigError(f"{file}: the program failed under mocks: {type(exc).__name__}: {exc}",
-                          key="--program") from None
+        return synthesize(
+            program,
+            environment=config.name if config else "program",
+            project=file.parent.resolve().name or "program",
+            mocks=mocks,
+        )
+    except Exception as exc:
+        raise ConfigError(
+            f"{file}: the program failed under mocks: {type(exc).__name__}: {exc}", key="--program"
+        ) from None
 
 
 PROGRAM_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"

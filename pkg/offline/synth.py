@@ -13,13 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
+from llmops_infra.plan import SECRET_MARKER, Plan, PlannedResource
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-from llmops_infra.plan import SECRET_MARKER, Plan, PlannedResource
 
 PROVIDER_ALIAS_PREFIXES = ("azure-native:", "kubernetes:")
 
@@ -38,7 +37,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
             type_ = parent.split("::")[2] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -83,9 +82,17 @@ def _drop_provider_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.Re
     if not aliases:
         return None
     kept = [
-        a for a in aliases
-        if not (isinstance(a, pulumi.Alias) and isinstance(a.type_, str) and a.type_.startswith(PROVIDER_ALIAS_PREFIXES)
-                and a.name is ... and a.parent is ... and a.stack is ... and a.project is ...)
+        a
+        for a in aliases
+        if not (
+            isinstance(a, pulumi.Alias)
+            and isinstance(a.type_, str)
+            and a.type_.startswith(PROVIDER_ALIAS_PREFIXES)
+            and a.name is ...
+            and a.parent is ...
+            and a.stack is ...
+            and a.project is ...
+        )
     ]
     if len(kept) == len(aliases):
         return None

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from llmops_infra.plan import Plan
 from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.plan import Plan
 from llmops_infra.release.manifest import Evidence, Manifest
 from llmops_infra.release.promotion import DeployOutcome, Hooks
 
@@ -38,8 +38,8 @@ def evidence_from(result: Any, monthly_usd: float, config: EnvironmentConfig) ->
 
 def policy_check(config: EnvironmentConfig, plan: Plan) -> Evidence:
     """The offline policy check (issue 6's runner) and cost model over `plan`."""
-    from llmops_infra.policies.cost_model import estimate_plan
     from llmops_infra.offline.policy_check import check_config
+    from llmops_infra.policies.cost_model import estimate_plan
 
     return evidence_from(check_config(config, plan), estimate_plan(plan).total_monthly_usd, config)
 
@@ -47,8 +47,7 @@ def policy_check(config: EnvironmentConfig, plan: Plan) -> Evidence:
 def promote_gates(config: EnvironmentConfig, project_dir: Path, plan: Plan) -> None:
     from llmops_infra.engine.gates import GateContext, run_gates
 
-    run_gates(config, project_dir, operation="promote",
-              ctx=GateContext(config, project_dir, "promote", plan=plan))
+    run_gates(config, project_dir, operation="promote", ctx=GateContext(config, project_dir, "promote", plan=plan))
 
 
 def approved(env: str, project_dir: Path, manifest: Manifest) -> bool:
@@ -86,7 +85,15 @@ def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[Enviro
     return deploy
 
 
-def default_hooks(*, confirm: Callable[[str], bool] | None = None, show: Callable[[str], None] | None = None,
-                  actor: str | None = None) -> Hooks:
-    return Hooks(check=policy_check, gates=promote_gates, deploy=engine_deploy(), approved=approved,
-                 confirm=confirm, show=show or (lambda _text: None), actor=actor)
+def default_hooks(
+    *, confirm: Callable[[str], bool] | None = None, show: Callable[[str], None] | None = None, actor: str | None = None
+) -> Hooks:
+    return Hooks(
+        check=policy_check,
+        gates=promote_gates,
+        deploy=engine_deploy(),
+        approved=approved,
+        confirm=confirm,
+        show=show or (lambda _text: None),
+        actor=actor,
+    )

@@ -117,9 +117,7 @@ def parse_manifest(text: str | bytes, where: str) -> Manifest:
 
 def pins(config: EnvironmentConfig) -> dict[str, Any]:
     """The versions a release pins: OpenAI model versions, inference models, images, Kubernetes."""
-    openai = {
-        d.name: {"model": d.model, "version": d.version, "sku": d.sku} for d in config.openai.deployments
-    }
+    openai = {d.name: {"model": d.model, "version": d.version, "sku": d.sku} for d in config.openai.deployments}
     inference = {
         m.name: {"model": m.model, "image": m.image, "image_digest": m.image_digest} for m in config.inference.models
     }
@@ -198,7 +196,10 @@ def current_commit(project_dir: Path | None, environ: dict[str, str] | None = No
     try:
         result = subprocess.run(
             ["git", "-C", str(project_dir), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -31,8 +31,10 @@ def apply_pins(document: dict[str, Any], manifest: Manifest) -> tuple[dict[str, 
     for deployment in pinned.get("openai", {}).get("deployments", []):
         pin = openai.get(deployment.get("name"))
         if pin is None:
-            notes.append(f"openai deployment {deployment.get('name')!r} is not in the release: "
-                         "its model version is the target's own")
+            notes.append(
+                f"openai deployment {deployment.get('name')!r} is not in the release: "
+                "its model version is the target's own"
+            )
             continue
         deployment["model"], deployment["version"] = pin["model"], pin["version"]
 
@@ -45,8 +47,10 @@ def apply_pins(document: dict[str, Any], manifest: Manifest) -> tuple[dict[str, 
         elif model.get("image", "vllm/vllm-openai") in by_repo:
             model["image_digest"] = by_repo[model.get("image", "vllm/vllm-openai")]
         else:
-            notes.append(f"inference model {model.get('name')!r} runs an image the release did not pin: "
-                         "its digest is the target's own")
+            notes.append(
+                f"inference model {model.get('name')!r} runs an image the release did not pin: "
+                "its digest is the target's own"
+            )
     return pinned, notes
 
 

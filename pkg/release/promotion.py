@@ -21,15 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import ConfigError, LlmopsError
 from llmops_infra.plan import Plan
 from llmops_infra.release.artifacts import Releases
-from llmops_infra.config.models import EnvironmentConfig
-from llmops_infra.review.diff import Change, PlanDiff, diff_documents, diff_plans
-from llmops_infra.errors import ConfigError, LlmopsError
 from llmops_infra.release.manifest import FAILED, PASSED, Evidence, Manifest, ManifestError, build_manifest
 from llmops_infra.release.pins import apply_pins
+from llmops_infra.review.diff import Change, PlanDiff, diff_documents, diff_plans
+from pydantic import ValidationError
 
 AUDIT_FILE = ".llmops/audit.jsonl"
 
@@ -101,19 +100,22 @@ def release(env: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Re
         config, document = load_environment_with_source(env, project_dir)
         plan = hooks.plan_of(config)
         evidence = hooks.check(config, plan)
-        manifest = _record(config, document, plan, evidence, releases, hooks, project_dir,
-                           status=None, source={})
+        manifest = _record(config, document, plan, evidence, releases, hooks, project_dir, status=None, source={})
         audit.update(manifest=manifest.id, result=manifest.status)
         return Result("release", env, manifest)
 
 
-def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Hooks,
-            manifest_ref: str | None = None) -> Result:
+def promote(
+    src: str, dst: str, project_dir: Path, releases: Releases, hooks: Hooks, manifest_ref: str | None = None
+) -> Result:
     """Promote SRC's latest passed manifest (or `manifest_ref`) to DST."""
     project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
     if src == dst:
-        raise ConfigError(f"promote moves a release between two environments, and {src} is both: to re-apply "
-                          f"an earlier release of {src} run `llmops-infra rollback {src} --to ID`", key="DST")
+        raise ConfigError(
+            f"promote moves a release between two environments, and {src} is both: to re-apply "
+            f"an earlier release of {src} run `llmops-infra rollback {src} --to ID`",
+            key="DST",
+        )
     from llmops_infra.config.loader import load_environment_with_source
 
     with _audited("promote", dst, project_dir, releases, hooks, source_environment=src) as audit:
@@ -128,8 +130,18 @@ def promote(src: str, dst: str, project_dir: Path, releases: Releases, hooks: Ho
         audit["manifest"] = manifest.id
         document, notes = apply_pins(dst_document, manifest)
         config = _validate(document, dst, manifest)
-        return _apply("promote", config, document, manifest, project_dir, releases, hooks, audit, notes,
-                      source={"promoted_from": manifest.id, "from_environment": src})
+        return _apply(
+            "promote",
+            config,
+            document,
+            manifest,
+            project_dir,
+            releases,
+            hooks,
+            audit,
+            notes,
+            source={"promoted_from": manifest.id, "from_environment": src},
+        )
 
 
 def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Result:
@@ -152,11 +164,24 @@ def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: H
         if document is None or config_digest(document) != manifest.config_digest:
             _, current = load_environment_with_source(env, project_dir)
             document, notes = apply_pins(current, manifest)
-            notes.insert(0, "the configuration recorded with the manifest is not in the store: "
-                            "re-applying its pinned versions over the working tree's config")
+            notes.insert(
+                0,
+                "the configuration recorded with the manifest is not in the store: "
+                "re-applying its pinned versions over the working tree's config",
+            )
         config = _validate(document, env, manifest)
-        return _apply("rollback", config, document, manifest, project_dir, releases, hooks, audit, notes,
-                      source={"rolled_back_to": manifest.id})
+        return _apply(
+            "rollback",
+            config,
+            document,
+            manifest,
+            project_dir,
+            releases,
+            hooks,
+            audit,
+            notes,
+            source={"rolled_back_to": manifest.id},
+        )
 
 
 # --------------------------------------------------------------------------- steps
@@ -192,16 +217,27 @@ def _validate(document: dict[str, Any], env: str, manifest: Manifest) -> Environ
         ) from None
 
 
-def _apply(action: str, config: EnvironmentConfig, document: dict[str, Any], manifest: Manifest,
-           project_dir: Path, releases: Releases, hooks: Hooks, audit: dict[str, Any],
-           notes: list[str], source: dict[str, Any]) -> Result:
+def _apply(
+    action: str,
+    config: EnvironmentConfig,
+    document: dict[str, Any],
+    manifest: Manifest,
+    project_dir: Path,
+    releases: Releases,
+    hooks: Hooks,
+    audit: dict[str, Any],
+    notes: list[str],
+    source: dict[str, Any],
+) -> Result:
     from llmops_infra.config.loader import load_environment_with_source
 
     env = config.name
     plan = hooks.plan_of(config)
     if action == "rollback" and plan.digest() != manifest.plan_digest:
-        notes.append(f"the plan differs from the one recorded with manifest {manifest.short_id} (the code "
-                     "changed since): the difference below is what the rollback changes")
+        notes.append(
+            f"the plan differs from the one recorded with manifest {manifest.short_id} (the code "
+            "changed since): the difference below is what the rollback changes"
+        )
     previous = releases.latest(env)
     before_plan = releases.load_plan_dict(previous.plan_digest) if previous else None
     before_document = releases.load_config(previous.config_digest) if previous else None
@@ -219,22 +255,43 @@ def _apply(action: str, config: EnvironmentConfig, document: dict[str, Any], man
         hooks.show(f"note: {note}\n")
     evidence = hooks.check(config, plan)
     if not evidence.policy_passed:
-        raise PromotionRefused(f"{env} with manifest {manifest.short_id} fails its mandatory policies: "
-                               f"run `llmops-infra policy check {env}` for the violations")
+        raise PromotionRefused(
+            f"{env} with manifest {manifest.short_id} fails its mandatory policies: "
+            f"run `llmops-infra policy check {env}` for the violations"
+        )
     hooks.gates(config, project_dir, plan)
     if config.promotion.requires_approval:
         _await_approval(env, project_dir, manifest, hooks)
     try:
         outcome = hooks.deploy(config, project_dir)
     except LlmopsError as exc:
-        failed = _record(config, document, plan, evidence, releases, hooks, project_dir, status=FAILED,
-                         source={**source, "error": str(exc).splitlines()[0]})
+        failed = _record(
+            config,
+            document,
+            plan,
+            evidence,
+            releases,
+            hooks,
+            project_dir,
+            status=FAILED,
+            source={**source, "error": str(exc).splitlines()[0]},
+        )
         audit.update(result_manifest=failed.id)
         raise
-    recorded = _record(config, document, plan, evidence, releases, hooks, project_dir,
-                       status=PASSED if outcome.succeeded else FAILED, source=source)
-    audit.update(result_manifest=recorded.id, result="succeeded" if outcome.succeeded else "failed",
-                 summary=outcome.summary)
+    recorded = _record(
+        config,
+        document,
+        plan,
+        evidence,
+        releases,
+        hooks,
+        project_dir,
+        status=PASSED if outcome.succeeded else FAILED,
+        source=source,
+    )
+    audit.update(
+        result_manifest=recorded.id, result="succeeded" if outcome.succeeded else "failed", summary=outcome.summary
+    )
     return Result(action, env, recorded, manifest, config_changes, plan_diff, outcome, notes)
 
 
@@ -251,15 +308,32 @@ def _await_approval(env: str, project_dir: Path, manifest: Manifest, hooks: Hook
     )
 
 
-def _record(config: EnvironmentConfig, document: dict[str, Any], plan: Plan, evidence: Evidence,
-            releases: Releases, hooks: Hooks, project_dir: Path, *, status: str | None,
-            source: dict[str, Any]) -> Manifest:
+def _record(
+    config: EnvironmentConfig,
+    document: dict[str, Any],
+    plan: Plan,
+    evidence: Evidence,
+    releases: Releases,
+    hooks: Hooks,
+    project_dir: Path,
+    *,
+    status: str | None,
+    source: dict[str, Any],
+) -> Manifest:
     from llmops_infra.config.loader import config_digest
 
     digest = config_digest(document)
-    manifest = build_manifest(config, config_digest=digest, plan_digest=plan.digest(), evidence=evidence,
-                              status=status, source=source, now=hooks.now(), actor=hooks.actor,
-                              project_dir=project_dir)
+    manifest = build_manifest(
+        config,
+        config_digest=digest,
+        plan_digest=plan.digest(),
+        evidence=evidence,
+        status=status,
+        source=source,
+        now=hooks.now(),
+        actor=hooks.actor,
+        project_dir=project_dir,
+    )
     releases.save_config(document)
     releases.save_plan(plan)
     releases.save(manifest)
@@ -269,11 +343,12 @@ def _record(config: EnvironmentConfig, document: dict[str, Any], plan: Plan, evi
 # --------------------------------------------------------------------------- audit
 
 
-class _audited:  # noqa: N801 (used as a context manager, reads as a verb)
+class _audited:
     """Append one audit record when the block ends, whatever the result."""
 
-    def __init__(self, action: str, env: str, project_dir: Path, releases: Releases, hooks: Hooks,
-                 **extra: Any) -> None:
+    def __init__(
+        self, action: str, env: str, project_dir: Path, releases: Releases, hooks: Hooks, **extra: Any
+    ) -> None:
         from llmops_infra.release.manifest import current_actor
 
         self.project_dir, self.releases = Path(project_dir), releases
@@ -297,15 +372,21 @@ class _audited:  # noqa: N801 (used as a context manager, reads as a verb)
         return False
 
 
-def record_approval(env: str, project_dir: Path, manifest: Manifest, by: str, *,
-                    hours: float = 24, now: datetime | None = None,
-                    releases: Releases | None = None) -> Path:
+def record_approval(
+    env: str,
+    project_dir: Path,
+    manifest: Manifest,
+    by: str,
+    *,
+    hours: float = 24,
+    now: datetime | None = None,
+    releases: Releases | None = None,
+) -> Path:
     """Write `.llmops/approvals/<env>.json` (read by `stacks.gates.has_approval`) for one manifest."""
     from datetime import timedelta
 
-    from llmops_infra.engine.gates import approval_path
-
     from llmops_infra.config.loader import require_environment
+    from llmops_infra.engine.gates import approval_path
 
     require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
     if not by.strip():
@@ -321,9 +402,19 @@ def record_approval(env: str, project_dir: Path, manifest: Manifest, by: str, *,
     path = approval_path(env, Path(project_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    append_audit(project_dir, {"at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "by": record["approved_by"],
-                               "action": "approve", "environment": env, "manifest": manifest.id,
-                               "result": "recorded", "expires_at": record["expires_at"]}, releases)
+    append_audit(
+        project_dir,
+        {
+            "at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "by": record["approved_by"],
+            "action": "approve",
+            "environment": env,
+            "manifest": manifest.id,
+            "result": "recorded",
+            "expires_at": record["expires_at"],
+        },
+        releases,
+    )
     return path
 
 

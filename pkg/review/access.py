@@ -107,8 +107,16 @@ def access_report(plan: Plan) -> list[Grant]:
             scope_name, scope_type = scope.rstrip("/").rsplit("/", 1)[-1], _type_of_id(scope)
         else:
             scope_name, scope_type = str(scope), "subscription or resource group"
-        grants.append(Grant(principal=principal, principal_kind=kind, role=_role(r.props.get("roleDefinitionId")),
-                            scope=scope_name, scope_type=scope_type, assignment=r.name))
+        grants.append(
+            Grant(
+                principal=principal,
+                principal_kind=kind,
+                role=_role(r.props.get("roleDefinitionId")),
+                scope=scope_name,
+                scope_type=scope_type,
+                assignment=r.name,
+            )
+        )
     return sorted(grants, key=lambda g: (g.principal, g.role, g.scope))
 
 

@@ -11,22 +11,27 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from llmops_infra.plan import Plan
+
 from llmops_infra.errors import ConfigError
+from llmops_infra.plan import Plan
 
 GIT_TIMEOUT_S = 60
 
 
 def _git(project_dir: Path, *args: str, option: str = "--compare") -> str:
     try:
-        result = subprocess.run(["git", *args], cwd=project_dir, capture_output=True, text=True,
-                                timeout=GIT_TIMEOUT_S, check=False)
+        result = subprocess.run(
+            ["git", *args], cwd=project_dir, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ConfigError(f"git {' '.join(args)} failed: {exc}") from None
     if result.returncode != 0:
         message = (result.stderr.strip().splitlines() or ["unknown error"])[0]
-        raise ConfigError(f"git {' '.join(args[:2])}: {message} (is {project_dir} a git checkout with that ref? "
-                          "In CI, fetch the base branch: fetch-depth 0)", key=option)
+        raise ConfigError(
+            f"git {' '.join(args[:2])}: {message} (is {project_dir} a git checkout with that ref? "
+            "In CI, fetch the base branch: fetch-depth 0)",
+            key=option,
+        )
     return result.stdout
 
 
@@ -68,9 +73,9 @@ class Comparison:
 
 
 def _side(env: str, project_dir: Path) -> Side:
-    from llmops_infra.policies.cost_model import estimate_plan
     from llmops_infra.config.loader import list_environments
     from llmops_infra.offline.planning import plan_environment
+    from llmops_infra.policies.cost_model import estimate_plan
 
     if env not in list_environments(project_dir):
         return Side(None, None, None)
@@ -99,8 +104,7 @@ def cost_markdown(comparisons: list[Comparison]) -> str:
         before, after = c.before.monthly_usd, c.after.monthly_usd
         pct = f" ({c.delta_usd / before:+.0%})" if before else ""
         sign = "+" if c.delta_usd > 0 else ("−" if c.delta_usd < 0 else "±")
-        lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | "
-                     f"{sign}${abs(c.delta_usd):,.0f}{pct} |")
+        lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | {sign}${abs(c.delta_usd):,.0f}{pct} |")
     ref = comparisons[0].ref if comparisons else "?"
     lines.append(f"\nMonthly estimates at maximum scale; before = `{ref}`.")
     return "\n".join(lines) + "\n"
@@ -110,16 +114,15 @@ PR_LIMIT = 65_000
 """GitHub caps a comment at 65,536 characters; the report stays under this and says what it left out."""
 
 
-def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = None, *,
-              limit: int = PR_LIMIT) -> str:
+def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = None, *, limit: int = PR_LIMIT) -> str:
     """The pull-request comment: verdict, cost change, resource diff and the diagram of changes.
 
     Under `limit` characters: diagrams go first, then each environment's diff is cut to an
     equal share, and every cut says what it left out and which command shows it all.
     """
+    from llmops_infra.delivery.pipelines import PR_MARKER
     from llmops_infra.review.diff import diff_plans, render_markdown
     from llmops_infra.review.graph import changed_graph
-    from llmops_infra.delivery.pipelines import PR_MARKER
 
     head = [PR_MARKER, "## llmops-infra: what this pull request changes", ""]
     if verdicts:
@@ -138,8 +141,18 @@ def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = N
         if diff.empty:
             sections.append(_Section(c.environment, title, "No resource changes.\n"))
             continue
-        diagram = "\n".join(["<details><summary>Diagram of the changes</summary>", "", "```mermaid",
-                             changed_graph(before, after).mermaid().rstrip(), "```", "", "</details>", ""])
+        diagram = "\n".join(
+            [
+                "<details><summary>Diagram of the changes</summary>",
+                "",
+                "```mermaid",
+                changed_graph(before, after).mermaid().rstrip(),
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
+        )
         sections.append(_Section(c.environment, title, render_markdown([], diff).split("\n", 2)[2], diagram))
     return _fit("\n".join(head) + "\n", sections, comparisons[0].ref if comparisons else "REF", limit)
 
@@ -163,8 +176,10 @@ def _fit(head: str, sections: list[_Section], ref: str, limit: int) -> str:
         return whole()
     for s in sections:
         if s.diagram:
-            s.diagram = (f"_Diagram left out to keep this comment under {limit:,} characters: "
-                         f"`llmops-infra graph {s.environment} --format mermaid` draws the environment._\n")
+            s.diagram = (
+                f"_Diagram left out to keep this comment under {limit:,} characters: "
+                f"`llmops-infra graph {s.environment} --format mermaid` draws the environment._\n"
+            )
     if len(whole()) <= limit:
         return whole()
     fixed = len(head) + sum(len(s.title) + len(s.diagram) + 2 for s in sections)
@@ -183,5 +198,6 @@ def _fit(head: str, sections: list[_Section], ref: str, limit: int) -> str:
         s.detail = "\n".join(kept) + (
             f"\n\n_{left} more line(s) of the `{s.environment}` resource diff left out to keep this comment "
             f"under {limit:,} characters: `llmops-infra pr-report {s.environment} --base {ref}` shows this "
-            f"environment alone, `llmops-infra plan {s.environment} --format json` every resource._\n")
+            f"environment alone, `llmops-infra plan {s.environment} --format json` every resource._\n"
+        )
     return whole()

@@ -50,8 +50,12 @@ class PlanDiff:
         return not (self.added or self.removed or self.changed)
 
     def counts(self) -> dict[str, int]:
-        return {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed),
-                "unchanged": self.unchanged}
+        return {
+            "added": len(self.added),
+            "removed": len(self.removed),
+            "changed": len(self.changed),
+            "unchanged": self.unchanged,
+        }
 
 
 def stackless(urn: str) -> str:
@@ -75,10 +79,12 @@ def diff_values(before: Any, after: Any, path: str = "") -> list[Change]:
         return changes
     if before is MISSING and isinstance(after, dict):
         return [c for key, value in sorted(after.items()) for c in diff_values(MISSING, value, f"{path}.{key}")] or [
-            Change(path, MISSING, after)]
+            Change(path, MISSING, after)
+        ]
     if after is MISSING and isinstance(before, dict):
         return [c for key, value in sorted(before.items()) for c in diff_values(value, MISSING, f"{path}.{key}")] or [
-            Change(path, before, MISSING)]
+            Change(path, before, MISSING)
+        ]
     return [] if before == after else [Change(path or "(value)", before, after)]
 
 
@@ -94,8 +100,11 @@ def diff_plans(before: dict[str, Any] | None, after: dict[str, Any], *, ignore: 
     removed = [_entry(k, old[k]) for k in sorted(set(old) - set(new))]
     changed, unchanged = [], 0
     for key in sorted(set(old) & set(new)):
-        changes = [c for c in diff_values(old[key].get("props", {}), new[key].get("props", {}))
-                   if not any(c.path == i or c.path.startswith(i + ".") for i in ignore)]
+        changes = [
+            c
+            for c in diff_values(old[key].get("props", {}), new[key].get("props", {}))
+            if not any(c.path == i or c.path.startswith(i + ".") for i in ignore)
+        ]
         if changes:
             changed.append(_entry(key, new[key], changes))
         else:
@@ -103,7 +112,10 @@ def diff_plans(before: dict[str, Any] | None, after: dict[str, Any], *, ignore: 
     return PlanDiff(
         before=(before or {}).get("environment", "(nothing)"),
         after=after.get("environment", "?"),
-        added=added, removed=removed, changed=changed, unchanged=unchanged,
+        added=added,
+        removed=removed,
+        changed=changed,
+        unchanged=unchanged,
     )
 
 
@@ -139,8 +151,10 @@ def render_text(config_changes: list[Change], plan_diff: PlanDiff, *, config_bef
     lines = [f"Config {config_before or plan_diff.before} -> {plan_diff.after}: {len(config_changes)} keys differ"]
     lines += [f"  {c.describe()}" for c in config_changes]
     counts = plan_diff.counts()
-    lines.append(f"Plan: {counts['added']} to add, {counts['changed']} to change, "
-                 f"{counts['removed']} to remove, {counts['unchanged']} unchanged")
+    lines.append(
+        f"Plan: {counts['added']} to add, {counts['changed']} to change, "
+        f"{counts['removed']} to remove, {counts['unchanged']} unchanged"
+    )
     for sign, group in (("+", plan_diff.added), ("-", plan_diff.removed), ("~", plan_diff.changed)):
         for entry in group:
             lines.append(f"  {sign} {entry.type} {entry.name}")
@@ -158,8 +172,12 @@ def render_markdown(config_changes: list[Change], plan_diff: PlanDiff, *, max_ch
         "",
     ]
     if config_changes:
-        lines += ["<details><summary>Configuration: " f"{len(config_changes)} keys differ</summary>", "",
-                  "| key | before | after |", "|---|---|---|"]
+        lines += [
+            f"<details><summary>Configuration: {len(config_changes)} keys differ</summary>",
+            "",
+            "| key | before | after |",
+            "|---|---|---|",
+        ]
         lines += [f"| `{c.path}` | {_cell(c.before)} | {_cell(c.after)} |" for c in config_changes[:max_changes]]
         lines += ["", "</details>", ""]
     if not plan_diff.empty:

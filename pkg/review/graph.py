@@ -62,16 +62,24 @@ class EstateGraph:
 
     def to_dict(self) -> dict[str, Any]:
         """Nodes (components and resources, with their parent) and `uses` edges, for tools."""
+
         def node(urn: str) -> dict[str, Any]:
             resource = self.by_urn[urn]
             parent = resource.get("parent")
-            return {"id": self.ids[urn], "urn": urn, "name": resource["name"], "type": resource["type"],
-                    "kind": "component" if urn in self.components else "resource",
-                    "parent": self.ids.get(parent) if parent else None,
-                    **({"mark": self.marks[urn]} if urn in self.marks else {})}
+            return {
+                "id": self.ids[urn],
+                "urn": urn,
+                "name": resource["name"],
+                "type": resource["type"],
+                "kind": "component" if urn in self.components else "resource",
+                "parent": self.ids.get(parent) if parent else None,
+                **({"mark": self.marks[urn]} if urn in self.marks else {}),
+            }
 
-        return {"nodes": [node(u) for u in self.components + self.resources],
-                "edges": [{"from": self.ids[a], "to": self.ids[b]} for a, b in self.edges]}
+        return {
+            "nodes": [node(u) for u in self.components + self.resources],
+            "edges": [{"from": self.ids[a], "to": self.ids[b]} for a, b in self.edges],
+        }
 
     def mermaid(self) -> str:
         lines = ["flowchart LR"]
@@ -96,8 +104,10 @@ class EstateGraph:
 
     def _mermaid_components(self, lines: list[str]) -> str:
         """Too many resources for one diagram: the top-level components, their sizes and their wiring."""
-        lines.append(f"  %% {len(self.resources)} resources are too many to draw one by one: components only; "
-                     "--format dot or json has every resource")
+        lines.append(
+            f"  %% {len(self.resources)} resources are too many to draw one by one: components only; "
+            "--format dot or json has every resource"
+        )
         counts: dict[str, int] = defaultdict(int)
         for urn in self.resources:
             counts[self._top(urn)] += 1
@@ -161,9 +171,11 @@ def changed_graph(before: dict[str, Any] | None, after: dict[str, Any]) -> Estat
     after_keys = {stackless(r["urn"]) for r in after.get("resources", [])}
     union = dict(after)
     union["resources"] = list(after.get("resources", [])) + [
-        _restack(r, after) for r in (before or {}).get("resources", []) if stackless(r["urn"]) not in after_keys]
-    marks = {r["urn"]: marks_by_key[stackless(r["urn"])] for r in union["resources"]
-             if stackless(r["urn"]) in marks_by_key}
+        _restack(r, after) for r in (before or {}).get("resources", []) if stackless(r["urn"]) not in after_keys
+    ]
+    marks = {
+        r["urn"]: marks_by_key[stackless(r["urn"])] for r in union["resources"] if stackless(r["urn"]) in marks_by_key
+    }
     return EstateGraph(union, only=set(marks), marks=marks)
 
 
@@ -177,5 +189,9 @@ def _restack(resource: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
         head, _, rest = urn.partition("::")
         return f"urn:pulumi:{stack}::{rest}" if head.startswith("urn:pulumi:") else urn
 
-    return {**resource, "urn": move(resource["urn"]), "parent": move(resource.get("parent")),
-            "dependencies": [move(d) for d in resource.get("dependencies", [])]}
+    return {
+        **resource,
+        "urn": move(resource["urn"]),
+        "parent": move(resource.get("parent")),
+        "dependencies": [move(d) for d in resource.get("dependencies", [])],
+    }

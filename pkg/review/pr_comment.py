@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from llmops_infra.errors import ConfigError, EngineError
 from llmops_infra.delivery.pipelines import PR_MARKER
+from llmops_infra.errors import ConfigError, EngineError
 
 TIMEOUT_S = 30
 GITHUB_COMMENT_LIMIT = 65_536
@@ -39,24 +39,33 @@ class Target:
 def _need(environ: Mapping[str, str], *names: str) -> list[str]:
     missing = [n for n in names if not environ.get(n)]
     if missing:
-        raise ConfigError(f"cannot find the pull request: set {', '.join(missing)} (the CI sets them; "
-                          "Azure DevOps: map System.AccessToken to SYSTEM_ACCESSTOKEN)", key="pr-comment")
+        raise ConfigError(
+            f"cannot find the pull request: set {', '.join(missing)} (the CI sets them; "
+            "Azure DevOps: map System.AccessToken to SYSTEM_ACCESSTOKEN)",
+            key="pr-comment",
+        )
     return [environ[n] for n in names]
 
 
 def target_from_env(provider: str, environ: Mapping[str, str]) -> Target:
     if provider == "azure-devops":
         collection, project, repo, pr, token = _need(
-            environ, "SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECT", "BUILD_REPOSITORY_ID",
-            "SYSTEM_PULLREQUEST_PULLREQUESTID", "SYSTEM_ACCESSTOKEN")
+            environ,
+            "SYSTEM_COLLECTIONURI",
+            "SYSTEM_TEAMPROJECT",
+            "BUILD_REPOSITORY_ID",
+            "SYSTEM_PULLREQUEST_PULLREQUESTID",
+            "SYSTEM_ACCESSTOKEN",
+        )
         base = f"{collection.rstrip('/')}/{project}/_apis/git/repositories/{repo}/pullRequests/{pr}/threads"
         return Target(provider, f"{base}?{ADO_API}", f"{base}?{ADO_API}", token)
     if provider == "github":
         repo, ref, token = _need(environ, "GITHUB_REPOSITORY", "GITHUB_REF", "GITHUB_TOKEN")
         match = re.fullmatch(r"refs/pull/(\d+)/(merge|head)", ref)
         if not match:
-            raise ConfigError(f"GITHUB_REF {ref!r} is not a pull request ref: run on pull_request events",
-                              key="pr-comment")
+            raise ConfigError(
+                f"GITHUB_REF {ref!r} is not a pull request ref: run on pull_request events", key="pr-comment"
+            )
         api = environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
         url = f"{api}/repos/{repo}/issues/{match.group(1)}/comments"
         return Target(provider, f"{url}?per_page=100", url, token)
@@ -65,17 +74,27 @@ def target_from_env(provider: str, environ: Mapping[str, str]) -> Target:
 
 def _request(method: str, url: str, token: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json",
-        "User-Agent": "llmops-infra"})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "llmops-infra",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
             text = response.read().decode()
     except urllib.error.HTTPError as exc:
-        raise EngineError(f"{method} {url.split('?')[0]} answered {exc.code} {exc.reason}: check that the job's "
-                          "token may write pull-request comments") from None
+        raise EngineError(
+            f"{method} {url.split('?', maxsplit=1)[0]} answered {exc.code} {exc.reason}: check that the job's "
+            "token may write pull-request comments"
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise EngineError(f"{method} {url.split('?')[0]} failed: {getattr(exc, 'reason', exc)}") from None
+        raise EngineError(f"{method} {url.split('?', maxsplit=1)[0]} failed: {getattr(exc, 'reason', exc)}") from None
     return json.loads(text) if text else None
 
 
@@ -98,8 +117,11 @@ def upsert(target: Target, text: str) -> str:
     if PR_MARKER not in text:
         text = f"{PR_MARKER}\n{text}"
     if target.provider == "github" and len(text) > GITHUB_COMMENT_LIMIT:
-        raise ConfigError(f"the report is {len(text):,} characters and GitHub accepts {GITHUB_COMMENT_LIMIT:,}: "
-                          "write it with `llmops-infra pr-report`, which summarizes to fit", key="REPORT")
+        raise ConfigError(
+            f"the report is {len(text):,} characters and GitHub accepts {GITHUB_COMMENT_LIMIT:,}: "
+            "write it with `llmops-infra pr-report`, which summarizes to fit",
+            key="REPORT",
+        )
     existing = _request("GET", target.list_url, target.token)
     if target.provider == "azure-devops":
         for thread in (existing or {}).get("value", []):
@@ -108,8 +130,12 @@ def upsert(target: Target, text: str) -> str:
                 url = target.create_url.replace("/threads?", f"/threads/{thread['id']}/comments/{comments[0]['id']}?")
                 _request("PATCH", url, target.token, {"content": text})
                 return "updated"
-        _request("POST", target.create_url, target.token,
-                 {"comments": [{"parentCommentId": 0, "content": text, "commentType": 1}], "status": 1})
+        _request(
+            "POST",
+            target.create_url,
+            target.token,
+            {"comments": [{"parentCommentId": 0, "content": text, "commentType": 1}], "status": 1},
+        )
         return "created"
     for comment in _github_comments(target, existing or []):
         if PR_MARKER in (comment.get("body") or ""):

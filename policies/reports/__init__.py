@@ -11,7 +11,10 @@ def render(fmt: str, results: list[CheckResult]) -> str:
     from llmops_infra.policies.reports import json_report, junit, markdown, sarif, table
 
     renderers: dict[str, Callable[[list[CheckResult]], str]] = {
-        "table": table.render, "json": json_report.render, "markdown": markdown.render,
-        "sarif": sarif.render, "junit": junit.render,
+        "table": table.render,
+        "json": json_report.render,
+        "markdown": markdown.render,
+        "sarif": sarif.render,
+        "junit": junit.render,
     }
     return renderers[fmt](results)

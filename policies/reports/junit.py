@@ -17,16 +17,25 @@ def render(results: list[CheckResult]) -> str:
             by_policy.setdefault(v.policy, []).append(v)
         rules = catalog.rules()
         failures = sum(1 for info in rules if any(v.enforcement == "mandatory" for v in by_policy.get(info.name, [])))
-        suite = ET.SubElement(suites, "testsuite", name=f"policy.{result.environment}", tests=str(len(rules)),
-                              failures=str(failures), errors="0", skipped="0")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"policy.{result.environment}",
+            tests=str(len(rules)),
+            failures=str(failures),
+            errors="0",
+            skipped="0",
+        )
         for info in rules:
-            case = ET.SubElement(suite, "testcase", classname=f"policy.{result.environment}.{info.domain}",
-                                 name=f"{info.id} {info.name}")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"policy.{result.environment}.{info.domain}", name=f"{info.id} {info.name}"
+            )
             found = by_policy.get(info.name, [])
             mandatory = [v for v in found if v.enforcement == "mandatory"]
             if mandatory:
-                failure = ET.SubElement(case, "failure", message=f"{len(mandatory)} mandatory violation(s)",
-                                        type="PolicyViolation")
+                failure = ET.SubElement(
+                    case, "failure", message=f"{len(mandatory)} mandatory violation(s)", type="PolicyViolation"
+                )
                 failure.text = "\n".join(f"{v.resource_name or 'stack'}: {v.message}" for v in mandatory)
             advisory = [v for v in found if v.enforcement != "mandatory"]
             if advisory:

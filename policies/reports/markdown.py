@@ -20,33 +20,48 @@ def _cell(text: str) -> str:
 def _row(v: Violation) -> str:
     icon = "❌" if v.enforcement == "mandatory" else "⚠️"
     note = f" _({_cell(v.note)})_" if v.note else ""
-    return (f"| {icon} {v.enforcement} | `{v.rule_id}` | {v.environment} | `{_cell(v.resource_name or '(stack)')}` "
-            f"| {_cell(v.message)}{note}<br>**Fix:** {_cell(v.remediation)} |")
+    return (
+        f"| {icon} {v.enforcement} | `{v.rule_id}` | {v.environment} | `{_cell(v.resource_name or '(stack)')}` "
+        f"| {_cell(v.message)}{note}<br>**Fix:** {_cell(v.remediation)} |"
+    )
 
 
 def _listed(notes: list[str], what: str) -> list[str]:
     lines = [f"- {_cell(note)[:300]}" for note in notes[:MAX_NOTES]]
     if len(notes) > MAX_NOTES:
-        lines.append(f"- _{len(notes) - MAX_NOTES} more {what} not shown: `llmops-infra policy check "
-                     "--format json` lists them all._")
+        lines.append(
+            f"- _{len(notes) - MAX_NOTES} more {what} not shown: `llmops-infra policy check "
+            "--format json` lists them all._"
+        )
     return lines
 
 
 def render(results: list[CheckResult], limit: int = LIMIT) -> str:
     passed = all(r.passed for r in results)
-    head = [f"### Policy check: {'✅ passed' if passed else '❌ failed'}", "",
-            "| Environment | Verdict | Mandatory | Advisory | Exempted | Resources |", "|---|---|---:|---:|---:|---:|"]
+    head = [
+        f"### Policy check: {'✅ passed' if passed else '❌ failed'}",
+        "",
+        "| Environment | Verdict | Mandatory | Advisory | Exempted | Resources |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for r in results:
-        head.append(f"| {r.environment} | {'pass' if r.passed else 'FAIL'} | {len(r.mandatory)} | {len(r.advisory)} "
-                    f"| {len(r.exempted)} | {r.resources} |")
+        head.append(
+            f"| {r.environment} | {'pass' if r.passed else 'FAIL'} | {len(r.mandatory)} | {len(r.advisory)} "
+            f"| {len(r.exempted)} | {r.resources} |"
+        )
     expired = [(r.environment, e) for r in results for e in r.expired_exemptions]
     if expired:
         head += ["", "**Expired exemptions** (no longer applied):"]
-        head += _listed([f"{env}: `{e.policy}` {', '.join(e.resources)} (owner {e.owner}, expired {e.expires})"
-                         for env, e in expired], "expired exemption(s)")
+        head += _listed(
+            [
+                f"{env}: `{e.policy}` {', '.join(e.resources)} (owner {e.owner}, expired {e.expires})"
+                for env, e in expired
+            ],
+            "expired exemption(s)",
+        )
     ignored = [f"{r.environment}: {note}" for r in results for note in r.ignored_overrides]
     if ignored:
-        head += ["", "**Level overrides not applied:**"] + _listed(ignored, "ignored override(s)")
+        head += ["", "**Level overrides not applied:**", *_listed(ignored, "ignored override(s)")]
     unknown = sum(len(r.not_evaluated) for r in results)
     if unknown:
         head += ["", f"{unknown} rule evaluation(s) skipped: values unknown until the deployment runs."]
@@ -65,6 +80,8 @@ def render(results: list[CheckResult], limit: int = LIMIT) -> str:
         shown += 1
     left = len(violations) - shown
     if left:
-        text += (f"\n\n_{left} more violation(s) not shown to keep this comment under {limit:,} characters: "
-                 "run `llmops-infra policy check --format json` or see the SARIF report for all of them._")
+        text += (
+            f"\n\n_{left} more violation(s) not shown to keep this comment under {limit:,} characters: "
+            "run `llmops-infra policy check --format json` or see the SARIF report for all of them._"
+        )
     return text + "\n"

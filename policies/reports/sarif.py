@@ -16,17 +16,23 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 
 
 def _rules() -> list[dict[str, Any]]:
-    return [{
-        "id": info.name,
-        "name": info.id,
-        "shortDescription": {"text": f"{info.id}: {info.description}"},
-        "fullDescription": {"text": info.description},
-        "help": {"text": info.remediation, "markdown": f"**{info.id}**: {info.description}\n\n{info.remediation}"},
-        "defaultConfiguration": {"level": LEVELS.get(info.default_level("prod"), "note")},
-        "properties": {"severity": info.severity.value, "catalogScope": info.scope,
-                       "security-severity": SECURITY_SEVERITY[info.severity.value],
-                       "tags": ["security" if not info.id.startswith(("COST", "GPU")) else "cost", info.domain]},
-    } for info in catalog.rules()]
+    return [
+        {
+            "id": info.name,
+            "name": info.id,
+            "shortDescription": {"text": f"{info.id}: {info.description}"},
+            "fullDescription": {"text": info.description},
+            "help": {"text": info.remediation, "markdown": f"**{info.id}**: {info.description}\n\n{info.remediation}"},
+            "defaultConfiguration": {"level": LEVELS.get(info.default_level("prod"), "note")},
+            "properties": {
+                "severity": info.severity.value,
+                "catalogScope": info.scope,
+                "security-severity": SECURITY_SEVERITY[info.severity.value],
+                "tags": ["security" if not info.id.startswith(("COST", "GPU")) else "cost", info.domain],
+            },
+        }
+        for info in catalog.rules()
+    ]
 
 
 def render(results: list[CheckResult]) -> str:
@@ -35,25 +41,41 @@ def render(results: list[CheckResult]) -> str:
     sarif_results = []
     for result in results:
         for v in result.violations:
-            sarif_results.append({
-                "ruleId": v.policy,
-                "ruleIndex": index[v.policy],
-                "level": LEVELS.get(v.enforcement, "note"),
-                "message": {"text": f"[{v.environment}] {v.resource_name or 'stack'} ({v.resource_type}): {v.message}"
-                            + (f" ({v.note})" if v.note else "")},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": result.source}, "region": {"startLine": 1}},
-                    "logicalLocations": [{"fullyQualifiedName": v.urn or f"stack:{v.environment}",
-                                          "name": v.resource_name or v.environment, "kind": "resource"}],
-                }],
-                "partialFingerprints": {"llmopsPolicy/v1": f"{v.environment}|{v.policy}|{v.urn}|{v.message}"},
-            })
+            sarif_results.append(
+                {
+                    "ruleId": v.policy,
+                    "ruleIndex": index[v.policy],
+                    "level": LEVELS.get(v.enforcement, "note"),
+                    "message": {
+                        "text": f"[{v.environment}] {v.resource_name or 'stack'} ({v.resource_type}): {v.message}"
+                        + (f" ({v.note})" if v.note else "")
+                    },
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": result.source},
+                                "region": {"startLine": 1},
+                            },
+                            "logicalLocations": [
+                                {
+                                    "fullyQualifiedName": v.urn or f"stack:{v.environment}",
+                                    "name": v.resource_name or v.environment,
+                                    "kind": "resource",
+                                }
+                            ],
+                        }
+                    ],
+                    "partialFingerprints": {"llmopsPolicy/v1": f"{v.environment}|{v.policy}|{v.urn}|{v.message}"},
+                }
+            )
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "llmops-infra-policy", "rules": rules}},
-            "results": sarif_results,
-        }],
+        "runs": [
+            {
+                "tool": {"driver": {"name": "llmops-infra-policy", "rules": rules}},
+                "results": sarif_results,
+            }
+        ],
     }
     return json.dumps(document, indent=2)

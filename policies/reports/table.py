@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from io import StringIO
 
+from llmops_infra.policies.runner import CheckResult
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-
-from llmops_infra.policies.runner import CheckResult
 
 
 def render(results: list[CheckResult], width: int = 140) -> str:
@@ -16,9 +15,12 @@ def render(results: list[CheckResult], width: int = 140) -> str:
     console = Console(file=buffer, width=width, force_terminal=False, highlight=False, soft_wrap=False)
     for result in results:
         verdict = "PASS" if result.passed else "FAIL"
-        console.print(f"{verdict} {result.environment}: {len(result.mandatory)} mandatory, "
-                      f"{len(result.advisory)} advisory, {len(result.exempted)} exempted "
-                      f"({result.rules_run} rules over {result.resources} resources)", markup=False)
+        console.print(
+            f"{verdict} {result.environment}: {len(result.mandatory)} mandatory, "
+            f"{len(result.advisory)} advisory, {len(result.exempted)} exempted "
+            f"({result.rules_run} rules over {result.resources} resources)",
+            markup=False,
+        )
         if result.violations:
             table = Table(show_lines=False)
             for column in ("Level", "Rule", "Resource", "Message"):
@@ -26,12 +28,16 @@ def render(results: list[CheckResult], width: int = 140) -> str:
             for v in result.violations:
                 # cells are data, not markup: "[exemption expired on …]" would otherwise vanish as an unknown tag
                 message = v.message + (f" [{v.note}]" if v.note else "") + f"\nFix: {v.remediation}"
-                table.add_row(escape(v.enforcement), escape(v.rule_id), escape(v.resource_name or "(stack)"),
-                              escape(message))
+                table.add_row(
+                    escape(v.enforcement), escape(v.rule_id), escape(v.resource_name or "(stack)"), escape(message)
+                )
             console.print(table)
         for exemption in result.expired_exemptions:
-            console.print(f"  expired exemption: {exemption.policy} {list(exemption.resources)} "
-                          f"(owner {exemption.owner}, expired {exemption.expires})", markup=False)
+            console.print(
+                f"  expired exemption: {exemption.policy} {list(exemption.resources)} "
+                f"(owner {exemption.owner}, expired {exemption.expires})",
+                markup=False,
+            )
         for note in result.ignored_overrides:
             console.print(f"  {note}", markup=False)
         for item in result.not_evaluated:

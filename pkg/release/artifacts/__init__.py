@@ -70,7 +70,7 @@ class LocalArtifactStore:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.replace(tmp, path)
+            Path(tmp).replace(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -118,8 +118,7 @@ def split_url(url: str, scheme: str, what: str) -> tuple[str, str]:
     body = url.removeprefix(scheme).strip("/")
     first, _, prefix = body.partition("/")
     if not first:
-        raise ConfigError(f"artifact store {url!r} names no {what}: use {scheme}<{what}>[/prefix]",
-                          key="--artifacts")
+        raise ConfigError(f"artifact store {url!r} names no {what}: use {scheme}<{what}>[/prefix]", key="--artifacts")
     return first, prefix.strip("/")
 
 
@@ -186,8 +185,9 @@ class Releases:
         hits = [k for k in self.store.list(prefix) if k.rsplit("/", 1)[-1].startswith(wanted)]
         if not hits:
             where = f" for {environment}" if environment else ""
-            raise ManifestError(f"no release manifest {ref}{where} in {self.store.url}: "
-                                "list them with `llmops-infra releases ENV`")
+            raise ManifestError(
+                f"no release manifest {ref}{where} in {self.store.url}: list them with `llmops-infra releases ENV`"
+            )
         if len(hits) > 1:
             raise ManifestError(f"manifest reference {ref!r} is ambiguous ({len(hits)} matches): give more characters")
         return self._read(hits[0])
@@ -211,4 +211,3 @@ class Releases:
 
     def audit(self) -> list[dict[str, Any]]:
         return [json.loads(self.store.get(k)) for k in self.store.list("audit/")]
-

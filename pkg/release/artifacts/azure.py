@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmops_infra.release.artifacts import ArtifactNotFound, split_url
 from llmops_infra.errors import ConfigError, EngineError
+from llmops_infra.release.artifacts import ArtifactNotFound, split_url
 
 
 class AzureBlobArtifactStore:
@@ -21,23 +21,29 @@ class AzureBlobArtifactStore:
         self.container = container
         self.prefix = prefix.strip("/")
         self.url = url or f"azblob://{container.account_name}/{container.container_name}" + (
-            f"/{self.prefix}" if self.prefix else "")
+            f"/{self.prefix}" if self.prefix else ""
+        )
 
     @classmethod
     def from_url(cls, url: str) -> AzureBlobArtifactStore:
         account, rest = split_url(url, "azblob://", "storage account")
         container_name, _, prefix = rest.partition("/")
         if not container_name:
-            raise ConfigError(f"artifact store {url!r} names no container: use azblob://<account>/<container>[/prefix]",
-                              key="--artifacts")
+            raise ConfigError(
+                f"artifact store {url!r} names no container: use azblob://<account>/<container>[/prefix]",
+                key="--artifacts",
+            )
         try:
             from azure.identity import DefaultAzureCredential
             from azure.storage.blob import ContainerClient
         except ImportError:
-            raise ConfigError("the Azure Blob artifact store needs azure-storage-blob: "
-                              "pip install 'llmops-infra[azure]'", key="--artifacts") from None
-        container = ContainerClient(f"https://{account}.blob.core.windows.net", container_name,
-                                    credential=DefaultAzureCredential())
+            raise ConfigError(
+                "the Azure Blob artifact store needs azure-storage-blob: pip install 'llmops-infra[azure]'",
+                key="--artifacts",
+            ) from None
+        container = ContainerClient(
+            f"https://{account}.blob.core.windows.net", container_name, credential=DefaultAzureCredential()
+        )
         return cls(container, prefix, url=url)
 
     def _name(self, key: str) -> str:

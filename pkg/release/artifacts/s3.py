@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmops_infra.release.artifacts import ArtifactNotFound, split_url
 from llmops_infra.errors import ConfigError, EngineError
+from llmops_infra.release.artifacts import ArtifactNotFound, split_url
 
 
 class S3ArtifactStore:
@@ -27,8 +27,9 @@ class S3ArtifactStore:
         try:
             import boto3
         except ImportError:
-            raise ConfigError("the S3 artifact store needs boto3: pip install 'llmops-infra[s3]'",
-                              key="--artifacts") from None
+            raise ConfigError(
+                "the S3 artifact store needs boto3: pip install 'llmops-infra[s3]'", key="--artifacts"
+            ) from None
         return cls(boto3.client("s3"), bucket, prefix, url=url)
 
     def _name(self, key: str) -> str:
@@ -38,8 +39,7 @@ class S3ArtifactStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data,
-                                   ContentType="application/json")
+            self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data, ContentType="application/json")
         except (BotoCoreError, ClientError) as exc:
             raise EngineError(f"cannot write {key} to {self.url}: {_reason(exc)}") from None
 
@@ -61,8 +61,7 @@ class S3ArtifactStore:
         start = len(self.prefix) + 1 if self.prefix else 0
         keys: list[str] = []
         try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self._name(prefix))
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._name(prefix))
             for page in pages:
                 keys.extend(obj["Key"][start:] for obj in page.get("Contents", []))
         except (BotoCoreError, ClientError) as exc:
