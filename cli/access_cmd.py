@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
 from llmops_infra.cli.common import ListFormat, ProjectDir, emit, handle_errors, synthesize
 
 if TYPE_CHECKING:

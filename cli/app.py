@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from llmops_infra.cli.common import (
     ListFormat,
     OutputFile,

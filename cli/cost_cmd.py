@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
 from llmops_infra.cli.common import (
     OutputFile,
     OutputFormat,

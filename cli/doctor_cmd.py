@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from llmops_infra.cli.common import ListFormat, ProjectDir, console, emit, handle_errors
 from rich.markup import escape
 from rich.table import Table
+
+from llmops_infra.cli.common import ListFormat, ProjectDir, console, emit, handle_errors
 
 
 def _rows(report: dict[str, Any]) -> list[tuple[str, bool | None, str, str]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from llmops_infra.cli.common import console, handle_errors
 from llmops_infra.cli.pipeline_cmd import Provider
 

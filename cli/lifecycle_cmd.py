@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
 from llmops_infra.cli.common import ListFormat, ProjectDir, err_console, handle_errors
 from llmops_infra.errors import ConfigError
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from llmops_infra.cli.common import console, handle_errors
 
 pipeline_app = typer.Typer(help="CI pipelines for the estate repository.", no_args_is_help=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from llmops_infra.cli.common import ListFormat, OutputFile, ProjectDir, console, emit, err_console, handle_errors
 
 policy_app = typer.Typer(help="Check plans against the security and cost rules; list the rules.", no_args_is_help=True)

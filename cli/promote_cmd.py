@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
 from llmops_infra.cli.common import ListFormat, ProjectDir, console, emit, err_console, handle_errors
 
 if TYPE_CHECKING:

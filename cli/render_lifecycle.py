@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from llmops_infra.cli.common import console, err_console
 from rich.markup import escape
 from rich.table import Table
+
+from llmops_infra.cli.common import console, err_console
 
 SYMBOLS = {
     "create": "[green]+[/]",

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
+from pulumi_azure_native import cognitiveservices
+
 from llmops_infra.components.private_service import PrivateServiceArgs, make_private
 from llmops_infra.components.roles import RoleGrant, assign_role
-from pulumi_azure_native import cognitiveservices
 
 PRIVATE_LINK_GROUP = "account"
 """Private-link sub-resource of every Cognitive Services account kind."""

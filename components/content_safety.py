@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
+
 from llmops_infra.components.cognitive_account import (
     AccountArgs,
     AccountSpec,

@@ -9,12 +9,13 @@ from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi_azure_native import containerservice as cs
+
 from llmops_infra.components.cluster_monitoring import container_insights_collection, prometheus_collection
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.gpu_alerts import gpu_alert_rules
 from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, autoscaled_pool, gpu_agent_pool
 from llmops_infra.components.roles import RoleGrant, assign_role
-from pulumi_azure_native import containerservice as cs
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from llmops_infra.components.inference_manifests import PROMETHEUS_AGENT_PEER
 from llmops_infra.components.node_pools import ACCELERATOR_LABEL, GPU_TOLERATION_ANY, SPOT_TOLERATION_ANY
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from llmops_infra.components import inference_manifests as m
 from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.node_pools import GpuPoolSpec
@@ -66,7 +68,7 @@ class InferenceServiceArgs:
     cache_size_gi: int = 100
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """What must exist before the pods are scheduled (e.g. the GPU runtime)."""
-    credential_depends_on: list[pulumi.Resource] = field(default_factory=list)
+    credential_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """Earlier federated credentials on the same identity: Azure rejects parallel writes."""
 
     def __post_init__(self) -> None:
@@ -148,7 +150,7 @@ class InferenceService(pulumi.ComponentResource):
             namespace=ns_name,
             service_account=SERVICE_ACCOUNT,
             parent=self,
-            depends_on=args.credential_depends_on or None,
+            depends_on=list(args.credential_depends_on) or None,
         )
         before_pods: list[pulumi.Resource] = [account, credential, *args.depends_on]
         provider_class = None

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from pulumi_azure_native import managedidentity
+
 from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.roles import RoleGrant, assign_role
-from pulumi_azure_native import managedidentity
 
 KEDA_NAMESPACE = "kube-system"
 KEDA_SERVICE_ACCOUNT = "keda-operator"

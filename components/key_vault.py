@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
+from pulumi_azure_native import keyvault
+
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
-from pulumi_azure_native import keyvault
 
 
 @dataclass(frozen=True, kw_only=True)

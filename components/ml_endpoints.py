@@ -41,12 +41,13 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
+from pulumi_azure_native import machinelearningservices as ml
+from pulumi_azure_native import resources
+
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_service import PrivateServiceArgs, make_private
 from llmops_infra.components.roles import RoleGrant, assign_role
-from pulumi_azure_native import machinelearningservices as ml
-from pulumi_azure_native import resources
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 ENDPOINT_API_VERSION = "2025-12-01"

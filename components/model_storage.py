@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from pulumi_azure_native import storage
+
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
-from pulumi_azure_native import storage
 
 MODELS_CONTAINER = "models"
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from llmops_infra.components.diagnostics import diagnostic_setting
 from pulumi_azure_native import applicationinsights, dashboard, monitor, operationalinsights
+
+from llmops_infra.components.diagnostics import diagnostic_setting
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi_azure_native import network, privatedns
+
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
-from pulumi_azure_native import network, privatedns
 
 SUBNET_KEYS = ("aks_nodes", "private_endpoints", "ml_compute")
 

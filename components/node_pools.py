@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from llmops_infra.components.gpu_sizes import gpus_per_vm
 from pulumi_azure_native import containerservice
+
+from llmops_infra.components.gpu_sizes import gpus_per_vm
 
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 """Keeps application pods off the system pool (AKS-11)."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
+from pulumi_azure_native import cognitiveservices
+
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.cognitive_account import (
     AccountArgs,
@@ -21,7 +23,6 @@ from llmops_infra.components.cognitive_account import (
     hardened_account,
     principal_of,
 )
-from pulumi_azure_native import cognitiveservices
 
 OPENAI_KIND = "OpenAI"
 INFERENCE_ROLE = "Cognitive Services OpenAI User"

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from llmops_infra.components.identity import federated_credential
 from pulumi_azure_native import managedidentity
+
+from llmops_infra.components.identity import federated_credential
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 AZURE_DEVOPS_ISSUER = "https://vstoken.dev.azure.com/{organization_id}"

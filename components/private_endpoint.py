@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from llmops_infra.components.dns_zones import GROUP_ZONES, PRIVATE_DNS_ZONES, zones_for_group
 from pulumi_azure_native import network
+
+from llmops_infra.components.dns_zones import GROUP_ZONES, PRIVATE_DNS_ZONES, zones_for_group
 
 __all__ = [
     "GROUP_ZONES",

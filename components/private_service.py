@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pulumi
+
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
+from pulumi_azure_native import containerregistry
+
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
-from pulumi_azure_native import containerregistry
 
 RegistrySku = Literal["Basic", "Standard", "Premium"]
 

@@ -5,9 +5,10 @@ Account, Deployment and RaiPolicy keep their settings in `properties`.
 
 from __future__ import annotations
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.framework import get, items, prod, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import Graph
-from pulumi_policy import Severity
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from llmops_infra.policies.framework import expect, get, is_true, items, mapping, prod, resource_rule, same
 from pulumi_policy import Severity
+
+from llmops_infra.policies.framework import expect, get, is_true, items, mapping, prod, resource_rule, same
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"

@@ -5,6 +5,8 @@ Importing the domain modules registers their rules in `framework.RULES` / `frame
 
 from __future__ import annotations
 
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
 from llmops_infra.policies import (  # noqa: F401 - imported for their registrations
     ai,
     aks,
@@ -20,7 +22,6 @@ from llmops_infra.policies import (  # noqa: F401 - imported for their registrat
     storage,
 )
 from llmops_infra.policies.framework import POLICIES, RULES, TYPES, RuleInfo
-from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "K8S", "COST")
 

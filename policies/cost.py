@@ -5,10 +5,11 @@ GPU cost rules (allowed sizes, node caps, scale to zero) live in `gpu.py`.
 
 from __future__ import annotations
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.cost_model import estimate_resources
 from llmops_infra.policies.framework import get, items, mapping, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
-from pulumi_policy import Severity
 
 BUDGET = "azure-native:consumption:Budget"
 OPENAI_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.aks import AGENT_POOL, CLUSTER, node_pools
 from llmops_infra.policies.framework import get, gpu_size, items, prod, resource_rule, same, stack_rule
-from pulumi_policy import Severity
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from llmops_infra.policies.framework import get, items, same
 from pulumi_policy.proxy import UnknownValueError
+
+from llmops_infra.policies.framework import get, items, same
 
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from llmops_infra.policies.framework import get, items, resource_rule
 from pulumi_policy import Severity
+
+from llmops_infra.policies.framework import get, items, resource_rule
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"

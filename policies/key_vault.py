@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.framework import get, items, prod, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import Graph
-from pulumi_policy import Severity
 
 VAULT = "azure-native:keyvault:Vault"
 ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.framework import get, is_true, items, mapping, prod, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 from llmops_infra.policies.k8s_objects import (
@@ -31,7 +33,6 @@ from llmops_infra.policies.k8s_objects import (
     pod_template,
     selects,
 )
-from pulumi_policy import Severity
 
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 

@@ -6,8 +6,9 @@ Workspace keeps settings at the top level; OnlineEndpoint and OnlineDeployment i
 
 from __future__ import annotations
 
-from llmops_infra.policies.framework import expect, get, resource_rule, same
 from pulumi_policy import Severity
+
+from llmops_infra.policies.framework import expect, get, resource_rule, same
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 ONLINE_ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"

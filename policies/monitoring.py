@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.aks import AGENT_POOL, CLUSTER
 from llmops_infra.policies.framework import get, gpu_size, items, present, prod, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import Graph
-from pulumi_policy import Severity
 
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 LOG_WORKSPACE = "azure-native:operationalinsights:Workspace"

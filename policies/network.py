@@ -6,9 +6,10 @@ resources; subnets inline in a VNet (`subnets[]`) and separate `Subnet` resource
 
 from __future__ import annotations
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.framework import get, items, mapping, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import PRIVATE_ENDPOINT, Graph
-from pulumi_policy import Severity
 
 NSG = "azure-native:network:NetworkSecurityGroup"
 SECURITY_RULE = "azure-native:network:SecurityRule"

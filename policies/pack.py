@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pulumi_policy import EnforcementLevel
+
 from llmops_infra.policies import catalog
 from llmops_infra.policies.settings import PolicySettings
-from pulumi_policy import EnforcementLevel
 
 PACK_NAME = "llmops-infra"
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from llmops_infra.policies.framework import get, is_true, resource_rule, same
 from pulumi_policy import Severity
+
+from llmops_infra.policies.framework import get, is_true, resource_rule, same
 
 REGISTRY = "azure-native:containerregistry:Registry"
 

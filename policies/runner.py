@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from llmops_infra.plan import Plan, PlannedResource
-from llmops_infra.policies import catalog
-from llmops_infra.policies.framework import RuleInfo
-from llmops_infra.policies.settings import Exemption, PolicySettings
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -27,6 +23,11 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from llmops_infra.plan import Plan, PlannedResource
+from llmops_infra.policies import catalog
+from llmops_infra.policies.framework import RuleInfo
+from llmops_infra.policies.settings import Exemption, PolicySettings
 
 
 @dataclass(frozen=True)

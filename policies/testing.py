@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmops_infra.policies import catalog
-from llmops_infra.policies.framework import RuleInfo
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
@@ -21,6 +19,9 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 from pulumi_policy.proxy import unknown_checking_proxy
+
+from llmops_infra.policies import catalog
+from llmops_infra.policies.framework import RuleInfo
 
 
 def _rule(rule: str) -> RuleInfo:

@@ -8,6 +8,7 @@ Bad environment files stop the program with the same one-line message, not a tra
 from pathlib import Path
 
 import pulumi
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.errors import ConfigError
 from llmops_infra.stacks.estate import build_estate

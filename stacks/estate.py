@@ -10,44 +10,19 @@ the Automation API (real engine).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
+
 from llmops_infra.components.naming import Namer
 from llmops_infra.components.tags import standard_tags, tagging_transformation
 from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.stacks import context as keys
 from llmops_infra.stacks import stage_ai as ai
 from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_security as security
+from llmops_infra.stacks.context import Estate
 
 PROJECT = "llmops"
-
-
-@dataclass
-class Estate:
-    """What the stages have built so far; later stages read what earlier ones stored."""
-
-    config: EnvironmentConfig
-    namer: Namer
-    tags: dict[str, str]
-    components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
-    exports: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, key: str, component: pulumi.ComponentResource) -> None:
-        if key in self.components:
-            raise ValueError(f"stage output {key!r} is defined twice")
-        self.components[key] = component
-
-    def get(self, key: str) -> Any:
-        """A component an earlier stage built; a clear error if the stage order is wrong."""
-        try:
-            return self.components[key]
-        except KeyError:
-            raise KeyError(f"{key!r} is not built yet: check the order of STAGES in stacks/estate.py") from None
-
-    def export(self, key: str, value: Any) -> None:
-        self.exports[key] = value
 
 
 Stage = Callable[[Estate], None]
@@ -58,13 +33,13 @@ def _foundation(estate: Estate) -> None:
 
     config = estate.config
     estate.add(
-        "foundation",
+        keys.FOUNDATION,
         Foundation(
             "foundation",
             FoundationArgs(resource_group_name=estate.namer.name("resource_group"), location=config.azure.location),
         ),
     )
-    estate.export("resource_group_name", estate.get("foundation").resource_group_name)
+    estate.export("resource_group_name", estate.get(keys.FOUNDATION).resource_group_name)
 
 
 STAGES: list[tuple[str, Stage]] = [

@@ -17,24 +17,28 @@ without `cost.allow_provisioned_throughput`) become a `ConfigError` that names t
 
 from __future__ import annotations
 
+import pulumi
+
 from llmops_infra.components.content_safety import ContentSafety, ContentSafetyArgs
 from llmops_infra.components.ml_endpoints import FlowEndpoint, FlowSlot, MlEndpoints, MlEndpointsArgs
 from llmops_infra.components.openai_endpoints import ModelDeployment, OpenAIEndpoints, OpenAIEndpointsArgs
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
 from llmops_infra.errors import ConfigError
+from llmops_infra.stacks import context as keys
+from llmops_infra.stacks.context import Estate
 
 MODEL_CALLERS = ("inference", "promptflow")
 """Workload identities that call the models and Content Safety."""
 
 
-def _callers(estate) -> dict[str, object]:
-    principal_ids = estate.get("identity").principal_ids
+def _callers(estate: Estate) -> dict[str, pulumi.Output[str]]:
+    principal_ids = estate.get(keys.IDENTITY).principal_ids
     return {w: principal_ids[w] for w in MODEL_CALLERS if w in principal_ids}
 
 
-def content_safety_stage(estate) -> None:
+def content_safety_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
-    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     safety = ContentSafety(
         "content_safety",
         ContentSafetyArgs(
@@ -50,14 +54,14 @@ def content_safety_stage(estate) -> None:
             private_endpoint_name=namer.name("private_endpoint", "cs"),
         ),
     )
-    estate.add("content_safety", safety)
+    estate.add(keys.CONTENT_SAFETY, safety)
     estate.export("content_safety_endpoint", safety.endpoint)
 
 
-def openai_args(estate) -> OpenAIEndpointsArgs:
+def openai_args(estate: Estate) -> OpenAIEndpointsArgs:
     """The OpenAI component's args from the config; a `ConfigError` names the key to fix."""
     config, namer = estate.config, estate.namer
-    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     openai = config.openai
     try:
         return OpenAIEndpointsArgs(
@@ -96,16 +100,16 @@ def openai_args(estate) -> OpenAIEndpointsArgs:
         raise ConfigError(str(exc), key="openai.deployments") from None
 
 
-def openai_stage(estate) -> None:
+def openai_stage(estate: Estate) -> None:
     openai = OpenAIEndpoints("openai", openai_args(estate))
-    estate.add("openai", openai)
+    estate.add(keys.OPENAI, openai)
     estate.export("openai_endpoint", openai.endpoint)
     estate.export("openai_deployment_names", openai.deployment_names)
 
 
-def ml_stage(estate) -> None:
+def ml_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
-    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     ml_config = config.ml
     ml = MlEndpoints(
         "ml",
@@ -114,9 +118,9 @@ def ml_stage(estate) -> None:
             location=config.azure.location,
             workspace_name=namer.name("ml_workspace"),
             subscription_id=config.azure.subscription_id,
-            key_vault_id=estate.get("key_vault").vault_id,
-            storage_account_id=estate.get("model_storage").storage_account_id,
-            container_registry_id=estate.get("registry").registry_id,
+            key_vault_id=estate.get(keys.KEY_VAULT).vault_id,
+            storage_account_id=estate.get(keys.MODEL_STORAGE).storage_account_id,
+            container_registry_id=estate.get(keys.REGISTRY).registry_id,
             app_insights_id=monitoring.app_insights_id,
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             subnet_id=net.subnet_ids["private_endpoints"],
@@ -143,13 +147,13 @@ def ml_stage(estate) -> None:
                 )
                 for ep in ml_config.endpoints
             ],
-            openai_account_id=estate.get("openai").account_id,
-            content_safety_account_id=estate.get("content_safety").account_id,
+            openai_account_id=estate.get(keys.OPENAI).account_id,
+            content_safety_account_id=estate.get(keys.CONTENT_SAFETY).account_id,
             action_group_id=monitoring.action_group_id,
             allow_public_network_access=ml_config.allow_public_network_access,
             private_endpoint_name=namer.name("private_endpoint", "mlw"),
         ),
     )
-    estate.add("ml", ml)
+    estate.add(keys.ML, ml)
     estate.export("ml_workspace_name", ml.workspace_name)
     estate.export("ml_scoring_uris", ml.scoring_uris)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
 from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from llmops_infra.components.inference_manifests import ActiveHours, restricted_namespace_labels
@@ -30,6 +31,8 @@ from llmops_infra.components.registry import Registry, RegistryArgs
 from llmops_infra.components.roles import RoleGrant, assign_role
 from llmops_infra.config.models import GpuPool
 from llmops_infra.errors import ConfigError
+from llmops_infra.stacks import context as keys
+from llmops_infra.stacks.context import Estate
 
 
 def pool_spec(pool: GpuPool) -> GpuPoolSpec:
@@ -45,10 +48,17 @@ def pool_spec(pool: GpuPool) -> GpuPoolSpec:
 
 
 def _grant_workload(
-    estate, workload: str, role: str, *, on: pulumi.Resource, scope: pulumi.Input[str], name: str, description: str
+    estate: Estate,
+    workload: str,
+    role: str,
+    *,
+    on: pulumi.Resource,
+    scope: pulumi.Input[str],
+    name: str,
+    description: str,
 ) -> None:
     """Grant a workload identity `role` on one resource, when that workload is configured."""
-    identities = estate.get("identity")
+    identities = estate.get(keys.IDENTITY)
     if workload in identities.principal_ids:
         assign_role(
             name,
@@ -58,9 +68,9 @@ def _grant_workload(
         )
 
 
-def registry_stage(estate) -> None:
+def registry_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
-    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     premium = config.registry.sku == "Premium"
     registry = Registry(
         "registry",
@@ -75,13 +85,13 @@ def registry_stage(estate) -> None:
             private_endpoint_name=namer.name("private_endpoint", "acr"),
         ),
     )
-    estate.add("registry", registry)
+    estate.add(keys.REGISTRY, registry)
     estate.export("registry_login_server", registry.login_server)
 
 
-def model_storage_stage(estate) -> None:
+def model_storage_stage(estate: Estate) -> None:
     _config, namer = estate.config, estate.namer
-    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     storage = ModelStorage(
         "model_storage",
         ModelStorageArgs(
@@ -93,7 +103,7 @@ def model_storage_stage(estate) -> None:
             private_endpoint_name=namer.name("private_endpoint", "models"),
         ),
     )
-    estate.add("model_storage", storage)
+    estate.add(keys.MODEL_STORAGE, storage)
     _grant_workload(
         estate,
         "inference",
@@ -105,11 +115,11 @@ def model_storage_stage(estate) -> None:
     )
 
 
-def cluster_stage(estate) -> None:
+def cluster_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     c = config.cluster
-    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
-    pipeline = estate.components.get("pipeline")  # absent when no CI federation is configured
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
+    pipeline = estate.find(keys.PIPELINE)  # absent when no CI federation is configured
     cluster = GpuCluster(
         "cluster",
         GpuClusterArgs(
@@ -126,7 +136,7 @@ def cluster_stage(estate) -> None:
             monitor_private_link_scope_name=monitoring.private_link_scope_name,
             allow_public_monitoring_ingestion=estate.config.monitoring.allow_public_network_access,
             deployer_principal_id=pipeline.principal_id if pipeline is not None else None,
-            registry_id=estate.get("registry").registry_id,
+            registry_id=estate.get(keys.REGISTRY).registry_id,
             gpu_pools=[pool_spec(p) for p in c.gpu_pools],
             system_pool=SystemPoolSpec(
                 vm_size=c.system_pool.vm_size,
@@ -142,7 +152,7 @@ def cluster_stage(estate) -> None:
             maintenance_day=c.maintenance_day,
         ),
     )
-    estate.add("cluster", cluster)
+    estate.add(keys.CLUSTER, cluster)
     _grant_workload(
         estate,
         "chatops",
@@ -156,16 +166,16 @@ def cluster_stage(estate) -> None:
     estate.export("oidc_issuer_url", cluster.oidc_issuer_url)
 
 
-def gpu_runtime_stage(estate) -> None:
-    cluster, c = estate.get("cluster"), estate.config.cluster
+def gpu_runtime_stage(estate: Estate) -> None:
+    cluster, c = estate.get(keys.CLUSTER), estate.config.cluster
     estate.add(
-        "gpu_runtime",
+        keys.GPU_RUNTIME,
         GpuRuntime(
             "gpu_runtime",
             GpuRuntimeArgs(
                 provider=cluster.k8s_provider,
                 mode="operator" if c.gpu_driver == "operator" else "device-plugin",
-                registry_login_server=estate.get("registry").login_server,
+                registry_login_server=estate.get(keys.REGISTRY).login_server,
                 device_plugin_digest=c.device_plugin_image_digest,
                 dcgm_exporter_digest=c.dcgm_exporter_image_digest,
             ),
@@ -173,17 +183,17 @@ def gpu_runtime_stage(estate) -> None:
     )
 
 
-def inference_stage(estate) -> None:
+def inference_stage(estate: Estate) -> None:
     config = estate.config
     if not config.inference.models:
         return
-    cluster, identities, runtime = estate.get("cluster"), estate.get("identity"), estate.get("gpu_runtime")
+    cluster, identities, runtime = estate.get(keys.CLUSTER), estate.get(keys.IDENTITY), estate.get(keys.GPU_RUNTIME)
     if "inference" not in identities.client_ids:
         raise ConfigError(
             "inference models are configured but identity.workloads has no 'inference' identity: add it",
             key="identity.workloads",
         )
-    vault, foundation, monitoring = estate.get("key_vault"), estate.get("foundation"), estate.get("monitoring")
+    vault, foundation, monitoring = estate.get(keys.KEY_VAULT), estate.get(keys.FOUNDATION), estate.get(keys.MONITORING)
     keda = KedaAccess(
         "keda",
         KedaAccessArgs(
@@ -195,7 +205,7 @@ def inference_stage(estate) -> None:
             oidc_issuer_url=cluster.oidc_issuer_url,
         ),
     )
-    estate.add("keda", keda)
+    estate.add(keys.KEDA, keda)
     # The one namespace whose pods may call the services (their NetworkPolicies admit it).
     k8s.core.v1.Namespace(
         "inference-gateway-ns",
@@ -203,7 +213,7 @@ def inference_stage(estate) -> None:
         opts=pulumi.ResourceOptions(parent=cluster, provider=cluster.k8s_provider),
     )
     pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
-    previous = []
+    previous: list[pulumi.Resource] = []
     # Placement (GPUs per node, memory, dtype) is checked when the config is validated.
     for model in config.inference.models:
         pool = pools[model.gpu_pool]
@@ -212,7 +222,7 @@ def inference_stage(estate) -> None:
             InferenceServiceArgs(
                 provider=cluster.k8s_provider,
                 model=model.model,
-                registry_login_server=estate.get("registry").login_server,
+                registry_login_server=estate.get(keys.REGISTRY).login_server,
                 image=model.image,
                 image_digest=model.image_digest,
                 pool=pool,
@@ -239,4 +249,4 @@ def inference_stage(estate) -> None:
             ),
         )
         previous.append(service.federated_credential)
-        estate.add(f"inference:{model.name}", service)
+        estate.add(keys.inference(model.name), service)

@@ -29,9 +29,9 @@ import os
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
 
 import pulumi
+
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.budget import Budget, BudgetArgs
 from llmops_infra.components.identity import WorkloadIdentities, WorkloadIdentitiesArgs
@@ -47,10 +47,10 @@ from llmops_infra.components.pipeline_principal import (
 )
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES, private_endpoint, zones_for_group
 from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.config.models import PipelineIdentity
 from llmops_infra.errors import ConfigError
-
-if TYPE_CHECKING:
-    from llmops_infra.stacks.estate import Estate
+from llmops_infra.stacks import context as keys
+from llmops_infra.stacks.context import Estate
 
 # Workload -> (role, which resource) granted by the identity stage, when the workload exists.
 WORKLOAD_GRANTS: dict[str, list[tuple[str, str]]] = {
@@ -83,7 +83,7 @@ def chat_webhook_url(env_var: str | None, environ: dict[str, str] | None = None)
 
 def monitoring_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
-    foundation = estate.get("foundation")
+    foundation = estate.get(keys.FOUNDATION)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -103,7 +103,7 @@ def monitoring_stage(estate: Estate) -> None:
             private_link_scope_name="ampls-" + namer.name("log_analytics").removeprefix("log-"),
         ),
     )
-    estate.add("monitoring", monitoring)
+    estate.add(keys.MONITORING, monitoring)
     if monitoring.grafana_principal_id is not None:
         assign_role(
             "monitoring-grafana-monitoring-data-reader",
@@ -137,7 +137,7 @@ def monitoring_stage(estate: Estate) -> None:
 
 def network_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
-    foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
+    foundation, monitoring = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING)
     cidrs = config.network.subnets.model_dump()
     net = Network(
         "network",
@@ -156,7 +156,7 @@ def network_stage(estate: Estate) -> None:
             existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
         ),
     )
-    estate.add("network", net)
+    estate.add(keys.NETWORK, net)
 
     def endpoint(name: str, target: pulumi.Output[str], group: str, qualifier: str) -> None:
         private_endpoint(
@@ -181,7 +181,7 @@ def network_stage(estate: Estate) -> None:
 
 def key_vault_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
-    foundation, monitoring, net = estate.get("foundation"), estate.get("monitoring"), estate.get("network")
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     vault = KeyVault(
         "key_vault",
         KeyVaultArgs(
@@ -198,7 +198,7 @@ def key_vault_stage(estate: Estate) -> None:
             allowed_ip_ranges=list(config.key_vault.allowed_ip_ranges),
         ),
     )
-    estate.add("key_vault", vault)
+    estate.add(keys.KEY_VAULT, vault)
     metric_alert(
         "key_vault-availability",
         rule_name=namer.name("alert", "kv-availability"),
@@ -218,11 +218,14 @@ def key_vault_stage(estate: Estate) -> None:
 
 
 def _scopes(estate: Estate) -> dict[str, pulumi.Output[str]]:
-    return {"key_vault": estate.get("key_vault").vault_id, "app_insights": estate.get("monitoring").app_insights_id}
+    return {
+        "key_vault": estate.get(keys.KEY_VAULT).vault_id,
+        "app_insights": estate.get(keys.MONITORING).app_insights_id,
+    }
 
 
-def pipeline_federations(pipeline) -> list[Federation]:
-    feds = []
+def pipeline_federations(pipeline: PipelineIdentity) -> list[Federation]:
+    feds: list[Federation] = []
     if pipeline.github:
         feds.append(github_federation(pipeline.github.repository, pipeline.github.environment))
     if pipeline.azure_devops:
@@ -233,7 +236,7 @@ def pipeline_federations(pipeline) -> list[Federation]:
 
 def identity_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
-    foundation = estate.get("foundation")
+    foundation = estate.get(keys.FOUNDATION)
     subscription = config.azure.subscription_id
     identities = WorkloadIdentities(
         "identity",
@@ -243,7 +246,7 @@ def identity_stage(estate: Estate) -> None:
             identity_names={w: namer.name("managed_identity", w) for w in config.identity.workloads},
         ),
     )
-    estate.add("identity", identities)
+    estate.add(keys.IDENTITY, identities)
     scopes = _scopes(estate)
     for workload, grants in WORKLOAD_GRANTS.items():
         if workload not in identities.principal_ids:
@@ -274,7 +277,7 @@ def identity_stage(estate: Estate) -> None:
             federations=federations,
         ),
     )
-    estate.add("pipeline", pipeline)
+    estate.add(keys.PIPELINE, pipeline)
     for role, target in PIPELINE_GRANTS:
         assign_role(
             f"pipeline-{_slug(role)}",
@@ -306,10 +309,10 @@ def budget_start(configured: date | None, today: date) -> str:
 def budget_stage(estate: Estate, *, today: Callable[[], date] = utc_today) -> None:
     """`today` is the clock (UTC); tests pass a fixed one. Read once, so a run plans one date."""
     config, namer = estate.config, estate.namer
-    foundation, monitoring = estate.get("foundation"), estate.get("monitoring")
+    foundation, monitoring = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING)
     budget = config.budget
     estate.add(
-        "budget",
+        keys.BUDGET,
         Budget(
             "budget",
             BudgetArgs(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from llmops_infra.cli.app import app
 from llmops_infra.plan import Plan, PlannedResource
 from llmops_infra.review.access import access_report
-from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 SUB = "/subscriptions/11111111-1111-4111-8111-111111111111"

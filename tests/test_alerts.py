@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.offline.mocks import AzureMocks
 from llmops_infra.offline.synth import synthesize

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.config.loader import config_digest, load_environment_with_source
 from llmops_infra.errors import ConfigError
 from llmops_infra.release.artifacts import ArtifactNotFound, LocalArtifactStore, Releases, open_store
@@ -122,6 +123,7 @@ def store(request, tmp_path):
         return LocalArtifactStore(tmp_path / "releases")
     if request.param == "azure-blob":
         from azure.storage.blob import BlobServiceClient
+
         from llmops_infra.release.artifacts.azure import AzureBlobArtifactStore
 
         service = BlobServiceClient.from_connection_string(request.getfixturevalue("azurite"))
@@ -129,6 +131,7 @@ def store(request, tmp_path):
         container.create_container()
         return AzureBlobArtifactStore(container, prefix="estate")
     import boto3
+
     from llmops_infra.release.artifacts.s3 import S3ArtifactStore
 
     client = boto3.client(

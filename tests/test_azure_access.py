@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 import pytest
+
 from llmops_infra.engine import azure_access
 from llmops_infra.engine.azure_access import (
     QuotaNeed,

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.plan import Plan
 
 
@@ -137,8 +138,9 @@ def test_budget_start_helper_and_utc_clock():
 
 
 def test_config_start_date_must_be_a_first_of_month():
-    from llmops_infra.config.models import BudgetConfig
     from pydantic import ValidationError
+
+    from llmops_infra.config.models import BudgetConfig
 
     config = BudgetConfig(monthly_usd=10, contact_emails=["a@example.com"], start_date="2027-03-01")
     assert config.start_date == date(2027, 3, 1)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import typer
-from llmops_infra.cli.app import app
 from typer.testing import CliRunner
+
+from llmops_infra.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

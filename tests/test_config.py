@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.config.models import ClusterConfig, GpuPool, KeyVaultConfig, MlEndpoint, NetworkConfig
-from pydantic import ValidationError
 
 REPO = Path(__file__).resolve().parent.parent
 

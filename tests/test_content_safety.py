@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from llmops_infra.components.content_safety import ContentSafety, ContentSafetyArgs
 from llmops_infra.components.roles import ROLES
 from llmops_infra.offline.mocks import AzureMocks

@@ -3,8 +3,9 @@
 import json
 from pathlib import Path
 
-from llmops_infra.cli.app import app
 from typer.testing import CliRunner
+
+from llmops_infra.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

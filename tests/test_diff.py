@@ -6,11 +6,12 @@ import shutil
 import subprocess
 
 import pytest
+from typer.testing import CliRunner
+
 from llmops_infra.cli.app import app
 from llmops_infra.delivery.pipelines import PR_MARKER
 from llmops_infra.review.compare import compare, cost_markdown, pr_report
 from llmops_infra.review.diff import MISSING, diff_plans, diff_values, render_markdown, render_text, stackless
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from llmops_infra.cli.app import app
 from llmops_infra.engine import azure_access, doctor
 from llmops_infra.engine import pulumi_cli as engine
 from llmops_infra.engine.azure_access import CredentialStatus
 from llmops_infra.engine.pulumi_cli import EngineInfo
-from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

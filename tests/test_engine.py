@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.engine import pulumi_cli as engine
 from llmops_infra.engine.pulumi_cli import EngineInfo, EngineMissingError
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from pulumi.automation import errors as auto_errors
+from pulumi.automation._cmd import CommandResult
+
 from llmops_infra.engine import errors as engine_errors
 from llmops_infra.engine.errors import (
     PendingOperationsError,
@@ -16,8 +19,6 @@ from llmops_infra.engine.errors import (
     engine_errors as guard,
 )
 from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
-from pulumi.automation import errors as auto_errors
-from pulumi.automation._cmd import CommandResult
 
 
 def command_error(stderr: str = "", stdout: str = "", code: int = 1) -> auto_errors.CommandError:

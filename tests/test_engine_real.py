@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.engine import lifecycle
 from llmops_infra.engine.errors import PendingOperationsError, StackLockedError

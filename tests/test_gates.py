@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.engine import gates
 from llmops_infra.engine.azure_access import CredentialStatus

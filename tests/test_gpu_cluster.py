@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
 from llmops_infra.components.node_pools import GPU_TAINT, SPOT_TAINT, SYSTEM_TAINT, GpuPoolSpec
 from llmops_infra.components.roles import ROLES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+
 from llmops_infra.components.gpu_runtime import (
     DCGM_EXPORTER_DIGEST,
     DCGM_LABELS,

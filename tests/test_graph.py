@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+from typer.testing import CliRunner
+
 from llmops_infra.cli.app import app
 from llmops_infra.review.graph import EstateGraph, changed_graph
-from typer.testing import CliRunner
 
 PLAN = {
     "environment": "dev",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.components.roles import ROLES
 from llmops_infra.plan import Plan
 
@@ -231,9 +232,10 @@ def test_federated_credential_rejects_wildcard_subjects():
 
 
 def test_config_needs_distinct_workloads_and_an_inference_identity_for_models():
+    from pydantic import ValidationError
+
     from llmops_infra.config.loader import load_environment
     from llmops_infra.config.models import IdentityConfig
-    from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="at least 1 item"):
         IdentityConfig(workloads=[])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+
 from llmops_infra.components.inference_manifests import ActiveHours
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
 from llmops_infra.components.node_pools import GpuPoolSpec

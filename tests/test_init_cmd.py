@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from llmops_infra.cli.app import app
 from llmops_infra.config.loader import list_environments, load_environment
 from llmops_infra.delivery.scaffold import template_files
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from llmops_infra.components.keda_access import KedaAccess, KedaAccessArgs
 from llmops_infra.components.roles import ROLES
 from llmops_infra.offline.mocks import AzureMocks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from llmops_infra.plan import Plan
 
 SUB = "11111111-1111-4111-8111-111111111111"
@@ -119,8 +120,9 @@ def test_contradictions_are_rejected():
 
 
 def test_config_rejects_ip_ranges_without_public_access():
-    from llmops_infra.config.models import KeyVaultConfig
     from pydantic import ValidationError
+
+    from llmops_infra.config.models import KeyVaultConfig
 
     with pytest.raises(ValidationError, match="allowed_ip_ranges has no effect"):
         KeyVaultConfig(allowed_ip_ranges=["203.0.113.0/24"])
@@ -132,16 +134,18 @@ def test_config_rejects_ip_ranges_without_public_access():
     "cidr", ["10.1.0.0/16", "192.168.1.0/24", "172.20.0.0/16", "100.64.0.0/16", "127.0.0.1/32", "0.0.0.0/0"]
 )
 def test_config_rejects_firewall_ranges_that_are_not_public(cidr):
-    from llmops_infra.config.models import KeyVaultConfig
     from pydantic import ValidationError
+
+    from llmops_infra.config.models import KeyVaultConfig
 
     with pytest.raises(ValidationError, match=f"allowed_ip_ranges: {cidr} is not a public range"):
         KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=[cidr])
 
 
 def test_config_rejects_repeated_and_malformed_ranges():
-    from llmops_infra.config.models import KeyVaultConfig
     from pydantic import ValidationError
+
+    from llmops_infra.config.models import KeyVaultConfig
 
     with pytest.raises(ValidationError, match="appears twice"):
         KeyVaultConfig(allow_public_network_access=True, allowed_ip_ranges=["198.51.100.0/24", "198.51.100.0/24"])

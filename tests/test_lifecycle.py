@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.engine import lifecycle
 from llmops_infra.engine.pulumi_cli import EngineInfo, EngineMissingError

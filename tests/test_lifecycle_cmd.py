@@ -7,13 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from llmops_infra.cli.app import app
 from llmops_infra.engine import gates, lifecycle
 from llmops_infra.engine import pulumi_cli as engine
 from llmops_infra.engine.gates import GateFailed, GateResult
 from llmops_infra.engine.lifecycle import OperationResult
 from llmops_infra.engine.pulumi_cli import EngineInfo
-from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

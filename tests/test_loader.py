@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.config.loader import deep_merge, list_environments, load_environment, load_environment_with_source
 from llmops_infra.errors import ConfigError
 

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from llmops_infra.config.loader import config_digest, load_environment_with_source
 from llmops_infra.release.manifest import (
     FAILED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.plan import SECRET_MARKER, Plan
 
 SUB = "11111111-1111-4111-8111-111111111111"
@@ -144,6 +145,7 @@ def test_monitoring_args_reject_bad_values():
 
 def test_metric_alert_helper():
     import pulumi
+
     from llmops_infra.components.alerts import metric_alert
 
     def program():
@@ -238,6 +240,7 @@ def test_the_scope_has_a_private_endpoint_registered_in_every_azure_monitor_zone
 
 def test_scope_resource_brings_a_data_collection_endpoint_into_the_scope():
     import pulumi
+
     from llmops_infra.components.monitoring import scope_resource
 
     def program():
@@ -296,8 +299,9 @@ def test_no_grafana_admin_by_default(plans):
 
 
 def test_monitoring_config_private_by_default_and_admins_need_grafana():
-    from llmops_infra.config.models import MonitoringConfig
     from pydantic import ValidationError
+
+    from llmops_infra.config.models import MonitoringConfig
 
     config = MonitoringConfig(alert_emails=["a@example.com"])
     assert config.allow_public_network_access is False and config.grafana_admin_group_object_ids == []

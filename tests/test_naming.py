@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from llmops_infra.components.naming import RULES, InvalidNameError, Namer, region_code, unique_suffix, validate
 
 SUB = "11111111-1111-4111-8111-111111111111"

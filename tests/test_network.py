@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
 from llmops_infra.plan import Plan
 
@@ -179,8 +180,9 @@ def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
 
 
 def test_config_rejects_a_hub_zone_the_estate_does_not_use():
-    from llmops_infra.config.models import NetworkConfig
     from pydantic import ValidationError
+
+    from llmops_infra.config.models import NetworkConfig
 
     base = {
         "address_space": "10.0.0.0/16",

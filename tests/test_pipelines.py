@@ -5,9 +5,10 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from ruamel.yaml import YAML
+
 from llmops_infra.delivery.pipelines import render, write
 from llmops_infra.errors import ConfigError
-from ruamel.yaml import YAML
 
 
 def load(text: str):
@@ -166,8 +167,9 @@ def test_writing_into_an_unwritable_place_is_bad_input(tmp_path):
 
 
 def test_generate_prints_paths_with_brackets_as_they_are(tmp_path):
-    from llmops_infra.cli.app import app
     from typer.testing import CliRunner
+
+    from llmops_infra.cli.app import app
 
     result = CliRunner().invoke(app, ["pipeline", "generate", "--output", str(tmp_path / "[repo]")])
     assert result.exit_code == 0, result.output

@@ -1,8 +1,9 @@
 """The property helpers rules share: `expect`, `get`, `same`."""
 
 import pytest
-from llmops_infra.policies.framework import expect, get, present, same
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from llmops_infra.policies.framework import expect, get, present, same
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value unknown at preview
 

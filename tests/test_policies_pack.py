@@ -4,11 +4,12 @@ import re
 
 import pulumi_policy.policy as sdk
 import pytest
+from pulumi_policy import EnforcementLevel
+
 from llmops_infra.policies import catalog
 from llmops_infra.policies.pack import pack_arguments
 from llmops_infra.policies.pack_config import pack_config
 from llmops_infra.policies.settings import PolicySettings
-from pulumi_policy import EnforcementLevel
 
 
 class Served(Exception):

@@ -9,6 +9,7 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+
 from llmops_infra.policies.pricing import PriceCatalogError, load_catalog, refresh_catalog, vm_prices
 
 
@@ -105,8 +106,9 @@ def test_unreachable_api_is_a_clear_error():
 
 
 def test_prices_refresh_command_writes_the_output(prices_api, tmp_path):
-    from llmops_infra.cli.app import app
     from typer.testing import CliRunner
+
+    from llmops_infra.cli.app import app
 
     url, _ = prices_api
     target = tmp_path / "prices.json"

@@ -3,10 +3,11 @@
 from datetime import date
 
 import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
 from llmops_infra.plan import Plan, PlannedResource
 from llmops_infra.policies.runner import check_plan
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 VAULT = "azure-native:keyvault:Vault"
 STACK = "urn:pulumi:dev::llmops::"

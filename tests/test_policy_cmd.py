@@ -6,8 +6,9 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from llmops_infra.cli.app import app
 from typer.testing import CliRunner
+
+from llmops_infra.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMS = REPO / "tests" / "fixtures" / "programs"

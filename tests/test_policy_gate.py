@@ -1,6 +1,7 @@
 """stacks.policy_gate: EnvironmentConfig -> PolicySettings, and unknown rule ids as config errors."""
 
 import pytest
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.errors import ConfigError
 from llmops_infra.offline.policy_check import policy_settings

@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from llmops_infra.delivery.pipelines import PR_MARKER
 from llmops_infra.errors import ConfigError, EngineError
 from llmops_infra.review.pr_comment import target_from_env, upsert

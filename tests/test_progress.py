@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from llmops_infra.engine.progress import Progress, changed_outputs, event_record
 from pulumi.automation.events import EngineEvent
+
+from llmops_infra.engine.progress import Progress, changed_outputs, event_record
 
 URN = "urn:pulumi:dev::llmops::llmops:test:Box::box"
 

@@ -6,9 +6,10 @@ import json
 import shutil
 
 import pytest
+from typer.testing import CliRunner
+
 from llmops_infra.cli.app import app
 from llmops_infra.release.promotion import DeployOutcome, read_audit
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.engine.gates import has_approval
 from llmops_infra.engine.pulumi_cli import locate_engine
 from llmops_infra.errors import ConfigError, EngineError

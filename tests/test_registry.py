@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from llmops_infra.components.registry import Registry, RegistryArgs
 from llmops_infra.offline.mocks import AzureMocks
 from llmops_infra.offline.synth import synthesize

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ruamel.yaml import YAML
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.offline.policy_check import plan_program
-from ruamel.yaml import YAML
 
 REPO = Path(__file__).resolve().parent.parent
 

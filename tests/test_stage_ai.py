@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from llmops_infra.components.roles import ROLES
 from llmops_infra.config.loader import load_environment
 from llmops_infra.errors import ConfigError
@@ -143,8 +144,9 @@ def test_capacity_above_the_cap_is_a_config_error_naming_the_key(project_dir):
 
 
 def test_config_accepts_a_dark_first_rollout_but_not_a_partial_split():
-    from llmops_infra.config.models import MlEndpoint
     from pydantic import ValidationError
+
+    from llmops_infra.config.models import MlEndpoint
 
     dark = MlEndpoint(name="chat-flow", deployments=[{"name": "blue", "flow_version": "1", "traffic_percent": 0}])
     assert dark.deployments[0].traffic_percent == 0
@@ -155,8 +157,9 @@ def test_config_accepts_a_dark_first_rollout_but_not_a_partial_split():
 def test_ml_endpoints_with_a_registry_below_premium_fail_at_config_time(tmp_path, project_dir):
     import shutil
 
-    from llmops_infra.cli.app import app
     from typer.testing import CliRunner
+
+    from llmops_infra.cli.app import app
 
     shutil.copytree(project_dir / "environments", tmp_path / "environments")
     dev = tmp_path / "environments" / "dev.yaml"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from pydantic import ValidationError
+
 from llmops_infra.components.gpu_sizes import GPU_SIZES, WEIGHTS_HEADROOM
 from llmops_infra.components.roles import ROLES
 from llmops_infra.config.loader import load_environment
@@ -12,7 +14,6 @@ from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
 from llmops_infra.offline.planning import plan_config
 from llmops_infra.offline.policy_check import check_config
-from pydantic import ValidationError
 
 
 def _by_name(plan, type_):

@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from llmops_infra.cli.app import app
 from typer.testing import CliRunner
+
+from llmops_infra.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
 HUB = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones"

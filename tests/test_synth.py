@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+from pulumi_azure_native import keyvault, resources
+
 from llmops_infra.offline.mocks import AzureMocks
 from llmops_infra.offline.synth import synthesize
 from llmops_infra.plan import SECRET_MARKER
-from pulumi_azure_native import keyvault, resources
 
 SUB = "11111111-1111-4111-8111-111111111111"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"

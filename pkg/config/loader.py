@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
+from pydantic import BaseModel, ValidationError
+
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.config.secrets_scan import find_secrets
 from llmops_infra.errors import ConfigError
-from pydantic import BaseModel, ValidationError
 
 ENVIRONMENTS_DIR = "environments"
 BASE_FILE = "base.yaml"

@@ -13,9 +13,10 @@ from datetime import date
 from enum import Enum
 from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
 from llmops_infra.components.dns_zones import known_zone_names
 from llmops_infra.components.gpu_sizes import fit_problem
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
-from llmops_infra.plan import SECRET_MARKER, Plan, PlannedResource
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from llmops_infra.plan import SECRET_MARKER, Plan, PlannedResource
 
 PROVIDER_ALIAS_PREFIXES = ("azure-native:", "kubernetes:")
 

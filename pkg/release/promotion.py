@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError, LlmopsError
 from llmops_infra.plan import Plan
@@ -28,7 +30,6 @@ from llmops_infra.release.artifacts import Releases
 from llmops_infra.release.manifest import FAILED, PASSED, Evidence, Manifest, ManifestError, build_manifest
 from llmops_infra.release.pins import apply_pins
 from llmops_infra.review.diff import Change, PlanDiff, diff_documents, diff_plans
-from pydantic import ValidationError
 
 AUDIT_FILE = ".llmops/audit.jsonl"
 

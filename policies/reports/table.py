@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from io import StringIO
 
-from llmops_infra.policies.runner import CheckResult
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from llmops_infra.policies.runner import CheckResult
 
 
 def render(results: list[CheckResult], width: int = 140) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmops_infra.errors import ConfigError, EngineError
-from llmops_infra.release.artifacts import ArtifactNotFound, split_url
+from llmops_infra.release.artifacts.base import ArtifactNotFound, split_url
 
 
 class AzureBlobArtifactStore:

@@ -1,0 +1,101 @@
+"""Releases kept in a store: manifests, their plans and configs, and the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStore
+from llmops_infra.release.manifest import Manifest, ManifestError, parse_manifest
+
+if TYPE_CHECKING:
+    from llmops_infra.plan import Plan
+
+
+def _hex(digest: str) -> str:
+    return digest.removeprefix("sha256:")
+
+
+class Releases:
+    """Release manifests, plans and audit records in an artifact store."""
+
+    def __init__(self, store: ArtifactStore) -> None:
+        self.store = store
+
+    def save(self, manifest: Manifest) -> str:
+        key = f"manifests/{manifest.environment}/{_hex(manifest.id)}.json"
+        self.store.put(key, manifest.to_json().encode())
+        return key
+
+    def save_plan(self, plan: Plan) -> str:
+        key = f"plans/{_hex(plan.digest())}.json"
+        self.store.put(key, plan.to_json().encode())
+        return key
+
+    def load_plan_dict(self, digest: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.store.get(f"plans/{_hex(digest)}.json"))
+        except ArtifactNotFound:
+            return None
+
+    def save_config(self, document: dict[str, Any]) -> str:
+        """The merged environment document a manifest's config_digest names (no secrets: the
+        loader rejects them)."""
+        from llmops_infra.config.loader import config_digest
+
+        key = f"configs/{_hex(config_digest(document))}.json"
+        self.store.put(key, json.dumps(document, indent=2, sort_keys=True, default=str).encode())
+        return key
+
+    def load_config(self, digest: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.store.get(f"configs/{_hex(digest)}.json"))
+        except ArtifactNotFound:
+            return None
+
+    def history(self, environment: str) -> list[Manifest]:
+        """Every manifest of `environment`, oldest first. A tampered one raises."""
+        manifests = [self._read(key) for key in self.store.list(f"manifests/{environment}/")]
+        return sorted(manifests, key=lambda m: (m.created_at, m.id))
+
+    def latest(self, environment: str) -> Manifest | None:
+        """The newest manifest of `environment` (whatever its status), or None."""
+        history = self.history(environment)
+        return history[-1] if history else None
+
+    def find(self, ref: str, environment: str | None = None) -> Manifest:
+        """A manifest by id or by a unique prefix of its hex digest (8 characters or more)."""
+        wanted = _hex(ref).lower()
+        if len(wanted) < 8:
+            raise ManifestError(f"manifest reference {ref!r} is too short: give at least 8 hex characters")
+        prefix = f"manifests/{environment}/" if environment else "manifests/"
+        hits = [k for k in self.store.list(prefix) if k.rsplit("/", 1)[-1].startswith(wanted)]
+        if not hits:
+            where = f" for {environment}" if environment else ""
+            raise ManifestError(
+                f"no release manifest {ref}{where} in {self.store.url}: list them with `llmops-infra releases ENV`"
+            )
+        if len(hits) > 1:
+            raise ManifestError(f"manifest reference {ref!r} is ambiguous ({len(hits)} matches): give more characters")
+        return self._read(hits[0])
+
+    def _read(self, key: str) -> Manifest:
+        manifest = parse_manifest(self.store.get(key), f"{self.store.url}/{key}")
+        expected = f"manifests/{manifest.environment}/{_hex(manifest.id)}.json"
+        if key != expected:
+            raise ManifestError(
+                f"{self.store.url}/{key}: the manifest is stored under the wrong name (expected {expected}): "
+                "it was moved or renamed by hand"
+            )
+        return manifest
+
+    def append_audit(self, record: dict[str, Any]) -> str:
+        body = json.dumps(record, sort_keys=True).encode()
+        stamp = str(record.get("at", "")).replace(":", "").replace("-", "")
+        key = f"audit/{stamp}-{hashlib.sha256(body).hexdigest()[:16]}.json"
+        self.store.put(key, body)
+        return key
+
+    def audit(self) -> list[dict[str, Any]]:
+        return [json.loads(self.store.get(k)) for k in self.store.list("audit/")]

@@ -1,0 +1,98 @@
+"""The estate under construction, and the typed keys stages use to hand components on.
+
+A stage stores what it built with `estate.add(KEY, component)` and a later stage reads it with
+`estate.get(KEY)`. Each key is a module constant typed with its component class, so a type
+checker knows what `estate.get(CLUSTER)` returns and flags a renamed key or attribute before
+synthesis runs. `estate.find(KEY)` returns None for optional components (the CI principal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import pulumi
+
+from llmops_infra.components.naming import Namer
+from llmops_infra.config.models import EnvironmentConfig
+
+if TYPE_CHECKING:
+    from llmops_infra.components.budget import Budget
+    from llmops_infra.components.content_safety import ContentSafety
+    from llmops_infra.components.foundation import Foundation
+    from llmops_infra.components.gpu_cluster import GpuCluster
+    from llmops_infra.components.gpu_runtime import GpuRuntime
+    from llmops_infra.components.identity import WorkloadIdentities
+    from llmops_infra.components.inference_service import InferenceService
+    from llmops_infra.components.keda_access import KedaAccess
+    from llmops_infra.components.key_vault import KeyVault
+    from llmops_infra.components.ml_endpoints import MlEndpoints
+    from llmops_infra.components.model_storage import ModelStorage
+    from llmops_infra.components.monitoring import Monitoring
+    from llmops_infra.components.network import Network
+    from llmops_infra.components.openai_endpoints import OpenAIEndpoints
+    from llmops_infra.components.pipeline_principal import PipelinePrincipal
+    from llmops_infra.components.registry import Registry
+
+C = TypeVar("C", bound=pulumi.ComponentResource)
+
+
+@dataclass(frozen=True)
+class Key(Generic[C]):
+    """The name under which a stage stores one component of type `C`."""
+
+    name: str
+
+
+FOUNDATION: Key[Foundation] = Key("foundation")
+MONITORING: Key[Monitoring] = Key("monitoring")
+NETWORK: Key[Network] = Key("network")
+KEY_VAULT: Key[KeyVault] = Key("key_vault")
+IDENTITY: Key[WorkloadIdentities] = Key("identity")
+PIPELINE: Key[PipelinePrincipal] = Key("pipeline")
+"""Only when `identity.pipeline` names a CI system (read it with `find`)."""
+BUDGET: Key[Budget] = Key("budget")
+REGISTRY: Key[Registry] = Key("registry")
+MODEL_STORAGE: Key[ModelStorage] = Key("model_storage")
+CLUSTER: Key[GpuCluster] = Key("cluster")
+GPU_RUNTIME: Key[GpuRuntime] = Key("gpu_runtime")
+KEDA: Key[KedaAccess] = Key("keda")
+"""Only when inference models exist."""
+CONTENT_SAFETY: Key[ContentSafety] = Key("content_safety")
+OPENAI: Key[OpenAIEndpoints] = Key("openai")
+ML: Key[MlEndpoints] = Key("ml")
+
+
+def inference(model: str) -> Key[InferenceService]:
+    """The key of one model's inference service."""
+    return Key(f"inference:{model}")
+
+
+@dataclass
+class Estate:
+    """What the stages have built so far; later stages read what earlier ones stored."""
+
+    config: EnvironmentConfig
+    namer: Namer
+    tags: dict[str, str]
+    components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
+    exports: dict[str, pulumi.Input[object]] = field(default_factory=dict)
+
+    def add(self, key: Key[C], component: C) -> None:
+        if key.name in self.components:
+            raise ValueError(f"stage output {key.name!r} is defined twice")
+        self.components[key.name] = component
+
+    def get(self, key: Key[C]) -> C:
+        """A component an earlier stage built; a clear error if the stage order is wrong."""
+        found = self.find(key)
+        if found is None:
+            raise KeyError(f"{key.name!r} is not built yet: check the order of STAGES in stacks/estate.py")
+        return found
+
+    def find(self, key: Key[C]) -> C | None:
+        """A component that may be absent by configuration (e.g. the CI principal)."""
+        return self.components.get(key.name)  # type: ignore[return-value]  # stored by add() under the same key
+
+    def export(self, key: str, value: pulumi.Input[object]) -> None:
+        self.exports[key] = value
