@@ -133,7 +133,8 @@ def approve_cmd(
     """Record an approval of one manifest for ENV (`.llmops/approvals/ENV.json`), read by promote and up."""
     from llmops_infra.config.loader import require_environment
     from llmops_infra.errors import ConfigError
-    from llmops_infra.release.promotion import PromotionRefused, record_approval
+    from llmops_infra.release.audit import record_approval
+    from llmops_infra.release.promotion import PromotionRefused
 
     for name in (env, source):
         if name is not None:

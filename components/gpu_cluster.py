@@ -16,6 +16,7 @@ from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.gpu_alerts import gpu_alert_rules
 from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, autoscaled_pool, gpu_agent_pool
 from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.components.rules import check_api_server_access, check_bounds, check_gpu_pool_names
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -28,10 +29,9 @@ class SystemPoolSpec:
     zones: list[str] = field(default_factory=lambda: ["1", "2", "3"])
 
     def __post_init__(self) -> None:
-        if not 1 <= self.min_nodes <= self.max_nodes:
-            raise ValueError(
-                f"system pool: min_nodes ({self.min_nodes}) must be at least 1 and at most max_nodes ({self.max_nodes})"
-            )
+        if self.min_nodes < 1:
+            raise ValueError(f"system pool: min_nodes ({self.min_nodes}) must be at least 1: system pods need a node")
+        check_bounds(self.min_nodes, self.max_nodes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,17 +93,8 @@ class GpuClusterArgs:
             raise ValueError("GPU alerts read managed Prometheus: pass monitor_workspace_id with action_group_id")
         if not self.gpu_pools:
             raise ValueError(f"cluster {self.cluster_name}: gpu_pools is empty: configure at least one GPU pool")
-        if self.private_cluster and self.authorized_ip_ranges:
-            raise ValueError(
-                "authorized_ip_ranges has no effect on a private cluster: remove it or set private_cluster false"
-            )
-        if not self.private_cluster and not self.authorized_ip_ranges:
-            raise ValueError(
-                "a public API server needs authorized_ip_ranges: list the CIDRs or set private_cluster true"
-            )
-        names = [p.name for p in self.gpu_pools]
-        if len(set(names)) != len(names) or "system" in names:
-            raise ValueError(f"gpu pool names must be unique and not 'system': {names}")
+        check_api_server_access(self.private_cluster, self.authorized_ip_ranges)
+        check_gpu_pool_names(p.name for p in self.gpu_pools)
 
 
 class GpuCluster(pulumi.ComponentResource):

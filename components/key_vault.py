@@ -9,6 +9,7 @@ from pulumi_azure_native import keyvault
 
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import private_endpoint
+from llmops_infra.components.rules import check_vault_firewall
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,11 +38,7 @@ class KeyVaultArgs:
             raise ValueError(
                 f"key vault: soft_delete_retention_days ({self.soft_delete_retention_days}) must be between 7 and 90"
             )
-        if self.allowed_ip_ranges and not self.allow_public_network_access:
-            raise ValueError(
-                "key vault: allowed_ip_ranges has no effect while public network access is off: "
-                "remove allowed_ip_ranges or set allow_public_network_access"
-            )
+        check_vault_firewall(self.allow_public_network_access, self.allowed_ip_ranges)
 
 
 class KeyVault(pulumi.ComponentResource):

@@ -8,6 +8,8 @@ synthesis runs. `estate.find(KEY)` returns None for optional components (the CI 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -15,6 +17,7 @@ import pulumi
 
 from llmops_infra.components.naming import Namer
 from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import ConfigError
 
 if TYPE_CHECKING:
     from llmops_infra.components.budget import Budget
@@ -96,3 +99,19 @@ class Estate:
 
     def export(self, key: str, value: pulumi.Input[object]) -> None:
         self.exports[key] = value
+
+
+@contextmanager
+def config_key(key: str) -> Iterator[None]:
+    """Turn a component's refusal (`ValueError` from its Args) into a `ConfigError` naming `key`.
+
+    The one place where component errors become config errors: `build_estate` wraps every stage
+    in it with the stage's config section, and a stage may narrow the key around one component.
+    The loader adds the file and line (`config.loader.locate_error`).
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=key) from None

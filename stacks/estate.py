@@ -20,7 +20,7 @@ from llmops_infra.stacks import context as keys
 from llmops_infra.stacks import stage_ai as ai
 from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_security as security
-from llmops_infra.stacks.context import Estate
+from llmops_infra.stacks.context import Estate, config_key
 
 PROJECT = "llmops"
 
@@ -42,23 +42,23 @@ def _foundation(estate: Estate) -> None:
     estate.export("resource_group_name", estate.get(keys.FOUNDATION).resource_group_name)
 
 
-STAGES: list[tuple[str, Stage]] = [
-    ("foundation", _foundation),
-    ("monitoring", security.monitoring_stage),
-    ("network", security.network_stage),
-    ("key_vault", security.key_vault_stage),
-    ("identity", security.identity_stage),
-    ("registry", compute.registry_stage),
-    ("model_storage", compute.model_storage_stage),
-    ("cluster", compute.cluster_stage),
-    ("gpu_runtime", compute.gpu_runtime_stage),
-    ("inference", compute.inference_stage),
-    ("content_safety", ai.content_safety_stage),
-    ("openai", ai.openai_stage),
-    ("ml", ai.ml_stage),
-    ("budget", security.budget_stage),
+STAGES: list[tuple[str, str, Stage]] = [
+    ("foundation", "azure", _foundation),
+    ("monitoring", "monitoring", security.monitoring_stage),
+    ("network", "network", security.network_stage),
+    ("key_vault", "key_vault", security.key_vault_stage),
+    ("identity", "identity", security.identity_stage),
+    ("registry", "registry", compute.registry_stage),
+    ("model_storage", "inference", compute.model_storage_stage),
+    ("cluster", "cluster", compute.cluster_stage),
+    ("gpu_runtime", "cluster", compute.gpu_runtime_stage),
+    ("inference", "inference", compute.inference_stage),
+    ("content_safety", "content_safety", ai.content_safety_stage),
+    ("openai", "openai", ai.openai_stage),
+    ("ml", "ml", ai.ml_stage),
+    ("budget", "budget", security.budget_stage),
 ]
-"""(name, stage) in dependency order."""
+"""(name, config section, stage) in dependency order; a component refusing its args names the section."""
 
 
 def new_estate(config: EnvironmentConfig) -> Estate:
@@ -77,8 +77,9 @@ def build_estate(config: EnvironmentConfig) -> Estate:
     """The Pulumi program body: register every component of the environment."""
     estate = new_estate(config)
     pulumi.runtime.register_stack_transformation(tagging_transformation(estate.tags))
-    for _name, stage in STAGES:
-        stage(estate)
+    for _name, section, stage in STAGES:
+        with config_key(section):
+            stage(estate)
     for key, value in estate.exports.items():
         pulumi.export(key, value)
     return estate

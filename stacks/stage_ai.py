@@ -23,9 +23,8 @@ from llmops_infra.components.content_safety import ContentSafety, ContentSafetyA
 from llmops_infra.components.ml_endpoints import FlowEndpoint, FlowSlot, MlEndpoints, MlEndpointsArgs
 from llmops_infra.components.openai_endpoints import ModelDeployment, OpenAIEndpoints, OpenAIEndpointsArgs
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
-from llmops_infra.errors import ConfigError
 from llmops_infra.stacks import context as keys
-from llmops_infra.stacks.context import Estate
+from llmops_infra.stacks.context import Estate, config_key
 
 MODEL_CALLERS = ("inference", "promptflow")
 """Workload identities that call the models and Content Safety."""
@@ -63,7 +62,7 @@ def openai_args(estate: Estate) -> OpenAIEndpointsArgs:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     openai = config.openai
-    try:
+    with config_key("openai.deployments"):
         return OpenAIEndpointsArgs(
             resource_group_name=foundation.resource_group_name,
             location=config.azure.location,
@@ -96,8 +95,6 @@ def openai_args(estate: Estate) -> OpenAIEndpointsArgs:
             allow_public_network_access=openai.allow_public_network_access,
             private_endpoint_name=namer.name("private_endpoint", "oai"),
         )
-    except ValueError as exc:
-        raise ConfigError(str(exc), key="openai.deployments") from None
 
 
 def openai_stage(estate: Estate) -> None:

@@ -90,7 +90,7 @@ def _budget_plan(today: date, start_date: str | None = None) -> Plan:
         config = config.model_copy(
             update={"budget": config.budget.model_copy(update={"start_date": date.fromisoformat(start_date)})}
         )
-    stages = dict(STAGES)
+    stages = {name: stage for name, _section, stage in STAGES}
 
     def program():
         estate = new_estate(config)

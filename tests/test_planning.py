@@ -34,3 +34,24 @@ def test_every_resource_has_a_parent_component() -> None:
         plan = plan_config(load_environment(env, REPO))
         for resource in plan.custom_resources():
             assert plan.component_of(resource) is not None, f"{resource.urn} has no component"
+
+
+def test_a_component_refusing_its_args_is_a_config_error_with_file_and_line(tmp_path: Path) -> None:
+    """Components validate their Args (a user's program uses them too); the estate turns the refusal
+    into a ConfigError naming the config section, and planning adds the file and line."""
+    import shutil
+
+    import pytest
+
+    from llmops_infra.errors import ConfigError
+
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    dev = tmp_path / "environments" / "dev.yaml"
+    # Valid for the config models, refused by OpenAIEndpointsArgs: 2 x 30 exceeds a cap of 50.
+    dev.write_text(dev.read_text().replace("max_openai_capacity: 60", "max_openai_capacity: 50"))
+    with pytest.raises(ConfigError) as caught:
+        plan_environment("dev", tmp_path)
+    assert caught.value.key == "openai.deployments"
+    assert caught.value.file == "environments/base.yaml" and caught.value.line
+    assert str(caught.value).startswith(f"environments/base.yaml:{caught.value.line}: openai.deployments: ")
+    assert "capacity" in str(caught.value)

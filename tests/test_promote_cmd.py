@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.release.promotion import DeployOutcome, read_audit
+from llmops_infra.release.audit import read_audit
+from llmops_infra.release.promotion import DeployOutcome
 
 runner = CliRunner()
 

@@ -20,14 +20,13 @@ from llmops_infra.engine.gates import has_approval
 from llmops_infra.engine.pulumi_cli import locate_engine
 from llmops_infra.errors import ConfigError, EngineError
 from llmops_infra.release.artifacts import LocalArtifactStore, Releases
+from llmops_infra.release.audit import read_audit, record_approval
 from llmops_infra.release.manifest import FAILED, PASSED, Evidence
 from llmops_infra.release.promotion import (
     DeployOutcome,
     Hooks,
     PromotionRefused,
     promote,
-    read_audit,
-    record_approval,
     release,
     rollback,
 )

@@ -314,3 +314,27 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
         annotation = args[-1]
     return annotation
+
+
+def locate_error(error: ConfigError, name: str, project_dir: Path) -> ConfigError:
+    """`error` with the file and line of its key added, when it names a key but no file.
+
+    Errors raised while the estate is built (a component refusing its args) know the config key
+    only; the source of each key is read again here, on the error path alone.
+    """
+    if error.file or not error.key:
+        return error
+    try:
+        env_dir = environments_dir(project_dir)
+        source = Source()
+        for path in (env_dir / BASE_FILE, env_dir / f"{name}.yaml"):
+            if path.exists():
+                read_yaml(path, source, display=_display(path, project_dir))
+    except ConfigError:
+        return error
+    key_path: KeyPath = tuple(int(p) if p.isdigit() else p for p in error.key.split("."))
+    file, line = source.locate(key_path)
+    if file is None:
+        return error
+    message = str(error).removeprefix(f"{error.key}: ")
+    return ConfigError(message, file=file, key=error.key, line=line)

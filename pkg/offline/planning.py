@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmops_infra.config.loader import load_environment
+from llmops_infra.config.loader import load_environment, locate_error
 from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
 
 
@@ -23,4 +24,9 @@ def plan_config(config: EnvironmentConfig) -> Plan:
 
 
 def plan_environment(name: str, project_dir: Path) -> Plan:
-    return plan_config(load_environment(name, project_dir))
+    """Load and plan one environment; a config error raised while building names its file and line."""
+    config = load_environment(name, project_dir)
+    try:
+        return plan_config(config)
+    except ConfigError as exc:
+        raise locate_error(exc, name, project_dir) from None

@@ -13,18 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import resource as runtime_resource
-from pulumi.runtime import rpc, settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from llmops_infra.offline import sdk_hooks
 from llmops_infra.plan import SECRET_MARKER, Plan, PlannedResource
 
 PROVIDER_ALIAS_PREFIXES = ("azure-native:", "kubernetes:")
 
 
-class _CapturingMonitor(pulumi_mocks.MockMonitor):
+class _CapturingMonitor(sdk_hooks.MockMonitor):
     """The SDK's mock monitor, plus a record of every registration request."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
@@ -43,7 +39,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
-        props = _redact(rpc.deserialize_properties(request.object))
+        props = _redact(sdk_hooks.deserialize_properties(request.object))
         outputs = {}
         if registration and request.custom:
             # Only what the provider computed: inputs are already in props.
@@ -69,7 +65,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
 
 
 def _redact(value: Any) -> Any:
-    if rpc.is_rpc_secret(value):
+    if sdk_hooks.is_rpc_secret(value):
         return SECRET_MARKER
     if isinstance(value, dict):
         return {k: _redact(v) for k, v in value.items()}
@@ -102,12 +98,6 @@ def _drop_provider_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.Re
     return pulumi.ResourceTransformationResult(args.props, opts)
 
 
-def _no_stack_trace() -> Any:
-    from pulumi.runtime.proto import source_pb2
-
-    return source_pb2.StackTrace()
-
-
 def synthesize(
     program: Callable[[], None],
     *,
@@ -121,12 +111,11 @@ def synthesize(
     Each call starts from a fresh root stack and settings, so several environments can be
     planned in one process without resources or outputs leaking between them.
     """
-    settings.ROOT.set(None)
+    sdk_hooks.reset_runtime()
     monitor = _CapturingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=environment, preview=False, monitor=monitor)
-    settings.SETTINGS.rpc_manager.clear()
-    settings.SETTINGS.outputs.clear()
-    root = settings.get_root_resource()
+    sdk_hooks.clear_pending()
+    root = sdk_hooks.root_resource()
     outputs: dict[str, Any] = {}
 
     async def body() -> None:
@@ -138,16 +127,6 @@ def synthesize(
             resolved = await output.future()
             outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
 
-    # Source positions (a full traceback.extract_stack per registration, reading source lines)
-    # cost about a third of synthesis and mean nothing in an offline plan.
-    stack_trace = getattr(runtime_resource, "_get_stack_trace", None)
-    if stack_trace is not None:
-        runtime_resource._get_stack_trace = _no_stack_trace
-    try:
-        _sync_await(run_pulumi_func(body))
-    finally:
-        settings.ROOT.set(None)
-        if stack_trace is not None:
-            runtime_resource._get_stack_trace = stack_trace
+    sdk_hooks.run_program(body, stack_traces=False)
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs)

@@ -14,7 +14,6 @@ flow with a fake deployer and the CLI runs it with the real engine.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,11 +26,10 @@ from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError, LlmopsError
 from llmops_infra.plan import Plan
 from llmops_infra.release.artifacts import Releases
-from llmops_infra.release.manifest import FAILED, PASSED, Evidence, Manifest, ManifestError, build_manifest
+from llmops_infra.release.audit import audited
+from llmops_infra.release.manifest import FAILED, PASSED, Evidence, Manifest, build_manifest
 from llmops_infra.release.pins import apply_pins
 from llmops_infra.review.diff import Change, PlanDiff, diff_documents, diff_plans
-
-AUDIT_FILE = ".llmops/audit.jsonl"
 
 
 class PromotionRefused(LlmopsError):
@@ -97,7 +95,7 @@ def release(env: str, project_dir: Path, releases: Releases, hooks: Hooks) -> Re
     project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
     from llmops_infra.config.loader import load_environment_with_source
 
-    with _audited("release", env, project_dir, releases, hooks) as audit:
+    with audited("release", env, project_dir, releases, at=hooks.now(), actor=hooks.actor) as audit:
         config, document = load_environment_with_source(env, project_dir)
         plan = hooks.plan_of(config)
         evidence = hooks.check(config, plan)
@@ -119,7 +117,9 @@ def promote(
         )
     from llmops_infra.config.loader import load_environment_with_source
 
-    with _audited("promote", dst, project_dir, releases, hooks, source_environment=src) as audit:
+    with audited(
+        "promote", dst, project_dir, releases, at=hooks.now(), actor=hooks.actor, source_environment=src
+    ) as audit:
         dst_config, dst_document = load_environment_with_source(dst, project_dir)
         expected = dst_config.promotion.source
         if expected and expected != src:
@@ -150,7 +150,7 @@ def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: H
     project_dir = Path(project_dir).resolve()  # the engine's workspace paths must be absolute
     from llmops_infra.config.loader import config_digest, load_environment_with_source
 
-    with _audited("rollback", env, project_dir, releases, hooks) as audit:
+    with audited("rollback", env, project_dir, releases, at=hooks.now(), actor=hooks.actor) as audit:
         manifest = releases.find(ref)
         audit["manifest"] = manifest.id
         if manifest.environment != env:
@@ -339,98 +339,3 @@ def _record(
     releases.save_plan(plan)
     releases.save(manifest)
     return manifest
-
-
-# --------------------------------------------------------------------------- audit
-
-
-class _audited:
-    """Append one audit record when the block ends, whatever the result."""
-
-    def __init__(
-        self, action: str, env: str, project_dir: Path, releases: Releases, hooks: Hooks, **extra: Any
-    ) -> None:
-        from llmops_infra.release.manifest import current_actor
-
-        self.project_dir, self.releases = Path(project_dir), releases
-        self.record: dict[str, Any] = {
-            "at": hooks.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "by": hooks.actor or current_actor(),
-            "action": action,
-            "environment": env,
-            **extra,
-        }
-
-    def __enter__(self) -> dict[str, Any]:
-        return self.record
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
-        if exc is not None:
-            refused = isinstance(exc, (LlmopsError, ManifestError))
-            self.record["result"] = "refused" if refused else "error"
-            self.record["reason"] = str(exc).splitlines()[0] if refused else type(exc).__name__
-        append_audit(self.project_dir, self.record, self.releases)
-        return False
-
-
-def record_approval(
-    env: str,
-    project_dir: Path,
-    manifest: Manifest,
-    by: str,
-    *,
-    hours: float = 24,
-    now: datetime | None = None,
-    releases: Releases | None = None,
-) -> Path:
-    """Write `.llmops/approvals/<env>.json` (read by `stacks.gates.has_approval`) for one manifest."""
-    from datetime import timedelta
-
-    from llmops_infra.config.loader import require_environment
-    from llmops_infra.engine.gates import approval_path
-
-    require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
-    if not by.strip():
-        raise ConfigError("say who approves: --by NAME", key="--by")
-    moment = now or datetime.now(UTC)
-    record = {
-        "environment": env,
-        "manifest": manifest.id,
-        "approved_by": by.strip(),
-        "approved_at": moment.isoformat(timespec="seconds"),
-        "expires_at": (moment + timedelta(hours=hours)).isoformat(timespec="seconds"),
-    }
-    path = approval_path(env, Path(project_dir))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    append_audit(
-        project_dir,
-        {
-            "at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "by": record["approved_by"],
-            "action": "approve",
-            "environment": env,
-            "manifest": manifest.id,
-            "result": "recorded",
-            "expires_at": record["expires_at"],
-        },
-        releases,
-    )
-    return path
-
-
-def append_audit(project_dir: Path, record: dict[str, Any], releases: Releases | None = None) -> None:
-    """One JSON line in `.llmops/audit.jsonl`, and one object in the artifact store."""
-    path = Path(project_dir) / AUDIT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
-    if releases is not None:
-        releases.append_audit(record)
-
-
-def read_audit(project_dir: Path) -> list[dict[str, Any]]:
-    path = Path(project_dir) / AUDIT_FILE
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,178 @@
+"""Config of the GPU cluster and the inference services it runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from llmops_infra.components.rules import (
+    check_api_server_access,
+    check_bounds,
+    check_gpu_pool_names,
+)
+from llmops_infra.config.common import DnsLabel, GpuVmSize, Strict, Uuid, VmSize
+
+
+class SystemPool(Strict):
+    vm_size: VmSize = Field("Standard_D4ds_v5", description="VM size of the system node pool.")
+    min_nodes: int = Field(2, ge=1, le=100, description="Autoscaler minimum.")
+    max_nodes: int = Field(3, ge=1, le=100, description="Autoscaler maximum.")
+    zones: list[Literal["1", "2", "3"]] = Field(
+        default_factory=lambda: ["1", "2", "3"], description="Availability zones of the pool."
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SystemPool:
+        check_bounds(self.min_nodes, self.max_nodes)
+        return self
+
+
+class GpuPool(Strict):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,11}$")] = Field(
+        description="AKS pool name: lowercase letters and digits, at most 12 characters."
+    )
+    vm_size: GpuVmSize = Field(description="Azure GPU VM size, e.g. Standard_NC24ads_A100_v4.")
+    min_nodes: int = Field(0, ge=0, le=100, description="Autoscaler minimum (0 lets the pool scale to zero).")
+    max_nodes: int = Field(2, ge=1, le=100, description="Autoscaler maximum.")
+    spot: bool = Field(False, description="Spot capacity: cheaper, can be evicted at any time.")
+    spot_max_price: float = Field(
+        -1, description="Highest spot price per hour in USD; -1 pays up to the on-demand price."
+    )
+    zones: list[Literal["1", "2", "3"]] = Field(default_factory=list, description="Availability zones of the pool.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GpuPool:
+        check_bounds(self.min_nodes, self.max_nodes)
+        if self.spot_max_price != -1 and not self.spot:
+            raise ValueError("spot_max_price is set but spot is false: set spot: true or remove spot_max_price")
+        return self
+
+
+class ClusterConfig(Strict):
+    kubernetes_version: str = Field(pattern=r"^1\.\d{2}(\.\d+)?$", description="AKS Kubernetes version, e.g. 1.31.")
+    sku_tier: Literal["Free", "Standard", "Premium"] = Field(
+        "Standard", description="AKS tier; Standard and Premium carry the uptime SLA."
+    )
+    private_cluster: bool = Field(True, description="API server reachable only from the VNet.")
+    authorized_ip_ranges: list[str] = Field(
+        default_factory=list,
+        description="Public CIDRs allowed to reach the API server when it is not private.",
+    )
+    admin_group_object_ids: list[Uuid] = Field(
+        default_factory=list, description="Entra ID groups that administer the cluster through Azure RBAC."
+    )
+    gpu_driver: Literal["operator", "aks"] = Field(
+        "operator",
+        description="operator: the NVIDIA GPU operator installs drivers (pools are created with "
+        "gpuProfile.driver None); aks: AKS installs drivers and the device plugin runs.",
+    )
+    device_plugin_image_digest: str = Field(
+        "sha256:7089559ce6153018806857f5049085bae15b3bf6f1c8bd19d8b12f707d087dea",
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="gpu_driver aks: digest of nvidia/k8s-device-plugin in the estate's registry (imported from "
+        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0, digest kept). Refresh it on every upgrade.",
+    )
+    dcgm_exporter_image_digest: str = Field(
+        "sha256:98781424e83e14e8855aa6881e5ca8e68c81fdc75c82dd1bb3fe924349aee9d4",
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="gpu_driver aks: digest of nvidia/k8s/dcgm-exporter in the estate's registry (imported from "
+        "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.7-3.5.0-ubuntu22.04, digest kept). Refresh it on every upgrade.",
+    )
+    system_pool: SystemPool = Field(default_factory=SystemPool, description="The system (non-GPU) pool.")
+    gpu_pools: list[GpuPool] = Field(min_length=1, description="GPU user pools.")
+    maintenance_day: Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] = Field(
+        "Sunday", description="Day of the weekly maintenance window for upgrades."
+    )
+
+    @model_validator(mode="after")
+    def _access(self) -> ClusterConfig:
+        check_api_server_access(self.private_cluster, self.authorized_ip_ranges)
+        check_gpu_pool_names(p.name for p in self.gpu_pools)
+        return self
+
+
+CronExpression = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$")]
+
+
+class ActiveHours(Strict):
+    """A window in which KEDA keeps replicas running whatever the queue (a cron trigger)."""
+
+    timezone: str = Field(
+        "UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", description="IANA time zone, e.g. Europe/Paris."
+    )
+    start: CronExpression = Field(description="Cron expression (5 fields) opening the window, e.g. '0 8 * * 1-5'.")
+    end: CronExpression = Field(description="Cron expression (5 fields) closing the window, e.g. '0 19 * * 1-5'.")
+    replicas: int = Field(1, ge=1, le=100, description="Replicas kept during the window.")
+
+
+class InferenceModel(Strict):
+    name: DnsLabel = Field(description="Name of the inference service (Kubernetes namespace and objects).")
+    model: str = Field(
+        min_length=1,
+        description="Model to serve: a Hugging Face id (org/name) or a path in the weights storage.",
+    )
+    image: str = Field(
+        "vllm/vllm-openai",
+        pattern=r"^[a-z0-9._-]+(/[a-z0-9._-]+)*$",
+        description="Repository in the estate's registry (imported from upstream), without tag.",
+    )
+    image_digest: str = Field(
+        pattern=r"^sha256:[0-9a-f]{64}$", description="Image digest; images are pinned by digest."
+    )
+    gpu_pool: str = Field(description="Name of the GPU pool the service runs on.")
+    gpus_per_replica: int = Field(1, ge=1, le=8, description="GPUs per replica (tensor parallel size).")
+    min_replicas: int = Field(
+        1,
+        ge=0,
+        le=100,
+        description="Autoscaler minimum. 0 lets KEDA scale the service to zero when nothing is queued "
+        "(the PodDisruptionBudget then allows one disruption instead of holding a floor).",
+    )
+    max_replicas: int = Field(2, ge=1, le=100, description="Autoscaler maximum.")
+    queue_threshold: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica.",
+    )
+    active_hours: ActiveHours | None = Field(
+        None,
+        description="Keep replicas running in a weekly window. With min_replicas 0 this is what wakes the service: "
+        "vLLM's queue metric has no series while no replica runs, so the queue alone never scales up from zero.",
+    )
+    max_model_len: int = Field(8192, ge=256, description="vLLM --max-model-len.")
+    dtype: Literal["auto", "half", "bfloat16"] = Field(
+        "auto",
+        description="vLLM --dtype of weights and activations. T4 GPUs have no bfloat16: use half there.",
+    )
+    quantization: Literal["none", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8"] = Field(
+        "none",
+        description="vLLM --quantization; the model must be published in that format (e.g. an -AWQ repository), "
+        "except fp8, which vLLM can apply on load. The *_marlin kernels are the fast ones on Ampere and newer "
+        "(plain awq/gptq force the slower kernels).",
+    )
+    weights_gb: float | None = Field(
+        None,
+        gt=0,
+        le=2000,
+        description="Estimated size of the weights in GPU memory, GB (after quantization). When set, validation "
+        "checks that weights_gb x 1.2 fits the GPU memory of gpus_per_replica GPUs of the pool's VM size.",
+    )
+    hub_token_secret: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,127}$",
+        description="Name of the Key Vault secret with a model hub token, mounted through the secrets provider.",
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> InferenceModel:
+        check_bounds(self.min_replicas, self.max_replicas, "min_replicas", "max_replicas")
+        if self.active_hours is not None:
+            check_bounds(self.active_hours.replicas, self.max_replicas, "active_hours.replicas", "max_replicas")
+        return self
+
+
+class InferenceConfig(Strict):
+    gateway_namespace: DnsLabel = Field("gateway", description="Namespace whose pods may call the inference services.")
+    models: list[InferenceModel] = Field(default_factory=list, description="Models served on the cluster.")

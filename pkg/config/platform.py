@@ -1,0 +1,208 @@
+"""Config of the platform's shared parts: Azure target, tags, state, network, Key Vault, identities, monitoring, budget and cost limits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, field_validator, model_validator
+
+from llmops_infra.components.dns_zones import known_zone_names
+from llmops_infra.components.rules import check_unique, check_vault_firewall, ipv4_network
+from llmops_infra.config.common import DnsLabel, Email, GpuVmSize, Strict, Uuid
+
+
+class AzureTarget(Strict):
+    subscription_id: Uuid = Field(description="Azure subscription that holds the environment.")
+    tenant_id: Uuid = Field(description="Entra ID tenant of the subscription.")
+    location: str = Field(
+        pattern=r"^[a-z0-9]+$",
+        description="Azure region name, lowercase without spaces, e.g. eastus or swedencentral.",
+    )
+
+
+class Tags(Strict):
+    owner: str = Field(min_length=1, description="Team or person accountable for the estate.")
+    cost_center: str = Field(min_length=1, description="Cost center that pays for the estate.")
+    workload: str = Field(min_length=1, description="Use case the estate serves, for cost attribution.")
+    extra: dict[str, str] = Field(
+        default_factory=dict, description="Additional tags applied to every taggable resource."
+    )
+
+
+class StateBackend(Strict):
+    url: str = Field(
+        "file://.llmops/state",
+        description="Pulumi backend: file://<dir> (relative to the project) or azblob://<container>.",
+        pattern=r"^(file://|azblob://|https://)",
+    )
+    secrets_provider: str = Field(
+        "passphrase",
+        description="passphrase (read from PULUMI_CONFIG_PASSPHRASE at run time) or azurekeyvault://<vault>.vault.azure.net/keys/<key>.",
+        pattern=r"^(passphrase|azurekeyvault://.+)$",
+    )
+
+
+class Subnets(Strict):
+    aks_nodes: str = Field(description="CIDR of the AKS node subnet.")
+    private_endpoints: str = Field(description="CIDR of the subnet that holds private endpoints.")
+    ml_compute: str = Field(description="CIDR of the subnet for Azure ML managed compute.")
+
+
+class NetworkConfig(Strict):
+    address_space: str = Field(description="CIDR of the virtual network, e.g. 10.20.0.0/16.")
+    subnets: Subnets = Field(description="Subnet ranges; each must lie inside address_space.")
+    existing_private_dns_zones: dict[str, str] = Field(
+        default_factory=dict,
+        description="Private DNS zones owned by a hub: zone name -> resource id. These zones are "
+        "used instead of creating new ones.",
+    )
+
+    @field_validator("address_space")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        return str(ipv4_network(value))
+
+    @model_validator(mode="after")
+    def _subnets_inside(self) -> NetworkConfig:
+        space = ipv4_network(self.address_space)
+        nets = {}
+        for key, cidr in self.subnets.model_dump().items():
+            net = ipv4_network(cidr)
+            if not net.subnet_of(space):
+                raise ValueError(
+                    f"subnets.{key} ({cidr}) is outside address_space ({self.address_space}): choose a range inside it"
+                )
+            for other, other_net in nets.items():
+                if net.overlaps(other_net):
+                    raise ValueError(f"subnets.{key} ({cidr}) overlaps subnets.{other}: use disjoint ranges")
+            nets[key] = net
+        known = known_zone_names()
+        unknown = sorted(set(self.existing_private_dns_zones) - known)
+        if unknown:
+            raise ValueError(
+                f"existing_private_dns_zones {unknown} are not private DNS zones the estate uses: "
+                f"use names from {sorted(known)}"
+            )
+        for zone, zone_id in self.existing_private_dns_zones.items():
+            if "/providers/Microsoft.Network/privateDnsZones/" not in zone_id:
+                raise ValueError(
+                    f"existing_private_dns_zones.{zone} is not a private DNS zone resource id "
+                    "(/subscriptions/.../providers/Microsoft.Network/privateDnsZones/<zone>)"
+                )
+        return self
+
+
+class KeyVaultConfig(Strict):
+    soft_delete_retention_days: int = Field(
+        90, ge=7, le=90, description="Days a deleted vault or secret stays recoverable (7-90)."
+    )
+    allow_public_network_access: bool = Field(
+        False, description="Dangerous. Default: reachable only through its private endpoint."
+    )
+    allowed_ip_ranges: list[str] = Field(
+        default_factory=list,
+        description="Public IP ranges allowed through the vault firewall (only with public access).",
+    )
+
+    @model_validator(mode="after")
+    def _firewall(self) -> KeyVaultConfig:
+        check_vault_firewall(self.allow_public_network_access, self.allowed_ip_ranges)
+        return self
+
+
+class GitHubFederation(Strict):
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/repo of the pipelines.")
+    environment: str = Field(min_length=1, description="GitHub deployment environment allowed to deploy.")
+
+
+class AzureDevOpsFederation(Strict):
+    organization: str = Field(min_length=1, description="Azure DevOps organization name.")
+    organization_id: Uuid = Field(description="Azure DevOps organization id (the OIDC issuer path).")
+    project: str = Field(min_length=1, description="Azure DevOps project.")
+    service_connection: str = Field(min_length=1, description="Name of the workload-identity service connection.")
+
+
+class PipelineIdentity(Strict):
+    github: GitHubFederation | None = Field(None, description="GitHub Actions OIDC federation.")
+    azure_devops: AzureDevOpsFederation | None = Field(None, description="Azure DevOps OIDC federation.")
+
+
+class IdentityConfig(Strict):
+    workloads: list[DnsLabel] = Field(
+        default_factory=lambda: ["inference", "promptflow", "chatops"],
+        min_length=1,
+        description="Workloads that get a user-assigned managed identity each.",
+    )
+    pipeline: PipelineIdentity = Field(
+        default_factory=PipelineIdentity,
+        description="CI systems whose OIDC tokens the pipeline principal trusts (no client secrets).",
+    )
+
+    @model_validator(mode="after")
+    def _unique_workloads(self) -> IdentityConfig:
+        check_unique(list(self.workloads), "workloads", "workload")
+        return self
+
+
+class MonitoringConfig(Strict):
+    log_retention_days: int = Field(30, ge=30, le=730, description="Log Analytics retention in days.")
+    alert_emails: list[Email] = Field(min_length=1, description="Who receives alerts.")
+    chat_webhook_env: str | None = Field(
+        None,
+        pattern=r"^[A-Z][A-Z0-9_]*$",
+        description="Name of the environment variable that holds the team chat webhook URL at run "
+        "time (the URL carries a token, so it never lives in YAML).",
+    )
+    grafana: bool = Field(True, description="Provision Azure Managed Grafana for dashboards.")
+    grafana_admin_group_object_ids: list[Uuid] = Field(
+        default_factory=list,
+        description="Entra ID groups granted Grafana Admin on the Grafana instance (only there). Default: none.",
+    )
+    allow_public_network_access: bool = Field(
+        False,
+        description="Dangerous. Default: Log Analytics and Application Insights accept ingestion and queries only "
+        "through the Azure Monitor Private Link Scope (access mode PrivateOnly); agents in the VNet ingest "
+        "through its private endpoint. True also lets public networks in (e.g. portal queries from outside).",
+    )
+
+    @model_validator(mode="after")
+    def _grafana_admins(self) -> MonitoringConfig:
+        if self.grafana_admin_group_object_ids and not self.grafana:
+            raise ValueError(
+                "grafana_admin_group_object_ids has no effect without Grafana: remove it or set grafana: true"
+            )
+        check_unique(list(self.grafana_admin_group_object_ids), "grafana_admin_group_object_ids", "group")
+        return self
+
+
+class BudgetConfig(Strict):
+    monthly_usd: float = Field(gt=0, description="Monthly consumption budget in USD.")
+    contact_emails: list[Email] = Field(min_length=1, description="Who is notified as the budget is consumed.")
+    actual_threshold_percent: int = Field(80, ge=1, le=1000, description="Notify at this % of actual spend.")
+    forecast_threshold_percent: int = Field(100, ge=1, le=1000, description="Notify at this % of forecast spend.")
+    start_date: date | None = Field(
+        None,
+        description="First day of the first budgeted month (YYYY-MM-01). Default: the first day of the current "
+        "month (UTC) when the stack runs. Azure accepts only the current month or a later one when the budget "
+        "is created; later changes are ignored (a new start would replace the budget and its history).",
+    )
+
+    @field_validator("start_date")
+    @classmethod
+    def _first_of_month(cls, value: date | None) -> date | None:
+        if value is not None and value.day != 1:
+            raise ValueError(f"start_date {value} is not the first day of a month: use {value.replace(day=1)}")
+        return value
+
+
+class CostLimits(Strict):
+    max_monthly_usd: float = Field(gt=0, description="Policy limit on the plan's estimated monthly cost (max scale).")
+    allowed_gpu_sizes: list[GpuVmSize] = Field(min_length=1, description="GPU VM sizes this environment may use.")
+    max_gpu_nodes: int = Field(ge=0, description="Cap on the sum of max_nodes over GPU pools.")
+    allowed_regions: list[str] = Field(min_length=1, description="Regions resources may be deployed to.")
+    max_openai_capacity: int = Field(
+        ge=0, description="Cap on the summed capacity (thousands of tokens per minute) of OpenAI deployments."
+    )
+    allow_provisioned_throughput: bool = Field(
+        False, description="Allow OpenAI provisioned (PTU) SKUs, billed hourly whether used or not."
+    )

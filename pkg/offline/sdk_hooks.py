@@ -1,0 +1,99 @@
+"""Every private Pulumi SDK internal that synthesis relies on, in one place.
+
+Synthesis runs a program in-process under the SDK's mock monitor, which the SDK supports for
+unit tests (`pulumi.runtime.set_mocks`), but planning one environment after another in the same
+process, and skipping per-registration stack traces, reach into internals the SDK does not
+promise to keep. They are all named here; `check()` verifies that the installed SDK still has
+each of them and says which one is gone. pyproject.toml pins the SDK range these were tested
+with (tests/test_sdk_hooks.py runs `check()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from importlib import metadata
+from typing import Any
+
+from pulumi.runtime import mocks as _mocks
+from pulumi.runtime import resource as _resource
+from pulumi.runtime import rpc as _rpc
+from pulumi.runtime import settings as _settings
+from pulumi.runtime import stack as _stack
+from pulumi.runtime import sync_await as _sync
+
+from llmops_infra.errors import LlmopsError
+
+HOOKS: dict[str, tuple[object, str]] = {
+    "pulumi.runtime.settings.ROOT": (_settings, "ROOT"),
+    "pulumi.runtime.settings.SETTINGS": (_settings, "SETTINGS"),
+    "pulumi.runtime.settings.get_root_resource": (_settings, "get_root_resource"),
+    "pulumi.runtime.resource._get_stack_trace": (_resource, "_get_stack_trace"),
+    "pulumi.runtime.sync_await._sync_await": (_sync, "_sync_await"),
+    "pulumi.runtime.stack.run_pulumi_func": (_stack, "run_pulumi_func"),
+    "pulumi.runtime.mocks.MockMonitor": (_mocks, "MockMonitor"),
+    "pulumi.runtime.rpc.deserialize_properties": (_rpc, "deserialize_properties"),
+    "pulumi.runtime.rpc.is_rpc_secret": (_rpc, "is_rpc_secret"),
+}
+
+
+class SdkHookMissing(LlmopsError):
+    """The installed Pulumi SDK lacks an internal that offline synthesis needs."""
+
+
+def check() -> None:
+    """Raise `SdkHookMissing` naming every hook the installed SDK no longer has."""
+    missing = [name for name, (module, attr) in HOOKS.items() if not hasattr(module, attr)]
+    if missing:
+        raise SdkHookMissing(
+            f"the installed pulumi SDK {metadata.version('pulumi')} lacks {', '.join(missing)}, "
+            "which offline planning uses: install the pulumi version pinned in llmops-infra's "
+            "pyproject.toml, or update llmops_infra/offline/sdk_hooks.py for the new SDK"
+        )
+    settings = _settings.SETTINGS
+    for attr in ("rpc_manager", "outputs"):
+        if not hasattr(settings, attr):
+            raise SdkHookMissing(
+                f"pulumi.runtime.settings.SETTINGS has no {attr}: see llmops_infra/offline/sdk_hooks.py"
+            )
+
+
+MockMonitor = _mocks.MockMonitor
+deserialize_properties = _rpc.deserialize_properties
+is_rpc_secret = _rpc.is_rpc_secret
+
+
+def reset_runtime() -> None:
+    """Forget the previous program's root stack, pending RPCs and stack outputs."""
+    _settings.ROOT.set(None)
+
+
+def clear_pending() -> None:
+    _settings.SETTINGS.rpc_manager.clear()
+    _settings.SETTINGS.outputs.clear()
+
+
+def root_resource() -> Any:
+    return _settings.get_root_resource()
+
+
+def run_program(body: Callable[[], Coroutine[Any, Any, None]], *, stack_traces: bool) -> None:
+    """Run `body` as the SDK runs a stack program, to completion.
+
+    Without `stack_traces`, registrations carry no source position: a full
+    traceback.extract_stack per resource costs about a third of synthesis and means nothing
+    in an offline plan.
+    """
+    saved = _resource._get_stack_trace
+    if not stack_traces:
+        _resource._get_stack_trace = _no_stack_trace
+    try:
+        _sync._sync_await(_stack.run_pulumi_func(body))
+    finally:
+        _resource._get_stack_trace = saved
+        reset_runtime()
+
+
+def _no_stack_trace() -> Any:
+    from pulumi.runtime.proto import source_pb2
+
+    return source_pb2.StackTrace()

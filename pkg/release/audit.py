@@ -1,0 +1,116 @@
+"""The audit trail of releases, promotions, rollbacks and approvals, and the approval records."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmops_infra.errors import ConfigError, LlmopsError
+from llmops_infra.release.manifest import Manifest, ManifestError
+
+if TYPE_CHECKING:
+    from llmops_infra.release.artifacts import Releases
+
+AUDIT_FILE = ".llmops/audit.jsonl"
+
+
+class audited:
+    """Append one audit record when the block ends, whatever the result."""
+
+    def __init__(
+        self,
+        action: str,
+        env: str,
+        project_dir: Path,
+        releases: Releases,
+        *,
+        at: datetime,
+        actor: str | None,
+        **extra: Any,
+    ) -> None:
+        from llmops_infra.release.manifest import current_actor
+
+        self.project_dir, self.releases = Path(project_dir), releases
+        self.record: dict[str, Any] = {
+            "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "by": actor or current_actor(),
+            "action": action,
+            "environment": env,
+            **extra,
+        }
+
+    def __enter__(self) -> dict[str, Any]:
+        return self.record
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
+        if exc is not None:
+            refused = isinstance(exc, (LlmopsError, ManifestError))
+            self.record["result"] = "refused" if refused else "error"
+            self.record["reason"] = str(exc).splitlines()[0] if refused else type(exc).__name__
+        append_audit(self.project_dir, self.record, self.releases)
+        return False
+
+
+def record_approval(
+    env: str,
+    project_dir: Path,
+    manifest: Manifest,
+    by: str,
+    *,
+    hours: float = 24,
+    now: datetime | None = None,
+    releases: Releases | None = None,
+) -> Path:
+    """Write `.llmops/approvals/<env>.json` (read by `stacks.gates.has_approval`) for one manifest."""
+    from datetime import timedelta
+
+    from llmops_infra.config.loader import require_environment
+    from llmops_infra.engine.gates import approval_path
+
+    require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
+    if not by.strip():
+        raise ConfigError("say who approves: --by NAME", key="--by")
+    moment = now or datetime.now(UTC)
+    record = {
+        "environment": env,
+        "manifest": manifest.id,
+        "approved_by": by.strip(),
+        "approved_at": moment.isoformat(timespec="seconds"),
+        "expires_at": (moment + timedelta(hours=hours)).isoformat(timespec="seconds"),
+    }
+    path = approval_path(env, Path(project_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    append_audit(
+        project_dir,
+        {
+            "at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "by": record["approved_by"],
+            "action": "approve",
+            "environment": env,
+            "manifest": manifest.id,
+            "result": "recorded",
+            "expires_at": record["expires_at"],
+        },
+        releases,
+    )
+    return path
+
+
+def append_audit(project_dir: Path, record: dict[str, Any], releases: Releases | None = None) -> None:
+    """One JSON line in `.llmops/audit.jsonl`, and one object in the artifact store."""
+    path = Path(project_dir) / AUDIT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
+    if releases is not None:
+        releases.append_audit(record)
+
+
+def read_audit(project_dir: Path) -> list[dict[str, Any]]:
+    path = Path(project_dir) / AUDIT_FILE
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
