@@ -35,6 +35,14 @@ EnginePoliciesOpt = Annotated[
         help="Run the shipped policy pack inside the engine too (with this environment's levels).",
     ),
 ]
+OnlyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--only",
+        help="Run one stack: platform (Azure resources) or workload (Kubernetes objects). Default: both, in order.",
+        show_default=False,
+    ),
+]
 PolicyConfigOpt = Annotated[
     list[Path] | None,
     typer.Option("--policy-pack-config", help="JSON config of the --policy-pack at the same position."),
@@ -134,9 +142,10 @@ def preview_cmd(
     policy_pack: PolicyPackOpt = None,
     policy_pack_config: PolicyConfigOpt = None,
     engine_policies: EnginePoliciesOpt = True,
+    only: OnlyOpt = None,
 ) -> None:
     """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
-    _run("preview", env, project_dir, fmt, **_packs(policy_pack, policy_pack_config, engine_policies))
+    _run("preview", env, project_dir, fmt, only=only, **_packs(policy_pack, policy_pack_config, engine_policies))
 
 
 def up_cmd(
@@ -147,8 +156,9 @@ def up_cmd(
     policy_pack: PolicyPackOpt = None,
     policy_pack_config: PolicyConfigOpt = None,
     engine_policies: EnginePoliciesOpt = True,
+    only: OnlyOpt = None,
 ) -> None:
-    """Deploy ENV: gates (config, policy, cost, credentials, quota, soft-delete, approval), then the engine."""
+    """Deploy ENV: the platform stack, then the workload stack; gates (config, policy, cost, credentials, quota, soft-delete, approval), then the engine."""
     packs = _packs(policy_pack, policy_pack_config, engine_policies)
 
     def ask(config: Any, preview: Any) -> None:
@@ -158,18 +168,22 @@ def up_cmd(
             f"Deploy {config.name} (subscription {config.azure.subscription_id}, {config.azure.location})?", yes
         )
 
-    _run("up", env, project_dir, fmt, before=ask, **packs)
+    _run("up", env, project_dir, fmt, before=ask, only=only, **packs)
 
 
 def destroy_cmd(
-    env: EnvArg, project_dir: ProjectDir = Path(), fmt: FormatOpt = ListFormat.table, yes: YesOpt = False
+    env: EnvArg,
+    project_dir: ProjectDir = Path(),
+    fmt: FormatOpt = ListFormat.table,
+    yes: YesOpt = False,
+    only: OnlyOpt = None,
 ) -> None:
-    """Delete every resource of ENV's stack. Asks first unless --yes."""
+    """Delete every resource of ENV's stacks (workload first). Asks first unless --yes."""
 
     def ask(config: Any, _preview: Any) -> None:
         confirm_or_stop(f"Destroy EVERY resource of {config.name} (subscription {config.azure.subscription_id})?", yes)
 
-    _run("destroy", env, project_dir, fmt, before=ask)
+    _run("destroy", env, project_dir, fmt, before=ask, only=only)
 
 
 def refresh_cmd(
@@ -182,6 +196,7 @@ def refresh_cmd(
         bool,
         typer.Option("--clear-pending-creates", help="Drop pending creates an interrupted update left in the state."),
     ] = False,
+    only: OnlyOpt = None,
 ) -> None:
     """Drift: read ENV's resources from Azure and show what changed outside the code."""
 
@@ -197,6 +212,7 @@ def refresh_cmd(
         before=ask,
         preview_only=preview_only,
         clear_pending_creates=clear_pending_creates,
+        only=only,
     )
 
 
@@ -216,7 +232,7 @@ def outputs_cmd(
 
     engine = _engine()
     config = load_environment(env, project_dir)
-    values = lifecycle.outputs(config, project_dir, show_secrets=show_secrets, engine=engine)
+    values = lifecycle.estate_outputs(config, project_dir, show_secrets=show_secrets, engine=engine)
     if fmt is ListFormat.json:
         emit(json.dumps({"stack": env, "outputs": values}, default=str), None)
     else:

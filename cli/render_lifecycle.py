@@ -104,6 +104,11 @@ class Renderer:
             )
         elif kind == "diagnostic" and record["severity"] == "error":
             err_console.print(f"  [red]error[/] {escape(str(record['message']))}", markup=True, emoji=False)
+        elif kind == "step":
+            colour = {"failed": "red", "passed": "green", "done": "green"}.get(record["status"], "cyan")
+            err_console.print(
+                f"[{colour}]{escape(record['step'])}[/] {escape(str(record['message']))}", markup=True, emoji=False
+            )
         if self._status is not None and self._progress is not None:
             snap = self._progress.snapshot()
             current = f" - {', '.join(snap['current'])}" if snap["current"] else ""

@@ -1,14 +1,13 @@
-"""The GPU inference cluster: AKS with a tainted system pool, GPU user pools, and a
-Kubernetes provider that authenticates with Entra ID (never the admin credentials)."""
+"""The GPU inference cluster: AKS with a tainted system pool and GPU user pools.
+
+The Kubernetes provider that reaches it lives in the workload stack (`cluster_access.py`)."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerservice as cs
 
 from llmops_infra.components.cluster_monitoring import container_insights_collection, prometheus_collection
@@ -70,7 +69,8 @@ class GpuClusterArgs:
     deployer_principal_id: pulumi.Input[str] | None = None
     """The CI principal that applies Kubernetes objects through the provider: it gets AKS RBAC
     Cluster Admin on this cluster only (namespaces and the GPU operator's cluster roles need
-    it), and the provider waits for that grant. Default: none (people in the admin groups)."""
+    it); the workload stack runs after the platform stack, so the grant exists by then.
+    Default: none (people in the admin groups)."""
     operator_installs_driver: bool = True
     keda: bool = True
     """The AKS KEDA add-on (event-driven autoscaling): inference services scale on their request
@@ -108,15 +108,13 @@ class GpuCluster(pulumi.ComponentResource):
     runs critical add-ons; GPU pools are tainted, labelled, autoscaled (count ignored).
 
     Children: the cluster, its GPU pools, two maintenance configurations, data collection
-    rules, Prometheus alert rules, the kubelet's AcrPull assignment, its diagnostic setting,
-    a Kubernetes provider.
+    rules, Prometheus alert rules, the kubelet's AcrPull assignment, its diagnostic setting.
     """
 
     cluster_id: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
     kubelet_object_id: pulumi.Output[str]
-    k8s_provider: k8s.Provider
     pools: dict[str, GpuPoolSpec]
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -283,28 +281,18 @@ class GpuCluster(pulumi.ComponentResource):
             subscription_id=args.subscription_id,
             parent=self,
         )
-        provider_after: list[pulumi.Resource] = []
         if args.deployer_principal_id is not None:
-            provider_after.append(
-                assign_role(
-                    f"{name}-deployer-cluster-admin",
-                    RoleGrant(
-                        principal_id=args.deployer_principal_id,
-                        role="Azure Kubernetes Service RBAC Cluster Admin",
-                        scope=cluster.id,
-                        description="Deployment pipeline applies the cluster's Kubernetes objects",
-                    ),
-                    subscription_id=args.subscription_id,
-                    parent=self,
-                )
+            assign_role(
+                f"{name}-deployer-cluster-admin",
+                RoleGrant(
+                    principal_id=args.deployer_principal_id,
+                    role="Azure Kubernetes Service RBAC Cluster Admin",
+                    scope=cluster.id,
+                    description="Deployment pipeline applies the cluster's Kubernetes objects",
+                ),
+                subscription_id=args.subscription_id,
+                parent=self,
             )
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=_user_kubeconfig(args.resource_group_name, cluster.name),
-            enable_server_side_apply=True,
-            delete_unreachable=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=provider_after or None),
-        )
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
@@ -355,20 +343,3 @@ def _kubelet_object_id(profile: object) -> str:
     if identity is None:
         raise ValueError("the cluster reported no kubelet identity (identityProfile.kubeletidentity)")
     return identity.object_id
-
-
-def _user_kubeconfig(resource_group_name: pulumi.Input[str], cluster_name: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The cluster USER kubeconfig in exec format (kubelogin, Entra tokens), as a secret.
-
-    Admin credentials are never fetched (local accounts are disabled anyway). kubelogin picks
-    its login method from AAD_LOGIN_METHOD at run time (azurecli locally, workloadidentity
-    in CI), so the same kubeconfig serves both.
-    """
-    credentials = cs.list_managed_cluster_user_credentials_output(
-        resource_group_name=resource_group_name,
-        resource_name=cluster_name,
-        format="exec",
-    )
-    return pulumi.Output.secret(
-        credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
-    )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from llmops_infra.components import inference_manifests as m
-from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.node_pools import GpuPoolSpec
 
 SERVICE_ACCOUNT = "vllm"
@@ -36,10 +34,6 @@ class InferenceServiceArgs:
     """The GPU pool the replicas run on: its label is selected and its taints tolerated."""
     workload_client_id: pulumi.Input[str]
     """Client id of the inference managed identity (annotated on the service account)."""
-    identity_name: pulumi.Input[str]
-    identity_resource_group_name: pulumi.Input[str]
-    oidc_issuer_url: pulumi.Input[str]
-    """The cluster's OIDC issuer: the service account is federated to the identity on it."""
     tenant_id: str
     gateway_namespace: str = "gateway"
     """The only namespace whose pods may call the service."""
@@ -68,8 +62,6 @@ class InferenceServiceArgs:
     cache_size_gi: int = 100
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """What must exist before the pods are scheduled (e.g. the GPU runtime)."""
-    credential_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
-    """Earlier federated credentials on the same identity: Azure rejects parallel writes."""
 
     def __post_init__(self) -> None:
         if not self.image_digest.startswith("sha256:"):
@@ -93,14 +85,15 @@ class InferenceServiceArgs:
 class InferenceService(pulumi.ComponentResource):
     """vLLM serving one model on a GPU pool, isolated in its own namespace.
 
-    Pod Security `restricted` namespace; a service account federated to the inference
-    managed identity (workload identity); a Deployment pinned by digest with GPU limits,
+    Pod Security `restricted` namespace; a service account bound to the inference managed
+    identity (workload identity: the platform stack federates `<name>/vllm` to it, see
+    `federate_service_account`); a Deployment pinned by digest with GPU limits,
     probes, spread, restricted security and a read-only root filesystem; the hub token as a
     file from Key Vault; a KEDA ScaledObject on the request queue (replicas ignored by the
     stack); a disruption budget; default-deny network policies with the gateway allowed in; a
     ClusterIP service.
 
-    Children: namespace, service account, federated credential, secret provider class,
+    Children: namespace, service account, secret provider class,
     deployment, KEDA TriggerAuthentication and ScaledObject, PDB, three network policies,
     service, PodMonitor.
 
@@ -142,17 +135,7 @@ class InferenceService(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=in_ns,
         )
-        credential = federate_service_account(
-            f"{name}-fic",
-            identity_name=args.identity_name,
-            resource_group_name=args.identity_resource_group_name,
-            issuer_url=args.oidc_issuer_url,
-            namespace=ns_name,
-            service_account=SERVICE_ACCOUNT,
-            parent=self,
-            depends_on=list(args.credential_depends_on) or None,
-        )
-        before_pods: list[pulumi.Resource] = [account, credential, *args.depends_on]
+        before_pods: list[pulumi.Resource] = [account, *args.depends_on]
         provider_class = None
         if args.hub_token_secret:
             assert args.key_vault_name is not None
@@ -271,7 +254,6 @@ class InferenceService(pulumi.ComponentResource):
             },
             opts=in_ns,
         )
-        self.federated_credential = credential
         self.namespace = ns_name
         self.service_account_name = SERVICE_ACCOUNT
         self.service_host = f"{name}.{ns_name}.svc.cluster.local"

@@ -45,12 +45,38 @@ class PlannedResource:
 
 @dataclass(frozen=True)
 class Plan:
-    """A synthesized stack: its resources in URN order and its stack outputs."""
+    """A synthesized estate: its resources in URN order and its stack outputs.
+
+    One plan may hold several stacks (the platform and workload stacks of an environment):
+    `stack_projects` maps each stack's name to its Pulumi project, and each resource's URN
+    names its project.
+    """
 
     environment: str
     project: str
     resources: list[PlannedResource]
     outputs: dict[str, Any] = field(default_factory=dict)
+    stack_projects: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def merge(plans: list[Plan], *, project: str) -> Plan:
+        """One plan of several stacks of the same environment (outputs: later stacks win)."""
+        outputs: dict[str, Any] = {}
+        stack_projects: dict[str, str] = {}
+        for plan in plans:
+            outputs.update(plan.outputs)
+            stack_projects[plan.project.removeprefix(f"{project}-")] = plan.project
+        resources = sorted((r for plan in plans for r in plan.resources), key=lambda r: r.urn)
+        return Plan(plans[0].environment, project, resources, outputs, stack_projects)
+
+    def stacks(self) -> dict[str, list[PlannedResource]]:
+        """Resources by stack name (a plan of one stack: {project: all resources})."""
+        if not self.stack_projects:
+            return {self.project: list(self.resources)}
+        return {
+            name: [r for r in self.resources if r.urn.split("::")[1] == project]
+            for name, project in self.stack_projects.items()
+        }
 
     def by_urn(self) -> dict[str, PlannedResource]:
         return {r.urn: r for r in self.resources}
@@ -75,6 +101,10 @@ class Plan:
             "project": self.project,
             "resources": [r.to_dict() for r in self.resources],
             "outputs": self.outputs,
+            "stacks": [
+                {"name": name, "project": self.stack_projects.get(name, name), "resources": [r.urn for r in members]}
+                for name, members in self.stacks().items()
+            ],
         }
 
     def to_json(self, **kwargs: Any) -> str:

@@ -18,9 +18,11 @@ import pulumi
 from llmops_infra.components.naming import Namer
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
+from llmops_infra.stacks.platform_outputs import PlatformOutputs
 
 if TYPE_CHECKING:
     from llmops_infra.components.budget import Budget
+    from llmops_infra.components.cluster_access import ClusterAccess
     from llmops_infra.components.content_safety import ContentSafety
     from llmops_infra.components.foundation import Foundation
     from llmops_infra.components.gpu_cluster import GpuCluster
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from llmops_infra.components.pipeline_principal import PipelinePrincipal
     from llmops_infra.components.registry import Registry
 
-C = TypeVar("C", bound=pulumi.ComponentResource)
+C = TypeVar("C", bound=pulumi.Resource)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ BUDGET: Key[Budget] = Key("budget")
 REGISTRY: Key[Registry] = Key("registry")
 MODEL_STORAGE: Key[ModelStorage] = Key("model_storage")
 CLUSTER: Key[GpuCluster] = Key("cluster")
+CLUSTER_ACCESS: Key[ClusterAccess] = Key("cluster_access")
+"""Workload stack: the Kubernetes provider."""
 GPU_RUNTIME: Key[GpuRuntime] = Key("gpu_runtime")
 KEDA: Key[KedaAccess] = Key("keda")
 """Only when inference models exist."""
@@ -78,7 +82,9 @@ class Estate:
     config: EnvironmentConfig
     namer: Namer
     tags: dict[str, str]
-    components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
+    platform: PlatformOutputs | None = None
+    """Workload stack: what the platform stack exported (None while building the platform)."""
+    components: dict[str, pulumi.Resource] = field(default_factory=dict)
     exports: dict[str, pulumi.Input[object]] = field(default_factory=dict)
 
     def add(self, key: Key[C], component: C) -> None:
@@ -96,6 +102,14 @@ class Estate:
     def find(self, key: Key[C]) -> C | None:
         """A component that may be absent by configuration (e.g. the CI principal)."""
         return self.components.get(key.name)  # type: ignore[return-value]  # stored by add() under the same key
+
+    def outputs_of_platform(self) -> PlatformOutputs:
+        """The platform's outputs; only the workload stack has them."""
+        if self.platform is None:
+            raise KeyError(
+                "platform outputs are read by workload stages only: check WORKLOAD_STAGES in stacks/estate.py"
+            )
+        return self.platform
 
     def export(self, key: str, value: pulumi.Input[object]) -> None:
         self.exports[key] = value

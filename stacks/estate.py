@@ -1,10 +1,11 @@
-"""The estate program: compose components from an `EnvironmentConfig`.
+"""The estate programs: compose components from an `EnvironmentConfig`, in two stacks.
 
-The program is a list of stages run in order. Each stage reads the config and what earlier
-stages built (attributes of `Estate`), creates one concern's components, and stores them
-on the `Estate` for later stages. Adding a concern means adding a stage module and one line
-in `STAGES`; no other stage changes. The same program serves synthesis (offline plan) and
-the Automation API (real engine).
+`platform` holds the Azure resources; `workload` the Kubernetes objects, run after it and
+reading its outputs through a StackReference (`PlatformOutputs`). Each stack's program is a
+list of stages run in order. A stage reads the config and what earlier stages built (typed
+lookups on `Estate`), creates one concern's components, and stores them for later stages.
+Adding a concern means adding a stage and one line in `PLATFORM_STAGES` or `WORKLOAD_STAGES`.
+The same programs serve synthesis (offline plan) and the Automation API (real engine).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from llmops_infra.stacks import context as keys
 from llmops_infra.stacks import stage_ai as ai
 from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_security as security
+from llmops_infra.stacks import stage_workload as workload
 from llmops_infra.stacks.context import Estate, config_key
+from llmops_infra.stacks.platform_outputs import PlatformOutputs, platform_stack_name
 
 PROJECT = "llmops"
+"""The estate's name; each stack is a Pulumi project of its own, named after it."""
+PLATFORM_PROJECT = f"{PROJECT}-platform"
+WORKLOAD_PROJECT = f"{PROJECT}-workload"
 
 
 Stage = Callable[[Estate], None]
@@ -42,7 +48,7 @@ def _foundation(estate: Estate) -> None:
     estate.export("resource_group_name", estate.get(keys.FOUNDATION).resource_group_name)
 
 
-STAGES: list[tuple[str, str, Stage]] = [
+PLATFORM_STAGES: list[tuple[str, str, Stage]] = [
     ("foundation", "azure", _foundation),
     ("monitoring", "monitoring", security.monitoring_stage),
     ("network", "network", security.network_stage),
@@ -51,14 +57,28 @@ STAGES: list[tuple[str, str, Stage]] = [
     ("registry", "registry", compute.registry_stage),
     ("model_storage", "inference", compute.model_storage_stage),
     ("cluster", "cluster", compute.cluster_stage),
-    ("gpu_runtime", "cluster", compute.gpu_runtime_stage),
-    ("inference", "inference", compute.inference_stage),
+    ("inference_identity", "inference", compute.inference_identity_stage),
     ("content_safety", "content_safety", ai.content_safety_stage),
     ("openai", "openai", ai.openai_stage),
     ("ml", "ml", ai.ml_stage),
     ("budget", "budget", security.budget_stage),
+    ("workload_exports", "inference", compute.workload_exports),
 ]
-"""(name, config section, stage) in dependency order; a component refusing its args names the section."""
+"""The platform stack (Azure): (name, config section, stage) in dependency order; a component
+refusing its args names the section."""
+
+WORKLOAD_STAGES: list[tuple[str, str, Stage]] = [
+    ("cluster_access", "cluster", workload.cluster_access_stage),
+    ("gpu_runtime", "cluster", workload.gpu_runtime_stage),
+    ("inference", "inference", workload.inference_stage),
+]
+"""The workload stack (Kubernetes objects), run after the platform stack, reading its outputs."""
+
+STACKS: dict[str, tuple[str, list[tuple[str, str, Stage]]]] = {
+    "platform": (PLATFORM_PROJECT, PLATFORM_STAGES),
+    "workload": (WORKLOAD_PROJECT, WORKLOAD_STAGES),
+}
+"""Stack name -> (Pulumi project, stages), in the order `up` runs them."""
 
 
 def new_estate(config: EnvironmentConfig) -> Estate:
@@ -73,11 +93,18 @@ def new_estate(config: EnvironmentConfig) -> Estate:
     return Estate(config=config, namer=namer, tags=tags)
 
 
-def build_estate(config: EnvironmentConfig) -> Estate:
-    """The Pulumi program body: register every component of the environment."""
+def build_estate(config: EnvironmentConfig, stack: str = "platform", platform: PlatformOutputs | None = None) -> Estate:
+    """The Pulumi program body of one stack: register every component of the environment's
+    `stack`. The workload stack reads `platform`, by default through a StackReference to the
+    platform stack of the same environment."""
+    _project, stages = STACKS[stack]
     estate = new_estate(config)
+    if stack == "workload":
+        estate.platform = platform or PlatformOutputs.from_stack_reference(
+            pulumi.StackReference(platform_stack_name(PLATFORM_PROJECT, config.name))
+        )
     pulumi.runtime.register_stack_transformation(tagging_transformation(estate.tags))
-    for _name, section, stage in STAGES:
+    for _name, section, stage in stages:
         with config_key(section):
             stage(estate)
     for key, value in estate.exports.items():
@@ -85,10 +112,14 @@ def build_estate(config: EnvironmentConfig) -> Estate:
     return estate
 
 
-def program_for(config: EnvironmentConfig) -> Callable[[], None]:
-    """An inline program (for synthesis and the Automation API)."""
+def program_for(
+    config: EnvironmentConfig, stack: str = "platform", platform: PlatformOutputs | None = None
+) -> Callable[[], None]:
+    """An inline program of one stack (for synthesis and the Automation API)."""
+    if stack not in STACKS:
+        raise ValueError(f"unknown stack {stack!r}: one of {sorted(STACKS)}")
 
     def program() -> None:
-        build_estate(config)
+        build_estate(config, stack, platform)
 
     return program

@@ -1,5 +1,7 @@
-"""Stages of the GPU inference platform: registry, model storage, cluster, GPU runtime and
-inference services.
+"""Platform stages of the GPU inference estate: registry, model storage, the cluster, and the
+Azure side of the inference services (the KEDA identity and the workload identity federations
+of their service accounts). Their Kubernetes objects are the workload stack's
+(`stage_workload.py`).
 
 Role assignments made here (who may do what on which resource):
 
@@ -17,12 +19,10 @@ Role assignments made here (who may do what on which resource):
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, SystemPoolSpec
-from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
-from llmops_infra.components.inference_manifests import ActiveHours, restricted_namespace_labels
-from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
+from llmops_infra.components.identity import federate_service_account
+from llmops_infra.components.inference_service import SERVICE_ACCOUNT
 from llmops_infra.components.keda_access import KedaAccess, KedaAccessArgs
 from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
@@ -166,34 +166,19 @@ def cluster_stage(estate: Estate) -> None:
     estate.export("oidc_issuer_url", cluster.oidc_issuer_url)
 
 
-def gpu_runtime_stage(estate: Estate) -> None:
-    cluster, c = estate.get(keys.CLUSTER), estate.config.cluster
-    estate.add(
-        keys.GPU_RUNTIME,
-        GpuRuntime(
-            "gpu_runtime",
-            GpuRuntimeArgs(
-                provider=cluster.k8s_provider,
-                mode="operator" if c.gpu_driver == "operator" else "device-plugin",
-                registry_login_server=estate.get(keys.REGISTRY).login_server,
-                device_plugin_digest=c.device_plugin_image_digest,
-                dcgm_exporter_digest=c.dcgm_exporter_image_digest,
-            ),
-        ),
-    )
-
-
-def inference_stage(estate: Estate) -> None:
+def inference_identity_stage(estate: Estate) -> None:
+    """The Azure side of the inference services: the KEDA operator's identity, and each model's
+    service account (`<model>/vllm`) federated to the inference identity, one write at a time."""
     config = estate.config
     if not config.inference.models:
         return
-    cluster, identities, runtime = estate.get(keys.CLUSTER), estate.get(keys.IDENTITY), estate.get(keys.GPU_RUNTIME)
+    cluster, identities = estate.get(keys.CLUSTER), estate.get(keys.IDENTITY)
     if "inference" not in identities.client_ids:
         raise ConfigError(
             "inference models are configured but identity.workloads has no 'inference' identity: add it",
             key="identity.workloads",
         )
-    vault, foundation, monitoring = estate.get(keys.KEY_VAULT), estate.get(keys.FOUNDATION), estate.get(keys.MONITORING)
+    foundation, monitoring = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING)
     keda = KedaAccess(
         "keda",
         KedaAccessArgs(
@@ -206,47 +191,26 @@ def inference_stage(estate: Estate) -> None:
         ),
     )
     estate.add(keys.KEDA, keda)
-    # The one namespace whose pods may call the services (their NetworkPolicies admit it).
-    k8s.core.v1.Namespace(
-        "inference-gateway-ns",
-        metadata={"name": config.inference.gateway_namespace, "labels": restricted_namespace_labels("gateway")},
-        opts=pulumi.ResourceOptions(parent=cluster, provider=cluster.k8s_provider),
-    )
-    pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
     previous: list[pulumi.Resource] = []
-    # Placement (GPUs per node, memory, dtype) is checked when the config is validated.
     for model in config.inference.models:
-        pool = pools[model.gpu_pool]
-        service = InferenceService(
-            model.name,
-            InferenceServiceArgs(
-                provider=cluster.k8s_provider,
-                model=model.model,
-                registry_login_server=estate.get(keys.REGISTRY).login_server,
-                image=model.image,
-                image_digest=model.image_digest,
-                pool=pool,
-                workload_client_id=identities.client_ids["inference"],
-                identity_name=identities.identity_names["inference"],
-                identity_resource_group_name=foundation.resource_group_name,
-                oidc_issuer_url=cluster.oidc_issuer_url,
-                tenant_id=config.azure.tenant_id,
-                gateway_namespace=config.inference.gateway_namespace,
-                gpus_per_replica=model.gpus_per_replica,
-                min_replicas=model.min_replicas,
-                max_replicas=model.max_replicas,
-                queue_threshold=model.queue_threshold,
-                active_hours=ActiveHours(**model.active_hours.model_dump()) if model.active_hours else None,
-                max_model_len=model.max_model_len,
-                dtype=model.dtype,
-                quantization=model.quantization,
-                prometheus_query_endpoint=monitoring.prometheus_query_endpoint,
-                scaler_client_id=keda.client_id,
-                key_vault_name=vault.vault_name if model.hub_token_secret else None,
-                hub_token_secret=model.hub_token_secret,
-                depends_on=[runtime],
-                credential_depends_on=previous[-1:],
-            ),
+        # Azure rejects concurrent federated-credential writes on one identity: chain them.
+        credential = federate_service_account(
+            f"{model.name}-fic",
+            identity_name=identities.identity_names["inference"],
+            resource_group_name=foundation.resource_group_name,
+            issuer_url=cluster.oidc_issuer_url,
+            namespace=model.name,
+            service_account=SERVICE_ACCOUNT,
+            parent=identities,
+            depends_on=previous[-1:] or None,
         )
-        previous.append(service.federated_credential)
-        estate.add(keys.inference(model.name), service)
+        previous.append(credential)
+
+
+def workload_exports(estate: Estate) -> None:
+    """Export what the workload stack reads (`PlatformOutputs`) and no earlier stage exported;
+    a test checks that the platform exports every name the workload reads."""
+    identities, keda = estate.get(keys.IDENTITY), estate.find(keys.KEDA)
+    estate.export("inference_client_id", identities.client_ids.get("inference", ""))
+    estate.export("keda_client_id", keda.client_id if keda is not None else "")
+    estate.export("prometheus_query_endpoint", estate.get(keys.MONITORING).prometheus_query_endpoint)

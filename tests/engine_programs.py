@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -112,3 +113,29 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def platform_exports(**overrides: str) -> Callable[[], None]:
+    """A stand-in platform stack: a component, and every output the workload stack reads."""
+    from llmops_infra.stacks.platform_outputs import PlatformOutputs
+
+    def program() -> None:
+        pulumi.ComponentResource("test:index:Platform", "platform")
+        for name in PlatformOutputs.names():
+            pulumi.export(name, overrides.get(name, f"value-of-{name}"))
+
+    return program
+
+
+def workload_reader(environment: str) -> Callable[[], None]:
+    """A stand-in workload stack: reads the platform through the same StackReference as the estate."""
+    from llmops_infra.stacks.estate import PLATFORM_PROJECT
+    from llmops_infra.stacks.platform_outputs import PlatformOutputs, platform_stack_name
+
+    def program() -> None:
+        reference = pulumi.StackReference(platform_stack_name(PLATFORM_PROJECT, environment))
+        platform = PlatformOutputs.from_stack_reference(reference)
+        pulumi.ComponentResource("test:index:Workload", "workload")
+        pulumi.export("seen_cluster", platform.cluster_name)
+
+    return program

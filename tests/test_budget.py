@@ -82,7 +82,7 @@ def _budget_plan(today: date, start_date: str | None = None) -> Plan:
     from llmops_infra.config.loader import load_environment
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
-    from llmops_infra.stacks.estate import STAGES, new_estate
+    from llmops_infra.stacks.estate import PLATFORM_STAGES, new_estate
     from llmops_infra.stacks.stage_security import budget_stage
 
     config = load_environment("dev", Path(__file__).resolve().parent.parent)
@@ -90,7 +90,7 @@ def _budget_plan(today: date, start_date: str | None = None) -> Plan:
         config = config.model_copy(
             update={"budget": config.budget.model_copy(update={"start_date": date.fromisoformat(start_date)})}
         )
-    stages = {name: stage for name, _section, stage in STAGES}
+    stages = {name: stage for name, _section, stage in PLATFORM_STAGES}
 
     def program():
         estate = new_estate(config)

@@ -72,7 +72,7 @@ def test_up_preview_outputs_destroy(project, dev):
 
     state = state_file(project).read_text()
     assert "s3cr3t-value" not in state
-    settings = (project / ".llmops" / "workspaces" / "dev" / "Pulumi.dev.yaml").read_text()
+    settings = (project / ".llmops" / "workspaces" / "dev" / "llmops" / "Pulumi.dev.yaml").read_text()
     assert "s3cr3t-value" not in settings and "secure:" in settings and "azure-native:location: eastus" in settings
 
     same = lifecycle.preview(dev, project, program=program, engine=ENGINE, extra_config=secret)
@@ -191,7 +191,7 @@ def test_crashed_update_is_recovered(project, dev):
         lifecycle.refresh(dev, project, program=fast, engine=ENGINE, clear_pending_creates=True)
     assert "the lock is stale" in str(err.value)
 
-    lifecycle.cancel(dev, project, engine=ENGINE)
+    lifecycle.cancel(dev, project, engine=ENGINE, project="llmops")
     lifecycle.refresh(dev, project, program=fast, engine=ENGINE, clear_pending_creates=True)
     assert not lifecycle.pending_operations(
         lifecycle.open_stack(lifecycle.stack_target(dev, project), fast, ENGINE, create=False)

@@ -24,18 +24,6 @@ SPOT = GpuPoolSpec(
 ONDEMAND = GpuPoolSpec(name="gpua100", vm_size="Standard_NC24ads_A100_v4", min_nodes=1, max_nodes=4, zones=["1", "2"])
 
 
-class RecordingMocks(AzureMocks):
-    """Remembers which invokes the program made (to prove admin credentials are never read)."""
-
-    def __init__(self) -> None:
-        super().__init__(SUB, TENANT, "eastus")
-        self.calls: list[str] = []
-
-    def call(self, args):
-        self.calls.append(args.token)
-        return super().call(args)
-
-
 def _args(**overrides) -> GpuClusterArgs:
     values = {
         "resource_group_name": "rg",
@@ -261,7 +249,7 @@ def test_kubelet_gets_acrpull_on_the_registry_only(plan):
     assert acrpull.props["principalType"] == "ServicePrincipal"
 
 
-def test_deployer_gets_cluster_admin_on_this_cluster_and_the_provider_waits_for_it():
+def test_deployer_gets_cluster_admin_on_this_cluster():
     deployer = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
     plan = _plan(deployer_principal_id=deployer)
     cluster_id = _cluster(plan).outputs["id"]
@@ -270,18 +258,8 @@ def test_deployer_gets_cluster_admin_on_this_cluster_and_the_provider_waits_for_
     ]
     assert grant.props["scope"] == cluster_id
     assert grant.props["roleDefinitionId"].endswith(ROLES["Azure Kubernetes Service RBAC Cluster Admin"])
-    [provider] = plan.of_type("pulumi:providers:kubernetes")
-    assert grant.urn in provider.dependencies
-
-
-def test_kubernetes_provider_uses_user_credentials_as_a_secret():
-    mocks = RecordingMocks()
-    plan = _plan(mocks)
-    [provider] = plan.of_type("pulumi:providers:kubernetes")
-    assert provider.props["kubeconfig"] == "[secret]"
-    assert "azure-native:containerservice:listManagedClusterUserCredentials" in mocks.calls
-    assert not [c for c in mocks.calls if "AdminCredentials" in c]
-    assert plan.outputs == {}
+    # The Kubernetes provider is the workload stack's (components/cluster_access.py).
+    assert plan.of_type("pulumi:providers:kubernetes") == []
 
 
 def test_gpu_pool_contradictions_are_rejected():

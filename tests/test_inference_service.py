@@ -17,7 +17,6 @@ from llmops_infra.offline.synth import synthesize
 SUB = "11111111-1111-4111-8111-111111111111"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 CLIENT_ID = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
-ISSUER = "https://eastus.oic.prod-aks.azure.com/t/c/"
 DIGEST = "sha256:" + "ab" * 32
 SCALER_CLIENT_ID = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
 PROMETHEUS = "https://amw-test.eastus.prometheus.monitor.azure.com"
@@ -33,9 +32,6 @@ def _args(provider, **overrides) -> InferenceServiceArgs:
         "image_digest": DIGEST,
         "pool": SPOT_POOL,
         "workload_client_id": CLIENT_ID,
-        "identity_name": "id-inference",
-        "identity_resource_group_name": "rg",
-        "oidc_issuer_url": ISSUER,
         "tenant_id": TENANT,
         "gateway_namespace": "gateway",
         "gpus_per_replica": 2,
@@ -78,15 +74,12 @@ def test_namespace_enforces_restricted_pod_security(plan):
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_service_account_is_federated_to_the_inference_identity(plan):
+def test_service_account_is_bound_to_the_inference_identity_and_creates_no_azure_resource(plan):
     account = _one(plan, "kubernetes:core/v1:ServiceAccount").props
     assert account["metadata"]["annotations"]["azure.workload.identity/client-id"] == CLIENT_ID
     assert account["automountServiceAccountToken"] is False
-    fic = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential").props
-    assert fic["subject"] == "system:serviceaccount:llama:vllm"
-    assert fic["issuer"] == ISSUER
-    assert fic["audiences"] == ["api://AzureADTokenExchange"]
-    assert fic["resourceName"] == "id-inference"
+    # The federation is the platform stack's (stage_compute.inference_identity_stage).
+    assert not [r for r in plan.custom_resources() if r.type.startswith("azure-native:")]
 
 
 def test_image_is_pulled_from_the_registry_by_digest(plan):
@@ -163,8 +156,8 @@ def test_workload_identity_label_and_replicas_owned_by_the_autoscaler(plan):
     deployment = _one(plan, "kubernetes:apps/v1:Deployment")
     assert deployment.props["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     assert "spec.replicas" in deployment.ignore_changes
-    fic = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential")
-    assert fic.urn in deployment.dependencies
+    account = _one(plan, "kubernetes:core/v1:ServiceAccount")
+    assert account.urn in deployment.dependencies
 
 
 def test_hub_token_comes_from_key_vault_as_a_file(plan):

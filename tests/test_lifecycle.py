@@ -58,7 +58,9 @@ def test_stack_target_carries_azure_config(dev, tmp_path):
     target = lifecycle.stack_target(dev, tmp_path, extra_config={"app:token": ("t", True)})
     assert target.stack == "dev" and target.project == "llmops"
     assert target.secrets_provider == "passphrase"
-    assert target.work_dir == tmp_path / ".llmops" / "workspaces" / "dev"
+    assert target.work_dir == tmp_path / ".llmops" / "workspaces" / "dev" / "llmops"
+    platform = lifecycle.stack_target(dev, tmp_path, project="llmops-platform")
+    assert platform.work_dir == tmp_path / ".llmops" / "workspaces" / "dev" / "llmops-platform"
     assert target.config["azure-native:location"] == ("eastus", False)
     assert target.config["azure-native:subscriptionId"] == ("11111111-1111-4111-8111-111111111111", False)
     assert target.config["azure-native:tenantId"] == ("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", False)
@@ -123,5 +125,5 @@ def test_stack_target_paths_are_absolute_for_a_relative_project_dir(dev, tmp_pat
     monkeypatch.chdir(tmp_path)
     target = lifecycle.stack_target(dev, Path())
     assert Path(target.work_dir).is_absolute()
-    assert Path(target.work_dir) == tmp_path.resolve() / ".llmops" / "workspaces" / "dev"
+    assert Path(target.work_dir) == tmp_path.resolve() / ".llmops" / "workspaces" / "dev" / "llmops"
     assert target.backend_url == f"file://{tmp_path.resolve()}/.llmops/state"

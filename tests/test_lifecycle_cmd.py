@@ -181,12 +181,14 @@ def test_refresh_passes_recovery_flags(project, monkeypatch, engine_found, gates
     monkeypatch.setattr(lifecycle, "refresh", refresh)
     result = runner.invoke(app, ["refresh", "dev", "--project-dir", str(project), "--yes", "--clear-pending-creates"])
     assert result.exit_code == 0, result.output
-    assert seen == {"preview_only": False, "clear_pending_creates": True}
+    assert seen == {"preview_only": False, "clear_pending_creates": True, "only": None}
     assert "drifted" in result.stdout
 
 
 def test_outputs_json(project, monkeypatch, engine_found):
-    monkeypatch.setattr(lifecycle, "outputs", lambda config, project_dir, show_secrets, engine: {"a": "[secret]"})
+    monkeypatch.setattr(
+        lifecycle, "estate_outputs", lambda config, project_dir, show_secrets, engine: {"a": "[secret]"}
+    )
     result = runner.invoke(app, ["outputs", "dev", "--project-dir", str(project), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"stack": "dev", "outputs": {"a": "[secret]"}}
@@ -209,10 +211,10 @@ def test_preview_runs_the_shipped_pack_with_the_environment_config(project, monk
         },
     )
     assert runner.invoke(app, ["preview", "dev", "--project-dir", str(project)]).exit_code == 0
-    assert seen == {"policy_packs": ["/pkg/policies"], "policy_pack_configs": ["/ws/dev.json"]}
+    assert seen == {"policy_packs": ["/pkg/policies"], "policy_pack_configs": ["/ws/dev.json"], "only": None}
     seen.clear()
     assert runner.invoke(app, ["preview", "dev", "--project-dir", str(project), "--no-engine-policies"]).exit_code == 0
-    assert seen == {}
+    assert seen == {"only": None}
     result = runner.invoke(
         app, ["preview", "dev", "--project-dir", str(project), "--policy-pack", str(REPO / "policies")]
     )

@@ -20,8 +20,14 @@ def test_plan_is_byte_identical_across_runs_and_interleavings() -> None:
 def test_plans_of_environments_do_not_share_resources() -> None:
     dev = plan_environment("dev", REPO)
     prod = plan_environment("prod", REPO)
-    assert all(r.urn.startswith("urn:pulumi:dev::llmops::") for r in dev.resources)
-    assert all(r.urn.startswith("urn:pulumi:prod::llmops::") for r in prod.resources)
+    assert all(
+        r.urn.startswith(("urn:pulumi:dev::llmops-platform::", "urn:pulumi:dev::llmops-workload::"))
+        for r in dev.resources
+    )
+    assert all(
+        r.urn.startswith(("urn:pulumi:prod::llmops-platform::", "urn:pulumi:prod::llmops-workload::"))
+        for r in prod.resources
+    )
     dev_group = dev.of_type("azure-native:resources:ResourceGroup")[0]
     prod_group = prod.of_type("azure-native:resources:ResourceGroup")[0]
     assert dev_group.props["resourceGroupName"] == "rg-llmops-dev-eus"
@@ -55,3 +61,33 @@ def test_a_component_refusing_its_args_is_a_config_error_with_file_and_line(tmp_
     assert caught.value.file == "environments/base.yaml" and caught.value.line
     assert str(caught.value).startswith(f"environments/base.yaml:{caught.value.line}: openai.deployments: ")
     assert "capacity" in str(caught.value)
+
+
+def test_the_estate_is_two_stacks_and_the_workload_holds_only_kubernetes_objects() -> None:
+    plan = plan_environment("dev", REPO)
+    stacks = plan.stacks()
+    assert list(stacks) == ["platform", "workload"]
+    platform_types = {r.type for r in stacks["platform"] if r.custom}
+    workload_types = {r.type for r in stacks["workload"] if r.custom}
+    assert not any(t.startswith("kubernetes:") for t in platform_types)
+    assert all(t.startswith(("kubernetes:", "pulumi:")) for t in workload_types), workload_types
+    assert "kubernetes:apps/v1:Deployment" in workload_types
+    document = plan.to_dict()
+    assert [s["name"] for s in document["stacks"]] == ["platform", "workload"]
+    assert sum(len(s["resources"]) for s in document["stacks"]) == len(document["resources"])
+
+
+def test_platform_exports_every_output_the_workload_reads() -> None:
+    from llmops_infra.stacks.platform_outputs import PlatformOutputs
+
+    plan = plan_environment("dev", REPO)
+    assert set(PlatformOutputs.names()) <= set(plan.outputs)
+    assert plan.outputs["inference_client_id"] and plan.outputs["keda_client_id"]
+
+
+def test_workload_reads_the_platform_through_a_stack_reference() -> None:
+    plan = plan_environment("dev", REPO)
+    # The StackReference is read, not registered: what shows is the provider it feeds.
+    [provider] = plan.of_type("pulumi:providers:kubernetes")
+    assert provider.urn.split("::")[1] == "llmops-workload"
+    assert provider.props["kubeconfig"] == "[secret]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import pytest
@@ -218,3 +219,23 @@ def test_keda_identity_reads_the_monitor_workspace_only(plans, env):
 
 def load_environment_models(plan) -> list[str]:
     return [d.props["metadata"]["name"] for d in plan.of_type("kubernetes:apps/v1:Deployment")]
+
+
+def test_each_model_service_account_is_federated_to_the_inference_identity_in_the_platform(plans):
+    """The Azure half of workload identity lives in the platform stack, one write at a time."""
+    plan = plans("prod")
+    platform = {r.urn for r in plan.stacks()["platform"]}
+    credentials = [
+        r
+        for r in plan.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+        if r.props["subject"].endswith(":vllm")
+    ]
+    assert credentials and all(c.urn in platform for c in credentials)
+    for credential in credentials:
+        namespace = credential.props["subject"].split(":")[2]
+        assert credential.name == f"{namespace}-fic"
+        assert credential.props["audiences"] == ["api://AzureADTokenExchange"]
+        assert credential.props["resourceName"].startswith("id-")
+    # chained: each after the previous one on the same identity
+    for before, after in itertools.pairwise(credentials):
+        assert before.urn in after.dependencies

@@ -1,21 +1,15 @@
 """The real engine: preview, up, destroy, refresh and outputs through the Automation API.
 
-One stack per environment (stack name = environment name) in the project `stacks.estate.PROJECT`,
-with an inline program (`program_for(config)` by default; tests pass small programs). The
-backend and the secrets provider come from the environment file (`state.url`,
-`state.secrets_provider`): a `file://` backend is resolved against the project directory and
-created, so nothing but the Pulumi CLI is needed to start. The passphrase is read by the CLI
-from PULUMI_CONFIG_PASSPHRASE(_FILE) at run time; this module never reads or stores it.
-
-Each workspace lives in `<project>/.llmops/workspaces/<env>/` (Pulumi.yaml and
-Pulumi.<env>.yaml: the stack config and, for passphrase stacks, the encryption salt).
+An environment is two stacks (stack name = environment name): the platform and the workload
+projects of `stacks.estate.STACKS`, run in order with their inline programs; tests pass small
+programs (with `program=`, one stack of the project `stacks.estate.PROJECT`). The backend and
+the secrets provider come from the environment file (`state.url`, `state.secrets_provider`);
+where each stack's workspace lives is `workspace.py`'s.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,25 +18,17 @@ from typing import Any
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine.errors import engine_errors
 from llmops_infra.engine.progress import Progress
-from llmops_infra.engine.pulumi_cli import EngineInfo, cached_engine
+from llmops_infra.engine.pulumi_cli import EngineInfo
+from llmops_infra.engine.workspace import (
+    WORKSPACES,
+    Program,
+    StackTarget,
+    backend_url,
+    check_passphrase,
+    open_stack,
+    stack_target,
+)
 from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
-
-Program = Callable[[], None]
-WORKSPACES = Path(".llmops") / "workspaces"
-PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
-
-
-@dataclass(frozen=True)
-class StackTarget:
-    """Where an environment's stack lives and how it is configured."""
-
-    stack: str
-    project: str
-    backend_url: str
-    secrets_provider: str
-    work_dir: Path
-    config: dict[str, tuple[str, bool]]
-    """Stack config key -> (value, secret)."""
 
 
 @dataclass
@@ -63,103 +49,6 @@ class OperationResult:
             "outputs": self.outputs,
             "policy": self.policy,
         }
-
-
-def backend_url(url: str, project_dir: Path, *, create: bool = True) -> str:
-    """The backend URL the CLI gets: a `file://` path is resolved against the project (and created)."""
-    if not url.startswith("file://"):
-        return url
-    raw = url.removeprefix("file://")
-    path = Path(raw).expanduser()
-    if not path.is_absolute():
-        path = (project_dir / path).resolve()
-    if create:
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the state directory {path}: {exc.strerror}", key="state.url") from None
-    return f"file://{path}"
-
-
-def check_passphrase(secrets_provider: str, project_dir: Path, env: dict[str, str] | None = None) -> None:
-    """A passphrase stack needs the passphrase from the environment, never from a file in the repo."""
-    if secrets_provider != "passphrase":
-        return
-    env = dict(os.environ if env is None else env)
-    if not any(var in env for var in PASSPHRASE_VARS):
-        raise ConfigError(
-            "state.secrets_provider is passphrase but PULUMI_CONFIG_PASSPHRASE is not set: export it from "
-            "your secret store (in CI: a pipeline secret) or point PULUMI_CONFIG_PASSPHRASE_FILE at a file "
-            "outside the repository",
-            key="state.secrets_provider",
-        )
-    file = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
-    if file and "PULUMI_CONFIG_PASSPHRASE" not in env:
-        resolved = Path(file).expanduser().resolve()
-        if resolved.is_relative_to(project_dir.resolve()):
-            raise ConfigError(
-                f"PULUMI_CONFIG_PASSPHRASE_FILE points into the project ({file}): a passphrase in the "
-                "repository is a leaked passphrase. Move it outside the repository",
-                key="state.secrets_provider",
-            )
-
-
-def stack_target(
-    config: EnvironmentConfig,
-    project_dir: Path,
-    *,
-    project: str | None = None,
-    extra_config: dict[str, tuple[str, bool]] | None = None,
-) -> StackTarget:
-    from llmops_infra.stacks.estate import PROJECT
-
-    # The engine runs in the workspace directory: a relative project dir (the CLI's default
-    # `-C .`) would point somewhere else from there.
-    project_dir = Path(project_dir).resolve()
-    stack_config = {
-        "azure-native:location": (config.azure.location, False),
-        "azure-native:subscriptionId": (config.azure.subscription_id, False),
-        "azure-native:tenantId": (config.azure.tenant_id, False),
-        # The provider then authenticates with the chain the credentials gate checked.
-        "azure-native:useDefaultAzureCredential": ("true", False),
-        **(extra_config or {}),
-    }
-    return StackTarget(
-        stack=config.name,
-        project=project or PROJECT,
-        backend_url=backend_url(config.state.url, project_dir),
-        secrets_provider=config.state.secrets_provider,
-        work_dir=project_dir / WORKSPACES / config.name,
-        config=stack_config,
-    )
-
-
-def open_stack(target: StackTarget, program: Program, engine: EngineInfo | None = None, *, create: bool = True) -> Any:
-    """Create or select the stack in its backend and write its config."""
-    from pulumi import automation as auto
-
-    info = (engine or cached_engine()).require()
-    target.work_dir.mkdir(parents=True, exist_ok=True)
-    with engine_errors(target.stack):
-        command = auto.PulumiCommand(root=str(info.root), skip_version_check=True)
-        options = auto.LocalWorkspaceOptions(
-            work_dir=str(target.work_dir),
-            program=program,
-            secrets_provider=target.secrets_provider,
-            pulumi_command=command,
-            project_settings=auto.ProjectSettings(name=target.project, runtime="python", main=str(target.work_dir)),
-            env_vars={
-                "PULUMI_BACKEND_URL": target.backend_url,
-                "PULUMI_SKIP_UPDATE_CHECK": "true",
-                # Policy packs run under the ambient interpreter: make it this one (llmops_infra importable).
-                "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD", sys.executable),
-            },
-        )
-        opener = auto.create_or_select_stack if create else auto.select_stack
-        stack = opener(stack_name=target.stack, project_name=target.project, program=program, opts=options)
-        if create:
-            stack.set_all_config({k: auto.ConfigValue(value=v, secret=s) for k, (v, s) in target.config.items()})
-    return stack
 
 
 def _outputs(stack: Any, show_secrets: bool) -> dict[str, Any]:
@@ -220,6 +109,70 @@ def _refuse_pending(stack: Any, name: str) -> None:
 
 
 def _run(
+    operation: str,
+    config: EnvironmentConfig,
+    project_dir: Path,
+    program: Program | None,
+    progress: Progress | None,
+    engine: EngineInfo | None,
+    run: Callable[[Any, Progress], Any],
+    extra_config: dict[str, tuple[str, bool]] | None = None,
+    project: str | None = None,
+    only: str | None = None,
+) -> OperationResult:
+    if program is None and project is None:
+        return _run_estate(operation, config, project_dir, progress, engine, run, extra_config, only)
+    return _run_stack(operation, config, project_dir, program, progress, engine, run, extra_config, project)
+
+
+def _run_estate(
+    operation: str,
+    config: EnvironmentConfig,
+    project_dir: Path,
+    progress: Progress | None,
+    engine: EngineInfo | None,
+    run: Callable[[Any, Progress], Any],
+    extra_config: dict[str, tuple[str, bool]] | None,
+    only: str | None,
+) -> OperationResult:
+    """The estate's stacks in order (platform, then workload; destroy the other way round), or
+    the one named by `only`. A workload preview before the platform exists is skipped with a
+    note: its StackReference has nothing to read yet."""
+    from llmops_infra.stacks.estate import STACKS, program_for
+    from llmops_infra.stacks.platform_outputs import PlatformOutputs
+
+    if only is not None and only not in STACKS:
+        raise ConfigError(f"unknown stack {only!r}: use one of {', '.join(STACKS)}", key="--only")
+    order = [name for name in STACKS if only in (None, name)]
+    if operation == "destroy":
+        order.reverse()
+    progress = progress or Progress(operation)
+    results: list[OperationResult] = []
+    for name in order:
+        project, _stages = STACKS[name]
+        progress.step("stack", "started", f"{operation} {name} stack ({project}/{config.name})")
+        if name == "workload" and operation in ("preview", "refresh"):
+            platform = outputs(config, project_dir, engine=engine, project=STACKS["platform"][0], missing_ok=True)
+            if not set(PlatformOutputs.names()) <= set(platform):
+                progress.note(f"workload stack skipped: the platform stack of {config.name} is not deployed yet")
+                continue
+        results.append(
+            _run_stack(
+                operation, config, project_dir, program_for(config, name), progress, engine, run, extra_config, project
+            )
+        )
+    if not results:
+        return OperationResult(operation, config.name, progress.summary({}), [], {}, progress.policy)
+    merged_outputs: dict[str, Any] = {}
+    for result in results:
+        merged_outputs.update(result.outputs)
+    summary = progress.summary()
+    for key in ("created", "updated", "deleted", "replaced", "unchanged"):
+        summary[key] = sum(int(result.summary.get(key, 0)) for result in results)
+    return OperationResult(operation, config.name, summary, progress.changes, merged_outputs, progress.policy)
+
+
+def _run_stack(
     operation: str,
     config: EnvironmentConfig,
     project_dir: Path,
@@ -363,13 +316,35 @@ def refresh(
 def cancel(
     config: EnvironmentConfig, project_dir: Path, *, engine: EngineInfo | None = None, project: str | None = None
 ) -> None:
-    """Release the stack's lock (`pulumi cancel`): for an update that crashed or was killed."""
-    from llmops_infra.stacks.estate import program_for
+    """Release the stack's lock (`pulumi cancel`): for an update that crashed or was killed.
+    Without `project`, each stack of the estate that exists."""
+    from llmops_infra.stacks.estate import STACKS, program_for
 
+    if project is None:
+        for stack_project, _stages in STACKS.values():
+            try:
+                cancel(config, project_dir, engine=engine, project=stack_project)
+            except (ConfigError, EngineError):
+                continue  # a stack not created yet has no lock to release
+        return
     target = stack_target(config, project_dir, project=project)
     stack = open_stack(target, program_for(config), engine, create=False)
     with engine_errors(target.stack):
         stack.cancel()
+
+
+def estate_outputs(
+    config: EnvironmentConfig, project_dir: Path, *, show_secrets: bool = False, engine: EngineInfo | None = None
+) -> dict[str, Any]:
+    """The outputs of the estate's stacks, platform then workload (a stack not deployed has none)."""
+    from llmops_infra.stacks.estate import STACKS
+
+    merged: dict[str, Any] = {}
+    for project, _stages in STACKS.values():
+        merged.update(
+            outputs(config, project_dir, show_secrets=show_secrets, engine=engine, project=project, missing_ok=True)
+        )
+    return merged
 
 
 def outputs(
@@ -379,12 +354,42 @@ def outputs(
     show_secrets: bool = False,
     engine: EngineInfo | None = None,
     project: str | None = None,
+    missing_ok: bool = False,
 ) -> dict[str, Any]:
-    """The stack's outputs; secret outputs are masked unless `show_secrets`."""
+    """The stack's outputs; secret outputs are masked unless `show_secrets`. With `missing_ok`, a
+    stack that does not exist yet has none."""
     from llmops_infra.stacks.estate import program_for
 
     check_passphrase(config.state.secrets_provider, project_dir)
     target = stack_target(config, project_dir, project=project)
-    stack = open_stack(target, program_for(config), engine, create=False)
+    try:
+        stack = open_stack(target, program_for(config), engine, create=False)
+    except (ConfigError, EngineError):  # ConfigError: the stack does not exist in the backend
+        if missing_ok:
+            return {}
+        raise
     with engine_errors(target.stack):
         return _outputs(stack, show_secrets)
+
+
+# The workspace names are re-exported: callers address the engine through this module.
+__all__ = [
+    "WORKSPACES",
+    "OperationResult",
+    "Program",
+    "StackTarget",
+    "backend_url",
+    "cancel",
+    "check_passphrase",
+    "destroy",
+    "estate_outputs",
+    "open_stack",
+    "outputs",
+    "pending_operations",
+    "policy_message",
+    "preview",
+    "refresh",
+    "shipped_policy_pack",
+    "stack_target",
+    "up",
+]

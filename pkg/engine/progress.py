@@ -138,6 +138,16 @@ class Progress:
         for listener in self.listeners:
             listener(record)
 
+    def step(self, step: str, status: str, message: str) -> None:
+        """A step of the run that is not an engine event (a stack starting, a bootstrap step):
+        listeners get `{"event": "step", "step", "status", "message"}`."""
+        record = {"event": "step", "step": step, "status": status, "message": message}
+        for listener in self.listeners:
+            listener(record)
+
+    def note(self, message: str) -> None:
+        self.step("note", "info", message)
+
     def _fold(self, record: dict[str, Any]) -> None:
         kind = record["event"]
         if kind == "resource-pre":

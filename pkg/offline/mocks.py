@@ -107,12 +107,19 @@ def stable_uuid(*parts: str) -> str:
 class AzureMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and invokes the way Azure would, deterministically."""
 
-    def __init__(self, subscription_id: str, tenant_id: str, location: str) -> None:
+    def __init__(
+        self, subscription_id: str, tenant_id: str, location: str, stack_outputs: dict[str, Any] | None = None
+    ) -> None:
         self.subscription_id = subscription_id
         self.tenant_id = tenant_id
         self.location = location
+        self.stack_outputs = stack_outputs or {}
+        """What a StackReference reads (the platform plan's outputs, for the workload stack)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if args.typ == "pulumi:pulumi:StackReference":  # a read, not a registration
+            name = dict(args.inputs).get("name", args.name)
+            return name, {"name": name, "outputs": dict(self.stack_outputs), "secretOutputNames": []}
         if not args.custom:
             return None, {}
         inputs = dict(args.inputs)

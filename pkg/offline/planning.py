@@ -11,16 +11,28 @@ from llmops_infra.plan import Plan
 
 
 def plan_config(config: EnvironmentConfig) -> Plan:
-    """Synthesize the estate of `config` under Azure-like mocks, offline."""
+    """Synthesize both stacks of `config`'s estate under Azure-like mocks, offline.
+
+    The platform stack first; the workload stack's StackReference then reads the platform
+    plan's outputs, as it would read the deployed platform's. The result holds both stacks'
+    resources (their URNs name their project; `Plan.stacks()` splits them).
+    """
     from llmops_infra.offline import lean_imports
 
     lean_imports.install()  # before the components import the provider SDKs
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
-    from llmops_infra.stacks.estate import PROJECT, program_for
+    from llmops_infra.stacks.estate import PROJECT, STACKS, program_for
 
-    mocks = AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location)
-    return synthesize(program_for(config), environment=config.name, project=PROJECT, mocks=mocks)
+    azure = config.azure
+    plans: list[Plan] = []
+    outputs: dict[str, object] = {}
+    for stack, (project, _stages) in STACKS.items():
+        mocks = AzureMocks(azure.subscription_id, azure.tenant_id, azure.location, stack_outputs=outputs)
+        plan = synthesize(program_for(config, stack), environment=config.name, project=project, mocks=mocks)
+        plans.append(plan)
+        outputs = dict(plan.outputs)
+    return Plan.merge(plans, project=PROJECT)
 
 
 def plan_environment(name: str, project_dir: Path) -> Plan:

@@ -65,9 +65,12 @@ def check_environment(name: str, project_dir: Path, *, today: date | None = None
     return check_config(load_environment(name, project_dir), today=today)
 
 
-def plan_program(path: Path, config: EnvironmentConfig | None = None) -> Plan:
+def plan_program(
+    path: Path, config: EnvironmentConfig | None = None, *, stack_outputs: dict[str, object] | None = None
+) -> Plan:
     """Synthesize any Pulumi Python program (a file, or a directory with `__main__.py`) under the
-    Azure mocks, as stack `config.name` (or `program`), offline."""
+    Azure mocks, as stack `config.name` (or `program`), offline. A StackReference in the program
+    reads `stack_outputs`."""
     import runpy
     import sys
 
@@ -80,9 +83,11 @@ def plan_program(path: Path, config: EnvironmentConfig | None = None) -> Plan:
             f"{path} is not a Python program: give a .py file or a directory with __main__.py", key="--program"
         )
     if config is not None:
-        mocks = AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location)
+        mocks = AzureMocks(
+            config.azure.subscription_id, config.azure.tenant_id, config.azure.location, stack_outputs=stack_outputs
+        )
     else:
-        mocks = AzureMocks(PROGRAM_SUBSCRIPTION, PROGRAM_TENANT, "eastus")
+        mocks = AzureMocks(PROGRAM_SUBSCRIPTION, PROGRAM_TENANT, "eastus", stack_outputs=stack_outputs)
 
     def program() -> None:
         sys.path.insert(0, str(file.parent.resolve()))

@@ -1,0 +1,7 @@
+"""The workload stack for the plain Pulumi CLI (stack name = environment name): see stacks/entry.py."""
+
+from pathlib import Path
+
+from llmops_infra.stacks.entry import run
+
+run("workload", Path(__file__).resolve().parent)
