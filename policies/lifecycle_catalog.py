@@ -61,7 +61,8 @@ class Verdict:
         """One sentence: what, the state, the date, what to use instead, the source."""
         when = f" on {self.date.isoformat()}" if self.date else ""
         text = {
-            RETIRED: f"{self.subject} is retired / out of support (since{when or ' a date the sources do not give'})",
+            RETIRED: f"{self.subject} is retired (out of support"
+            + (f" since {self.date.isoformat()})" if self.date else "; the sources give no date)"),
             RETIRING: f"{self.subject} retires{when}",
             DEPRECATED: f"{self.subject} is deprecated (no new customers since{when})",
             UNKNOWN: f"{self.subject} is not in the lifecycle catalog",
@@ -194,8 +195,8 @@ class LifecycleCatalog:
             entry,
             replacement=self.current_kubernetes(today),
             detail=(
-                f"end of life {entry.get('end_of_life')}; long-term support (Premium tier with the "
-                f"AKSLongTermSupport plan, not configured by this estate) runs to {entry.get('lts_end_of_life')}"
+                f"long-term support (Premium tier with the AKSLongTermSupport plan, which this estate does not "
+                f"configure) runs to {entry.get('lts_end_of_life')}"
             ),
         )
 
@@ -227,6 +228,11 @@ class LifecycleCatalog:
         replacement = entry.get("replacement")
         if replacement:
             replacement = self._model_with_version(replacement, today)
+            name_, _, version_ = replacement.partition(" ")
+            listed = self.model(name_, version_, sku, today) if version_ and name_ != name else None
+            current = self.suggest_model(entry.get("kind", "chat"), today, exclude=name)
+            if listed is not None and listed.state != OK and current and current != replacement:
+                replacement = f"{current} (Microsoft lists {replacement}, itself {listed.state} on {listed.date})"
         else:
             replacement = self.suggest_model(entry.get("kind", "chat"), today, exclude=name)
         return self._verdict(

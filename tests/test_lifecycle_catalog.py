@@ -61,9 +61,13 @@ def test_kubernetes_versions_by_the_aks_calendar(shipped):
 def test_models_retired_deprecated_and_replaced(shipped):
     gpt4o = shipped.model("gpt-4o", "2024-11-20", "Standard", TODAY)
     assert gpt4o.state == RETIRED and gpt4o.date == date(2026, 10, 1)
-    assert gpt4o.replacement == "gpt-5.1 2025-11-13"
+    # Microsoft's listed replacement is itself deprecated (no new customers) today: a current model comes first
+    assert (
+        gpt4o.replacement == "gpt-5.5 2026-04-24 (Microsoft lists gpt-5.1 2025-11-13, itself deprecated on 2026-11-13)"
+    )
+    assert shipped.model("gpt-4o", "2024-11-20", "Standard", date(2026, 10, 2)).replacement == "gpt-5.1 2025-11-13"
     sentence = gpt4o.sentence()
-    assert "retired" in sentence and "2026-10-01" in sentence and "Use gpt-5.1 2025-11-13 instead" in sentence
+    assert "is retired (out of support since 2026-10-01)" in sentence and "Use gpt-5.5 2026-04-24" in sentence
     assert "learn.microsoft.com" in sentence
     # per deployment type: Standard retired earlier than the other types
     assert shipped.model("gpt-4o", "2024-08-06", "Standard", date(2026, 5, 1)).state == RETIRED
