@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import pulumi
+from llmops_infra.components.monitor_metrics import metric_problem
 from pulumi_azure_native import monitor
 
 Operator = Literal["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]
@@ -47,6 +48,9 @@ def metric_alert(
     """
     if len(scopes) != 1:
         raise ValueError(f"alert {name}: a single-resource metric alert needs exactly one scope, got {len(scopes)}")
+    problem = metric_problem(metric_namespace, metric_name, aggregation)
+    if problem:
+        raise ValueError(f"alert {name}: {problem}")
     if not 0 <= severity <= 4:
         raise ValueError(f"alert {name}: severity {severity} must be 0 (critical) to 4 (verbose)")
     for dim_name, dim_operator, values in dimensions:
