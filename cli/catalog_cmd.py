@@ -16,8 +16,9 @@ from typing import Annotated, Any
 
 import click
 import typer
-from llmops_infra.cli.common import ListFormat, ProjectDir, emit, err_console, handle_errors
 from typer.core import TyperGroup
+
+from llmops_infra.cli.common import ListFormat, ProjectDir, emit, err_console, handle_errors
 
 
 class _ShowByDefault(TyperGroup):
@@ -93,7 +94,14 @@ def _table(result: dict[str, Any], width: int = 180) -> str:
         dates = ", ".join(f"{k} {v}" for k, v in pin["dates"].items()) or "-"
         read = f"{pin['source']} ({pin['read']})" if pin["source"] else "-"
         state = pin["state"] + (" (derived)" if pin["derived"] else "")
-        table.add_row(pin["where"], pin["pinned"], state, dates, pin["replacement"] or "-", read)
+        table.add_row(
+            pin["where"],
+            pin["pinned"],
+            state,
+            dates,
+            (pin["replacement"] if pin["state"] != "ok" else None) or "-",
+            read,
+        )
     console.print(table)
     for kind in ("errors", "warnings"):
         for finding in result[kind]:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Literal
 
 import pulumi
-from llmops_infra.components.monitor_metrics import metric_problem
 from pulumi_azure_native import monitor
+
+from llmops_infra.components.monitor_metrics import metric_problem
 
 Operator = Literal["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]
 Aggregation = Literal["Average", "Minimum", "Maximum", "Total", "Count"]

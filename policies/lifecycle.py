@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from pulumi_policy import Severity
+
 from llmops_infra.policies.framework import get, items, mapping, resource_rule
 from llmops_infra.policies.lifecycle_catalog import (
     DEPRECATED,
@@ -28,7 +30,6 @@ from llmops_infra.policies.lifecycle_catalog import (
     load_catalog,
     parse_day,
 )
-from pulumi_policy import Severity
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"

@@ -44,6 +44,7 @@ def pool_spec(pool: GpuPool) -> GpuPoolSpec:
         spot=pool.spot,
         spot_max_price=pool.spot_max_price,
         zones=list(pool.zones),
+        os_sku=pool.os_sku,
     )
 
 
@@ -143,6 +144,7 @@ def cluster_stage(estate: Estate) -> None:
                 min_nodes=c.system_pool.min_nodes,
                 max_nodes=c.system_pool.max_nodes,
                 zones=list(c.system_pool.zones),
+                os_sku=c.system_pool.os_sku,
             ),
             sku_tier=c.sku_tier,
             private_cluster=c.private_cluster,
@@ -176,6 +178,8 @@ def gpu_runtime_stage(estate: Estate) -> None:
                 provider=cluster.k8s_provider,
                 mode="operator" if c.gpu_driver == "operator" else "device-plugin",
                 registry_login_server=estate.get(keys.REGISTRY).login_server,
+                operator_chart_version=c.gpu_operator_version,
+                driver_version=c.gpu_driver_version,
                 device_plugin_digest=c.device_plugin_image_digest,
                 dcgm_exporter_digest=c.dcgm_exporter_image_digest,
             ),

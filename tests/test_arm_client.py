@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from arm_replay import AKS_VERSIONS, SKUS, ArmReplay, FakeToken
+
 from llmops_infra.engine.arm_client import ARM, ArmClient, ArmError, retry_after_seconds
 
 

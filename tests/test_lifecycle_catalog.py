@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from llmops_infra.policies import lifecycle_catalog as lc
 from llmops_infra.policies.lifecycle_catalog import (
     DEPRECATED,

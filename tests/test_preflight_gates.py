@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from arm_replay import AI_USAGES, AKS_VERSIONS, MODELS, SKUS, SUB, VM_USAGES, ArmReplay, FakeToken, recorded
+
 from llmops_infra.engine import gates
 from llmops_infra.engine.arm_client import ArmClient
 from llmops_infra.engine.gates import PASSED, SKIPPED, GateContext, GateFailed, GateResult, run_gates
