@@ -238,7 +238,15 @@ def _compatibility(config: Any, catalog: LifecycleCatalog, report: LifecycleRepo
         if not image or not image.get("cuda"):
             continue
         tag = getattr(model, "image_tag", None)
-        if tag and model.image_digest not in (image.get("digests") or []):
+        if tag and image.get("tag") != tag:
+            report.warnings.append(
+                Finding(
+                    ("inference", "models", index, "image_tag"),
+                    f"image_tag says {tag} but the catalog records digest {model.image_digest[:19]}… as "
+                    f"{image.get('tag')}: fix the tag or the digest (the CUDA check used {image.get('tag')})",
+                )
+            )
+        elif tag and model.image_digest not in (image.get("digests") or []):
             report.warnings.append(
                 Finding(
                     ("inference", "models", index, "image_digest"),
