@@ -47,7 +47,8 @@ CatalogFile = Annotated[
 
 def _catalog(path: Path | None) -> Any:
     from llmops_infra.errors import ConfigError
-    from llmops_infra.policies.lifecycle_catalog import LifecycleCatalogError, load_catalog
+    from llmops_infra.policies.lifecycle_catalog import LifecycleCatalogError
+    from llmops_infra.policies.lifecycle_files import load_catalog
 
     try:
         return load_catalog(path)
@@ -175,7 +176,7 @@ def refresh_cmd(
     from llmops_infra.engine import catalog_refresh
     from llmops_infra.engine.arm_client import ArmClient, ArmError
     from llmops_infra.errors import EngineError
-    from llmops_infra.policies.lifecycle_catalog import clear_cache, user_catalog_path
+    from llmops_infra.policies.lifecycle_files import clear_cache, user_catalog_path
 
     catalog = _catalog(catalog_file)
     names = envs or list_environments(project_dir)

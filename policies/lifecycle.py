@@ -21,15 +21,8 @@ from typing import Any
 from pulumi_policy import Severity
 
 from llmops_infra.policies.framework import get, items, mapping, resource_rule
-from llmops_infra.policies.lifecycle_catalog import (
-    DEPRECATED,
-    RETIRED,
-    RETIRING,
-    UNKNOWN,
-    Verdict,
-    load_catalog,
-    parse_day,
-)
+from llmops_infra.policies.lifecycle_catalog import DEPRECATED, RETIRED, RETIRING, UNKNOWN, Verdict, parse_day
+from llmops_infra.policies.lifecycle_files import load_catalog
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"

@@ -3,8 +3,8 @@
 Shipped as data (`data/lifecycle.json`, beside the price catalog): AKS Kubernetes versions,
 Azure OpenAI model versions, GPU operator releases, NVIDIA driver branches, inference images,
 OS SKUs, GPU VM sizes and platform features, each with its source and the day it was read.
-`llmops-infra lifecycle refresh` writes a refreshed copy to the user cache
-(`user_catalog_path()`); `load_catalog()` prefers that copy when it is at least as new.
+`llmops-infra lifecycle refresh` writes a refreshed copy to the user cache; `lifecycle_files.load_catalog()`
+prefers that copy when it is at least as new.
 
 Every lookup answers a `Verdict`: ok, retiring (within `warn_days`), deprecated (no new
 customers), retired (out of support today) or unknown (not in the catalog). Pure data and
@@ -13,20 +13,15 @@ dates: no network, no orchestration imports, so the policies and the config chec
 
 from __future__ import annotations
 
-import functools
-import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 OK, RETIRING, DEPRECATED, RETIRED, UNKNOWN = "ok", "retiring", "deprecated", "retired", "unknown"
 BLOCKING = frozenset({RETIRED})
 WARNING = frozenset({RETIRING, DEPRECATED, UNKNOWN})
-USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"
 
 
 class LifecycleCatalogError(Exception):
@@ -395,68 +390,3 @@ def _is_date_key(key: str) -> bool:
         "lts_end_of_life",
         "feature_development_ended",
     }
-
-
-# ---------------------------------------------------------------------- loading
-
-
-def shipped_catalog_path() -> Path:
-    return Path(str(resources.files("llmops_infra.policies") / "data" / "lifecycle.json"))
-
-
-def user_catalog_path(env: dict[str, str] | None = None) -> Path:
-    """Where `lifecycle refresh` writes: $LLMOPS_INFRA_CACHE_DIR, else $XDG_CACHE_HOME/llmops-infra, else ~/.cache/llmops-infra."""
-    env = dict(os.environ if env is None else env)
-    if env.get(USER_CACHE_ENV):
-        return Path(env[USER_CACHE_ENV]) / "lifecycle.json"
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "llmops-infra" / "lifecycle.json"
-
-
-def read_catalog(path: Path) -> LifecycleCatalog:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LifecycleCatalogError(f"cannot read lifecycle catalog {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise LifecycleCatalogError(f"lifecycle catalog {path} is not JSON (line {exc.lineno}): {exc.msg}") from None
-    if not isinstance(data, dict) or data.get("schema") != 1:
-        raise LifecycleCatalogError(f'lifecycle catalog {path} is not a schema-1 catalog (no "schema": 1)')
-    for key in ("kubernetes", "models", "sources"):
-        if key not in data:
-            raise LifecycleCatalogError(f"lifecycle catalog {path} has no {key!r} section")
-    catalog = LifecycleCatalog(data, Path(path))
-    _ = catalog.generated  # a bad date fails here, not in the middle of a check
-    return catalog
-
-
-def load_catalog(path: Path | None = None) -> LifecycleCatalog:
-    """The catalog at `path`; by default the user copy when it is at least as new as the shipped one."""
-    if path is not None:
-        return read_catalog(path)
-    return _default_catalog(str(user_catalog_path()))
-
-
-@functools.lru_cache(maxsize=4)
-def _default_catalog(user_path: str) -> LifecycleCatalog:
-    shipped = read_catalog(shipped_catalog_path())
-    user = Path(user_path)
-    if not user.is_file():
-        return shipped
-    try:
-        refreshed = read_catalog(user)
-    except LifecycleCatalogError as exc:
-        return LifecycleCatalog(shipped.data, shipped.path, notice=f"ignored the refreshed copy: {exc}")
-    if refreshed.generated < shipped.generated:
-        return LifecycleCatalog(
-            shipped.data,
-            shipped.path,
-            notice=f"ignored {user} (generated {refreshed.generated}): the shipped catalog is newer "
-            f"({shipped.generated}); run `llmops-infra lifecycle refresh` again",
-        )
-    return refreshed
-
-
-def clear_cache() -> None:
-    """Forget the catalogs read so far (after a refresh, and in tests)."""
-    _default_catalog.cache_clear()

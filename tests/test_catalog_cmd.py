@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
 from llmops_infra.config import lifecycle
-from llmops_infra.policies import lifecycle_catalog
+from llmops_infra.policies import lifecycle_files
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -21,10 +21,10 @@ runner = CliRunner()
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     shutil.copytree(REPO / "environments", tmp_path / "environments")
-    monkeypatch.setenv(lifecycle_catalog.USER_CACHE_ENV, str(tmp_path / "cache"))
-    lifecycle_catalog.clear_cache()
+    monkeypatch.setenv(lifecycle_files.USER_CACHE_ENV, str(tmp_path / "cache"))
+    lifecycle_files.clear_cache()
     yield tmp_path
-    lifecycle_catalog.clear_cache()
+    lifecycle_files.clear_cache()
 
 
 def test_lifecycle_env_lists_every_pin_with_dates_and_sources(project):
@@ -93,7 +93,7 @@ def test_refresh_writes_the_user_cache_from_replayed_azure_answers(project, monk
     # the reader now prefers the refreshed copy
     shown = json.loads(runner.invoke(app, ["lifecycle", "prod", "-C", str(project), "-f", "json"]).stdout)
     assert shown["today"]
-    assert lifecycle_catalog.load_catalog().path == written
+    assert lifecycle_files.load_catalog().path == written
 
 
 def test_refresh_reports_arm_refusals_and_writes_nothing(project, monkeypatch):

@@ -11,7 +11,8 @@ import pytest
 from llmops_infra.config import lifecycle
 from llmops_infra.config.loader import format_path, lifecycle_warnings, load_environment, load_located
 from llmops_infra.errors import ConfigError
-from llmops_infra.policies.lifecycle_catalog import OK, UNKNOWN, load_catalog
+from llmops_infra.policies.lifecycle_catalog import OK, UNKNOWN
+from llmops_infra.policies.lifecycle_files import load_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 12, 1)

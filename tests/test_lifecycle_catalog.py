@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_infra.policies import lifecycle_catalog as lc
+from llmops_infra.policies import lifecycle_files as lc
 from llmops_infra.policies.lifecycle_catalog import (
     DEPRECATED,
     OK,
@@ -17,10 +17,8 @@ from llmops_infra.policies.lifecycle_catalog import (
     UNKNOWN,
     LifecycleCatalogError,
     driver_branch,
-    load_catalog,
-    read_catalog,
-    shipped_catalog_path,
 )
+from llmops_infra.policies.lifecycle_files import load_catalog, read_catalog, shipped_catalog_path
 
 TODAY = date(2026, 12, 1)
 

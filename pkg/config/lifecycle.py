@@ -29,9 +29,9 @@ from llmops_infra.policies.lifecycle_catalog import (
     Verdict,
     cuda_tuple,
     driver_branch,
-    load_catalog,
     minor_version,
 )
+from llmops_infra.policies.lifecycle_files import load_catalog
 
 KeyPath = tuple[str | int, ...]
 JUDGED_UNKNOWN = {"kubernetes", "model", "gpu-operator", "driver", "image", "os-sku", "vm-size"}

@@ -10,7 +10,7 @@ For each (subscription, region) the environments use, three ARM reads (`prefligh
   replaces it (the API is the service's own word for that region); new model versions are added.
 - Compute `skus`: for the GPU sizes, the zones offered and the restrictions for this subscription.
 
-The result is written to the user cache (`lifecycle_catalog.user_catalog_path()`), never into
+The result is written to the user cache (`lifecycle_files.user_catalog_path()`), never into
 the installed package; the reader prefers it while it is at least as new as the shipped one.
 """
 
