@@ -14,7 +14,6 @@ from io import StringIO
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -24,7 +23,7 @@ from llmops_infra.cli.common import ListFormat, ProjectDir, emit, err_console, h
 class _ShowByDefault(TyperGroup):
     """`lifecycle dev` and `lifecycle --format json` mean `lifecycle show …`; `lifecycle refresh` is the subcommand."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
             args = ["show", *args]
         return super().parse_args(ctx, args)

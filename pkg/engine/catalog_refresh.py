@@ -164,6 +164,7 @@ def _skus(region: dict, skus: list[dict], gpu_sizes: list[str], location: str, r
     region["vm_skus"] = {}
     for size in gpu_sizes:
         offer = offers.get(size)
+        record: dict[str, Any]
         if offer is None:
             record = {"offered": False}
         else:
