@@ -92,13 +92,9 @@ def load_environment_with_source(name: str, project_dir: Path) -> tuple[Environm
 def load_located(
     name: str, project_dir: Path, *, check_lifecycle: bool = True
 ) -> tuple[EnvironmentConfig, dict[str, Any], Source]:
-    """The validated config, its merged document and where each key was written.
-
-    With `check_lifecycle` (the default: validate, plan, policy check, up) a pin that is retired
-    or out of support today, or an incompatible driver / image / OS combination, is a
-    `ConfigError` naming file, key and line (`config/lifecycle.py`). `lifecycle ENV` and
-    `lifecycle refresh` read configs without it, to show or update what would be refused.
-    """
+    """The validated config, its merged document and where each key was written. With `check_lifecycle`
+    (validate, plan, policy check, up) a retired pin or an incompatible GPU stack is a `ConfigError` naming file,
+    key and line (`config/lifecycle.py`); `lifecycle ENV` and `lifecycle refresh` read configs without it."""
     env_dir = environments_dir(project_dir)
     require_environment(name, project_dir)
     source = Source()

@@ -26,17 +26,17 @@ from __future__ import annotations
 import json
 import urllib.error
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.engine import preflight_gates
 from llmops_infra.engine.arm_client import ArmError
-from llmops_infra.errors import EngineError, LlmopsError, PolicyViolationError
+from llmops_infra.engine.gate_types import PASSED, SKIPPED, Gate, GateContext, GateFailed, GateResult
+from llmops_infra.errors import EngineError, PolicyViolationError
 
 APPROVALS = Path(".llmops") / "approvals"
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
 LIVE = ("kubernetes-version", "models", "gpu-skus", "quota", "soft-delete")
 GATES_BY_OPERATION: dict[str, tuple[str, ...]] = {
@@ -46,54 +46,6 @@ GATES_BY_OPERATION: dict[str, tuple[str, ...]] = {
     "destroy": ("config", "credentials"),
     "refresh": ("config", "credentials"),
 }
-
-
-@dataclass(frozen=True)
-class GateResult:
-    gate: str
-    status: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"gate": self.gate, "status": self.status, "message": self.message}
-
-
-class GateFailed(LlmopsError):
-    """A gate stopped the run before the engine started; nothing was changed."""
-
-    def __init__(self, gate: str, message: str, exit_code: int) -> None:
-        self.gate = gate
-        self.exit_code = exit_code
-        self.detail = message
-        super().__init__(f"gate {gate} failed: {message}")
-
-
-@dataclass
-class GateContext:
-    """What the gates share; the callables are seams for tests (defaults touch Azure)."""
-
-    config: EnvironmentConfig
-    project_dir: Path
-    operation: str
-    plan: Any = None
-    check_credentials: Callable[[], Any] | None = None
-    get_token: Callable[[], Any] | None = None
-    fetch: Callable[[str, str], dict[str, Any]] | None = None
-    arm: Any = None
-    """An `arm_client.ArmClient` (created on first use by the live gates; a replay server's in tests)."""
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    credentials_ok: bool | None = None
-    policy_report: Any = None
-
-    def the_plan(self) -> Any:
-        if self.plan is None:
-            from llmops_infra.offline.planning import plan_config
-
-            self.plan = plan_config(self.config)
-        return self.plan
-
-
-Gate = Callable[[GateContext], GateResult]
 
 
 # --------------------------------------------------------------------------- policy and cost
@@ -294,24 +246,13 @@ def approval_gate(ctx: GateContext) -> GateResult:
     return GateResult("approval", PASSED, f"approved ({approval_path(env, ctx.project_dir).name})")
 
 
-def _live(name: str) -> Gate:
-    """A live preflight gate of `preflight_gates`, imported when it first runs."""
-
-    def gate(ctx: GateContext) -> GateResult:
-        from llmops_infra.engine import preflight_gates
-
-        return getattr(preflight_gates, name)(ctx)
-
-    return gate
-
-
 GATES: dict[str, Gate] = {
     "policy": policy_gate,
     "cost": cost_gate,
     "credentials": credentials_gate,
-    "kubernetes-version": _live("kubernetes_version_gate"),
-    "models": _live("models_gate"),
-    "gpu-skus": _live("gpu_skus_gate"),
+    "kubernetes-version": preflight_gates.kubernetes_version_gate,
+    "models": preflight_gates.models_gate,
+    "gpu-skus": preflight_gates.gpu_skus_gate,
     "quota": quota_gate,
     "soft-delete": soft_delete_gate,
     "approval": approval_gate,

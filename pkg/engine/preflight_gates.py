@@ -12,7 +12,7 @@ from typing import Any
 
 from llmops_infra.engine import preflight
 from llmops_infra.engine.arm_client import ArmClient, ArmError
-from llmops_infra.engine.gates import FAILED, SKIPPED, GateContext, GateFailed, GateResult
+from llmops_infra.engine.gate_types import FAILED, SKIPPED, GateContext, GateFailed, GateResult
 
 PREFLIGHT_EXIT_CODE = 3
 
