@@ -80,14 +80,20 @@ def validate_cmd(
     project_dir: ProjectDir = Path(),
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
 ) -> None:
-    """Validate environment files: YAML, schema, cross-field rules and secrets. Exit 2 on the first error."""
-    from llmops_infra.config.loader import list_environments, load_environment
+    """Validate environment files: YAML, schema, cross-field rules, secrets and the lifecycle of every pin (nothing retired or out of support today; pins retiring within 90 days are warnings). Exit 2 on the first error."""
+    from llmops_infra.cli.common import err_console
+    from llmops_infra.config.loader import lifecycle_warnings, list_environments, load_environment
 
     names = envs or list_environments(project_dir)
+    warnings: dict[str, list[str]] = {}
     for name in names:
         load_environment(name, project_dir)
+        warnings[name] = lifecycle_warnings(name, project_dir)
+    for name in names:
+        for warning in warnings[name]:
+            err_console.print(f"warning: {warning}", markup=False)
     if fmt is ListFormat.json:
-        emit(json.dumps({"valid": names}), None)
+        emit(json.dumps({"valid": names, "warnings": warnings}), None)
     else:
         for name in names:
             console.print(f"[green]ok[/] {name}")
@@ -125,10 +131,11 @@ app.add_typer(policy_app, name="policy")
 app.command("cost")(cost_cmd)
 app.add_typer(prices_app, name="prices")
 
-from llmops_infra.cli import doctor_cmd, lifecycle_cmd  # noqa: E402
+from llmops_infra.cli import catalog_cmd, doctor_cmd, lifecycle_cmd  # noqa: E402
 
 doctor_cmd.register(app)
 lifecycle_cmd.register(app)
+catalog_cmd.register(app)
 
 from llmops_infra.cli import diff_cmd, init_cmd, pipeline_cmd, promote_cmd  # noqa: E402
 

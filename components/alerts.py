@@ -13,6 +13,8 @@ from typing import Literal
 import pulumi
 from pulumi_azure_native import monitor
 
+from llmops_infra.components.monitor_metrics import metric_problem
+
 Operator = Literal["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]
 Aggregation = Literal["Average", "Minimum", "Maximum", "Total", "Count"]
 DimensionOperator = Literal["Include", "Exclude"]
@@ -47,6 +49,9 @@ def metric_alert(
     """
     if len(scopes) != 1:
         raise ValueError(f"alert {name}: a single-resource metric alert needs exactly one scope, got {len(scopes)}")
+    problem = metric_problem(metric_namespace, metric_name, aggregation)
+    if problem:
+        raise ValueError(f"alert {name}: {problem}")
     if not 0 <= severity <= 4:
         raise ValueError(f"alert {name}: severity {severity} must be 0 (critical) to 4 (verbose)")
     for dim_name, dim_operator, values in dimensions:

@@ -26,6 +26,8 @@ class SystemPoolSpec:
     min_nodes: int = 2
     max_nodes: int = 3
     zones: list[str] = field(default_factory=lambda: ["1", "2", "3"])
+    os_sku: str = "Ubuntu"
+    """Node OS; with the GPU operator it must match the GPU pools' (one OS per cluster)."""
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
@@ -93,6 +95,13 @@ class GpuClusterArgs:
             raise ValueError("GPU alerts read managed Prometheus: pass monitor_workspace_id with action_group_id")
         if not self.gpu_pools:
             raise ValueError(f"cluster {self.cluster_name}: gpu_pools is empty: configure at least one GPU pool")
+        skus = {self.system_pool.os_sku, *(p.os_sku for p in self.gpu_pools)}
+        if self.operator_installs_driver and len(skus) > 1:
+            # AKS: "The NVIDIA GPU Operator is not compatible with multiple OS versions on the same AKS cluster."
+            raise ValueError(
+                f"cluster {self.cluster_name}: the GPU operator installs the drivers but the pools run {sorted(skus)}: "
+                "use one os_sku on every pool"
+            )
         check_api_server_access(self.private_cluster, self.authorized_ip_ranges)
         check_gpu_pool_names(p.name for p in self.gpu_pools)
 
@@ -134,7 +143,7 @@ class GpuCluster(pulumi.ComponentResource):
                     **autoscaled_pool(
                         mode="System",
                         vm_size=system.vm_size,
-                        os_sku="AzureLinux",
+                        os_sku=system.os_sku,
                         min_nodes=system.min_nodes,
                         max_nodes=system.max_nodes,
                         zones=system.zones,

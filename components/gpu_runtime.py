@@ -31,7 +31,11 @@ from llmops_infra.components.node_pools import ACCELERATOR_LABEL, GPU_TOLERATION
 
 GPU_OPERATOR_REPO = "https://helm.ngc.nvidia.com/nvidia"
 GPU_OPERATOR_CHART = "gpu-operator"
-GPU_OPERATOR_VERSION = "v24.9.2"
+GPU_OPERATOR_VERSION = "v26.7.0"
+"""Supported release on 2026-12-01 (NVIDIA life-cycle policy; policies/data/lifecycle.json)."""
+GPU_DRIVER_VERSION = "580.173.02"
+"""R580, the long-term support branch (end of life June 2028, CUDA 13): listed for v26.7.0; the release's
+default (595.91.07) is a production branch that reaches end of life in March 2027."""
 DEVICE_PLUGIN_IMAGE = "nvidia/k8s-device-plugin"
 DEVICE_PLUGIN_DIGEST = "sha256:7089559ce6153018806857f5049085bae15b3bf6f1c8bd19d8b12f707d087dea"
 """nvcr.io/nvidia/k8s-device-plugin:v0.17.0. Refresh with the tag on every upgrade."""
@@ -56,6 +60,8 @@ class GpuRuntimeArgs:
     namespace: str = "gpu-operator"
     operator_chart_version: str = GPU_OPERATOR_VERSION
     """Pinned: a chart upgrade changes drivers on every GPU node, so it is a deliberate change."""
+    driver_version: str | None = GPU_DRIVER_VERSION
+    """The driver the operator installs (`driver.version`); None: the release's default driver."""
     registry_login_server: pulumi.Input[str] | None = None
     """The estate's registry (device-plugin mode): the node agents' images are pulled from it
     by digest. The deployment pipeline imports them from nvcr.io first (`az acr import`
@@ -72,7 +78,7 @@ class GpuRuntimeArgs:
 
     def __post_init__(self) -> None:
         if not self.operator_chart_version or self.operator_chart_version in {"latest", "*"}:
-            raise ValueError("operator_chart_version must pin a chart version, e.g. v24.9.2")
+            raise ValueError("operator_chart_version must pin a chart version, e.g. v26.7.0")
         if self.mode == "device-plugin" and self.registry_login_server is None:
             raise ValueError(
                 "device-plugin mode pulls the node agents from the estate's registry: pass registry_login_server"
@@ -138,7 +144,7 @@ class GpuRuntime(pulumi.ComponentResource):
         controller = {"tolerations": [CRITICAL_ADDONS_TOLERATION]}
         return {
             "operator": {**controller, "defaultRuntime": "containerd"},
-            "driver": {"enabled": True},
+            "driver": {"enabled": True, **({"version": args.driver_version} if args.driver_version else {})},
             "toolkit": {"enabled": True},
             "devicePlugin": {"enabled": True},
             "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": False}},

@@ -15,7 +15,13 @@ PORT = 8000
 MODEL_CACHE = "/models"
 SECRETS_MOUNT = "/mnt/secrets-store"
 HUB_TOKEN_FILE = "hub-token"
-UID = 1000
+UID = 2000
+"""The `vllm` user the vllm/vllm-openai image ships (ai-dynamo/dynamo#12457). An arbitrary UID without a
+passwd entry makes torch's `getpass.getuser()` raise at import (vllm-project/vllm#44548); USER and
+LOGNAME below are set as well, so a rebuilt image without that user still starts."""
+IMAGE_USER = "vllm"
+VLLM_COMMAND = ["vllm", "serve"]
+"""`vllm serve MODEL …`: the model is the positional argument (`--model` is deprecated there)."""
 PROMETHEUS_AGENT_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
     "podSelector": {"matchLabels": {"rsName": "ama-metrics"}},
@@ -48,7 +54,6 @@ def vllm_args(
     quantization: str = "none",
 ) -> list[str]:
     args = [
-        "--model",
         model,
         "--served-model-name",
         served_name,
@@ -199,7 +204,13 @@ def pod_spec(
 ) -> dict[str, Any]:
     """The vLLM pod: restricted security, GPU pool placement, writable paths on emptyDirs."""
     env = [
+        # An identity the image knows, and every cache on a writable emptyDir (the root filesystem is read-only).
+        {"name": "USER", "value": IMAGE_USER},
+        {"name": "LOGNAME", "value": IMAGE_USER},
         {"name": "HOME", "value": "/tmp"},
+        {"name": "XDG_CACHE_HOME", "value": f"{MODEL_CACHE}/cache"},
+        {"name": "TORCHINDUCTOR_CACHE_DIR", "value": f"{MODEL_CACHE}/torchinductor"},
+        {"name": "TRITON_CACHE_DIR", "value": f"{MODEL_CACHE}/triton"},
         {"name": "HF_HOME", "value": f"{MODEL_CACHE}/huggingface"},
         {"name": "VLLM_CACHE_ROOT", "value": f"{MODEL_CACHE}/vllm"},
         {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
@@ -261,6 +272,7 @@ def pod_spec(
                 "name": "vllm",
                 "image": image,
                 "imagePullPolicy": "IfNotPresent",
+                "command": list(VLLM_COMMAND),
                 "args": vllm_args(
                     model,
                     max_model_len=max_model_len,

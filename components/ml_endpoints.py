@@ -107,8 +107,8 @@ class MlEndpointsArgs(PrivateServiceArgs):
     action_group_id: pulumi.Input[str] | None = None
     """Where latency and error alerts go. Default: no alerts (tests only)."""
     latency_threshold_ms: float = 5_000
-    error_threshold: float = 5
-    """5xx responses per 15 minutes that raise an alert."""
+    error_threshold: float = 1
+    """Server errors (5xx) per minute, averaged over 15 minutes, that raise an alert."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -361,8 +361,9 @@ def _alerts(
     `Microsoft.MachineLearningServices/workspaces/onlineEndpoints`).
 
     `RequestLatency_P99`: ms, over all deployments (dimension `deployment` splits it).
-    `RequestsPerMinute`: a count (dimensions `deployment`, `statusCode`, `statusCodeClass`,
-    `modelStatusCode`); filtered on `statusCodeClass` = `5xx` it counts server errors.
+    `RequestsPerMinute`: requests per minute (dimensions `deployment`, `statusCode`, `statusCodeClass`,
+    `modelStatusCode`), whose only aggregation is Average (components/monitor_metrics.py);
+    filtered on `statusCodeClass` = `5xx` it is the server errors per minute.
     """
     common = {
         "resource_group_name": args.resource_group_name,
@@ -386,10 +387,10 @@ def _alerts(
         f"{base}-alert-errors",
         rule_name=f"alrt-{ep.endpoint_name}-errors",
         metric_name="RequestsPerMinute",
-        aggregation="Total",
+        aggregation="Average",
         threshold=args.error_threshold,
         severity=1,
         dimensions=[("statusCodeClass", "Include", ["5xx"])],
-        description=f"{ep.key}: more than {args.error_threshold:g} server errors (5xx) in 15 minutes",
+        description=f"{ep.key}: more than {args.error_threshold:g} server errors (5xx) per minute over 15 minutes",
         **common,
     )

@@ -42,6 +42,8 @@ class GpuPoolSpec:
     spot_max_price: float = -1
     """Highest price per node-hour in USD; -1 pays up to the on-demand price."""
     zones: list[str] = field(default_factory=list)
+    os_sku: str = "Ubuntu"
+    """Node OS. With the NVIDIA GPU operator every pool of the cluster runs the same one."""
 
     def __post_init__(self) -> None:
         if self.min_nodes > self.max_nodes:
@@ -149,7 +151,7 @@ def gpu_agent_pool(
         **autoscaled_pool(
             mode="User",
             vm_size=spec.vm_size,
-            os_sku="Ubuntu",
+            os_sku=spec.os_sku,
             min_nodes=spec.min_nodes,
             max_nodes=spec.max_nodes,
             zones=spec.zones,

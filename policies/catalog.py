@@ -15,6 +15,7 @@ from llmops_infra.policies import (  # noqa: F401 - imported for their registrat
     identity,
     key_vault,
     kubernetes,
+    lifecycle,
     ml,
     monitoring,
     network,
@@ -23,7 +24,7 @@ from llmops_infra.policies import (  # noqa: F401 - imported for their registrat
 )
 from llmops_infra.policies.framework import POLICIES, RULES, TYPES, RuleInfo
 
-DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "K8S", "COST")
+DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "K8S", "COST", "LIFE")
 
 
 def _order(info: RuleInfo) -> tuple[int, str]:

@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     # Namespaces whose Pod Security level is privileged (node agents: drivers, device plugins,
     # GPU exporters need host access and root by nature); K8S-01/02/06 do not apply there.
     "privileged_namespaces": ["kube-system", "gpu-operator"],
+    # The day the lifecycle rules judge (YYYY-MM-DD); empty: today.
+    "lifecycle_date": "",
 }
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}

@@ -68,6 +68,7 @@ class PolicySettings:
     allowed_registries: tuple[str, ...] = tuple(DEFAULTS["allowed_registries"])
     required_tags: tuple[str, ...] = tuple(DEFAULTS["required_tags"])
     privileged_namespaces: tuple[str, ...] = tuple(DEFAULTS["privileged_namespaces"])
+    lifecycle_date: str = DEFAULTS["lifecycle_date"]
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:

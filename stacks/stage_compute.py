@@ -44,6 +44,7 @@ def pool_spec(pool: GpuPool) -> GpuPoolSpec:
         spot=pool.spot,
         spot_max_price=pool.spot_max_price,
         zones=list(pool.zones),
+        os_sku=pool.os_sku,
     )
 
 
@@ -143,6 +144,7 @@ def cluster_stage(estate: Estate) -> None:
                 min_nodes=c.system_pool.min_nodes,
                 max_nodes=c.system_pool.max_nodes,
                 zones=list(c.system_pool.zones),
+                os_sku=c.system_pool.os_sku,
             ),
             sku_tier=c.sku_tier,
             private_cluster=c.private_cluster,

@@ -205,6 +205,7 @@ def key_vault_stage(estate: Estate) -> None:
         resource_group_name=foundation.resource_group_name,
         scopes=[vault.vault_id],
         metric_name="Availability",
+        metric_namespace="Microsoft.KeyVault/vaults",
         operator="LessThan",
         threshold=99.0,
         aggregation="Average",

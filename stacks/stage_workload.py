@@ -46,6 +46,8 @@ def gpu_runtime_stage(estate: Estate) -> None:
                 provider=access.provider,
                 mode="operator" if c.gpu_driver == "operator" else "device-plugin",
                 registry_login_server=estate.outputs_of_platform().registry_login_server,
+                operator_chart_version=c.gpu_operator_version,
+                driver_version=c.gpu_driver_version,
                 device_plugin_digest=c.device_plugin_image_digest,
                 dcgm_exporter_digest=c.dcgm_exporter_image_digest,
             ),

@@ -26,6 +26,7 @@ def _criterion(**kwargs) -> dict:
             action_group_id="/ag/id",
             parent=parent,
             aggregation="Total",
+            metric_namespace="Microsoft.CognitiveServices/accounts",
             **kwargs,
         )
 
@@ -67,9 +68,40 @@ def test_bad_dimension_filters_are_rejected(dimension, message):
             "x",
             resource_group_name="rg",
             scopes=[SCOPE],
-            metric_name="m",
+            metric_name="AzureOpenAIRequests",
+            metric_namespace="Microsoft.CognitiveServices/accounts",
+            aggregation="Total",
             threshold=1,
             action_group_id="/ag",
             parent=None,
             dimensions=[dimension],
+        )
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric", "aggregation", "message"),
+    [
+        (
+            "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+            "RequestsPerMinute",
+            "Total",
+            "RequestsPerMinute supports Average, not Total",
+        ),
+        ("Microsoft.CognitiveServices/accounts", "Requests", "Total", "has no metric Requests"),
+        (None, "Availability", "Average", "name its metric_namespace"),
+        ("Microsoft.Web/sites", "Http5xx", "Total", "not in the supported-metrics table"),
+    ],
+)
+def test_alerts_are_checked_against_the_supported_metrics_table(namespace, metric, aggregation, message):
+    with pytest.raises(ValueError, match=message):
+        metric_alert(
+            "x",
+            resource_group_name="rg",
+            scopes=[SCOPE],
+            metric_name=metric,
+            metric_namespace=namespace,
+            aggregation=aggregation,
+            threshold=1,
+            action_group_id="/ag",
+            parent=None,
         )

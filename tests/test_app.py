@@ -39,7 +39,7 @@ def test_validate_all_and_one() -> None:
     assert result.exit_code == 0, result.output
     assert "ok dev" in result.stdout and "ok prod" in result.stdout
     result = invoke("validate", "staging", "--project-dir", str(REPO), "--format", "json")
-    assert json.loads(result.stdout) == {"valid": ["staging"]}
+    assert json.loads(result.stdout) == {"valid": ["staging"], "warnings": {"staging": []}}
 
 
 def test_plan_json_is_the_documented_shape() -> None:

@@ -41,6 +41,7 @@ NOT_DATA = {
     ("pr-comment",),
     ("pr-report",),
     ("prices", "refresh"),
+    ("lifecycle", "refresh"),
     ("approve",),
     ("cancel",),
 }
@@ -59,6 +60,7 @@ OFFLINE_JSON = {
     ("graph",): ["dev"],
     ("release",): ["dev"],
     ("releases",): ["dev"],
+    ("lifecycle", "show"): ["dev"],
 }
 
 

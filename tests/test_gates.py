@@ -50,8 +50,9 @@ def recording(names: list[str], fail: str | None = None):
 
 
 def test_order_per_operation():
-    assert GATES_BY_OPERATION["up"] == ("config", "policy", "cost", "credentials", "quota", "soft-delete", "approval")
-    assert GATES_BY_OPERATION["preview"] == ("config", "policy", "cost", "credentials", "quota", "soft-delete")
+    live = ("kubernetes-version", "models", "gpu-skus", "quota", "soft-delete")
+    assert GATES_BY_OPERATION["up"] == ("config", "policy", "cost", "credentials", *live, "approval")
+    assert GATES_BY_OPERATION["preview"] == ("config", "policy", "cost", "credentials", *live)
     assert GATES_BY_OPERATION["promote"] == GATES_BY_OPERATION["preview"]
     assert GATES_BY_OPERATION["destroy"] == ("config", "credentials")
 

@@ -88,9 +88,12 @@ def test_image_is_pulled_from_the_registry_by_digest(plan):
 
 
 def test_vllm_arguments(plan):
-    args = _pod(plan)["containers"][0]["args"]
+    container = _pod(plan)["containers"][0]
+    # `vllm serve MODEL`: the model is the positional argument, not the deprecated --model
+    assert container["command"] == ["vllm", "serve"]
+    assert container["args"][0] == "meta-llama/Llama-3.1-8B-Instruct" and "--model" not in container["args"]
+    args = container["args"][1:]
     pairs = dict(zip(args[::2], args[1::2], strict=False))
-    assert pairs["--model"] == "meta-llama/Llama-3.1-8B-Instruct"
     assert pairs["--max-model-len"] == "4096"
     assert pairs["--tensor-parallel-size"] == "2"
     assert pairs["--port"] == "8000"
@@ -99,7 +102,7 @@ def test_vllm_arguments(plan):
 
 
 def test_dtype_and_quantization_reach_vllm():
-    args = _pod(_plan(dtype="half", quantization="awq_marlin"))["containers"][0]["args"]
+    args = _pod(_plan(dtype="half", quantization="awq_marlin"))["containers"][0]["args"][1:]
     pairs = dict(zip(args[::2], args[1::2], strict=False))
     assert (pairs["--dtype"], pairs["--quantization"]) == ("half", "awq_marlin")
 
@@ -133,7 +136,20 @@ def test_pod_is_restricted_with_read_only_root(plan):
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     security = pod["containers"][0]["securityContext"]
     assert security["runAsNonRoot"] is True
-    assert security["runAsUser"] == 1000
+    assert security["runAsUser"] == 2000  # the image's own `vllm` user
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    # torch's getpass.getuser() reads USER before the passwd database: an identity the image knows
+    assert (env["USER"], env["LOGNAME"]) == ("vllm", "vllm")
+    mounts = [m["mountPath"] for m in pod["containers"][0]["volumeMounts"]]
+    for cache in (
+        "HOME",
+        "XDG_CACHE_HOME",
+        "TORCHINDUCTOR_CACHE_DIR",
+        "TRITON_CACHE_DIR",
+        "HF_HOME",
+        "VLLM_CACHE_ROOT",
+    ):
+        assert any(env[cache].startswith(m) for m in mounts), f"{cache} is not on a writable mount"
     assert security["allowPrivilegeEscalation"] is False
     assert security["privileged"] is False
     assert security["readOnlyRootFilesystem"] is True

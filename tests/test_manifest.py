@@ -51,8 +51,8 @@ def test_manifest_records_pinned_versions_and_evidence(dev):
     assert manifest.status == PASSED
     assert manifest.config_digest == config_digest(document)
     assert manifest.kubernetes_version == config.cluster.kubernetes_version
-    gpt = next(d for d in config.openai.deployments if d.name == "gpt-4o")
-    assert manifest.models["openai"]["gpt-4o"] == {"model": "gpt-4o", "version": gpt.version, "sku": gpt.sku}
+    gpt = next(d for d in config.openai.deployments if d.name == "chat")
+    assert manifest.models["openai"]["chat"] == {"model": gpt.model, "version": gpt.version, "sku": gpt.sku}
     model = config.inference.models[0]
     assert manifest.images == [f"{model.image}@{model.image_digest}"]
     assert manifest.models["inference"][model.name]["image_digest"] == model.image_digest
@@ -82,7 +82,7 @@ def test_round_trip_and_tamper_detection(dev):
     manifest = make(dev)
     assert parse_manifest(manifest.to_json(), "m.json") == manifest
     data = json.loads(manifest.to_json())
-    data["models"]["openai"]["gpt-4o"]["version"] = "2099-01-01"
+    data["models"]["openai"]["chat"]["version"] = "2099-01-01"
     with pytest.raises(ManifestError, match="does not match its content"):
         parse_manifest(json.dumps(data), "m.json")
     data = json.loads(manifest.to_json())
@@ -111,7 +111,7 @@ def test_pins_override_target_versions(dev, project_dir):
     manifest = make(dev)
     _, staging = load_environment_with_source("staging", project_dir)
     changed = json.loads(json.dumps(staging, default=str))
-    changed["cluster"]["kubernetes_version"] = "1.30"
+    changed["cluster"]["kubernetes_version"] = "1.35"
     for deployment in changed["openai"]["deployments"]:
         deployment["version"] = "0000-00-00"
     for model in changed["inference"]["models"]:
@@ -124,7 +124,7 @@ def test_pins_override_target_versions(dev, project_dir):
     # staging serves another model with the same image repository: it gets the release's digest
     dev_digest = manifest.images[0].split("@")[1]
     assert [m["image_digest"] for m in pinned["inference"]["models"]] == [dev_digest]
-    assert changed["cluster"]["kubernetes_version"] == "1.30"  # the input is not modified
+    assert changed["cluster"]["kubernetes_version"] == "1.35"  # the input is not modified
     assert notes == []
 
 

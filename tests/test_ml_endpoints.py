@@ -222,7 +222,7 @@ def test_latency_and_5xx_alerts_per_endpoint(plan):
     latency = alerts["ml-chat-flow-alert-latency"]["criteria"]["allOf"][0]
     errors = alerts["ml-chat-flow-alert-errors"]["criteria"]["allOf"][0]
     assert latency["metricName"] == "RequestLatency_P99"
-    assert errors["metricName"] == "RequestsPerMinute"
+    assert (errors["metricName"], errors["timeAggregation"]) == ("RequestsPerMinute", "Average")
     assert errors["dimensions"] == [{"name": "statusCodeClass", "operator": "Include", "values": ["5xx"]}]
     for props in alerts.values():
         assert props["scopes"] == [endpoint.outputs["id"]]

@@ -153,8 +153,9 @@ def test_metric_alert_helper():
         metric_alert(
             "gpu-saturation",
             resource_group_name="rg",
-            scopes=["/subscriptions/x/cluster"],
-            metric_name="node_gpu_utilization",
+            scopes=["/subscriptions/x/vault"],
+            metric_name="Availability",
+            metric_namespace="Microsoft.KeyVault/vaults",
             threshold=90,
             action_group_id="/ag/id",
             parent=parent,
@@ -163,10 +164,10 @@ def test_metric_alert_helper():
 
     alert = _one(_synth(program), "azure-native:monitor:MetricAlert", "gpu-saturation")
     assert alert.props["location"] == "global" and alert.props["ruleName"] == "gpu-saturation"
-    assert alert.props["scopes"] == ["/subscriptions/x/cluster"]
+    assert alert.props["scopes"] == ["/subscriptions/x/vault"]
     criterion = alert.props["criteria"]["allOf"][0]
     assert (criterion["metricName"], criterion["operator"], criterion["threshold"]) == (
-        "node_gpu_utilization",
+        "Availability",
         "GreaterThan",
         90,
     )

@@ -69,6 +69,8 @@ CATALOG_IDS = [
     "COST-03",
     "COST-04",
     "COST-05",
+    "LIFE-01",
+    "LIFE-02",
 ]
 
 

@@ -108,8 +108,12 @@ def releases(project):
     return Releases(LocalArtifactStore(project / ".llmops" / "releases"))
 
 
+MODEL_OF = {"2026-03-05": "gpt-5.4", "2026-04-24": "gpt-5.5", "2025-08-07": "gpt-5"}
+"""Current model versions (lifecycle catalog, 2026-12-01): validate refuses retired ones."""
+
+
 def set_dev_versions(project: Path, gpt_version: str, k8s: str) -> None:
-    """Edit dev.yaml as a developer would: another gpt-4o version and Kubernetes version."""
+    """Edit dev.yaml as a developer would: another chat model version and Kubernetes version."""
     from ruamel.yaml import YAML
 
     yaml = YAML()
@@ -117,7 +121,15 @@ def set_dev_versions(project: Path, gpt_version: str, k8s: str) -> None:
     document = yaml.load(path.read_text())
     document.setdefault("cluster", {})["kubernetes_version"] = k8s
     document["openai"] = {
-        "deployments": [{"name": "gpt-4o", "model": "gpt-4o", "version": gpt_version, "capacity": 10}]
+        "deployments": [
+            {
+                "name": "chat",
+                "model": MODEL_OF[gpt_version],
+                "version": gpt_version,
+                "sku": "GlobalStandard",
+                "capacity": 10,
+            }
+        ]
     }
     with path.open("w") as handle:
         yaml.dump(document, handle)
@@ -127,19 +139,19 @@ def set_dev_versions(project: Path, gpt_version: str, k8s: str) -> None:
 def test_dev_to_staging_to_prod(project, releases):
     recorder = Recorder(project, ENGINE.found)
     print(f"deployer: {DEPLOYER}")
-    set_dev_versions(project, "2024-08-06", "1.30")
+    set_dev_versions(project, "2026-03-05", "1.35")
 
     dev = release("dev", project, releases, recorder.hooks()).manifest
-    assert dev.status == PASSED and dev.kubernetes_version == "1.30"
+    assert dev.status == PASSED and dev.kubernetes_version == "1.35"
     assert dev.policy["mandatory_failures"] == 0 and dev.policy["rules_run"] > 0
     assert 0 < dev.cost["monthly_usd"] <= dev.cost["limit_usd"]
 
     staging = promote("dev", "staging", project, releases, recorder.hooks())
     deployed = recorder.deployed[-1]
     assert deployed.name == "staging"
-    assert deployed.cluster.kubernetes_version == "1.30"  # pinned by dev's manifest
-    gpt = {d.name: d for d in deployed.openai.deployments}["gpt-4o"]
-    assert (gpt.version, gpt.capacity) == ("2024-08-06", 30)  # version pinned, capacity staging's
+    assert deployed.cluster.kubernetes_version == "1.35"  # pinned by dev's manifest
+    gpt = {d.name: d for d in deployed.openai.deployments}["chat"]
+    assert (gpt.version, gpt.capacity) == ("2026-03-05", 30)  # version pinned, capacity staging's
     assert deployed.cluster.gpu_pools[0].vm_size == "Standard_NC24ads_A100_v4"  # staging's own overlay
     assert staging.manifest.environment == "staging" and staging.manifest.passed
     assert staging.manifest.source["promoted_from"] == dev.id
@@ -154,7 +166,7 @@ def test_dev_to_staging_to_prod(project, releases):
     assert has_approval("prod", project, manifest=staging.manifest.id)
     prod = promote("staging", "prod", project, releases, recorder.hooks())
     assert prod.manifest.passed and prod.manifest.source["promoted_from"] == staging.manifest.id
-    assert recorder.deployed[-1].name == "prod" and recorder.deployed[-1].cluster.kubernetes_version == "1.30"
+    assert recorder.deployed[-1].name == "prod" and recorder.deployed[-1].cluster.kubernetes_version == "1.35"
     assert recorder.gated == ["staging", "prod", "prod"]
     if ENGINE.found:
         assert prod.outcome.summary  # the engine reported its resource changes
@@ -264,17 +276,17 @@ def test_failed_deployment_records_a_failed_manifest(project, releases):
 
 def test_rollback_reapplies_an_earlier_manifest(project, releases):
     recorder = Recorder(project, real_engine=False)
-    set_dev_versions(project, "2024-05-13", "1.30")
+    set_dev_versions(project, "2025-08-07", "1.35")
     release("dev", project, releases, recorder.hooks())
     first = promote("dev", "staging", project, releases, recorder.hooks()).manifest
-    set_dev_versions(project, "2024-11-20", "1.31")
+    set_dev_versions(project, "2026-04-24", "1.36")
     release("dev", project, releases, recorder.hooks())
     second = promote("dev", "staging", project, releases, recorder.hooks()).manifest
-    assert recorder.deployed[-1].cluster.kubernetes_version == "1.31"
+    assert recorder.deployed[-1].cluster.kubernetes_version == "1.36"
 
     back = rollback("staging", first.short_id, project, releases, recorder.hooks())
-    assert recorder.deployed[-1].cluster.kubernetes_version == "1.30"
-    assert {d.name: d.version for d in recorder.deployed[-1].openai.deployments}["gpt-4o"] == "2024-05-13"
+    assert recorder.deployed[-1].cluster.kubernetes_version == "1.35"
+    assert {d.name: d.version for d in recorder.deployed[-1].openai.deployments}["chat"] == "2025-08-07"
     assert back.manifest.config_digest == first.config_digest
     assert back.manifest.source["rolled_back_to"] == first.id and back.manifest.id != second.id
     assert back.notes == []  # same code, same configuration: the same plan as recorded
@@ -283,7 +295,7 @@ def test_rollback_reapplies_an_earlier_manifest(project, releases):
     shutil.rmtree(project / ".llmops" / "releases" / "configs")
     again = rollback("staging", second.id, project, releases, recorder.hooks())
     assert "not in the store" in again.notes[0]
-    assert recorder.deployed[-1].cluster.kubernetes_version == "1.31"  # pins over the working tree's config
+    assert recorder.deployed[-1].cluster.kubernetes_version == "1.36"  # pins over the working tree's config
     with pytest.raises(PromotionRefused, match="is a release of dev, not staging"):
         rollback("staging", releases.latest("dev").id, project, releases, recorder.hooks())
 

@@ -13,6 +13,13 @@ from llmops_infra.components.rules import (
 )
 from llmops_infra.config.common import DnsLabel, GpuVmSize, Strict, Uuid, VmSize
 
+OsSku = Literal["Ubuntu", "Ubuntu2404", "Ubuntu2204", "AzureLinux"]
+OS_SKU_HELP = (
+    "Node OS SKU. Ubuntu follows the Kubernetes version (Ubuntu 24.04 from 1.35). With gpu_driver operator every "
+    "pool must run the same one, and one the NVIDIA GPU operator supports (Ubuntu): the operator is not compatible "
+    "with several OS versions in one cluster."
+)
+
 
 class SystemPool(Strict):
     vm_size: VmSize = Field("Standard_D4ds_v5", description="VM size of the system node pool.")
@@ -21,6 +28,7 @@ class SystemPool(Strict):
     zones: list[Literal["1", "2", "3"]] = Field(
         default_factory=lambda: ["1", "2", "3"], description="Availability zones of the pool."
     )
+    os_sku: OsSku = Field("Ubuntu", description=OS_SKU_HELP)
 
     @model_validator(mode="after")
     def _bounds(self) -> SystemPool:
@@ -40,6 +48,7 @@ class GpuPool(Strict):
         -1, description="Highest spot price per hour in USD; -1 pays up to the on-demand price."
     )
     zones: list[Literal["1", "2", "3"]] = Field(default_factory=list, description="Availability zones of the pool.")
+    os_sku: OsSku = Field("Ubuntu", description=OS_SKU_HELP)
 
     @model_validator(mode="after")
     def _bounds(self) -> GpuPool:
@@ -50,7 +59,11 @@ class GpuPool(Strict):
 
 
 class ClusterConfig(Strict):
-    kubernetes_version: str = Field(pattern=r"^1\.\d{2}(\.\d+)?$", description="AKS Kubernetes version, e.g. 1.31.")
+    kubernetes_version: str = Field(
+        pattern=r"^1\.\d{2}(\.\d+)?$",
+        description="AKS Kubernetes version, e.g. 1.36 (a minor version gets its latest patch). Checked against the "
+        "lifecycle catalog: a version past end of life is refused (`llmops-infra lifecycle ENV` shows the dates).",
+    )
     sku_tier: Literal["Free", "Standard", "Premium"] = Field(
         "Standard", description="AKS tier; Standard and Premium carry the uptime SLA."
     )
@@ -66,6 +79,18 @@ class ClusterConfig(Strict):
         "operator",
         description="operator: the NVIDIA GPU operator installs drivers (pools are created with "
         "gpuProfile.driver None); aks: AKS installs drivers and the device plugin runs.",
+    )
+    gpu_operator_version: str = Field(
+        "v26.7.0",
+        pattern=r"^v\d+\.\d+\.\d+$",
+        description="gpu_driver operator: the NVIDIA GPU operator Helm chart version. Checked against the lifecycle "
+        "catalog (NVIDIA supports the newest major release; the one before gets critical fixes only).",
+    )
+    gpu_driver_version: str | None = Field(
+        "580.173.02",
+        pattern=r"^\d{3}\.\d+(\.\d+)?$",
+        description="gpu_driver operator: the NVIDIA driver the operator installs (driver.version); null: the "
+        "release's default. Its branch must support the CUDA version of every inference image (R580: CUDA 13.0).",
     )
     device_plugin_image_digest: str = Field(
         "sha256:7089559ce6153018806857f5049085bae15b3bf6f1c8bd19d8b12f707d087dea",
@@ -119,6 +144,12 @@ class InferenceModel(Strict):
     )
     image_digest: str = Field(
         pattern=r"^sha256:[0-9a-f]{64}$", description="Image digest; images are pinned by digest."
+    )
+    image_tag: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        description="The upstream tag the digest was taken from (e.g. v0.28.0): the lifecycle catalog reads the "
+        "image's CUDA requirement from it and checks it against the GPU driver. Pods still pull by digest.",
     )
     gpu_pool: str = Field(description="Name of the GPU pool the service runs on.")
     gpus_per_replica: int = Field(1, ge=1, le=8, description="GPUs per replica (tensor parallel size).")

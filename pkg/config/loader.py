@@ -85,6 +85,16 @@ def require_environment(name: str, project_dir: Path) -> None:
 
 def load_environment_with_source(name: str, project_dir: Path) -> tuple[EnvironmentConfig, dict[str, Any]]:
     """The validated config and the merged document it came from."""
+    config, merged, _source = load_located(name, project_dir)
+    return config, merged
+
+
+def load_located(
+    name: str, project_dir: Path, *, check_lifecycle: bool = True
+) -> tuple[EnvironmentConfig, dict[str, Any], Source]:
+    """The validated config, its merged document and where each key was written. With `check_lifecycle`
+    (validate, plan, policy check, up) a retired pin or an incompatible GPU stack is a `ConfigError` naming file,
+    key and line (`config/lifecycle.py`); `lifecycle ENV` and `lifecycle refresh` read configs without it."""
     env_dir = environments_dir(project_dir)
     require_environment(name, project_dir)
     source = Source()
@@ -118,7 +128,54 @@ def load_environment_with_source(name: str, project_dir: Path) -> tuple[Environm
         config = EnvironmentConfig.model_validate(merged)
     except ValidationError as exc:
         raise _config_error(exc, source, env_display) from None
-    return config, merged
+    if check_lifecycle:
+        _refuse_retired(config, source, env_display)
+    return config, merged, source
+
+
+def lifecycle_findings(
+    config: EnvironmentConfig, source: Source, env_display: str
+) -> tuple[list[tuple[str, int | None, str, str]], list[str]]:
+    """(errors as (file, line, key, message), warnings as `file:line: key: message`) of the lifecycle check."""
+    from llmops_infra.config import lifecycle
+    from llmops_infra.policies.lifecycle_catalog import LifecycleCatalogError
+
+    try:
+        report = lifecycle.check(config)
+    except LifecycleCatalogError as exc:
+        raise ConfigError(f"{exc}: run `llmops-infra lifecycle refresh` or remove the broken file") from None
+
+    def located(finding: Any) -> tuple[str, int | None, str, str]:
+        file, number = source.locate(finding.key)
+        return file or env_display, number, format_path(finding.key), finding.message
+
+    def text(item: tuple[str, int | None, str, str]) -> str:
+        file, number, key, message = item
+        return f"{file}" + (f":{number}" if number else "") + f": {key}: {message}"
+
+    return [located(f) for f in report.errors], [text(located(f)) for f in report.warnings]
+
+
+def _refuse_retired(config: EnvironmentConfig, source: Source, env_display: str) -> None:
+    errors, _warnings = lifecycle_findings(config, source, env_display)
+    hint = f"`llmops-infra lifecycle {config.name}` lists every pin with its dates"
+    if len(errors) == 1:
+        file, line, key, message = errors[0]
+        raise ConfigError(f"{message}. {hint}", file=file, key=key, line=line)
+    if errors:
+        lines = [f"{f}" + (f":{n}" if n else "") + f": {k}: {m}" for f, n, k, m in errors]
+        raise ConfigError(
+            f"{len(errors)} pins are retired, out of support or incompatible today:\n  "
+            + "\n  ".join(lines)
+            + f"\n{hint}"
+        )
+
+
+def lifecycle_warnings(name: str, project_dir: Path) -> list[str]:
+    """What `validate` prints as warnings for ENV: pins retiring within the catalog's window, deprecated or unknown."""
+    config, _merged, source = load_located(name, project_dir, check_lifecycle=False)
+    env_display = _display(environments_dir(project_dir) / f"{name}.yaml", project_dir)
+    return lifecycle_findings(config, source, env_display)[1]
 
 
 def config_digest(document: dict[str, Any]) -> str:

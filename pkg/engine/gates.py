@@ -4,14 +4,21 @@
 2. policy       the offline policy check of the synthesized plan: no mandatory violation (exit 1)
 3. cost         the plan's estimated monthly cost is within `cost.max_monthly_usd` (exit 1)
 4. credentials  azure-identity obtains an ARM token (exit 3)
-5. quota        the GPU pools fit the region's vCPU quota, looked up only with credentials (exit 3)
-6. soft-delete  no soft-deleted Key Vault or Cognitive Services account holds a name the plan
+5. kubernetes-version  the AKS version is offered (GA) in the region (live, `preflight_gates`)
+6. models       every model, version and deployment type is offered in the region, not deprecated
+                there, with the regional quota for its capacity (live)
+7. gpu-skus     every GPU pool's VM size is offered in the region and its zones, unrestricted (live)
+8. quota        the GPU pools fit the region's vCPU family quota, looked up only with credentials (exit 3)
+9. soft-delete  no soft-deleted Key Vault or Cognitive Services account holds a name the plan
                 needs (a field lesson: the create fails late otherwise), only with credentials (exit 3)
-7. approval     for `up` of an environment with `promotion.requires_approval`: an approval
+10. approval    for `up` of an environment with `promotion.requires_approval`: an approval
                 record `.llmops/approvals/<env>.json` (exit 2; format in docs/architecture.md)
 
-`preview` runs 1-6, `up` 1-7, `destroy` and `refresh` 1 and 4. Promotion (which asks for its
-own approval) runs them with operation "promote": 1-6.
+The config gate includes the lifecycle catalog: nothing pinned is retired (exit 2). Live gates
+(5-9) fail with exit 3 and name the setting to change; without credentials, or when ARM refuses
+or cannot answer, they are skipped with the reason. `preview` runs 1-9, `up` 1-10, `destroy`
+and `refresh` 1 and 4. Promotion (which asks for its own approval) runs them with operation
+"promote": 1-9.
 """
 
 from __future__ import annotations
@@ -19,70 +26,26 @@ from __future__ import annotations
 import json
 import urllib.error
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from llmops_infra.config.models import EnvironmentConfig
-from llmops_infra.errors import EngineError, LlmopsError, PolicyViolationError
+from llmops_infra.engine import preflight_gates
+from llmops_infra.engine.arm_client import ArmError
+from llmops_infra.engine.gate_types import PASSED, SKIPPED, Gate, GateContext, GateFailed, GateResult
+from llmops_infra.errors import EngineError, PolicyViolationError
 
 APPROVALS = Path(".llmops") / "approvals"
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
+LIVE = ("kubernetes-version", "models", "gpu-skus", "quota", "soft-delete")
 GATES_BY_OPERATION: dict[str, tuple[str, ...]] = {
-    "preview": ("config", "policy", "cost", "credentials", "quota", "soft-delete"),
-    "up": ("config", "policy", "cost", "credentials", "quota", "soft-delete", "approval"),
-    "promote": ("config", "policy", "cost", "credentials", "quota", "soft-delete"),
+    "preview": ("config", "policy", "cost", "credentials", *LIVE),
+    "up": ("config", "policy", "cost", "credentials", *LIVE, "approval"),
+    "promote": ("config", "policy", "cost", "credentials", *LIVE),
     "destroy": ("config", "credentials"),
     "refresh": ("config", "credentials"),
 }
-
-
-@dataclass(frozen=True)
-class GateResult:
-    gate: str
-    status: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"gate": self.gate, "status": self.status, "message": self.message}
-
-
-class GateFailed(LlmopsError):
-    """A gate stopped the run before the engine started; nothing was changed."""
-
-    def __init__(self, gate: str, message: str, exit_code: int) -> None:
-        self.gate = gate
-        self.exit_code = exit_code
-        self.detail = message
-        super().__init__(f"gate {gate} failed: {message}")
-
-
-@dataclass
-class GateContext:
-    """What the gates share; the callables are seams for tests (defaults touch Azure)."""
-
-    config: EnvironmentConfig
-    project_dir: Path
-    operation: str
-    plan: Any = None
-    check_credentials: Callable[[], Any] | None = None
-    get_token: Callable[[], Any] | None = None
-    fetch: Callable[[str, str], dict[str, Any]] | None = None
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    credentials_ok: bool | None = None
-    policy_report: Any = None
-
-    def the_plan(self) -> Any:
-        if self.plan is None:
-            from llmops_infra.offline.planning import plan_config
-
-            self.plan = plan_config(self.config)
-        return self.plan
-
-
-Gate = Callable[[GateContext], GateResult]
 
 
 # --------------------------------------------------------------------------- policy and cost
@@ -160,9 +123,10 @@ def quota_gate(ctx: GateContext) -> GateResult:
         return GateResult("quota", SKIPPED, "skipped: no credentials")
     needs = azure_access.quota_needs(list(ctx.config.cluster.gpu_pools))
     azure = ctx.config.azure
+    fetch = ctx.fetch or (ctx.arm.get_json_url if ctx.arm is not None else None)
     try:
-        token = azure_access.access_token(ctx.get_token)
-        usages = azure_access.fetch_usages(azure.subscription_id, azure.location, token, ctx.fetch)
+        token = "" if ctx.fetch is None and ctx.arm is not None else azure_access.access_token(ctx.get_token)
+        usages = azure_access.fetch_usages(azure.subscription_id, azure.location, token, fetch)
     except urllib.error.HTTPError as exc:
         return GateResult(
             "quota",
@@ -172,6 +136,10 @@ def quota_gate(ctx: GateContext) -> GateResult:
         )
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return GateResult("quota", SKIPPED, f"skipped: ARM unreachable ({getattr(exc, 'reason', exc)})")
+    except ArmError as exc:
+        return GateResult(
+            "quota", SKIPPED, f"skipped: ARM answered {exc.status or 'nothing'} {exc.code} ({exc.message})"
+        )
     problems = azure_access.quota_shortfalls(needs, usages, azure.location)
     if problems:
         raise GateFailed("quota", "; ".join(problems), EngineError.exit_code)
@@ -282,6 +250,9 @@ GATES: dict[str, Gate] = {
     "policy": policy_gate,
     "cost": cost_gate,
     "credentials": credentials_gate,
+    "kubernetes-version": preflight_gates.kubernetes_version_gate,
+    "models": preflight_gates.models_gate,
+    "gpu-skus": preflight_gates.gpu_skus_gate,
     "quota": quota_gate,
     "soft-delete": soft_delete_gate,
     "approval": approval_gate,

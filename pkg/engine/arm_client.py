@@ -1,0 +1,209 @@
+"""A small Azure Resource Manager reader: GET with paging, throttling and clear errors.
+
+httpx does the HTTP, tenacity the retries: 429 and 5xx answers are retried, honouring ARM's
+`Retry-After` (seconds or an HTTP date, capped), then with exponential backoff; a bounded number
+of attempts, so a throttled subscription ends in an `ArmError` rather than a hang. Tokens come
+from azure-identity (`DefaultAzureCredential` unless a credential or token getter is given) and
+are never logged, printed or put in an error. `base_url` points the client at a local replay
+server in tests (tests/arm_replay.py).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+ARM = "https://management.azure.com"
+ARM_SCOPE = f"{ARM}/.default"
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+MAX_PAGES = 100
+
+
+class ArmError(Exception):
+    """ARM answered an error (or not at all). `status` 0: the endpoint was unreachable."""
+
+    def __init__(self, status: int, code: str, message: str, url: str, retry_after: float | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.url = url
+        self.retry_after = retry_after
+        super().__init__(f"{status or 'no answer'} {code}: {message}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE or self.status == 0
+
+    @property
+    def forbidden(self) -> bool:
+        return self.status in (401, 403)
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After: 7` -> 7.0; an HTTP date -> the seconds until then; absent or bad -> None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _error(response: httpx.Response) -> ArmError:
+    code, message = f"HTTP{response.status_code}", response.reason_phrase or "error"
+    try:
+        body = response.json()
+        error = body.get("error") or {} if isinstance(body, dict) else {}
+        code = str(error.get("code") or code)
+        message = str(error.get("message") or message)
+    except ValueError:
+        pass
+    url = str(response.request.url.copy_with(query=None)) if response.request else ""
+    return ArmError(response.status_code, code, message, url, retry_after_seconds(response.headers.get("Retry-After")))
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_on: float
+
+
+class ArmClient:
+    """GET JSON from ARM. One instance per command run; it caches the token until it nearly expires."""
+
+    def __init__(
+        self,
+        credential: Any = None,
+        *,
+        token_getter: Callable[[], Any] | None = None,
+        base_url: str = ARM,
+        timeout: float = 20.0,
+        max_attempts: int = 5,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credential = credential
+        self._token_getter = token_getter
+        self._token: _Token | None = None
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
+        self.waits: list[float] = []
+        """Every wait between attempts (seconds), for reports and tests."""
+        self._sleep = sleep
+        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+        if self._credential is not None and hasattr(self._credential, "close"):
+            self._credential.close()
+
+    def __enter__(self) -> ArmClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ auth
+
+    def _bearer(self) -> str:
+        if self._token and self._token.expires_on - 60 > time.time():
+            return self._token.value
+        if self._token_getter is not None:
+            token = self._token_getter()
+        else:
+            if self._credential is None:
+                from azure.identity import DefaultAzureCredential
+
+                self._credential = DefaultAzureCredential()
+            token = self._credential.get_token(ARM_SCOPE)
+        self._token = _Token(token.token, float(getattr(token, "expires_on", time.time() + 300)))
+        return self._token.value
+
+    # ------------------------------------------------------------------ requests
+
+    def url(self, path: str, api_version: str | None = None) -> str:
+        """An absolute URL for an ARM path (absolute URLs such as nextLink are kept as they are)."""
+        if path.startswith(ARM) and self.base_url != ARM:
+            path = self.base_url + path[len(ARM) :]  # azure_access builds public ARM URLs
+        if path.startswith(("http://", "https://")):
+            return path
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        if api_version:
+            url += ("&" if "?" in url else "?") + f"api-version={api_version}"
+        return url
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = exc.retry_after if isinstance(exc, ArmError) else None
+        wait = hinted if hinted is not None else min(self.max_wait, 2.0 ** (state.attempt_number - 1))
+        wait = min(wait, self.max_wait)
+        self.waits.append(wait)
+        return wait
+
+    def get(self, path: str, api_version: str | None = None, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """One GET, retried on throttling and server errors; the JSON body, or an `ArmError`."""
+        url = self.url(path, api_version)
+
+        def attempt() -> dict[str, Any]:
+            headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
+            try:
+                response = self._http.get(url, params=params, headers=headers)
+            except httpx.TransportError as exc:
+                raise ArmError(0, type(exc).__name__, f"ARM unreachable ({exc})", url.split("?", 1)[0]) from None
+            if response.status_code >= 400:
+                raise _error(response)
+            try:
+                body = response.json()
+            except ValueError:
+                raise ArmError(
+                    response.status_code, "NotJson", "ARM answered something that is not JSON", url
+                ) from None
+            if not isinstance(body, dict):
+                raise ArmError(response.status_code, "NotAnObject", "ARM answered JSON that is not an object", url)
+            return body
+
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, ArmError) and e.retryable),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
+
+    def list(self, path: str, api_version: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every item of a list operation (`value`, or `values` as the AKS versions API names it), following nextLink."""
+        found: list[dict[str, Any]] = []
+        url: str | None = self.url(path, api_version)
+        for _ in range(MAX_PAGES):
+            if not url:
+                return found
+            page = self.get(url, params=params)
+            params = None  # nextLink carries its own query
+            items = page.get("value", page.get("values", []))
+            found.extend(item for item in items or [] if isinstance(item, dict))
+            url = page.get("nextLink")
+        raise ArmError(200, "TooManyPages", f"more than {MAX_PAGES} pages", path)
+
+    def get_json_url(self, url: str, _token: str | None = None) -> dict[str, Any]:
+        """The `Fetch` seam of `azure_access` (url, token) -> JSON, served by this client (token ignored)."""
+        return self.get(url)
