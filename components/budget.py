@@ -13,7 +13,11 @@ from pulumi_azure_native import consumption
 class BudgetArgs:
     budget_name: str
     scope: pulumi.Input[str]
-    """Resource id of the resource group whose cost is watched."""
+    """Resource id of what is watched: a resource group, or a subscription (with
+    `resource_group_names` to name the groups)."""
+    resource_group_names: list[pulumi.Input[str]] = field(default_factory=list)
+    """With a subscription scope: the resource groups whose cost is watched (the estate's own and
+    AKS's node resource group, where the GPU VMs are billed). Default: the whole scope."""
     monthly_amount: float
     """USD per month."""
     contact_emails: list[str]
@@ -66,6 +70,13 @@ class Budget(pulumi.ComponentResource):
             scope=args.scope,
             amount=args.monthly_amount,
             category="Cost",
+            filter=consumption.BudgetFilterArgs(
+                dimensions=consumption.BudgetComparisonExpressionArgs(
+                    name="ResourceGroupName", operator="In", values=list(args.resource_group_names)
+                )
+            )
+            if args.resource_group_names
+            else None,
             time_grain="Monthly",
             time_period=consumption.BudgetTimePeriodArgs(start_date=f"{args.start_date}T00:00:00Z"),
             notifications={

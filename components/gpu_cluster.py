@@ -87,6 +87,9 @@ class GpuClusterArgs:
     dns_service_ip: str = "10.0.0.10"
     upgrade_channel: Literal["patch", "stable", "rapid", "node-image"] = "patch"
     """patch keeps the configured minor version and applies its patches automatically."""
+    node_resource_group: str | None = None
+    """Name of the resource group AKS creates for the nodes (where GPU VMs are billed), so that
+    the budget can name it. Default: AKS's own MC_<group>_<cluster>_<region>."""
     maintenance_day: Weekday = "Sunday"
     maintenance_start_utc: str = "02:00"
 
@@ -134,6 +137,7 @@ class GpuCluster(pulumi.ComponentResource):
             resource_name_=args.cluster_name,
             resource_group_name=args.resource_group_name,
             dns_prefix=args.dns_prefix,
+            node_resource_group=args.node_resource_group,
             kubernetes_version=args.kubernetes_version,
             sku=cs.ManagedClusterSKUArgs(name="Base", tier=args.sku_tier),
             identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),

@@ -1,14 +1,16 @@
-"""Cost rules (COST-01 … COST-05): budget, cost-allocation tags, PTU, regions, monthly limit.
+"""Cost rules (COST-01 … COST-06): budget, cost-allocation tags, PTU, regions, monthly limit, budget coverage.
 
 GPU cost rules (allowed sizes, node caps, scale to zero) live in `gpu.py`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import Severity
 
 from llmops_infra.policies.cost_model import estimate_resources
-from llmops_infra.policies.framework import get, items, mapping, resource_rule, stack_rule
+from llmops_infra.policies.framework import get, items, mapping, present, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 
 BUDGET = "azure-native:consumption:Budget"
@@ -176,3 +178,67 @@ def cost_limit(resources, report, params):
             + ", ".join(estimate.unpriced[:5])
             + "."
         )
+
+
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+
+
+def _budget_coverage(budget_props: Any) -> set[str] | None:
+    """Resource groups a budget watches (lowercase); None: every group of its subscription, or
+    not knowable before deployment (unknown values count as covered)."""
+    scope = get(budget_props, "scope")
+    if not isinstance(scope, str):
+        return None
+    parts = scope.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    if "resourcegroups" in lowered:
+        return {parts[lowered.index("resourcegroups") + 1].lower()}
+    dimensions = get(budget_props, "filter.dimensions")
+    if not dimensions:
+        return None
+    if str(get(dimensions, "name", "")).lower() != "resourcegroupname":
+        return set()
+    values = items(get(dimensions, "values"))
+    if any(not isinstance(v, str) for v in values):
+        return None
+    return {v.lower() for v in values}
+
+
+@stack_rule(
+    "COST-06",
+    "budget-covers-billing",
+    scope="P",
+    severity=Severity.MEDIUM,
+    description="The budget watches every resource group the estate bills to, the AKS node resource group included.",
+    remediation="Set the cluster's nodeResourceGroup, and scope the budget to the subscription with a "
+    "ResourceGroupName filter that lists the estate's group and the node resource group.",
+)
+def cost_budget_covers_billing(resources, report, params):
+    graph = Graph(resources)
+    budgets = graph.of_type(BUDGET)
+    if not budgets:
+        return  # COST-01 reports a missing budget
+    billed: dict[str, str] = {}
+    for group in graph.of_type(RESOURCE_GROUP):
+        name = get(group.props, "resourceGroupName")
+        if isinstance(name, str):
+            billed[name.lower()] = group.urn
+    for cluster in graph.of_type(MANAGED_CLUSTER):
+        if not present(cluster.props, "nodeResourceGroup"):
+            report(
+                f"Cluster {cluster.name} leaves its node resource group to AKS (MC_…): its GPU VMs are billed "
+                "there, and no budget can name a group that is not known in advance.",
+                cluster.urn,
+            )
+            continue
+        name = get(cluster.props, "nodeResourceGroup")
+        if isinstance(name, str):
+            billed[name.lower()] = cluster.urn
+    coverages = [_budget_coverage(b.props) for b in budgets]
+    if any(c is None for c in coverages):
+        return
+    covered = set().union(*(c for c in coverages if c is not None))
+    for name, urn in sorted(billed.items()):
+        if name not in covered:
+            report(f"No budget watches resource group {name}: its spend is never compared with a budget.", urn)

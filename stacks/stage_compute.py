@@ -116,6 +116,11 @@ def model_storage_stage(estate: Estate) -> None:
     )
 
 
+def node_resource_group_name(estate: Estate) -> str:
+    """The resource group AKS creates for the nodes: named, so that the budget can watch it."""
+    return estate.namer.name("resource_group", "aks", "nodes")
+
+
 def cluster_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     c = config.cluster
@@ -127,6 +132,7 @@ def cluster_stage(estate: Estate) -> None:
             resource_group_name=foundation.resource_group_name,
             cluster_name=namer.name("aks_cluster"),
             dns_prefix=namer.name("aks_dns_prefix"),
+            node_resource_group=node_resource_group_name(estate),
             subscription_id=config.azure.subscription_id,
             tenant_id=config.azure.tenant_id,
             kubernetes_version=c.kubernetes_version,

@@ -51,6 +51,7 @@ from llmops_infra.config.models import PipelineIdentity
 from llmops_infra.errors import ConfigError
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
+from llmops_infra.stacks.stage_compute import node_resource_group_name
 
 # Workload -> (role, which resource) granted by the identity stage, when the workload exists.
 WORKLOAD_GRANTS: dict[str, list[tuple[str, str]]] = {
@@ -318,7 +319,10 @@ def budget_stage(estate: Estate, *, today: Callable[[], date] = utc_today) -> No
             "budget",
             BudgetArgs(
                 budget_name=namer.name("budget"),
-                scope=foundation.resource_group_id,
+                # The subscription, filtered to the estate's group and AKS's node group: GPU VMs
+                # are billed in the node group, which a group-scoped budget would miss.
+                scope=f"/subscriptions/{config.azure.subscription_id}",
+                resource_group_names=[foundation.resource_group_name, node_resource_group_name(estate)],
                 monthly_amount=budget.monthly_usd,
                 contact_emails=list(budget.contact_emails),
                 start_date=budget_start(budget.start_date, today()),

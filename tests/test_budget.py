@@ -18,11 +18,19 @@ def _one(plan: Plan, type_: str, name: str):
 
 
 @pytest.mark.parametrize("env,amount", [("dev", 1500), ("prod", 60000)])
-def test_budget_watches_the_resource_group(plans, env, amount):
+def test_budget_watches_the_resource_group_and_the_node_resource_group(plans, env, amount):
     plan = plans(env)
-    rg_id = _one(plan, "azure-native:resources:ResourceGroup", "foundation-rg").outputs["id"]
+    group = _one(plan, "azure-native:resources:ResourceGroup", "foundation-rg")
+    [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
     budget = _one(plan, "azure-native:consumption:Budget", "budget-budget")
-    assert budget.props["scope"] == rg_id
+    # GPU VMs are billed in AKS's node resource group: the budget watches it too (COST-06).
+    subscription = group.outputs["id"].split("/resourceGroups/")[0]
+    assert budget.props["scope"] == subscription
+    assert budget.props["filter"]["dimensions"] == {
+        "name": "ResourceGroupName",
+        "operator": "In",
+        "values": [group.props["resourceGroupName"], cluster.props["nodeResourceGroup"]],
+    }
     assert budget.props["amount"] == amount
     assert (budget.props["category"], budget.props["timeGrain"]) == ("Cost", "Monthly")
     # The current month at run time (Azure refuses a past month at creation); never replaced later.

@@ -69,6 +69,7 @@ CATALOG_IDS = [
     "COST-03",
     "COST-04",
     "COST-05",
+    "COST-06",
     "LIFE-01",
     "LIFE-02",
 ]

@@ -1,6 +1,10 @@
 """COST-01 … COST-05."""
 
+from pathlib import Path
+
 from llmops_infra.policies.testing import Fixture, stack_violations, violations
+
+REPO = Path(__file__).resolve().parent.parent
 
 BUDGET = "azure-native:consumption:Budget"
 VAULT = "azure-native:keyvault:Vault"
@@ -63,3 +67,47 @@ def test_cost_05_monthly_limit_at_max_scale():
         "COST-05", [Fixture(POOL, "x", {**pool, "vmSize": "Standard_NX1"})], {"max_monthly_usd": 1e6}
     )
     assert "no price in the catalog" in unpriced[0]
+
+
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+SUBSCRIPTION = "/subscriptions/11111111-1111-4111-8111-111111111111"
+
+
+def _estate(budget_props, cluster_props=None):
+    return [
+        Fixture(RESOURCE_GROUP, "rg", {"resourceGroupName": "rg-llmops-dev-eus"}),
+        Fixture(
+            CLUSTER,
+            "aks",
+            {"nodeResourceGroup": "rg-llmops-dev-eus-aks-nodes"} if cluster_props is None else cluster_props,
+        ),
+        Fixture(BUDGET, "budget", budget_props),
+    ]
+
+
+def _filtered(*groups):
+    return {
+        "scope": SUBSCRIPTION,
+        "filter": {"dimensions": {"name": "ResourceGroupName", "operator": "In", "values": list(groups)}},
+    }
+
+
+def test_cost_06_budget_covers_the_node_resource_group():
+    assert stack_violations("COST-06", _estate(_filtered("rg-llmops-dev-eus", "rg-llmops-dev-eus-aks-nodes"))) == []
+    assert stack_violations("COST-06", _estate({"scope": SUBSCRIPTION})) == []  # the whole subscription
+    group_scoped = {"scope": f"{SUBSCRIPTION}/resourceGroups/rg-llmops-dev-eus"}
+    [found] = stack_violations("COST-06", _estate(group_scoped))
+    assert "rg-llmops-dev-eus-aks-nodes" in found
+    [found] = stack_violations("COST-06", _estate(_filtered("rg-llmops-dev-eus")))
+    assert "rg-llmops-dev-eus-aks-nodes" in found
+    [found] = stack_violations("COST-06", _estate(_filtered("rg-llmops-dev-eus"), cluster_props={}))
+    assert "leaves its node resource group to AKS" in found
+
+
+def test_cost_06_shipped_estate_complies(plans):
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.policy_check import check_config
+
+    result = check_config(load_environment("prod", REPO), plans("prod"))
+    assert [v for v in result.violations if v.rule_id == "COST-06"] == []
