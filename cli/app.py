@@ -10,7 +10,8 @@ Every command is registered here, the one way (`common.add_commands`): its known
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -83,7 +84,7 @@ add_commands(
         "init": init_cmd.init_cmd,
     },
 )
-GROUPS = {
+GROUPS: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
     "policy": (
         policy_cmd.HELP,
         {"check": policy_cmd.check_cmd, "list": policy_cmd.list_cmd, "pack-config": policy_cmd.pack_config_cmd},

@@ -10,13 +10,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine.lifecycle import WORKSPACES
 from llmops_infra.errors import ConfigError
 
 
-def shipped_policy_pack(config: EnvironmentConfig, project_dir: Path) -> dict[str, list[str]]:
+class PackArguments(TypedDict, total=False):
+    """The keyword arguments `lifecycle.preview` and `lifecycle.up` take for policy packs."""
+
+    policy_packs: list[str]
+    policy_pack_configs: list[str] | None
+
+
+def shipped_policy_pack(config: EnvironmentConfig, project_dir: Path) -> PackArguments:
     """The estate's CrossGuard pack with this environment's levels, limits and exemptions.
 
     Returns the `policy_packs` / `policy_pack_configs` arguments of `preview` and `up`, or {}
@@ -65,11 +73,11 @@ class PolicyPacks:
             tuple(str(p.resolve()) for p in packs or []), tuple(str(c.resolve()) for c in configs or []), shipped
         )
 
-    def arguments(self, config: EnvironmentConfig, project_dir: Path) -> dict[str, list[str] | None]:
+    def arguments(self, config: EnvironmentConfig, project_dir: Path) -> PackArguments:
         """The engine's `policy_packs` / `policy_pack_configs` ({} when no pack runs)."""
-        shipped = shipped_policy_pack(config, project_dir) if self.shipped else {}
+        shipped = shipped_policy_pack(config, project_dir) if self.shipped else PackArguments()
         packs = shipped.get("policy_packs", []) + list(self.packs)
         if not packs:
             return {}
-        configs = shipped.get("policy_pack_configs", []) + list(self.configs)
+        configs = (shipped.get("policy_pack_configs") or []) + list(self.configs)
         return {"policy_packs": packs, "policy_pack_configs": configs or None}

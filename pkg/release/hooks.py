@@ -79,9 +79,9 @@ def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[Enviro
 
     def deploy(config: EnvironmentConfig, project_dir: Path) -> DeployOutcome:
         from llmops_infra.engine.lifecycle import up
-        from llmops_infra.engine.policy_packs import PolicyPacks
+        from llmops_infra.engine.policy_packs import PackArguments, PolicyPacks
 
-        packs = PolicyPacks().arguments(config, project_dir) if program is None else {}
+        packs = PolicyPacks().arguments(config, project_dir) if program is None else PackArguments()
         result = up(config, project_dir, program=program, **packs)
         return DeployOutcome(succeeded=True, summary=dict(result.summary))
 

@@ -76,12 +76,13 @@ def plan_markdown(plan: Plan, cost: Estimate | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"json": plan_json, "markdown": plan_markdown, "table": plan_table}
-
-
 def render(fmt: str, plan: Plan, cost: Estimate | None = None) -> str:
     """`fmt` is table, json or markdown."""
-    return RENDERERS[fmt](plan, cost=cost)
+    if fmt == "json":
+        return plan_json(plan, cost=cost)
+    if fmt == "markdown":
+        return plan_markdown(plan, cost=cost)
+    return plan_table(plan, cost=cost)
 
 
 def _short_type(type_: str) -> str:
