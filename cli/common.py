@@ -14,9 +14,26 @@ from typer.core import TyperCommand, TyperGroup
 
 from llmops_infra.render.console import console, err_console
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = [  # what commands take from here; the consoles live with the renderers
+    "Command",
+    "EnvArg",
+    "FormatOpt",
+    "Group",
+    "ListFormat",
+    "ListFormatOpt",
+    "OutputFile",
+    "OutputFormat",
+    "ProjectDir",
+    "add_commands",
+    "command_group",
+    "console",
+    "emit",
+    "err_console",
+    "handle_errors",
+    "synthesize",
+]
 
-__all__ = ["console", "err_console"]  # the consoles live with the renderers; commands import them from here
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class OutputFormat(str, Enum):
