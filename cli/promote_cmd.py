@@ -112,24 +112,12 @@ def approve_cmd(
     artifacts: Artifacts = None,
 ) -> None:
     """Record an approval of one manifest for ENV (`.llmops/approvals/ENV.json`), read by promote and up."""
-    from llmops_infra.config.loader import require_environment
-    from llmops_infra.errors import ConfigError
-    from llmops_infra.release.audit import record_approval
-    from llmops_infra.release.promotion import PromotionRefused
+    from llmops_infra.release.promotion import approve
     from llmops_infra.render.release import approval_line
 
-    for name in (env, source):
-        if name is not None:
-            require_environment(name, project_dir)  # before any lookup: a typo is bad input (exit 2)
-    releases = _releases(artifacts, project_dir)
-    if (manifest is None) == (source is None):
-        raise ConfigError("name what is approved: --manifest ID or --from SOURCE_ENV (one of them)", key="--manifest")
-    chosen = releases.find(manifest) if manifest else releases.latest(source or "")
-    if chosen is None:
-        raise PromotionRefused(f"{source} has no release manifest in {releases.store.url}")
-    if not chosen.passed:
-        raise PromotionRefused(f"manifest {chosen.short_id} {chosen.status}: only a passed release can be approved")
-    path = record_approval(env, project_dir, chosen, by, hours=hours, releases=releases)
+    chosen, path = approve(
+        env, project_dir, _releases(artifacts, project_dir), by, manifest_ref=manifest, source=source, hours=hours
+    )
     console.print(approval_line(chosen, env, by, path))
 
 

@@ -199,6 +199,34 @@ def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: H
         )
 
 
+def approve(
+    env: str,
+    project_dir: Path,
+    releases: Releases,
+    by: str,
+    *,
+    manifest_ref: str | None = None,
+    source: str | None = None,
+    hours: float = 24,
+) -> tuple[Manifest, Path]:
+    """Approve one passed manifest for ENV: `manifest_ref`, or the latest release of `source`
+    (exactly one of them). Returns the manifest and the approval record written."""
+    from llmops_infra.config.loader import require_environment
+    from llmops_infra.release.audit import record_approval
+
+    for name in (env, source):
+        if name is not None:
+            require_environment(name, project_dir)  # before any lookup: a typo is bad input (exit 2)
+    if (manifest_ref is None) == (source is None):
+        raise ConfigError("name what is approved: --manifest ID or --from SOURCE_ENV (one of them)", key="--manifest")
+    chosen = releases.find(manifest_ref) if manifest_ref else releases.latest(source or "")
+    if chosen is None:
+        raise PromotionRefused(f"{source} has no release manifest in {releases.store.url}")
+    if not chosen.passed:
+        raise PromotionRefused(f"manifest {chosen.short_id} {chosen.status}: only a passed release can be approved")
+    return chosen, record_approval(env, project_dir, chosen, by, hours=hours, releases=releases)
+
+
 # --------------------------------------------------------------------------- steps
 
 
