@@ -1,4 +1,4 @@
-"""What every command shares: options, output formats, error handling, writing output."""
+"""What every command shares: registration, arguments and options, error handling, writing output."""
 
 from __future__ import annotations
 
@@ -10,12 +10,30 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
+
+from llmops_infra.render.console import console, err_console
+
+__all__ = [  # what commands take from here; the consoles live with the renderers
+    "Command",
+    "EnvArg",
+    "FormatOpt",
+    "Group",
+    "ListFormat",
+    "ListFormatOpt",
+    "OutputFile",
+    "OutputFormat",
+    "ProjectDir",
+    "add_commands",
+    "command_group",
+    "console",
+    "emit",
+    "err_console",
+    "handle_errors",
+    "synthesize",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class OutputFormat(str, Enum):
@@ -29,6 +47,7 @@ class ListFormat(str, Enum):
     json = "json"
 
 
+EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
 ProjectDir = Annotated[
     Path,
     typer.Option(
@@ -42,6 +61,43 @@ OutputFile = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write the report to FILE instead of standard output."),
 ]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+# --------------------------------------------------------------------------- registration
+
+
+class _FlagsShowNoValue:
+    """Typer's help draws a `<bool>` value after every flag (its own --help too), and the
+    parser then refuses `--force true`: a flag takes no value, so its help shows none."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_FlagsShowNoValue, TyperCommand):
+    """Every leaf command."""
+
+
+class Group(_FlagsShowNoValue, TyperGroup):
+    """The root and every command group."""
+
+
+def command_group(help: str, **settings: Any) -> typer.Typer:
+    """A command group (the root, `policy`, `prices`, `pipeline`)."""
+    return typer.Typer(help=help, cls=Group, no_args_is_help=True, **settings)
+
+
+def add_commands(group: typer.Typer, commands: dict[str, Callable[..., Any]]) -> typer.Typer:
+    """Register each command the one way: known errors handled, flags drawn as flags."""
+    for name, fn in commands.items():
+        group.command(name, cls=Command)(handle_errors(fn))
+    return group
 
 
 def handle_errors(fn: F) -> F:
@@ -66,7 +122,10 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def emit(text: str, output: Path | None) -> None:
+# --------------------------------------------------------------------------- output
+
+
+def emit(text: str, output: Path | None = None) -> None:
     """Print `text`, or write it to `output` and say where."""
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from llmops_infra.cli.common import console, handle_errors
+from llmops_infra.cli.common import console
 from llmops_infra.cli.pipeline_cmd import Provider
 
 
-@handle_errors
 def init_cmd(
     directory: Annotated[Path, typer.Argument(help="Directory of the new repository.", show_default=False)],
     provider: Annotated[Provider, typer.Option("--provider", help="CI system for the pipelines.")] = Provider.github,

@@ -1,10 +1,11 @@
 """preview, up, destroy, refresh, outputs, cancel: the real engine, behind the gates.
 
 Order of every run: the Pulumi CLI is located (a clear install hint when it is missing), the
-gates of the operation run (`stacks.gates`), destructive operations are confirmed (`--yes` in
+gates of the operation run (`engine.gates`), destructive operations are confirmed (`--yes` in
 pipelines; with CI=true and no `--yes` they are refused; an interactive `up` shows a preview
-before it asks), then the engine runs with progress from its events. Exit codes: 0 done, 1 a policy or cost gate failed or the run was not
-confirmed, 2 bad input or a refused non-interactive run, 3 the engine, the backend or Azure.
+before it asks), then the engine runs with progress from its events (`render.lifecycle`).
+Exit codes: 0 done, 1 a policy or cost gate failed or the run was not confirmed, 2 bad input
+or a refused non-interactive run, 3 the engine, the backend or Azure.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from llmops_infra.cli.common import ListFormat, ProjectDir, err_console, handle_errors
+from llmops_infra.cli.common import EnvArg, ListFormat, ProjectDir, emit, err_console
 from llmops_infra.errors import ConfigError
 
-EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
+if TYPE_CHECKING:
+    from llmops_infra.engine.policy_packs import PolicyPacks
+
 FormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json: one JSON object per line.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (pipelines).")]
 PolicyPackOpt = Annotated[
@@ -77,12 +80,13 @@ def _run(
     fmt: ListFormat,
     gate_op: str | None = None,
     before: Any = None,
+    packs: PolicyPacks | None = None,
     **kwargs: Any,
 ) -> Any:
-    from llmops_infra.cli.render_lifecycle import Renderer
     from llmops_infra.engine import lifecycle
     from llmops_infra.engine.gates import GateFailed, gates_for
     from llmops_infra.engine.progress import Progress
+    from llmops_infra.render.lifecycle import Renderer
 
     renderer = Renderer(fmt.value, operation, env)
     engine = _engine()
@@ -91,18 +95,8 @@ def _run(
     except GateFailed as exc:
         renderer.gate_failed(exc)  # json: the stream ends with the failed gate, not with the last one that passed
         raise
-    if kwargs.pop("shipped_pack", False):
-        shipped = lifecycle.shipped_policy_pack(config, project_dir)
-        if shipped:
-            packs, configs = kwargs.get("policy_packs") or [], kwargs.get("policy_pack_configs") or []
-            if packs and len(configs) != len(packs):  # the engine pairs configs with packs by position
-                raise ConfigError(
-                    "the shipped pack runs with its config: give a --policy-pack-config for each "
-                    "--policy-pack, or pass --no-engine-policies",
-                    key="--policy-pack-config",
-                )
-            kwargs["policy_packs"] = shipped["policy_packs"] + packs
-            kwargs["policy_pack_configs"] = shipped["policy_pack_configs"] + configs
+    if packs is not None:
+        kwargs.update(packs.arguments(config, project_dir))
 
     def execute(op: str, **op_kwargs: Any) -> Any:
         runner = renderer if op == operation else Renderer(fmt.value, op, env)
@@ -119,20 +113,10 @@ def _run(
     return execute(operation, **kwargs)
 
 
-def _packs(packs: list[Path] | None, configs: list[Path] | None, shipped: bool = False) -> dict[str, Any]:
-    if shipped:
-        return {"shipped_pack": True, **_packs(packs, configs)}
-    if not packs:
-        if configs:
-            raise ConfigError("--policy-pack-config needs a --policy-pack", key="--policy-pack-config")
-        return {}
-    for pack in packs:
-        if not (pack / "PulumiPolicy.yaml").is_file():
-            raise ConfigError(f"{pack} has no PulumiPolicy.yaml: give the policy pack's directory", key="--policy-pack")
-    return {
-        "policy_packs": [str(p.resolve()) for p in packs],
-        "policy_pack_configs": [str(c.resolve()) for c in configs or []] or None,
-    }
+def _packs(packs: list[Path] | None, configs: list[Path] | None, shipped: bool) -> PolicyPacks:
+    from llmops_infra.engine.policy_packs import PolicyPacks
+
+    return PolicyPacks.from_options(packs, configs, shipped=shipped)
 
 
 def preview_cmd(
@@ -145,7 +129,7 @@ def preview_cmd(
     only: OnlyOpt = None,
 ) -> None:
     """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
-    _run("preview", env, project_dir, fmt, only=only, **_packs(policy_pack, policy_pack_config, engine_policies))
+    _run("preview", env, project_dir, fmt, only=only, packs=_packs(policy_pack, policy_pack_config, engine_policies))
 
 
 def up_cmd(
@@ -168,7 +152,7 @@ def up_cmd(
             f"Deploy {config.name} (subscription {config.azure.subscription_id}, {config.azure.location})?", yes
         )
 
-    _run("up", env, project_dir, fmt, before=ask, only=only, **packs)
+    _run("up", env, project_dir, fmt, before=ask, only=only, packs=packs)
 
 
 def destroy_cmd(
@@ -223,18 +207,15 @@ def outputs_cmd(
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print secret outputs in clear.")] = False,
 ) -> None:
     """The stack outputs of ENV (secret outputs masked unless --show-secrets)."""
-    import json
-
-    from llmops_infra.cli.common import emit
-    from llmops_infra.cli.render_lifecycle import outputs_table
     from llmops_infra.config.loader import load_environment
     from llmops_infra.engine import lifecycle
+    from llmops_infra.render.lifecycle import outputs_json, outputs_table
 
     engine = _engine()
     config = load_environment(env, project_dir)
     values = lifecycle.estate_outputs(config, project_dir, show_secrets=show_secrets, engine=engine)
     if fmt is ListFormat.json:
-        emit(json.dumps({"stack": env, "outputs": values}, default=str), None)
+        emit(outputs_json(env, values))
     else:
         outputs_table(values, title=f"outputs of {env}")
 
@@ -249,15 +230,3 @@ def cancel_cmd(env: EnvArg, project_dir: ProjectDir = Path(), yes: YesOpt = Fals
     confirm_or_stop(f"Release the lock of {env}? Only do this when no update is running.", yes)
     lifecycle.cancel(config, project_dir, engine=engine)
     err_console.print(f"lock of {env} released: run `llmops-infra refresh {env} --clear-pending-creates` next")
-
-
-def register(app: typer.Typer) -> None:
-    for name, fn in (
-        ("preview", preview_cmd),
-        ("up", up_cmd),
-        ("destroy", destroy_cmd),
-        ("refresh", refresh_cmd),
-        ("outputs", outputs_cmd),
-        ("cancel", cancel_cmd),
-    ):
-        app.command(name)(handle_errors(fn))

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from llmops_infra.cli.common import console, handle_errors
+from llmops_infra.cli.common import console
 
-pipeline_app = typer.Typer(help="CI pipelines for the estate repository.", no_args_is_help=True)
+HELP = "CI pipelines for the estate repository."
 
 
 class Provider(str, Enum):
@@ -18,8 +18,6 @@ class Provider(str, Enum):
     azure_devops = "azure-devops"
 
 
-@pipeline_app.command("generate")
-@handle_errors
 def generate_cmd(
     provider: Annotated[Provider, typer.Option("--provider", help="CI system.")] = Provider.github,
     output: Annotated[Path, typer.Option("--output", "-o", help="Repository root to write into.")] = Path(),

@@ -6,16 +6,24 @@ Exit codes: 0 no mandatory violation; 1 a mandatory violation; 2 bad input.
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from llmops_infra.cli.common import ListFormat, OutputFile, ProjectDir, console, emit, err_console, handle_errors
+from llmops_infra.cli.common import (
+    EnvArg,
+    ListFormat,
+    ListFormatOpt,
+    OutputFile,
+    ProjectDir,
+    console,
+    emit,
+    err_console,
+)
 
-policy_app = typer.Typer(help="Check plans against the security and cost rules; list the rules.", no_args_is_help=True)
+HELP = "Check plans against the security and cost rules; list the rules."
 
 
 class JsonFormat(str, Enum):
@@ -30,8 +38,6 @@ class ReportFormat(str, Enum):
     junit = "junit"
 
 
-@policy_app.command("check")
-@handle_errors
 def check_cmd(
     envs: Annotated[list[str] | None, typer.Argument(help="Environments to check.", show_default=False)] = None,
     all_envs: Annotated[bool, typer.Option("--all", help="Check every environment of the project.")] = False,
@@ -60,7 +66,7 @@ def check_cmd(
     from llmops_infra.config.loader import list_environments, load_environment
     from llmops_infra.errors import ConfigError
     from llmops_infra.offline.policy_check import check_config, plan_program, policy_settings
-    from llmops_infra.policies.reports import render
+    from llmops_infra.render.policy import check_report
 
     if program is not None:
         if envs or all_envs:
@@ -86,64 +92,28 @@ def check_cmd(
         for config in configs:
             with err_console.status(f"Checking {config.name}…"):
                 results.append(check_config(config))
-    emit(render(fmt.value, results), output)
+    emit(check_report(fmt.value, results), output)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
 
 
-@policy_app.command("list")
-def list_cmd(
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
-    project_dir: ProjectDir = Path(),
-) -> None:
+def list_cmd(fmt: ListFormatOpt = ListFormat.table, project_dir: ProjectDir = Path()) -> None:
     """List every rule: catalog id, policy name, scope (A/P/N), severity and what it checks.
 
     The rules are the pack's, the same in every project: --project-dir is accepted like everywhere else and changes nothing.
     """
     from llmops_infra.policies import catalog
+    from llmops_infra.render.policy import rules_json, rules_table
 
     rules = catalog.rules()
     if fmt is ListFormat.json:
-        emit(
-            json.dumps(
-                {
-                    "rules": [
-                        {
-                            "id": r.id,
-                            "policy": r.name,
-                            "scope": r.scope,
-                            "severity": r.severity.value,
-                            "kind": r.kind,
-                            "domain": r.domain,
-                            "description": r.description,
-                            "remediation": r.remediation,
-                            "levels": {s: r.default_level(s) for s in ("dev", "staging", "prod")},
-                            "params": list(r.params),
-                        }
-                        for r in rules
-                    ]
-                },
-                indent=2,
-            ),
-            None,
-        )
-        return
-    from rich.table import Table
-
-    table = Table(
-        title=f"{len(rules)} rules (scope: A mandatory everywhere, P mandatory in prod, N mandatory outside prod)"
-    )
-    for column in ("Id", "Policy", "Scope", "Severity", "Checks"):
-        table.add_column(column, overflow="fold")
-    for r in rules:
-        table.add_row(r.id, r.name, r.scope, r.severity.value, r.description)
-    console.print(table)
+        emit(rules_json(rules))
+    else:
+        console.print(rules_table(rules))
 
 
-@policy_app.command("pack-config")
-@handle_errors
 def pack_config_cmd(
-    env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
+    env: EnvArg,
     output: OutputFile = None,
     project_dir: ProjectDir = Path(),
     fmt: Annotated[JsonFormat, typer.Option("--format", "-f", help="Output format (always JSON).")] = JsonFormat.json,
@@ -152,6 +122,6 @@ def pack_config_cmd(
     from llmops_infra.config.loader import load_environment
     from llmops_infra.offline.policy_check import policy_settings
     from llmops_infra.policies.pack_config import pack_config
+    from llmops_infra.render.policy import pack_config_json
 
-    settings = policy_settings(load_environment(env, project_dir))
-    emit(json.dumps(pack_config(settings), indent=2, sort_keys=True), output)
+    emit(pack_config_json(pack_config(policy_settings(load_environment(env, project_dir)))), output)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from llmops_infra.errors import ConfigError
 
 SECRET_MARKER = "[secret]"
 
@@ -41,6 +43,23 @@ class PlannedResource:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PlannedResource:
+        """The inverse of `to_dict`; a malformed resource is a `ConfigError` naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a planned resource is a JSON object, not {type(data).__name__}")
+        where = data.get("urn", "a planned resource")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {unknown}")
+        missing = [name for name in _REQUIRED if name not in data]
+        if missing:
+            raise ConfigError(f"{where}: missing keys {missing}")
+        return cls(**data)
+
+
+_REQUIRED = ("type", "name", "urn", "parent", "custom", "props")
 
 
 @dataclass(frozen=True)
@@ -106,6 +125,25 @@ class Plan:
                 for name, members in self.stacks().items()
             ],
         }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Plan:
+        """The inverse of `to_dict`: `Plan.from_dict(plan.to_dict()) == plan`. Plans handed between
+        steps (a stored release's plan, a plan file) come back through here."""
+        if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
+            raise ConfigError("not a plan: a JSON object with a 'resources' list (from `plan --format json`) expected")
+        for key in ("environment", "project"):
+            if not isinstance(data.get(key), str):
+                raise ConfigError(f"not a plan: '{key}' must be a string")
+        outputs = data.get("outputs", {})
+        if not isinstance(outputs, dict):
+            raise ConfigError("not a plan: 'outputs' must be an object")
+        return cls(
+            environment=data["environment"],
+            project=data["project"],
+            resources=[PlannedResource.from_dict(r) for r in data["resources"]],
+            outputs=outputs,
+        )
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, default=str, **kwargs)

@@ -75,6 +75,21 @@ class RuleInfo:
     def default_level(self, scope: str) -> str:
         return SCOPE_LEVELS[self.scope][scope]
 
+    def to_dict(self) -> dict[str, Any]:
+        """What `policy list --format json` shows of the rule: `policy` is the pulumi_policy name."""
+        return {
+            "id": self.id,
+            "policy": self.name,
+            "scope": self.scope,
+            "severity": self.severity.value,
+            "kind": self.kind,
+            "domain": self.domain,
+            "description": self.description,
+            "remediation": self.remediation,
+            "levels": {s: self.default_level(s) for s in ("dev", "staging", "prod")},
+            "params": list(self.params),
+        }
+
 
 RULES: dict[str, RuleInfo] = {}
 """Policy name -> metadata, in declaration order."""

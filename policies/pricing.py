@@ -18,14 +18,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from llmops_infra.errors import ConfigError
+
 RETAIL_PRICES_API = "https://prices.azure.com/api/retail/prices"
 MAX_PAGES = 50
 
 
-class PriceCatalogError(Exception):
+class PriceCatalogError(ConfigError):
     """The catalog file or the prices API gave something unusable (bad input: exit 2)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -160,5 +160,8 @@ def refresh_catalog(
 
 
 def write_catalog(catalog: PriceCatalog, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(catalog.data, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(catalog.data, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise PriceCatalogError(f"cannot write price catalog {path}: {exc.strerror}") from None

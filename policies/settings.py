@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from llmops_infra.errors import ConfigError
 from llmops_infra.policies.framework import DEFAULTS, SCOPES, RuleInfo
 
 LEVELS = ("mandatory", "advisory", "disabled")
 RANK = {"disabled": 0, "advisory": 1, "mandatory": 2}
 
 
-class PolicySettingsError(ValueError):
-    """Settings that name unknown rules or levels (bad input)."""
+class PolicySettingsError(ConfigError, ValueError):
+    """Settings that name unknown rules or levels (bad input: exit 2)."""
 
 
 @dataclass(frozen=True)

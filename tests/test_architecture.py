@@ -35,6 +35,8 @@ ALLOWED = {
     "delivery": {"offline", "stacks", "config", "components", "policies"},
     "review": {"delivery", "offline", "stacks", "config", "components", "policies"},
     "release": {"engine", "review", "offline", "stacks", "config", "components", "policies"},
+    # draws what the domain packages computed; only the command line calls it
+    "render": {"release", "engine", "review", "delivery", "offline", "stacks", "config", "components", "policies"},
 }
 ROOT_LEAVES = {"llmops_infra", "llmops_infra.errors", "llmops_infra.plan"}
 

@@ -22,8 +22,14 @@ from pathlib import Path
 import pytest
 
 from llmops_infra.config.loader import config_digest, load_environment_with_source
-from llmops_infra.errors import ConfigError
-from llmops_infra.release.artifacts import ArtifactNotFound, LocalArtifactStore, Releases, open_store
+from llmops_infra.errors import ConfigError, EngineError
+from llmops_infra.release.artifacts import (
+    ArtifactNotFound,
+    ArtifactStoreError,
+    LocalArtifactStore,
+    Releases,
+    open_store,
+)
 from llmops_infra.release.manifest import Evidence, ManifestError, build_manifest
 
 # The emulator's published development account (the same in every Azurite install): tests only.
@@ -155,8 +161,23 @@ def test_put_get_list(store):
     assert store.list("manifests/dev/") == ["manifests/dev/a.json", "manifests/dev/b.json"]
     assert store.list("manifests/") == ["manifests/dev/a.json", "manifests/dev/b.json", "manifests/prod/c.json"]
     assert store.list("nothing/") == []
-    with pytest.raises(ArtifactNotFound):
+    with pytest.raises(ArtifactNotFound) as caught:
         store.get("manifests/dev/missing.json")
+    # one error base: a store error is an EngineError (exit 3); absence is also a KeyError
+    assert isinstance(caught.value, ArtifactStoreError) and isinstance(caught.value, EngineError)
+    assert isinstance(caught.value, KeyError) and caught.value.exit_code == 3
+    assert str(caught.value) == f"no artifact manifests/dev/missing.json in {store.url}"
+
+
+def test_a_local_store_that_cannot_be_written_is_a_store_error(tmp_path):
+    blocker = tmp_path / "releases"
+    blocker.write_text("a file where the store's directory should be")
+    store = LocalArtifactStore(blocker)
+    with pytest.raises(ArtifactStoreError, match=rf"cannot write manifests/dev/a.json to {blocker}") as caught:
+        store.put("manifests/dev/a.json", b"{}")
+    assert caught.value.exit_code == 3
+    with pytest.raises(ArtifactStoreError, match="invalid artifact key"):
+        store.get("manifests/../secrets")
 
 
 def _manifest(project_dir, env, passed=True, minute=0):
@@ -200,9 +221,16 @@ def test_plans_and_configs_round_trip(store, plans):
     plan = plans("dev")
     key = releases.save_plan(plan)
     assert key == f"plans/{plan.digest().removeprefix('sha256:')}.json"
-    stored = releases.load_plan_dict(plan.digest())
-    assert stored["environment"] == "dev" and len(stored["resources"]) == len(plan.resources)
-    assert releases.load_plan_dict("sha256:" + "0" * 64) is None
+    assert releases.load_plan(plan.digest()) == plan  # handed from release to promotion: the same plan
+    assert releases.load_plan("sha256:" + "0" * 64) is None
+    edited = json.loads(store.get(key))
+    edited["resources"][0]["props"]["location"] = "westeurope"
+    store.put(key, json.dumps(edited).encode())
+    with pytest.raises(ManifestError, match="does not match its digest"):
+        releases.load_plan(plan.digest())
+    store.put(key, b'{"environment": "dev"}')
+    with pytest.raises(ManifestError, match="not a plan"):
+        releases.load_plan(plan.digest())
     assert releases.load_config("sha256:" + "0" * 64) is None
 
 

@@ -4,6 +4,7 @@ that is JSON alone on stdout, and known errors as one line on stderr with exit c
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -154,3 +155,81 @@ def test_help_paragraphs_have_no_hard_line_breaks(path):
     # rich markup mode keeps a single newline: a docstring wrapped at 100 columns prints broken mid-sentence
     for paragraph in (COMMANDS[path].help or "").strip().split("\n\n"):
         assert "\n" not in paragraph.strip(), paragraph
+
+
+# --------------------------------------------------------------------------- registration and flags
+
+CLI = REPO / "cli"
+
+
+def _registered(typer_app, prefix=()):
+    """(path, CommandInfo) of every command, groups walked."""
+    for info in typer_app.registered_commands:
+        yield (*prefix, info.name), info
+    for group in typer_app.registered_groups:
+        yield from _registered(group.typer_instance, (*prefix, group.name))
+
+
+def test_every_command_is_registered_the_one_way():
+    """`common.add_commands`: known errors become one message and their exit code, flags draw as flags."""
+    from llmops_infra.cli import common
+
+    wrapper_code = common.handle_errors(lambda: None).__code__
+    registered = dict(_registered(app))
+    assert set(registered) == set(LEAVES)
+    for path, info in registered.items():
+        assert info.callback.__code__ is wrapper_code, f"{' '.join(path)} is not wrapped by handle_errors"
+        assert info.cls is common.Command, f"{' '.join(path)} is not a common.Command"
+    sources = {p.name: p.read_text(encoding="utf-8") for p in CLI.glob("*.py")}
+    assert [n for n, text in sources.items() if "typer.Typer(" in text] == ["common.py"]
+    assert [n for n, text in sources.items() if ".command(" in text] == ["common.py"]
+    assert [n for n, text in sources.items() if "@handle_errors" in text] == []
+
+
+def test_a_command_without_its_own_error_handling_still_reports_known_errors(monkeypatch):
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.policies import catalog
+
+    def broken():
+        raise ConfigError("the catalog is [broken]", key="policy")
+
+    monkeypatch.setattr(catalog, "rules", broken)
+    result = runner.invoke(app, ["policy", "list"])
+    assert result.exit_code == 2 and result.stderr == "error: policy: the catalog is [broken]\n"
+
+
+def test_the_environment_argument_is_declared_once():
+    text = "Environment name: a file environments/ENV.yaml."
+    assert {p.name: p.read_text().count(text) for p in CLI.glob("*.py") if text in p.read_text()} == {"common.py": 1}
+    with_env = [
+        path for path, c in LEAVES.items() if any(p.name == "env" and p.param_type_name == "argument" for p in c.params)
+    ]
+    assert len(with_env) >= 10
+    for path in with_env:
+        assert text in runner.invoke(app, [*path, "--help"], terminal_width=200).output, path
+
+
+@pytest.mark.parametrize("path", [(), *sorted(COMMANDS)], ids=lambda p: " ".join(p) or "llmops-infra")
+def test_help_draws_flags_as_flags(path):
+    """Typer draws a `<bool>` value after flags; a flag takes none (`--force true` is refused)."""
+    result = runner.invoke(app, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    assert "--help" in result.output
+
+
+def test_flags_take_no_value(tmp_path):
+    result = runner.invoke(app, ["init", str(tmp_path / "estate"), "--force", "true"])
+    assert result.exit_code == 2 and "unexpected extra argument" in result.output.lower()
+    result = runner.invoke(app, ["init", str(tmp_path / "estate"), "--force"])
+    assert result.exit_code == 0, result.output
+    help_text = runner.invoke(app, ["refresh", "--help"], terminal_width=200).output
+    assert re.search(r"--preview-only\s+Show drift", help_text), help_text
+
+
+def test_the_command_line_formats_nothing_itself():
+    """Tables, JSON and Markdown are drawn in `llmops_infra.render` (docs/architecture.md)."""
+    for path in CLI.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for construct in ("json.dumps", "Table(", "import json", "StringIO"):
+            assert construct not in text, f"{path.name} builds output itself ({construct}): move it to pkg/render/"

@@ -10,8 +10,11 @@ from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
 from llmops_infra.delivery.pipelines import PR_MARKER
-from llmops_infra.review.compare import compare, cost_markdown, pr_report
-from llmops_infra.review.diff import MISSING, diff_plans, diff_values, render_markdown, render_text, stackless
+from llmops_infra.render.cost import change_markdown
+from llmops_infra.render.diff import diff_markdown, diff_text
+from llmops_infra.render.pr_report import pr_report
+from llmops_infra.review.compare import Verdict, compare, policy_verdict
+from llmops_infra.review.diff import MISSING, diff_plans, diff_values, stackless
 
 runner = CliRunner()
 
@@ -44,10 +47,10 @@ def test_plan_diff_between_environments(plans):
     assert diff.counts()["unchanged"] + len(diff.changed) == len(
         {stackless(r["urn"]) for r in dev["resources"] if r["custom"]} - {stackless(e.key) for e in diff.removed}
     )
-    text = render_text([], diff)
+    text = diff_text([], diff)
     assert "+ azure-native:containerservice:AgentPool cluster-pool-gpua100" in text
     assert "properties.softDeleteRetentionInDays: 7 -> 90" in text
-    markdown = render_markdown([], diff)
+    markdown = diff_markdown([], diff)
     assert "| ➕ | `cluster-pool-gpua100` |" in markdown
 
 
@@ -87,11 +90,22 @@ def test_compare_with_a_git_ref(repo):
     assert "scaleSetPriority" in changed["cluster-pool-gput4"] or any(
         "scaleSetPriority" in p for p in changed["cluster-pool-gput4"]
     )
-    report = pr_report([dev], {"dev": "✅ passed"})
+    assert dev.plan_diff() == diff
+    verdict = policy_verdict(dev, repo)  # on-demand GPUs in dev break a dev-mandatory rule
+    assert verdict.to_dict() == {
+        "environment": "dev",
+        "removed": False,
+        "passed": False,
+        "mandatory": 1,
+        "advisory": verdict.advisory,
+        "failed_rules": ["GPU-05"],
+    }
+    report = pr_report([dev], [verdict])
     assert report.startswith(PR_MARKER)
-    assert "| `dev` | ✅ passed |" in report
+    assert "| `dev` | ❌ 1 mandatory violation(s): GPU-05 |" in report
     assert "```mermaid" in report and "cluster-pool-gput4" in report.split("```mermaid")[1]
-    assert f"${dev.before.monthly_usd:,.0f}" in cost_markdown([dev])
+    assert f"${dev.before.monthly_usd:,.0f}" in change_markdown([dev])
+    assert pr_report([dev], [Verdict("dev")]).count("✅ passed (0 advisory)") == 1
 
 
 def test_cost_compare_and_pr_report_commands(repo):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from llmops_infra.config.loader import load_environment
-from llmops_infra.engine import lifecycle
+from llmops_infra.engine import lifecycle, policy_packs
 from llmops_infra.engine.errors import PendingOperationsError, StackLockedError
 from llmops_infra.engine.progress import Progress
 from llmops_infra.engine.pulumi_cli import locate_engine
@@ -116,7 +116,7 @@ def test_policy_pack_in_the_engine_stops_a_violation(project, dev):
     """A Key Vault-typed component without purge protection and RBAC: the pack runs in the engine."""
     if not ENGINE.language_host:
         pytest.skip("no pulumi-language-python: policy packs cannot run")
-    pack = lifecycle.shipped_policy_pack(dev, project)
+    pack = policy_packs.shipped_policy_pack(dev, project)
     if not pack:
         pytest.skip("this installation ships no policies/PulumiPolicy.yaml")
 

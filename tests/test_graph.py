@@ -8,6 +8,7 @@ import re
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
+from llmops_infra.render.graph import dot, mermaid
 from llmops_infra.review.graph import EstateGraph, changed_graph
 
 PLAN = {
@@ -55,7 +56,7 @@ PLAN = {
 
 def test_mermaid_nests_resources_in_components_and_draws_dependencies():
     graph = EstateGraph(PLAN)
-    text = graph.mermaid()
+    text = mermaid(graph)
     ids = graph.ids
     foundation = ids["urn:pulumi:dev::p::llmops:core:Foundation::foundation"]
     rg = ids["urn:pulumi:dev::p::llmops:core:Foundation$azure-native:resources:ResourceGroup::rg"]
@@ -71,7 +72,7 @@ def test_mermaid_nests_resources_in_components_and_draws_dependencies():
 
 
 def test_dot_output():
-    text = EstateGraph(PLAN).dot()
+    text = dot(EstateGraph(PLAN))
     assert text.startswith("digraph estate {") and text.rstrip().endswith("}")
     assert "subgraph cluster_" in text and re.search(r"n\d+ -> n\d+;", text)
     assert 'label="kv \\"main\\"\\nkeyvault:Vault"' in text
@@ -93,7 +94,7 @@ def test_changed_graph_marks_only_what_changed():
     )
     graph = changed_graph(PLAN, after)
     assert sorted(graph.marks.values()) == ["added", "changed"]
-    text = graph.mermaid()
+    text = mermaid(graph)
     assert "kv" not in text  # unchanged resources are left out
     assert "classDef added" in text and "classDef changed" in text and "foundation" in text
     removed = changed_graph(after, PLAN)
@@ -101,7 +102,7 @@ def test_changed_graph_marks_only_what_changed():
         "changed",
         "removed",
     ]
-    assert "st<br/>storage:StorageAccount" in removed.mermaid()
+    assert "st<br/>storage:StorageAccount" in mermaid(removed)
 
 
 def test_graph_of_a_shipped_environment(plans):
@@ -133,7 +134,7 @@ def test_default_mermaid_of_a_shipped_environment_draws_its_components(plans):
     # too many resources for one diagram: the default format still draws something useful, not just a note
     plan = plans("dev")
     graph = EstateGraph(plan.to_dict())
-    text = graph.mermaid()
+    text = mermaid(graph)
     boxes = re.findall(r'^  n\d+\["(.+?)<br/>.*?<br/>(\d+) resource\(s\)"\]$', text, re.M)
     assert {name for name, _ in boxes} >= {"network", "cluster", "key_vault", "monitoring"}
     assert sum(int(count) for _, count in boxes) == len(graph.resources)

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
-from llmops_infra.engine import gates, lifecycle
+from llmops_infra.engine import gates, lifecycle, policy_packs
 from llmops_infra.engine import pulumi_cli as engine
 from llmops_infra.engine.gates import GateFailed, GateResult
 from llmops_infra.engine.lifecycle import OperationResult
@@ -203,7 +203,7 @@ def test_preview_runs_the_shipped_pack_with_the_environment_config(project, monk
 
     monkeypatch.setattr(lifecycle, "preview", preview)
     monkeypatch.setattr(
-        lifecycle,
+        policy_packs,
         "shipped_policy_pack",
         lambda config, project_dir: {
             "policy_packs": ["/pkg/policies"],
@@ -221,22 +221,10 @@ def test_preview_runs_the_shipped_pack_with_the_environment_config(project, monk
     assert result.exit_code == 2 and "give a --policy-pack-config for each" in result.stderr
 
 
-def test_shipped_pack_config_carries_the_environment_levels(project):
-    from llmops_infra.config.loader import load_environment
-
-    config = load_environment("prod", project)
-    shipped = lifecycle.shipped_policy_pack(config, project)
-    if not shipped:
-        pytest.skip("this installation ships no policies/PulumiPolicy.yaml")
-    assert Path(shipped["policy_packs"][0], "PulumiPolicy.yaml").is_file()
-    written = json.loads(Path(shipped["policy_pack_configs"][0]).read_text())
-    assert written["kv-01-purge-protection"]["enforcementLevel"] == "mandatory"  # prod: default_level mandatory
-
-
 def test_engine_messages_print_brackets_literally(capsys):
     from types import SimpleNamespace
 
-    from llmops_infra.cli.render_lifecycle import Renderer
+    from llmops_infra.render.lifecycle import Renderer
 
     renderer = Renderer("table", "up", "dev")
     renderer.gate(SimpleNamespace(gate="policy", status="failed", message="value [secret] in [bold]x[/bold]"))
@@ -250,7 +238,7 @@ def test_engine_messages_print_brackets_literally(capsys):
 
 def test_outputs_table_shows_masked_secrets(capsys, monkeypatch):
     from llmops_infra.cli import common
-    from llmops_infra.cli.render_lifecycle import outputs_table
+    from llmops_infra.render.lifecycle import outputs_table
 
     monkeypatch.setattr(common.console, "width", 200)
     outputs_table({"api_key": "[secret]", "ids": ["[a]", "b"]})

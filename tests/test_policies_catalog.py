@@ -97,9 +97,25 @@ def test_scope_letters_follow_the_catalog():
 def test_policies_never_import_stacks_or_components():
     code = (
         "import sys, llmops_infra.policies.catalog, llmops_infra.policies.runner, "
-        "llmops_infra.policies.reports.sarif, llmops_infra.policies.pack; "
+        "llmops_infra.policies.reports.sarif, llmops_infra.policies.pack, llmops_infra.policies.pricing, "
+        "llmops_infra.policies.settings, llmops_infra.policies.cost_model; "
         "bad = [m for m in sys.modules if m.startswith(('llmops_infra.stacks', 'llmops_infra.components', "
         "'llmops_infra.cli'))]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_policies_import_only_the_leaf_modules_of_the_root_package():
+    """The CrossGuard pack stays standalone: besides itself it may load `llmops_infra.errors` (the one
+    error base, so policy and pricing errors are `LlmopsError`s) and `llmops_infra.plan`, nothing else."""
+    code = (
+        "import sys, pkgutil, importlib, llmops_infra.policies as p\n"
+        "for m in pkgutil.walk_packages(p.__path__, 'llmops_infra.policies.'):\n"
+        "    if not m.name.endswith('__main__'):  # the pack's entry point serves the engine\n"
+        "        importlib.import_module(m.name)\n"
+        "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('llmops_infra'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    outside = [m for m in out if not m.startswith("llmops_infra.policies")]
+    assert outside == ["llmops_infra", "llmops_infra.errors", "llmops_infra.plan"]

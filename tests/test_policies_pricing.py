@@ -105,6 +105,32 @@ def test_unreachable_api_is_a_clear_error():
         refresh_catalog(load_catalog(), api_url="http://127.0.0.1:9/none")
 
 
+def test_catalog_errors_are_bad_input_that_names_the_file(tmp_path):
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.policies.pricing import write_catalog
+
+    bad = tmp_path / "prices.json"
+    bad.write_text('{"entries": []}')
+    with pytest.raises(PriceCatalogError, match=r"prices.json has no 'entries' object") as caught:
+        load_catalog(bad)
+    assert isinstance(caught.value, ConfigError) and caught.value.exit_code == 2
+    with pytest.raises(PriceCatalogError, match="cannot write price catalog"):
+        write_catalog(load_catalog(), bad / "under-a-file.json")
+
+
+def test_the_command_prints_the_catalog_error_as_it_is(tmp_path):
+    """Deliberate change: the CLI no longer re-wraps pricing errors, so the message loses the
+    `--prices: ` / `--api-url: ` prefix it had; it names the file or the URL itself."""
+    from typer.testing import CliRunner
+
+    from llmops_infra.cli.app import app
+
+    missing = tmp_path / "none.json"
+    result = CliRunner().invoke(app, ["prices", "refresh", "--prices", str(missing)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: cannot read price catalog {missing}: No such file or directory\n"
+
+
 def test_prices_refresh_command_writes_the_output(prices_api, tmp_path):
     from typer.testing import CliRunner
 

@@ -81,8 +81,13 @@ def test_unknown_rule_ids_are_rejected_with_a_hint():
 
     with pytest.raises(PolicySettingsError, match="KV-01"):
         PolicySettings(levels={"KV-1": "mandatory"}).validate_against(catalog.rules())
-    with pytest.raises(PolicySettingsError):
+    with pytest.raises(PolicySettingsError) as caught:
         PolicySettings(scope="qa")
+    # one error base: a command reports it like any bad input (exit 2), code that expects ValueError still can
+    from llmops_infra.errors import ConfigError
+
+    assert isinstance(caught.value, ConfigError) and isinstance(caught.value, ValueError)
+    assert caught.value.exit_code == 2
 
 
 def test_exemptions_apply_until_they_expire():

@@ -9,7 +9,6 @@ where each stack's workspace lives is `workspace.py`'s.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,27 +52,6 @@ class OperationResult:
 
 def _outputs(stack: Any, show_secrets: bool) -> dict[str, Any]:
     return {k: (v.value if (show_secrets or not v.secret) else "[secret]") for k, v in stack.outputs().items()}
-
-
-def shipped_policy_pack(config: EnvironmentConfig, project_dir: Path) -> dict[str, list[str]]:
-    """The estate's CrossGuard pack with this environment's levels, limits and exemptions.
-
-    Returns the `policy_packs` / `policy_pack_configs` arguments of `preview` and `up`, or {}
-    when the installed package ships no pack. The config is written into the workspace.
-    """
-    import llmops_infra.policies as policies_pkg
-
-    pack_dir = Path(policies_pkg.__file__).parent
-    if not (pack_dir / "PulumiPolicy.yaml").is_file():
-        return {}
-    from llmops_infra.offline.policy_check import policy_settings
-    from llmops_infra.policies.pack_config import pack_config
-
-    work_dir = project_dir / WORKSPACES / config.name
-    work_dir.mkdir(parents=True, exist_ok=True)
-    config_file = work_dir / "policy-pack-config.json"
-    config_file.write_text(json.dumps(pack_config(policy_settings(config)), indent=1), encoding="utf-8")
-    return {"policy_packs": [str(pack_dir)], "policy_pack_configs": [str(config_file)]}
 
 
 def policy_message(violations: list[dict[str, Any]], operation: str) -> str:
@@ -389,7 +367,6 @@ __all__ = [
     "policy_message",
     "preview",
     "refresh",
-    "shipped_policy_pack",
     "stack_target",
     "up",
 ]

@@ -1,9 +1,10 @@
 """The real hooks of a promotion: the policy runner and cost model, the gates, the engine.
 
-`stacks.promotion` calls only `Hooks`; this module wires them to the rest of the product:
-the offline policy runner (`policies.runner.evaluate`), the gates of operation "promote"
-(`stacks.gates.run_gates`: policy, cost, credentials, quota), the approval record
-(`stacks.gates.has_approval`) and the Automation API (`stacks.lifecycle.up`).
+`release.promotion` calls only `Hooks`; this module wires them to the rest of the product:
+the offline policy check (`offline.policy_check.check_config`), the gates of operation
+"promote" (`engine.gates.run_gates`: policy, cost, credentials, quota), the approval record
+(`engine.gates.has_approval`) and the Automation API (`engine.lifecycle.up`, with the packs
+of `engine.policy_packs`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.plan import Plan
 from llmops_infra.release.manifest import Evidence, Manifest
 from llmops_infra.release.promotion import DeployOutcome, Hooks
+from llmops_infra.review.diff import Change, PlanDiff
 
 
 def evidence_from(result: Any, monthly_usd: float, config: EnvironmentConfig) -> Evidence:
@@ -76,9 +78,10 @@ def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[Enviro
     """
 
     def deploy(config: EnvironmentConfig, project_dir: Path) -> DeployOutcome:
-        from llmops_infra.engine.lifecycle import shipped_policy_pack, up
+        from llmops_infra.engine.lifecycle import up
+        from llmops_infra.engine.policy_packs import PackArguments, PolicyPacks
 
-        packs = shipped_policy_pack(config, project_dir) if program is None else {}
+        packs = PolicyPacks().arguments(config, project_dir) if program is None else PackArguments()
         result = up(config, project_dir, program=program, **packs)
         return DeployOutcome(succeeded=True, summary=dict(result.summary))
 
@@ -86,7 +89,11 @@ def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[Enviro
 
 
 def default_hooks(
-    *, confirm: Callable[[str], bool] | None = None, show: Callable[[str], None] | None = None, actor: str | None = None
+    *,
+    confirm: Callable[[str], bool] | None = None,
+    show: Callable[[str], None] | None = None,
+    show_changes: Callable[[list[Change], PlanDiff, str | None], None] | None = None,
+    actor: str | None = None,
 ) -> Hooks:
     return Hooks(
         check=policy_check,
@@ -95,5 +102,6 @@ def default_hooks(
         approved=approved,
         confirm=confirm,
         show=show or (lambda _text: None),
+        show_changes=show_changes or (lambda _changes, _diff, _before: None),
         actor=actor,
     )

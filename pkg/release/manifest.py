@@ -80,8 +80,11 @@ class Manifest:
         data.pop("id")
         return data
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
     def sealed(self) -> Manifest:
         """This manifest with its id computed from its content."""

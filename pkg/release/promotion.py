@@ -62,6 +62,8 @@ class Hooks:
     approved: Approved
     confirm: Confirm | None = None
     show: Callable[[str], None] = lambda _text: None
+    show_changes: Callable[[list[Change], PlanDiff, str | None], None] = lambda _changes, _diff, _before: None
+    """Show what the deployment changes: config keys, the plan diff, and what the config was compared with."""
     plan: Callable[[EnvironmentConfig], Plan] | None = None
     actor: str | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -85,6 +87,18 @@ class Result:
     plan_diff: PlanDiff | None = None
     outcome: DeployOutcome | None = None
     notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the command reports: the manifest by id (the manifest itself is in the store)."""
+        return {
+            "action": self.action,
+            "environment": self.environment,
+            "manifest": self.manifest.id,
+            "status": self.manifest.status,
+            "source_manifest": self.source.id if self.source else None,
+            "summary": self.outcome.summary if self.outcome else None,
+            "notes": self.notes,
+        }
 
 
 # --------------------------------------------------------------------------- actions
@@ -185,6 +199,34 @@ def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: H
         )
 
 
+def approve(
+    env: str,
+    project_dir: Path,
+    releases: Releases,
+    by: str,
+    *,
+    manifest_ref: str | None = None,
+    source: str | None = None,
+    hours: float = 24,
+) -> tuple[Manifest, Path]:
+    """Approve one passed manifest for ENV: `manifest_ref`, or the latest release of `source`
+    (exactly one of them). Returns the manifest and the approval record written."""
+    from llmops_infra.config.loader import require_environment
+    from llmops_infra.release.audit import record_approval
+
+    for name in (env, source):
+        if name is not None:
+            require_environment(name, project_dir)  # before any lookup: a typo is bad input (exit 2)
+    if (manifest_ref is None) == (source is None):
+        raise ConfigError("name what is approved: --manifest ID or --from SOURCE_ENV (one of them)", key="--manifest")
+    chosen = releases.find(manifest_ref) if manifest_ref else releases.latest(source or "")
+    if chosen is None:
+        raise PromotionRefused(f"{source} has no release manifest in {releases.store.url}")
+    if not chosen.passed:
+        raise PromotionRefused(f"manifest {chosen.short_id} {chosen.status}: only a passed release can be approved")
+    return chosen, record_approval(env, project_dir, chosen, by, hours=hours, releases=releases)
+
+
 # --------------------------------------------------------------------------- steps
 
 
@@ -240,7 +282,7 @@ def _apply(
             "changed since): the difference below is what the rollback changes"
         )
     previous = releases.latest(env)
-    before_plan = releases.load_plan_dict(previous.plan_digest) if previous else None
+    before_plan = releases.load_plan(previous.plan_digest) if previous else None
     before_document = releases.load_config(previous.config_digest) if previous else None
     config_before = f"{env} (release {previous.short_id})" if previous else None
     if before_document is None:
@@ -248,10 +290,8 @@ def _apply(
         before_document = load_environment_with_source(env, project_dir)[1]
         config_before = f"{env} (environments/{env}.yaml)"
     config_changes = diff_documents(before_document, document)
-    plan_diff = diff_plans(before_plan, plan.to_dict())
-    from llmops_infra.review.diff import render_text
-
-    hooks.show(render_text(config_changes, plan_diff, config_before=config_before))
+    plan_diff = diff_plans(before_plan.to_dict() if before_plan else None, plan.to_dict())
+    hooks.show_changes(config_changes, plan_diff, config_before)
     for note in notes:
         hooks.show(f"note: {note}\n")
     evidence = hooks.check(config, plan)

@@ -8,7 +8,6 @@ identities), roles to their catalog names, scopes to the resource they name.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,6 +32,9 @@ class Grant:
     """Azure type of the scope, e.g. Microsoft.KeyVault/vaults."""
     assignment: str
     """Logical name of the role assignment in the plan."""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
 
 
 def _value(resource: PlannedResource, key: str) -> Any:
@@ -118,7 +120,3 @@ def access_report(plan: Plan) -> list[Grant]:
             )
         )
     return sorted(grants, key=lambda g: (g.principal, g.role, g.scope))
-
-
-def access_json(plan: Plan, grants: list[Grant]) -> str:
-    return json.dumps({"environment": plan.environment, "grants": [asdict(g) for g in grants]}, indent=2)

@@ -1,19 +1,25 @@
-"""Compare the working tree with a git ref: cost change, resource diff, the PR report.
+"""Compare the working tree with a git ref: cost change, resource diff, policy verdicts.
 
 The environment files at REF are read with `git show REF:./environments/<file>` into a
 temporary project directory and planned with the current code, so the comparison shows
 what the change to the environment files does (code changes are reviewed as code).
+The pull-request report that shows all this is drawn by `llmops_infra.render.pr_report`.
 """
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
+
+if TYPE_CHECKING:
+    from llmops_infra.review.diff import PlanDiff
+    from llmops_infra.review.graph import EstateGraph
 
 GIT_TIMEOUT_S = 60
 
@@ -71,6 +77,34 @@ class Comparison:
     def delta_usd(self) -> float:
         return round((self.after.monthly_usd or 0) - (self.before.monthly_usd or 0), 2)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The cost change (the plans are compared by `plan_diff`)."""
+        return {
+            "environment": self.environment,
+            "ref": self.ref,
+            "before_usd": self.before.monthly_usd,
+            "after_usd": self.after.monthly_usd,
+            "delta_usd": self.delta_usd,
+            "before_min_usd": self.before.monthly_usd_min,
+            "after_min_usd": self.after.monthly_usd_min,
+        }
+
+    def plan_diff(self) -> PlanDiff | None:
+        """The resources added, removed and changed since `ref`; None when the environment was removed."""
+        from llmops_infra.review.diff import diff_plans
+
+        if self.after.plan is None:
+            return None
+        return diff_plans(self.before.plan.to_dict() if self.before.plan else None, self.after.plan.to_dict())
+
+    def changed_graph(self) -> EstateGraph:
+        """The estate graph of the changed resources (with their components), for the diagram."""
+        from llmops_infra.review.graph import changed_graph
+
+        if self.after.plan is None:
+            raise ValueError(f"{self.environment} was removed: nothing to draw")
+        return changed_graph(self.before.plan.to_dict() if self.before.plan else None, self.after.plan.to_dict())
+
 
 def _side(env: str, project_dir: Path) -> Side:
     from llmops_infra.config.loader import list_environments
@@ -91,113 +125,42 @@ def compare(envs: list[str], project_dir: Path, ref: str, *, option: str = "--co
         return [Comparison(env, ref, _side(env, old_dir), _side(env, Path(project_dir))) for env in envs]
 
 
-# --------------------------------------------------------------------------- rendering
+@dataclass(frozen=True)
+class Verdict:
+    """The offline policy check of one environment as the change leaves it."""
 
-
-def money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.0f}"
-
-
-def cost_markdown(comparisons: list[Comparison]) -> str:
-    lines = ["| environment | before | after | change |", "|---|---:|---:|---:|"]
-    for c in comparisons:
-        before, after = c.before.monthly_usd, c.after.monthly_usd
-        pct = f" ({c.delta_usd / before:+.0%})" if before else ""
-        sign = "+" if c.delta_usd > 0 else ("−" if c.delta_usd < 0 else "±")
-        lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | {sign}${abs(c.delta_usd):,.0f}{pct} |")
-    ref = comparisons[0].ref if comparisons else "?"
-    lines.append(f"\nMonthly estimates at maximum scale; before = `{ref}`.")
-    return "\n".join(lines) + "\n"
-
-
-PR_LIMIT = 65_000
-"""GitHub caps a comment at 65,536 characters; the report stays under this and says what it left out."""
-
-
-def pr_report(comparisons: list[Comparison], verdicts: dict[str, str] | None = None, *, limit: int = PR_LIMIT) -> str:
-    """The pull-request comment: verdict, cost change, resource diff and the diagram of changes.
-
-    Under `limit` characters: diagrams go first, then each environment's diff is cut to an
-    equal share, and every cut says what it left out and which command shows it all.
-    """
-    from llmops_infra.delivery.pipelines import PR_MARKER
-    from llmops_infra.review.diff import diff_plans, render_markdown
-    from llmops_infra.review.graph import changed_graph
-
-    head = [PR_MARKER, "## llmops-infra: what this pull request changes", ""]
-    if verdicts:
-        head += ["| environment | policy |", "|---|---|"]
-        head += [f"| `{env}` | {verdict} |" for env, verdict in verdicts.items()]
-        head.append("")
-    head += ["### Cost", "", cost_markdown(comparisons)]
-    sections: list[_Section] = []
-    for c in comparisons:
-        title = f"### `{c.environment}`\n"
-        if c.after.plan is None:
-            sections.append(_Section(c.environment, title, "Removed in this change.\n"))
-            continue
-        before, after = (c.before.plan.to_dict() if c.before.plan else None), c.after.plan.to_dict()
-        diff = diff_plans(before, after)
-        if diff.empty:
-            sections.append(_Section(c.environment, title, "No resource changes.\n"))
-            continue
-        diagram = "\n".join(
-            [
-                "<details><summary>Diagram of the changes</summary>",
-                "",
-                "```mermaid",
-                changed_graph(before, after).mermaid().rstrip(),
-                "```",
-                "",
-                "</details>",
-                "",
-            ]
-        )
-        sections.append(_Section(c.environment, title, render_markdown([], diff).split("\n", 2)[2], diagram))
-    return _fit("\n".join(head) + "\n", sections, comparisons[0].ref if comparisons else "REF", limit)
-
-
-@dataclass
-class _Section:
     environment: str
-    title: str
-    detail: str
-    diagram: str = ""
+    removed: bool = False
+    """The change removes the environment: nothing was checked."""
+    passed: bool = True
+    mandatory: int = 0
+    advisory: int = 0
+    failed_rules: list[str] = field(default_factory=list)
+    """Catalog ids of the mandatory violations, sorted, each once."""
 
-    def text(self) -> str:
-        return "\n".join(filter(None, [self.title, self.detail, self.diagram]))
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "removed": self.removed,
+            "passed": self.passed,
+            "mandatory": self.mandatory,
+            "advisory": self.advisory,
+            "failed_rules": list(self.failed_rules),
+        }
 
 
-def _fit(head: str, sections: list[_Section], ref: str, limit: int) -> str:
-    def whole() -> str:
-        return head + "\n".join(s.text() for s in sections)
+def policy_verdict(comparison: Comparison, project_dir: Path) -> Verdict:
+    """Run every rule over the environment's plan after the change (the plan `compare` made)."""
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.policy_check import check_config
 
-    if len(whole()) <= limit:
-        return whole()
-    for s in sections:
-        if s.diagram:
-            s.diagram = (
-                f"_Diagram left out to keep this comment under {limit:,} characters: "
-                f"`llmops-infra graph {s.environment} --format mermaid` draws the environment._\n"
-            )
-    if len(whole()) <= limit:
-        return whole()
-    fixed = len(head) + sum(len(s.title) + len(s.diagram) + 2 for s in sections)
-    share = max(0, (limit - fixed) // max(1, len(sections)) - 300)  # 300: room for the note
-    for s in sections:
-        if len(s.detail) <= share:
-            continue
-        lines = s.detail.splitlines()
-        kept, size = [], 0
-        for line in lines:
-            if size + len(line) + 1 > share:
-                break
-            kept.append(line)
-            size += len(line) + 1
-        left = len(lines) - len(kept)
-        s.detail = "\n".join(kept) + (
-            f"\n\n_{left} more line(s) of the `{s.environment}` resource diff left out to keep this comment "
-            f"under {limit:,} characters: `llmops-infra pr-report {s.environment} --base {ref}` shows this "
-            f"environment alone, `llmops-infra plan {s.environment} --format json` every resource._\n"
-        )
-    return whole()
+    if comparison.after.plan is None:
+        return Verdict(comparison.environment, removed=True)
+    result = check_config(load_environment(comparison.environment, project_dir), comparison.after.plan)
+    return Verdict(
+        comparison.environment,
+        passed=result.passed,
+        mandatory=len(result.mandatory),
+        advisory=len(result.advisory),
+        failed_rules=sorted({v.rule_id for v in result.mandatory}),
+    )

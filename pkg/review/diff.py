@@ -1,4 +1,4 @@
-"""Differences for reviewers: two configurations, two plans, rendered as text or Markdown.
+"""Differences for reviewers: two configurations, two plans (drawn by `llmops_infra.render.diff`).
 
 Plans are compared by URN with the stack name taken out (`urn:pulumi:<stack>::...`), so the
 same resource lines up across two environments (`diff dev staging`) or across two commits
@@ -9,10 +9,10 @@ of one environment. Properties are compared leaf by leaf and reported by path
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MISSING = object()
-MAX_VALUE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,9 @@ class Change:
     before: Any
     after: Any
 
-    def describe(self) -> str:
-        return f"{self.path}: {_show(self.before)} -> {_show(self.after)}"
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: an absent leaf is null."""
+        return {"path": self.path, "before": _plain(self.before), "after": _plain(self.after)}
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,15 @@ class PlanDiff:
             "removed": len(self.removed),
             "changed": len(self.changed),
             "unchanged": self.unchanged,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts, the keys added and removed, and the changes of each changed resource by key."""
+        return {
+            **self.counts(),
+            "added": [e.key for e in self.added],
+            "removed": [e.key for e in self.removed],
+            "changed": {e.key: [c.to_dict() for c in e.changes] for e in self.changed},
         }
 
 
@@ -124,6 +134,21 @@ def diff_documents(before: dict[str, Any], after: dict[str, Any]) -> list[Change
     return [c for c in diff_values(before, after) if c.path != "name"]
 
 
+def environment_diff(env_a: str, env_b: str, project_dir: Path) -> tuple[list[Change], PlanDiff]:
+    """Two environments of one project: their merged documents key by key, their plans by property."""
+    import json
+
+    from llmops_infra.config.loader import load_environment_with_source
+    from llmops_infra.offline.planning import plan_config
+
+    config_a, doc_a = load_environment_with_source(env_a, project_dir)
+    config_b, doc_b = load_environment_with_source(env_b, project_dir)
+    plan_a, plan_b = plan_config(config_a).to_dict(), plan_config(config_b).to_dict()
+    # the documents as JSON sees them (dates as strings), like the stored ones a promotion compares
+    changes = diff_documents(json.loads(json.dumps(doc_a, default=str)), json.loads(json.dumps(doc_b, default=str)))
+    return changes, diff_plans(plan_a, plan_b)
+
+
 def _resources(plan: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     if not plan:
         return {}
@@ -134,69 +159,5 @@ def _entry(key: str, resource: dict[str, Any], changes: list[Change] | None = No
     return ResourceChange(key=key, type=resource["type"], name=resource["name"], changes=changes or [])
 
 
-def _show(value: Any) -> str:
-    if value is MISSING:
-        return "(absent)"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # the wire format carries every number as a double
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render_text(config_changes: list[Change], plan_diff: PlanDiff, *, config_before: str | None = None) -> str:
-    """`config_before` names what the config was compared with when that is not the plan's `before`."""
-    lines = [f"Config {config_before or plan_diff.before} -> {plan_diff.after}: {len(config_changes)} keys differ"]
-    lines += [f"  {c.describe()}" for c in config_changes]
-    counts = plan_diff.counts()
-    lines.append(
-        f"Plan: {counts['added']} to add, {counts['changed']} to change, "
-        f"{counts['removed']} to remove, {counts['unchanged']} unchanged"
-    )
-    for sign, group in (("+", plan_diff.added), ("-", plan_diff.removed), ("~", plan_diff.changed)):
-        for entry in group:
-            lines.append(f"  {sign} {entry.type} {entry.name}")
-            lines += [f"      {c.describe()}" for c in entry.changes]
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(config_changes: list[Change], plan_diff: PlanDiff, *, max_changes: int = 50) -> str:
-    counts = plan_diff.counts()
-    lines = [
-        f"#### `{plan_diff.before}` → `{plan_diff.after}`",
-        "",
-        f"**Plan:** {counts['added']} to add, {counts['changed']} to change, {counts['removed']} to remove, "
-        f"{counts['unchanged']} unchanged.",
-        "",
-    ]
-    if config_changes:
-        lines += [
-            f"<details><summary>Configuration: {len(config_changes)} keys differ</summary>",
-            "",
-            "| key | before | after |",
-            "|---|---|---|",
-        ]
-        lines += [f"| `{c.path}` | {_cell(c.before)} | {_cell(c.after)} |" for c in config_changes[:max_changes]]
-        lines += ["", "</details>", ""]
-    if not plan_diff.empty:
-        lines += ["| | resource | type | properties |", "|---|---|---|---|"]
-        shown = 0
-        for sign, group in (("➕", plan_diff.added), ("➖", plan_diff.removed), ("✏️", plan_diff.changed)):
-            for entry in group:
-                if shown >= max_changes:
-                    break
-                props = "<br>".join(f"`{c.path}`: {_cell(c.before)} → {_cell(c.after)}" for c in entry.changes[:8])
-                more = len(entry.changes) - 8
-                props += f"<br>… {more} more" if more > 0 else ""
-                lines.append(f"| {sign} | `{entry.name}` | `{entry.type}` | {props} |")
-                shown += 1
-        total = len(plan_diff.added) + len(plan_diff.removed) + len(plan_diff.changed)
-        if total > shown:
-            lines.append(f"\n… and {total - shown} more resources.")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(value: Any) -> str:
-    return _show(value).replace("|", "\\|").replace("\n", " ")
+def _plain(value: Any) -> Any:
+    return None if value is MISSING else value

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from llmops_infra.delivery.pipelines import PR_MARKER
@@ -34,6 +35,16 @@ class Target:
     list_url: str
     create_url: str
     token: str
+
+
+def read_report(path: Path) -> str:
+    """The report to post (bad input, exit 2, when it cannot be read as UTF-8 text)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", key="REPORT") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text: give the Markdown file pr-report wrote", key="REPORT") from None
 
 
 def _need(environ: Mapping[str, str], *names: str) -> list[str]:

@@ -3,9 +3,10 @@
 Three backends share one small interface (`put`, `get`, `list` of keys): a local directory
 (the default, `.llmops/releases` in the project), Azure Blob Storage
 (`azblob://<account>/<container>[/prefix]`, `azure.py`) and S3
-(`s3://<bucket>[/prefix]`, `s3.py`). The cloud backends sign in with the
-ambient identity (azure-identity's DefaultAzureCredential, boto3's credential chain): no key
-or connection string is ever read from a file.
+(`s3://<bucket>[/prefix]`, `s3.py`). A read or write that fails raises `ArtifactStoreError`
+(an `EngineError`: exit 3); a bad store URL is a `ConfigError`. The cloud backends sign in
+with the ambient identity (azure-identity's DefaultAzureCredential, boto3's credential chain):
+no key or connection string is ever read from a file.
 
 Layout inside a store:
 
@@ -21,11 +22,19 @@ import os
 from pathlib import Path
 
 from llmops_infra.errors import ConfigError
-from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStore, split_url
+from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStore, ArtifactStoreError, split_url
 from llmops_infra.release.artifacts.local import LocalArtifactStore
 from llmops_infra.release.artifacts.releases import Releases
 
-__all__ = ["ArtifactNotFound", "ArtifactStore", "LocalArtifactStore", "Releases", "open_store", "split_url"]
+__all__ = [
+    "ArtifactNotFound",
+    "ArtifactStore",
+    "ArtifactStoreError",
+    "LocalArtifactStore",
+    "Releases",
+    "open_store",
+    "split_url",
+]
 
 DEFAULT_DIR = ".llmops/releases"
 URL_VARIABLE = "LLMOPS_ARTIFACTS"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmops_infra.errors import ConfigError, EngineError
-from llmops_infra.release.artifacts.base import ArtifactNotFound, split_url
+from llmops_infra.errors import ConfigError
+from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStoreError, split_url
 
 
 class AzureBlobArtifactStore:
@@ -55,7 +55,7 @@ class AzureBlobArtifactStore:
         try:
             self.container.upload_blob(self._name(key), data, overwrite=True)
         except AzureError as exc:
-            raise EngineError(f"cannot write {key} to {self.url}: {_reason(exc)}") from None
+            raise ArtifactStoreError(f"cannot write {key} to {self.url}: {_reason(exc)}") from None
 
     def get(self, key: str) -> bytes:
         from azure.core.exceptions import AzureError, ResourceNotFoundError
@@ -63,9 +63,9 @@ class AzureBlobArtifactStore:
         try:
             return self.container.download_blob(self._name(key)).readall()
         except ResourceNotFoundError:
-            raise ArtifactNotFound(key) from None
+            raise ArtifactNotFound(key, self.url) from None
         except AzureError as exc:
-            raise EngineError(f"cannot read {key} from {self.url}: {_reason(exc)}") from None
+            raise ArtifactStoreError(f"cannot read {key} from {self.url}: {_reason(exc)}") from None
 
     def list(self, prefix: str) -> list[str]:
         from azure.core.exceptions import AzureError, ResourceNotFoundError
@@ -76,7 +76,7 @@ class AzureBlobArtifactStore:
         except ResourceNotFoundError:
             return []
         except AzureError as exc:
-            raise EngineError(f"cannot list {self.url}: {_reason(exc)}") from None
+            raise ArtifactStoreError(f"cannot list {self.url}: {_reason(exc)}") from None
         return sorted(name[start:] for name in names)
 
 

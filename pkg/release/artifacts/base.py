@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from llmops_infra.errors import ConfigError
+from llmops_infra.errors import ConfigError, EngineError
 
 
-class ArtifactNotFound(KeyError):
-    """No object under that key."""
+class ArtifactStoreError(EngineError):
+    """The artifact store could not be read or written (exit 3): the message names the store and
+    the key, never a credential."""
+
+
+class ArtifactNotFound(ArtifactStoreError, KeyError):
+    """No object under that key (also a `KeyError`, for lookups that treat it as absence)."""
+
+    def __init__(self, key: str, url: str = "") -> None:
+        self.key, self.url = key, url
+        super().__init__(f"no artifact {key} in {url}" if url else f"no artifact {key}")
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0])
 
 
 class ArtifactStore(Protocol):

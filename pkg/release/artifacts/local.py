@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from llmops_infra.release.artifacts.base import ArtifactNotFound
+from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStoreError
 
 
 class LocalArtifactStore:
@@ -19,26 +19,33 @@ class LocalArtifactStore:
     def _path(self, key: str) -> Path:
         parts = key.split("/")
         if any(p in ("", ".", "..") for p in parts):
-            raise ValueError(f"invalid artifact key {key!r}")
+            raise ArtifactStoreError(f"invalid artifact key {key!r} for {self.url}")
         return self.root.joinpath(*parts)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        except OSError as exc:
+            raise ArtifactStoreError(f"cannot write {key} to {self.url}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             Path(tmp).replace(path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise ArtifactStoreError(f"cannot write {key} to {self.url}: {exc.strerror}") from None
             raise
 
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
-            raise ArtifactNotFound(key) from None
+            raise ArtifactNotFound(key, self.url) from None
+        except OSError as exc:
+            raise ArtifactStoreError(f"cannot read {key} from {self.url}: {exc.strerror}") from None
 
     def list(self, prefix: str) -> list[str]:
         if not self.root.is_dir():

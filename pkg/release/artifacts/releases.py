@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from llmops_infra.errors import ConfigError
 from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStore
 from llmops_infra.release.manifest import Manifest, ManifestError, parse_manifest
 
@@ -33,11 +34,27 @@ class Releases:
         self.store.put(key, plan.to_json().encode())
         return key
 
-    def load_plan_dict(self, digest: str) -> dict[str, Any] | None:
+    def load_plan(self, digest: str) -> Plan | None:
+        """The stored plan a manifest's `plan_digest` names (None when it is not stored). A plan
+        that does not read back, or not to that digest, was edited after it was stored."""
+        from llmops_infra.plan import Plan
+
+        key = f"plans/{_hex(digest)}.json"
         try:
-            return json.loads(self.store.get(f"plans/{_hex(digest)}.json"))
+            data = json.loads(self.store.get(key))
         except ArtifactNotFound:
             return None
+        except ValueError as exc:
+            raise ManifestError(f"{self.store.url}/{key}: not a JSON plan ({exc})") from None
+        try:
+            plan = Plan.from_dict(data)
+        except ConfigError as exc:
+            raise ManifestError(f"{self.store.url}/{key}: {exc}") from None
+        if _hex(plan.digest()) != _hex(digest):
+            raise ManifestError(
+                f"{self.store.url}/{key}: the stored plan does not match its digest: it was edited after it was stored"
+            )
+        return plan
 
     def save_config(self, document: dict[str, Any]) -> str:
         """The merged environment document a manifest's config_digest names (no secrets: the

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmops_infra.errors import ConfigError, EngineError
-from llmops_infra.release.artifacts.base import ArtifactNotFound, split_url
+from llmops_infra.errors import ConfigError
+from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStoreError, split_url
 
 
 class S3ArtifactStore:
@@ -41,7 +41,7 @@ class S3ArtifactStore:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data, ContentType="application/json")
         except (BotoCoreError, ClientError) as exc:
-            raise EngineError(f"cannot write {key} to {self.url}: {_reason(exc)}") from None
+            raise ArtifactStoreError(f"cannot write {key} to {self.url}: {_reason(exc)}") from None
 
     def get(self, key: str) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -50,10 +50,10 @@ class S3ArtifactStore:
             return self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"].read()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise ArtifactNotFound(key) from None
-            raise EngineError(f"cannot read {key} from {self.url}: {_reason(exc)}") from None
+                raise ArtifactNotFound(key, self.url) from None
+            raise ArtifactStoreError(f"cannot read {key} from {self.url}: {_reason(exc)}") from None
         except BotoCoreError as exc:
-            raise EngineError(f"cannot read {key} from {self.url}: {_reason(exc)}") from None
+            raise ArtifactStoreError(f"cannot read {key} from {self.url}: {_reason(exc)}") from None
 
     def list(self, prefix: str) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -65,7 +65,7 @@ class S3ArtifactStore:
             for page in pages:
                 keys.extend(obj["Key"][start:] for obj in page.get("Contents", []))
         except (BotoCoreError, ClientError) as exc:
-            raise EngineError(f"cannot list {self.url}: {_reason(exc)}") from None
+            raise ArtifactStoreError(f"cannot list {self.url}: {_reason(exc)}") from None
         return sorted(keys)
 
 

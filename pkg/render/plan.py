@@ -1,14 +1,13 @@
-"""Render a plan: a table grouped by component, JSON, or Markdown for a pull request."""
+"""A plan: a table grouped by component, JSON (`Plan.to_dict()`, with the cost), or Markdown for a pull request."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
-from io import StringIO
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
+
+from llmops_infra.render import as_text, to_json
 
 if TYPE_CHECKING:
     from llmops_infra.plan import Plan, PlannedResource
@@ -29,7 +28,7 @@ def plan_json(plan: Plan, cost: Estimate | None = None) -> str:
     data = plan.to_dict()
     if cost is not None:
         data["cost"] = cost.to_dict()
-    return json.dumps(data, indent=2, sort_keys=True, default=str)
+    return to_json(data, sort_keys=True)
 
 
 def cost_total(plan: Plan, cost: Estimate) -> str:
@@ -40,25 +39,22 @@ def cost_total(plan: Plan, cost: Estimate) -> str:
 
 
 def plan_table(plan: Plan, width: int = 120, cost: Estimate | None = None) -> str:
-    buffer = StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, highlight=False)
-    groups = group_by_component(plan)
     table = Table(title=f"Plan: {plan.environment} ({len(plan.custom_resources())} resources)", show_lines=False)
     table.add_column("Component")
     table.add_column("Resource type")
     table.add_column("Count", justify="right")
-    for label, members in groups.items():
+    for label, members in group_by_component(plan).items():
         counts = Counter(_short_type(r.type) for r in members)
         first = True
         for type_, count in sorted(counts.items()):
             table.add_row(label if first else "", type_, str(count))
             first = False
-    console.print(table)
+    text = as_text(table, width)
     if plan.outputs:
-        console.print("Outputs: " + ", ".join(sorted(plan.outputs)))
+        text += as_text("Outputs: " + ", ".join(sorted(plan.outputs)), width)
     if cost is not None:
-        console.print(cost_total(plan, cost))
-    return buffer.getvalue()
+        text += as_text(cost_total(plan, cost), width)
+    return text
 
 
 def plan_markdown(plan: Plan, cost: Estimate | None = None) -> str:
@@ -78,6 +74,15 @@ def plan_markdown(plan: Plan, cost: Estimate | None = None) -> str:
     if cost is not None:
         lines += ["", f"**{cost_total(plan, cost)}**"]
     return "\n".join(lines) + "\n"
+
+
+def render(fmt: str, plan: Plan, cost: Estimate | None = None) -> str:
+    """`fmt` is table, json or markdown."""
+    if fmt == "json":
+        return plan_json(plan, cost=cost)
+    if fmt == "markdown":
+        return plan_markdown(plan, cost=cost)
+    return plan_table(plan, cost=cost)
 
 
 def _short_type(type_: str) -> str:

@@ -1,4 +1,4 @@
-"""Rendering of engine runs: gate verdicts, live progress, the changes and a closing summary.
+"""Engine runs as they happen: gate verdicts, live progress, the changes and a closing summary.
 
 `table` draws progress on standard error (a status line: done, in flight, failed) and prints
 each change as it finishes, then the summary on standard output. `json` writes one JSON object
@@ -17,7 +17,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from llmops_infra.cli.common import console, err_console
+from llmops_infra.render import to_json
+from llmops_infra.render.console import console, err_console
 
 SYMBOLS = {
     "create": "[green]+[/]",
@@ -44,6 +45,8 @@ def _short(urn: str) -> str:
 
 
 class Renderer:
+    """Listens to one operation: `gate` (each gate's result), `event` (engine events), `result` (the end)."""
+
     def __init__(self, fmt: str, operation: str, env: str) -> None:
         self.json = fmt == "json"
         self.operation, self.env = operation, env
@@ -153,7 +156,12 @@ class Renderer:
             outputs_table(result.outputs, title="outputs")
 
 
+def outputs_json(stack: str, outputs: dict[str, Any]) -> str:
+    return to_json({"stack": stack, "outputs": outputs}, indent=None)
+
+
 def outputs_table(outputs: dict[str, Any], title: str = "outputs") -> None:
+    """Print the stack outputs (masked secrets show as `[secret]`) on the console."""
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("name")
     table.add_column("value", overflow="fold")

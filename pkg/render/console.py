@@ -1,0 +1,12 @@
+"""The two consoles: command output on stdout, progress, messages and errors on stderr.
+
+Shared by the command line and the live renderers (`render.lifecycle`) so that a test that
+narrows `console.width` narrows every table.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -1,0 +1,113 @@
+"""Cost: the monthly estimate of one plan (from `Estimate.to_dict()`) and its change against a git ref."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from llmops_infra.render import as_text, to_json
+
+if TYPE_CHECKING:
+    from llmops_infra.review.compare import Comparison
+
+
+def _by_cost(estimate: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(estimate["lines"], key=lambda line: -line["monthly_usd"])
+
+
+def cost_json(environment: str, estimate: dict[str, Any]) -> str:
+    return to_json({"environment": environment, **estimate})
+
+
+def cost_table(environment: str, estimate: dict[str, Any], width: int = 140) -> str:
+    table = Table(title=f"Monthly cost estimate: {environment} (USD)")
+    for column, justify in (
+        ("Resource", "left"),
+        ("SKU", "left"),
+        ("Quantity", "left"),
+        ("Min", "right"),
+        ("Max", "right"),
+        ("Note", "left"),
+    ):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for line in _by_cost(estimate):
+        table.add_row(
+            line["resource"],
+            line["sku"],
+            line["quantity"],
+            f"{line['monthly_usd_min']:,.2f}",
+            f"{line['monthly_usd']:,.2f}",
+            line["note"],
+        )
+    table.add_row(
+        "Total", "", "", f"{estimate['total_monthly_usd_min']:,.2f}", f"{estimate['total_monthly_usd']:,.2f}", ""
+    )
+    return as_text(table, width)
+
+
+def cost_markdown(environment: str, estimate: dict[str, Any]) -> str:
+    lines = [
+        f"### Monthly cost estimate: `{environment}`",
+        "",
+        f"**${estimate['total_monthly_usd']:,.2f}** per month at maximum scale "
+        f"(${estimate['total_monthly_usd_min']:,.2f} at minimum).",
+        "",
+        "| Resource | SKU | Quantity | Min USD | Max USD |",
+        "|---|---|---|---:|---:|",
+    ]
+    for line in _by_cost(estimate):
+        lines.append(
+            f"| `{line['resource']}` | {line['sku']} | {line['quantity']} | {line['monthly_usd_min']:,.2f} "
+            f"| {line['monthly_usd']:,.2f} |"
+        )
+    if estimate["unpriced"]:
+        lines += ["", "Not in the price catalog (counted as 0): " + ", ".join(estimate["unpriced"])]
+    return "\n".join(lines) + "\n"
+
+
+def render(fmt: str, environment: str, estimate: dict[str, Any]) -> str:
+    """`fmt` is table, json or markdown; `estimate` is `Estimate.to_dict()`."""
+    renderers = {"json": cost_json, "markdown": cost_markdown, "table": cost_table}
+    return renderers[fmt](environment, estimate)
+
+
+# --------------------------------------------------------------------------- against a git ref
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def change_markdown(comparisons: list[Comparison]) -> str:
+    """One row per environment: monthly cost before, after, and the change."""
+    lines = ["| environment | before | after | change |", "|---|---:|---:|---:|"]
+    for c in comparisons:
+        before, after = c.before.monthly_usd, c.after.monthly_usd
+        pct = f" ({c.delta_usd / before:+.0%})" if before else ""
+        sign = "+" if c.delta_usd > 0 else ("−" if c.delta_usd < 0 else "±")
+        lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | {sign}${abs(c.delta_usd):,.0f}{pct} |")
+    ref = comparisons[0].ref if comparisons else "?"
+    lines.append(f"\nMonthly estimates at maximum scale; before = `{ref}`.")
+    return "\n".join(lines) + "\n"
+
+
+def change_text(comparison: Comparison) -> str:
+    c = comparison
+    return (
+        f"{c.environment}: {money(c.before.monthly_usd)} at {c.ref} -> {money(c.after.monthly_usd)} "
+        f"now ({c.delta_usd:+,.0f} USD/month at maximum scale)\n"
+    )
+
+
+def change_json(comparison: Comparison) -> str:
+    return to_json(comparison.to_dict())
+
+
+def render_change(fmt: str, comparison: Comparison) -> str:
+    """`cost ENV --compare REF` in `fmt` (table, json or markdown)."""
+    if fmt == "json":
+        return change_json(comparison)
+    if fmt == "markdown":
+        return change_markdown([comparison])
+    return change_text(comparison)
