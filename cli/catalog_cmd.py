@@ -9,18 +9,24 @@ into the user cache.
 
 from __future__ import annotations
 
-import json
-from io import StringIO
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
-from llmops_infra.cli.common import ListFormat, ProjectDir, emit, err_console, handle_errors
+from llmops_infra.cli.common import (
+    Group,
+    ListFormat,
+    OptionalEnvArg,
+    ProjectDir,
+    add_commands,
+    command_group,
+    emit,
+    err_console,
+)
 
 
-class _ShowByDefault(TyperGroup):
+class _ShowByDefault(Group):
     """`lifecycle dev` and `lifecycle --format json` mean `lifecycle show …`; `lifecycle refresh` is the subcommand."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -29,9 +35,9 @@ class _ShowByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-lifecycle_app = typer.Typer(
+lifecycle_app = command_group(
+    "Lifecycle of every pin: `lifecycle [ENV]` lists them with their dates; `lifecycle refresh` updates the catalog.",
     cls=_ShowByDefault,
-    help="Lifecycle of every pin: `lifecycle [ENV]` lists them with their dates; `lifecycle refresh` updates the catalog.",
 )
 
 CatalogFile = Annotated[
@@ -81,40 +87,8 @@ def pin_rows(env: str, project_dir: Path, catalog: Any) -> dict[str, Any]:
     }
 
 
-def _table(result: dict[str, Any], width: int = 180) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    buffer = StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, highlight=False)
-    table = Table(title=f"Lifecycle of {result['environment']}'s pins on {result['today']}")
-    for column in ("Where", "Pinned", "State", "Dates", "Use instead", "Source (read)"):
-        table.add_column(column, overflow="fold")
-    for pin in result["pins"]:
-        dates = ", ".join(f"{k} {v}" for k, v in pin["dates"].items()) or "-"
-        read = f"{pin['source']} ({pin['read']})" if pin["source"] else "-"
-        state = pin["state"] + (" (derived)" if pin["derived"] else "")
-        table.add_row(
-            pin["where"],
-            pin["pinned"],
-            state,
-            dates,
-            (pin["replacement"] if pin["state"] != "ok" else None) or "-",
-            read,
-        )
-    console.print(table)
-    for kind in ("errors", "warnings"):
-        for finding in result[kind]:
-            console.print(f"{kind[:-1]}: {finding['where']}: {finding['message']}", markup=False)
-    return buffer.getvalue()
-
-
-@lifecycle_app.command("show")
-@handle_errors
 def show_cmd(
-    env: Annotated[
-        str | None, typer.Argument(help="Environment name (default: every environment).", show_default=False)
-    ] = None,
+    env: OptionalEnvArg = None,
     project_dir: ProjectDir = Path(),
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
     catalog_file: CatalogFile = None,
@@ -129,15 +103,15 @@ def show_cmd(
     for name in names:
         require_environment(name, project_dir)
     results = [pin_rows(name, project_dir, catalog) for name in names]
+    from llmops_infra.render.catalog import pins_json, pins_tables
+
     if fmt is ListFormat.json:
         meta = {"catalog": str(catalog.path), "generated": catalog.generated.isoformat()}
-        emit(json.dumps({**meta, "environments": results} if env is None else {**meta, **results[0]}, indent=2), None)
+        emit(pins_json(results, meta, one=env is not None), None)
     else:
-        emit("".join(_table(result) for result in results), None)
+        emit(pins_tables(results), None)
 
 
-@lifecycle_app.command("refresh")
-@handle_errors
 def refresh_cmd(
     envs: Annotated[
         list[str] | None,
@@ -209,4 +183,5 @@ def refresh_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(lifecycle_app, name="lifecycle")
+    """`lifecycle` is a group whose default command is `show` (so `lifecycle dev` works)."""
+    app.add_typer(add_commands(lifecycle_app, {"show": show_cmd, "refresh": refresh_cmd}), name="lifecycle")

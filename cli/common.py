@@ -47,7 +47,11 @@ class ListFormat(str, Enum):
     json = "json"
 
 
-EnvArg = Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)]
+ENV_HELP = "Environment name: a file environments/ENV.yaml."
+EnvArg = Annotated[str, typer.Argument(help=ENV_HELP, show_default=False)]
+OptionalEnvArg = Annotated[
+    str | None, typer.Argument(help=f"{ENV_HELP} Default: every environment.", show_default=False)
+]
 ProjectDir = Annotated[
     Path,
     typer.Option(
@@ -88,9 +92,9 @@ class Group(_FlagsShowNoValue, TyperGroup):
     """The root and every command group."""
 
 
-def command_group(help: str, **settings: Any) -> typer.Typer:
-    """A command group (the root, `policy`, `prices`, `pipeline`)."""
-    return typer.Typer(help=help, cls=Group, no_args_is_help=True, **settings)
+def command_group(help: str, *, cls: type[Group] = Group, **settings: Any) -> typer.Typer:
+    """A command group (the root, `policy`, `prices`, `pipeline`, `lifecycle`)."""
+    return typer.Typer(help=help, cls=cls, no_args_is_help=True, **settings)
 
 
 def add_commands(group: typer.Typer, commands: dict[str, Callable[..., Any]]) -> typer.Typer:

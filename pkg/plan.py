@@ -138,11 +138,20 @@ class Plan:
         outputs = data.get("outputs", {})
         if not isinstance(outputs, dict):
             raise ConfigError("not a plan: 'outputs' must be an object")
+        stacks = data.get("stacks", [])
+        if not isinstance(stacks, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("name"), str) and isinstance(s.get("project"), str) for s in stacks
+        ):
+            raise ConfigError("not a plan: 'stacks' must be a list of objects with a name and a project")
+        projects = {s["name"]: s["project"] for s in stacks}
+        if projects == {data["project"]: data["project"]}:
+            projects = {}  # a plan of one stack lists itself as its only stack
         return cls(
             environment=data["environment"],
             project=data["project"],
             resources=[PlannedResource.from_dict(r) for r in data["resources"]],
             outputs=outputs,
+            stack_projects=projects,
         )
 
     def to_json(self, **kwargs: Any) -> str:
