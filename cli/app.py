@@ -95,7 +95,11 @@ GROUPS: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
 }
 for _name, (_help, _commands) in GROUPS.items():
     app.add_typer(add_commands(command_group(_help), _commands), name=_name)
-catalog_cmd.register(app)  # `lifecycle [ENV]` and `lifecycle refresh`: a group with a default command
+# `lifecycle ENV` is `lifecycle show ENV`: a group whose default subcommand is `show`
+LIFECYCLE = command_group(catalog_cmd.HELP, cls=catalog_cmd.ShowByDefault)
+app.add_typer(
+    add_commands(LIFECYCLE, {"show": catalog_cmd.show_cmd, "refresh": catalog_cmd.refresh_cmd}), name="lifecycle"
+)
 
 
 def main() -> None:

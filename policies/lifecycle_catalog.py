@@ -19,15 +19,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from llmops_infra.errors import ConfigError
+
 OK, RETIRING, DEPRECATED, RETIRED, UNKNOWN = "ok", "retiring", "deprecated", "retired", "unknown"
 BLOCKING = frozenset({RETIRED})
 WARNING = frozenset({RETIRING, DEPRECATED, UNKNOWN})
 
 
-class LifecycleCatalogError(Exception):
+class LifecycleCatalogError(ConfigError):
     """The catalog file is unreadable or malformed (bad input: exit 2)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,34 @@ def test_refresh_reports_arm_refusals_and_writes_nothing(project, monkeypatch):
     assert result.exit_code == 3
     assert "AuthorizationFailed" in result.stderr and "nothing was written" in result.stderr
     assert not (project / "cache" / "lifecycle.json").exists()
+
+
+def test_refresh_without_credentials_is_one_error_and_writes_nothing(project, monkeypatch):
+    """No credential signs in: one message naming the fix, exit 3, no traceback, no SDK log lines."""
+    from azure.core.exceptions import ClientAuthenticationError
+
+    class NoCredential(FakeCredential):
+        def get_token(self, *scopes):
+            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token.\nAttempted: ...")
+
+    monkeypatch.setattr("azure.identity.DefaultAzureCredential", NoCredential)
+    with ArmReplay() as replay:
+        result = runner.invoke(app, ["lifecycle", "refresh", "-e", "prod", "-C", str(project), "--arm-url", replay.url])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ARM refused or failed a read (401")
+    assert "no Azure credentials" in result.stderr and "az login" in result.stderr
+    assert not (project / "cache" / "lifecycle.json").exists()
+
+
+def test_a_broken_catalog_is_bad_input_named_by_its_file(project, tmp_path):
+    """Deliberate change: the CLI no longer re-wraps catalog errors, so the `--catalog: ` prefix is gone;
+    the message names the file itself."""
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.policies.lifecycle_catalog import LifecycleCatalogError
+
+    assert issubclass(LifecycleCatalogError, ConfigError)
+    broken = tmp_path / "catalog.json"
+    broken.write_text("{")
+    result = runner.invoke(app, ["lifecycle", "dev", "-C", str(project), "--catalog", str(broken)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: lifecycle catalog {broken} is not JSON (line 1)")

@@ -13,6 +13,7 @@ from llmops_infra.plan import Plan, PlannedResource
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_a_shipped_plan_round_trips(plans, env):
     plan = plans(env)
+    assert len(plan.stack_projects) == 2  # the platform and the workload stacks come back too
     assert Plan.from_dict(plan.to_dict()) == plan
     through_json = Plan.from_dict(json.loads(plan.to_json()))  # as stored with a release, or by `plan -f json`
     assert through_json.digest() == plan.digest()
@@ -30,9 +31,16 @@ def test_the_plan_command_output_reads_back(plans):
     assert Plan.from_dict(json.loads(plan_json(plan, cost=estimate_plan(plan)))).digest() == plan.digest()
 
 
+def test_a_plan_of_one_stack_round_trips():
+    resource = {"type": "t", "name": "n", "urn": "urn:pulumi:dev::p::t::n", "parent": None, "custom": True, "props": {}}
+    plan = Plan.from_dict({"environment": "dev", "project": "p", "resources": [resource]})  # stored before stacks
+    assert plan.stack_projects == {} and Plan.from_dict(plan.to_dict()) == plan
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
+        ({"environment": "dev", "project": "p", "resources": [], "stacks": [{"name": 1}]}, "'stacks' must be a list"),
         ([], "not a plan: a JSON object with a 'resources' list"),
         ({"environment": "dev", "project": "p"}, "'resources' list"),
         ({"environment": 1, "project": "p", "resources": []}, "'environment' must be a string"),

@@ -11,6 +11,7 @@ server in tests (tests/arm_replay.py).
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,14 +21,17 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from llmops_infra.errors import EngineError
+
 ARM = "https://management.azure.com"
 ARM_SCOPE = f"{ARM}/.default"
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 MAX_PAGES = 100
 
 
-class ArmError(Exception):
-    """ARM answered an error (or not at all). `status` 0: the endpoint was unreachable."""
+class ArmError(EngineError):
+    """ARM answered an error (or not at all). `status` 0: the endpoint was unreachable; 401
+    `NoCredential`: no azure-identity credential could sign in."""
 
     def __init__(self, status: int, code: str, message: str, url: str, retry_after: float | None = None) -> None:
         self.status = status
@@ -130,11 +134,24 @@ class ArmClient:
         if self._token_getter is not None:
             token = self._token_getter()
         else:
+            from azure.core.exceptions import ClientAuthenticationError
+
             if self._credential is None:
                 from azure.identity import DefaultAzureCredential
 
                 self._credential = DefaultAzureCredential()
-            token = self._credential.get_token(ARM_SCOPE)
+            quiet = logging.getLogger("azure")
+            level = quiet.level
+            quiet.setLevel(logging.CRITICAL)  # the chain logs every failed source as a warning
+            try:
+                token = self._credential.get_token(ARM_SCOPE)
+            except ClientAuthenticationError as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ArmError(
+                    401, "NoCredential", f"no Azure credentials: {first.rstrip('.')}", self.base_url
+                ) from None
+            finally:
+                quiet.setLevel(level)
         self._token = _Token(token.token, float(getattr(token, "expires_on", time.time() + 300)))
         return self._token.value
 

@@ -23,8 +23,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine import preflight
-from llmops_infra.engine.arm_client import ArmClient
+from llmops_infra.engine.arm_client import ArmClient, ArmError
+from llmops_infra.errors import EngineError
 from llmops_infra.policies.lifecycle_catalog import LifecycleCatalog, minor_version
 
 
@@ -54,6 +56,48 @@ class RefreshReport:
             state = offer.get("restricted") or f"zones {','.join(offer.get('usable_zones') or []) or 'none'}"
             out.append(f"{key}: {state}")
         return out
+
+
+def targets_of(
+    configs: list[EnvironmentConfig], locations: list[str] | None = None
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (subscription, region) pairs to read, and the GPU sizes to look up: the environments'
+    regions, or `locations` in the first environment's subscription."""
+    if not configs:
+        raise EngineError(
+            "no environment to read a subscription from: pass --env or run in a project with environments/"
+        )
+    if locations:
+        targets = [(configs[0].azure.subscription_id, location) for location in locations]
+    else:
+        targets = sorted({(c.azure.subscription_id, c.azure.location) for c in configs})
+    return targets, sorted({p.vm_size for c in configs for p in c.cluster.gpu_pools})
+
+
+def refresh_from_arm(
+    catalog: LifecycleCatalog,
+    targets: list[tuple[str, str]],
+    gpu_sizes: list[str],
+    *,
+    arm_url: str,
+    target: Path,
+    today: date,
+) -> tuple[dict[str, Any], RefreshReport]:
+    """Read `targets` from ARM (azure-identity credentials), write the refreshed catalog to `target`
+    and let this process read it. A refused or failed read writes nothing (exit 3)."""
+    from llmops_infra.policies.lifecycle_files import clear_cache
+
+    try:
+        with ArmClient(base_url=arm_url) as arm:
+            data, report = refresh(catalog, arm, targets, gpu_sizes, today)
+    except ArmError as exc:
+        raise EngineError(
+            f"ARM refused or failed a read ({exc.status or 'no answer'} {exc.code}: {exc.message}); nothing was written. "
+            "Reader on the subscriptions is enough; sign in with `az login` or set up workload identity"
+        ) from None
+    write(data, target)
+    clear_cache()
+    return data, report
 
 
 def refresh(
