@@ -17,10 +17,12 @@ import typer
 
 from llmops_infra.cli import (
     access_cmd,
+    bootstrap_cmd,
     catalog_cmd,
     cost_cmd,
     diff_cmd,
     doctor_cmd,
+    engine_cmd,
     init_cmd,
     lifecycle_cmd,
     pipeline_cmd,
@@ -29,7 +31,7 @@ from llmops_infra.cli import (
     project_cmd,
     promote_cmd,
 )
-from llmops_infra.cli.common import add_commands, command_group, console
+from llmops_infra.cli.common import add_commands, command_group, console, handle_errors
 
 app = command_group(
     "Provision and govern an LLMOps estate on Azure with Pulumi: plan offline, check policies, "
@@ -56,6 +58,17 @@ def _root(
     ] = False,
 ) -> None:
     """Provision and govern an LLMOps estate on Azure with Pulumi."""
+    import os
+
+    if os.environ.get("LLMOPS_FEDERATED_TOKEN_SOURCE"):  # in CI: keep the OIDC token fresh for the whole run
+        _start_token_refresh()
+
+
+@handle_errors
+def _start_token_refresh() -> None:
+    from llmops_infra.engine.federated_token import ensure_started
+
+    ensure_started()
 
 
 add_commands(
@@ -83,6 +96,7 @@ add_commands(
         "pr-report": diff_cmd.pr_report_cmd,
         "pr-comment": diff_cmd.pr_comment_cmd,
         "init": init_cmd.init_cmd,
+        "bootstrap": bootstrap_cmd.bootstrap_cmd,
     },
 )
 GROUPS: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
@@ -92,6 +106,7 @@ GROUPS: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
     ),
     "prices": (cost_cmd.PRICES_HELP, {"refresh": cost_cmd.refresh_cmd}),
     "pipeline": (pipeline_cmd.HELP, {"generate": pipeline_cmd.generate_cmd}),
+    "engine": (engine_cmd.HELP, {"install": engine_cmd.install_cmd}),
 }
 for _name, (_help, _commands) in GROUPS.items():
     app.add_typer(add_commands(command_group(_help), _commands), name=_name)

@@ -52,6 +52,21 @@ PolicyConfigOpt = Annotated[
 ]
 
 
+AllowLocalStateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-local-state",
+        envvar="LLMOPS_ALLOW_LOCAL_STATE",
+        help="With CI=true, accept a file:// state backend (a throw-away run: the runner's disk is not kept).",
+    ),
+]
+
+
+def _allow_local_state(allow: bool) -> None:
+    if allow:  # read by the engine's state check, also on promote and rollback paths
+        os.environ["LLMOPS_ALLOW_LOCAL_STATE"] = "1"
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -127,8 +142,10 @@ def preview_cmd(
     policy_pack_config: PolicyConfigOpt = None,
     engine_policies: EnginePoliciesOpt = True,
     only: OnlyOpt = None,
+    allow_local_state: AllowLocalStateOpt = False,
 ) -> None:
     """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
+    _allow_local_state(allow_local_state)
     _run("preview", env, project_dir, fmt, only=only, packs=_packs(policy_pack, policy_pack_config, engine_policies))
 
 
@@ -141,8 +158,10 @@ def up_cmd(
     policy_pack_config: PolicyConfigOpt = None,
     engine_policies: EnginePoliciesOpt = True,
     only: OnlyOpt = None,
+    allow_local_state: AllowLocalStateOpt = False,
 ) -> None:
     """Deploy ENV: the platform stack, then the workload stack; gates (config, policy, cost, credentials, quota, soft-delete, approval), then the engine."""
+    _allow_local_state(allow_local_state)
     packs = _packs(policy_pack, policy_pack_config, engine_policies)
 
     def ask(config: Any, preview: Any) -> None:
@@ -161,8 +180,10 @@ def destroy_cmd(
     fmt: FormatOpt = ListFormat.table,
     yes: YesOpt = False,
     only: OnlyOpt = None,
+    allow_local_state: AllowLocalStateOpt = False,
 ) -> None:
     """Delete every resource of ENV's stacks (workload first). Asks first unless --yes."""
+    _allow_local_state(allow_local_state)
 
     def ask(config: Any, _preview: Any) -> None:
         confirm_or_stop(f"Destroy EVERY resource of {config.name} (subscription {config.azure.subscription_id})?", yes)
@@ -181,8 +202,10 @@ def refresh_cmd(
         typer.Option("--clear-pending-creates", help="Drop pending creates an interrupted update left in the state."),
     ] = False,
     only: OnlyOpt = None,
+    allow_local_state: AllowLocalStateOpt = False,
 ) -> None:
     """Drift: read ENV's resources from Azure and show what changed outside the code."""
+    _allow_local_state(allow_local_state)
 
     def ask(config: Any, _preview: Any) -> None:
         if not preview_only:

@@ -68,6 +68,8 @@ class GpuClusterArgs:
     """Public CIDRs allowed to reach a non-private API server (required then)."""
     admin_group_object_ids: list[str] = field(default_factory=list)
     """Entra groups with cluster-admin through Azure RBAC."""
+    runner_egress_ip: pulumi.Input[str] | None = None
+    """The CI runners' outbound address, authorized on a public API server (as <ip>/32). Default: none."""
     deployer_principal_id: pulumi.Input[str] | None = None
     """The CI principal that applies Kubernetes objects through the provider: it gets AKS RBAC
     Cluster Admin on this cluster only (namespaces and the GPU operator's cluster roles need
@@ -174,7 +176,7 @@ class GpuCluster(pulumi.ComponentResource):
             )
             if args.private_cluster
             else cs.ManagedClusterAPIServerAccessProfileArgs(
-                authorized_ip_ranges=args.authorized_ip_ranges,
+                authorized_ip_ranges=_authorized_ranges(args.authorized_ip_ranges, args.runner_egress_ip),
             ),
             aad_profile=cs.ManagedClusterAADProfileArgs(
                 managed=True,
@@ -356,3 +358,11 @@ def _kubelet_object_id(profile: object) -> str:
     if identity is None:
         raise ValueError("the cluster reported no kubelet identity (identityProfile.kubeletidentity)")
     return identity.object_id
+
+
+def _authorized_ranges(ranges: list[str], runner_ip: pulumi.Input[str] | None) -> pulumi.Input[list[str]]:
+    """The configured ranges, plus the runners' address once Azure has allocated it."""
+    if runner_ip is None:
+        return ranges
+    return pulumi.Output.from_input(runner_ip).apply(lambda ip: [*ranges, f"{ip}/32"] if ip else list(ranges))
+

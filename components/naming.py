@@ -57,6 +57,14 @@ RULES: dict[str, NameRule] = {
     "openai": NameRule("oai", 2, 64, "a-z0-9-", globally_unique=True),
     "ml_workspace": NameRule("mlw", 3, 33, "a-z0-9_-", start="a-z0-9"),
     "ml_online_endpoint": NameRule("mle", 3, 32, "a-z0-9-", globally_unique=True),
+    # CI runners (ci.runners). Lengths are the strictest of the services' documented rules.
+    "container_apps_environment": NameRule("cae", 2, 32, "a-z0-9-", start="a-z", end="a-z0-9"),
+    "container_apps_job": NameRule("caj", 2, 32, "a-z0-9-", start="a-z", end="a-z0-9"),
+    "nat_gateway": NameRule("ng", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
+    "public_ip": NameRule("pip", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
+    "dev_center": NameRule("dc", 3, 26, "a-z0-9-", start="a-z0-9", end="a-z0-9"),
+    "dev_center_project": NameRule("dcp", 3, 63, "a-z0-9-", start="a-z0-9", end="a-z0-9"),
+    "devops_pool": NameRule("mdp", 3, 44, "a-z0-9-", start="a-z0-9", end="a-z0-9"),
     "entra_application": NameRule("app", 1, 120, "a-z0-9._ -", start="a-z0-9"),
 }
 

@@ -32,6 +32,35 @@ class SubnetSpec:
     nsg_name: str
 
 
+RUNNER_DELEGATIONS = {
+    "github": "Microsoft.App/environments",
+    "azure-devops": "Microsoft.DevOpsInfrastructure/pools",
+}
+"""Container Apps environments (workload profiles: /27 or larger) and Managed DevOps Pools each take a
+subnet delegated to them (learn.microsoft.com/azure/container-apps/networking;
+learn.microsoft.com/azure/devops/managed-devops-pools/configure-networking)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerSubnetSpec:
+    """The CI runners' subnet: delegated, with a NAT gateway (subnets have no implicit outbound access)."""
+
+    name: str
+    cidr: str
+    nsg_name: str
+    kind: str
+    """github or azure-devops: which service the subnet is delegated to."""
+    nat_gateway_name: str
+    public_ip_name: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in RUNNER_DELEGATIONS:
+            raise ValueError(f"runner subnet kind {self.kind!r}: use one of {sorted(RUNNER_DELEGATIONS)}")
+        prefix = int(self.cidr.rsplit("/", 1)[1])
+        if self.kind == "github" and prefix > 27:
+            raise ValueError(f"the runner subnet {self.cidr} is smaller than /27, the least Container Apps accept")
+
+
 @dataclass(frozen=True, kw_only=True)
 class NetworkArgs:
     resource_group_name: pulumi.Input[str]
@@ -45,6 +74,8 @@ class NetworkArgs:
     existing_private_dns_zones: Mapping[str, str] = field(default_factory=dict)
     """Zone name -> resource id of zones owned by a hub. Default: every zone is created here
     and linked to the VNet; a hub's zones are used as they are (the hub links them)."""
+    runner_subnet: RunnerSubnetSpec | None = None
+    """The CI runners' subnet. Default: none."""
 
     def __post_init__(self) -> None:
         missing = [key for key in SUBNET_KEYS if key not in self.subnets]
@@ -82,6 +113,8 @@ class Network(pulumi.ComponentResource):
     vnet_id: pulumi.Output[str]
     subnet_ids: dict[str, pulumi.Output[str]]
     dns_zone_ids: dict[str, pulumi.Output[str]]
+    runner_egress_ip: pulumi.Output[str] | None
+    """The runners' public outbound address (their NAT gateway's), when there are runners."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:network:Network", name, None, opts)
@@ -108,28 +141,33 @@ class Network(pulumi.ComponentResource):
             )
             nsgs[key] = nsg
 
+        subnets = [
+            network.SubnetArgs(
+                name=args.subnets[key].name,
+                address_prefix=args.subnets[key].cidr,
+                network_security_group=network.NetworkSecurityGroupArgs(id=nsgs[key].id),
+                default_outbound_access=False,
+                private_endpoint_network_policies="Enabled",
+            )
+            for key in SUBNET_KEYS
+        ]
+        self.runner_egress_ip = None
+        if args.runner_subnet is not None:
+            subnets.append(self._runner_subnet(name, args, args.runner_subnet, child))
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
             address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
-            subnets=[
-                network.SubnetArgs(
-                    name=args.subnets[key].name,
-                    address_prefix=args.subnets[key].cidr,
-                    network_security_group=network.NetworkSecurityGroupArgs(id=nsgs[key].id),
-                    default_outbound_access=False,
-                    private_endpoint_network_policies="Enabled",
-                )
-                for key in SUBNET_KEYS
-            ],
+            subnets=subnets,
             opts=child,
         )
         self.vnet_id = vnet.id
-        self.subnet_ids = {
-            key: vnet.id.apply(lambda vid, n=args.subnets[key].name: f"{vid}/subnets/{n}") for key in SUBNET_KEYS
-        }
+        names = {key: args.subnets[key].name for key in SUBNET_KEYS}
+        if args.runner_subnet is not None:
+            names["ci_runners"] = args.runner_subnet.name
+        self.subnet_ids = {key: vnet.id.apply(lambda vid, n=sub: f"{vid}/subnets/{n}") for key, sub in names.items()}
 
         self.dns_zone_ids = ZoneIds()
         for group, zone_name in PRIVATE_DNS_ZONES.items():
@@ -165,6 +203,58 @@ class Network(pulumi.ComponentResource):
                 "subnet_ids": self.subnet_ids,
                 "dns_zone_ids": dict(self.dns_zone_ids),
             }
+        )
+
+    def _runner_subnet(
+        self, name: str, args: NetworkArgs, spec: RunnerSubnetSpec, child: pulumi.ResourceOptions
+    ) -> network.SubnetArgs:
+        """The runners' NSG, outbound NAT (a static public IP the API server can authorize) and subnet."""
+        nsg = network.NetworkSecurityGroup(
+            f"{name}-nsg-ci_runners",
+            network_security_group_name=spec.nsg_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            security_rules=_inbound_denials(),
+            opts=child,
+        )
+        diagnostic_setting(
+            f"{name}-nsg-ci_runners",
+            resource_id=nsg.id,
+            workspace_id=args.log_analytics_workspace_id,
+            parent=self,
+            metrics=False,
+        )
+        address = network.PublicIPAddress(
+            f"{name}-runner-egress-ip",
+            public_ip_address_name=spec.public_ip_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static",
+            public_ip_address_version="IPv4",
+            opts=child,
+        )
+        nat = network.NatGateway(
+            f"{name}-runner-nat",
+            nat_gateway_name=spec.nat_gateway_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=network.NatGatewaySkuArgs(name="Standard"),
+            public_ip_addresses=[network.SubResourceArgs(id=address.id)],
+            idle_timeout_in_minutes=10,
+            opts=child,
+        )
+        self.runner_egress_ip = address.ip_address.apply(lambda ip: ip or "")
+        return network.SubnetArgs(
+            name=spec.name,
+            address_prefix=spec.cidr,
+            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+            default_outbound_access=False,
+            nat_gateway=network.SubResourceArgs(id=nat.id),
+            delegations=[network.DelegationArgs(name="ci-runners", service_name=RUNNER_DELEGATIONS[spec.kind])],
+            # the state account admits this subnet (bootstrap adds the network rule)
+            service_endpoints=[network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.Storage")],
+            private_endpoint_network_policies="Enabled",
         )
 
 

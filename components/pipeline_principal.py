@@ -1,5 +1,12 @@
 """The pipeline principal: the identity CI deploys an environment as, federated, no secrets.
 
+Two owners are possible (`identity.pipeline.deployer`). `bootstrap` (the default):
+`llmops-infra bootstrap ENV` creates the deployer identity and its federated credentials before
+the first deployment (it must exist before the pipeline can run at all), and the estate only
+looks it up (`DeployerIdentity`) to grant it what deploying needs. `estate`: the stack creates
+the identity and its federated credentials itself (`PipelinePrincipal`), for estates whose first
+deployments run by hand.
+
 Why a user-assigned managed identity and not an Entra ID application: a managed identity
 trusts CI's OIDC tokens through federated credentials exactly as an app registration does
 (GitHub's `azure/login` and Azure DevOps' workload-identity service connections accept
@@ -71,6 +78,40 @@ class PipelinePrincipalArgs:
         for fed in self.federations:
             if not fed.issuer.startswith("https://"):
                 raise ValueError(f"pipeline principal: issuer {fed.issuer!r} of {fed.name} must be https")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployerIdentityArgs:
+    resource_group_name: str
+    """The resource group bootstrap created it in."""
+    identity_name: str
+
+
+class DeployerIdentity(pulumi.ComponentResource):
+    """The deployer identity `bootstrap` created, looked up (the stack neither creates nor deletes it).
+
+    Same attributes as `PipelinePrincipal`, so that stages grant it what they grant a pipeline principal.
+    """
+
+    principal_id: pulumi.Output[str]
+    client_id: pulumi.Output[str]
+    identity_id: pulumi.Output[str]
+    identity_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DeployerIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:security:DeployerIdentity", name, None, opts)
+        found = managedidentity.get_user_assigned_identity_output(
+            resource_group_name=args.resource_group_name,
+            resource_name=args.identity_name,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        self.principal_id = found.principal_id
+        self.client_id = found.client_id
+        self.identity_id = found.id
+        self.identity_name = found.name
+        self.register_outputs(
+            {"principal_id": self.principal_id, "client_id": self.client_id, "identity_name": self.identity_name}
+        )
 
 
 class PipelinePrincipal(pulumi.ComponentResource):

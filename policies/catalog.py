@@ -10,6 +10,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from llmops_infra.policies import (  # noqa: F401 - imported for their registrations
     ai,
     aks,
+    ci_runners,
     cost,
     gpu,
     identity,
@@ -24,7 +25,7 @@ from llmops_infra.policies import (  # noqa: F401 - imported for their registrat
 )
 from llmops_infra.policies.framework import POLICIES, RULES, TYPES, RuleInfo
 
-DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "K8S", "COST", "LIFE")
+DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "CI", "K8S", "COST", "LIFE")
 
 
 def _order(info: RuleInfo) -> tuple[int, str]:

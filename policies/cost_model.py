@@ -192,6 +192,48 @@ class _Pricer:
             )
         elif type_ == "azure-native:privatedns:PrivateZone":
             self.add(name, type_, "private zone", "dns/private-zone", 1, 1, quantity="1 zone")
+        elif type_ == "azure-native:network:NatGateway":
+            self.add(name, type_, "Standard", "network/nat-gateway", 1, 1, hours=hours, quantity="1 gateway")
+        elif type_ == "azure-native:network:PublicIPAddress":
+            self.add(name, type_, "Standard", "network/public-ip-standard", 1, 1, hours=hours, quantity="1 address")
+        elif type_ == "azure-native:app:Job":
+            self.runner_job(name, type_, props)
+        elif type_ == "azure-native:devopsinfrastructure:Pool":
+            size = str(get(props, "fabricProfile.sku.name") or "unknown")
+            agents = float(get(props, "maximumConcurrency", 1))
+            busy = self.catalog.assumption("ci_busy_hours_per_runner")
+            self.add(
+                name,
+                type_,
+                size,
+                f"vm/{size}",
+                agents * busy,
+                0,
+                quantity=f"0-{agents:.0f} agents x {busy:.0f} busy h (assumed)",
+                note="agents exist only while jobs run",
+            )
+
+    def runner_job(self, name: str, type_: str, props: Any) -> None:
+        """Container Apps job runners: billed per vCPU- and GiB-second while an execution runs."""
+        containers = items(get(props, "template.containers"))
+        cpu = sum(float(get(c, "resources.cpu", 0) or 0) for c in containers)
+        memory = sum(float(str(get(c, "resources.memory", "0Gi") or "0Gi").removesuffix("Gi")) for c in containers)
+        runners = float(get(props, "configuration.eventTriggerConfig.scale.maxExecutions", 1))
+        seconds = self.catalog.assumption("ci_busy_hours_per_runner") * 3600 * runners
+        for key, quantity, what in (
+            ("container-apps/vcpu-second", cpu, f"{cpu:g} vCPU"),
+            ("container-apps/gib-second", memory, f"{memory:g} GiB"),
+        ):
+            self.add(
+                name,
+                type_,
+                what,
+                key,
+                quantity * seconds,
+                0,
+                quantity=f"0-{runners:.0f} runners x {what} x {seconds / 3600 / runners:.0f} busy h (assumed)",
+                note="runners scale to zero between jobs",
+            )
 
 
 def estimate_resources(resources: Iterable[tuple[str, str, Any]], catalog: PriceCatalog | None = None) -> Estimate:

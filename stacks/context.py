@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from llmops_infra.components.budget import Budget
     from llmops_infra.components.cluster_access import ClusterAccess
     from llmops_infra.components.content_safety import ContentSafety
+    from llmops_infra.components.devops_pool import DevOpsPool
     from llmops_infra.components.foundation import Foundation
+    from llmops_infra.components.github_runners import GitHubRunners
     from llmops_infra.components.gpu_cluster import GpuCluster
     from llmops_infra.components.gpu_runtime import GpuRuntime
     from llmops_infra.components.identity import WorkloadIdentities
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from llmops_infra.components.monitoring import Monitoring
     from llmops_infra.components.network import Network
     from llmops_infra.components.openai_endpoints import OpenAIEndpoints
-    from llmops_infra.components.pipeline_principal import PipelinePrincipal
+    from llmops_infra.components.pipeline_principal import DeployerIdentity, PipelinePrincipal
     from llmops_infra.components.registry import Registry
 
 C = TypeVar("C", bound=pulumi.Resource)
@@ -54,7 +56,7 @@ MONITORING: Key[Monitoring] = Key("monitoring")
 NETWORK: Key[Network] = Key("network")
 KEY_VAULT: Key[KeyVault] = Key("key_vault")
 IDENTITY: Key[WorkloadIdentities] = Key("identity")
-PIPELINE: Key[PipelinePrincipal] = Key("pipeline")
+PIPELINE: Key[PipelinePrincipal | DeployerIdentity] = Key("pipeline")
 """Only when `identity.pipeline` names a CI system (read it with `find`)."""
 BUDGET: Key[Budget] = Key("budget")
 REGISTRY: Key[Registry] = Key("registry")
@@ -68,6 +70,10 @@ KEDA: Key[KedaAccess] = Key("keda")
 CONTENT_SAFETY: Key[ContentSafety] = Key("content_safety")
 OPENAI: Key[OpenAIEndpoints] = Key("openai")
 ML: Key[MlEndpoints] = Key("ml")
+GITHUB_RUNNERS: Key[GitHubRunners] = Key("github_runners")
+"""Only with ci.runners of kind github."""
+DEVOPS_POOL: Key[DevOpsPool] = Key("devops_pool")
+"""Only with ci.runners of kind azure-devops."""
 
 
 def inference(model: str) -> Key[InferenceService]:

@@ -155,6 +155,7 @@ def cluster_stage(estate: Estate) -> None:
             sku_tier=c.sku_tier,
             private_cluster=c.private_cluster,
             authorized_ip_ranges=list(c.authorized_ip_ranges),
+            runner_egress_ip=None if c.private_cluster else net.runner_egress_ip,
             admin_group_object_ids=list(c.admin_group_object_ids),
             operator_installs_driver=c.gpu_driver == "operator",
             maintenance_day=c.maintenance_day,

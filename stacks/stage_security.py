@@ -37,8 +37,10 @@ from llmops_infra.components.budget import Budget, BudgetArgs
 from llmops_infra.components.identity import WorkloadIdentities, WorkloadIdentitiesArgs
 from llmops_infra.components.key_vault import KeyVault, KeyVaultArgs
 from llmops_infra.components.monitoring import Monitoring, MonitoringArgs
-from llmops_infra.components.network import SUBNET_KEYS, Network, NetworkArgs, SubnetSpec
+from llmops_infra.components.network import SUBNET_KEYS, Network, NetworkArgs, RunnerSubnetSpec, SubnetSpec
 from llmops_infra.components.pipeline_principal import (
+    DeployerIdentity,
+    DeployerIdentityArgs,
     Federation,
     PipelinePrincipal,
     PipelinePrincipalArgs,
@@ -155,6 +157,7 @@ def network_stage(estate: Estate) -> None:
             },
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
+            runner_subnet=_runner_subnet(estate),
         ),
     )
     estate.add(keys.NETWORK, net)
@@ -178,6 +181,21 @@ def network_stage(estate: Estate) -> None:
     # scope's endpoint; with public access off it is the only way in.
     endpoint("monitor", monitoring.private_link_scope_id, "azuremonitor", "monitor")
     estate.export("vnet_id", net.vnet_id)
+
+
+def _runner_subnet(estate: Estate) -> RunnerSubnetSpec | None:
+    config, namer = estate.config, estate.namer
+    cidr = config.network.subnets.ci_runners
+    if cidr is None or not config.ci.runners.enabled:
+        return None
+    return RunnerSubnetSpec(
+        name=namer.name("subnet", "ci"),
+        cidr=cidr,
+        nsg_name=namer.name("network_security_group", "ci"),
+        kind=config.ci.runners.kind,
+        nat_gateway_name=namer.name("nat_gateway", "ci"),
+        public_ip_name=namer.name("public_ip", "ci"),
+    )
 
 
 def key_vault_stage(estate: Estate) -> None:
@@ -270,15 +288,26 @@ def identity_stage(estate: Estate) -> None:
     federations = pipeline_federations(config.identity.pipeline)
     if not federations:
         return
-    pipeline = PipelinePrincipal(
-        "pipeline",
-        PipelinePrincipalArgs(
-            identity_name=namer.name("managed_identity", "pipeline"),
-            resource_group_name=foundation.resource_group_name,
-            location=config.azure.location,
-            federations=federations,
-        ),
-    )
+    pipeline: PipelinePrincipal | DeployerIdentity
+    if config.identity.pipeline.deployer == "bootstrap":
+        # Created by `llmops-infra bootstrap` with its federated credentials (same names as bootstrap_spec).
+        pipeline = DeployerIdentity(
+            "pipeline",
+            DeployerIdentityArgs(
+                resource_group_name=namer.name("resource_group", "bootstrap"),
+                identity_name=namer.name("managed_identity", "deployer"),
+            ),
+        )
+    else:
+        pipeline = PipelinePrincipal(
+            "pipeline",
+            PipelinePrincipalArgs(
+                identity_name=namer.name("managed_identity", "pipeline"),
+                resource_group_name=foundation.resource_group_name,
+                location=config.azure.location,
+                federations=federations,
+            ),
+        )
     estate.add(keys.PIPELINE, pipeline)
     for role, target in PIPELINE_GRANTS:
         assign_role(
@@ -293,6 +322,8 @@ def identity_stage(estate: Estate) -> None:
             parent=pipeline,
         )
     estate.export("pipeline_client_id", pipeline.client_id)
+    estate.export("pipeline_principal_id", pipeline.principal_id)
+    estate.export("pipeline_identity_name", pipeline.identity_name)
 
 
 def utc_today() -> date:

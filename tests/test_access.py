@@ -47,7 +47,7 @@ def test_dev_report_lists_each_grant_by_name(plans):
     rows = {(g.principal, g.role, g.scope, g.scope_type) for g in access_report(plans("dev"))}
     vault = next(iter(plans("dev").of_type("azure-native:keyvault:Vault"))).props["vaultName"]
     assert ("id-llmops-dev-eus-inference", "Key Vault Secrets User", vault, "Microsoft.KeyVault/vaults") in rows
-    assert ("id-llmops-dev-eus-pipeline", "Key Vault Secrets Officer", vault, "Microsoft.KeyVault/vaults") in rows
+    assert ("id-llmops-dev-eus-deployer", "Key Vault Secrets Officer", vault, "Microsoft.KeyVault/vaults") in rows
     assert (
         "id-llmops-dev-eus-promptflow",
         "Monitoring Metrics Publisher",
@@ -113,7 +113,7 @@ def test_cli_json():
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["environment"] == "prod"
-    pipeline = [g for g in report["grants"] if g["principal"] == "id-llmops-prod-eus2-pipeline"]
+    pipeline = [g for g in report["grants"] if g["principal"] == "id-llmops-prod-eus2-deployer"]
     assert ("Key Vault Secrets Officer", "Microsoft.KeyVault/vaults") in [
         (g["role"], g["scope_type"]) for g in pipeline
     ]

@@ -34,6 +34,7 @@ NO_PROJECT = {
     ("pipeline", "generate"): "--output",
     ("pr-comment",): "REPORT argument",
     ("prices", "refresh"): "the price catalog file",
+    ("engine", "install"): "the engine cache (~/.cache/llmops-infra/pulumi)",
 }
 # Commands whose output is not data: they write files, post a comment, or their output is Markdown.
 NOT_DATA = {
@@ -45,6 +46,8 @@ NOT_DATA = {
     ("lifecycle", "refresh"),
     ("approve",),
     ("cancel",),
+    ("bootstrap",),
+    ("engine", "install"),
 }
 
 # The data commands that run offline, with their arguments.

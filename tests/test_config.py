@@ -85,3 +85,44 @@ def test_environments_differ_as_documented() -> None:
     ]
     assert prod.cluster.private_cluster and prod.promotion.requires_approval
     assert prod.policy.default_level is not None and prod.policy.default_level.value == "mandatory"
+
+
+def test_a_private_cluster_names_its_administrators() -> None:
+    pools = [{"name": "gpu", "vm_size": "Standard_NC4as_T4_v3"}]
+    with pytest.raises(ValidationError, match="admin_group_object_ids is empty but the cluster is private"):
+        ClusterConfig(kubernetes_version="1.31", gpu_pools=pools)
+    group = "5f4a2e36-0d1c-4b8e-9a67-1c2d3e4f5a6b"
+    assert ClusterConfig(kubernetes_version="1.31", gpu_pools=pools, admin_group_object_ids=[group])
+    with pytest.raises(ValidationError, match="appears twice"):
+        ClusterConfig(kubernetes_version="1.31", gpu_pools=pools, admin_group_object_ids=[group, group])
+
+
+def test_ci_runners_need_their_subnet_and_a_ci_system(project_dir) -> None:
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.config.models import EnvironmentConfig
+
+    prod = load_environment("prod", project_dir).model_dump()
+    assert prod["ci"]["runners"]["enabled"] and prod["network"]["subnets"]["ci_runners"]
+    without_subnet = {
+        **prod,
+        "network": {**prod["network"], "subnets": {**prod["network"]["subnets"], "ci_runners": None}},
+    }
+    with pytest.raises(ValidationError, match=r"needs network\.subnets\.ci_runners"):
+        EnvironmentConfig.model_validate(without_subnet)
+    runners_off = {**prod, "ci": {**prod["ci"], "runners": {**prod["ci"]["runners"], "enabled": False}}}
+    with pytest.raises(ValidationError, match=r"ci\.runners\.enabled is false"):
+        EnvironmentConfig.model_validate(runners_off)
+    ado_runners = {**prod, "ci": {**prod["ci"], "runners": {**prod["ci"]["runners"], "kind": "azure-devops"}}}
+    with pytest.raises(ValidationError, match=r"needs identity\.pipeline\.azure_devops"):
+        EnvironmentConfig.model_validate(ado_runners)
+    no_image = {**prod, "ci": {**prod["ci"], "runners": {**prod["ci"]["runners"], "github": None}}}
+    with pytest.raises(ValidationError, match=r"need github\.image"):
+        EnvironmentConfig.model_validate(no_image)
+
+
+def test_pulumi_cloud_backend_and_service_secrets() -> None:
+    from llmops_infra.config.models import StateBackend
+
+    assert StateBackend(url="https://api.pulumi.com", secrets_provider="service").secrets_provider == "service"
+    with pytest.raises(ValidationError, match="secrets_provider service is Pulumi Cloud's"):
+        StateBackend(url="azblob://pulumi-state?storage_account=st1", secrets_provider="service")

@@ -83,7 +83,7 @@ def test_missing_cli_and_credentials_exit_3_with_fixes(monkeypatch, project):
     assert result.exit_code == 3
     report = json.loads(result.stdout)
     assert report["pulumi"]["found"] is False and report["pulumi"]["path"] is None
-    assert "bash scripts/build-pulumi-cli.sh" in report["pulumi"]["fix"]
+    assert "`llmops-infra engine install`" in report["pulumi"]["fix"]
     assert report["language_host"]["found"] is False and "policy pack" in report["language_host"]["fix"]
     assert report["credentials"]["ok"] is False and "az login" in report["credentials"]["fix"]
 

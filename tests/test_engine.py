@@ -40,7 +40,7 @@ def test_nothing_found_says_how_to_install(isolated):
     with pytest.raises(EngineMissingError) as err:
         info.require()
     assert err.value.exit_code == 3
-    assert "bash scripts/build-pulumi-cli.sh" in str(err.value)
+    assert "`llmops-infra engine install`" in str(err.value)
     assert "get.pulumi.com" in str(err.value)
 
 

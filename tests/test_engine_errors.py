@@ -156,7 +156,7 @@ def test_invalid_version_and_unrelated_errors():
 def test_guard_turns_engine_errors_into_known_ones_and_keeps_bugs():
     with pytest.raises(StackLockedError), guard("dev"):
         raise command_error(LOCKED)
-    with pytest.raises(engine_errors.EngineError, match=r"scripts/build-pulumi-cli.sh"), guard("dev"):
+    with pytest.raises(engine_errors.EngineError, match=r"llmops-infra engine install"), guard("dev"):
         raise FileNotFoundError(2, "No such file", "/x/bin/pulumi")
     with pytest.raises(ZeroDivisionError), guard("dev"):
         raise ZeroDivisionError()

@@ -77,10 +77,7 @@ def test_workload_grants_are_narrow_and_wired_to_the_identities(plans):
     }
     assert on_vault == {
         (principal["inference"], ROLES["Key Vault Secrets User"]),
-        (
-            _one(plan, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity").outputs["principalId"],
-            ROLES["Key Vault Secrets Officer"],
-        ),
+        (deployer_principal("dev"), ROLES["Key Vault Secrets Officer"]),
     }
     chatops = _assignments(plan, principal["chatops"])
     assert not any(role.startswith(("Key Vault", "Monitoring")) for role in chatops)
@@ -99,8 +96,49 @@ def test_no_assignment_is_privileged_or_broad(plans, env):
         assert len(a.props["roleAssignmentName"]) == 36
 
 
-def test_pipeline_principal_federated_to_github_without_secrets(plans):
+def deployer_principal(env: str) -> str:
+    """The principal id the mocks answer for bootstrap's deployer identity of `env` (looked up, not created)."""
+    from llmops_infra.components.naming import Namer
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.mocks import stable_uuid
+
+    config = load_environment(env, Path(__file__).resolve().parent.parent)
+    namer = Namer(config.workload, config.name, config.azure.location, config.azure.subscription_id)
+    rid = (
+        f"/subscriptions/{config.azure.subscription_id}/resourceGroups/{namer.name('resource_group', 'bootstrap')}"
+        f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{namer.name('managed_identity', 'deployer')}"
+    )
+    return stable_uuid(rid, "principal")
+
+
+def test_the_estate_grants_bootstraps_deployer_and_creates_no_credential_of_its_own(plans):
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.delivery.bootstrap_spec import spec_for
+
     plan = plans("prod")
+    assert not [
+        r for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity") if r.name == "pipeline-identity"
+    ]
+    assert not plan.of_type("azure-native:managedidentity:FederatedIdentityCredential") or all(
+        not r.name.startswith("pipeline-")
+        for r in plan.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+    )
+    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    assert _assignments(plan, deployer_principal("prod"))["Key Vault Secrets Officer"] == vault_id
+    # bootstrap creates exactly the identity the estate looks up
+    spec = spec_for(load_environment("prod", Path(__file__).resolve().parent.parent), "github")
+    assert (spec.resource_group, spec.identity) == ("rg-llmops-prod-eus2-bootstrap", "id-llmops-prod-eus2-deployer")
+
+
+def test_an_estate_owned_pipeline_principal_is_federated_to_github_without_secrets(project_dir):
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.planning import plan_config
+
+    config = load_environment("prod", project_dir)
+    pipeline = config.identity.pipeline.model_copy(update={"deployer": "estate"})
+    plan = plan_config(
+        config.model_copy(update={"identity": config.identity.model_copy(update={"pipeline": pipeline})})
+    )
     identity = _one(plan, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity")
     credential = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
     assert credential.props["resourceName"] == identity.props["resourceName"] == "id-llmops-prod-eus2-pipeline"

@@ -73,7 +73,7 @@ def test_up_without_a_cli_says_what_is_missing(dev, tmp_path, monkeypatch):
     with pytest.raises(EngineMissingError) as err:
         lifecycle.up(dev, tmp_path, program=lambda: None, engine=NO_ENGINE)
     assert err.value.exit_code == 3
-    assert "bash scripts/build-pulumi-cli.sh" in str(err.value)
+    assert "`llmops-infra engine install`" in str(err.value)
 
 
 def test_missing_passphrase_stops_before_the_engine(dev, tmp_path, monkeypatch):
@@ -127,3 +127,34 @@ def test_stack_target_paths_are_absolute_for_a_relative_project_dir(dev, tmp_pat
     assert Path(target.work_dir).is_absolute()
     assert Path(target.work_dir) == tmp_path.resolve() / ".llmops" / "workspaces" / "dev" / "llmops"
     assert target.backend_url == f"file://{tmp_path.resolve()}/.llmops/state"
+
+
+def test_file_state_is_refused_in_ci_unless_allowed(dev, tmp_path, monkeypatch):
+    lifecycle.check_state_location("file://.llmops/state", {})  # a person trying it: fine
+    lifecycle.check_state_location("azblob://pulumi-state?storage_account=st1", {"CI": "true"})
+    with pytest.raises(ConfigError, match="CI=true") as err:
+        lifecycle.check_state_location("file://.llmops/state", {"CI": "true"})
+    assert err.value.key == "state.url" and "bootstrap" in str(err.value)
+    lifecycle.check_state_location("file://.llmops/state", {"CI": "true", "LLMOPS_ALLOW_LOCAL_STATE": "1"})
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("LLMOPS_ALLOW_LOCAL_STATE", raising=False)
+    with pytest.raises(ConfigError, match="--allow-local-state"):
+        lifecycle.stack_target(dev, tmp_path)  # every engine operation opens its stack through this
+
+
+def test_an_unexpanded_azure_devops_macro_is_not_a_passphrase(tmp_path):
+    with pytest.raises(ConfigError, match="unexpanded Azure DevOps macro"):
+        lifecycle.check_passphrase("passphrase", tmp_path, {"PULUMI_CONFIG_PASSPHRASE": "$(PULUMI_CONFIG_PASSPHRASE)"})
+
+
+def test_pulumi_cloud_needs_a_token_and_uses_the_service_secrets_provider(dev, tmp_path, monkeypatch):
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "home"))
+    with pytest.raises(ConfigError, match="PULUMI_ACCESS_TOKEN is not set"):
+        lifecycle.check_cloud_login("https://api.pulumi.com", {"PULUMI_HOME": str(tmp_path / "home")})
+    lifecycle.check_cloud_login("https://api.pulumi.com", {"PULUMI_ACCESS_TOKEN": "pul-x"})
+    lifecycle.check_cloud_login("azblob://pulumi-state", {})
+    cloud = dev.model_copy(
+        update={"state": dev.state.model_copy(update={"url": "https://api.pulumi.com", "secrets_provider": "service"})}
+    )
+    target = lifecycle.stack_target(cloud, tmp_path)
+    assert target.secrets_provider == "default" and target.backend_url == "https://api.pulumi.com"

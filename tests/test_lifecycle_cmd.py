@@ -57,7 +57,7 @@ def test_up_without_a_cli_says_how_to_install(project, monkeypatch):
         engine.cached_engine.cache_clear()
     assert result.exit_code == 3
     assert "Pulumi CLI was not found" in result.stderr
-    assert "scripts/build-pulumi-cli.sh" in result.stderr
+    assert "llmops-infra engine install" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -244,3 +244,19 @@ def test_outputs_table_shows_masked_secrets(capsys, monkeypatch):
     outputs_table({"api_key": "[secret]", "ids": ["[a]", "b"]})
     out = capsys.readouterr().out
     assert "[secret]" in out and '["[a]", "b"]' in out
+
+
+def test_ci_refuses_file_state_before_any_other_gate(tmp_path, monkeypatch):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from llmops_infra.cli.app import app
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "environments", tmp_path / "environments")
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("LLMOPS_ALLOW_LOCAL_STATE", raising=False)
+    result = CliRunner().invoke(app, ["up", "dev", "--yes", "-C", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "gate config failed" in result.stderr and "file://.llmops/state with CI=true" in result.stderr
+    assert "--allow-local-state" in result.stderr

@@ -60,9 +60,9 @@ def test_every_subnet_has_its_own_nsg(plans, env):
     vnet = _one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     subnets = vnet.props["subnets"]
-    assert len(subnets) == 3
+    assert len(subnets) == 4  # aks nodes, private endpoints, ml compute, ci runners
     attached = [s["networkSecurityGroup"]["id"] for s in subnets]
-    assert set(attached) == nsg_ids and len(set(attached)) == 3
+    assert set(attached) == nsg_ids and len(set(attached)) == 4
     assert all(s["defaultOutboundAccess"] is False for s in subnets)
     assert all(s["privateEndpointNetworkPolicies"] == "Enabled" for s in subnets)
 
@@ -75,6 +75,7 @@ def test_subnet_ranges_come_from_config(plans):
         "snet-llmops-dev-eus-aks-nodes": "10.20.0.0/20",
         "snet-llmops-dev-eus-private-endpoints": "10.20.16.0/24",
         "snet-llmops-dev-eus-ml-compute": "10.20.17.0/24",
+        "snet-llmops-dev-eus-ci": "10.20.18.0/26",
     }
 
 
@@ -98,7 +99,7 @@ def test_nsg_logs_go_to_the_workspace(plans):
     workspace = _id(_one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     diags = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.props["resourceUri"] in nsg_ids]
-    assert len(diags) == 3
+    assert len(diags) == 4
     for diag in diags:
         assert diag.props["workspaceId"] == workspace
         assert diag.props["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
@@ -212,3 +213,41 @@ def test_azure_monitor_needs_five_zones_and_other_groups_one():
     assert set(zones_for_group("azuremonitor")) <= set(PRIVATE_DNS_ZONES.values())
     with pytest.raises(KeyError, match="no private DNS zone for private-link group 'sqlServer'"):
         zones_for_group("sqlServer")
+
+
+def test_the_runner_subnet_is_delegated_with_a_nat_gateway_and_its_own_nsg():
+    from llmops_infra.components.network import Network, RunnerSubnetSpec
+
+    spec = RunnerSubnetSpec(
+        name="snet-ci",
+        cidr="10.0.18.0/26",
+        nsg_name="nsg-ci",
+        kind="github",
+        nat_gateway_name="ng-ci",
+        public_ip_name="pip-ci",
+    )
+    plan = _synth(lambda: Network("network", _args(runner_subnet=spec)))
+    vnet = _one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
+    subnet = next(s for s in vnet.props["subnets"] if s["name"] == "snet-ci")
+    assert subnet["delegations"] == [{"name": "ci-runners", "serviceName": "Microsoft.App/environments"}]
+    assert subnet["defaultOutboundAccess"] is False
+    nat = _one(plan, "azure-native:network:NatGateway", "network-runner-nat")
+    assert subnet["natGateway"]["id"] == _id(nat)
+    address = _one(plan, "azure-native:network:PublicIPAddress", "network-runner-egress-ip")
+    assert nat.props["publicIpAddresses"] == [{"id": _id(address)}]
+    assert address.props["publicIPAllocationMethod"] == "Static" and address.props["sku"]["name"] == "Standard"
+    nsg = _one(plan, "azure-native:network:NetworkSecurityGroup", "network-nsg-ci_runners")
+    assert subnet["networkSecurityGroup"]["id"] == _id(nsg)
+    assert {"deny-internet-inbound", "deny-management-ports-inbound"} <= {r["name"] for r in nsg.props["securityRules"]}
+    assert subnet["serviceEndpoints"] == [{"service": "Microsoft.Storage"}]
+
+
+def test_runner_subnets_refuse_what_their_service_refuses():
+    from llmops_infra.components.network import RunnerSubnetSpec
+
+    common = {"name": "s", "nsg_name": "n", "nat_gateway_name": "g", "public_ip_name": "p"}
+    with pytest.raises(ValueError, match="smaller than /27"):
+        RunnerSubnetSpec(cidr="10.0.18.0/28", kind="github", **common)
+    with pytest.raises(ValueError, match="runner subnet kind"):
+        RunnerSubnetSpec(cidr="10.0.18.0/26", kind="jenkins", **common)
+    assert RunnerSubnetSpec(cidr="10.0.18.0/28", kind="azure-devops", **common)

@@ -51,7 +51,7 @@ def test_wheel_has_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:
         for path in (REPO / top).rglob("*"):
             if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
                 continue
-            if path.suffix in {".py", ".json", ".yaml", ".yml", ".md", ".txt", ".j2"}:
+            if path.suffix in {".py", ".json", ".yaml", ".yml", ".md", ".txt", ".j2", ".sh"}:
                 relative = path.relative_to(REPO / "pkg" if top == "pkg" else REPO).as_posix()
                 if f"llmops_infra/{relative}" not in names:
                     missing.append(relative)

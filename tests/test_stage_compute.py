@@ -50,7 +50,12 @@ def test_inference_identity_reads_model_blobs_and_chatops_reads_the_cluster(plan
 
 def test_pipeline_principal_administers_this_cluster_only(plans):
     plan = plans("prod")
-    pipeline = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")["pipeline-identity"]
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_identity import deployer_principal
+
     principals = {
         a.props["principalId"]: a
         for a in plan.of_type("azure-native:authorization:RoleAssignment")
@@ -60,7 +65,7 @@ def test_pipeline_principal_administers_this_cluster_only(plans):
     assert len(principals) == 1
     [grant] = principals.values()
     assert grant.props["scope"] == cluster.outputs["id"]
-    assert grant.props["principalId"] == pipeline.outputs["principalId"]
+    assert grant.props["principalId"] == deployer_principal("prod")  # bootstrap's deployer, looked up
 
 
 def test_dev_and_prod_differ_only_through_config(plans):
@@ -70,7 +75,10 @@ def test_dev_and_prod_differ_only_through_config(plans):
     assert (dev_acr.props["sku"]["name"], prod_acr.props["sku"]["name"]) == ("Premium", "Premium")
     assert prod_acr.props["publicNetworkAccess"] == "Disabled"
     [dev_aks], [prod_aks] = (p.of_type("azure-native:containerservice:ManagedCluster") for p in (dev, prod))
-    assert dev_aks.props["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
+    [runner_ip] = dev.of_type("azure-native:network:PublicIPAddress")  # the CI runners' egress (dev is public)
+    assert dev_aks.props["apiServerAccessProfile"] == {
+        "authorizedIPRanges": ["203.0.113.0/24", f"{runner_ip.outputs['ipAddress']}/32"]
+    }
     assert prod_aks.props["apiServerAccessProfile"]["enablePrivateCluster"] is True
     [dev_pool] = dev.of_type("azure-native:containerservice:AgentPool")
     assert dev_pool.props["scaleSetPriority"] == "Spot"

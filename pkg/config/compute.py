@@ -10,6 +10,7 @@ from llmops_infra.components.rules import (
     check_api_server_access,
     check_bounds,
     check_gpu_pool_names,
+    check_unique,
 )
 from llmops_infra.config.common import DnsLabel, GpuVmSize, Strict, Uuid, VmSize
 
@@ -73,7 +74,10 @@ class ClusterConfig(Strict):
         description="Public CIDRs allowed to reach the API server when it is not private.",
     )
     admin_group_object_ids: list[Uuid] = Field(
-        default_factory=list, description="Entra ID groups that administer the cluster through Azure RBAC."
+        default_factory=list,
+        description="Entra ID groups that administer the cluster (Azure RBAC Cluster Admin). Required for a private "
+        "cluster: otherwise only the pipeline identity can administer it, and a person who reaches the API server "
+        "(runner, jump host, `az aks command invoke`) gets 403s.",
     )
     gpu_driver: Literal["operator", "aks"] = Field(
         "operator",
@@ -114,6 +118,12 @@ class ClusterConfig(Strict):
     def _access(self) -> ClusterConfig:
         check_api_server_access(self.private_cluster, self.authorized_ip_ranges)
         check_gpu_pool_names(p.name for p in self.gpu_pools)
+        if self.private_cluster and not self.admin_group_object_ids:
+            raise ValueError(
+                "admin_group_object_ids is empty but the cluster is private: name the Entra ID group(s) of the "
+                "people who administer it (object ids), or only the pipeline identity can"
+            )
+        check_unique(list(self.admin_group_object_ids), "admin_group_object_ids", "group")
         return self
 
 

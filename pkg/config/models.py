@@ -47,6 +47,7 @@ from llmops_infra.config.compute import (
     InferenceModel,
     SystemPool,
 )
+from llmops_infra.config.delivery import AzureDevOpsRunners, CiConfig, GitHubRunners, RunnerConfig
 from llmops_infra.config.governance import PolicyConfig, PolicyExemption, PromotionConfig
 from llmops_infra.config.platform import (
     AzureDevOpsFederation,
@@ -95,6 +96,9 @@ class EnvironmentConfig(Strict):
     promotion: PromotionConfig = Field(
         default_factory=PromotionConfig, description="How releases reach this environment."
     )
+    ci: CiConfig = Field(
+        default_factory=CiConfig, description="Where CI deploys this environment from: runners, timeout."
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> EnvironmentConfig:
@@ -132,15 +136,37 @@ class EnvironmentConfig(Strict):
                 "managed network reaches its registry only through a private endpoint, which needs a Premium "
                 "registry. Set registry.sku: Premium, or remove ml.endpoints"
             )
+        self._ci_checks()
         return self
+
+    def _ci_checks(self) -> None:
+        runners = self.ci.runners
+        if runners.enabled and self.network.subnets.ci_runners is None:
+            raise ValueError(
+                "ci.runners.enabled needs network.subnets.ci_runners: a subnet of the VNet for the runners "
+                "(/27 or larger)"
+            )
+        if self.network.subnets.ci_runners is not None and not runners.enabled:
+            raise ValueError(
+                "network.subnets.ci_runners is set but ci.runners.enabled is false: remove one or the other"
+            )
+        if runners.enabled and runners.kind == "azure-devops" and self.identity.pipeline.azure_devops is None:
+            raise ValueError(
+                "ci.runners.kind azure-devops needs identity.pipeline.azure_devops (the organization and project "
+                "the pool serves)"
+            )
+        if runners.enabled and runners.kind == "github" and self.identity.pipeline.github is None:
+            raise ValueError("ci.runners.kind github needs identity.pipeline.github (the repository the runners serve)")
 
 
 __all__ = [
     "UUID_PATTERN",
     "ActiveHours",
     "AzureDevOpsFederation",
+    "AzureDevOpsRunners",
     "AzureTarget",
     "BudgetConfig",
+    "CiConfig",
     "ClusterConfig",
     "ContentFilterLevel",
     "ContentSafetyConfig",
@@ -151,6 +177,7 @@ __all__ = [
     "EnforcementLevel",
     "EnvironmentConfig",
     "GitHubFederation",
+    "GitHubRunners",
     "GpuPool",
     "GpuVmSize",
     "IdentityConfig",
@@ -169,6 +196,7 @@ __all__ = [
     "PolicyExemption",
     "PromotionConfig",
     "RegistryConfig",
+    "RunnerConfig",
     "ShortName",
     "StateBackend",
     "Strict",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -32,20 +33,39 @@ class Tags(Strict):
 class StateBackend(Strict):
     url: str = Field(
         "file://.llmops/state",
-        description="Pulumi backend: file://<dir> (relative to the project) or azblob://<container>.",
+        description="Pulumi backend: file://<dir> (relative to the project; one person trying it, refused when "
+        "CI=true), azblob://<container>?storage_account=<account> (what `llmops-infra bootstrap` creates), or "
+        "https://api.pulumi.com (Pulumi Cloud; PULUMI_ACCESS_TOKEN at run time).",
         pattern=r"^(file://|azblob://|https://)",
     )
     secrets_provider: str = Field(
         "passphrase",
-        description="passphrase (read from PULUMI_CONFIG_PASSPHRASE at run time) or azurekeyvault://<vault>.vault.azure.net/keys/<key>.",
-        pattern=r"^(passphrase|azurekeyvault://.+)$",
+        description="passphrase (read from PULUMI_CONFIG_PASSPHRASE at run time), "
+        "azurekeyvault://<vault>.vault.azure.net/keys/<key>, or service (Pulumi Cloud's own, with an https:// "
+        "Pulumi Cloud backend only).",
+        pattern=r"^(passphrase|service|azurekeyvault://.+)$",
     )
+
+    @model_validator(mode="after")
+    def _service_needs_cloud(self) -> StateBackend:
+        if self.secrets_provider == "service" and not self.url.startswith("https://"):
+            raise ValueError(
+                f"secrets_provider service is Pulumi Cloud's and url is {self.url}: use url https://api.pulumi.com "
+                "(or your Pulumi Cloud URL), or another secrets provider"
+            )
+        return self
 
 
 class Subnets(Strict):
     aks_nodes: str = Field(description="CIDR of the AKS node subnet.")
     private_endpoints: str = Field(description="CIDR of the subnet that holds private endpoints.")
     ml_compute: str = Field(description="CIDR of the subnet for Azure ML managed compute.")
+    ci_runners: str | None = Field(
+        None,
+        description="CIDR of the CI runners' subnet (ci.runners), delegated to Container Apps (GitHub runners; "
+        "/27 or larger) or to Managed DevOps Pools (Azure DevOps; room for the pool plus 5 addresses), with a NAT "
+        "gateway for outbound traffic. Default: none.",
+    )
 
 
 class NetworkConfig(Strict):
@@ -67,6 +87,8 @@ class NetworkConfig(Strict):
         space = ipv4_network(self.address_space)
         nets = {}
         for key, cidr in self.subnets.model_dump().items():
+            if cidr is None:
+                continue
             net = ipv4_network(cidr)
             if not net.subnet_of(space):
                 raise ValueError(
@@ -125,6 +147,12 @@ class AzureDevOpsFederation(Strict):
 class PipelineIdentity(Strict):
     github: GitHubFederation | None = Field(None, description="GitHub Actions OIDC federation.")
     azure_devops: AzureDevOpsFederation | None = Field(None, description="Azure DevOps OIDC federation.")
+    deployer: Literal["bootstrap", "estate"] = Field(
+        "bootstrap",
+        description="Who owns the identity CI deploys as. bootstrap (default): `llmops-infra bootstrap ENV` creates "
+        "it and its federated credentials before the first run; the estate grants it what deploying needs. "
+        "estate: the stack creates the identity and its federated credentials (first deployments by hand).",
+    )
 
 
 class IdentityConfig(Strict):

@@ -7,13 +7,10 @@ scaffold). tests/test_init_cmd.py fails when the two drift apart.
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
-from llmops_infra.delivery.pipelines import render as render_pipelines
+from llmops_infra.delivery.environment_templates import template_files
 from llmops_infra.errors import ConfigError
-
-TEMPLATES = "templates/environments"
 
 GITIGNORE = """\
 # llmops-infra local state: Pulumi file backend, workspaces, approvals, audit, releases.
@@ -29,10 +26,11 @@ __pycache__/
 README = """\
 # LLMOps estate
 
-Infrastructure of the LLMOps estate, managed with
-[llmops-infra](https://pypi.org/project/llmops-infra/).
+Infrastructure of the LLMOps estate, managed with llmops-infra. It is not on PyPI: install
+the wheel in `ci/` (the version that wrote these pipelines), or whatever `--install` spec the
+pipelines were generated with (see `llmops-infra pipeline generate --help`).
 
-    pip install llmops-infra
+    python -m pip install './ci/{wheel}[azure]'
     llmops-infra validate            # the environment files: schema, rules, no secrets
     llmops-infra plan dev            # every resource, offline: no credentials, no Pulumi CLI
     llmops-infra policy check dev    # security and cost policies
@@ -46,7 +44,10 @@ Infrastructure of the LLMOps estate, managed with
   check the files. Never put a secret in these files: they are rejected.
 - Pipelines (`{pipelines}`): pull requests are validated and policy-checked (SARIF to code
   scanning, one comment with the cost change); main deploys dev, records its release, and
-  promotes it to staging, then to prod after a manual approval.
+  promotes it to staging, then to prod after a manual approval. Before the first run,
+  `llmops-infra bootstrap ENV` creates each environment's state storage, pipeline identity,
+  CI environment and variables, and prints what an administrator must still grant; set
+  `state.url` to the azblob:// URL it prints (CI refuses `file://` state).
 
 ## Releases
 
@@ -60,13 +61,52 @@ Every action leaves an audit record in `.llmops/audit.jsonl` and the artifact st
 """
 
 
-def template_files() -> dict[str, str]:
-    """environments/<name> -> text, from the package data."""
-    root = files("llmops_infra.delivery").joinpath(TEMPLATES)
-    names = sorted(entry.name for entry in root.iterdir() if entry.name.endswith((".yaml", ".json")))
-    if "base.yaml" not in names or "schema.json" not in names:
-        raise ConfigError("the installed llmops-infra has no environment templates: reinstall it")
-    return {f"environments/{name}": root.joinpath(name).read_text(encoding="utf-8") for name in names}
+ADO_EXAMPLE = {
+    "organization": "contoso",
+    "organization_id": "0f0e0d0c-0b0a-4909-8807-060504030201",
+    "project": "llmops",
+}
+
+
+def for_provider(files: dict[str, str], provider: str) -> dict[str, str]:
+    """The templates for `provider`: they are written for GitHub; Azure DevOps gets its federation and runner kind.
+
+    Edited as YAML data (ruamel round trip, comments kept), never as text.
+    """
+    if provider == "github":
+        return files
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = {}
+    for rel, text in files.items():
+        if not rel.endswith(".yaml"):
+            out[rel] = text
+            continue
+        document = yaml.load(text)
+        env = rel.rsplit("/", 1)[-1].removesuffix(".yaml")
+        pipeline = (document.get("identity") or {}).get("pipeline")
+        if pipeline is not None and "github" in pipeline:
+            del pipeline["github"]
+            connection = "llmops-dev" if env == "base" else f"llmops-{env}"
+            pipeline["azure_devops"] = (
+                {**ADO_EXAMPLE, "service_connection": connection}
+                if env == "base"
+                else {"service_connection": connection}
+            )
+        runners = (document.get("ci") or {}).get("runners")
+        if runners is not None and runners.get("kind") == "github":
+            runners["kind"] = "azure-devops"
+            runners.pop("github", None)
+        stream = StringIO()
+        yaml.dump(document, stream)
+        out[rel] = stream.getvalue()
+    return out
 
 
 def scaffold(target: Path, *, provider: str = "github", force: bool = False) -> list[Path]:
@@ -80,21 +120,28 @@ def scaffold(target: Path, *, provider: str = "github", force: bool = False) -> 
             "(files of the scaffold are overwritten, others are left alone)",
             key="DIR",
         )
-    pipelines = render_pipelines(provider)
-    content = {
-        **template_files(),
-        ".gitignore": GITIGNORE,
-        "README.md": README.format(pipelines=", ".join(sorted(pipelines))),
-        **pipelines,
-    }
+    from llmops_infra.delivery.pipeline_options import wheel_name
+    from llmops_infra.delivery.pipelines import options_for, render
+    from llmops_infra.delivery.pipelines import write as write_pipelines
+
+    templates = for_provider(template_files(), provider)
+    content = {**templates, ".gitignore": GITIGNORE}
+    written = _write_texts(target, content)
+    options, _notes = options_for(provider, target)
+    generated = render(options)
+    readme = README.format(pipelines=", ".join(sorted(generated.files)), wheel=wheel_name())
+    written += _write_texts(target, {"README.md": readme})
+    written += write_pipelines(generated, target, force=True)
+    return written
+
+
+def _write_texts(target: Path, content: dict[str, str]) -> list[Path]:
     written = []
     for rel, text in content.items():
         path = target / rel
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-            if path.suffix == ".sh":
-                path.chmod(0o755)
         except OSError as exc:
             raise ConfigError(
                 f"cannot write {path}: {exc.strerror}: choose a directory you can write to", key="DIR"

@@ -27,8 +27,9 @@ HTTP_TIMEOUT_S = 20.0
 
 CREDENTIALS_FIX = (
     "sign in with `az login` (and `az account set --subscription <id>`), or in a pipeline use "
-    "OIDC workload identity federation: set AZURE_CLIENT_ID, AZURE_TENANT_ID and "
-    "AZURE_FEDERATED_TOKEN_FILE (GitHub: azure/login with OIDC; never a client secret)"
+    "OIDC workload identity federation: AZURE_CLIENT_ID, AZURE_TENANT_ID and "
+    "LLMOPS_FEDERATED_TOKEN_SOURCE=github|azure-pipelines (the generated pipelines set them; "
+    "docs/pipelines.md), or AZURE_FEDERATED_TOKEN_FILE; never a client secret"
 )
 
 

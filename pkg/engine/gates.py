@@ -294,10 +294,12 @@ def gates_for(
 ) -> tuple[EnvironmentConfig, list[GateResult]]:
     """Load ENV (the config gate) and run the other gates of `operation`."""
     from llmops_infra.config.loader import load_environment
+    from llmops_infra.engine.state_checks import check_state_location
     from llmops_infra.errors import ConfigError
 
     try:
         config = load_environment(env, project_dir)
+        check_state_location(config.state.url)  # CI with file:// state: refused before anything else
     except ConfigError as exc:
         raise GateFailed("config", str(exc), ConfigError.exit_code) from None
     ctx = GateContext(config, project_dir, operation, **seams)

@@ -23,7 +23,9 @@ from llmops_infra.engine.workspace import (
     Program,
     StackTarget,
     backend_url,
+    check_cloud_login,
     check_passphrase,
+    check_state_location,
     open_stack,
     stack_target,
 )
@@ -164,6 +166,7 @@ def _run_stack(
     from llmops_infra.stacks.estate import program_for
 
     check_passphrase(config.state.secrets_provider, project_dir)
+    check_cloud_login(config.state.url)
     target = stack_target(config, project_dir, project=project, extra_config=extra_config)
     progress = progress or Progress(operation)
     stack = open_stack(target, program or program_for(config), engine)
@@ -339,6 +342,7 @@ def outputs(
     from llmops_infra.stacks.estate import program_for
 
     check_passphrase(config.state.secrets_provider, project_dir)
+    check_cloud_login(config.state.url)
     target = stack_target(config, project_dir, project=project)
     try:
         stack = open_stack(target, program_for(config), engine, create=False)

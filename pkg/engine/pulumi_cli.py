@@ -3,7 +3,7 @@
 The Automation API drives the `pulumi` CLI as a subprocess; inline programs run in this
 process, but policy packs run through `pulumi-language-python`, which the engine finds on the
 PATH (the Automation API puts the CLI's own directory first). Lookup order: the PATH, then the
-build cache of `scripts/build-pulumi-cli.sh`
+cache `llmops-infra engine install` (or the packaged build script `build-pulumi-cli.sh`) installs into
 (`${LLMOPS_PULUMI_HOME:-${XDG_CACHE_HOME:-~/.cache}/llmops-infra/pulumi/v<sdk>}/bin`), then any
 other version in that cache.
 """
@@ -26,9 +26,9 @@ LANGUAGE_HOST = "pulumi-language-python"
 VERSION_TIMEOUT_S = 20.0
 
 INSTALL_HINT = (
-    "build it from the Go module proxy with `bash scripts/build-pulumi-cli.sh` (needs Go; it prints "
-    "the bin directory: add it to PATH), or where there is internet use the official installer: "
-    "`curl -fsSL https://get.pulumi.com | sh`"
+    "run `llmops-infra engine install` (the release of the SDK's version from get.pulumi.com, into "
+    "~/.cache/llmops-infra/pulumi, where llmops-infra finds it), or without access to get.pulumi.com "
+    "`llmops-infra engine install --from source` (builds it from the Go module proxy; needs Go)"
 )
 
 

@@ -19,11 +19,17 @@ from typing import Any
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine.errors import engine_errors
 from llmops_infra.engine.pulumi_cli import EngineInfo, cached_engine
+from llmops_infra.engine.state_checks import (  # noqa: F401 - re-exported: the workspace's checks
+    ALLOW_LOCAL_STATE,
+    PASSPHRASE_VARS,
+    check_cloud_login,
+    check_passphrase,
+    check_state_location,
+)
 from llmops_infra.errors import ConfigError
 
 Program = Callable[[], None]
 WORKSPACES = Path(".llmops") / "workspaces"
-PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 
 
 @dataclass(frozen=True)
@@ -55,29 +61,6 @@ def backend_url(url: str, project_dir: Path, *, create: bool = True) -> str:
     return f"file://{path}"
 
 
-def check_passphrase(secrets_provider: str, project_dir: Path, env: dict[str, str] | None = None) -> None:
-    """A passphrase stack needs the passphrase from the environment, never from a file in the repo."""
-    if secrets_provider != "passphrase":
-        return
-    env = dict(os.environ if env is None else env)
-    if not any(var in env for var in PASSPHRASE_VARS):
-        raise ConfigError(
-            "state.secrets_provider is passphrase but PULUMI_CONFIG_PASSPHRASE is not set: export it from "
-            "your secret store (in CI: a pipeline secret) or point PULUMI_CONFIG_PASSPHRASE_FILE at a file "
-            "outside the repository",
-            key="state.secrets_provider",
-        )
-    file = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
-    if file and "PULUMI_CONFIG_PASSPHRASE" not in env:
-        resolved = Path(file).expanduser().resolve()
-        if resolved.is_relative_to(project_dir.resolve()):
-            raise ConfigError(
-                f"PULUMI_CONFIG_PASSPHRASE_FILE points into the project ({file}): a passphrase in the "
-                "repository is a leaked passphrase. Move it outside the repository",
-                key="state.secrets_provider",
-            )
-
-
 def stack_target(
     config: EnvironmentConfig,
     project_dir: Path,
@@ -90,6 +73,7 @@ def stack_target(
     # The engine runs in the workspace directory: a relative project dir (the CLI's default
     # `-C .`) would point somewhere else from there.
     project_dir = Path(project_dir).resolve()
+    check_state_location(config.state.url)
     stack_config = {
         "azure-native:location": (config.azure.location, False),
         "azure-native:subscriptionId": (config.azure.subscription_id, False),
@@ -102,7 +86,8 @@ def stack_target(
         stack=config.name,
         project=project or PROJECT,
         backend_url=backend_url(config.state.url, project_dir),
-        secrets_provider=config.state.secrets_provider,
+        # Pulumi Cloud's own secrets provider is "default" to the CLI (config says "service").
+        secrets_provider="default" if config.state.secrets_provider == "service" else config.state.secrets_provider,
         work_dir=project_dir / WORKSPACES / config.name / (project or PROJECT),
         config=stack_config,
     )

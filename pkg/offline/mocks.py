@@ -292,7 +292,24 @@ def _grafana(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict
     return {"properties": props, **_system_identity(m, rid, inputs)}
 
 
+def _user_assigned(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """ARM answers user-assigned identities as a map of id -> {principalId, clientId}; the input is a list of ids."""
+    identity = inputs.get("identity")
+    if not isinstance(identity, dict) or not isinstance(identity.get("userAssignedIdentities"), list):
+        return {}
+    ids = identity["userAssignedIdentities"]
+    mapped = {i: {"principalId": stable_uuid(i, "principal"), "clientId": stable_uuid(i, "client")} for i in ids}
+    return {"identity": {**identity, "userAssignedIdentities": mapped}}
+
+
+def _public_ip(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A static address Azure allocates on create: a stable one from the documentation range 198.51.100.0/24."""
+    return {"ipAddress": f"198.51.100.{int(stable_uuid(rid, 'ip')[:2], 16) % 254 + 1}"}
+
+
 OUTPUTS: dict[str, OutputFn] = {
+    "azure-native:network:PublicIPAddress": _public_ip,
+    "azure-native:app:Job": _user_assigned,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,
     "azure-native:keyvault:Vault": _vault,
     "azure-native:operationalinsights:Workspace": _workspace,
@@ -331,7 +348,26 @@ def _kubeconfig(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
     return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
 
 
+def _existing_identity(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    """An identity created outside the stack (bootstrap's deployer), answered like ARM does."""
+    group, name = args.get("resourceGroupName", "rg"), args.get("resourceName", "id")
+    rid = (
+        f"/subscriptions/{m.subscription_id}/resourceGroups/{group}/providers/"
+        f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    )
+    return {
+        "id": rid,
+        "name": name,
+        "location": m.location,
+        "principalId": stable_uuid(rid, "principal"),
+        "clientId": stable_uuid(rid, "client"),
+        "tenantId": m.tenant_id,
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    }
+
+
 CALLS: dict[str, Callable[[AzureMocks, dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:managedidentity:getUserAssignedIdentity": _existing_identity,
     "azure-native:authorization:getClientConfig": _client_config,
     "azure-native:containerservice:listManagedClusterUserCredentials": _kubeconfig,
 }

@@ -49,6 +49,10 @@ def _azure_name(resource: PlannedResource) -> str:
 def _principals(plan: Plan) -> dict[str, tuple[str, str]]:
     """principal (object) id -> (identity name, kind)."""
     found: dict[str, tuple[str, str]] = {}
+    # The pipeline's identity may live outside the stack (bootstrap's deployer): the estate exports it.
+    principal, name = plan.outputs.get("pipeline_principal_id"), plan.outputs.get("pipeline_identity_name")
+    if isinstance(principal, str) and isinstance(name, str):
+        found[principal] = (name, "user-assigned identity")
     for r in plan.custom_resources():
         principal = _value(r, "principalId")
         if r.type == "azure-native:managedidentity:UserAssignedIdentity" and isinstance(principal, str):
