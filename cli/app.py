@@ -61,10 +61,9 @@ def _root(
     import os
 
     if os.environ.get("LLMOPS_FEDERATED_TOKEN_SOURCE"):  # in CI: keep the OIDC token fresh for the whole run
-        _start_token_refresh()
+        handle_errors(_start_token_refresh)()
 
 
-@handle_errors
 def _start_token_refresh() -> None:
     from llmops_infra.engine.federated_token import ensure_started
 

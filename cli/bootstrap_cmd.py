@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from llmops_infra.cli.common import ProjectDir, console
+from llmops_infra.cli.common import EnvArg, ProjectDir, console
 
 
 class BootstrapProvider(str, Enum):
@@ -32,7 +32,7 @@ def endpoints_from_env():
 
 
 def bootstrap_cmd(
-    env: Annotated[str, typer.Argument(help="Environment name: a file environments/ENV.yaml.", show_default=False)],
+    env: EnvArg,
     project_dir: ProjectDir = Path(),
     provider: Annotated[
         BootstrapProvider | None,

@@ -365,4 +365,3 @@ def _authorized_ranges(ranges: list[str], runner_ip: pulumi.Input[str] | None) -
     if runner_ip is None:
         return ranges
     return pulumi.Output.from_input(runner_ip).apply(lambda ip: [*ranges, f"{ip}/32"] if ip else list(ranges))
-

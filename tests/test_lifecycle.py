@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from llmops_infra.config.loader import load_environment
-from llmops_infra.engine import lifecycle
+from llmops_infra.engine import lifecycle, state_checks
 from llmops_infra.engine.pulumi_cli import EngineInfo, EngineMissingError
 from llmops_infra.errors import ConfigError
 
@@ -130,12 +130,12 @@ def test_stack_target_paths_are_absolute_for_a_relative_project_dir(dev, tmp_pat
 
 
 def test_file_state_is_refused_in_ci_unless_allowed(dev, tmp_path, monkeypatch):
-    lifecycle.check_state_location("file://.llmops/state", {})  # a person trying it: fine
-    lifecycle.check_state_location("azblob://pulumi-state?storage_account=st1", {"CI": "true"})
+    state_checks.check_state_location("file://.llmops/state", {})  # a person trying it: fine
+    state_checks.check_state_location("azblob://pulumi-state?storage_account=st1", {"CI": "true"})
     with pytest.raises(ConfigError, match="CI=true") as err:
-        lifecycle.check_state_location("file://.llmops/state", {"CI": "true"})
+        state_checks.check_state_location("file://.llmops/state", {"CI": "true"})
     assert err.value.key == "state.url" and "bootstrap" in str(err.value)
-    lifecycle.check_state_location("file://.llmops/state", {"CI": "true", "LLMOPS_ALLOW_LOCAL_STATE": "1"})
+    state_checks.check_state_location("file://.llmops/state", {"CI": "true", "LLMOPS_ALLOW_LOCAL_STATE": "1"})
     monkeypatch.setenv("CI", "true")
     monkeypatch.delenv("LLMOPS_ALLOW_LOCAL_STATE", raising=False)
     with pytest.raises(ConfigError, match="--allow-local-state"):
@@ -150,9 +150,9 @@ def test_an_unexpanded_azure_devops_macro_is_not_a_passphrase(tmp_path):
 def test_pulumi_cloud_needs_a_token_and_uses_the_service_secrets_provider(dev, tmp_path, monkeypatch):
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "home"))
     with pytest.raises(ConfigError, match="PULUMI_ACCESS_TOKEN is not set"):
-        lifecycle.check_cloud_login("https://api.pulumi.com", {"PULUMI_HOME": str(tmp_path / "home")})
-    lifecycle.check_cloud_login("https://api.pulumi.com", {"PULUMI_ACCESS_TOKEN": "pul-x"})
-    lifecycle.check_cloud_login("azblob://pulumi-state", {})
+        state_checks.check_cloud_login("https://api.pulumi.com", {"PULUMI_HOME": str(tmp_path / "home")})
+    state_checks.check_cloud_login("https://api.pulumi.com", {"PULUMI_ACCESS_TOKEN": "pul-x"})
+    state_checks.check_cloud_login("azblob://pulumi-state", {})
     cloud = dev.model_copy(
         update={"state": dev.state.model_copy(update={"url": "https://api.pulumi.com", "secrets_provider": "service"})}
     )

@@ -25,7 +25,6 @@ from llmops_infra.engine.workspace import (
     backend_url,
     check_cloud_login,
     check_passphrase,
-    check_state_location,
     open_stack,
     stack_target,
 )
