@@ -13,6 +13,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+@pytest.fixture(autouse=True)
+def _runner_neutral_environment(monkeypatch):
+    """Tests behave the same on a workstation and on a CI runner.
+
+    The product reads CI (file:// state is refused there, CI pipelines differ); a test that
+    exercises that sets it explicitly, so the runner's own CI=true must not leak in.
+    """
+    for name in ("CI", "LLMOPS_ALLOW_LOCAL_STATE", "GITHUB_ACTIONS", "TF_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def project_dir() -> Path:
     return REPO
