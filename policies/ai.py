@@ -5,9 +5,13 @@ Account, Deployment and RaiPolicy keep their settings in `properties`.
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
-from llmops_infra.policies.framework import get, items, prod, resource_rule, same, stack_rule
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+
+from llmops_infra.policies.framework import Params, Report, get, items, prod, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import Graph
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
@@ -19,8 +23,7 @@ HARM_CATEGORIES = ("hate", "sexual", "violence", "selfharm")
 SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
-def _account_rule(rule_id, slug, **kwargs):
-    return resource_rule(rule_id, slug, types=[ACCOUNT], **kwargs)
+_account_rule = partial(resource_rule, types=[ACCOUNT])
 
 
 @_account_rule(
@@ -31,7 +34,7 @@ def _account_rule(rule_id, slug, **kwargs):
     description="Cognitive Services accounts disable local (key) authentication.",
     remediation="Set properties.disableLocalAuth: true; callers use Entra ID tokens.",
 )
-def ai_local_auth(args, report, params):
+def ai_local_auth(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if get(args.props, "properties.disableLocalAuth") is not True:
         report("Key authentication is on: anyone holding a key can call the account, unaudited.")
 
@@ -46,7 +49,7 @@ def ai_local_auth(args, report, params):
     remediation="Set properties.publicNetworkAccess: Disabled and use a private endpoint "
     "(outside prod, networkAcls.defaultAction: Deny may stand in).",
 )
-def ai_public_access(args, report, params):
+def ai_public_access(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if same(get(args.props, "properties.publicNetworkAccess"), "Disabled"):
         return
     if not prod(params) and same(get(args.props, "properties.networkAcls.defaultAction"), "Deny"):
@@ -63,7 +66,7 @@ def ai_public_access(args, report, params):
     remediation="Set identity.type (SystemAssigned or UserAssigned) and properties.customSubDomainName "
     "(required for Entra ID tokens and private endpoints).",
 )
-def ai_identity(args, report, params):
+def ai_identity(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if same(get(args.props, "identity.type", "None"), "None"):
         report("The account has no managed identity.")
     if not get(args.props, "properties.customSubDomainName"):
@@ -78,7 +81,7 @@ def ai_identity(args, report, params):
     description="OpenAI accounts restrict outbound access to an FQDN allow-list.",
     remediation="Set properties.restrictOutboundNetworkAccess: true and list allowedFqdnList.",
 )
-def ai_outbound(args, report, params):
+def ai_outbound(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not same(get(args.props, "kind"), *MODEL_KINDS):
         return
     if get(args.props, "properties.restrictOutboundNetworkAccess") is not True:
@@ -87,7 +90,7 @@ def ai_outbound(args, report, params):
         report("Outbound access is restricted but allowedFqdnList is empty.")
 
 
-def filter_gaps(props, ceiling: str = "medium") -> list[str]:
+def filter_gaps(props: Any, ceiling: str = "medium") -> list[str]:
     """What a RAI policy's content filters fail to block at `ceiling` or stricter."""
     filters = items(get(props, "properties.contentFilters"))
     gaps = []
@@ -121,7 +124,7 @@ def filter_gaps(props, ceiling: str = "medium") -> list[str]:
     remediation="Set properties.raiPolicyName on the deployment; in the RaiPolicy, enable and block "
     "hate, sexual, violence and selfharm for Prompt and Completion at Medium or Low.",
 )
-def ai_content_filters(args, report, params):
+def ai_content_filters(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if args.resource_type == DEPLOYMENT:
         if not get(args.props, "properties.raiPolicyName"):
             report("The deployment names no content-filter policy.")
@@ -139,7 +142,7 @@ def ai_content_filters(args, report, params):
     description="A Content Safety account exists wherever a model endpoint does.",
     remediation="Add the ContentSafety component (a Cognitive Services account of kind ContentSafety).",
 )
-def ai_content_safety(resources, report, params):
+def ai_content_safety(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     endpoints = [r for r in graph.of_type(ACCOUNT) if same(get(r.props, "kind"), *MODEL_KINDS)]
     endpoints += graph.of_type(ONLINE_ENDPOINT)

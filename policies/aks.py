@@ -6,17 +6,30 @@ Node pools are judged in both forms: inline `agentPoolProfiles[]` and separate `
 from __future__ import annotations
 
 import ipaddress
+from functools import partial
+from typing import Any
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import expect, get, is_true, items, mapping, prod, resource_rule, same
+from llmops_infra.policies.framework import (
+    Params,
+    Report,
+    expect,
+    get,
+    is_true,
+    items,
+    mapping,
+    prod,
+    resource_rule,
+    same,
+)
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
 
-def node_pools(args) -> list[tuple[str, object]]:
+def node_pools(args: ResourceValidationArgs | PolicyResource) -> list[tuple[str, Any]]:
     """(pool name, pool settings) of a cluster's inline pools or of one AgentPool resource."""
     if args.resource_type == CLUSTER:
         return [(str(get(p, "name") or "?"), p) for p in items(get(args.props, "agentPoolProfiles"))]
@@ -25,7 +38,7 @@ def node_pools(args) -> list[tuple[str, object]]:
     return []
 
 
-def addon(props, *names: str):
+def addon(props: Any, *names: str) -> Any:
     """An addon profile by any of its spellings (`omsagent`, `omsAgent`…)."""
     profiles = mapping(get(props, "addonProfiles"))
     wanted = {n.lower() for n in names}
@@ -35,17 +48,7 @@ def addon(props, *names: str):
     return None
 
 
-def _cluster_rule(rule_id, slug, *, scope, severity, description, remediation, params=()):
-    return resource_rule(
-        rule_id,
-        slug,
-        scope=scope,
-        severity=severity,
-        types=[CLUSTER],
-        description=description,
-        remediation=remediation,
-        params=params,
-    )
+_cluster_rule = partial(resource_rule, types=[CLUSTER])
 
 
 @_cluster_rule(
@@ -58,7 +61,7 @@ def _cluster_rule(rule_id, slug, *, scope, severity, description, remediation, p
     remediation="Set apiServerAccessProfile.enablePrivateCluster: true (outside prod, "
     "authorizedIPRanges may stand in).",
 )
-def aks_private(args, report, params):
+def aks_private(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     access = get(args.props, "apiServerAccessProfile")
     if get(access, "enablePrivateCluster") is True:
         return
@@ -84,7 +87,7 @@ def _everywhere(cidr: str) -> bool:
     description="Local accounts (static admin kubeconfig) are disabled.",
     remediation="Set disableLocalAccounts: true; sign in through Entra ID.",
 )
-def aks_local_accounts(args, report, params):
+def aks_local_accounts(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if get(args.props, "disableLocalAccounts") is not True:
         report("Local accounts are enabled: a static admin credential bypasses Entra ID and auditing.")
 
@@ -97,7 +100,7 @@ def aks_local_accounts(args, report, params):
     description="Kubernetes RBAC on, with Entra ID integration and Azure RBAC.",
     remediation="Set enableRBAC: true, aadProfile.managed: true and aadProfile.enableAzureRBAC: true.",
 )
-def aks_entra_rbac(args, report, params):
+def aks_entra_rbac(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     expect(
         args.props,
         report,
@@ -118,7 +121,7 @@ def aks_entra_rbac(args, report, params):
     description="The OIDC issuer and workload identity are on.",
     remediation="Set oidcIssuerProfile.enabled: true and securityProfile.workloadIdentity.enabled: true.",
 )
-def aks_workload_identity(args, report, params):
+def aks_workload_identity(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     expect(
         args.props,
         report,
@@ -139,7 +142,7 @@ def aks_workload_identity(args, report, params):
     description="A network policy engine is set (azure, calico or cilium).",
     remediation="Set networkProfile.networkPolicy to azure, calico or cilium.",
 )
-def aks_network_policy(args, report, params):
+def aks_network_policy(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not same(get(args.props, "networkProfile.networkPolicy"), "azure", "calico", "cilium"):
         report("No network policy engine: NetworkPolicy objects would be silently ignored.")
 
@@ -153,7 +156,7 @@ def aks_network_policy(args, report, params):
     remediation="Set autoUpgradeProfile.upgradeChannel (patch or stable) and "
     "nodeOSUpgradeChannel: NodeImage or SecurityPatch.",
 )
-def aks_upgrades(args, report, params):
+def aks_upgrades(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     channel = get(args.props, "autoUpgradeProfile.upgradeChannel")
     if not channel or same(channel, "none"):
         report("No auto-upgrade channel: the cluster falls behind on security patches.")
@@ -169,7 +172,7 @@ def aks_upgrades(args, report, params):
     description="Container Insights or managed Prometheus is on.",
     remediation="Enable addonProfiles.omsagent or azureMonitorProfile.metrics.enabled: true.",
 )
-def aks_monitoring(args, report, params):
+def aks_monitoring(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     insights = get(addon(args.props, "omsagent"), "enabled") is True
     prometheus = get(args.props, "azureMonitorProfile.metrics.enabled") is True
     if not (insights or prometheus):
@@ -184,7 +187,7 @@ def aks_monitoring(args, report, params):
     description="The Azure Policy add-on and Defender for Containers are on.",
     remediation="Enable addonProfiles.azurepolicy and securityProfile.defender.securityMonitoring.",
 )
-def aks_policy_defender(args, report, params):
+def aks_policy_defender(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if get(addon(args.props, "azurepolicy"), "enabled") is not True:
         report("The Azure Policy add-on is off: admission guardrails are not enforced.")
     if get(args.props, "securityProfile.defender.securityMonitoring.enabled") is not True:
@@ -200,7 +203,7 @@ def aks_policy_defender(args, report, params):
     description="Nodes get no public IPs.",
     remediation="Set enableNodePublicIP: false on every pool.",
 )
-def aks_node_public_ip(args, report, params):
+def aks_node_public_ip(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     for name, pool in node_pools(args):
         if is_true(get(pool, "enableNodePublicIP")):
             report(f"Pool {name} gives nodes public IPs: they are reachable from the internet.")
@@ -215,7 +218,7 @@ def aks_node_public_ip(args, report, params):
     description=f"System pools are tainted {SYSTEM_TAINT}.",
     remediation=f"Add nodeTaints: [{SYSTEM_TAINT}] to the system pool.",
 )
-def aks_system_taint(args, report, params):
+def aks_system_taint(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     for name, pool in node_pools(args):
         if same(get(pool, "mode"), "System") and SYSTEM_TAINT not in [str(t) for t in items(get(pool, "nodeTaints"))]:
             report(f"System pool {name} is not tainted {SYSTEM_TAINT}: workloads can crowd out system pods.")
@@ -229,7 +232,7 @@ def aks_system_taint(args, report, params):
     description="The cluster uses a paid tier (Standard or Premium) with the uptime SLA.",
     remediation="Set sku.tier: Standard (or Premium).",
 )
-def aks_tier(args, report, params):
+def aks_tier(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     tier = get(args.props, "sku.tier")
     if not same(tier, "Standard", "Premium"):
         report(f"The cluster tier is {tier or 'Free (default)'}: the API server has no uptime SLA.")
@@ -243,7 +246,7 @@ def aks_tier(args, report, params):
     description="The Key Vault secrets provider is on, with rotation.",
     remediation="Enable addonProfiles.azureKeyvaultSecretsProvider with config.enableSecretRotation: 'true'.",
 )
-def aks_secrets_provider(args, report, params):
+def aks_secrets_provider(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     provider = addon(args.props, "azureKeyvaultSecretsProvider")
     if get(provider, "enabled") is not True:
         report("The Key Vault secrets provider is off: secrets would be copied into Kubernetes secrets.")

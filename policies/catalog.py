@@ -5,6 +5,8 @@ Importing the domain modules registers their rules in `framework.RULES` / `frame
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from llmops_infra.policies import (  # noqa: F401 - imported for their registrations
@@ -40,6 +42,17 @@ def rules() -> list[RuleInfo]:
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
     return [POLICIES[info.name] for info in rules()]
+
+
+_Kind = TypeVar("_Kind", ResourceValidationPolicy, StackValidationPolicy)
+
+
+def policy(name: str, kind: type[_Kind]) -> _Kind:
+    """The policy object of rule `name`, which must be a `kind` (resource or stack) policy."""
+    found = POLICIES[name]
+    if not isinstance(found, kind):
+        raise TypeError(f"policy {name} is not a {kind.__name__}")
+    return found
 
 
 def resource_types(name: str) -> tuple[str, ...]:

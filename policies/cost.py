@@ -5,12 +5,13 @@ GPU cost rules (allowed sizes, node caps, scale to zero) live in `gpu.py`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
 from llmops_infra.policies.cost_model import estimate_resources
-from llmops_infra.policies.framework import get, items, mapping, present, resource_rule, stack_rule
+from llmops_infra.policies.framework import Params, Report, get, items, mapping, present, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 
 BUDGET = "azure-native:consumption:Budget"
@@ -51,7 +52,7 @@ TAGGABLE = {
     remediation="Add a Budget with an Actual notification (80 %) and a Forecasted notification (100 %), "
     "each with contact emails.",
 )
-def cost_budget(resources, report, params):
+def cost_budget(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     budgets = Graph(resources).of_type(BUDGET)
     if not budgets:
         report("The stack has no consumption budget: overspending is noticed on the invoice.")
@@ -91,7 +92,7 @@ def cost_budget(resources, report, params):
     remediation="Tag with environment, owner, cost-center, workload and managed-by (the estate's "
     "tagging transformation does this for every resource with a tags input).",
 )
-def cost_tags(args, report, params):
+def cost_tags(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not args.resource_type.startswith("azure-native:"):
         return
     if "tags" not in args.props and args.resource_type not in TAGGABLE:
@@ -112,8 +113,8 @@ def cost_tags(args, report, params):
     remediation="Use Standard/GlobalStandard SKUs (or set cost.allow_provisioned_throughput) and keep "
     "the summed capacity within cost.max_openai_capacity.",
 )
-def cost_openai(resources, report, params):
-    total = 0
+def cost_openai(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
+    total: float = 0
     for deployment in Graph(resources).of_type(OPENAI_DEPLOYMENT):
         sku = str(get(deployment.props, "sku.name") or "")
         if "provisioned" in sku.lower() and not params["allow_ptu"]:
@@ -141,7 +142,7 @@ def _region(value: str) -> str:
     description="Resources are deployed only to allowed regions.",
     remediation="Use a region from cost.allowed_regions.",
 )
-def cost_regions(args, report, params):
+def cost_regions(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not args.resource_type.startswith("azure-native:"):
         return
     location = get(args.props, "location")
@@ -162,7 +163,7 @@ def cost_regions(args, report, params):
     remediation="Lower node counts or sizes, or raise cost.max_monthly_usd (reviewed by FinOps). "
     "See `llmops-infra cost ENV` for the lines.",
 )
-def cost_limit(resources, report, params):
+def cost_limit(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     estimate = estimate_resources((r.resource_type, r.name, r.props) for r in resources)
     limit = float(params["max_monthly_usd"])
     if estimate.total_monthly_usd > limit:
@@ -214,7 +215,7 @@ def _budget_coverage(budget_props: Any) -> set[str] | None:
     remediation="Set the cluster's nodeResourceGroup, and scope the budget to the subscription with a "
     "ResourceGroupName filter that lists the estate's group and the node resource group.",
 )
-def cost_budget_covers_billing(resources, report, params):
+def cost_budget_covers_billing(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     budgets = graph.of_type(BUDGET)
     if not budgets:

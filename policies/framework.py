@@ -12,13 +12,17 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypedDict
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
+    StackValidationArgs,
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
@@ -54,6 +58,21 @@ DEFAULTS: dict[str, Any] = {
     # The day the lifecycle rules judge (YYYY-MM-DD); empty: today.
     "lifecycle_date": "",
 }
+
+Params = Mapping[str, Any]
+"""A rule's environment parameters (`DEFAULTS` overlaid with the policy config): JSON values."""
+
+
+class Report(Protocol):
+    """What a validator calls for each finding; stack rules name the resource's URN."""
+
+    def __call__(self, message: str, urn: str | None = None, /) -> None: ...
+
+
+ResourceValidator = Callable[[ResourceValidationArgs, Report, Params], None]
+"""`fn(args, report, params)`: judges one resource."""
+StackValidator = Callable[[Sequence[PolicyResource], Report, Params], None]
+"""`fn(resources, report, params)`: judges the whole stack."""
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
 
@@ -143,8 +162,20 @@ def _level(scope: str) -> EnforcementLevel:
     return EnforcementLevel(SCOPE_LEVELS[scope]["dev"])
 
 
-def _declare(
-    cls: type,
+class _PolicyFields(TypedDict):
+    """The constructor arguments a resource and a stack policy object share."""
+
+    name: str
+    description: str
+    enforcement_level: EnforcementLevel
+    config_schema: PolicyConfigSchema
+    severity: Severity
+    remediation_steps: str
+    display_name: str
+    tags: list[str]
+
+
+def _rule_info(
     kind: str,
     rule_id: str,
     slug: str,
@@ -154,23 +185,25 @@ def _declare(
     remediation: str,
     params: tuple[str, ...],
     fn: Callable[..., None],
-    validate: Callable[..., None],
-):
-    """The policy object of one rule (the engine's and the runner's), registered with its metadata."""
-    name, domain = policy_name(rule_id, slug), fn.__module__.rsplit(".", 1)[-1]
-    policy = cls(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=_level(scope),
-        config_schema=_schema(params),
-        severity=severity,
-        remediation_steps=remediation,
-        display_name=rule_id,
-        tags=[rule_id, domain],
+) -> RuleInfo:
+    domain = fn.__module__.rsplit(".", 1)[-1]
+    return RuleInfo(
+        rule_id, policy_name(rule_id, slug), scope, severity, description, remediation, params, kind, domain
     )
-    _register(RuleInfo(rule_id, name, scope, severity, description, remediation, params, kind, domain), policy)
-    return policy
+
+
+def _fields(info: RuleInfo) -> _PolicyFields:
+    """The policy object's fields of one rule (the engine's and the runner's)."""
+    return _PolicyFields(
+        name=info.name,
+        description=info.description,
+        enforcement_level=_level(info.scope),
+        config_schema=_schema(info.params),
+        severity=info.severity,
+        remediation_steps=info.remediation,
+        display_name=info.id,
+        tags=[info.id, info.domain],
+    )
 
 
 def resource_rule(
@@ -183,33 +216,27 @@ def resource_rule(
     remediation: str,
     types: Iterable[str] = (),
     params: Iterable[str] = (),
-) -> Callable[[Callable[..., None]], ResourceValidationPolicy]:
+) -> Callable[[ResourceValidator], ResourceValidationPolicy]:
     """Declare a resource rule. The validator is `fn(args, report_violation, params)`."""
     types_ = tuple(types)
     params_ = tuple(params)
 
-    def decorate(fn: Callable[..., None]) -> ResourceValidationPolicy:
-        def validate(args: Any, report_violation: Callable[..., None]) -> None:
+    def decorate(fn: ResourceValidator) -> ResourceValidationPolicy:
+        def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
             if types_ and args.resource_type not in types_:
                 return
             config = args.get_config() or {}
             if _exempt(args.name, config):
                 return
-            fn(args, report_violation, params_of(config, params_))
 
-        policy = _declare(
-            ResourceValidationPolicy,
-            "resource",
-            rule_id,
-            slug,
-            scope,
-            severity,
-            description,
-            remediation,
-            params_,
-            fn,
-            validate,
-        )
+            def report(message: str, urn: str | None = None) -> None:
+                report_violation(message, urn)
+
+            fn(args, report, params_of(config, params_))
+
+        info = _rule_info("resource", rule_id, slug, scope, severity, description, remediation, params_, fn)
+        policy = ResourceValidationPolicy(validate=validate, **_fields(info))
+        _register(info, policy)
         TYPES[policy.name] = types_
         return policy
 
@@ -225,12 +252,12 @@ def stack_rule(
     description: str,
     remediation: str,
     params: Iterable[str] = (),
-) -> Callable[[Callable[..., None]], StackValidationPolicy]:
+) -> Callable[[StackValidator], StackValidationPolicy]:
     """Declare a stack rule. The validator is `fn(resources, report_violation, params)`."""
     params_ = tuple(params)
 
-    def decorate(fn: Callable[..., None]) -> StackValidationPolicy:
-        def validate(args: Any, report_violation: Callable[..., None]) -> None:
+    def decorate(fn: StackValidator) -> StackValidationPolicy:
+        def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
             config = args.get_config() or {}
 
             def report(message: str, urn: str | None = None) -> None:
@@ -240,19 +267,10 @@ def stack_rule(
 
             fn(args.resources, report, params_of(config, params_))
 
-        return _declare(
-            StackValidationPolicy,
-            "stack",
-            rule_id,
-            slug,
-            scope,
-            severity,
-            description,
-            remediation,
-            params_,
-            fn,
-            validate,
-        )
+        info = _rule_info("stack", rule_id, slug, scope, severity, description, remediation, params_, fn)
+        policy = StackValidationPolicy(validate=validate, **_fields(info))
+        _register(info, policy)
+        return policy
 
     return decorate
 

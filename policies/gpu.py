@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from collections.abc import Sequence
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
 from llmops_infra.policies.aks import AGENT_POOL, CLUSTER, node_pools
-from llmops_infra.policies.framework import get, gpu_size, items, prod, resource_rule, same, stack_rule
+from llmops_infra.policies.framework import Params, Report, get, gpu_size, items, prod, resource_rule, same, stack_rule
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 
 
-def gpu_pools(args) -> list[tuple[str, object]]:
+def gpu_pools(args: ResourceValidationArgs | PolicyResource) -> list[tuple[str, Any]]:
     return [(name, pool) for name, pool in node_pools(args) if gpu_size(get(pool, "vmSize"))]
 
 
-def max_nodes(pool) -> int:
+def max_nodes(pool: Any) -> int:
     """The most nodes a pool can run: maxCount when autoscaling, else count (1 if unset)."""
     if get(pool, "enableAutoScaling") is True:
         value = get(pool, "maxCount", get(pool, "count", 1))
@@ -35,7 +38,7 @@ def max_nodes(pool) -> int:
     remediation="Put GPU sizes in a User pool with nodeTaints [nvidia.com/gpu=present:NoSchedule], "
     "enableAutoScaling: true and maxCount within cost.max_gpu_nodes.",
 )
-def gpu_placement(args, report, params):
+def gpu_placement(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     cap = int(params["max_gpu_nodes"])
     for name, pool in gpu_pools(args):
         if not same(get(pool, "mode"), "User"):
@@ -59,7 +62,7 @@ def gpu_placement(args, report, params):
     description="Outside prod, GPU pools scale to zero (spot allowed).",
     remediation="Set minCount: 0 with enableAutoScaling: true on GPU pools outside prod.",
 )
-def gpu_scale_to_zero(args, report, params):
+def gpu_scale_to_zero(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if prod(params):
         return
     for name, pool in gpu_pools(args):
@@ -81,7 +84,7 @@ def gpu_scale_to_zero(args, report, params):
     description="GPU VM sizes are on the environment's allow-list.",
     remediation="Use a size from cost.allowed_gpu_sizes, or add the size there (reviewed by FinOps).",
 )
-def gpu_allowed(args, report, params):
+def gpu_allowed(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     allowed = {str(s).lower() for s in params["allowed_gpu_sizes"]}
     for name, pool in gpu_pools(args):
         size = str(get(pool, "vmSize"))
@@ -90,13 +93,6 @@ def gpu_allowed(args, report, params):
                 f"GPU pool {name} uses {size}, which is not on this environment's allow-list "
                 f"({', '.join(params['allowed_gpu_sizes']) or 'empty'})."
             )
-
-
-class _PoolArgs:
-    """Enough of ResourceValidationArgs for `gpu_pools` over a stack resource."""
-
-    def __init__(self, resource) -> None:
-        self.resource_type, self.props, self.name = resource.resource_type, resource.props, resource.name
 
 
 @stack_rule(
@@ -108,12 +104,12 @@ class _PoolArgs:
     description="The GPU pools of the stack together stay within the environment's node cap.",
     remediation="Lower maxCount on GPU pools or raise cost.max_gpu_nodes (reviewed by FinOps).",
 )
-def gpu_node_cap(resources, report, params):
+def gpu_node_cap(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     cap = int(params["max_gpu_nodes"])
     total = 0
     for resource in resources:
         if resource.resource_type in (CLUSTER, AGENT_POOL):
-            total += sum(max_nodes(pool) for _, pool in gpu_pools(_PoolArgs(resource)))
+            total += sum(max_nodes(pool) for _, pool in gpu_pools(resource))
     if total > cap:
         report(f"GPU pools can grow to {total} nodes in total; this environment allows {cap}.")
 
@@ -128,7 +124,7 @@ def gpu_node_cap(resources, report, params):
     description="In dev, GPU pools run on spot capacity.",
     remediation="Set scaleSetPriority: Spot (spot: true in the environment's gpu_pools) for dev GPU pools.",
 )
-def gpu_spot_in_dev(args, report, params):
+def gpu_spot_in_dev(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if params["scope"] != "dev":
         return
     for name, pool in gpu_pools(args):

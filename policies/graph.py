@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from llmops_infra.policies.framework import get, items, same
@@ -40,21 +41,21 @@ def _safe(container: Any, key: Any) -> Any:
 class Graph:
     """Index of a stack's resources by type, with reference lookups."""
 
-    def __init__(self, resources: Sequence[Any]) -> None:
+    def __init__(self, resources: Sequence[PolicyResource]) -> None:
         self.resources = list(resources)
-        self._by_type: dict[str, list[Any]] = {}
+        self._by_type: dict[str, list[PolicyResource]] = {}
         for resource in self.resources:
             self._by_type.setdefault(resource.resource_type, []).append(resource)
 
-    def of_type(self, *types: str) -> list[Any]:
+    def of_type(self, *types: str) -> list[PolicyResource]:
         return [r for t in types for r in self._by_type.get(t, [])]
 
     @staticmethod
-    def resource_id(resource: Any) -> str | None:
+    def resource_id(resource: PolicyResource) -> str | None:
         value = _safe(resource.props, "id") if isinstance(resource.props, Mapping) else None
         return value.lower() if isinstance(value, str) and value.startswith("/subscriptions/") else None
 
-    def refers(self, source: Any, target: Any) -> bool:
+    def refers(self, source: PolicyResource, target: PolicyResource) -> bool:
         """Does `source` depend on `target`, or name `target`'s id (or a child of it)?"""
         if any(dep.urn == target.urn for dep in source.dependencies or ()):
             return True
@@ -67,8 +68,8 @@ class Graph:
                 return True
         return False
 
-    def private_endpoints_for(self, target: Any, group: str) -> list[Any]:
-        found = []
+    def private_endpoints_for(self, target: PolicyResource, group: str) -> list[PolicyResource]:
+        found: list[PolicyResource] = []
         for endpoint in self.of_type(PRIVATE_ENDPOINT):
             connections = items(get(endpoint.props, "privateLinkServiceConnections")) + items(
                 get(endpoint.props, "manualPrivateLinkServiceConnections")
@@ -78,6 +79,6 @@ class Graph:
                 found.append(endpoint)
         return found
 
-    def referring(self, target: Any, *types: str) -> list[Any]:
+    def referring(self, target: PolicyResource, *types: str) -> list[PolicyResource]:
         """Resources of `types` that refer to `target`."""
         return [r for r in self.of_type(*types) if self.refers(r, target)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import Severity
+from pulumi_policy import ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import get, items, resource_rule
+from llmops_infra.policies.framework import Params, Report, get, items, resource_rule
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
@@ -43,12 +43,12 @@ _BROAD_SCOPE = re.compile(
 )
 
 
-def _role(args) -> str:
+def _role(args: ResourceValidationArgs) -> str:
     definition = get(args.props, "roleDefinitionId", "")
     return str(definition).rstrip("/").rsplit("/", 1)[-1].lower()
 
 
-def _broad_assignment(args, roles: dict[str, str]) -> tuple[str, str] | None:
+def _broad_assignment(args: ResourceValidationArgs, roles: dict[str, str]) -> tuple[str, str] | None:
     """(role name, scope) when the assignment grants one of `roles` at a broad scope."""
     role, scope = roles.get(_role(args)), get(args.props, "scope")
     return (role, scope) if role and broad_scope(scope) else None
@@ -70,7 +70,7 @@ def broad_scope(scope: object) -> bool:
     remediation="Assign the narrowest built-in role (e.g. Key Vault Secrets User, AcrPull) "
     "scoped to the one resource that needs it.",
 )
-def iam_privileged(args, report, params):
+def iam_privileged(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     found = _broad_assignment(args, PRIVILEGED_ROLES)
     if found:
         report(f"{found[0]} is assigned at {found[1]}: it grants control of everything in that scope.")
@@ -86,7 +86,7 @@ def iam_privileged(args, report, params):
     remediation="Set the assignment's scope to the resource id (vault, registry, account, "
     "storage account), not its group or subscription.",
 )
-def iam_data_roles(args, report, params):
+def iam_data_roles(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     found = _broad_assignment(args, DATA_PLANE_ROLES)
     if found:
         report(f"{found[0]} is assigned at {found[1]}: every resource there becomes readable, not just one.")
@@ -101,7 +101,7 @@ def iam_data_roles(args, report, params):
     description="Custom roles never grant `*` actions.",
     remediation="List the specific actions the role needs.",
 )
-def iam_custom_role(args, report, params):
+def iam_custom_role(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     for permission in items(get(args.props, "permissions")):
         for key in ("actions", "dataActions"):
             if "*" in [str(a) for a in items(get(permission, key))]:
@@ -118,7 +118,7 @@ def iam_custom_role(args, report, params):
     remediation=f"Set audiences: [{TOKEN_EXCHANGE_AUDIENCE}], an https issuer and an exact subject "
     "(system:serviceaccount:<ns>:<sa> or repo:<owner>/<repo>:environment:<env>).",
 )
-def iam_federation(args, report, params):
+def iam_federation(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     audiences = [str(a) for a in items(get(args.props, "audiences"))]
     if audiences != [TOKEN_EXCHANGE_AUDIENCE]:
         report(f"Audiences are {audiences}: only {TOKEN_EXCHANGE_AUDIENCE} should be trusted.")
@@ -140,6 +140,6 @@ def iam_federation(args, report, params):
     remediation="Set principalType (ServicePrincipal for managed identities) so that "
     "assignments to new identities do not fail with PrincipalNotFound.",
 )
-def iam_principal_type(args, report, params):
+def iam_principal_type(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not get(args.props, "principalType"):
         report("principalType is not set: assigning to a just-created identity can fail with PrincipalNotFound.")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from collections.abc import Sequence
 
-from llmops_infra.policies.framework import get, items, prod, resource_rule, same, stack_rule
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+
+from llmops_infra.policies.framework import Params, Report, get, items, prod, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import Graph
 
 VAULT = "azure-native:keyvault:Vault"
@@ -21,7 +23,7 @@ ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
     description="Key Vaults keep purge protection on.",
     remediation="Set properties.enablePurgeProtection: true (it cannot be turned off afterwards).",
 )
-def kv_purge_protection(args, report, params):
+def kv_purge_protection(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if get(args.props, "properties.enablePurgeProtection") is not True:
         report(
             "Purge protection is off: a deleted vault and its secrets can be destroyed at once, "
@@ -39,7 +41,7 @@ def kv_purge_protection(args, report, params):
     description="Key Vaults keep soft delete on with at least 7 days of retention (90 in prod).",
     remediation="Set properties.enableSoftDelete: true and softDeleteRetentionInDays: 90 (at least 7 outside prod).",
 )
-def kv_soft_delete(args, report, params):
+def kv_soft_delete(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if get(args.props, "properties.enableSoftDelete") is False:
         report("Soft delete is off: deleted secrets and keys cannot be recovered.")
     days = get(args.props, "properties.softDeleteRetentionInDays", 90)  # Azure's default is 90
@@ -58,7 +60,7 @@ def kv_soft_delete(args, report, params):
     remediation="Set properties.enableRbacAuthorization: true and remove accessPolicies; "
     "grant data-plane roles (Key Vault Secrets User) instead.",
 )
-def kv_rbac(args, report, params):
+def kv_rbac(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if args.resource_type == ACCESS_POLICY:
         report(
             f"An access policy is granted on vault {get(args.props, 'vaultName') or '?'}: grant Azure RBAC "
@@ -82,7 +84,7 @@ def kv_rbac(args, report, params):
     description="Key Vaults disable public network access.",
     remediation="Set properties.publicNetworkAccess: Disabled and reach the vault through its private endpoint.",
 )
-def kv_public_access(args, report, params):
+def kv_public_access(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not same(get(args.props, "properties.publicNetworkAccess"), "Disabled"):
         report("Public network access is not disabled: the vault's data plane is reachable from the internet.")
 
@@ -96,7 +98,7 @@ def kv_public_access(args, report, params):
     description="Key Vault firewalls deny by default.",
     remediation="Set properties.networkAcls.defaultAction: Deny (allow listed IPs or trusted services explicitly).",
 )
-def kv_acl_deny(args, report, params):
+def kv_acl_deny(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not same(get(args.props, "properties.networkAcls.defaultAction"), "Deny"):
         report("The vault firewall's default action is not Deny: any network may reach it.")
 
@@ -109,7 +111,7 @@ def kv_acl_deny(args, report, params):
     description="A private endpoint (group `vault`) serves every Key Vault.",
     remediation="Create a private endpoint with group id `vault` for the vault, in the private-endpoints subnet.",
 )
-def kv_private_endpoint(resources, report, params):
+def kv_private_endpoint(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     for vault in graph.of_type(VAULT):
         if not graph.private_endpoints_for(vault, "vault"):

@@ -8,10 +8,23 @@ their pod template, Services, and, as stack rules, NetworkPolicies and PodDisrup
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import get, is_true, items, mapping, prod, resource_rule, stack_rule
+from llmops_infra.policies.framework import (
+    Params,
+    Report,
+    get,
+    is_true,
+    items,
+    mapping,
+    prod,
+    resource_rule,
+    stack_rule,
+)
 from llmops_infra.policies.graph import Graph
 from llmops_infra.policies.k8s_objects import (
     CONTROLLERS,
@@ -37,16 +50,15 @@ from llmops_infra.policies.k8s_objects import (
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 
 
-def _workload_rule(rule_id, slug, **kwargs):
-    return resource_rule(rule_id, slug, types=WORKLOADS, **kwargs)
+_workload_rule = partial(resource_rule, types=WORKLOADS)
 
 
-def _privileged(args, params) -> bool:
+def _privileged(args: ResourceValidationArgs, params: Params) -> bool:
     """Node agents in a privileged namespace (Pod Security level privileged) are out of scope."""
     return namespace(args.props) in params["privileged_namespaces"]
 
 
-def _c_name(container) -> str:
+def _c_name(container: Any) -> str:
     return str(get(container, "name") or "?")
 
 
@@ -61,7 +73,7 @@ def _c_name(container) -> str:
     "seccompProfile.type: RuntimeDefault, capabilities.drop: [ALL], privileged: false.",
     params=["privileged_namespaces"],
 )
-def k8s_restricted(args, report, params):
+def k8s_restricted(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if _privileged(args, params):
         return
     spec, _ = pod_template(args.resource_type, args.props)
@@ -92,7 +104,7 @@ def k8s_restricted(args, report, params):
     "or persistent volumes.",
     params=["privileged_namespaces"],
 )
-def k8s_host(args, report, params):
+def k8s_host(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if _privileged(args, params):
         return
     spec, _ = pod_template(args.resource_type, args.props)
@@ -116,7 +128,7 @@ def k8s_host(args, report, params):
     remediation="Set resources.requests and resources.limits for cpu and memory, and "
     "limits['nvidia.com/gpu'] on containers that run on GPU nodes.",
 )
-def k8s_resources(args, report, params):
+def k8s_resources(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     spec, _ = pod_template(args.resource_type, args.props)
     # Node agents (DaemonSets) tolerate GPU taints without consuming GPUs.
     gpu = gpu_pod(spec) and args.resource_type != DAEMON_SET
@@ -142,7 +154,7 @@ def k8s_resources(args, report, params):
     description="Containers define readiness, liveness and startup probes.",
     remediation="Add readinessProbe, livenessProbe and startupProbe (model loading can take minutes).",
 )
-def k8s_probes(args, report, params):
+def k8s_probes(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     spec, _ = pod_template(args.resource_type, args.props)
     for c in containers(spec, init=False):
         missing = [p for p in ("readinessProbe", "livenessProbe", "startupProbe") if not get(c, p)]
@@ -160,7 +172,7 @@ def k8s_probes(args, report, params):
     remediation="Import the image into the estate's ACR and reference it as "
     "<registry>.azurecr.io/<repo>@sha256:<digest>.",
 )
-def k8s_images(args, report, params):
+def k8s_images(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     spec, _ = pod_template(args.resource_type, args.props)
     for c in containers(spec):
         image = str(get(c, "image") or "")
@@ -182,7 +194,7 @@ def k8s_images(args, report, params):
     remediation="Set securityContext.readOnlyRootFilesystem: true; mount emptyDir for caches.",
     params=["privileged_namespaces"],
 )
-def k8s_read_only(args, report, params):
+def k8s_read_only(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if _privileged(args, params):
         return
     spec, _ = pod_template(args.resource_type, args.props)
@@ -200,7 +212,7 @@ def k8s_read_only(args, report, params):
     remediation="Set serviceAccountName to a dedicated account and automountServiceAccountToken: "
     f"false (or label the pod {WORKLOAD_IDENTITY_LABEL}: 'true').",
 )
-def k8s_service_account(args, report, params):
+def k8s_service_account(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     spec, metadata = pod_template(args.resource_type, args.props)
     account = get(spec, "serviceAccountName") or get(spec, "serviceAccount")
     if not account or account == "default":
@@ -221,14 +233,14 @@ def k8s_service_account(args, report, params):
     description="LoadBalancer services are internal only.",
     remediation=f"Annotate the Service {INTERNAL_LB}: 'true' (expose through a gateway instead).",
 )
-def k8s_internal_lb(args, report, params):
+def k8s_internal_lb(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if str(get(args.props, "spec.type")) != "LoadBalancer":
         return
     if not is_true(mapping(get(args.props, "metadata.annotations")).get(INTERNAL_LB)):
         report("The LoadBalancer service gets a public IP.")
 
 
-def _workloads(graph: Graph) -> list:
+def _workloads(graph: Graph) -> list[PolicyResource]:
     return graph.of_type(*CONTROLLERS)
 
 
@@ -241,7 +253,7 @@ def _workloads(graph: Graph) -> list:
     remediation="Add NetworkPolicies in the workload's namespace whose podSelector selects it, "
     "with policyTypes [Ingress, Egress].",
 )
-def k8s_network_policies(resources, report, params):
+def k8s_network_policies(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     policies = graph.of_type(NETWORK_POLICY)
     for workload in _workloads(graph):
@@ -273,7 +285,7 @@ def k8s_network_policies(resources, report, params):
     remediation="Set replicas (or the autoscaler's minReplicas) to 2 or more and add a "
     "PodDisruptionBudget that selects the pods.",
 )
-def k8s_replicas_pdb(resources, report, params):
+def k8s_replicas_pdb(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     for workload in graph.of_type(DEPLOYMENT, STATEFUL_SET):
         ns, name = namespace(workload.props), get(workload.props, "metadata.name") or workload.name

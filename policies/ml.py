@@ -6,9 +6,9 @@ Workspace keeps settings at the top level; OnlineEndpoint and OnlineDeployment i
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from pulumi_policy import ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import expect, get, resource_rule, same
+from llmops_infra.policies.framework import Params, Report, expect, get, resource_rule, same
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 ONLINE_ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
@@ -24,7 +24,7 @@ ONLINE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
     description="ML workspaces are private, with a managed network that allows only approved outbound.",
     remediation="Set publicNetworkAccess: Disabled and managedNetwork.isolationMode: AllowOnlyApprovedOutbound.",
 )
-def ml_workspace(args, report, params):
+def ml_workspace(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     expect(
         args.props,
         report,
@@ -46,7 +46,7 @@ def ml_workspace(args, report, params):
     description="Online endpoints use Entra tokens (AADToken/AMLToken), not keys, and are private.",
     remediation="Set properties.authMode: AADToken and properties.publicNetworkAccess: Disabled.",
 )
-def ml_endpoint(args, report, params):
+def ml_endpoint(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     mode = get(args.props, "properties.authMode")
     if not same(mode, "AADToken", "AMLToken"):
         report(f"The endpoint authenticates with {mode or 'keys (default)'}: keys are shared and unaudited.")
@@ -66,7 +66,7 @@ def ml_endpoint(args, report, params):
     remediation="Set properties.egressPublicNetworkAccess: Disabled, appInsightsEnabled: true, an "
     "instance type from ml.allowed_instance_types and sku.capacity within ml.max_instances.",
 )
-def ml_deployment(args, report, params):
+def ml_deployment(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not same(get(args.props, "properties.egressPublicNetworkAccess"), "Disabled"):
         report("The deployment may send traffic to the internet.")
     if get(args.props, "properties.appInsightsEnabled") is not True:

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from collections.abc import Sequence
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
 from llmops_infra.policies.aks import AGENT_POOL, CLUSTER
-from llmops_infra.policies.framework import get, gpu_size, items, present, prod, resource_rule, same, stack_rule
+from llmops_infra.policies.framework import (
+    Params,
+    Report,
+    get,
+    gpu_size,
+    items,
+    present,
+    prod,
+    resource_rule,
+    same,
+    stack_rule,
+)
 from llmops_infra.policies.graph import Graph
 
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
@@ -27,7 +40,7 @@ DIAGNOSED_TYPES = (
 )
 
 
-def _sends_logs(setting) -> bool:
+def _sends_logs(setting: PolicyResource) -> bool:
     if not present(setting.props, "workspaceId"):
         return False
     for log in items(get(setting.props, "logs")):
@@ -48,7 +61,7 @@ def _sends_logs(setting) -> bool:
     remediation="Add a DiagnosticSetting (categoryGroup allLogs, workspaceId set) for the resource; "
     "for storage accounts, on the blob service.",
 )
-def mon_diagnostics(resources, report, params):
+def mon_diagnostics(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     settings = [s for s in graph.of_type(DIAGNOSTIC_SETTING) if _sends_logs(s)]
     for target in graph.of_type(*DIAGNOSED_TYPES):
@@ -71,7 +84,7 @@ def mon_diagnostics(resources, report, params):
     description="Log Analytics keeps logs at least 30 days (90 in prod).",
     remediation="Set retentionInDays: 30 or more (90 or more in prod).",
 )
-def mon_retention(args, report, params):
+def mon_retention(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     days = get(args.props, "retentionInDays")
     floor = 90 if prod(params) else 30
     if not isinstance(days, (int, float)) or days < floor:
@@ -87,14 +100,14 @@ def mon_retention(args, report, params):
     description="Application Insights is workspace-based with local (key) auth off.",
     remediation="Set workspaceResourceId (ingestionMode LogAnalytics) and disableLocalAuth: true.",
 )
-def mon_app_insights(args, report, params):
+def mon_app_insights(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not present(args.props, "workspaceResourceId"):
         report("Application Insights is classic (no workspace): its data is outside Log Analytics.")
     if get(args.props, "disableLocalAuth") is not True:
         report("Instrumentation-key ingestion is on: anyone with the key can write telemetry.")
 
 
-def _alert_wired(alert) -> bool:
+def _alert_wired(alert: PolicyResource) -> bool:
     actions = get(alert.props, "actions")
     if alert.resource_type == PROMETHEUS_RULES:
         return any(
@@ -116,7 +129,7 @@ def _alert_wired(alert) -> bool:
     remediation="Add metric alerts (latency, errors, token usage) on each model endpoint and GPU "
     "saturation alerts on the cluster, each with an action group.",
 )
-def mon_alerts(resources, report, params):
+def mon_alerts(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     alerts = [a for a in graph.of_type(METRIC_ALERT, QUERY_ALERT, PROMETHEUS_RULES) if _alert_wired(a)]
     targets = [r for r in graph.of_type(ACCOUNT) if same(get(r.props, "kind"), "OpenAI", "AIServices")]

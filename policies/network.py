@@ -6,9 +6,12 @@ resources; subnets inline in a VNet (`subnets[]`) and separate `Subnet` resource
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from collections.abc import Sequence
+from typing import Any
 
-from llmops_infra.policies.framework import get, items, mapping, resource_rule, same, stack_rule
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+
+from llmops_infra.policies.framework import Params, Report, get, items, mapping, resource_rule, same, stack_rule
 from llmops_infra.policies.graph import PRIVATE_ENDPOINT, Graph
 
 NSG = "azure-native:network:NetworkSecurityGroup"
@@ -40,7 +43,7 @@ def _ports_cover(spec: str, port: int) -> bool:
     return spec.isdigit() and int(spec) == port
 
 
-def exposure(rule) -> str | None:
+def exposure(rule: Any) -> str | None:
     """Why an inbound rule exposes the internet (None when it does not)."""
     rule = mapping(get(rule, "properties")) or rule  # ARM-shaped rules keep settings in properties
     if not (same(get(rule, "direction"), "Inbound") and same(get(rule, "access"), "Allow")):
@@ -71,7 +74,7 @@ def exposure(rule) -> str | None:
     remediation="Remove the rule or restrict its source to known ranges; use Bastion or "
     "private access for administration.",
 )
-def net_exposure(args, report, params):
+def net_exposure(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     rules = items(get(args.props, "securityRules")) if args.resource_type == NSG else [args.props]
     for rule in rules:
         why = exposure(rule)
@@ -79,7 +82,7 @@ def net_exposure(args, report, params):
             report(f"Security rule {get(rule, 'name') or args.name} allows {why}.")
 
 
-def _subnet_lacks_nsg(subnet) -> bool:
+def _subnet_lacks_nsg(subnet: Any) -> bool:
     name = str(get(subnet, "name") or "")  # ARM-shaped subnets keep the name outside `properties`
     subnet = mapping(get(subnet, "properties")) or subnet
     # The NSG's id is often unknown at preview: its presence is what counts.
@@ -95,7 +98,7 @@ def _subnet_lacks_nsg(subnet) -> bool:
     description="Every subnet has a network security group (gateway and firewall subnets exempt).",
     remediation="Attach an NSG to the subnet (networkSecurityGroup.id).",
 )
-def net_subnet_nsg(args, report, params):
+def net_subnet_nsg(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if args.resource_type == VNET:
         for subnet in items(get(args.props, "subnets")):
             if _subnet_lacks_nsg(subnet):
@@ -114,14 +117,15 @@ def net_subnet_nsg(args, report, params):
     description="Each private endpoint has a DNS zone group; each private DNS zone is linked to a VNet.",
     remediation="Create a PrivateDnsZoneGroup for the endpoint and a VirtualNetworkLink for the zone.",
 )
-def net_private_dns(resources, report, params):
+def net_private_dns(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     groups = graph.of_type(DNS_ZONE_GROUP)
-    inline_groups = lambda ep: items(get(ep.props, "privateDnsZoneGroups"))  # noqa: E731
     for endpoint in graph.of_type(PRIVATE_ENDPOINT):
         ep_name = get(endpoint.props, "privateEndpointName")
         named = [g for g in groups if ep_name and get(g.props, "privateEndpointName") == ep_name]
-        if not (named or inline_groups(endpoint) or graph.referring(endpoint, DNS_ZONE_GROUP)):
+        if not (
+            named or items(get(endpoint.props, "privateDnsZoneGroups")) or graph.referring(endpoint, DNS_ZONE_GROUP)
+        ):
             report(
                 f"Private endpoint {endpoint.name} has no DNS zone group: its name resolves to the public address.",
                 endpoint.urn,
@@ -156,7 +160,7 @@ PRIVATE_LINK_GROUPS = {
     remediation="Create a private endpoint for the resource (group blob, registry, account or "
     "amlworkspace) in the private-endpoints subnet, with its DNS zone group.",
 )
-def net_paas_private_endpoints(resources, report, params):
+def net_paas_private_endpoints(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     for type_, groups in PRIVATE_LINK_GROUPS.items():
         for target in graph.of_type(type_):

@@ -37,7 +37,8 @@ class PriceCatalog:
         return float(self.data.get("hours_per_month", 730))
 
     def entry(self, key: str) -> dict[str, Any] | None:
-        return self.data["entries"].get(key)
+        entry: dict[str, Any] | None = self.data["entries"].get(key)
+        return entry
 
     def price(self, key: str, *, spot: bool = False) -> float | None:
         """Unit price of `key` (spot price when asked and known), None when not in the catalog."""

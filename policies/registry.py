@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from pulumi_policy import ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import get, is_true, resource_rule, same
+from llmops_infra.policies.framework import Params, Report, get, is_true, resource_rule, same
 
 REGISTRY = "azure-native:containerregistry:Registry"
 
@@ -18,7 +18,7 @@ REGISTRY = "azure-native:containerregistry:Registry"
     description="Registries disable the admin user and anonymous pull.",
     remediation="Set adminUserEnabled: false and anonymousPullEnabled: false; grant AcrPull to identities.",
 )
-def acr_admin(args, report, params):
+def acr_admin(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if is_true(get(args.props, "adminUserEnabled")):
         report("The admin user is on: one shared password can push and pull every image.")
     if is_true(get(args.props, "anonymousPullEnabled")):
@@ -34,7 +34,7 @@ def acr_admin(args, report, params):
     description="Registries are Premium, without public access, with a retention policy.",
     remediation="Set sku.name: Premium, publicNetworkAccess: Disabled and policies.retentionPolicy.status: enabled.",
 )
-def acr_premium(args, report, params):
+def acr_premium(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     sku = get(args.props, "sku.name")
     if not same(sku, "Premium"):
         report(f"The registry SKU is {sku}: only Premium supports private endpoints and retention.")

@@ -19,6 +19,7 @@ from pulumi_policy import (
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -26,7 +27,7 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from llmops_infra.plan import Plan, PlannedResource
 from llmops_infra.policies import catalog
-from llmops_infra.policies.framework import RuleInfo
+from llmops_infra.policies.framework import Report, RuleInfo
 from llmops_infra.policies.settings import Exemption, PolicySettings
 
 
@@ -125,7 +126,7 @@ class _Collector:
         self.result, self.settings, self.today = result, settings, today
         self.names_by_urn: dict[str, tuple[str, str]] = {}
 
-    def reporter(self, info: RuleInfo, level: str, default: PlannedResource | None):
+    def reporter(self, info: RuleInfo, level: str, default: PlannedResource | None) -> Report:
         def report_violation(message: str, urn: str | None = None) -> None:
             target_urn = default.urn if default is not None else (urn or "")
             type_, name = self.names_by_urn.get(target_urn, ("pulumi:pulumi:Stack", ""))
@@ -215,7 +216,7 @@ def check_plan(plan: Plan, settings: PolicySettings, *, source: str = "", today:
             else None
         )
         for info, level in rules:
-            policy = catalog.POLICIES[info.name]
+            policy = catalog.policy(info.name, ResourceValidationPolicy)
             args = ResourceValidationArgs(
                 resource.type,
                 props,
@@ -234,10 +235,9 @@ def check_plan(plan: Plan, settings: PolicySettings, *, source: str = "", today:
     if stack_rules:
         resources = _stack_resources(plan)
         for info, level in stack_rules:
-            policy = catalog.POLICIES[info.name]
-            assert isinstance(policy, StackValidationPolicy)
+            stack_policy = catalog.policy(info.name, StackValidationPolicy)
             try:
-                policy.validate(
+                stack_policy.validate(
                     StackValidationArgs(resources, settings.config_for(info)), collector.reporter(info, level, None)
                 )
             except UnknownValueError as exc:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from pulumi_policy import ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import expect, get, resource_rule, same
+from llmops_infra.policies.framework import Params, Report, expect, get, resource_rule, same
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 
@@ -18,7 +18,7 @@ STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
     description="Storage accounts forbid public blob access and require HTTPS with TLS 1.2+.",
     remediation="Set allowBlobPublicAccess: false, minimumTlsVersion: TLS1_2 and enableHttpsTrafficOnly: true.",
 )
-def st_transport(args, report, params):
+def st_transport(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if get(args.props, "allowBlobPublicAccess") is not False:
         report("Public blob access is not explicitly off: a container can be made anonymous.")
     if not same(get(args.props, "minimumTlsVersion"), "TLS1_2", "TLS1_3"):
@@ -36,7 +36,7 @@ def st_transport(args, report, params):
     description="Shared key access is off and OAuth (Entra ID) is the default.",
     remediation="Set allowSharedKeyAccess: false and defaultToOAuthAuthentication: true.",
 )
-def st_entra(args, report, params):
+def st_entra(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     expect(
         args.props,
         report,
@@ -55,7 +55,7 @@ def st_entra(args, report, params):
     remediation="Set networkRuleSet.defaultAction: Deny and publicNetworkAccess: Disabled; "
     "reach the account through a private endpoint.",
 )
-def st_private(args, report, params):
+def st_private(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     expect(
         args.props,
         report,

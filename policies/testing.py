@@ -15,8 +15,11 @@ from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
+    ReportViolation,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
@@ -35,6 +38,15 @@ def _options() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [], None)
 
 
+def _collect(found: list[str]) -> ReportViolation:
+    """A `report_violation` that keeps the messages in `found`."""
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(message)
+
+    return report
+
+
 def _urn(type_: str, name: str) -> str:
     return f"urn:pulumi:test::test::{type_}::{name}"
 
@@ -48,7 +60,7 @@ def violations(
     args = ResourceValidationArgs(
         type_, unknown_checking_proxy(props), _urn(type_, name), name, _options(), None, dict(params or {})
     )
-    catalog.POLICIES[info.name].validate(args, lambda message, urn=None: found.append(message))
+    catalog.policy(info.name, ResourceValidationPolicy).validate(args, _collect(found))
     return found
 
 
@@ -72,7 +84,7 @@ def stack_violations(rule: str, fixtures: list[Fixture], params: dict[str, Any] 
     for f in fixtures:
         built[f.name].dependencies = [built[d] for d in f.depends_on]
     found: list[str] = []
-    catalog.POLICIES[info.name].validate(
-        StackValidationArgs(list(built.values()), dict(params or {})), lambda message, urn=None: found.append(message)
+    catalog.policy(info.name, StackValidationPolicy).validate(
+        StackValidationArgs(list(built.values()), dict(params or {})), _collect(found)
     )
     return found

@@ -6,13 +6,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from llmops_infra.policies import catalog
-from llmops_infra.policies.runner import CheckResult
+from llmops_infra.policies.runner import CheckResult, Violation
 
 
 def render(results: list[CheckResult]) -> str:
     suites = ET.Element("testsuites", name="llmops-infra policy check")
     for result in results:
-        by_policy: dict[str, list] = {}
+        by_policy: dict[str, list[Violation]] = {}
         for v in result.violations:
             by_policy.setdefault(v.policy, []).append(v)
         rules = catalog.rules()
