@@ -21,14 +21,18 @@ OS_SKU_HELP = (
     "with several OS versions in one cluster."
 )
 
+Zone = Literal["1", "2", "3"]
+
+
+def _every_zone() -> list[Zone]:
+    return ["1", "2", "3"]
+
 
 class SystemPool(Strict):
     vm_size: VmSize = Field("Standard_D4ds_v5", description="VM size of the system node pool.")
     min_nodes: int = Field(2, ge=1, le=100, description="Autoscaler minimum.")
     max_nodes: int = Field(3, ge=1, le=100, description="Autoscaler maximum.")
-    zones: list[Literal["1", "2", "3"]] = Field(
-        default_factory=lambda: ["1", "2", "3"], description="Availability zones of the pool."
-    )
+    zones: list[Zone] = Field(default_factory=_every_zone, description="Availability zones of the pool.")
     os_sku: OsSku = Field("Ubuntu", description=OS_SKU_HELP)
 
     @model_validator(mode="after")
@@ -48,7 +52,7 @@ class GpuPool(Strict):
     spot_max_price: float = Field(
         -1, description="Highest spot price per hour in USD; -1 pays up to the on-demand price."
     )
-    zones: list[Literal["1", "2", "3"]] = Field(default_factory=list, description="Availability zones of the pool.")
+    zones: list[Zone] = Field(default_factory=list, description="Availability zones of the pool.")
     os_sku: OsSku = Field("Ubuntu", description=OS_SKU_HELP)
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.config.secrets_scan import find_secrets
@@ -208,7 +209,7 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
         document = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        mark_line: int | None = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         duplicate = re.match(r'found duplicate key "(.*?)" with value', problem or "")
         if duplicate:
@@ -217,7 +218,7 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
                 f"duplicate key {duplicate.group(1)!r}: each key may appear once per mapping; "
                 "remove or merge the duplicate"
             )
-        raise ConfigError(f"YAML error: {problem}", file=display, line=line) from None
+        raise ConfigError(f"YAML error: {problem}", file=display, line=mark_line) from None
     except YAMLError as exc:
         raise ConfigError(f"YAML error: {str(exc).splitlines()[0]}", file=display) from None
     if document is None:
@@ -229,7 +230,8 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
             line=1,
         )
     budget = [MAX_NODES]
-    return _plain(document, (), source, display, budget)
+    plain: dict[str, Any] = _plain(document, (), source, display, budget)  # a mapping in, a mapping out
+    return plain
 
 
 def _plain(node: Any, path: KeyPath, source: Source, display: str, budget: list[int]) -> Any:
@@ -280,7 +282,8 @@ def _line(node: Any, key: Any, *, is_key: bool) -> int | None:
     if lc is None:
         return None
     try:
-        return (lc.key(key) if is_key else lc.item(key))[0] + 1
+        line: int = (lc.key(key) if is_key else lc.item(key))[0] + 1  # ruamel's LineCol is untyped
+        return line
     except (KeyError, IndexError, TypeError):
         return None
 
@@ -330,7 +333,7 @@ def _config_error(exc: ValidationError, source: Source, env_display: str) -> Con
     return ConfigError(f"{len(lines)} problems in the environment:\n  " + "\n  ".join(lines))
 
 
-def _describe(error: dict[str, Any], loc: KeyPath) -> str:
+def _describe(error: ErrorDetails, loc: KeyPath) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         fields = _fields_at(EnvironmentConfig, loc[:-1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from ipaddress import IPv4Network
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -85,7 +86,7 @@ class NetworkConfig(Strict):
     @model_validator(mode="after")
     def _subnets_inside(self) -> NetworkConfig:
         space = ipv4_network(self.address_space)
-        nets = {}
+        nets: dict[str, IPv4Network] = {}
         for key, cidr in self.subnets.model_dump().items():
             if cidr is None:
                 continue

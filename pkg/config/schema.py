@@ -9,11 +9,12 @@ for completion and descriptions.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from llmops_infra.config.models import EnvironmentConfig
 
 
-def environment_schema() -> dict:
+def environment_schema() -> dict[str, Any]:
     schema = EnvironmentConfig.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "llmops-infra environment"

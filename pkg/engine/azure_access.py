@@ -17,7 +17,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
 
 ARM = "https://management.azure.com"
 ARM_SCOPE = f"{ARM}/.default"
@@ -61,10 +64,10 @@ def configured_sources(env: dict[str, str] | None = None) -> list[str]:
     return found
 
 
-TokenGetter = Callable[[], Any]
+TokenGetter = Callable[[], "AccessToken"]
 
 
-def _default_token() -> Any:
+def _default_token() -> AccessToken:
     from azure.identity import DefaultAzureCredential
 
     credential = DefaultAzureCredential(process_timeout=int(TOKEN_TIMEOUT_S))
@@ -155,7 +158,8 @@ Fetch = Callable[[str, str], dict[str, Any]]
 def _http_get_json(url: str, token: str) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-        return json.loads(response.read().decode("utf-8"))
+        document: dict[str, Any] = json.loads(response.read().decode("utf-8"))
+        return document
 
 
 def fetch_usages(

@@ -52,7 +52,9 @@ class _LeanLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         real = self.real
-        directory = Path(module.__spec__.submodule_search_locations[0])
+        spec = module.__spec__
+        assert spec is not None and spec.submodule_search_locations  # the finder wraps packages only
+        directory = Path(spec.submodule_search_locations[0])
         state = {"full": False}
 
         def load_fully() -> None:

@@ -116,7 +116,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         self.stack_outputs = stack_outputs or {}
         """What a StackReference reads (the platform plan's outputs, for the workload stack)."""
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == "pulumi:pulumi:StackReference":  # a read, not a registration
             name = dict(args.inputs).get("name", args.name)
             return name, {"name": name, "outputs": dict(self.stack_outputs), "secretOutputNames": []}
@@ -139,7 +139,7 @@ class AzureMocks(pulumi.runtime.Mocks):
             state.update(extra(self, name, resource_id, inputs))
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         handler = CALLS.get(args.token)
         if handler:
             # The SDK iterates the failures: an empty list, never None.
@@ -180,8 +180,9 @@ def _azure_name(typ: str, logical: str, inputs: dict[str, Any]) -> str:
         value = inputs.get(key)
         if isinstance(value, str) and value and key != "resourceGroupName" and key not in parent_keys:
             return value
-    if typ == "azure-native:resources:ResourceGroup" and isinstance(inputs.get("resourceGroupName"), str):
-        return inputs["resourceGroupName"]
+    group = inputs.get("resourceGroupName")
+    if typ == "azure-native:resources:ResourceGroup" and isinstance(group, str):
+        return group
     return re.sub(r"[^A-Za-z0-9-]", "-", logical)
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
+
+if TYPE_CHECKING:  # the runner loads every rule: imported when a check runs
+    from llmops_infra.policies.runner import CheckResult
 
 
 def policy_settings(config: EnvironmentConfig) -> PolicySettings:
@@ -23,8 +27,8 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
     try:
         settings = PolicySettings(
             scope=policy.scope,
-            default_level=_level(policy.default_level),
-            levels={key: _level(level) for key, level in policy.levels.items()},
+            default_level=None if policy.default_level is None else policy.default_level.value,
+            levels={key: level.value for key, level in policy.levels.items()},
             exemptions=tuple(
                 Exemption(
                     policy=e.policy, resources=tuple(e.resources), reason=e.reason, owner=e.owner, expires=e.expires
@@ -46,11 +50,7 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
     return settings
 
 
-def _level(level: object) -> str | None:
-    return None if level is None else str(getattr(level, "value", level))
-
-
-def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None):
+def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None) -> CheckResult:
     """Plan `config` (unless a plan is given) and run every rule over it: a `CheckResult`."""
     from llmops_infra.offline.planning import plan_config
     from llmops_infra.policies.runner import check_plan
@@ -59,7 +59,7 @@ def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: 
     return check_plan(plan or plan_config(config), settings, source=f"environments/{config.name}.yaml", today=today)
 
 
-def check_environment(name: str, project_dir: Path, *, today: date | None = None):
+def check_environment(name: str, project_dir: Path, *, today: date | None = None) -> CheckResult:
     from llmops_infra.config.loader import load_environment
 
     return check_config(load_environment(name, project_dir), today=today)

@@ -35,7 +35,7 @@ class _CapturingMonitor(sdk_hooks.MockMonitor):
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK's MockMonitor is unannotated
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
@@ -85,7 +85,7 @@ def _drop_provider_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.Re
             isinstance(a, pulumi.Alias)
             and isinstance(a.type_, str)
             and a.type_.startswith(PROVIDER_ALIAS_PREFIXES)
-            and a.name is ...
+            and a.name is ...  # type: ignore[comparison-overlap]  # Alias declares str | None, keeps ... for unset
             and a.parent is ...
             and a.stack is ...
             and a.project is ...

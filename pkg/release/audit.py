@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmops_infra.errors import ConfigError, LlmopsError
 from llmops_infra.release.manifest import Manifest, ManifestError
@@ -44,7 +44,7 @@ class audited:
     def __enter__(self) -> dict[str, Any]:
         return self.record
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> Literal[False]:
         if exc is not None:
             refused = isinstance(exc, (LlmopsError, ManifestError))
             self.record["result"] = "refused" if refused else "error"

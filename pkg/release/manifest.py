@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -176,24 +177,24 @@ def component_versions() -> dict[str, str]:
     return versions
 
 
-def current_actor(environ: dict[str, str] | None = None) -> str:
+def current_actor(environ: Mapping[str, str] | None = None) -> str:
     """Who runs this: the CI's requester, else the local user."""
-    environ = os.environ if environ is None else environ
+    variables = os.environ if environ is None else environ
     for variable in ACTOR_VARIABLES:
-        if environ.get(variable):
-            return environ[variable]
+        if variables.get(variable):
+            return variables[variable]
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
 
 
-def current_commit(project_dir: Path | None, environ: dict[str, str] | None = None) -> str | None:
+def current_commit(project_dir: Path | None, environ: Mapping[str, str] | None = None) -> str | None:
     """The commit being released: the CI's variable, else `git rev-parse HEAD`, else None."""
-    environ = os.environ if environ is None else environ
+    variables = os.environ if environ is None else environ
     for variable in COMMIT_VARIABLES:
-        if environ.get(variable):
-            return environ[variable]
+        if variables.get(variable):
+            return variables[variable]
     if project_dir is None:
         return None
     try:

@@ -231,6 +231,7 @@ def approve(
 
 
 def _source_manifest(src: str, releases: Releases, ref: str | None) -> Manifest:
+    manifest: Manifest | None
     if ref:
         manifest = releases.find(ref, src)
     else:

@@ -104,7 +104,8 @@ def access_report(plan: Plan) -> list[Grant]:
     grants = []
     for r in plan.of_type(ASSIGNMENT_TYPE):
         principal_id = r.props.get("principalId")
-        principal, kind = principals.get(principal_id, (str(principal_id), r.props.get("principalType") or "principal"))
+        unresolved = (str(principal_id), r.props.get("principalType") or "principal")
+        principal, kind = principals.get(principal_id, unresolved) if isinstance(principal_id, str) else unresolved
         scope = r.props.get("scope")
         target = scopes.get(scope.lower()) if isinstance(scope, str) else None
         if target is not None:

@@ -13,7 +13,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +112,7 @@ def _request(method: str, url: str, token: str, body: Any = None) -> Any:
 MAX_PAGES = 30
 
 
-def _github_comments(target: Target, first: list[dict[str, Any]]):
+def _github_comments(target: Target, first: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Every comment of the pull request, page by page (100 a page): a busy PR has more than one."""
     page, comments = 1, first
     while True:

@@ -7,17 +7,19 @@ Needs the `azure` extra: `pip install llmops-infra[azure]`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from llmops_infra.errors import ConfigError
 from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStoreError, split_url
+
+if TYPE_CHECKING:  # an optional extra: imported where the store is opened
+    from azure.storage.blob import ContainerClient
 
 
 class AzureBlobArtifactStore:
     """Blobs in one container, under an optional prefix."""
 
-    def __init__(self, container: Any, prefix: str = "", url: str | None = None) -> None:
-        """`container` is an `azure.storage.blob.ContainerClient`."""
+    def __init__(self, container: ContainerClient, prefix: str = "", url: str | None = None) -> None:
         self.container = container
         self.prefix = prefix.strip("/")
         self.url = url or f"azblob://{container.account_name}/{container.container_name}" + (

@@ -67,9 +67,10 @@ class Releases:
 
     def load_config(self, digest: str) -> dict[str, Any] | None:
         try:
-            return json.loads(self.store.get(f"configs/{_hex(digest)}.json"))
+            document: dict[str, Any] = json.loads(self.store.get(f"configs/{_hex(digest)}.json"))
         except ArtifactNotFound:
             return None
+        return document
 
     def history(self, environment: str) -> list[Manifest]:
         """Every manifest of `environment`, oldest first. A tampered one raises."""

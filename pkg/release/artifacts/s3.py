@@ -47,7 +47,8 @@ class S3ArtifactStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"].read()
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"].read()
+            return body
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise ArtifactNotFound(key, self.url) from None
