@@ -26,9 +26,12 @@ class BudgetArgs:
     a later one when it creates the budget (the estate passes the current month unless told
     otherwise); changes after creation are ignored."""
     actual_threshold_percent: int = 80
+    """Percent of the amount actually spent at which the contacts are notified. Default: at 80 %."""
     forecast_threshold_percent: int = 100
+    """Percent of the amount forecast for the month at which the contacts are notified. Default:
+    when the forecast reaches the whole amount."""
     action_group_ids: list[pulumi.Input[str]] = field(default_factory=list)
-    """Action groups notified alongside the emails (e.g. the team chat)."""
+    """Action groups notified alongside the emails (e.g. the team chat). Default: the emails only."""
 
     def __post_init__(self) -> None:
         if self.monthly_amount <= 0:

@@ -41,9 +41,13 @@ class AccountSpec:
     account_name: str
     """Azure name; also the custom subdomain (globally unique, from the Namer)."""
     sku: str = "S0"
+    """Pricing tier. Default: the standard pay-as-you-go tier (S0)."""
     restrict_outbound: bool = False
-    """Limit the account's own outbound calls to `allowed_fqdns` (data exfiltration guard)."""
+    """Limit the account's own outbound calls to `allowed_fqdns` (data exfiltration guard).
+    Default: outbound calls are not limited."""
     allowed_fqdns: list[str] = field(default_factory=list)
+    """Hosts the account may call when `restrict_outbound` is set. Default: none, a restricted
+    account calls no host."""
 
 
 def hardened_account(

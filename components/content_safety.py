@@ -35,7 +35,8 @@ class ContentSafetyArgs(AccountArgs):
     zones: ClassVar[str] = "privatelink.cognitiveservices.azure.com"
 
     consumer_principal_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Identities (by workload name) that may call the account: each gets the consumer role on it."""
+    """Identities (by workload name) that may call the account: each gets the consumer role on it.
+    Default: no identity gets the role."""
 
 
 class ContentSafety(pulumi.ComponentResource):

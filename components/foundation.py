@@ -15,7 +15,7 @@ class FoundationArgs:
     location: str
     """Azure region of the group and, by default, of everything in it."""
     protect: bool = False
-    """Protect the resource group from `pulumi destroy` (prod)."""
+    """Protect the resource group from `pulumi destroy` (prod). Default: unprotected, `destroy` deletes it."""
 
 
 class Foundation(pulumi.ComponentResource):

@@ -23,11 +23,15 @@ Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 @dataclass(frozen=True, kw_only=True)
 class SystemPoolSpec:
     vm_size: str = "Standard_D4ds_v5"
+    """VM size of the system nodes. Default: a general-purpose 4-vCPU size (Standard_D4ds_v5)."""
     min_nodes: int = 2
+    """Autoscaler minimum. Default: two nodes, so that system pods survive the loss of one."""
     max_nodes: int = 3
+    """Autoscaler maximum. Default: one node of headroom above the minimum."""
     zones: list[str] = field(default_factory=lambda: ["1", "2", "3"])
+    """Availability zones of the pool. Default: spread over zones 1, 2 and 3."""
     os_sku: str = "Ubuntu"
-    """Node OS; with the GPU operator it must match the GPU pools' (one OS per cluster)."""
+    """Node OS; with the GPU operator it must match the GPU pools' (one OS per cluster). Default: Ubuntu."""
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
@@ -53,21 +57,24 @@ class GpuClusterArgs:
     monitor_workspace_id: pulumi.Input[str] | None = None
     """Azure Monitor workspace for managed Prometheus. Default: none, metrics agent off."""
     action_group_id: pulumi.Input[str] | None = None
-    """Who is notified of GPU saturation, GPU errors and queue backlog (needs monitor_workspace_id)."""
+    """Who is notified of GPU saturation, GPU errors and queue backlog (needs monitor_workspace_id).
+    Default: no alerts."""
     monitor_private_link_scope_name: pulumi.Input[str] | None = None
     """Azure Monitor Private Link Scope the Prometheus data collection endpoint joins, so agents in
     the VNet reach it privately. Default: none, the endpoint is not scoped."""
     allow_public_monitoring_ingestion: bool = False
     """Dangerous. Default: the Prometheus data collection endpoint refuses public traffic."""
     system_pool: SystemPoolSpec = field(default_factory=SystemPoolSpec)
+    """The system node pool. Default: `SystemPoolSpec()`, two to three nodes over three zones."""
     sku_tier: Literal["Free", "Standard", "Premium"] = "Standard"
-    """Standard and Premium carry the uptime SLA; Free is for dev only."""
+    """Standard and Premium carry the uptime SLA; Free is for dev only. Default: Standard, with the SLA."""
     private_cluster: bool = True
     """Default: the API server has a private endpoint in the VNet only."""
     authorized_ip_ranges: list[str] = field(default_factory=list)
-    """Public CIDRs allowed to reach a non-private API server (required then)."""
+    """Public CIDRs allowed to reach a non-private API server (required then).
+    Default: none (a private API server needs none)."""
     admin_group_object_ids: list[str] = field(default_factory=list)
-    """Entra groups with cluster-admin through Azure RBAC."""
+    """Entra groups with cluster-admin through Azure RBAC. Default: no group is cluster-admin."""
     runner_egress_ip: pulumi.Input[str] | None = None
     """The CI runners' outbound address, authorized on a public API server (as <ip>/32). Default: none."""
     deployer_principal_id: pulumi.Input[str] | None = None
@@ -76,24 +83,36 @@ class GpuClusterArgs:
     it); the workload stack runs after the platform stack, so the grant exists by then.
     Default: none (people in the admin groups)."""
     operator_installs_driver: bool = True
+    """True: the NVIDIA GPU operator installs drivers; GPU pools skip AKS's driver install.
+    Default: the operator installs them."""
     keda: bool = True
     """The AKS KEDA add-on (event-driven autoscaling): inference services scale on their request
     queue read from managed Prometheus. Default: on."""
-    """True: the NVIDIA GPU operator installs drivers; GPU pools skip AKS's driver install."""
     network_policy: Literal["cilium", "azure", "calico"] = "cilium"
+    """Engine that enforces NetworkPolicy objects. Default: Cilium, on the Cilium dataplane."""
     outbound_type: Literal["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway"] = (
         "loadBalancer"
     )
+    """How nodes reach the internet. Default: through the cluster's load balancer."""
     pod_cidr: str = "10.244.0.0/16"
+    """Overlay range the pods get their IPs from (outside the VNet). Default: AKS's usual
+    overlay range, 10.244.0.0/16."""
     service_cidr: str = "10.0.0.0/16"
+    """Range of the Kubernetes service IPs; it must not overlap the VNet. Default: AKS's usual
+    service range, 10.0.0.0/16."""
     dns_service_ip: str = "10.0.0.10"
+    """IP of the cluster DNS service, inside `service_cidr`. Default: the tenth address of the
+    default service range."""
     upgrade_channel: Literal["patch", "stable", "rapid", "node-image"] = "patch"
-    """patch keeps the configured minor version and applies its patches automatically."""
+    """patch keeps the configured minor version and applies its patches automatically. Default: patch."""
     node_resource_group: str | None = None
     """Name of the resource group AKS creates for the nodes (where GPU VMs are billed), so that
     the budget can name it. Default: AKS's own MC_<group>_<cluster>_<region>."""
     maintenance_day: Weekday = "Sunday"
+    """Day of the weekly window in which AKS upgrades the cluster and its node images. Default:
+    Sunday."""
     maintenance_start_utc: str = "02:00"
+    """Start of that window (HH:MM, UTC). Default: at night, 02:00 UTC."""
 
     def __post_init__(self) -> None:
         if self.action_group_id is not None and self.monitor_workspace_id is None:

@@ -56,25 +56,33 @@ class GpuRuntimeArgs:
     provider: k8s.Provider
     """The cluster's Kubernetes provider (Entra user credentials)."""
     mode: Literal["operator", "device-plugin"] = "operator"
-    """operator: the GPU operator installs drivers; device-plugin: AKS did."""
+    """operator: the GPU operator installs drivers; device-plugin: AKS did. Default: the GPU operator."""
     namespace: str = "gpu-operator"
+    """Namespace of the GPU runtime (Pod Security `privileged`). Default: gpu-operator, the
+    operator's usual namespace."""
     operator_chart_version: str = GPU_OPERATOR_VERSION
-    """Pinned: a chart upgrade changes drivers on every GPU node, so it is a deliberate change."""
+    """Pinned: a chart upgrade changes drivers on every GPU node, so it is a deliberate change.
+    Default: the version this module pins (GPU_OPERATOR_VERSION)."""
     driver_version: str | None = GPU_DRIVER_VERSION
     """The driver the operator installs (`driver.version`); None: the release's default driver."""
     registry_login_server: pulumi.Input[str] | None = None
     """The estate's registry (device-plugin mode): the node agents' images are pulled from it
     by digest. The deployment pipeline imports them from nvcr.io first (`az acr import`
     keeps the digest): `az acr import -n <registry> --source nvcr.io/nvidia/k8s-device-plugin:v0.17.0
-    --image nvidia/k8s-device-plugin:v0.17.0`, likewise the DCGM exporter."""
+    --image nvidia/k8s-device-plugin:v0.17.0`, likewise the DCGM exporter.
+    Default: none (required in device-plugin mode)."""
     device_plugin_image: str = DEVICE_PLUGIN_IMAGE
-    """Repository in the estate's registry."""
+    """Repository in the estate's registry. Default: NVIDIA's device plugin repository, as `az acr import` names it."""
     device_plugin_digest: str = DEVICE_PLUGIN_DIGEST
-    """Pinned; refresh it (with the tag it came from) on every device plugin upgrade."""
+    """Pinned; refresh it (with the tag it came from) on every device plugin upgrade.
+    Default: the digest this module pins."""
     dcgm_exporter_image: str = DCGM_EXPORTER_IMAGE
+    """Repository of the DCGM exporter in the estate's registry (device-plugin mode). Default:
+    NVIDIA's exporter repository, as `az acr import` names it."""
     dcgm_exporter_digest: str = DCGM_EXPORTER_DIGEST
-    """Pinned; refresh it (with the tag it came from) on every exporter upgrade."""
+    """Pinned; refresh it (with the tag it came from) on every exporter upgrade. Default: the digest this module pins."""
     scrape_interval: str = "30s"
+    """How often managed Prometheus scrapes the GPU metrics. Default: every 30 seconds."""
 
     def __post_init__(self) -> None:
         if not self.operator_chart_version or self.operator_chart_version in {"latest", "*"}:

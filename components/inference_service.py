@@ -36,32 +36,42 @@ class InferenceServiceArgs:
     """Client id of the inference managed identity (annotated on the service account)."""
     tenant_id: str
     gateway_namespace: str = "gateway"
-    """The only namespace whose pods may call the service."""
+    """The only namespace whose pods may call the service. Default: the namespace named gateway."""
     prometheus_query_endpoint: pulumi.Input[str]
     """PromQL endpoint of the Azure Monitor workspace that scrapes the service (KEDA reads it)."""
     scaler_client_id: pulumi.Input[str]
     """Client id of the identity KEDA's operator uses to read that workspace (see `KedaAccess`)."""
     gpus_per_replica: int = 1
+    """GPUs of each replica (vLLM's tensor parallel size). Default: one GPU a replica."""
     min_replicas: int = 1
-    """0 lets KEDA scale to zero when nothing is queued."""
+    """0 lets KEDA scale to zero when nothing is queued. Default: one replica is always up."""
     max_replicas: int = 2
+    """Most replicas KEDA scales out to. Default: two."""
     max_model_len: int = 8192
+    """vLLM --max-model-len: the longest context (prompt and output tokens) served. Default:
+    8192 tokens."""
     dtype: str = "auto"
-    """vLLM --dtype: auto, half or bfloat16."""
+    """vLLM --dtype: auto, half or bfloat16. Default: auto, the model's own."""
     quantization: str = "none"
-    """vLLM --quantization (none: the weights are served as published)."""
+    """vLLM --quantization (none: the weights are served as published). Default: none."""
     key_vault_name: pulumi.Input[str] | None = None
+    """Vault that holds `hub_token_secret` (required with it). Default: no vault is mounted."""
     hub_token_secret: str | None = None
-    """Key Vault secret with a model hub token, mounted through the secrets provider."""
+    """Key Vault secret with a model hub token, mounted through the secrets provider.
+    Default: the model is downloaded without a token."""
     queue_threshold: int = 5
-    """Average waiting requests per replica above which KEDA adds replicas."""
+    """Average waiting requests per replica above which KEDA adds replicas. Default: five waiting requests."""
     active_hours: m.ActiveHours | None = None
-    """A cron window with replicas kept running; what wakes a service scaled to zero."""
+    """A cron window with replicas kept running; what wakes a service scaled to zero.
+    Default: replicas follow the queue alone."""
     cpu_per_gpu: int = 2
+    """CPU cores each replica requests per GPU. Default: two."""
     memory_gi_per_gpu: int = 12
+    """Memory (GiB) each replica requests per GPU. Default: 12 GiB."""
     cache_size_gi: int = 100
+    """Size limit (GiB) of the model cache volume (an emptyDir: lost with the pod). Default: 100 GiB."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
-    """What must exist before the pods are scheduled (e.g. the GPU runtime)."""
+    """What must exist before the pods are scheduled (e.g. the GPU runtime). Default: nothing."""
 
     def __post_init__(self) -> None:
         if not self.image_digest.startswith("sha256:"):

@@ -26,12 +26,13 @@ class KeyVaultArgs:
     private_dns_zone_id: pulumi.Input[str]
     """The privatelink.vaultcore.azure.net zone the endpoint registers in."""
     private_endpoint_name: str | None = None
+    """Azure name of the vault's private endpoint. Default: `<component name>-pe`."""
     soft_delete_retention_days: int = 90
     """Days a deleted vault or secret stays recoverable (7-90). Default: the maximum."""
     allow_public_network_access: bool = False
     """Dangerous. Default: reachable only through its private endpoint."""
     allowed_ip_ranges: list[str] = field(default_factory=list)
-    """Public ranges let through the firewall; only with `allow_public_network_access`."""
+    """Public ranges let through the firewall; only with `allow_public_network_access`. Default: none."""
 
     def __post_init__(self) -> None:
         if not 7 <= self.soft_delete_retention_days <= 90:

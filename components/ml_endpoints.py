@@ -100,6 +100,7 @@ class MlEndpointsArgs(PrivateServiceArgs):
     max_instances: int
     """Cap on instances per deployment."""
     endpoints: list[FlowEndpoint] = field(default_factory=list)
+    """The online endpoints of the workspace. Default: none, the workspace alone."""
     openai_account_id: pulumi.Input[str] | None = None
     """Default: endpoints get no OpenAI access and no outbound rule to it."""
     content_safety_account_id: pulumi.Input[str] | None = None
@@ -107,8 +108,9 @@ class MlEndpointsArgs(PrivateServiceArgs):
     action_group_id: pulumi.Input[str] | None = None
     """Where latency and error alerts go. Default: no alerts (tests only)."""
     latency_threshold_ms: float = 5_000
+    """P99 request latency (ms) above which an endpoint raises an alert. Default: 5 seconds."""
     error_threshold: float = 1
-    """Server errors (5xx) per minute, averaged over 15 minutes, that raise an alert."""
+    """Server errors (5xx) per minute, averaged over 15 minutes, that raise an alert. Default: one a minute."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

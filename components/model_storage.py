@@ -27,7 +27,7 @@ class ModelStorageArgs:
     sku: str = "Standard_ZRS"
     """Replication: zone-redundant by default, so that weights survive a zone outage."""
     container_name: str = MODELS_CONTAINER
-    """Blob container that holds the model weights."""
+    """Blob container that holds the model weights. Default: the estate's models container."""
     private_endpoint_name: str | None = None
     """Azure name of the private endpoint (from the naming module); default: derived from the account."""
 

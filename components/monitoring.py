@@ -31,6 +31,7 @@ class MonitoringArgs:
     """Shown in alert emails and texts; 1-12 characters."""
     alert_emails: list[str]
     log_retention_days: int = 30
+    """Days the Log Analytics workspace keeps logs. Default: 30 days."""
     grafana_name: str | None = None
     """Default: no Grafana. With a name, a Standard Managed Grafana reads the Prometheus data."""
     chat_webhook_url: pulumi.Input[str] | None = None

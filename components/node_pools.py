@@ -36,14 +36,17 @@ class GpuPoolSpec:
     """AKS pool name: lowercase letters and digits, at most 12 characters."""
     vm_size: str
     min_nodes: int = 0
+    """Autoscaler minimum. Default: zero, an idle pool runs (and bills) no node."""
     max_nodes: int = 2
+    """Autoscaler maximum. Default: two nodes."""
     spot: bool = False
-    """Spot capacity: evictable at any time; nodes are deleted on eviction."""
+    """Spot capacity: evictable at any time; nodes are deleted on eviction. Default: regular (on-demand) capacity."""
     spot_max_price: float = -1
-    """Highest price per node-hour in USD; -1 pays up to the on-demand price."""
+    """Highest price per node-hour in USD; -1 pays up to the on-demand price. Default: up to the on-demand price."""
     zones: list[str] = field(default_factory=list)
+    """Availability zones of the pool. Default: none named, Azure places the nodes."""
     os_sku: str = "Ubuntu"
-    """Node OS. With the NVIDIA GPU operator every pool of the cluster runs the same one."""
+    """Node OS. With the NVIDIA GPU operator every pool of the cluster runs the same one. Default: Ubuntu."""
 
     def __post_init__(self) -> None:
         if self.min_nodes > self.max_nodes:

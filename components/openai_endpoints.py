@@ -61,20 +61,25 @@ class OpenAIEndpointsArgs(AccountArgs):
     max_total_capacity: int
     """Cap on the summed capacity of the deployments (cost.max_openai_capacity)."""
     deployments: list[ModelDeployment] = field(default_factory=list)
+    """The model deployments of the account. Default: none."""
     content_filter_threshold: str = "Medium"
-    """Severity at which harmful content is blocked; Low blocks the most, High the least."""
+    """Severity at which harmful content is blocked; Low blocks the most, High the least. Default: Medium."""
     allowed_fqdns: list[str] = field(default_factory=list)
-    """The only hosts the account itself may call (outbound access is always restricted)."""
+    """The only hosts the account itself may call (outbound access is always restricted).
+    Default: none, the account calls no host."""
     inference_principal_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Identities (by workload name) that call the deployments: "Cognitive Services OpenAI User"."""
+    """Identities (by workload name) that call the deployments: "Cognitive Services OpenAI User".
+    Default: no identity gets the role."""
     action_group_id: pulumi.Input[str] | None = None
     """Where latency, error and token-usage alerts go. Default: no alerts (tests only)."""
     allow_provisioned_throughput: bool = False
     """Allow PTU SKUs, billed hourly whether used or not. Default: rejected."""
     rai_policy_name: str = "llmops-content-filter"
+    """Name of the account's content filter (RAI) policy. Default: llmops-content-filter."""
     latency_threshold_ms: float = 10_000
+    """Average time to response (ms) above which the account raises an alert. Default: 10 seconds."""
     error_threshold: float = 5
-    """Server errors (5xx) per 15 minutes that raise an alert."""
+    """Server errors (5xx) per 15 minutes that raise an alert. Default: five."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

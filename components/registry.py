@@ -24,13 +24,13 @@ class RegistryArgs:
     sku: RegistrySku = "Premium"
     """Only Premium supports private endpoints, retention and export policies. Basic and
     Standard registries are reachable publicly (Entra auth still required); the policies
-    report that outside dev."""
+    report that outside dev. Default: Premium."""
     private_endpoint_subnet_id: pulumi.Input[str] | None = None
-    """Subnet of the private endpoint (required for Premium unless public access is allowed)."""
+    """Subnet of the private endpoint (required for Premium unless public access is allowed). Default: none."""
     private_dns_zone_id: pulumi.Input[str] | None = None
-    """The privatelink.azurecr.io zone (required with the private endpoint)."""
+    """The privatelink.azurecr.io zone (required with the private endpoint). Default: none."""
     retention_days: int = 30
-    """Days untagged manifests are kept before they are purged (Premium)."""
+    """Days untagged manifests are kept before they are purged (Premium). Default: 30 days."""
     allow_public_network_access: bool = False
     """Dangerous. Default (Premium): reachable only through the private endpoint."""
     private_endpoint_name: str | None = None
