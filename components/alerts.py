@@ -8,7 +8,7 @@ counts server errors only, `[("ModelDeploymentName", "Include", ["gpt-4o"])]` on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypedDict
 
 import pulumi
 from pulumi_azure_native import monitor
@@ -20,6 +20,18 @@ Aggregation = Literal["Average", "Minimum", "Maximum", "Total", "Count"]
 DimensionOperator = Literal["Include", "Exclude"]
 Dimension = tuple[str, DimensionOperator, Sequence[str]]
 """(dimension name, Include or Exclude, values): one filter of a metric's series."""
+
+
+class AlertTarget(TypedDict):
+    """What the alerts on one resource share: `metric_alert(name, metric_name=..., **target)`."""
+
+    resource_group_name: pulumi.Input[str]
+    scopes: list[pulumi.Input[str]]
+    metric_namespace: str
+    window_size: str
+    evaluation_frequency: str
+    action_group_id: pulumi.Input[str]
+    parent: pulumi.Resource
 
 
 def metric_alert(

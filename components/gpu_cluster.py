@@ -161,7 +161,7 @@ class GpuCluster(pulumi.ComponentResource):
             node_resource_group=args.node_resource_group,
             kubernetes_version=args.kubernetes_version,
             sku=cs.ManagedClusterSKUArgs(name="Base", tier=args.sku_tier),
-            identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),
+            identity=cs.ManagedClusterIdentityArgs(type=cs.ResourceIdentityType.SYSTEM_ASSIGNED),
             agent_pool_profiles=[
                 cs.ManagedClusterAgentPoolProfileArgs(
                     name="system",
@@ -329,7 +329,7 @@ class GpuCluster(pulumi.ComponentResource):
             )
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name
-        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(_issuer_url)
         self.register_outputs(
             {
                 "cluster_id": self.cluster_id,
@@ -369,14 +369,22 @@ def _principal_id(identity: object) -> str:
     )
     if not principal:
         raise ValueError("the cluster reported no system-assigned identity principal id")
-    return principal
+    return str(principal)
 
 
 def _kubelet_object_id(profile: object) -> str:
     identity = (profile or {}).get("kubeletidentity") if isinstance(profile, dict) else None
     if identity is None:
         raise ValueError("the cluster reported no kubelet identity (identityProfile.kubeletidentity)")
-    return identity.object_id
+    object_id: str = identity.object_id
+    return object_id
+
+
+def _issuer_url(profile: cs.outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:
+    """The OIDC issuer's URL: the cluster enables the issuer, so Azure reports one after creation."""
+    if profile is None or not profile.issuer_url:
+        raise ValueError("the cluster reported no OIDC issuer URL (oidcIssuerProfile.issuerURL)")
+    return profile.issuer_url
 
 
 def _authorized_ranges(ranges: list[str], runner_ip: pulumi.Input[str] | None) -> pulumi.Input[list[str]]:

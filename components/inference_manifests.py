@@ -216,7 +216,7 @@ def pod_spec(
         {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
     ]
-    mounts = [
+    mounts: list[dict[str, Any]] = [
         {"name": "model-cache", "mountPath": MODEL_CACHE},
         {"name": "tmp", "mountPath": "/tmp"},
         {"name": "dshm", "mountPath": "/dev/shm"},

@@ -67,7 +67,7 @@ class KeyVault(pulumi.ComponentResource):
             location=args.location,
             properties=keyvault.VaultPropertiesArgs(
                 tenant_id=args.tenant_id,
-                sku=keyvault.SkuArgs(family="A", name="standard"),
+                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
                 enable_rbac_authorization=True,
                 access_policies=[],
                 enable_purge_protection=True,

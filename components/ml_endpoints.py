@@ -38,13 +38,13 @@ config; the map loses it before the engine deletes the slot (deletions run last)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 from pulumi_azure_native import resources
 
-from llmops_infra.components.alerts import metric_alert
+from llmops_infra.components.alerts import AlertTarget, metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_service import PrivateServiceArgs, make_private
 from llmops_infra.components.roles import RoleGrant, assign_role
@@ -163,7 +163,7 @@ class MlEndpoints(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             location=args.location,
             kind="Default",
-            sku=ml.SkuArgs(name="Basic", tier="Basic"),
+            sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
             identity=ml.ManagedServiceIdentityArgs(type="SystemAssigned"),
             public_network_access=public,
             allow_public_access_when_behind_vnet=False,
@@ -242,9 +242,9 @@ class MlEndpoints(pulumi.ComponentResource):
                     scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
                     egress_public_network_access="Disabled",
                     app_insights_enabled=True,
-                    model=workspace.id.apply(lambda ws, a=asset, v=slot.flow_version: f"{ws}/models/{a}/versions/{v}"),
-                    environment_id=workspace.id.apply(
-                        lambda ws, a=asset, v=slot.flow_version: f"{ws}/environments/{a}-env/versions/{v}"
+                    model=pulumi.Output.concat(workspace.id, f"/models/{asset}/versions/{slot.flow_version}"),
+                    environment_id=pulumi.Output.concat(
+                        workspace.id, f"/environments/{asset}-env/versions/{slot.flow_version}"
                     ),
                     environment_variables={"PROMPTFLOW_RUN_MODE": "serving"},
                     description=f"{ep.key} flow {slot.flow_version} ({slot.name})",
@@ -253,8 +253,9 @@ class MlEndpoints(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous[-1:]),
             )
             previous.append(deployment)
+        traffic = live_traffic(ep.slots)
         template = pulumi.Output.all(workspace.name, shape.location, endpoint.tags).apply(
-            lambda v, traffic=live_traffic(ep.slots): shape.template(v[0], v[1], v[2] or {}, traffic)  # noqa: B008 (bound per endpoint)
+            lambda v: shape.template(v[0], v[1], v[2] or {}, traffic)
         )
         resources.Deployment(
             f"{base}-traffic",
@@ -300,7 +301,9 @@ class _EndpointShape:
     identity_type: str = "SystemAssigned"
     kind: str = ENDPOINT_KIND
 
-    def template(self, workspace_name: str, location: str, tags: dict[str, str], traffic: dict[str, int]) -> dict:
+    def template(
+        self, workspace_name: str, location: str, tags: dict[str, str], traffic: dict[str, int]
+    ) -> dict[str, Any]:
         """An ARM template that PUTs this endpoint, as declared, with `traffic` (resolved values)."""
         return {
             "$schema": TEMPLATE_SCHEMA,
@@ -367,15 +370,15 @@ def _alerts(
     `modelStatusCode`), whose only aggregation is Average (components/monitor_metrics.py);
     filtered on `statusCodeClass` = `5xx` it is the server errors per minute.
     """
-    common = {
-        "resource_group_name": args.resource_group_name,
-        "scopes": [endpoint_id],
-        "metric_namespace": ENDPOINT_NAMESPACE,
-        "window_size": "PT15M",
-        "evaluation_frequency": "PT5M",
-        "action_group_id": action_group_id,
-        "parent": parent,
-    }
+    common = AlertTarget(
+        resource_group_name=args.resource_group_name,
+        scopes=[endpoint_id],
+        metric_namespace=ENDPOINT_NAMESPACE,
+        window_size="PT15M",
+        evaluation_frequency="PT5M",
+        action_group_id=action_group_id,
+        parent=parent,
+    )
     metric_alert(
         f"{base}-alert-latency",
         rule_name=f"alrt-{ep.endpoint_name}-latency",

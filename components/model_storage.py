@@ -56,7 +56,7 @@ class ModelStorage(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             kind="StorageV2",
             sku=storage.SkuArgs(name=args.sku),
-            access_tier="Hot",
+            access_tier=storage.AccessTier.HOT,
             allow_shared_key_access=False,
             default_to_o_auth_authentication=True,
             allow_blob_public_access=False,
@@ -64,7 +64,9 @@ class ModelStorage(pulumi.ComponentResource):
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             public_network_access="Disabled",
-            network_rule_set=storage.NetworkRuleSetArgs(default_action="Deny", bypass="AzureServices"),
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action=storage.DefaultAction.DENY, bypass="AzureServices"
+            ),
             tags={},
             opts=child,
         )
@@ -73,7 +75,7 @@ class ModelStorage(pulumi.ComponentResource):
             container_name=args.container_name,
             account_name=account.name,
             resource_group_name=args.resource_group_name,
-            public_access="None",
+            public_access=storage.PublicAccess.NONE,
             opts=child,
         )
         private_endpoint(

@@ -170,7 +170,7 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
             self.grafana_id = grafana.id
-            self.grafana_principal_id = grafana.identity.apply(lambda i: i.principal_id if i else None)
+            self.grafana_principal_id = grafana.identity.apply(_grafana_principal_id)
 
         webhooks = []
         if args.chat_webhook_url is not None:
@@ -202,7 +202,7 @@ class Monitoring(pulumi.ComponentResource):
         self.app_insights_id = insights.id
         self.app_insights_connection_string = pulumi.Output.secret(insights.connection_string)
         self.monitor_workspace_id = prometheus.id
-        self.prometheus_query_endpoint = prometheus.metrics.apply(lambda m: m.prometheus_query_endpoint if m else None)
+        self.prometheus_query_endpoint = prometheus.metrics.apply(_query_endpoint)
         self.action_group_id = group.id
         self.register_outputs(
             {
@@ -235,3 +235,17 @@ def scope_resource(
         kind="Resource",
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def _grafana_principal_id(identity: dashboard.outputs.ManagedServiceIdentityResponse | None) -> str:
+    """Grafana's system identity (created with it, so Azure reports its principal after creation)."""
+    if identity is None or not identity.principal_id:
+        raise ValueError("Managed Grafana reported no system-assigned identity principal id")
+    return identity.principal_id
+
+
+def _query_endpoint(metrics: monitor.outputs.AzureMonitorWorkspaceResponseMetrics | None) -> str:
+    """The workspace's PromQL endpoint (Azure reports it once the workspace exists)."""
+    if metrics is None or not metrics.prometheus_query_endpoint:
+        raise ValueError("the Azure Monitor workspace reported no Prometheus query endpoint")
+    return metrics.prometheus_query_endpoint

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 from pulumi_azure_native import network, privatedns
@@ -90,10 +89,10 @@ class NetworkArgs:
             )
 
 
-class ZoneIds(dict):
+class ZoneIds(dict[str, pulumi.Output[str]]):
     """Zone name -> zone id; also answers by private-link group id (`ids["vault"]`)."""
 
-    def __missing__(self, key: str) -> Any:
+    def __missing__(self, key: str) -> pulumi.Output[str]:
         zone = PRIVATE_DNS_ZONES.get(key)
         if zone is None or zone not in self:
             raise KeyError(f"no private DNS zone {key!r}: use one of {sorted(self)}")
@@ -167,7 +166,7 @@ class Network(pulumi.ComponentResource):
         names = {key: args.subnets[key].name for key in SUBNET_KEYS}
         if args.runner_subnet is not None:
             names["ci_runners"] = args.runner_subnet.name
-        self.subnet_ids = {key: vnet.id.apply(lambda vid, n=sub: f"{vid}/subnets/{n}") for key, sub in names.items()}
+        self.subnet_ids = {key: pulumi.Output.concat(vnet.id, f"/subnets/{name}") for key, name in names.items()}
 
         self.dns_zone_ids = ZoneIds()
         for group, zone_name in PRIVATE_DNS_ZONES.items():

@@ -15,7 +15,7 @@ from typing import ClassVar
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-from llmops_infra.components.alerts import metric_alert
+from llmops_infra.components.alerts import AlertTarget, metric_alert
 from llmops_infra.components.cognitive_account import (
     AccountArgs,
     AccountSpec,
@@ -233,15 +233,15 @@ def _alerts(
     deployment's capacity over 15 minutes. Provisioned (PTU) deployments get none: their
     capacity is in PTUs, not tokens.
     """
-    common = {
-        "resource_group_name": args.resource_group_name,
-        "scopes": [account_id],
-        "window_size": "PT15M",
-        "evaluation_frequency": "PT5M",
-        "action_group_id": action_group_id,
-        "metric_namespace": METRIC_NAMESPACE,
-        "parent": parent,
-    }
+    common = AlertTarget(
+        resource_group_name=args.resource_group_name,
+        scopes=[account_id],
+        window_size="PT15M",
+        evaluation_frequency="PT5M",
+        action_group_id=action_group_id,
+        metric_namespace=METRIC_NAMESPACE,
+        parent=parent,
+    )
     metric_alert(
         f"{name}-alert-latency",
         rule_name=f"alrt-{args.account_name}-latency",

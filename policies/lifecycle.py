@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from pulumi_policy import Severity
+from pulumi_policy import ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import get, items, mapping, resource_rule
+from llmops_infra.policies.framework import Params, Report, get, items, mapping, resource_rule
 from llmops_infra.policies.lifecycle_catalog import DEPRECATED, RETIRED, RETIRING, UNKNOWN, Verdict, parse_day
 from llmops_infra.policies.lifecycle_files import load_catalog
 
@@ -39,7 +39,7 @@ ONLINE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
 TYPES = [CLUSTER, AGENT_POOL, MODEL_DEPLOYMENT, HELM_RELEASE, *WORKLOADS, ONLINE_DEPLOYMENT]
 
 
-def judged_day(params: dict[str, Any]) -> date:
+def judged_day(params: Params) -> date:
     return parse_day(params.get("lifecycle_date")) or date.today()
 
 
@@ -115,7 +115,7 @@ def split_image(image: str) -> tuple[str, str | None, str | None]:
     remediation="Move the pin to the replacement the message names (`llmops-infra lifecycle ENV` lists every pin "
     "with its dates); refresh the catalog with `llmops-infra lifecycle refresh`.",
 )
-def life_retired(args, report, params):
+def life_retired(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     for verdict in verdicts(args.resource_type, args.props, judged_day(params)):
         if verdict.state == RETIRED:
             report(verdict.sentence() + ".")
@@ -133,7 +133,7 @@ def life_retired(args, report, params):
     remediation="Plan the move to the named replacement before the date; `llmops-infra lifecycle ENV` shows "
     "every pin with its dates.",
 )
-def life_retiring(args, report, params):
+def life_retiring(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     for verdict in verdicts(args.resource_type, args.props, judged_day(params)):
         if verdict.state in (RETIRING, DEPRECATED):
             report(verdict.sentence() + ".")

@@ -309,6 +309,7 @@ class LifecycleCatalog:
 
     def image(self, repository: str, *, tag: str | None = None, digest: str | None = None) -> dict[str, Any] | None:
         """The catalog entry of an inference image, found by tag or by one of its digests."""
+        entry: dict[str, Any]
         for entry in self.data.get("images") or []:
             if not repository.endswith(entry.get("repository", "\0")):
                 continue

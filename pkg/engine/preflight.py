@@ -18,7 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmops_infra.engine.arm_client import ArmClient
 
 AKS_API_VERSION = "2025-09-01"
 COGNITIVE_API_VERSION = "2025-06-01"
@@ -38,19 +41,19 @@ class Problem:
 # --------------------------------------------------------------------------- fetchers
 
 
-def kubernetes_versions(arm: Any, subscription_id: str, location: str) -> list[dict[str, Any]]:
+def kubernetes_versions(arm: ArmClient, subscription_id: str, location: str) -> list[dict[str, Any]]:
     path = (
         f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerService/locations/{location}/kubernetesVersions"
     )
     return arm.list(path, AKS_API_VERSION)
 
 
-def location_models(arm: Any, subscription_id: str, location: str) -> list[dict[str, Any]]:
+def location_models(arm: ArmClient, subscription_id: str, location: str) -> list[dict[str, Any]]:
     path = f"/subscriptions/{subscription_id}/providers/Microsoft.CognitiveServices/locations/{location}/models"
     return arm.list(path, COGNITIVE_API_VERSION)
 
 
-def cognitive_usages(arm: Any, subscription_id: str, location: str) -> dict[str, tuple[float, float]]:
+def cognitive_usages(arm: ArmClient, subscription_id: str, location: str) -> dict[str, tuple[float, float]]:
     """usage name (lower case) -> (current, limit)."""
     path = f"/subscriptions/{subscription_id}/providers/Microsoft.CognitiveServices/locations/{location}/usages"
     usages = {}
@@ -61,7 +64,7 @@ def cognitive_usages(arm: Any, subscription_id: str, location: str) -> dict[str,
     return usages
 
 
-def vm_skus(arm: Any, subscription_id: str, location: str) -> list[dict[str, Any]]:
+def vm_skus(arm: ArmClient, subscription_id: str, location: str) -> list[dict[str, Any]]:
     path = f"/subscriptions/{subscription_id}/providers/Microsoft.Compute/skus"
     return arm.list(path, SKUS_API_VERSION, {"$filter": f"location eq '{location}'"})
 

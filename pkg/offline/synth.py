@@ -85,10 +85,10 @@ def _drop_provider_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.Re
             isinstance(a, pulumi.Alias)
             and isinstance(a.type_, str)
             and a.type_.startswith(PROVIDER_ALIAS_PREFIXES)
-            and a.name is ...  # type: ignore[comparison-overlap]  # Alias declares str | None, keeps ... for unset
-            and a.parent is ...
-            and a.stack is ...
-            and a.project is ...
+            and _unset(a.name)
+            and _unset(a.parent)
+            and _unset(a.stack)
+            and _unset(a.project)
         )
     ]
     if len(kept) == len(aliases):
@@ -130,3 +130,8 @@ def synthesize(
     sdk_hooks.run_program(body, stack_traces=False)
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs)
+
+
+def _unset(value: object) -> bool:
+    """An `Alias` field left out holds `...` (the SDK's "not given"; its annotations omit it)."""
+    return value is ...
