@@ -1,15 +1,20 @@
-"""Shared fixtures: the repository's project directory and synthesized plans (cached)."""
+"""Shared fixtures: the repository's project directory and synthesized plans (cached).
+
+Shared helpers live in tests/helpers.py (`synth`, `one`, the mocks' SUB and TENANT); this file
+puts tests/ on sys.path so that tests import them as `helpers`.
+"""
 
 from __future__ import annotations
 
 import functools
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# Helpers shared by tests (arm_replay, engine_programs) import by module name.
+# Helpers shared by tests (helpers, arm_replay, engine_programs) import by module name.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
@@ -27,6 +32,13 @@ def _runner_neutral_environment(monkeypatch):
 @pytest.fixture(scope="session")
 def project_dir() -> Path:
     return REPO
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project directory holding a copy of the shipped environments (tests edit them freely)."""
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    return tmp_path
 
 
 @functools.cache

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+from helpers import SUB, synth
 
 from llmops_infra.components.alerts import metric_alert
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 SCOPE = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai"
 
 
@@ -30,7 +27,7 @@ def _criterion(**kwargs) -> dict:
             **kwargs,
         )
 
-    plan = synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    plan = synth(program)
     [alert] = plan.of_type("azure-native:monitor:MetricAlert")
     [criterion] = alert.props["criteria"]["allOf"]
     return criterion

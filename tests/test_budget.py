@@ -7,22 +7,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import one
 
 from llmops_infra.plan import Plan
-
-
-def _one(plan: Plan, type_: str, name: str):
-    found = [r for r in plan.of_type(type_) if r.name == name]
-    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
-    return found[0]
 
 
 @pytest.mark.parametrize("env,amount", [("dev", 1500), ("prod", 60000)])
 def test_budget_watches_the_resource_group_and_the_node_resource_group(plans, env, amount):
     plan = plans(env)
-    group = _one(plan, "azure-native:resources:ResourceGroup", "foundation-rg")
+    group = one(plan, "azure-native:resources:ResourceGroup", "foundation-rg")
     [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
-    budget = _one(plan, "azure-native:consumption:Budget", "budget-budget")
+    budget = one(plan, "azure-native:consumption:Budget", "budget-budget")
     # GPU VMs are billed in AKS's node resource group: the budget watches it too (COST-06).
     subscription = group.outputs["id"].split("/resourceGroups/")[0]
     assert budget.props["scope"] == subscription
@@ -40,8 +35,8 @@ def test_budget_watches_the_resource_group_and_the_node_resource_group(plans, en
 
 def test_budget_notifies_actual_80_and_forecast_100_to_contacts_and_action_group(plans):
     plan = plans("dev")
-    group_id = _one(plan, "azure-native:monitor:ActionGroup", "monitoring-ag").outputs["id"]
-    notifications = _one(plan, "azure-native:consumption:Budget", "budget-budget").props["notifications"]
+    group_id = one(plan, "azure-native:monitor:ActionGroup", "monitoring-ag").outputs["id"]
+    notifications = one(plan, "azure-native:consumption:Budget", "budget-budget").props["notifications"]
     assert set(notifications) == {"actual_80", "forecast_100"}
     assert (notifications["actual_80"]["thresholdType"], notifications["actual_80"]["threshold"]) == ("Actual", 80)
     assert (notifications["forecast_100"]["thresholdType"], notifications["forecast_100"]["threshold"]) == (
@@ -59,8 +54,8 @@ def test_budget_plans_are_deterministic(plans):
     from llmops_infra.offline.planning import plan_environment
 
     again = plan_environment("dev", Path(__file__).resolve().parent.parent)
-    first = _one(plans("dev"), "azure-native:consumption:Budget", "budget-budget")
-    second = _one(again, "azure-native:consumption:Budget", "budget-budget")
+    first = one(plans("dev"), "azure-native:consumption:Budget", "budget-budget")
+    second = one(again, "azure-native:consumption:Budget", "budget-budget")
     assert first.props == second.props
 
 
@@ -122,13 +117,13 @@ def _budget_plan(today: date, start_date: str | None = None) -> Plan:
     ],
 )
 def test_default_start_is_the_first_of_the_current_month(today, expected):
-    budget = _one(_budget_plan(today), "azure-native:consumption:Budget", "budget-budget")
+    budget = one(_budget_plan(today), "azure-native:consumption:Budget", "budget-budget")
     assert budget.props["timePeriod"] == {"startDate": expected}
     assert budget.ignore_changes == ["timePeriod.startDate"]
 
 
 def test_explicit_start_date_overrides_the_clock():
-    budget = _one(
+    budget = one(
         _budget_plan(date(2026, 11, 22), start_date="2027-02-01"), "azure-native:consumption:Budget", "budget-budget"
     )
     assert budget.props["timePeriod"] == {"startDate": "2027-02-01T00:00:00Z"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,11 +18,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
-    shutil.copytree(REPO / "environments", tmp_path / "environments")
-    monkeypatch.setenv(lifecycle_files.USER_CACHE_ENV, str(tmp_path / "cache"))
+def project(project, monkeypatch) -> Path:
+    """The shared project, with its own lifecycle catalog cache."""
+    monkeypatch.setenv(lifecycle_files.USER_CACHE_ENV, str(project / "cache"))
     lifecycle_files.clear_cache()
-    yield tmp_path
+    yield project
     lifecycle_files.clear_cache()
 
 

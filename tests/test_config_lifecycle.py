@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -16,12 +15,6 @@ from llmops_infra.policies.lifecycle_files import load_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 12, 1)
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    shutil.copytree(REPO / "environments", tmp_path / "environments")
-    return tmp_path
 
 
 def edit(project: Path, name: str, old: str, new: str) -> None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import SUB, synth
 
 from llmops_infra.components.content_safety import ContentSafety, ContentSafetyArgs
 from llmops_infra.components.roles import ROLES
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg"
 LAW = f"{RG}/providers/Microsoft.OperationalInsights/workspaces/log"
 SUBNET = f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
@@ -31,12 +28,7 @@ def _plan(**overrides):
         "consumer_principal_ids": {"inference": INFERENCE, "promptflow": PROMPTFLOW},
     }
     args.update(overrides)
-    return synthesize(
-        lambda: ContentSafety("content_safety", ContentSafetyArgs(**args)),
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, TENANT, "eastus"),
-    )
+    return synth(lambda: ContentSafety("content_safety", ContentSafetyArgs(**args)))
 
 
 def test_account_is_content_safety_s0_keyless_private_with_identity_and_subdomain():
@@ -115,7 +107,7 @@ def test_endpoint_output_is_the_custom_subdomain():
         pulumi.export("endpoint", cs.endpoint)
         pulumi.export("principal", cs.principal_id)
 
-    plan = synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    plan = synth(program)
     assert plan.outputs["endpoint"] == "https://cs-x-1a2b.cognitiveservices.azure.com/"
     assert len(plan.outputs["principal"]) == 36
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
@@ -24,12 +22,6 @@ FOUND = EngineInfo(
 MISSING = EngineInfo(None, None, "3.272.0", None, None, {})
 CREDS_OK = CredentialStatus(True, ["Azure CLI"], "an Azure Resource Manager token was obtained")
 CREDS_NO = CredentialStatus(False, [], "no Azure credentials: nothing", azure_access.CREDENTIALS_FIX)
-
-
-@pytest.fixture
-def project(tmp_path):
-    shutil.copytree(REPO / "environments", tmp_path / "environments")
-    return tmp_path
 
 
 def pulumi_home(project: Path, *, plugins: bool = True) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,9 +40,9 @@ import engine_programs as programs  # noqa: E402
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A project with the shipped environments, its own state, PULUMI_HOME and passphrase."""
-    shutil.copytree(REPO / "environments", tmp_path / "environments")
+def project(project, monkeypatch):
+    """The shared project (the shipped environments) with its own state, PULUMI_HOME and passphrase."""
+    tmp_path = project
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "engine-test-passphrase")
     monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from helpers import synth
 
 from llmops_infra.components.gpu_runtime import (
     DCGM_EXPORTER_DIGEST,
@@ -17,11 +18,6 @@ from llmops_infra.components.gpu_runtime import (
     GpuRuntimeArgs,
 )
 from llmops_infra.components.node_pools import GPU_TOLERATION_ANY, SPOT_TOLERATION_ANY
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
-
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 
 
 def _plan(mode: str):
@@ -29,7 +25,7 @@ def _plan(mode: str):
         provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1"))
         GpuRuntime("gpu", GpuRuntimeArgs(provider=provider, mode=mode, registry_login_server="cr1.azurecr.io"))
 
-    return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    return synth(program)
 
 
 @pytest.fixture(scope="module")

@@ -5,35 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import one, synth
 
 from llmops_infra.components.roles import ROLES
 from llmops_infra.plan import Plan
 
-SUB = "11111111-1111-4111-8111-111111111111"
 FORBIDDEN = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
     "b24988ac-6180-42a0-ab88-20f7382dd24c",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
     "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
 }
-
-
-def _one(plan: Plan, type_: str, name: str):
-    found = [r for r in plan.of_type(type_) if r.name == name]
-    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
-    return found[0]
-
-
-def _synth(program) -> Plan:
-    from llmops_infra.offline.mocks import AzureMocks
-    from llmops_infra.offline.synth import synthesize
-
-    return synthesize(
-        program,
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
-    )
 
 
 def _assignments(plan: Plan, principal_id: str) -> dict[str, str]:
@@ -59,10 +41,10 @@ def test_one_identity_per_workload(plans, env):
 
 def test_workload_grants_are_narrow_and_wired_to_the_identities(plans):
     plan = plans("dev")
-    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
-    insights_id = _one(plan, "azure-native:applicationinsights:Component", "monitoring-appi").outputs["id"]
+    vault_id = one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    insights_id = one(plan, "azure-native:applicationinsights:Component", "monitoring-appi").outputs["id"]
     principal = {
-        w: _one(plan, "azure-native:managedidentity:UserAssignedIdentity", f"identity-{w}").outputs["principalId"]
+        w: one(plan, "azure-native:managedidentity:UserAssignedIdentity", f"identity-{w}").outputs["principalId"]
         for w in ("inference", "promptflow", "chatops")
     }
     # Later stages add their own grants (cluster, models); these are the foundation's.
@@ -86,7 +68,7 @@ def test_workload_grants_are_narrow_and_wired_to_the_identities(plans):
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_no_assignment_is_privileged_or_broad(plans, env):
     plan = plans(env)
-    rg = _one(plan, "azure-native:resources:ResourceGroup", "foundation-rg").outputs["id"]
+    rg = one(plan, "azure-native:resources:ResourceGroup", "foundation-rg").outputs["id"]
     assignments = plan.of_type("azure-native:authorization:RoleAssignment")
     assert assignments
     for a in assignments:
@@ -123,7 +105,7 @@ def test_the_estate_grants_bootstraps_deployer_and_creates_no_credential_of_its_
         not r.name.startswith("pipeline-")
         for r in plan.of_type("azure-native:managedidentity:FederatedIdentityCredential")
     )
-    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    vault_id = one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
     assert _assignments(plan, deployer_principal("prod"))["Key Vault Secrets Officer"] == vault_id
     # bootstrap creates exactly the identity the estate looks up
     spec = spec_for(load_environment("prod", Path(__file__).resolve().parent.parent), "github")
@@ -139,13 +121,13 @@ def test_an_estate_owned_pipeline_principal_is_federated_to_github_without_secre
     plan = plan_config(
         config.model_copy(update={"identity": config.identity.model_copy(update={"pipeline": pipeline})})
     )
-    identity = _one(plan, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity")
-    credential = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
+    identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity")
+    credential = one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
     assert credential.props["resourceName"] == identity.props["resourceName"] == "id-llmops-prod-eus2-pipeline"
     assert credential.props["issuer"] == "https://token.actions.githubusercontent.com"
     assert credential.props["subject"] == "repo:contoso/llmops-estate:environment:prod"
     assert credential.props["audiences"] == ["api://AzureADTokenExchange"]
-    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    vault_id = one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
     assert _assignments(plan, identity.outputs["principalId"])["Key Vault Secrets Officer"] == vault_id
     assert plan.outputs["pipeline_client_id"] == identity.outputs["clientId"]
 
@@ -174,9 +156,9 @@ def test_pipeline_principal_with_github_and_azure_devops_chains_credentials():
             ),
         )
 
-    plan = _synth(program)
-    github = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
-    ado = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-azure-devops")
+    plan = synth(program)
+    github = one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-github")
+    ado = one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-azure-devops")
     assert ado.props["issuer"] == f"https://vstoken.dev.azure.com/{org_id}"
     assert ado.props["subject"] == "sc://contoso/llmops/azure-prod"
     assert ado.props["audiences"] == ["api://AzureADTokenExchange"]
@@ -222,14 +204,14 @@ def test_federate_service_account_trusts_one_exact_subject():
             depends_on=[first],
         )
 
-    plan = _synth(program)
-    fic = _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-llama")
+    plan = synth(program)
+    fic = one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-llama")
     assert fic.props["subject"] == "system:serviceaccount:llama-8b:vllm"
     assert fic.props["issuer"] == issuer
     assert fic.props["audiences"] == ["api://AzureADTokenExchange"]
     assert fic.props["resourceName"] == "id-inference"
     assert fic.props["federatedIdentityCredentialResourceName"] == "k8s-llama-8b-vllm"
-    assert fic.urn in _one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-other").dependencies
+    assert fic.urn in one(plan, "azure-native:managedidentity:FederatedIdentityCredential", "fic-other").dependencies
 
 
 @pytest.mark.parametrize(

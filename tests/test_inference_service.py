@@ -6,16 +6,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from helpers import TENANT, synth
 
 from llmops_infra.components.inference_manifests import ActiveHours
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
 from llmops_infra.config.loader import load_environment
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 CLIENT_ID = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
 DIGEST = "sha256:" + "ab" * 32
 SCALER_CLIENT_ID = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
@@ -52,7 +49,7 @@ def _plan(**overrides):
         provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1"))
         InferenceService("llama", _args(provider, **overrides))
 
-    return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    return synth(program)
 
 
 @pytest.fixture(scope="module")
@@ -295,7 +292,7 @@ def test_deployment_waits_longer_than_a_gpu_replica_takes_to_start():
         provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1"))
         InferenceService("llama", _args(provider))
 
-    synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    synth(program)
     custom = timeouts["deployment"]
     assert custom is not None
     startup = 180 * 10  # the startup probe's failureThreshold x periodSeconds

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import SUB, synth
 
 from llmops_infra.components.keda_access import KedaAccess, KedaAccessArgs
 from llmops_infra.components.roles import ROLES
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 AMW = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Monitor/accounts/amw-test"
 ISSUER = "https://eastus.oic.prod-aks.azure.com/t/c/"
 
@@ -30,7 +27,7 @@ def plan():
             ),
         )
 
-    return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    return synth(program)
 
 
 def test_one_dedicated_identity(plan):

@@ -3,28 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from llmops_infra.plan import Plan
-
-SUB = "11111111-1111-4111-8111-111111111111"
-
-
-def _one(plan: Plan, type_: str, name: str):
-    found = [r for r in plan.of_type(type_) if r.name == name]
-    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
-    return found[0]
-
-
-def _synth(program) -> Plan:
-    from llmops_infra.offline.mocks import AzureMocks
-    from llmops_infra.offline.synth import synthesize
-
-    return synthesize(
-        program,
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
-    )
+from helpers import one, synth
 
 
 def _args(**overrides):
@@ -45,7 +24,7 @@ def _args(**overrides):
 
 @pytest.mark.parametrize("env,retention", [("dev", 7), ("prod", 90)])
 def test_vault_secure_defaults(plans, env, retention):
-    vault = _one(plans(env), "azure-native:keyvault:Vault", "key_vault-vault")
+    vault = one(plans(env), "azure-native:keyvault:Vault", "key_vault-vault")
     props = vault.props["properties"]
     assert props["enableRbacAuthorization"] is True
     assert props["accessPolicies"] == []
@@ -60,37 +39,37 @@ def test_vault_secure_defaults(plans, env, retention):
 
 def test_private_endpoint_uses_the_pe_subnet_and_the_vault_zone(plans):
     plan = plans("prod")
-    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
-    vnet = _one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
+    vault_id = one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    vnet = one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
     zone = next(
         z
         for z in plan.of_type("azure-native:privatedns:PrivateZone")
         if z.props["privateZoneName"] == "privatelink.vaultcore.azure.net"
     )
-    endpoint = _one(plan, "azure-native:network:PrivateEndpoint", "key_vault-pe-pep")
+    endpoint = one(plan, "azure-native:network:PrivateEndpoint", "key_vault-pe-pep")
     assert endpoint.props["subnet"]["id"] == f"{vnet.outputs['id']}/subnets/snet-llmops-prod-eus2-private-endpoints"
     connection = endpoint.props["privateLinkServiceConnections"][0]
     assert connection["privateLinkServiceId"] == vault_id and connection["groupIds"] == ["vault"]
-    group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "key_vault-pe-dns")
+    group = one(plan, "azure-native:network:PrivateDnsZoneGroup", "key_vault-pe-dns")
     assert [c["privateDnsZoneId"] for c in group.props["privateDnsZoneConfigs"]] == [zone.outputs["id"]]
 
 
 def test_vault_diagnostics_and_alert_point_at_the_estate_monitoring(plans):
     plan = plans("dev")
-    vault_id = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
-    workspace_id = _one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log").outputs["id"]
-    diag = _one(plan, "azure-native:monitor:DiagnosticSetting", "key_vault-diag")
+    vault_id = one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
+    workspace_id = one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log").outputs["id"]
+    diag = one(plan, "azure-native:monitor:DiagnosticSetting", "key_vault-diag")
     assert diag.props["resourceUri"] == vault_id and diag.props["workspaceId"] == workspace_id
     assert diag.props["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
-    alert = _one(plan, "azure-native:monitor:MetricAlert", "key_vault-availability")
-    group_id = _one(plan, "azure-native:monitor:ActionGroup", "monitoring-ag").outputs["id"]
+    alert = one(plan, "azure-native:monitor:MetricAlert", "key_vault-availability")
+    group_id = one(plan, "azure-native:monitor:ActionGroup", "monitoring-ag").outputs["id"]
     assert alert.props["scopes"] == [vault_id]
     assert alert.props["actions"] == [{"actionGroupId": group_id}]
 
 
 def test_vault_uri_is_exported(plans):
     plan = plans("dev")
-    name = _one(plan, "azure-native:keyvault:Vault", "key_vault-vault").props["vaultName"]
+    name = one(plan, "azure-native:keyvault:Vault", "key_vault-vault").props["vaultName"]
     assert plan.outputs["key_vault_uri"] == f"https://{name}.vault.azure.net/"
     assert plan.outputs["key_vault_name"] == name
 
@@ -104,8 +83,8 @@ def test_public_access_opt_out_keeps_the_firewall_closed_but_for_listed_ranges()
         kv = KeyVault("kv", _args(allow_public_network_access=True, allowed_ip_ranges=["203.0.113.0/24"]))
         kv.public_network_access.apply(lambda v: seen.setdefault("public", v))
 
-    plan = _synth(program)
-    props = _one(plan, "azure-native:keyvault:Vault", "kv-vault").props["properties"]
+    plan = synth(program)
+    props = one(plan, "azure-native:keyvault:Vault", "kv-vault").props["properties"]
     assert props["publicNetworkAccess"] == "Enabled" and seen["public"] == "Enabled"
     assert props["networkAcls"]["defaultAction"] == "Deny"
     assert props["networkAcls"]["ipRules"] == [{"value": "203.0.113.0/24"}]

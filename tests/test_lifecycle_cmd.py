@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ from llmops_infra.engine.pulumi_cli import EngineInfo
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 FOUND = EngineInfo(Path("/opt/llmops/bin/pulumi"), "3.259.0", "3.272.0", "cache", None, {})
-
-
-@pytest.fixture
-def project(tmp_path):
-    shutil.copytree(REPO / "environments", tmp_path / "environments")
-    return tmp_path
 
 
 @pytest.fixture

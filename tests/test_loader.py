@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,6 @@ from llmops_infra.config.loader import deep_merge, list_environments, load_envir
 from llmops_infra.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "environments", tmp_path / "environments")
-    return tmp_path
 
 
 def write(project: Path, name: str, text: str | bytes) -> Path:

@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from helpers import SUB, synth
 
 from llmops_infra.components.ml_endpoints import FlowEndpoint, FlowSlot, MlEndpoints, MlEndpointsArgs
 from llmops_infra.components.roles import ROLES
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg"
 KV = f"{RG}/providers/Microsoft.KeyVault/vaults/kv"
 ST = f"{RG}/providers/Microsoft.Storage/storageAccounts/st"
@@ -70,7 +67,7 @@ def _plan(**overrides):
         ml = MlEndpoints("ml", args)
         pulumi.export("scoring_uris", ml.scoring_uris)
 
-    return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    return synth(program)
 
 
 @pytest.fixture(scope="module")

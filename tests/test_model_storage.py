@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
+from helpers import SUB, synth
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
+
 LAW = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log"
 SUBNET = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
 ZONE = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
@@ -21,12 +19,7 @@ def _plan():
         private_endpoint_subnet_id=SUBNET,
         private_dns_zone_id=ZONE,
     )
-    return synthesize(
-        lambda: ModelStorage("models", args),
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, TENANT, "eastus"),
-    )
+    return synth(lambda: ModelStorage("models", args))
 
 
 def test_account_is_entra_only_tls12_https_and_private():

@@ -5,35 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import SUB, one, synth
 
 from llmops_infra.plan import SECRET_MARKER, Plan
 
-SUB = "11111111-1111-4111-8111-111111111111"
 REPO = Path(__file__).resolve().parent.parent
 WEBHOOK = "https://chat.example.com/hooks/T000/B000/not-a-real-token"
 
 
-def _one(plan: Plan, type_: str, name: str):
-    found = [r for r in plan.of_type(type_) if r.name == name]
-    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
-    return found[0]
-
-
-def _synth(program) -> Plan:
-    from llmops_infra.offline.mocks import AzureMocks
-    from llmops_infra.offline.synth import synthesize
-
-    return synthesize(
-        program,
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
-    )
-
-
 @pytest.mark.parametrize("env,retention", [("dev", 30), ("prod", 90)])
 def test_workspace_retention_and_entra_only_ingestion(plans, env, retention):
-    workspace = _one(plans(env), "azure-native:operationalinsights:Workspace", "monitoring-log")
+    workspace = one(plans(env), "azure-native:operationalinsights:Workspace", "monitoring-log")
     assert workspace.props["retentionInDays"] == retention
     assert workspace.props["sku"] == {"name": "PerGB2018"}
     assert workspace.props["features"]["disableLocalAuth"] is True
@@ -42,8 +24,8 @@ def test_workspace_retention_and_entra_only_ingestion(plans, env, retention):
 
 def test_app_insights_is_workspace_based_without_local_auth(plans):
     plan = plans("prod")
-    workspace_id = _one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log").outputs["id"]
-    insights = _one(plan, "azure-native:applicationinsights:Component", "monitoring-appi")
+    workspace_id = one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log").outputs["id"]
+    insights = one(plan, "azure-native:applicationinsights:Component", "monitoring-appi")
     assert insights.props["workspaceResourceId"] == workspace_id
     assert insights.props["ingestionMode"] == "LogAnalytics"
     assert insights.props["disableLocalAuth"] is True
@@ -51,24 +33,24 @@ def test_app_insights_is_workspace_based_without_local_auth(plans):
 
 def test_grafana_is_private_keyless_and_reads_prometheus(plans):
     plan = plans("dev")
-    amw = _one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
-    grafana = _one(plan, "azure-native:dashboard:Grafana", "monitoring-grafana")
+    amw = one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
+    grafana = one(plan, "azure-native:dashboard:Grafana", "monitoring-grafana")
     props = grafana.props["properties"]
     assert grafana.props["identity"] == {"type": "SystemAssigned"}
     assert props["apiKey"] == "Disabled" and props["publicNetworkAccess"] == "Disabled"
     assert props["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"] == [
         {"azureMonitorWorkspaceResourceId": amw.outputs["id"]}
     ]
-    reader = _one(plan, "azure-native:authorization:RoleAssignment", "monitoring-grafana-monitoring-data-reader")
+    reader = one(plan, "azure-native:authorization:RoleAssignment", "monitoring-grafana-monitoring-data-reader")
     assert reader.props["principalId"] == grafana.outputs["identity"]["principalId"]
     assert reader.props["scope"] == amw.outputs["id"]
-    endpoint = _one(plan, "azure-native:network:PrivateEndpoint", "grafana-pe-pep")
+    endpoint = one(plan, "azure-native:network:PrivateEndpoint", "grafana-pe-pep")
     connection = endpoint.props["privateLinkServiceConnections"][0]
     assert connection["privateLinkServiceId"] == grafana.outputs["id"] and connection["groupIds"] == ["grafana"]
 
 
 def test_action_group_emails_and_no_webhook_without_the_env_var(plans):
-    group = _one(plans("dev"), "azure-native:monitor:ActionGroup", "monitoring-ag")
+    group = one(plans("dev"), "azure-native:monitor:ActionGroup", "monitoring-ag")
     assert group.props["location"] == "global" and group.props["enabled"] is True
     assert [r["emailAddress"] for r in group.props["emailReceivers"]] == ["llmops-oncall@contoso.com"]
     assert len(group.props["groupShortName"]) <= 12
@@ -81,7 +63,7 @@ def test_chat_webhook_comes_from_the_environment_as_a_secret(monkeypatch):
 
     monkeypatch.setenv("LLMOPS_CHAT_WEBHOOK_URL", WEBHOOK)
     plan = plan_config(load_environment("dev", REPO))
-    group = _one(plan, "azure-native:monitor:ActionGroup", "monitoring-ag")
+    group = one(plan, "azure-native:monitor:ActionGroup", "monitoring-ag")
     # The secret URL makes the whole receiver list secret: present, but never readable.
     assert group.props["webhookReceivers"] == SECRET_MARKER
     assert "not-a-real-token" not in plan.to_json()
@@ -117,7 +99,7 @@ def test_monitoring_without_grafana_has_no_grafana():
         )
         assert m.grafana_id is None
 
-    plan = _synth(program)
+    plan = synth(program)
     assert plan.of_type("azure-native:dashboard:Grafana") == []
     assert len(plan.of_type("azure-native:monitor:AzureMonitorWorkspace")) == 1
 
@@ -162,7 +144,7 @@ def test_metric_alert_helper():
             severity=2,
         )
 
-    alert = _one(_synth(program), "azure-native:monitor:MetricAlert", "gpu-saturation")
+    alert = one(synth(program), "azure-native:monitor:MetricAlert", "gpu-saturation")
     assert alert.props["location"] == "global" and alert.props["ruleName"] == "gpu-saturation"
     assert alert.props["scopes"] == ["/subscriptions/x/vault"]
     criterion = alert.props["criteria"]["allOf"][0]
@@ -200,14 +182,14 @@ def _public_monitoring_plan() -> Plan:
 def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public, mode):
     plan = _public_monitoring_plan() if env == "dev-public" else plans(env)
     env = env.removesuffix("-public")
-    workspace = _one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log")
-    insights = _one(plan, "azure-native:applicationinsights:Component", "monitoring-appi")
+    workspace = one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log")
+    insights = one(plan, "azure-native:applicationinsights:Component", "monitoring-appi")
     for resource in (workspace, insights):
         assert (resource.props["publicNetworkAccessForIngestion"], resource.props["publicNetworkAccessForQuery"]) == (
             public,
             public,
         ), resource.name
-    scope = _one(plan, "azure-native:monitor:PrivateLinkScope", "monitoring-ampls")
+    scope = one(plan, "azure-native:monitor:PrivateLinkScope", "monitoring-ampls")
     assert scope.props["accessModeSettings"] == {"ingestionAccessMode": mode, "queryAccessMode": mode}
     assert scope.props["location"] == "global"
     assert scope.props["scopeName"] == f"ampls-llmops-{env}-" + ("eus" if env == "dev" else "eus2")
@@ -221,13 +203,13 @@ def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public
 
 def test_the_scope_has_a_private_endpoint_registered_in_every_azure_monitor_zone(plans):
     plan = plans("prod")
-    scope = _one(plan, "azure-native:monitor:PrivateLinkScope", "monitoring-ampls")
-    endpoint = _one(plan, "azure-native:network:PrivateEndpoint", "monitor-pe-pep")
+    scope = one(plan, "azure-native:monitor:PrivateLinkScope", "monitoring-ampls")
+    endpoint = one(plan, "azure-native:network:PrivateEndpoint", "monitor-pe-pep")
     connection = endpoint.props["privateLinkServiceConnections"][0]
     assert connection["privateLinkServiceId"] == scope.outputs["id"] and connection["groupIds"] == ["azuremonitor"]
     assert endpoint.props["privateEndpointName"] == "pep-llmops-prod-eus2-monitor"
     zones = {z.outputs["id"]: z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
-    group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "monitor-pe-dns")
+    group = one(plan, "azure-native:network:PrivateDnsZoneGroup", "monitor-pe-dns")
     assert sorted(zones[c["privateDnsZoneId"]] for c in group.props["privateDnsZoneConfigs"]) == sorted(
         [
             "privatelink.monitor.azure.com",
@@ -254,7 +236,7 @@ def test_scope_resource_brings_a_data_collection_endpoint_into_the_scope():
             parent=parent,
         )
 
-    scoped = _one(_synth(program), "azure-native:monitor:PrivateLinkScopedResource", "cluster-prom-dce-ampls")
+    scoped = one(synth(program), "azure-native:monitor:PrivateLinkScopedResource", "cluster-prom-dce-ampls")
     assert scoped.props["scopeName"] == "ampls-t" and scoped.props["kind"] == "Resource"
     assert scoped.props["linkedResourceId"].endswith("/dataCollectionEndpoints/d")
 
@@ -273,7 +255,7 @@ def test_grafana_admin_groups_get_grafana_admin_on_grafana_only():
 
     groups = ["0b5f1c9e-1111-4a2b-8c3d-111111111111", "0b5f1c9e-2222-4a2b-8c3d-222222222222"]
     plan = _grafana_admin_plan(groups)
-    grafana = _one(plan, "azure-native:dashboard:Grafana", "monitoring-grafana")
+    grafana = one(plan, "azure-native:dashboard:Grafana", "monitoring-grafana")
     admins = [
         a
         for a in plan.of_type("azure-native:authorization:RoleAssignment")

@@ -5,34 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import SUB, one, synth
 
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
-from llmops_infra.plan import Plan
 
-SUB = "11111111-1111-4111-8111-111111111111"
 HUB_ZONE = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net"
-
-
-def _one(plan: Plan, type_: str, name: str):
-    found = [r for r in plan.of_type(type_) if r.name == name]
-    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
-    return found[0]
 
 
 def _id(resource) -> str:
     return resource.outputs["id"]
-
-
-def _synth(program) -> Plan:
-    from llmops_infra.offline.mocks import AzureMocks
-    from llmops_infra.offline.synth import synthesize
-
-    return synthesize(
-        program,
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "eastus"),
-    )
 
 
 def _args(**overrides):
@@ -57,7 +38,7 @@ def _args(**overrides):
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_every_subnet_has_its_own_nsg(plans, env):
     plan = plans(env)
-    vnet = _one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
+    vnet = one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     subnets = vnet.props["subnets"]
     assert len(subnets) == 4  # aks nodes, private endpoints, ml compute, ci runners
@@ -68,7 +49,7 @@ def test_every_subnet_has_its_own_nsg(plans, env):
 
 
 def test_subnet_ranges_come_from_config(plans):
-    vnet = _one(plans("dev"), "azure-native:network:VirtualNetwork", "network-vnet")
+    vnet = one(plans("dev"), "azure-native:network:VirtualNetwork", "network-vnet")
     assert vnet.props["addressSpace"]["addressPrefixes"] == ["10.20.0.0/16"]
     prefixes = {s["name"]: s["addressPrefix"] for s in vnet.props["subnets"]}
     assert prefixes == {
@@ -96,7 +77,7 @@ def test_nsgs_deny_internet_and_management_ports_inbound(plans):
 
 def test_nsg_logs_go_to_the_workspace(plans):
     plan = plans("dev")
-    workspace = _id(_one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
+    workspace = _id(one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     diags = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.props["resourceUri"] in nsg_ids]
     assert len(diags) == 4
@@ -107,7 +88,7 @@ def test_nsg_logs_go_to_the_workspace(plans):
 
 def test_each_private_dns_zone_is_created_global_and_linked_to_the_vnet(plans):
     plan = plans("dev")
-    vnet_id = _id(_one(plan, "azure-native:network:VirtualNetwork", "network-vnet"))
+    vnet_id = _id(one(plan, "azure-native:network:VirtualNetwork", "network-vnet"))
     zones = plan.of_type("azure-native:privatedns:PrivateZone")
     assert sorted(z.props["privateZoneName"] for z in zones) == sorted(set(PRIVATE_DNS_ZONES.values()))
     assert {z.props["location"] for z in zones} == {"global"}
@@ -128,7 +109,7 @@ def test_hub_owned_zones_are_used_not_created():
         net.dns_zone_ids["vault"].apply(lambda v: seen.setdefault("vault", v))
         net.subnet_ids["private_endpoints"].apply(lambda v: seen.setdefault("pe", v))
 
-    plan = _synth(program)
+    plan = synth(program)
     names = {z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
     assert "privatelink.vaultcore.azure.net" not in names
     assert len(names) == len(set(PRIVATE_DNS_ZONES.values())) - 1
@@ -173,7 +154,7 @@ def test_estate_with_a_hub_vault_zone_points_the_vault_endpoint_at_it():
     from llmops_infra.offline.planning import plan_config
 
     plan = plan_config(_dev_with_hub_zones({"privatelink.vaultcore.azure.net": HUB_ZONE}))
-    group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "key_vault-pe-dns")
+    group = one(plan, "azure-native:network:PrivateDnsZoneGroup", "key_vault-pe-dns")
     assert [c["privateDnsZoneId"] for c in group.props["privateDnsZoneConfigs"]] == [HUB_ZONE]
     assert "privatelink.vaultcore.azure.net" not in {
         z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")

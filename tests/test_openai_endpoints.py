@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import SUB, synth
 
 from llmops_infra.components.openai_endpoints import ModelDeployment, OpenAIEndpoints, OpenAIEndpointsArgs
 from llmops_infra.components.roles import ROLES
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg"
 LAW = f"{RG}/providers/Microsoft.OperationalInsights/workspaces/log"
 SUBNET = f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
@@ -51,12 +48,7 @@ def _args(**overrides) -> OpenAIEndpointsArgs:
 
 def _plan(**overrides):
     args = _args(**overrides)
-    return synthesize(
-        lambda: OpenAIEndpoints("openai", args),
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, TENANT, "eastus"),
-    )
+    return synth(lambda: OpenAIEndpoints("openai", args))
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +232,7 @@ def test_outputs_endpoint_and_deployment_names():
         pulumi.export("endpoint", openai.endpoint)
         pulumi.export("names", openai.deployment_names)
 
-    plan = synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    plan = synth(program)
     assert plan.outputs["endpoint"] == "https://oai-llmops-dev-eus-9f3c.openai.azure.com/"
     assert plan.outputs["names"] == ["gpt-4o", "embeddings", "mini"]
     assert plan.of_type("azure-native:monitor:MetricAlert") == []

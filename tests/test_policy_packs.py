@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from llmops_infra.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = {"policy_packs": ["/pkg/policies"], "policy_pack_configs": ["/ws/dev.json"]}
-
-
-@pytest.fixture
-def project(tmp_path):
-    shutil.copytree(REPO / "environments", tmp_path / "environments")
-    return tmp_path
 
 
 @pytest.fixture

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import SUB, synth
 
 from llmops_infra.components.registry import Registry, RegistryArgs
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
 
-SUB = "11111111-1111-4111-8111-111111111111"
-TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 LAW = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log"
 SUBNET = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
 ZONE = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io"
@@ -24,12 +21,7 @@ def _plan(**overrides):
         "private_dns_zone_id": ZONE,
     }
     args.update(overrides)
-    return synthesize(
-        lambda: Registry("registry", RegistryArgs(**args)),
-        environment="test",
-        project="llmops",
-        mocks=AzureMocks(SUB, TENANT, "eastus"),
-    )
+    return synth(lambda: Registry("registry", RegistryArgs(**args)))
 
 
 def test_premium_registry_is_private_with_retention_and_no_export():

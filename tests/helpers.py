@@ -1,0 +1,31 @@
+"""Helpers the component tests share (importable as `helpers`: conftest puts tests/ on sys.path).
+
+`synth(program)` synthesizes a small Pulumi program offline under the Azure mocks, as stack
+"test" of project "llmops"; `one(plan, type_, name)` is the one resource of that type and name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from llmops_infra.plan import Plan, PlannedResource
+
+SUB = "11111111-1111-4111-8111-111111111111"
+"""The mocks' subscription id."""
+TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+"""The mocks' tenant id."""
+
+
+def synth(program: Callable[[], object], location: str = "eastus") -> Plan:
+    """The plan of `program` under the Azure mocks (subscription SUB, tenant TENANT)."""
+    from llmops_infra.offline.mocks import AzureMocks
+    from llmops_infra.offline.synth import synthesize
+
+    return synthesize(program, environment="test", project="llmops", mocks=AzureMocks(SUB, TENANT, location))
+
+
+def one(plan: Plan, type_: str, name: str) -> PlannedResource:
+    """The one resource of `type_` named `name` in `plan` (fails naming how many there are)."""
+    found = [r for r in plan.of_type(type_) if r.name == name]
+    assert len(found) == 1, f"{type_} {name}: {len(found)} found"
+    return found[0]
