@@ -80,7 +80,8 @@ class GpuRuntimeArgs:
     """Repository of the DCGM exporter in the estate's registry (device-plugin mode). Default:
     NVIDIA's exporter repository, as `az acr import` names it."""
     dcgm_exporter_digest: str = DCGM_EXPORTER_DIGEST
-    """Pinned; refresh it (with the tag it came from) on every exporter upgrade. Default: the digest this module pins."""
+    """Pinned; refresh it (with the tag it came from) on every exporter upgrade.
+    Default: the digest this module pins."""
     scrape_interval: str = "30s"
     """How often managed Prometheus scrapes the GPU metrics. Default: every 30 seconds."""
 
@@ -227,7 +228,7 @@ class GpuRuntime(pulumi.ComponentResource):
                 opts=opts,
             )
             agents.append(
-                k8s.apps.v1.DaemonSet(
+                k8s.apps.v1.DaemonSet(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
                     f"{name}-{role}",
                     metadata={"name": labels["app"], "namespace": args.namespace, "labels": labels},
                     spec=node_agent_spec(labels, container, service_account=labels["app"]),
@@ -235,7 +236,7 @@ class GpuRuntime(pulumi.ComponentResource):
                 )
             )
         for role, policy in node_agent_network_policies().items():
-            k8s.networking.v1.NetworkPolicy(
+            k8s.networking.v1.NetworkPolicy(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
                 f"{name}-netpol-{role}",
                 metadata={"name": role, "namespace": args.namespace},
                 spec=policy,
