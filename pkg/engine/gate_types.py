@@ -6,10 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import LlmopsError
+
+if TYPE_CHECKING:  # the gates import these when they run
+    from llmops_infra.engine.arm_client import ArmClient
+    from llmops_infra.engine.azure_access import CredentialStatus, TokenGetter
+    from llmops_infra.plan import Plan
+    from llmops_infra.policies.runner import CheckResult
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -41,17 +47,17 @@ class GateContext:
     config: EnvironmentConfig
     project_dir: Path
     operation: str
-    plan: Any = None
-    check_credentials: Callable[[], Any] | None = None
-    get_token: Callable[[], Any] | None = None
+    plan: Plan | None = None
+    check_credentials: Callable[[], CredentialStatus] | None = None
+    get_token: TokenGetter | None = None
     fetch: Callable[[str, str], dict[str, Any]] | None = None
-    arm: Any = None
+    arm: ArmClient | None = None
     """An `arm_client.ArmClient` (created on first use by the live gates; a replay server's in tests)."""
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     credentials_ok: bool | None = None
-    policy_report: Any = None
+    policy_report: CheckResult | None = None
 
-    def the_plan(self) -> Any:
+    def the_plan(self) -> Plan:
         if self.plan is None:
             from llmops_infra.offline.planning import plan_config
 

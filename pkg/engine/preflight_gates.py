@@ -17,14 +17,14 @@ from llmops_infra.engine.gate_types import FAILED, SKIPPED, GateContext, GateFai
 PREFLIGHT_EXIT_CODE = 3
 
 
-def arm_of(ctx: GateContext) -> Any:
+def arm_of(ctx: GateContext) -> ArmClient:
     """The context's ARM client, created on first use with the gates' credentials."""
     if ctx.arm is None:
         ctx.arm = ArmClient(token_getter=ctx.get_token)
     return ctx.arm
 
 
-def _ask(gate: str, ctx: GateContext, question: Callable[[Any], Any]) -> tuple[Any, GateResult | None]:
+def _ask(gate: str, ctx: GateContext, question: Callable[[ArmClient], Any]) -> tuple[Any, GateResult | None]:
     if not ctx.credentials_ok:
         return None, GateResult(gate, SKIPPED, "skipped: no credentials")
     try:
@@ -62,7 +62,7 @@ def models_gate(ctx: GateContext) -> GateResult:
     if not deployments:
         return GateResult("models", SKIPPED, "no model deployments")
 
-    def ask(arm: Any) -> tuple[Any, Any]:
+    def ask(arm: ArmClient) -> tuple[list[dict[str, Any]], dict[str, tuple[float, float]]]:
         return (
             preflight.location_models(arm, azure.subscription_id, azure.location),
             preflight.cognitive_usages(arm, azure.subscription_id, azure.location),
