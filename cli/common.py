@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -33,7 +33,8 @@ __all__ = [  # what commands take from here; the consoles live with the renderer
     "synthesize",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class OutputFormat(str, Enum):
@@ -77,7 +78,7 @@ class _FlagsShowNoValue:
     parser then refuses `--force true`: a flag takes no value, so its help shows none."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)  # type: ignore[misc]
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]  # a mixin: the typer class follows it in the MRO
         for param in params:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""
@@ -104,14 +105,14 @@ def add_commands(group: typer.Typer, commands: dict[str, Callable[..., Any]]) ->
     return group
 
 
-def handle_errors(fn: F) -> F:
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn known errors into one clear message and their documented exit code.
 
     Unknown errors keep their traceback: they are bugs, and the traceback is the report.
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from llmops_infra.errors import LlmopsError
 
         try:
@@ -123,7 +124,7 @@ def handle_errors(fn: F) -> F:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, emoji=False)
             raise typer.Exit(exc.exit_code) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 # --------------------------------------------------------------------------- output

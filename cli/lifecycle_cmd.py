@@ -99,7 +99,8 @@ def _run(
     **kwargs: Any,
 ) -> Any:
     from llmops_infra.engine import lifecycle
-    from llmops_infra.engine.gates import GateFailed, gates_for
+    from llmops_infra.engine.gate_types import GateFailed
+    from llmops_infra.engine.gates import gates_for
     from llmops_infra.engine.progress import Progress
     from llmops_infra.render.lifecycle import Renderer
 

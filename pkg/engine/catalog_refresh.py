@@ -135,7 +135,12 @@ def refresh(
 
 
 def _kubernetes(
-    data: dict, region: dict, versions: list[dict], source: str, report: RefreshReport, location: str
+    data: dict[str, Any],
+    region: dict[str, Any],
+    versions: list[dict[str, Any]],
+    source: str,
+    report: RefreshReport,
+    location: str,
 ) -> None:
     offered = preflight.offered_versions(versions)
     region["kubernetes"] = offered
@@ -154,7 +159,14 @@ def _kubernetes(
         report.new_kubernetes.append(minor)
 
 
-def _models(data: dict, region: dict, models: list[dict], source: str, report: RefreshReport, location: str) -> None:
+def _models(
+    data: dict[str, Any],
+    region: dict[str, Any],
+    models: list[dict[str, Any]],
+    source: str,
+    report: RefreshReport,
+    location: str,
+) -> None:
     region_models: dict[str, Any] = {}
     entries = data.setdefault("models", [])
     for item in models:
@@ -203,7 +215,9 @@ def _models(data: dict, region: dict, models: list[dict], source: str, report: R
     region["models"] = region_models
 
 
-def _skus(region: dict, skus: list[dict], gpu_sizes: list[str], location: str, report: RefreshReport) -> None:
+def _skus(
+    region: dict[str, Any], skus: list[dict[str, Any]], gpu_sizes: list[str], location: str, report: RefreshReport
+) -> None:
     offers = preflight.sku_offers(skus, location)
     region["vm_skus"] = {}
     for size in gpu_sizes:

@@ -28,13 +28,16 @@ import urllib.error
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine import preflight_gates
 from llmops_infra.engine.arm_client import ArmError
 from llmops_infra.engine.gate_types import PASSED, SKIPPED, Gate, GateContext, GateFailed, GateResult
 from llmops_infra.errors import EngineError, PolicyViolationError
+
+if TYPE_CHECKING:
+    from llmops_infra.policies.runner import CheckResult
 
 APPROVALS = Path(".llmops") / "approvals"
 
@@ -54,7 +57,7 @@ GATES_BY_OPERATION: dict[str, tuple[str, ...]] = {
 COST_RULE_PREFIX = "COST-"
 
 
-def _check(ctx: GateContext) -> Any:
+def _check(ctx: GateContext) -> CheckResult:
     """The offline policy check of the plan (`stacks.policy_gate.check_config`), run once for both gates."""
     if ctx.policy_report is None:
         from llmops_infra.offline.policy_check import check_config

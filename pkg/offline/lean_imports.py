@@ -80,7 +80,7 @@ class _LeanLoader(importlib.abc.Loader):
             except KeyError:
                 raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}") from None
 
-        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]  # PEP 562 hook; typeshed's ModuleType has none
 
 
 class _LeanFinder(importlib.abc.MetaPathFinder):

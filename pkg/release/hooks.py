@@ -47,7 +47,8 @@ def policy_check(config: EnvironmentConfig, plan: Plan) -> Evidence:
 
 
 def promote_gates(config: EnvironmentConfig, project_dir: Path, plan: Plan) -> None:
-    from llmops_infra.engine.gates import GateContext, run_gates
+    from llmops_infra.engine.gate_types import GateContext
+    from llmops_infra.engine.gates import run_gates
 
     run_gates(config, project_dir, operation="promote", ctx=GateContext(config, project_dir, "promote", plan=plan))
 
@@ -68,7 +69,7 @@ def approved(env: str, project_dir: Path, manifest: Manifest) -> bool:
         record = json.loads(approval_path(env, project_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return record.get("manifest") == manifest.id
+    return bool(record.get("manifest") == manifest.id)
 
 
 def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[EnvironmentConfig, Path], DeployOutcome]:

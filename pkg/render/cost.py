@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from llmops_infra.render import as_text, to_json
@@ -22,15 +23,16 @@ def cost_json(environment: str, estimate: dict[str, Any]) -> str:
 
 def cost_table(environment: str, estimate: dict[str, Any], width: int = 140) -> str:
     table = Table(title=f"Monthly cost estimate: {environment} (USD)")
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("Resource", "left"),
         ("SKU", "left"),
         ("Quantity", "left"),
         ("Min", "right"),
         ("Max", "right"),
         ("Note", "left"),
-    ):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify, overflow="fold")
     for line in _by_cost(estimate):
         table.add_row(
             line["resource"],
