@@ -253,9 +253,8 @@ class MlEndpoints(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous[-1:]),
             )
             previous.append(deployment)
-        traffic = live_traffic(ep.slots)
         template = pulumi.Output.all(workspace.name, shape.location, endpoint.tags).apply(
-            lambda v: shape.template(v[0], v[1], v[2] or {}, traffic)
+            lambda v: shape.template(v[0], v[1], v[2] or {}, live_traffic(ep.slots))
         )
         resources.Deployment(
             f"{base}-traffic",

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmops_infra.config.common import EnforcementLevel
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
@@ -27,8 +28,8 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
     try:
         settings = PolicySettings(
             scope=policy.scope,
-            default_level=None if policy.default_level is None else policy.default_level.value,
-            levels={key: level.value for key, level in policy.levels.items()},
+            default_level=None if policy.default_level is None else _level(policy.default_level),
+            levels={key: _level(level) for key, level in policy.levels.items()},
             exemptions=tuple(
                 Exemption(
                     policy=e.policy, resources=tuple(e.resources), reason=e.reason, owner=e.owner, expires=e.expires
@@ -48,6 +49,11 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
     except PolicySettingsError as exc:
         raise ConfigError(f"environments/{config.name}.yaml: {exc}", key="policy") from None
     return settings
+
+
+def _level(level: EnforcementLevel | str) -> str:
+    """A level's name (`model_copy` leaves a plain string where validation makes an enum)."""
+    return level.value if isinstance(level, EnforcementLevel) else level
 
 
 def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None) -> CheckResult:
