@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from llmops_infra.cli.common import EnvArg, ProjectDir, console
+
+if TYPE_CHECKING:
+    from llmops_infra.delivery.bootstrap_clients import Endpoints
+    from llmops_infra.delivery.bootstrap_steps import Step
 
 
 class BootstrapProvider(str, Enum):
@@ -17,7 +21,7 @@ class BootstrapProvider(str, Enum):
     azure_devops = "azure-devops"
 
 
-def endpoints_from_env():
+def endpoints_from_env() -> Endpoints:
     """API endpoints: the public clouds, or GITHUB_API_URL (GitHub Enterprise), LLMOPS_ARM_URL, LLMOPS_ADO_URL,
     LLMOPS_VSSPS_URL (sovereign clouds, Azure DevOps Server) and LLMOPS_CA_BUNDLE (a private CA)."""
     from llmops_infra.delivery.bootstrap_clients import ADO, ARM, GITHUB_API, VSSPS, Endpoints
@@ -86,7 +90,7 @@ def bootstrap_cmd(
     clients = Clients(spec.subscription_id, endpoints_from_env())
     secrets = {k: os.environ[k] for k in ("PULUMI_CONFIG_PASSPHRASE",) if os.environ.get(k)}
 
-    def report(index: int, total: int, step: bootstrap.Step, outcome: str) -> None:
+    def report(index: int, total: int, step: Step, outcome: str) -> None:
         console.print(f"[{index}/{total}] {outcome:9} [{step.system}] {step.describe}", markup=False)
 
     outcome = bootstrap.run(spec, clients, report=report, secrets=secrets)

@@ -228,7 +228,7 @@ class GpuRuntime(pulumi.ComponentResource):
                 opts=opts,
             )
             agents.append(
-                k8s.apps.v1.DaemonSet(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
+                k8s.apps.v1.DaemonSet(
                     f"{name}-{role}",
                     metadata={"name": labels["app"], "namespace": args.namespace, "labels": labels},
                     spec=node_agent_spec(labels, container, service_account=labels["app"]),
@@ -236,7 +236,7 @@ class GpuRuntime(pulumi.ComponentResource):
                 )
             )
         for role, policy in node_agent_network_policies().items():
-            k8s.networking.v1.NetworkPolicy(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
+            k8s.networking.v1.NetworkPolicy(
                 f"{name}-netpol-{role}",
                 metadata={"name": role, "namespace": args.namespace},
                 spec=policy,

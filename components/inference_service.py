@@ -132,7 +132,7 @@ class InferenceService(pulumi.ComponentResource):
         labels = m.pod_labels(name)
         meta = {"namespace": ns_name, "labels": labels}
 
-        account = k8s.core.v1.ServiceAccount(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
+        account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={
                 **meta,
@@ -182,7 +182,7 @@ class InferenceService(pulumi.ComponentResource):
             dtype=args.dtype,
             quantization=args.quantization,
         )
-        deployment = k8s.apps.v1.Deployment(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
+        deployment = k8s.apps.v1.Deployment(
             f"{name}-deploy",
             metadata={**meta, "name": name},
             spec={
@@ -228,7 +228,7 @@ class InferenceService(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[deployment, auth])),
         )
-        k8s.policy.v1.PodDisruptionBudget(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
+        k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata={**meta, "name": name},
             # maxUnavailable (not minAvailable): a single replica, or none when scaled to zero,
@@ -237,13 +237,13 @@ class InferenceService(pulumi.ComponentResource):
             opts=in_ns,
         )
         for role, policy in m.network_policies(name, args.gateway_namespace).items():
-            k8s.networking.v1.NetworkPolicy(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
+            k8s.networking.v1.NetworkPolicy(
                 f"{name}-netpol-{role}",
                 metadata={**meta, "name": role},
                 spec=policy,
                 opts=in_ns,
             )
-        k8s.core.v1.Service(  # type: ignore[call-overload]  # camelCase wire dicts: accepted, the stubs say snake_case
+        k8s.core.v1.Service(
             f"{name}-svc",
             metadata={**meta, "name": name, "annotations": SKIP_AWAIT},
             spec={

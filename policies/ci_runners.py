@@ -6,9 +6,9 @@ They judge Container Apps environments and jobs (GitHub runners) and Managed Dev
 
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from pulumi_policy import ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import get, is_true, items, resource_rule, same
+from llmops_infra.policies.framework import Params, Report, get, is_true, items, resource_rule, same
 
 APP_ENVIRONMENT = "azure-native:app:ManagedEnvironment"
 APP_JOB = "azure-native:app:Job"
@@ -25,7 +25,7 @@ DEVOPS_POOL = "azure-native:devopsinfrastructure:Pool"
     remediation="Container Apps environment: set vnetConfiguration.infrastructureSubnetId and internal: true, and "
     "publicNetworkAccess: Disabled. Managed DevOps Pool: set fabricProfile.networkProfile.subnetId.",
 )
-def ci_in_vnet(args, report, params):
+def ci_in_vnet(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if args.resource_type == DEVOPS_POOL:
         if not get(args.props, "fabricProfile.networkProfile.subnetId"):
             report("The pool's agents run in Microsoft's network: they cannot reach a private cluster or endpoint.")
@@ -48,7 +48,7 @@ def ci_in_vnet(args, report, params):
     remediation="Give each configuration.secrets entry keyVaultUrl and identity (no value), and each registry an "
     "identity (no passwordSecretRef).",
 )
-def ci_secrets(args, report, params):
+def ci_secrets(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     for secret in items(get(args.props, "configuration.secrets")):
         if get(secret, "value") is not None or not get(secret, "keyVaultUrl"):
             report(
@@ -69,7 +69,7 @@ def ci_secrets(args, report, params):
     remediation="Container Apps job: triggerType Event, replicaRetryLimit 0, parallelism 1. Managed DevOps Pool: "
     "agentProfile.kind Stateless.",
 )
-def ci_ephemeral(args, report, params):
+def ci_ephemeral(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if args.resource_type == DEVOPS_POOL:
         if not same(get(args.props, "agentProfile.kind"), "Stateless"):
             report("Agents are reused across jobs: a job's files and tokens can reach the next job on the agent.")

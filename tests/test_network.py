@@ -207,17 +207,17 @@ def test_the_runner_subnet_is_delegated_with_a_nat_gateway_and_its_own_nsg():
         nat_gateway_name="ng-ci",
         public_ip_name="pip-ci",
     )
-    plan = _synth(lambda: Network("network", _args(runner_subnet=spec)))
-    vnet = _one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
+    plan = synth(lambda: Network("network", _args(runner_subnet=spec)))
+    vnet = one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
     subnet = next(s for s in vnet.props["subnets"] if s["name"] == "snet-ci")
     assert subnet["delegations"] == [{"name": "ci-runners", "serviceName": "Microsoft.App/environments"}]
     assert subnet["defaultOutboundAccess"] is False
-    nat = _one(plan, "azure-native:network:NatGateway", "network-runner-nat")
+    nat = one(plan, "azure-native:network:NatGateway", "network-runner-nat")
     assert subnet["natGateway"]["id"] == _id(nat)
-    address = _one(plan, "azure-native:network:PublicIPAddress", "network-runner-egress-ip")
+    address = one(plan, "azure-native:network:PublicIPAddress", "network-runner-egress-ip")
     assert nat.props["publicIpAddresses"] == [{"id": _id(address)}]
     assert address.props["publicIPAllocationMethod"] == "Static" and address.props["sku"]["name"] == "Standard"
-    nsg = _one(plan, "azure-native:network:NetworkSecurityGroup", "network-nsg-ci_runners")
+    nsg = one(plan, "azure-native:network:NetworkSecurityGroup", "network-nsg-ci_runners")
     assert subnet["networkSecurityGroup"]["id"] == _id(nsg)
     assert {"deny-internet-inbound", "deny-management-ports-inbound"} <= {r["name"] for r in nsg.props["securityRules"]}
     assert subnet["serviceEndpoints"] == [{"service": "Microsoft.Storage"}]

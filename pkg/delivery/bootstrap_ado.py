@@ -29,7 +29,8 @@ APPROVAL_TIMEOUT_MINUTES = 43200  # 30 days, the longest an approval may wait
 
 
 def _org(ctx: BootstrapContext, path: str) -> str:
-    return ctx.clients.ado().org_url(ctx.spec.ado_organization or "", path)
+    url: str = ctx.clients.ado().org_url(ctx.spec.ado_organization or "", path)
+    return url
 
 
 def _project_id(ctx: BootstrapContext) -> str:
@@ -223,7 +224,7 @@ def _variable_group(ctx: BootstrapContext) -> str:
     # Secret values are never returned: keep the ones we do not set (a null value keeps a secret).
     for key, value in current.items():
         if key not in wanted and value.get("isSecret"):
-            body["variables"][key] = {"value": None, "isSecret": True}
+            wanted[key] = {"value": None, "isSecret": True}
     ado.request(
         "PUT", _org(ctx, f"_apis/distributedtask/variablegroups/{group['id']}"), json=body, params={"api-version": API}
     )

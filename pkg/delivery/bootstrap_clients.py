@@ -151,7 +151,8 @@ class Clients:
             else:
                 auth = _EntraAuth(self.credential())
             self._cache["ado"] = AdoClient(self.endpoints, auth)
-        return self._cache["ado"]
+        client: AdoClient = self._cache["ado"]
+        return client
 
     # ------------------------------------------------------------------ errors
     @staticmethod

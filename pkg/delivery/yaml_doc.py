@@ -34,7 +34,8 @@ def seq(*values: Any) -> CommentedSeq:
 
 def quoted(value: object) -> DoubleQuotedScalarString:
     """A scalar that stays a string when read back (`"3.11"`, `"90"`, `"true"`)."""
-    return DoubleQuotedScalarString(str(value))
+    scalar: DoubleQuotedScalarString = DoubleQuotedScalarString(str(value))
+    return scalar
 
 
 def script(*lines: str) -> str:
@@ -44,7 +45,8 @@ def script(*lines: str) -> str:
             raise ValueError("script lines must not contain newlines: pass one argument per line")
     if len(lines) == 1:
         return lines[0]
-    return LiteralScalarString("\n".join(lines) + "\n")
+    block: str = LiteralScalarString("\n".join(lines) + "\n")
+    return block
 
 
 def comment_before(target: CommentedMap, key: str, text: str, indent: int) -> None:

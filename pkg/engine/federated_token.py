@@ -89,7 +89,7 @@ def _http_fetch(method: str, url: str, token: str, field: str, params: dict[str,
         if response.status_code != 200:
             raise EngineError(f"the CI token endpoint answered {response.status_code}: check the job's permissions")
         value = response.json().get(field)
-        if not value:
+        if not isinstance(value, str) or not value:
             raise EngineError(f"the CI token endpoint answered without {field!r}")
         return value
 

@@ -18,13 +18,12 @@ from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine.errors import engine_errors
 from llmops_infra.engine.progress import Progress
 from llmops_infra.engine.pulumi_cli import EngineInfo
+from llmops_infra.engine.state_checks import check_cloud_login, check_passphrase
 from llmops_infra.engine.workspace import (
     WORKSPACES,
     Program,
     StackTarget,
     backend_url,
-    check_cloud_login,
-    check_passphrase,
     open_stack,
     stack_target,
 )
