@@ -35,8 +35,11 @@ class DevOpsPoolArgs:
     """Azure DevOps organization name (https://dev.azure.com/<organization>)."""
     ado_project: str
     vm_size: str = "Standard_D2ads_v5"
+    """VM size of each agent. Default: Standard_D2ads_v5 (2 vCPUs, 8 GiB, local temp disk)."""
     image: str = "ubuntu-22.04/latest"
+    """A well-known Azure Pipelines image (WELL_KNOWN_IMAGES). Default: ubuntu-22.04/latest."""
     max_agents: int = 4
+    """Agents running at once (1-20). Default: 4; more jobs wait in the queue."""
 
     def __post_init__(self) -> None:
         if self.image not in WELL_KNOWN_IMAGES:

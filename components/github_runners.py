@@ -50,11 +50,15 @@ class GitHubRunnersArgs:
     repository: str
     """owner/repo whose jobs the runners take."""
     labels: list[str] = field(default_factory=list)
-    """Labels besides self-hosted; the deploy jobs ask for them."""
+    """Labels besides self-hosted; the deploy jobs ask for them. Default: none."""
     max_runners: int = 4
+    """Runner jobs at once (1-20). Default: 4; more queued workflow jobs wait."""
     timeout_minutes: int = 240
+    """A runner job's replica timeout. Default: 240 minutes, longer than a deploy job's timeout."""
     cpu: float = 2.0
+    """vCPUs per runner. Default: 2.0 (a Consumption-profile size)."""
     memory_gi: float = 4.0
+    """Memory per runner in GiB. Default: 4.0 (2 GiB per vCPU, as Consumption requires)."""
 
     def __post_init__(self) -> None:
         if "@sha256:" not in self.image:
