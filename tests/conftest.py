@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository's project directory and synthesized plans (cached).
+"""Shared fixtures: the repository's project directory, synthesized plans (cached) and the
+Kubernetes test bed of the `k8s` tier.
 
 Shared helpers live in tests/helpers.py (`synth`, `one`, the mocks' SUB and TENANT); this file
 puts tests/ on sys.path so that tests import them as `helpers`.
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# Helpers shared by tests (helpers, arm_replay, engine_programs) import by module name.
+# Helpers shared by tests (helpers, arm_replay, engine_programs, k8s_testbed) import by module name.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
@@ -52,3 +53,28 @@ def shipped_plan(env: str):
 @pytest.fixture(scope="session")
 def plans():
     return shipped_plan
+
+
+@pytest.fixture(scope="session")
+def k8s_testbed(tmp_path_factory):
+    """A real control plane (etcd, kube-apiserver, kube-controller-manager) for the session, with
+    the CRDs the estate's custom resources need; skipped, with the reason, where the test bed is
+    not built (tests/k8s_testbed.py, scripts/build-k8s-testbed.sh). Torn down even when tests fail."""
+    import k8s_testbed as tb
+
+    found = tb.find_testbed()
+    if isinstance(found, str):
+        pytest.skip(found)
+    with tb.Testbed(found, tmp_path_factory.mktemp("k8s-testbed")) as bed:
+        bed.crd_names = tb.install_crds(tb.api_client(bed), found.crds)
+        yield bed
+
+
+@pytest.fixture(scope="session")
+def k8s_client(k8s_testbed):
+    """A `kubernetes` ApiClient with the test bed's admin credentials."""
+    import k8s_testbed as tb
+
+    client = tb.api_client(k8s_testbed)
+    yield client
+    client.close()

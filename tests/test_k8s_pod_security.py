@@ -1,0 +1,211 @@
+"""Pod Security, for real: the pods of every workload template the estate makes are admitted.
+
+A Deployment is admitted even when its pods would not be (the API server only warns); the pods
+are refused later, when the controller manager's ReplicaSet controller creates them, and the
+refusal is a `FailedCreate` event on the ReplicaSet. So each template is created in a namespace
+labelled as the estate labels it (`pod-security.kubernetes.io/enforce: restricted` for the
+inference services), and the test waits until the controller manager has created its pods.
+
+Templates: the vLLM Deployment of every model of every shipped environment (from the offline
+plans, i.e. exactly what the provider would send). The GPU node agents (device plugin and DCGM
+exporter DaemonSets, `gpu_driver: aks`) mount kubelet paths from the host, which no Pod Security
+level but `privileged` allows: they live in the `privileged` runtime namespace, and the test shows
+that `restricted` and `baseline` would refuse them and `privileged` admits them. The GPU operator
+chart's workloads are checked in tests/test_k8s_workload.py, where Helm installs them.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import k8s_testbed as tb
+import pytest
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline.planning import plan_config
+
+pytestmark = pytest.mark.k8s
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+ENFORCE = "pod-security.kubernetes.io/enforce"
+POD_SETTLE_S = 30.0
+
+
+def _plan(project_dir, env: str, gpu_driver: str = "operator"):
+    config = load_environment(env, project_dir)
+    config = config.model_copy(update={"cluster": config.cluster.model_copy(update={"gpu_driver": gpu_driver})})
+    return plan_config(config)
+
+
+def _objects(plan, kind: str) -> list[dict]:
+    return [
+        dict(r.props)
+        for r in plan.custom_resources()
+        if r.type.startswith("kubernetes:") and r.props.get("kind") == kind
+    ]
+
+
+def _in(manifest: dict, namespace: str) -> dict:
+    return {**manifest, "metadata": {**manifest["metadata"], "namespace": namespace}}
+
+
+def _create(client, manifest: dict) -> tb.ApiResult:
+    result = tb.api_request(client, "POST", tb.collection_path(client, manifest), manifest)
+    assert result.ok, f"{manifest['kind']} {manifest['metadata'].get('name')}: {result.message}"
+    return result
+
+
+def _namespace(client, name: str, labels: dict[str, str]) -> None:
+    _create(client, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+
+
+def _delete_namespace(client, name: str) -> None:
+    tb.api_request(client, "DELETE", f"/api/v1/namespaces/{name}")
+
+
+def _items(client, path: str) -> list[dict]:
+    result = tb.api_request(client, "GET", path)
+    assert result.ok, result.message
+    return result.body.get("items", [])
+
+
+def _owned_by(items: list[dict], owner_uid: str) -> list[dict]:
+    return [i for i in items if any(o.get("uid") == owner_uid for o in i["metadata"].get("ownerReferences", []))]
+
+
+def _failed_creates(client, namespace: str) -> list[str]:
+    return [
+        f"{e['involvedObject']['kind']} {e['involvedObject']['name']}: {e['message']}"
+        for e in _items(client, f"/api/v1/namespaces/{namespace}/events")
+        if e.get("reason") == "FailedCreate"
+    ]
+
+
+def _pods_of_deployment(client, namespace: str, name: str, replicas: int) -> tuple[list[dict], list[str]]:
+    """Wait until the Deployment's ReplicaSet has `replicas` pods or a FailedCreate event appears."""
+    deadline = time.monotonic() + POD_SETTLE_S
+    while True:
+        deployment = tb.api_request(client, "GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}").body
+        sets = _owned_by(
+            _items(client, f"/apis/apps/v1/namespaces/{namespace}/replicasets"), deployment["metadata"]["uid"]
+        )
+        pods = []
+        for rs in sets:
+            pods += _owned_by(_items(client, f"/api/v1/namespaces/{namespace}/pods"), rs["metadata"]["uid"])
+        failed = _failed_creates(client, namespace)
+        if failed or (sets and len(pods) >= replicas) or time.monotonic() > deadline:
+            return pods, failed
+        time.sleep(0.3)
+
+
+def _deployment_templates(project_dir) -> list[tuple[str, dict, dict, dict]]:
+    """(env, namespace, service account, deployment) of every inference service of every environment."""
+    found = []
+    for env in ENVIRONMENTS:
+        plan = _plan(project_dir, env)
+        namespaces = {n["metadata"]["name"]: n for n in _objects(plan, "Namespace")}
+        accounts = {a["metadata"]["namespace"]: a for a in _objects(plan, "ServiceAccount")}
+        for deployment in _objects(plan, "Deployment"):
+            ns = deployment["metadata"]["namespace"]
+            found.append((env, namespaces[ns], accounts[ns], deployment))
+    return found
+
+
+def test_every_inference_template_gets_its_pods_in_a_restricted_namespace(k8s_client, project_dir):
+    templates = _deployment_templates(project_dir)
+    assert {env for env, *_ in templates} == set(ENVIRONMENTS)
+    problems = []
+    for env, namespace, account, deployment in templates:
+        labels = namespace["metadata"]["labels"]
+        assert labels[ENFORCE] == "restricted", f"{env}: {namespace['metadata']['name']} is not restricted"
+        name = f"psa-{env}-{namespace['metadata']['name']}"
+        _namespace(k8s_client, name, labels)  # the estate's own labels
+        try:
+            _create(k8s_client, _in(account, name))
+            body = _in(deployment, name)
+            replicas = max(1, body["spec"].get("replicas", 1))  # a template scaled to zero still has to admit
+            body["spec"] = {**body["spec"], "replicas": replicas}
+            created = _create(k8s_client, body)
+            assert created.warnings == [], created.warnings  # no "would violate PodSecurity" either
+            pods, failed = _pods_of_deployment(k8s_client, name, body["metadata"]["name"], replicas)
+            if failed or len(pods) < replicas:
+                problems.append(f"{env} {body['metadata']['name']}: {len(pods)}/{replicas} pods; {failed}")
+            for pod in pods:  # the pods the controller made carry the template's restricted settings
+                assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+                assert pod["spec"]["containers"][0]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        finally:
+            _delete_namespace(k8s_client, name)
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_non_compliant_template_is_refused_with_the_api_servers_message(k8s_client, project_dir):
+    [(_, namespace, account, deployment), *_] = _deployment_templates(project_dir)
+    name = "psa-refused"
+    _namespace(k8s_client, name, namespace["metadata"]["labels"])
+    try:
+        _create(k8s_client, _in(account, name))
+        bad = copy.deepcopy(_in(deployment, name))
+        bad["spec"]["replicas"] = 1
+        container = bad["spec"]["template"]["spec"]["containers"][0]
+        container["securityContext"] = {
+            **container["securityContext"],
+            "privileged": True,
+            "allowPrivilegeEscalation": True,
+        }
+        created = _create(k8s_client, bad)
+        # The Deployment is stored, with a warning; its pods are refused by the ReplicaSet controller.
+        assert any('would violate PodSecurity "restricted:latest"' in w for w in created.warnings), created.warnings
+        pods, failed = _pods_of_deployment(k8s_client, name, bad["metadata"]["name"], 1)
+        assert pods == []
+        assert failed, "no FailedCreate event"
+        assert 'violates PodSecurity "restricted:latest"' in failed[0]
+        assert 'privileged (container "vllm" must not set securityContext.privileged=true)' in failed[0]
+        assert "allowPrivilegeEscalation != false" in failed[0]
+
+        # The same pod created directly: refused at once, with the same message.
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare", "namespace": name}}
+        pod["spec"] = bad["spec"]["template"]["spec"]
+        result = tb.api_request(k8s_client, "POST", f"/api/v1/namespaces/{name}/pods", pod)
+        assert result.status == 403
+        assert 'pods "bare" is forbidden: violates PodSecurity "restricted:latest": privileged' in result.message
+    finally:
+        _delete_namespace(k8s_client, name)
+
+
+def test_gpu_node_agents_need_the_privileged_level_they_get(k8s_client, project_dir):
+    plan = _plan(project_dir, "dev", gpu_driver="aks")
+    [runtime_ns] = [
+        n for n in _objects(plan, "Namespace") if n["metadata"]["labels"].get("llmops.io/role") == "gpu-runtime"
+    ]
+    assert runtime_ns["metadata"]["labels"][ENFORCE] == "privileged"
+    agents = _objects(plan, "DaemonSet")
+    assert {a["metadata"]["name"] for a in agents} == {"nvidia-device-plugin", "nvidia-dcgm-exporter"}
+    for level in ("restricted", "baseline", "privileged"):
+        name = f"psa-agents-{level}"
+        _namespace(k8s_client, name, {**runtime_ns["metadata"]["labels"], ENFORCE: level})
+        try:
+            for agent in agents:
+                pod = {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": agent["metadata"]["name"], "namespace": name},
+                    "spec": agent["spec"]["template"]["spec"],
+                }
+                result = tb.api_request(
+                    k8s_client,
+                    "POST",
+                    f"/api/v1/namespaces/{name}/pods",
+                    pod,
+                    {"dryRun": "All", "fieldValidation": "Strict"},
+                )
+                if level == "privileged":
+                    # Admitted; only the service account is missing (not made here), which admission
+                    # checks after Pod Security.
+                    assert result.ok or "serviceaccount" in result.message, result.message
+                    assert "PodSecurity" not in result.message
+                else:
+                    assert result.status == 403, result.message
+                    assert f'violates PodSecurity "{level}:latest"' in result.message
+                    assert "hostPath volumes" in result.message
+        finally:
+            _delete_namespace(k8s_client, name)
