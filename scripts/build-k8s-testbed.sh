@@ -26,6 +26,8 @@ recipes=$here/k8s-testbed
 command -v go >/dev/null 2>&1 || die "go is not on PATH"
 PYTHON=${PYTHON:-python3}
 command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON is not on PATH"
+# The script changes directory: keep a relative interpreter path (a venv's, not resolved) usable.
+if [[ "$PYTHON" == */* ]]; then PYTHON=$(realpath -s "$PYTHON"); fi
 
 # shellcheck source=k8s-testbed/versions.env
 source "$recipes/versions.env"
@@ -146,7 +148,8 @@ if fresh assets_recipe "$assets_recipe" && [[ -d "$root/crds" && -d "$root/chart
 else
   log "downloading the CRD and chart modules"
   stage=$work/assets
-  mkdir -p "$stage/crds/keda" "$stage/crds/secrets-store-csi-driver" "$stage/crds/prometheus-operator" "$stage/charts"
+  mkdir -p "$stage/crds/keda" "$stage/crds/secrets-store-csi-driver" "$stage/crds/prometheus-operator" \
+    "$stage/crds/azure-monitor-metrics" "$stage/charts"
   # -mod=readonly refers to the current module; these downloads are outside any module.
   cd "$work"
   keda=$(GOFLAGS=-mod=mod module_dir "$KEDA_MODULE")
@@ -156,6 +159,16 @@ else
   promop=$(GOFLAGS=-mod=mod module_dir "$PROMETHEUS_OPERATOR_MODULE")
   cp "$promop"/example/prometheus-operator-crd/monitoring.coreos.com_{podmonitors,servicemonitors}.yaml \
     "$stage/crds/prometheus-operator/"
+  # Managed Prometheus (AKS metrics add-on) serves PodMonitor as azmonitoring.coreos.com/v1: "the same
+  # custom resource definitions (CRD) as OSS Pod monitors ... except for a change in the group name"
+  # (https://learn.microsoft.com/azure/azure-monitor/containers/prometheus-metrics-scrape-crd, checked
+  # 2026-12-01). Its own copy (github.com/Azure/prometheus-collector) is not on the module proxy.
+  az_crd=$stage/crds/azure-monitor-metrics/azmonitoring.coreos.com_podmonitors.yaml
+  sed -e 's/^  name: podmonitors\.monitoring\.coreos\.com$/  name: podmonitors.azmonitoring.coreos.com/' \
+    -e 's/^  group: monitoring\.coreos\.com$/  group: azmonitoring.coreos.com/' \
+    "$promop/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" >"$az_crd"
+  [[ $(grep -c -e '^  name: podmonitors\.azmonitoring\.coreos\.com$' -e '^  group: azmonitoring\.coreos\.com$' "$az_crd") == 2 ]] ||
+    die "could not derive the azmonitoring.coreos.com PodMonitor CRD (the prometheus-operator CRD's layout changed)"
   gpuop=$(GOFLAGS=-mod=mod module_dir "$GPU_OPERATOR_MODULE")
   cp -r "$gpuop/deployments/gpu-operator" "$stage/charts/gpu-operator"
   chmod -R u+w "$stage"

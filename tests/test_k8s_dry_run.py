@@ -37,7 +37,7 @@ def estate_manifests(project_dir) -> dict[str, list[tuple[str, dict]]]:
         config = config.model_copy(update={"cluster": config.cluster.model_copy(update={"gpu_driver": mode})})
         plan = plan_config(config)
         found[f"{env}-{mode}"] = [
-            (r.name, dict(r.props))
+            (r.name, tb.as_sent(r.props))
             for r in plan.custom_resources()
             if r.type.startswith("kubernetes:") and r.type not in NOT_OBJECTS
         ]

@@ -9,14 +9,18 @@ inference services), and the test waits until the controller manager has created
 Templates: the vLLM Deployment of every model of every shipped environment (from the offline
 plans, i.e. exactly what the provider would send). The GPU node agents (device plugin and DCGM
 exporter DaemonSets, `gpu_driver: aks`) mount kubelet paths from the host, which no Pod Security
-level but `privileged` allows: they live in the `privileged` runtime namespace, and the test shows
-that `restricted` and `baseline` would refuse them and `privileged` admits them. The GPU operator
-chart's workloads are checked in tests/test_k8s_workload.py, where Helm installs them.
+level but `privileged` allows: they live in the `privileged` runtime namespace. A DaemonSet only
+makes pods for nodes, so the test registers a Node object labelled like a GPU node (no kubelet
+behind it) and shows that the DaemonSet controller gets their pods admitted at `privileged` and
+refused at `baseline` and `restricted`. The GPU operator chart's workloads are checked in
+tests/test_k8s_workload.py, where Helm installs them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import datetime
 import time
 
 import k8s_testbed as tb
@@ -29,6 +33,7 @@ pytestmark = pytest.mark.k8s
 ENVIRONMENTS = ("dev", "staging", "prod")
 ENFORCE = "pod-security.kubernetes.io/enforce"
 POD_SETTLE_S = 30.0
+HOSTNAME = "kubernetes.io/hostname"
 
 
 def _plan(project_dir, env: str, gpu_driver: str = "operator"):
@@ -39,7 +44,7 @@ def _plan(project_dir, env: str, gpu_driver: str = "operator"):
 
 def _objects(plan, kind: str) -> list[dict]:
     return [
-        dict(r.props)
+        tb.as_sent(r.props)
         for r in plan.custom_resources()
         if r.type.startswith("kubernetes:") and r.props.get("kind") == kind
     ]
@@ -73,27 +78,29 @@ def _owned_by(items: list[dict], owner_uid: str) -> list[dict]:
     return [i for i in items if any(o.get("uid") == owner_uid for o in i["metadata"].get("ownerReferences", []))]
 
 
-def _failed_creates(client, namespace: str) -> list[str]:
+def _failed_creates(client, namespace: str, owners: set[str] | None = None) -> list[str]:
+    """FailedCreate event messages in `namespace` (of the objects named `owners` only, if given)."""
     return [
         f"{e['involvedObject']['kind']} {e['involvedObject']['name']}: {e['message']}"
         for e in _items(client, f"/api/v1/namespaces/{namespace}/events")
-        if e.get("reason") == "FailedCreate"
+        if e.get("reason") == "FailedCreate" and (owners is None or e["involvedObject"]["name"] in owners)
     ]
 
 
-def _pods_of_deployment(client, namespace: str, name: str, replicas: int) -> tuple[list[dict], list[str]]:
-    """Wait until the Deployment's ReplicaSet has `replicas` pods or a FailedCreate event appears."""
+def _pods_of(client, namespace: str, kind: str, name: str, expected: int) -> tuple[list[dict], list[str]]:
+    """Wait until the controllers made `expected` pods for the Deployment (through its ReplicaSets)
+    or DaemonSet `name`, or a FailedCreate event appears; returns (pods, FailedCreate messages)."""
+    group = f"/apis/apps/v1/namespaces/{namespace}"
     deadline = time.monotonic() + POD_SETTLE_S
     while True:
-        deployment = tb.api_request(client, "GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}").body
-        sets = _owned_by(
-            _items(client, f"/apis/apps/v1/namespaces/{namespace}/replicasets"), deployment["metadata"]["uid"]
-        )
-        pods = []
-        for rs in sets:
-            pods += _owned_by(_items(client, f"/api/v1/namespaces/{namespace}/pods"), rs["metadata"]["uid"])
-        failed = _failed_creates(client, namespace)
-        if failed or (sets and len(pods) >= replicas) or time.monotonic() > deadline:
+        owner = tb.api_request(client, "GET", f"{group}/{kind.lower()}s/{name}").body
+        owners = [owner]
+        if kind == "Deployment":
+            owners = _owned_by(_items(client, f"{group}/replicasets"), owner["metadata"]["uid"])
+        all_pods = _items(client, f"/api/v1/namespaces/{namespace}/pods")
+        pods = [p for o in owners for p in _owned_by(all_pods, o["metadata"]["uid"])]
+        failed = _failed_creates(client, namespace, {o["metadata"]["name"] for o in owners})
+        if failed or (len(pods) >= expected and owners) or time.monotonic() > deadline:
             return pods, failed
         time.sleep(0.3)
 
@@ -127,7 +134,7 @@ def test_every_inference_template_gets_its_pods_in_a_restricted_namespace(k8s_cl
             body["spec"] = {**body["spec"], "replicas": replicas}
             created = _create(k8s_client, body)
             assert created.warnings == [], created.warnings  # no "would violate PodSecurity" either
-            pods, failed = _pods_of_deployment(k8s_client, name, body["metadata"]["name"], replicas)
+            pods, failed = _pods_of(k8s_client, name, "Deployment", body["metadata"]["name"], replicas)
             if failed or len(pods) < replicas:
                 problems.append(f"{env} {body['metadata']['name']}: {len(pods)}/{replicas} pods; {failed}")
             for pod in pods:  # the pods the controller made carry the template's restricted settings
@@ -155,7 +162,7 @@ def test_a_non_compliant_template_is_refused_with_the_api_servers_message(k8s_cl
         created = _create(k8s_client, bad)
         # The Deployment is stored, with a warning; its pods are refused by the ReplicaSet controller.
         assert any('would violate PodSecurity "restricted:latest"' in w for w in created.warnings), created.warnings
-        pods, failed = _pods_of_deployment(k8s_client, name, bad["metadata"]["name"], 1)
+        pods, failed = _pods_of(k8s_client, name, "Deployment", bad["metadata"]["name"], 1)
         assert pods == []
         assert failed, "no FailedCreate event"
         assert 'violates PodSecurity "restricted:latest"' in failed[0]
@@ -172,40 +179,62 @@ def test_a_non_compliant_template_is_refused_with_the_api_servers_message(k8s_cl
         _delete_namespace(k8s_client, name)
 
 
-def test_gpu_node_agents_need_the_privileged_level_they_get(k8s_client, project_dir):
+@contextlib.contextmanager
+def _gpu_node(client, labels: dict[str, str]):
+    """A Node object with `labels` and a Ready condition: enough for the DaemonSet controller to
+    make a pod for it (no kubelet: the pod is never started)."""
+    name = "testbed-gpu-0"
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {**labels, HOSTNAME: name}}}
+    _create(client, node)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ready = {"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": now}
+    patched = tb.api_request(
+        client,
+        "PATCH",
+        f"/api/v1/nodes/{name}/status",
+        {"status": {"conditions": [{**ready, "lastTransitionTime": now}]}},
+        content_type="application/merge-patch+json",
+    )
+    assert patched.ok, patched.message
+    try:
+        yield name
+    finally:
+        tb.api_request(client, "DELETE", f"/api/v1/nodes/{name}")
+
+
+def test_gpu_node_agents_get_their_pods_at_the_privileged_level_only(k8s_client, project_dir):
     plan = _plan(project_dir, "dev", gpu_driver="aks")
-    [runtime_ns] = [
+    [runtime] = [
         n for n in _objects(plan, "Namespace") if n["metadata"]["labels"].get("llmops.io/role") == "gpu-runtime"
     ]
-    assert runtime_ns["metadata"]["labels"][ENFORCE] == "privileged"
+    labels = runtime["metadata"]["labels"]
+    assert labels[ENFORCE] == "privileged"
     agents = _objects(plan, "DaemonSet")
+    accounts = [
+        a for a in _objects(plan, "ServiceAccount") if a["metadata"]["namespace"] == runtime["metadata"]["name"]
+    ]
     assert {a["metadata"]["name"] for a in agents} == {"nvidia-device-plugin", "nvidia-dcgm-exporter"}
-    for level in ("restricted", "baseline", "privileged"):
-        name = f"psa-agents-{level}"
-        _namespace(k8s_client, name, {**runtime_ns["metadata"]["labels"], ENFORCE: level})
-        try:
-            for agent in agents:
-                pod = {
-                    "apiVersion": "v1",
-                    "kind": "Pod",
-                    "metadata": {"name": agent["metadata"]["name"], "namespace": name},
-                    "spec": agent["spec"]["template"]["spec"],
-                }
-                result = tb.api_request(
-                    k8s_client,
-                    "POST",
-                    f"/api/v1/namespaces/{name}/pods",
-                    pod,
-                    {"dryRun": "All", "fieldValidation": "Strict"},
-                )
-                if level == "privileged":
-                    # Admitted; only the service account is missing (not made here), which admission
-                    # checks after Pod Security.
-                    assert result.ok or "serviceaccount" in result.message, result.message
-                    assert "PodSecurity" not in result.message
-                else:
-                    assert result.status == 403, result.message
-                    assert f'violates PodSecurity "{level}:latest"' in result.message
-                    assert "hostPath volumes" in result.message
-        finally:
-            _delete_namespace(k8s_client, name)
+    [selector] = {tuple(a["spec"]["template"]["spec"]["nodeSelector"].items()) for a in agents}
+    problems = []
+    with _gpu_node(k8s_client, dict(selector)):
+        for level in ("privileged", "baseline", "restricted"):
+            name = f"psa-agents-{level}"
+            _namespace(k8s_client, name, {**labels, ENFORCE: level})
+            try:
+                for account in accounts:
+                    _create(k8s_client, _in(account, name))
+                for agent in agents:
+                    _create(k8s_client, _in(agent, name))
+                    pods, failed = _pods_of(k8s_client, name, "DaemonSet", agent["metadata"]["name"], 1)
+                    where = f"{agent['metadata']['name']} at {level}"
+                    if level == "privileged" and (failed or len(pods) != 1):
+                        problems.append(f"{where}: {len(pods)} pod(s), {failed}")
+                    elif level != "privileged" and (pods or not failed):
+                        problems.append(f"{where}: not refused ({len(pods)} pod(s))")
+                    elif level != "privileged":
+                        assert f'violates PodSecurity "{level}:latest"' in failed[0], failed[0]
+                        # baseline: "hostPath volumes (...)"; restricted: "restricted volume types (... "hostPath")"
+                        assert "hostPath" in failed[0], failed[0]
+            finally:
+                _delete_namespace(k8s_client, name)
+    assert problems == [], "\n".join(problems)
