@@ -6,7 +6,7 @@ tenant) arrives as `PlatformOutputs`, never as Azure resources, so that the same
 
 - in the estate program (`stage_compute`), with the outputs of the estate's own components;
 - in a workload stack that reads a platform stack's outputs (`PlatformOutputs.from_mapping`);
-- against a bare Kubernetes API server (tests/test_k8s_workload.py), from a dict.
+- against a bare Kubernetes API server (tests/test_k8s_deploy.py), from a dict.
 
 The Azure side of a workload (the federated credentials of its service accounts) is made by the
 caller and passed in `pods_depend_on`, keyed by model name.

@@ -60,21 +60,22 @@ def k8s_testbed(tmp_path_factory):
     """A real control plane (etcd, kube-apiserver, kube-controller-manager) for the session, with
     the CRDs the estate's custom resources need; skipped, with the reason, where the test bed is
     not built (tests/k8s_testbed.py, scripts/build-k8s-testbed.sh). Torn down even when tests fail."""
+    import k8s_api as kapi
     import k8s_testbed as tb
 
     found = tb.find_testbed()
     if isinstance(found, str):
         pytest.skip(found)
     with tb.Testbed(found, tmp_path_factory.mktemp("k8s-testbed")) as bed:
-        bed.crd_names = tb.install_crds(tb.api_client(bed), found.crds)
+        bed.crd_names = kapi.install_crds(kapi.api_client(bed), found.crds)
         yield bed
 
 
 @pytest.fixture(scope="session")
 def k8s_client(k8s_testbed):
     """A `kubernetes` ApiClient with the test bed's admin credentials."""
-    import k8s_testbed as tb
+    import k8s_api as kapi
 
-    client = tb.api_client(k8s_testbed)
+    client = kapi.api_client(k8s_testbed)
     yield client
     client.close()

@@ -14,27 +14,24 @@ is killed. See docs/k8s-testbed.md.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import hashlib
-import ipaddress
 import json
 import os
-import re
 import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from k8s_pki import SERVICE_CIDR, kubeconfig_text, write_pki
+
 REPO = Path(__file__).resolve().parent.parent
 RECIPES = REPO / "scripts" / "k8s-testbed"
 BUILD_SCRIPT = REPO / "scripts" / "build-k8s-testbed.sh"
 PROVIDER_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4"
-SERVICE_CIDR = "10.0.0.0/24"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 BUILD_HINT = "build it with `bash scripts/build-k8s-testbed.sh` (needs Go and the Go module proxy)"
@@ -139,142 +136,6 @@ def find_testbed() -> TestbedBinaries | str:
     return binaries
 
 
-# --- certificates ------------------------------------------------------------------------------------
-
-
-def _write_pki(directory: Path) -> dict[str, Path]:
-    """A CA, the API server's serving certificate, an admin client certificate (system:masters)
-    and the service-account signing key pair, as PEM files."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.UTC)
-    validity = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1))
-    files: dict[str, Path] = {}
-
-    def save(name: str, data: bytes) -> Path:
-        path = directory / name
-        path.write_bytes(data)
-        path.chmod(0o600)
-        files[name] = path
-        return path
-
-    def key_pem(key) -> bytes:
-        return key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-
-    def name(cn: str, org: str | None = None) -> x509.Name:
-        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-        if org:
-            attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
-        return x509.Name(attrs)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("llmops-testbed-ca"))
-        .issuer_name(name("llmops-testbed-ca"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(validity[0])
-        .not_valid_after(validity[1])
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    save("ca.crt", ca_cert.public_bytes(serialization.Encoding.PEM))
-
-    def issue(stem: str, subject: x509.Name, usage, sans: list[x509.GeneralName] | None = None) -> None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(validity[0])
-            .not_valid_after(validity[1])
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        )
-        if sans:
-            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        cert = builder.sign(ca_key, hashes.SHA256())
-        save(f"{stem}.crt", cert.public_bytes(serialization.Encoding.PEM))
-        save(f"{stem}.key", key_pem(key))
-
-    service_ip = next(ipaddress.ip_network(SERVICE_CIDR).hosts())
-    dns = [
-        "localhost",
-        "kubernetes",
-        "kubernetes.default",
-        "kubernetes.default.svc",
-        "kubernetes.default.svc.cluster.local",
-    ]
-    issue(
-        "apiserver",
-        name("kube-apiserver"),
-        ExtendedKeyUsageOID.SERVER_AUTH,
-        [
-            *(x509.DNSName(d) for d in dns),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(service_ip),
-        ],
-    )
-    issue("admin", name("testbed-admin", "system:masters"), ExtendedKeyUsageOID.CLIENT_AUTH)
-    sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    save("sa.key", key_pem(sa_key))
-    save(
-        "sa.pub",
-        sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-    )
-    return files
-
-
-def kubeconfig_text(server: str, pki: dict[str, Path]) -> str:
-    """An admin kubeconfig with the certificates inlined (the Pulumi provider takes it as text)."""
-    import base64
-
-    def b64(name: str) -> str:
-        return base64.b64encode(pki[name].read_bytes()).decode()
-
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {"name": "testbed", "cluster": {"server": server, "certificate-authority-data": b64("ca.crt")}}
-            ],
-            "users": [
-                {
-                    "name": "admin",
-                    "user": {"client-certificate-data": b64("admin.crt"), "client-key-data": b64("admin.key")},
-                }
-            ],
-            "contexts": [{"name": "testbed", "context": {"cluster": "testbed", "user": "admin"}}],
-            "current-context": "testbed",
-        },
-        indent=1,
-    )
-
-
 # --- processes ---------------------------------------------------------------------------------------
 
 
@@ -327,7 +188,7 @@ class Testbed:
         etcd, peer, apiserver, controller_manager = free_ports(4)
         self.ports = {"etcd": etcd, "etcd_peer": peer, "apiserver": apiserver, "controller_manager": controller_manager}
         try:
-            pki = _write_pki(self.work_dir / "pki")
+            pki = write_pki(self.work_dir / "pki")
             self._start_etcd()
             self.timings["etcd"] = time.monotonic() - begin
             self._start_apiserver(pki)
@@ -339,24 +200,20 @@ class Testbed:
             raise
 
     def stop(self) -> None:
-        """SIGTERM every process (newest first), then SIGKILL what is left after STOP_TIMEOUT_S."""
+        """Stop the processes newest first, each before the next (kube-apiserver shuts down
+        gracefully in about a second while etcd is up, but hangs when etcd went first): SIGTERM,
+        then SIGKILL after STOP_TIMEOUT_S."""
         for name in reversed(list(self.processes)):
             proc = self.processes[name]
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.terminate()
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        for proc in self.processes.values():
             try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                proc.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 proc.wait(timeout=5)
-        for proc in self.processes.values():
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
 
     def pids(self) -> dict[str, int]:
         return {name: proc.pid for name, proc in self.processes.items()}
@@ -511,179 +368,3 @@ def process_alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-# --- API helpers (the official Python client) -------------------------------------------------------
-
-
-def api_client(bed: Testbed):
-    """A `kubernetes` ApiClient for the test bed's admin kubeconfig."""
-    from kubernetes import config
-
-    return config.new_client_from_config_dict(json.loads(bed.kubeconfig))
-
-
-_DYNAMIC: dict[int, object] = {}
-
-
-def dynamic_client(client):
-    """One discovering DynamicClient per ApiClient (discovery costs a few dozen requests)."""
-    from kubernetes import dynamic
-
-    if id(client) not in _DYNAMIC:
-        _DYNAMIC[id(client)] = dynamic.DynamicClient(client)
-    return _DYNAMIC[id(client)]
-
-
-def install_crds(client, crd_dir: Path, timeout: float = 60.0) -> list[str]:
-    """Create every CustomResourceDefinition in the YAML files under `crd_dir` and wait until
-    each is Established (its API is served). Returns their names."""
-    import yaml
-
-    crds = dynamic_client(client).resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
-    names = []
-    for path in sorted(crd_dir.rglob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
-                crds.create(body=doc)
-                names.append(doc["metadata"]["name"])
-    deadline = time.monotonic() + timeout
-    for name in names:
-        while True:
-            conditions = (crds.get(name=name).to_dict().get("status") or {}).get("conditions") or []
-            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
-                break
-            if time.monotonic() > deadline:
-                raise TestbedError(f"CRD {name} not Established after {timeout:.0f}s: {conditions}")
-            time.sleep(0.2)
-    return names
-
-
-@dataclass(frozen=True)
-class ApiResult:
-    status: int
-    body: dict
-    warnings: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def message(self) -> str:
-        return str(self.body.get("message", self.body))
-
-
-def api_request(
-    client,
-    method: str,
-    path: str,
-    body: dict | None = None,
-    query: dict[str, str] | None = None,
-    content_type: str = "application/json",
-) -> ApiResult:
-    """One REST call through the official client, keeping what typed calls drop: the status, the
-    JSON body (an error's Status too) and the API server's `Warning` headers."""
-    request = client.param_serialize(
-        method,
-        path,
-        query_params=list((query or {}).items()),
-        header_params={"Accept": "application/json", "Content-Type": content_type},
-        body=body,
-        auth_settings=["BearerToken"],
-    )
-    response = client.call_api(*request)
-    response.read()
-    headers = response.getheaders() or {}
-    warnings = [_warning_text(w) for w in (headers.getlist("Warning") if hasattr(headers, "getlist") else [])]
-    try:
-        data = json.loads(response.data or b"{}")
-    except ValueError:
-        data = {"message": (response.data or b"").decode(errors="replace")}
-    return ApiResult(response.status, data, warnings)
-
-
-def _warning_text(header: str) -> str:
-    """The text of an RFC 7234 warning (`299 - "quoted text"`), unquoted."""
-    match = re.fullmatch(r'\d{3} \S+ "((?:[^"\\]|\\.)*)"(?: .*)?', header.strip())
-    return re.sub(r"\\(.)", r"\1", match.group(1)) if match else header
-
-
-def collection_path(client, manifest: dict) -> str:
-    """The REST collection of a manifest's kind (in its namespace when namespaced), by discovery."""
-    resource = dynamic_client(client).resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
-    namespace = manifest.get("metadata", {}).get("namespace") if resource.namespaced else None
-    return resource.path(namespace=namespace)
-
-
-def as_sent(value):
-    """Wire props as the provider sends them: Pulumi carries every number as a double, and the
-    provider's JSON encoding (Go) writes an integral double without a fraction (1.0 -> 1)."""
-    if isinstance(value, dict):
-        return {k: as_sent(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_sent(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-@contextlib.contextmanager
-def completing_hook_jobs(bed: Testbed, namespace: str, poll: float = 0.5):
-    """Play the kubelet for Helm hook Jobs in `namespace` while the block runs: mark their pods
-    Succeeded, so the Job controller completes the Job and Helm's hook wait ends. Without a node,
-    a hook Job (the GPU operator chart's node-feature-discovery `post-delete` prune job) never
-    runs and `helm uninstall` waits for it forever. Yields the names of the pods it completed."""
-    completed: list[str] = []
-    stop = threading.Event()
-    client = api_client(bed)
-
-    def complete_once() -> None:
-        jobs = api_request(client, "GET", f"/apis/batch/v1/namespaces/{namespace}/jobs").body.get("items", [])
-        hooks = {j["metadata"]["uid"] for j in jobs if "helm.sh/hook" in (j["metadata"].get("annotations") or {})}
-        pods = api_request(client, "GET", f"/api/v1/namespaces/{namespace}/pods").body.get("items", [])
-        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for pod in pods:
-            owners = {o.get("uid") for o in pod["metadata"].get("ownerReferences", [])}
-            if not owners & hooks or pod.get("status", {}).get("phase") == "Succeeded":
-                continue
-            terminated = {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}
-            status = {
-                "phase": "Succeeded",
-                "containerStatuses": [
-                    {
-                        "name": c["name"],
-                        "image": c["image"],
-                        "imageID": "",
-                        "ready": False,
-                        "restartCount": 0,
-                        "state": {"terminated": terminated},
-                    }
-                    for c in pod["spec"]["containers"]
-                ],
-            }
-            name = pod["metadata"]["name"]
-            result = api_request(
-                client,
-                "PATCH",
-                f"/api/v1/namespaces/{namespace}/pods/{name}/status",
-                {"status": status},
-                content_type="application/merge-patch+json",
-            )
-            if result.ok:
-                completed.append(name)
-
-    def loop() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(Exception):  # the namespace may be going away
-                complete_once()
-            stop.wait(poll)
-
-    thread = threading.Thread(target=loop, name="hook-job-completer", daemon=True)
-    thread.start()
-    try:
-        yield completed
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-        client.close()

@@ -9,14 +9,14 @@ checked against their real schemas. Namespaces are created for real (renamed per
 mode, so nothing collides), the other objects only dry-run in them.
 
 Not here: the GPU operator's Helm release is not a Kubernetes object (Helm renders the chart at
-install time); tests/test_k8s_workload.py installs it for real.
+install time); tests/test_k8s_deploy.py installs it for real.
 """
 
 from __future__ import annotations
 
 import itertools
 
-import k8s_testbed as tb
+import k8s_api as kapi
 import pytest
 from llmops_infra.config.loader import load_environment
 from llmops_infra.offline.planning import plan_config
@@ -37,7 +37,7 @@ def estate_manifests(project_dir) -> dict[str, list[tuple[str, dict]]]:
         config = config.model_copy(update={"cluster": config.cluster.model_copy(update={"gpu_driver": mode})})
         plan = plan_config(config)
         found[f"{env}-{mode}"] = [
-            (r.name, tb.as_sent(r.props))
+            (r.name, kapi.as_sent(r.props))
             for r in plan.custom_resources()
             if r.type.startswith("kubernetes:") and r.type not in NOT_OBJECTS
         ]
@@ -88,7 +88,7 @@ def test_every_object_passes_a_strict_server_side_dry_run(k8s_client, manifests)
                 body = renamed(manifest, prefix)
                 is_namespace = body["kind"] == "Namespace"
                 query = {"fieldValidation": "Strict"} if is_namespace else STRICT_DRY_RUN
-                result = tb.api_request(k8s_client, "POST", tb.collection_path(k8s_client, body), body, query)
+                result = kapi.api_request(k8s_client, "POST", kapi.collection_path(k8s_client, body), body, query)
                 checked += 1
                 if is_namespace and result.ok:
                     created.append(body["metadata"]["name"])
@@ -97,7 +97,7 @@ def test_every_object_passes_a_strict_server_side_dry_run(k8s_client, manifests)
                 warnings += [f"{variant} {name} ({body['kind']}): {w}" for w in result.warnings]
     finally:
         for namespace in created:
-            tb.api_request(k8s_client, "DELETE", f"/api/v1/namespaces/{namespace}")
+            kapi.api_request(k8s_client, "DELETE", f"/api/v1/namespaces/{namespace}")
     assert checked >= 6 * 10
     assert failures == [], "\n".join(failures)
     assert warnings == [], "\n".join(warnings)
@@ -108,21 +108,21 @@ def test_strict_validation_is_real(k8s_client, manifests):
     server's message, so a passing dry run above means something."""
     objects = dict(manifests["dev-operator"])
     namespace = renamed(objects["qwen-3b-ns"], "strict")
-    assert tb.api_request(k8s_client, "POST", "/api/v1/namespaces", namespace).ok
+    assert kapi.api_request(k8s_client, "POST", "/api/v1/namespaces", namespace).ok
     try:
         deployment = renamed(objects["qwen-3b-deploy"], "strict")
         typo = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
-        result = tb.api_request(k8s_client, "POST", tb.collection_path(k8s_client, typo), typo, STRICT_DRY_RUN)
+        result = kapi.api_request(k8s_client, "POST", kapi.collection_path(k8s_client, typo), typo, STRICT_DRY_RUN)
         assert result.status == 400 and 'unknown field "spec.replica"' in result.message
 
         scaled = renamed(objects["qwen-3b-scaledobject"], "strict")
         bad = {**scaled, "spec": {**scaled["spec"], "maxReplicaCount": "many"}}
-        result = tb.api_request(k8s_client, "POST", tb.collection_path(k8s_client, bad), bad, STRICT_DRY_RUN)
+        result = kapi.api_request(k8s_client, "POST", kapi.collection_path(k8s_client, bad), bad, STRICT_DRY_RUN)
         assert result.status >= 400 and "maxReplicaCount" in result.message
 
         pdb = renamed(objects["qwen-3b-pdb"], "strict")
         both = {**pdb, "spec": {**pdb["spec"], "minAvailable": 1}}
-        result = tb.api_request(k8s_client, "POST", tb.collection_path(k8s_client, both), both, STRICT_DRY_RUN)
+        result = kapi.api_request(k8s_client, "POST", kapi.collection_path(k8s_client, both), both, STRICT_DRY_RUN)
         assert result.status == 422 and "minAvailable" in result.message
     finally:
-        tb.api_request(k8s_client, "DELETE", f"/api/v1/namespaces/{namespace['metadata']['name']}")
+        kapi.api_request(k8s_client, "DELETE", f"/api/v1/namespaces/{namespace['metadata']['name']}")

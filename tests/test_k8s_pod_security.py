@@ -13,7 +13,7 @@ level but `privileged` allows: they live in the `privileged` runtime namespace. 
 makes pods for nodes, so the test registers a Node object labelled like a GPU node (no kubelet
 behind it) and shows that the DaemonSet controller gets their pods admitted at `privileged` and
 refused at `baseline` and `restricted`. The GPU operator chart's workloads are checked in
-tests/test_k8s_workload.py, where Helm installs them.
+tests/test_k8s_deploy.py, where Helm installs them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import copy
 import datetime
 import time
 
-import k8s_testbed as tb
+import k8s_api as kapi
 import pytest
 from llmops_infra.config.loader import load_environment
 from llmops_infra.offline.planning import plan_config
@@ -44,7 +44,7 @@ def _plan(project_dir, env: str, gpu_driver: str = "operator"):
 
 def _objects(plan, kind: str) -> list[dict]:
     return [
-        tb.as_sent(r.props)
+        kapi.as_sent(r.props)
         for r in plan.custom_resources()
         if r.type.startswith("kubernetes:") and r.props.get("kind") == kind
     ]
@@ -54,8 +54,8 @@ def _in(manifest: dict, namespace: str) -> dict:
     return {**manifest, "metadata": {**manifest["metadata"], "namespace": namespace}}
 
 
-def _create(client, manifest: dict) -> tb.ApiResult:
-    result = tb.api_request(client, "POST", tb.collection_path(client, manifest), manifest)
+def _create(client, manifest: dict) -> kapi.ApiResult:
+    result = kapi.api_request(client, "POST", kapi.collection_path(client, manifest), manifest)
     assert result.ok, f"{manifest['kind']} {manifest['metadata'].get('name')}: {result.message}"
     return result
 
@@ -65,11 +65,11 @@ def _namespace(client, name: str, labels: dict[str, str]) -> None:
 
 
 def _delete_namespace(client, name: str) -> None:
-    tb.api_request(client, "DELETE", f"/api/v1/namespaces/{name}")
+    kapi.api_request(client, "DELETE", f"/api/v1/namespaces/{name}")
 
 
 def _items(client, path: str) -> list[dict]:
-    result = tb.api_request(client, "GET", path)
+    result = kapi.api_request(client, "GET", path)
     assert result.ok, result.message
     return result.body.get("items", [])
 
@@ -93,7 +93,7 @@ def _pods_of(client, namespace: str, kind: str, name: str, expected: int) -> tup
     group = f"/apis/apps/v1/namespaces/{namespace}"
     deadline = time.monotonic() + POD_SETTLE_S
     while True:
-        owner = tb.api_request(client, "GET", f"{group}/{kind.lower()}s/{name}").body
+        owner = kapi.api_request(client, "GET", f"{group}/{kind.lower()}s/{name}").body
         owners = [owner]
         if kind == "Deployment":
             owners = _owned_by(_items(client, f"{group}/replicasets"), owner["metadata"]["uid"])
@@ -172,7 +172,7 @@ def test_a_non_compliant_template_is_refused_with_the_api_servers_message(k8s_cl
         # The same pod created directly: refused at once, with the same message.
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare", "namespace": name}}
         pod["spec"] = bad["spec"]["template"]["spec"]
-        result = tb.api_request(k8s_client, "POST", f"/api/v1/namespaces/{name}/pods", pod)
+        result = kapi.api_request(k8s_client, "POST", f"/api/v1/namespaces/{name}/pods", pod)
         assert result.status == 403
         assert 'pods "bare" is forbidden: violates PodSecurity "restricted:latest": privileged' in result.message
     finally:
@@ -188,7 +188,7 @@ def _gpu_node(client, labels: dict[str, str]):
     _create(client, node)
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     ready = {"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": now}
-    patched = tb.api_request(
+    patched = kapi.api_request(
         client,
         "PATCH",
         f"/api/v1/nodes/{name}/status",
@@ -199,7 +199,7 @@ def _gpu_node(client, labels: dict[str, str]):
     try:
         yield name
     finally:
-        tb.api_request(client, "DELETE", f"/api/v1/nodes/{name}")
+        kapi.api_request(client, "DELETE", f"/api/v1/nodes/{name}")
 
 
 def test_gpu_node_agents_get_their_pods_at_the_privileged_level_only(k8s_client, project_dir):

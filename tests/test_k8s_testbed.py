@@ -7,6 +7,8 @@ import ipaddress
 import json
 import socket
 
+import k8s_api as kapi
+import k8s_pki
 import k8s_testbed as tb
 import pytest
 from cryptography import x509
@@ -28,7 +30,7 @@ def test_a_stale_build_is_not_used(tmp_path, monkeypatch):
 
 
 def test_certificates_serve_loopback_and_authenticate_an_admin(tmp_path):
-    pki = tb._write_pki(tmp_path)
+    pki = k8s_pki.write_pki(tmp_path)
     ca = x509.load_pem_x509_certificate(pki["ca.crt"].read_bytes())
     server = x509.load_pem_x509_certificate(pki["apiserver.crt"].read_bytes())
     admin = x509.load_pem_x509_certificate(pki["admin.crt"].read_bytes())
@@ -41,7 +43,7 @@ def test_certificates_serve_loopback_and_authenticate_an_admin(tmp_path):
     assert list(usage) == [ExtendedKeyUsageOID.SERVER_AUTH]
     assert admin.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "system:masters"
     assert all(oct(p.stat().st_mode)[-3:] == "600" for p in pki.values())
-    config = json.loads(tb.kubeconfig_text("https://127.0.0.1:1", pki))
+    config = json.loads(k8s_pki.kubeconfig_text("https://127.0.0.1:1", pki))
     assert config["clusters"][0]["cluster"]["server"] == "https://127.0.0.1:1"
 
 
@@ -55,9 +57,9 @@ def test_free_ports_are_distinct_and_bindable():
 
 @pytest.mark.k8s
 def test_the_session_control_plane_is_the_pinned_version_and_runs_controllers(k8s_testbed, k8s_client):
-    version = tb.api_request(k8s_client, "GET", "/version").body
+    version = kapi.api_request(k8s_client, "GET", "/version").body
     assert version["gitVersion"] == f"v{tb._versions()['KUBE_VERSION']}"
-    assert tb.api_request(k8s_client, "GET", "/api/v1/namespaces/kube-system/serviceaccounts/default").ok
+    assert kapi.api_request(k8s_client, "GET", "/api/v1/namespaces/kube-system/serviceaccounts/default").ok
     assert {"scaledobjects.keda.sh", "podmonitors.azmonitoring.coreos.com"} <= set(k8s_testbed.crd_names)
 
 
@@ -83,3 +85,12 @@ def test_a_component_that_fails_is_reported_with_its_log_and_the_rest_stopped(tm
     with pytest.raises(tb.TestbedError, match=r"kube-apiserver exited with code 1:\n.*simulated"):
         bed.start()
     assert not [name for name, pid in bed.pids().items() if tb.process_alive(pid)]
+
+
+def test_warnings_are_unquoted_and_numbers_sent_as_the_provider_sends_them():
+    header = r'299 - "would violate PodSecurity \"restricted:latest\": privileged"'
+    assert kapi._warning_text(header) == 'would violate PodSecurity "restricted:latest": privileged'
+    assert kapi._warning_text("not a warning header") == "not a warning header"
+    sent = kapi.as_sent({"port": 8000.0, "ratio": 0.5, "items": [1.0, "1.0"], "name": "x"})
+    assert sent == {"port": 8000, "ratio": 0.5, "items": [1, "1.0"], "name": "x"}
+    assert isinstance(sent["port"], int)

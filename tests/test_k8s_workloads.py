@@ -1,6 +1,6 @@
 """stacks/k8s_workloads: the Kubernetes part of the estate, fed by platform outputs (under mocks).
 
-The `k8s` tier (tests/test_k8s_workload.py) deploys this against a real API server; here: the seam
+The `k8s` tier (tests/test_k8s_deploy.py) deploys this against a real API server; here: the seam
 builds exactly the Kubernetes objects the estate program builds, and bad platform outputs are
 clear errors.
 """

@@ -15,12 +15,15 @@ import shutil
 import time
 from pathlib import Path
 
+import k8s_api as kapi
 import k8s_programs
 import k8s_testbed as tb
 import pytest
+from llmops_infra.components.gpu_runtime import CRITICAL_ADDONS_TOLERATION
 from llmops_infra.config.loader import load_environment
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine import lifecycle
+from llmops_infra.engine.progress import Progress
 from llmops_infra.engine.pulumi_cli import locate_engine
 from llmops_infra.offline.mocks import AzureMocks
 from llmops_infra.offline.synth import synthesize
@@ -82,7 +85,7 @@ def _workload_pack(config: EnvironmentConfig, project: Path) -> dict[str, list[s
 
 
 def _get(client, path: str) -> dict:
-    result = tb.api_request(client, "GET", path)
+    result = kapi.api_request(client, "GET", path)
     assert result.ok, f"GET {path}: {result.message}"
     return result.body
 
@@ -100,7 +103,7 @@ def _changed(config: EnvironmentConfig) -> EnvironmentConfig:
 def _wait_gone(client, path: str, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if tb.api_request(client, "GET", path).status == 404:
+        if kapi.api_request(client, "GET", path).status == 404:
             return True
         time.sleep(0.5)
     return False
@@ -114,7 +117,14 @@ def test_workload_up_noop_update_destroy(project, k8s_testbed, k8s_client):
     program = _program(dev, k8s_testbed)
     expected = _planned(dev, k8s_testbed)
 
-    up = lifecycle.up(dev, project, program=program, engine=ENGINE, **pack)
+    diagnostics: list[dict] = []
+
+    def watched(operation: str) -> Progress:
+        """Progress that keeps the engine's warnings and errors (the provider reports the API
+        server's warnings, e.g. Pod Security or deprecations, as diagnostics)."""
+        return Progress(operation, listeners=[lambda r: diagnostics.append(r) if r["event"] == "diagnostic" else None])
+
+    up = lifecycle.up(dev, project, program=program, engine=ENGINE, progress=watched("up"), **pack)
     assert {c["urn"] for c in up.changes if c["op"] == "create"} == expected
     assert up.summary["created"] == len(expected)
     assert up.summary["failed"] == 0
@@ -148,12 +158,14 @@ def test_workload_up_noop_update_destroy(project, k8s_testbed, k8s_client):
     [pod] = _get(k8s_client, f"/api/v1/namespaces/{ns}/pods")["items"]
     assert pod["status"]["phase"] == "Pending"  # no nodes: created and admitted, never scheduled
 
-    again = lifecycle.up(dev, project, program=program, engine=ENGINE, **pack)
+    again = lifecycle.up(dev, project, program=program, engine=ENGINE, progress=watched("up"), **pack)
     assert again.changes == [], again.changes
     assert again.summary["unchanged"] == len(expected)
 
     changed = _changed(dev)
-    update = lifecycle.up(changed, project, program=_program(changed, k8s_testbed), engine=ENGINE, **pack)
+    update = lifecycle.up(
+        changed, project, program=_program(changed, k8s_testbed), engine=ENGINE, progress=watched("up"), **pack
+    )
     ops = sorted((c["op"], c["urn"].rsplit("::", 1)[-1]) for c in update.changes)
     assert ops == [("update", f"{ns}-deploy"), ("update", f"{ns}-scaledobject")], update.changes
     assert update.summary["replaced"] == 0 and update.summary["created"] == 0
@@ -166,10 +178,15 @@ def test_workload_up_noop_update_destroy(project, k8s_testbed, k8s_client):
 
     # Helm runs the chart's post-delete hook (node-feature-discovery's prune Job) on uninstall and
     # waits for it; with no node, the test plays the kubelet and marks the Job's pod Succeeded.
-    with tb.completing_hook_jobs(k8s_testbed, "gpu-operator") as hook_pods:
-        gone = lifecycle.destroy(changed, project, program=_program(changed, k8s_testbed), engine=ENGINE)
+    with kapi.completing_hook_jobs(k8s_testbed, "gpu-operator") as hook_pods:
+        gone = lifecycle.destroy(
+            changed, project, program=_program(changed, k8s_testbed), engine=ENGINE, progress=watched("destroy")
+        )
     assert {c["urn"] for c in gone.changes if c["op"] == "delete"} == expected
-    assert [p for p in hook_pods if "prune" in p], hook_pods
+    [prune] = [p for p in hook_pods if "prune" in p["metadata"]["name"]]
+    # On AKS the system pool is tainted CriticalAddonsOnly and the GPU pools are tainted too: the
+    # hook only runs (and `destroy` only finishes) because the estate's values give it that toleration.
+    assert CRITICAL_ADDONS_TOLERATION in prune["spec"]["tolerations"]
     print(
         f"workload on the test bed: up {up.summary['duration_seconds']}s, no-op up {again.summary['duration_seconds']}s, "
         f"update {update.summary['duration_seconds']}s, destroy {gone.summary['duration_seconds']}s"
