@@ -14,6 +14,7 @@ from llmops_infra.policies.cost_model import estimate_resources
 from llmops_infra.policies.framework import Params, Report, get, items, mapping, present, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
 
+AZURE = "azure-native:"
 BUDGET = "azure-native:consumption:Budget"
 OPENAI_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 GLOBAL_LOCATIONS = {"global"}
@@ -53,7 +54,12 @@ TAGGABLE = {
     "each with contact emails.",
 )
 def cost_budget(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
-    budgets = Graph(resources).of_type(BUDGET)
+    graph = Graph(resources)
+    budgets = graph.of_type(BUDGET)
+    if not budgets and not any(r.resource_type.startswith(AZURE) for r in graph.resources):
+        # A stack of Kubernetes objects only (the workload stack) bills nothing itself: its nodes
+        # belong to the platform stack's cluster, whose budget covers them (COST-06).
+        return
     if not budgets:
         report("The stack has no consumption budget: overspending is noticed on the invoice.")
         return

@@ -90,6 +90,9 @@ class Estate:
     tags: dict[str, str]
     platform: PlatformOutputs | None = None
     """Workload stack: what the platform stack exported (None while building the platform)."""
+    kubeconfig: pulumi.Input[str] | None = None
+    """Workload stack: a kubeconfig to reach the cluster with instead of its user credentials
+    from Azure (another API server, e.g. a test cluster); None on AKS."""
     components: dict[str, pulumi.Resource] = field(default_factory=dict)
     exports: dict[str, pulumi.Input[object]] = field(default_factory=dict)
 

@@ -95,16 +95,26 @@ def new_estate(config: EnvironmentConfig) -> Estate:
     return Estate(config=config, namer=namer, tags=tags)
 
 
-def build_estate(config: EnvironmentConfig, stack: str = "platform", platform: PlatformOutputs | None = None) -> Estate:
+def build_estate(
+    config: EnvironmentConfig,
+    stack: str = "platform",
+    platform: PlatformOutputs | None = None,
+    *,
+    kubeconfig: pulumi.Input[str] | None = None,
+) -> Estate:
     """The Pulumi program body of one stack: register every component of the environment's
     `stack`. The workload stack reads `platform`, by default through a StackReference to the
-    platform stack of the same environment."""
+    platform stack of the same environment, and reaches the cluster with its user credentials
+    from Azure, or with `kubeconfig` when given (another API server, e.g. a test cluster)."""
     _project, stages = STACKS[stack]
     estate = new_estate(config)
     if stack == "workload":
         estate.platform = platform or PlatformOutputs.from_stack_reference(
             pulumi.StackReference(platform_stack_name(PLATFORM_PROJECT, config.name))
         )
+        estate.kubeconfig = kubeconfig
+    elif kubeconfig is not None:
+        raise ValueError(f"a kubeconfig is for the workload stack: the {stack} stack holds no Kubernetes object")
     pulumi.runtime.register_stack_transformation(tagging_transformation(estate.tags))
     for _name, section, stage in stages:
         with config_key(section):
@@ -115,13 +125,18 @@ def build_estate(config: EnvironmentConfig, stack: str = "platform", platform: P
 
 
 def program_for(
-    config: EnvironmentConfig, stack: str = "platform", platform: PlatformOutputs | None = None
+    config: EnvironmentConfig,
+    stack: str = "platform",
+    platform: PlatformOutputs | None = None,
+    *,
+    kubeconfig: pulumi.Input[str] | None = None,
 ) -> Callable[[], None]:
-    """An inline program of one stack (for synthesis and the Automation API)."""
+    """An inline program of one stack (for synthesis and the Automation API); `platform` and
+    `kubeconfig` as in `build_estate`."""
     if stack not in STACKS:
         raise ValueError(f"unknown stack {stack!r}: one of {sorted(STACKS)}")
 
     def program() -> None:
-        build_estate(config, stack, platform)
+        build_estate(config, stack, platform, kubeconfig=kubeconfig)
 
     return program

@@ -21,7 +21,7 @@ from llmops_infra.stacks.context import Estate
 from llmops_infra.stacks.stage_compute import pool_spec
 
 
-def cluster_access_stage(estate: Estate, *, kubeconfig: pulumi.Input[str] | None = None) -> None:
+def cluster_access_stage(estate: Estate) -> None:
     platform = estate.outputs_of_platform()
     estate.add(
         keys.CLUSTER_ACCESS,
@@ -30,7 +30,7 @@ def cluster_access_stage(estate: Estate, *, kubeconfig: pulumi.Input[str] | None
             ClusterAccessArgs(
                 resource_group_name=platform.resource_group_name,
                 cluster_name=platform.cluster_name,
-                kubeconfig=kubeconfig,
+                kubeconfig=estate.kubeconfig,
             ),
         ),
     )

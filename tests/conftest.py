@@ -67,7 +67,11 @@ def k8s_testbed(tmp_path_factory):
     if isinstance(found, str):
         pytest.skip(found)
     with tb.Testbed(found, tmp_path_factory.mktemp("k8s-testbed")) as bed:
-        bed.crd_names = kapi.install_crds(kapi.api_client(bed), found.crds)
+        client = kapi.api_client(bed)
+        try:
+            bed.crd_names = kapi.install_crds(client, found.crds)
+        finally:
+            client.close()
         yield bed
 
 

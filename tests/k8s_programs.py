@@ -1,13 +1,14 @@
-"""The estate's Kubernetes workloads as a Pulumi program for the `k8s` tier.
+"""The estate's workload stack on the `k8s` tier's API server, and the platform it reads.
 
-`workload_program` runs `stacks.k8s_workloads.deploy` (what `stage_compute` builds, without the
-Azure side) with an explicit Kubernetes provider for the test bed's kubeconfig. The Azure-side
-inputs come from `PLATFORM_OUTPUTS`, standing in for the platform stack's outputs: when the
-estate is split into a platform and a workload stack (issue 13), this dict is what the workload
-stack reads through its stack reference, and the program becomes that stack's program.
+`PLATFORM_OUTPUTS` stands in for what the platform stack of dev exports (`PlatformOutputs`:
+identities' client ids, registry login server, Key Vault name, ...; made-up values of the right
+shape, no Azure). `platform_program` is a platform stack that exports just that, so the workload
+stack reads it through its real StackReference. `workload_program` is the workload stack's own
+program (`stacks.estate.program_for(config, "workload")`) with the test bed's kubeconfig in place
+of the cluster's Azure credentials.
 
-The test bed has no nodes, so nothing ever becomes Ready. `no_nodes` is a stack transform that
-says so to the Kubernetes provider and to Helm, and nothing else; the components stay as
+The test bed has no nodes, so nothing ever becomes Ready. `no_nodes` is a resource transform
+that says so to the Kubernetes provider and to Helm, and nothing else; the components stay as
 production deploys them:
 
 - Deployments and DaemonSets get `pulumi.com/skipAwait: "true"` (the provider's documented
@@ -20,34 +21,35 @@ production deploys them:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
-from llmops_infra.config.models import EnvironmentConfig
-from llmops_infra.stacks import k8s_workloads
 
-PLATFORM_OUTPUTS: dict[str, Any] = {
-    "tenant_id": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.stacks.estate import program_for
+from llmops_infra.stacks.platform_outputs import PlatformOutputs
+
+PLATFORM_OUTPUTS: dict[str, str] = {
+    "resource_group_name": "rg-llmops-dev-eus",
+    "cluster_name": "aks-llmops-dev-eus",
     "registry_login_server": "crllmopsdeveus.azurecr.io",
-    "prometheus_query_endpoint": "https://amw-llmops-dev-eus-a1b2.eastus.prometheus.monitor.azure.com",
     "key_vault_name": "kv-llmops-dev-eus",
-    "client_ids": {
-        "inference": "1c0a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b",
-        "promptflow": "2d1b2c3d-4e5f-4061-9b7c-8d9e0f1a2b3c",
-        "chatops": "3e2c3d4e-5f60-4172-8c8d-9e0f1a2b3c4d",
-    },
+    "inference_client_id": "1c0a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b",
     "keda_client_id": "4f3d4e5f-6071-4283-9d9e-0f1a2b3c4d5e",
+    "prometheus_query_endpoint": "https://amw-llmops-dev-eus-a1b2.eastus.prometheus.monitor.azure.com",
 }
-"""What the platform stack exports for dev (made-up ids of the right shape)."""
+"""What the platform stack exports for dev (every `PlatformOutputs` name)."""
+assert sorted(PLATFORM_OUTPUTS) == sorted(PlatformOutputs.names()), "keep the fixture in step with PlatformOutputs"
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 AWAITED_WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:DaemonSet")
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
+Transform = Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]
 
-def no_nodes(chart_dir: Path | None):
+
+def no_nodes(chart_dir: Path | None) -> Transform:
     """A resource transform for a control plane without nodes (see the module docstring)."""
 
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
@@ -67,15 +69,23 @@ def no_nodes(chart_dir: Path | None):
     return transform
 
 
-def workload_program(config: EnvironmentConfig, kubeconfig: str, *, chart_dir: Path | None, platform=None):
-    """The Kubernetes part of `config` on the cluster of `kubeconfig`."""
-    outputs = PLATFORM_OUTPUTS if platform is None else platform
+def platform_program(values: Mapping[str, str] = PLATFORM_OUTPUTS) -> Callable[[], None]:
+    """A platform stack that only exports `values` (what the workload stack reads)."""
+
+    def program() -> None:
+        for name, value in values.items():
+            pulumi.export(name, value)
+
+    return program
+
+
+def workload_program(config: EnvironmentConfig, kubeconfig: str, *, chart_dir: Path | None) -> Callable[[], None]:
+    """The estate's workload stack for `config` on the cluster of `kubeconfig` (platform outputs
+    through the stack's StackReference, as deployed)."""
+    estate_program = program_for(config, "workload", kubeconfig=kubeconfig)  # kept a secret by ClusterAccess
 
     def program() -> None:
         pulumi.runtime.register_resource_transform(no_nodes(chart_dir))
-        provider = k8s.Provider("testbed", kubeconfig=pulumi.Output.secret(kubeconfig))
-        workloads = k8s_workloads.deploy(config, provider, k8s_workloads.PlatformOutputs.from_mapping(outputs))
-        pulumi.export("runtime_namespace", workloads.runtime.namespace)
-        pulumi.export("service_hosts", {name: s.service_host for name, s in workloads.services.items()})
+        estate_program()
 
     return program

@@ -1,32 +1,37 @@
-"""The estate's Kubernetes workloads deploy for real: `up`, an `up` that changes nothing, an
-in-place update and `destroy`, through the project's lifecycle code (Automation API, local file
-backend), against the test bed's kube-apiserver with the pulumi-resource-kubernetes provider built
-from source.
+"""The estate's workload stack deploys for real: `up`, an `up` that changes nothing, an in-place
+update and `destroy`, through the project's lifecycle code (Automation API, local file backend,
+each stack in its workspace), against the test bed's kube-apiserver with the
+pulumi-resource-kubernetes provider built from source.
 
-The program is tests/k8s_programs.py: `stacks.k8s_workloads.deploy` for the shipped dev
-environment, with the Azure-side inputs from a platform-output dict. The engine runs the
-estate's policy pack on the way, as `llmops-infra up` does.
+As `llmops-infra up dev --only platform` then `--only workload` would: the platform stack is a
+stand-in that only exports the platform's outputs (tests/k8s_programs.py: PLATFORM_OUTPUTS, no
+Azure); the workload stack is the estate's own (`stacks/stage_workload.py`), reading those
+outputs through its StackReference, with the test bed's kubeconfig in place of the cluster's
+Azure credentials. The engine runs the estate's policy pack on the workload stack, as the
+command does.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import k8s_api as kapi
 import k8s_programs
 import k8s_testbed as tb
 import pytest
+
 from llmops_infra.components.gpu_runtime import CRITICAL_ADDONS_TOLERATION
 from llmops_infra.config.loader import load_environment
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine import lifecycle
+from llmops_infra.engine.policy_packs import PolicyPacks
 from llmops_infra.engine.progress import Progress
 from llmops_infra.engine.pulumi_cli import locate_engine
-from llmops_infra.offline.mocks import AzureMocks
-from llmops_infra.offline.synth import synthesize
+from llmops_infra.offline.planning import plan_config
+from llmops_infra.stacks.estate import WORKLOAD_PROJECT
 
 REPO = Path(__file__).resolve().parent.parent
 ENGINE = locate_engine()
@@ -43,7 +48,7 @@ pytestmark = [
 
 @pytest.fixture
 def project(tmp_path, monkeypatch, k8s_testbed):
-    """The shipped environments, a state directory, and a PULUMI_HOME whose only plugin is the
+    """The shipped environments, a state directory and a PULUMI_HOME whose only plugin is the
     kubernetes provider built by scripts/build-k8s-testbed.sh (never downloaded)."""
     shutil.copytree(REPO / "environments", tmp_path / "environments")
     plugin_dir = tmp_path / "pulumi-home" / "plugins" / f"resource-kubernetes-v{tb.sdk_plugin_version()}"
@@ -56,32 +61,28 @@ def project(tmp_path, monkeypatch, k8s_testbed):
     return tmp_path
 
 
-def _program(config: EnvironmentConfig, bed: tb.Testbed):
-    return k8s_programs.workload_program(config, bed.kubeconfig, chart_dir=bed.binaries.gpu_operator_chart)
+def _aim_the_estate_at(bed: tb.Testbed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack programs the lifecycle runs (`estate.program_for`): the platform stand-in, and
+    the estate's workload stack on the test bed."""
+
+    def program_for(config: EnvironmentConfig, stack: str = "platform", platform: Any = None, **_: Any):
+        if stack == "platform":
+            return k8s_programs.platform_program()
+        return k8s_programs.workload_program(config, bed.kubeconfig, chart_dir=bed.binaries.gpu_operator_chart)
+
+    monkeypatch.setattr("llmops_infra.stacks.estate.program_for", program_for)
 
 
-def _planned(config: EnvironmentConfig, bed: tb.Testbed) -> set[str]:
-    """The same program under mocks: the URNs `up` must create (with the stack itself)."""
-    mocks = AzureMocks(config.azure.subscription_id, config.azure.tenant_id, config.azure.location)
-    plan = synthesize(_program(config, bed), environment=config.name, project="llmops", mocks=mocks)
-    return {r.urn for r in plan.resources} | {
-        f"urn:pulumi:{config.name}::llmops::pulumi:pulumi:Stack::llmops-{config.name}"
-    }
+def _planned_workload(config: EnvironmentConfig) -> set[str]:
+    """The workload stack of the offline plan: the URNs `up` must create (with the stack itself)."""
+    stack = f"urn:pulumi:{config.name}::{WORKLOAD_PROJECT}::pulumi:pulumi:Stack::{WORKLOAD_PROJECT}-{config.name}"
+    return {r.urn for r in plan_config(config).stacks()["workload"]} | {stack}
 
 
-def _workload_pack(config: EnvironmentConfig, project: Path) -> dict[str, list[str]]:
-    """The estate's policy pack with the environment's levels, minus the stack rule that reads
-    the Azure side: COST-01 wants a consumption budget in the stack, which the platform stack
-    holds, not the workload stack. Every resource rule applies as in `llmops-infra up`."""
-    if not ENGINE.language_host:
-        return {}
-    pack = lifecycle.shipped_policy_pack(config, project)
-    if pack:
-        path = Path(pack["policy_pack_configs"][0])
-        settings = json.loads(path.read_text(encoding="utf-8"))
-        settings["cost-01-budget"]["enforcementLevel"] = "disabled"
-        path.write_text(json.dumps(settings), encoding="utf-8")
-    return pack
+def _default_provider(config: EnvironmentConfig) -> str:
+    """The engine's default `pulumi` provider, which reads the StackReference (created, not
+    counted in the engine's summary, not in the offline plan)."""
+    return f"urn:pulumi:{config.name}::{WORKLOAD_PROJECT}::pulumi:providers:pulumi::default"
 
 
 def _get(client, path: str) -> dict:
@@ -109,37 +110,49 @@ def _wait_gone(client, path: str, timeout: float = 60.0) -> bool:
     return False
 
 
-def test_workload_up_noop_update_destroy(project, k8s_testbed, k8s_client):
+def _wait_pods(client, namespace: str, timeout: float = 30.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while not (pods := _get(client, f"/api/v1/namespaces/{namespace}/pods")["items"]) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return pods
+
+
+def test_workload_stack_up_noop_update_destroy(project, k8s_testbed, k8s_client, monkeypatch):
     dev = load_environment("dev", project)
     [model] = dev.inference.models
     ns = model.name
-    pack = _workload_pack(dev, project)
-    program = _program(dev, k8s_testbed)
-    expected = _planned(dev, k8s_testbed)
+    expected = _planned_workload(dev)
+    _aim_the_estate_at(k8s_testbed, monkeypatch)
+    pack = PolicyPacks().arguments(dev, project)  # the shipped pack, as `llmops-infra up` runs it
+    up_workload = {"engine": ENGINE, "only": "workload", **pack}
 
-    diagnostics: list[dict] = []
-
-    def watched(operation: str) -> Progress:
-        """Progress that keeps the engine's warnings and errors (the provider reports the API
-        server's warnings, e.g. Pod Security or deprecations, as diagnostics)."""
-        return Progress(operation, listeners=[lambda r: diagnostics.append(r) if r["event"] == "diagnostic" else None])
-
-    up = lifecycle.up(dev, project, program=program, engine=ENGINE, progress=watched("up"), **pack)
-    assert {c["urn"] for c in up.changes if c["op"] == "create"} == expected
-    assert up.summary["created"] == len(expected)
-    assert up.summary["failed"] == 0
-    assert up.outputs["service_hosts"] == {ns: f"{ns}.{ns}.svc.cluster.local"}
+    lifecycle.up(dev, project, engine=ENGINE, only="platform")  # the stand-in: outputs only
+    up = lifecycle.up(dev, project, progress=Progress("up"), **up_workload)
+    assert {c["urn"] for c in up.changes if c["op"] == "create"} == expected | {_default_provider(dev)}
+    assert up.summary["created"] == len(expected) and up.summary["failed"] == 0
     assert not [p for p in up.policy if p["level"] == "mandatory"], up.policy
+    workspace = project / lifecycle.WORKSPACES / "dev" / WORKLOAD_PROJECT
+    assert (workspace / "Pulumi.dev.yaml").is_file()
 
-    # What the API server holds: the estate's namespaces and labels, a real ClusterIP, the CRs.
+    # What the API server holds: the estate's namespaces and labels, a real ClusterIP, the CRs
+    # carrying the platform's outputs (read through the StackReference).
+    platform = k8s_programs.PLATFORM_OUTPUTS
     labels = _get(k8s_client, f"/api/v1/namespaces/{ns}")["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert _get(k8s_client, "/api/v1/namespaces/gateway")["metadata"]["labels"]["llmops.io/role"] == "gateway"
     service = _get(k8s_client, f"/api/v1/namespaces/{ns}/services/{ns}")
     assert service["spec"]["clusterIP"].startswith("10.0.0.")
+    account = _get(k8s_client, f"/api/v1/namespaces/{ns}/serviceaccounts/vllm")
+    assert account["metadata"]["annotations"]["azure.workload.identity/client-id"] == platform["inference_client_id"]
     scaled = _get(k8s_client, f"/apis/keda.sh/v1alpha1/namespaces/{ns}/scaledobjects/{ns}")
     assert scaled["spec"]["triggers"][0]["metadata"]["threshold"] == str(model.queue_threshold)
-    _get(k8s_client, f"/apis/secrets-store.csi.x-k8s.io/v1/namespaces/{ns}/secretproviderclasses/{ns}-kv")
+    auth = _get(k8s_client, f"/apis/keda.sh/v1alpha1/namespaces/{ns}/triggerauthentications")["items"]
+    assert [a["spec"]["podIdentity"]["identityId"] for a in auth] == [platform["keda_client_id"]]
+    [spc] = _get(k8s_client, f"/apis/secrets-store.csi.x-k8s.io/v1/namespaces/{ns}/secretproviderclasses")["items"]
+    assert spc["spec"]["parameters"]["keyvaultName"] == platform["key_vault_name"]
+    deployment = _get(k8s_client, f"/apis/apps/v1/namespaces/{ns}/deployments/{ns}")
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.startswith(f"{platform['registry_login_server']}/")
     _get(k8s_client, f"/apis/azmonitoring.coreos.com/v1/namespaces/{ns}/podmonitors/{ns}")
     _get(k8s_client, "/apis/azmonitoring.coreos.com/v1/namespaces/gpu-operator/podmonitors/nvidia-dcgm-exporter")
     # The GPU operator chart, installed by Helm through the provider: its CRD, its ClusterPolicy and
@@ -147,25 +160,21 @@ def test_workload_up_noop_update_destroy(project, k8s_testbed, k8s_client):
     _get(k8s_client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/clusterpolicies.nvidia.com")
     assert _get(k8s_client, "/apis/nvidia.com/v1/clusterpolicies")["items"]
     operator = _get(k8s_client, "/apis/apps/v1/namespaces/gpu-operator/deployments/gpu-operator")
-    assert operator["spec"]["template"]["spec"]["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
+    assert operator["spec"]["template"]["spec"]["tolerations"] == [CRITICAL_ADDONS_TOLERATION]
     # Every workload the stack made got its pods: nothing refused by Pod Security anywhere.
+    [pod] = _wait_pods(k8s_client, ns)
+    assert pod["status"]["phase"] == "Pending"  # no nodes: created and admitted, never scheduled
+    assert _wait_pods(k8s_client, "gpu-operator")
     for namespace in (ns, "gpu-operator"):
         events = _get(k8s_client, f"/api/v1/namespaces/{namespace}/events")["items"]
         assert [e["message"] for e in events if e.get("reason") == "FailedCreate"] == []
-    deadline = time.monotonic() + 30
-    while not _get(k8s_client, f"/api/v1/namespaces/{ns}/pods")["items"] and time.monotonic() < deadline:
-        time.sleep(0.3)
-    [pod] = _get(k8s_client, f"/api/v1/namespaces/{ns}/pods")["items"]
-    assert pod["status"]["phase"] == "Pending"  # no nodes: created and admitted, never scheduled
 
-    again = lifecycle.up(dev, project, program=program, engine=ENGINE, progress=watched("up"), **pack)
+    again = lifecycle.up(dev, project, progress=Progress("up"), **up_workload)
     assert again.changes == [], again.changes
     assert again.summary["unchanged"] == len(expected)
 
     changed = _changed(dev)
-    update = lifecycle.up(
-        changed, project, program=_program(changed, k8s_testbed), engine=ENGINE, progress=watched("up"), **pack
-    )
+    update = lifecycle.up(changed, project, progress=Progress("up"), **up_workload)
     ops = sorted((c["op"], c["urn"].rsplit("::", 1)[-1]) for c in update.changes)
     assert ops == [("update", f"{ns}-deploy"), ("update", f"{ns}-scaledobject")], update.changes
     assert update.summary["replaced"] == 0 and update.summary["created"] == 0
@@ -179,17 +188,17 @@ def test_workload_up_noop_update_destroy(project, k8s_testbed, k8s_client):
     # Helm runs the chart's post-delete hook (node-feature-discovery's prune Job) on uninstall and
     # waits for it; with no node, the test plays the kubelet and marks the Job's pod Succeeded.
     with kapi.completing_hook_jobs(k8s_testbed, "gpu-operator") as hook_pods:
-        gone = lifecycle.destroy(
-            changed, project, program=_program(changed, k8s_testbed), engine=ENGINE, progress=watched("destroy")
-        )
-    assert {c["urn"] for c in gone.changes if c["op"] == "delete"} == expected
+        gone = lifecycle.destroy(changed, project, engine=ENGINE, only="workload", progress=Progress("destroy"))
+    assert {c["urn"] for c in gone.changes if c["op"] == "delete"} == expected | {_default_provider(dev)}
     [prune] = [p for p in hook_pods if "prune" in p["metadata"]["name"]]
     # On AKS the system pool is tainted CriticalAddonsOnly and the GPU pools are tainted too: the
     # hook only runs (and `destroy` only finishes) because the estate's values give it that toleration.
     assert CRITICAL_ADDONS_TOLERATION in prune["spec"]["tolerations"]
+    lifecycle.destroy(dev, project, engine=ENGINE, only="platform")
     print(
-        f"workload on the test bed: up {up.summary['duration_seconds']}s, no-op up {again.summary['duration_seconds']}s, "
-        f"update {update.summary['duration_seconds']}s, destroy {gone.summary['duration_seconds']}s"
+        f"workload stack on the test bed: up {up.summary['duration_seconds']}s, "
+        f"no-op up {again.summary['duration_seconds']}s, update {update.summary['duration_seconds']}s, "
+        f"destroy {gone.summary['duration_seconds']}s"
     )
     for path in (f"/api/v1/namespaces/{ns}", "/api/v1/namespaces/gateway", "/api/v1/namespaces/gpu-operator"):
         assert _wait_gone(k8s_client, path), f"{path} still exists"

@@ -18,6 +18,7 @@ import itertools
 
 import k8s_api as kapi
 import pytest
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.offline.planning import plan_config
 

@@ -25,6 +25,7 @@ import time
 
 import k8s_api as kapi
 import pytest
+
 from llmops_infra.config.loader import load_environment
 from llmops_infra.offline.planning import plan_config
 

@@ -26,11 +26,20 @@ def notification(kind, threshold, contacts=("finops@contoso.com",)):
 def test_cost_01_budget_with_actual_and_forecast_notifications():
     good = {"notifications": {"actual": notification("Actual", 80), "forecast": notification("Forecasted", 100)}}
     assert stack_violations("COST-01", [Fixture(BUDGET, "b", good)]) == []
-    assert "no consumption budget" in stack_violations("COST-01", [])[0]
+    [missing] = stack_violations("COST-01", [Fixture(VAULT, "kv", {"tags": TAGS})])
+    assert "no consumption budget" in missing
     one = {"notifications": {"actual": notification("Actual", 80, contacts=())}}
     assert len(stack_violations("COST-01", [Fixture(BUDGET, "b", one)])) == 2
     late = {"notifications": {"actual": notification("Actual", 95), "forecast": notification("Forecasted", 100)}}
     assert "warns late: at 95 %" in stack_violations("COST-01", [Fixture(BUDGET, "b", late)])[0]
+
+
+def test_cost_01_leaves_a_stack_of_kubernetes_objects_alone():
+    """The workload stack makes no Azure resource: its budget is the platform stack's (the engine
+    judges each stack on its own; tests/test_k8s_deploy.py runs the pack on the workload stack)."""
+    workload = [Fixture("kubernetes:core/v1:Namespace", "ns", {}), Fixture("pulumi:providers:kubernetes", "k8s", {})]
+    assert stack_violations("COST-01", workload) == []
+    assert stack_violations("COST-01", []) == []
 
 
 def test_cost_02_allocation_tags():
