@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import k8s_api as kapi
 import k8s_pki
@@ -20,6 +24,17 @@ def test_a_missing_build_says_how_to_make_it(tmp_path, monkeypatch):
     reason = tb.find_testbed()
     assert isinstance(reason, str)
     assert str(tmp_path / "nothing") in reason and "scripts/build-k8s-testbed.sh" in reason
+
+
+def test_the_script_says_why_the_tier_is_skipped(tmp_path):
+    """`.ci/run` prints this before the tests run (scripts/k8s-testbed.py check)."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "k8s-testbed.py"
+    env = {**os.environ, "LLMOPS_K8S_HOME": str(tmp_path / "nothing")}
+    run = subprocess.run([sys.executable, str(script), "check"], env=env, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stdout.startswith(f"k8s tier skipped: no Kubernetes test bed in {tmp_path / 'nothing'}")
+    usage = subprocess.run([sys.executable, str(script), "start"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "usage: k8s-testbed.py check | up [DIR]" in usage.stderr
 
 
 def test_a_stale_build_is_not_used(tmp_path, monkeypatch):
