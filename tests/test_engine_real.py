@@ -146,13 +146,28 @@ def _start(project: Path, mode: str, marker: Path) -> subprocess.Popen:
     )
 
 
+def _kill_session(proc: subprocess.Popen) -> None:
+    """SIGKILL every process of the helper's session: the helper, its engine and the plugins. The
+    engine starts each plugin in a process group of its own, so killing the helper's group alone
+    leaves the dynamic provider (`python -u -m pulumi.dynamic`) running, orphaned."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) == proc.pid:
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue  # gone meanwhile, or not ours
+    proc.wait(timeout=30)
+
+
 def _wait_for(path: Path, proc: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
         if proc.poll() is not None:
             pytest.fail(f"helper exited early: {proc.stderr.read()}")
         if time.monotonic() > deadline:
-            proc.kill()
+            _kill_session(proc)
             pytest.fail("helper never reached its marker")
         time.sleep(0.1)
 
@@ -177,8 +192,7 @@ def test_crashed_update_is_recovered(project, dev):
     marker = project / "creating"
     crasher = _start(project, "crash", marker)
     _wait_for(marker, crasher)
-    os.killpg(crasher.pid, signal.SIGKILL)  # the helper, its engine and the provider: all ours
-    crasher.wait(timeout=30)
+    _kill_session(crasher)  # the helper, its engine and the provider: all ours
 
     fast = programs.slow(project / "creating-again", 0)
     with pytest.raises(PendingOperationsError) as err:
