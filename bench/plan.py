@@ -27,6 +27,11 @@ def _time(fn, repeat: int = 3) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def _wall(fn, repeat: int = 3) -> float:
+    """Median wall time of `fn` (a new process each time)."""
+    return _time(fn, repeat)[0]
+
+
 class _Copy(pulumi.ComponentResource):
     def __init__(self, name: str) -> None:
         super().__init__("bench:index:Copy", name)
@@ -80,28 +85,37 @@ def main() -> None:
         n = len(plan.custom_resources())
         print(f"{env:<12}{n:>10}{seconds * 1000:>19.0f} ms{seconds / max(n, 1) * 1000:>13.2f} ms")
 
-    print("\ncold `llmops-infra plan ENV --format json` (new process: imports + synthesis + cost):")
+    print(
+        "\ncold `llmops-infra plan ENV --format json` (new process: imports + synthesis + cost), against the floor"
+        "\n(bench/floor.py: the same custom resources as bare pulumi.CustomResource under minimal mocks, new process):"
+    )
+    print(f"{'environment':<12}{'no cache':>10}{'cache hit':>11}{'floor':>9}{'no cache/floor':>16}{'hit/floor':>11}")
+    import os
     import subprocess
     import sys
+    import tempfile
 
-    for env in configs:
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "llmops_infra",
-                "plan",
-                env,
-                "--format",
-                "json",
-                "--project-dir",
-                str(args.project_dir),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        print(f"{env:<12}{time.perf_counter() - start:>10.2f} s")
+    bench_dir = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "LLMOPS_PLAN_CACHE_DIR": str(Path(scratch) / "plans")}
+        env.pop("LLMOPS_NO_PLAN_CACHE", None)
+        for name in configs:
+            command = [sys.executable, "-m", "llmops_infra", "plan", name, "--format", "json"]
+            command += ["--project-dir", str(args.project_dir)]
+            uncached = _wall(
+                lambda command=command: subprocess.run(
+                    [*command, "--no-cache"], env=env, check=True, capture_output=True
+                )
+            )
+            subprocess.run(command, env=env, check=True, capture_output=True)  # fill the cache
+            hit = _wall(lambda command=command: subprocess.run(command, env=env, check=True, capture_output=True))
+            plan_file = Path(scratch) / f"{name}.json"
+            plan_file.write_bytes(subprocess.run(command, env=env, check=True, capture_output=True).stdout)
+            floor_cmd = [sys.executable, str(bench_dir / "floor.py"), str(plan_file)]
+            floor = _wall(lambda floor_cmd=floor_cmd: subprocess.run(floor_cmd, check=True, capture_output=True))
+            print(
+                f"{name:<12}{uncached:>8.2f} s{hit:>9.2f} s{floor:>7.2f} s{uncached / floor:>15.1f}x{hit / floor:>10.1f}x"
+            )
 
     prod = configs.get("prod") or next(iter(configs.values()))
     print(f"\ncopies of {prod.name} in one program:")

@@ -68,6 +68,13 @@ OutputFile = Annotated[
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Synthesize again instead of reading the plan cache (also LLMOPS_NO_PLAN_CACHE=1).",
+    ),
+]
 
 
 # --------------------------------------------------------------------------- registration
@@ -146,9 +153,10 @@ def emit(text: str, output: Path | None = None) -> None:
     err_console.print(f"wrote {output}", markup=False)
 
 
-def synthesize(env: str, project_dir: Path) -> Any:
-    """ENV's offline plan, with a spinner on stderr (stdout stays for the command's output)."""
+def synthesize(env: str, project_dir: Path, *, use_cache: bool = True) -> Any:
+    """ENV's offline plan (from the plan cache when unchanged), with a spinner on stderr (stdout
+    stays for the command's output)."""
     from llmops_infra.offline.planning import plan_environment
 
     with err_console.status(f"Synthesizing {env}…"):
-        return plan_environment(env, project_dir)
+        return plan_environment(env, project_dir, use_cache=use_cache)

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from llmops_infra.policies.framework import get, items, same
 from llmops_infra.policies.pricing import PriceCatalog, load_catalog
+from llmops_infra.policies.props import get, items, same
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"

@@ -27,6 +27,13 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from llmops_infra.policies.props import get as get
+from llmops_infra.policies.props import is_false as is_false
+from llmops_infra.policies.props import is_true as is_true
+from llmops_infra.policies.props import items as items
+from llmops_infra.policies.props import mapping as mapping
+from llmops_infra.policies.props import same as same
+
 SCOPES = ("dev", "staging", "prod")
 
 # The catalog's scope column, as data: letter -> level in each scope.
@@ -280,17 +287,6 @@ def stack_rule(
 # dict / list). Reading an unknown value raises UnknownValueError: neither pass nor fail.
 
 
-def get(obj: Any, path: str, default: Any = None) -> Any:
-    """`get(props, "properties.networkAcls.defaultAction")`: None where any step is absent."""
-    current = obj
-    for key in path.split("."):
-        if isinstance(current, Mapping) and key in current:
-            current = current[key]
-        else:
-            return default
-    return default if current is None else current
-
-
 def present(obj: Any, path: str) -> bool:
     """Is the property set? A value unknown at preview counts as set: it is another resource's
     output (an id), so the wiring exists even though its value is not known yet."""
@@ -304,22 +300,6 @@ def present(obj: Any, path: str) -> bool:
         return True
 
 
-def items(value: Any) -> list[Any]:
-    """A list property as a list (absent or not a list: empty)."""
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return [value[i] for i in range(len(value))]
-    return []
-
-
-def mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def same(value: Any, *expected: str) -> bool:
-    """Case-insensitive enum comparison (`Disabled` == `disabled`)."""
-    return isinstance(value, str) and value.lower() in {e.lower() for e in expected}
-
-
 def expect(obj: Any, report: Callable[[str], None], *checks: tuple[str, Any, str]) -> None:
     """Report `message` for each `(path, wanted, message)` whose property is not as wanted.
 
@@ -331,14 +311,6 @@ def expect(obj: Any, report: Callable[[str], None], *checks: tuple[str, Any, str
         ok = value is wanted if isinstance(wanted, bool) else same(value, *wanted)
         if not ok:
             report(message)
-
-
-def is_true(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def is_false(value: Any) -> bool:
-    return value is False or (isinstance(value, str) and value.lower() == "false")
 
 
 def gpu_size(vm_size: Any) -> bool:

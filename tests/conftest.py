@@ -28,6 +28,9 @@ def _runner_neutral_environment(monkeypatch):
     """
     for name in ("CI", "LLMOPS_ALLOW_LOCAL_STATE", "GITHUB_ACTIONS", "TF_BUILD"):
         monkeypatch.delenv(name, raising=False)
+    # Tests patch modules and plan again: a cache keyed by file contents cannot see a patch, so
+    # the plan cache is off except in tests/test_plan_cache.py, which turns it on in a tmp dir.
+    monkeypatch.setenv("LLMOPS_NO_PLAN_CACHE", "1")
 
 
 @pytest.fixture(scope="session")

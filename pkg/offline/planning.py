@@ -10,13 +10,20 @@ from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
 
 
-def plan_config(config: EnvironmentConfig) -> Plan:
+def plan_config(config: EnvironmentConfig, *, use_cache: bool = False) -> Plan:
     """Synthesize both stacks of `config`'s estate under Azure-like mocks, offline.
 
     The platform stack first; the workload stack's StackReference then reads the platform
     plan's outputs, as it would read the deployed platform's. The result holds both stacks'
     resources (their URNs name their project; `Plan.stacks()` splits them).
+
+    With `use_cache`, an unchanged environment's plan comes from the plan cache
+    (offline/plan_cache.py); the engine's gates never ask for it.
     """
+    if use_cache:
+        from llmops_infra.offline import plan_cache
+
+        return plan_cache.cached(config, lambda: plan_config(config))
     from llmops_infra.offline import lean_imports
 
     lean_imports.install()  # before the components import the provider SDKs
@@ -35,10 +42,11 @@ def plan_config(config: EnvironmentConfig) -> Plan:
     return Plan.merge(plans, project=PROJECT)
 
 
-def plan_environment(name: str, project_dir: Path) -> Plan:
-    """Load and plan one environment; a config error raised while building names its file and line."""
+def plan_environment(name: str, project_dir: Path, *, use_cache: bool = True) -> Plan:
+    """Load and plan one environment (from the plan cache unless `use_cache` is False); a config
+    error raised while building names its file and line."""
     config = load_environment(name, project_dir)
     try:
-        return plan_config(config)
+        return plan_config(config, use_cache=use_cache)
     except ConfigError as exc:
         raise locate_error(exc, name, project_dir) from None

@@ -1,0 +1,151 @@
+"""The plan cache: byte-identical plans, never a stale one, damaged entries ignored, off when asked."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llmops_infra.cli.app import app
+from llmops_infra.config.loader import load_environment
+from llmops_infra.offline import plan_cache
+from llmops_infra.offline.planning import plan_config, plan_environment
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "plan-cache"
+    monkeypatch.setenv(plan_cache.CACHE_DIR_ENV, str(directory))
+    monkeypatch.delenv(plan_cache.DISABLE_ENV, raising=False)
+    return directory
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.json")) if directory.is_dir() else []
+
+
+def _no_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a plan is synthesized instead of read from the cache."""
+    from llmops_infra.offline import synth
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("synthesized although an entry of the same key exists")
+
+    monkeypatch.setattr(synth, "synthesize", refuse)
+
+
+def test_a_cached_plan_is_byte_identical_to_a_synthesized_one(cache, project, monkeypatch):
+    fresh = plan_environment("dev", project, use_cache=False).to_json()
+    assert _entries(cache) == []
+    first = plan_environment("dev", project).to_json()
+    assert len(_entries(cache)) == 1
+    _no_synthesis(monkeypatch)
+    assert plan_environment("dev", project).to_json() == first == fresh
+
+
+def test_a_changed_environment_file_is_planned_again(cache, project):
+    before = plan_environment("dev", project)
+    path = project / "environments" / "dev.yaml"
+    text = path.read_text()
+    assert "soft_delete_retention_days: 7" in text
+    path.write_text(text.replace("soft_delete_retention_days: 7", "soft_delete_retention_days: 30"))
+    after = plan_environment("dev", project)
+    assert len(_entries(cache)) == 2
+    assert after.to_json() != before.to_json()
+    assert after.to_json() == plan_environment("dev", project, use_cache=False).to_json()
+
+
+def test_another_package_or_sdk_version_or_code_is_another_key(cache, project, monkeypatch):
+    config = load_environment("dev", project)
+    key = plan_cache.cache_key(config)
+    versions = plan_cache._versions()
+    monkeypatch.setattr(plan_cache, "_versions", lambda: {**versions, "pulumi-azure-native": "0.0.0"})
+    assert plan_cache.cache_key(config) != key
+    monkeypatch.setattr(plan_cache, "_versions", lambda: versions)
+    monkeypatch.setattr(plan_cache, "code_digest", lambda: "another build of the package")
+    assert plan_cache.cache_key(config) != key
+
+
+def test_the_code_digest_covers_every_file_of_the_package(tmp_path, monkeypatch):
+    import llmops_infra
+
+    package = tmp_path / "llmops_infra"
+    (package / "stacks").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    module = package / "stacks" / "estate.py"
+    module.write_text("A = 1\n")
+    monkeypatch.setattr(llmops_infra, "__file__", str(package / "__init__.py"))
+    plan_cache.code_digest.cache_clear()
+    try:
+        first = plan_cache.code_digest()
+        plan_cache.code_digest.cache_clear()
+        module.write_text("A = 2\n")
+        assert plan_cache.code_digest() != first
+    finally:
+        plan_cache.code_digest.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b"[]", b'{"key": "another key", "plan": {}}', b'{"key": "%KEY%", "plan": {"resources": 3}}'],
+)
+def test_a_damaged_or_foreign_entry_is_only_a_miss(cache, project, content):
+    config = load_environment("dev", project)
+    key = plan_cache.cache_key(config)
+    cache.mkdir(parents=True)
+    (cache / f"{key}.json").write_bytes(content.replace(b"%KEY%", key.encode()))
+    plan = plan_config(config, use_cache=True)
+    assert plan.to_json() == plan_config(config).to_json()
+    assert json.loads((cache / f"{key}.json").read_text())["key"] == key  # replaced by a good entry
+
+
+def test_an_entry_that_is_a_link_is_neither_read_nor_written_through(cache, project, tmp_path):
+    config = load_environment("dev", project)
+    key = plan_cache.cache_key(config)
+    target = tmp_path / "elsewhere.json"
+    target.write_text("precious")
+    cache.mkdir(parents=True)
+    (cache / f"{key}.json").symlink_to(target)
+    plan_config(config, use_cache=True)
+    assert target.read_text() == "precious"
+    assert not (cache / f"{key}.json").is_symlink()  # replaced by rename, not written through
+
+
+def test_a_cache_directory_that_is_a_link_is_not_used(tmp_path, project, monkeypatch):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    monkeypatch.setenv(plan_cache.CACHE_DIR_ENV, str(link))
+    monkeypatch.delenv(plan_cache.DISABLE_ENV, raising=False)
+    plan_environment("dev", project)
+    assert list(real.iterdir()) == []
+
+
+def test_off_by_variable_by_flag_and_for_the_engine(cache, project, monkeypatch):
+    config = load_environment("dev", project)
+    plan_config(config)  # the engine's gates call this: never cached
+    assert _entries(cache) == []
+    monkeypatch.setenv(plan_cache.DISABLE_ENV, "1")
+    plan_environment("dev", project)
+    assert _entries(cache) == []
+    monkeypatch.delenv(plan_cache.DISABLE_ENV)
+    result = CliRunner().invoke(app, ["plan", "dev", "--no-cache", "--format", "json", "--project-dir", str(project)])
+    assert result.exit_code == 0, result.output
+    assert _entries(cache) == []
+    result = CliRunner().invoke(app, ["plan", "dev", "--format", "json", "--project-dir", str(project)])
+    assert result.exit_code == 0, result.output
+    assert len(_entries(cache)) == 1
+
+
+def test_the_default_location_is_the_user_cache_not_the_repository(monkeypatch):
+    env = {"HOME": "/home/someone"}
+    monkeypatch.setattr(Path, "home", lambda: Path("/home/someone"))
+    assert plan_cache.cache_dir(env) == Path("/home/someone/.cache/llmops-infra/plans")
+    assert plan_cache.cache_dir({"XDG_CACHE_HOME": "/xdg"}) == Path("/xdg/llmops-infra/plans")
+    assert plan_cache.cache_dir({plan_cache.CACHE_DIR_ENV: "/c"}) == Path("/c")
+    assert not plan_cache.enabled({plan_cache.DISABLE_ENV: "true"}) and plan_cache.enabled({})
+    assert os.sep in str(plan_cache.cache_dir({}))
