@@ -8,8 +8,16 @@ it:
 
 - Prometheus: a data collection endpoint, a rule forwarding the `Microsoft-PrometheusMetrics`
   stream to the Azure Monitor workspace, and two associations (endpoint, rule).
-- Container Insights (Entra auth, no workspace key): a rule sending the ContainerInsights
-  extension's default stream group to Log Analytics, and its association.
+- Container Insights (Entra auth, no workspace key): a data collection endpoint for log
+  ingestion, a rule sending the ContainerInsights extension's default stream group to Log
+  Analytics through that endpoint, and its association.
+
+Both endpoints join the Azure Monitor Private Link Scope: "When using AMA with AMPLS, all of your
+Data Collection Rules must use Data Collection Endpoints. Those DCEs must be added to the AMPLS
+configuration using private link" (learn.microsoft.com/azure/azure-monitor/containers/
+kubernetes-monitoring-firewall, read 2026-12-01). Microsoft's own onboarding template gives
+Container Insights an ingestion endpoint of its own beside the configuration-access one
+(microsoft/Docker-Provider scripts/onboarding/aks/onboarding-msi-terraform/main.tf, ci_prod).
 """
 
 from __future__ import annotations
@@ -38,28 +46,15 @@ def prometheus_collection(
     public traffic unless `public_network_access`; with a private link scope it joins the scope,
     which is how the agents in the VNet reach it once the scope is PrivateOnly.
     """
-    from llmops_infra.components.monitoring import scope_resource
-
     child = pulumi.ResourceOptions(parent=parent)
-    endpoint = monitor.DataCollectionEndpoint(
-        f"{name}-prom-dce",
-        data_collection_endpoint_name=f"dce-prom-{cluster_name}"[:44],
+    endpoint = collection_endpoint(
+        f"{name}-prom",
+        endpoint_name=f"dce-prom-{cluster_name}"[:44],
         resource_group_name=resource_group_name,
-        kind="Linux",
-        network_acls=monitor.DataCollectionEndpointNetworkAclsArgs(
-            public_network_access="Enabled" if public_network_access else "Disabled"
-        ),
-        tags={},
-        opts=child,
+        parent=parent,
+        private_link_scope_name=private_link_scope_name,
+        public_network_access=public_network_access,
     )
-    if private_link_scope_name is not None:
-        scope_resource(
-            f"{name}-prom-dce-ampls",
-            scope_name=private_link_scope_name,
-            resource_id=endpoint.id,
-            resource_group_name=resource_group_name,
-            parent=parent,
-        )
     rule = monitor.DataCollectionRule(
         f"{name}-prom-dcr",
         data_collection_rule_name=f"dcr-prom-{cluster_name}"[:64],
@@ -105,6 +100,42 @@ def prometheus_collection(
     return rule
 
 
+def collection_endpoint(
+    name: str,
+    *,
+    endpoint_name: str,
+    resource_group_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+    private_link_scope_name: pulumi.Input[str] | None,
+    public_network_access: bool,
+) -> monitor.DataCollectionEndpoint:
+    """A Linux data collection endpoint that refuses public traffic unless `public_network_access`; with a
+    private link scope it joins the scope, which is how agents in the VNet reach it once the scope is
+    PrivateOnly."""
+    from llmops_infra.components.monitoring import scope_resource
+
+    endpoint = monitor.DataCollectionEndpoint(
+        f"{name}-dce",
+        data_collection_endpoint_name=endpoint_name,
+        resource_group_name=resource_group_name,
+        kind="Linux",
+        network_acls=monitor.DataCollectionEndpointNetworkAclsArgs(
+            public_network_access="Enabled" if public_network_access else "Disabled"
+        ),
+        tags={},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    if private_link_scope_name is not None:
+        scope_resource(
+            f"{name}-dce-ampls",
+            scope_name=private_link_scope_name,
+            resource_id=endpoint.id,
+            resource_group_name=resource_group_name,
+            parent=parent,
+        )
+    return endpoint
+
+
 def container_insights_collection(
     name: str,
     *,
@@ -113,14 +144,26 @@ def container_insights_collection(
     resource_group_name: pulumi.Input[str],
     log_analytics_workspace_id: pulumi.Input[str],
     parent: pulumi.Resource,
+    private_link_scope_name: pulumi.Input[str] | None = None,
+    public_network_access: bool = False,
 ) -> monitor.DataCollectionRule:
-    """Container logs, inventory and performance data to Log Analytics (Entra-authenticated agent)."""
+    """Container logs, inventory and performance data to Log Analytics (Entra-authenticated agent), sent
+    through a data collection endpoint of its own (in the private link scope when one is given)."""
     child = pulumi.ResourceOptions(parent=parent)
+    endpoint = collection_endpoint(
+        f"{name}-ci",
+        endpoint_name=f"dce-ci-{cluster_name}"[:44],
+        resource_group_name=resource_group_name,
+        parent=parent,
+        private_link_scope_name=private_link_scope_name,
+        public_network_access=public_network_access,
+    )
     rule = monitor.DataCollectionRule(
         f"{name}-ci-dcr",
         data_collection_rule_name=f"dcr-ci-{cluster_name}"[:64],
         resource_group_name=resource_group_name,
         kind="Linux",
+        data_collection_endpoint_id=endpoint.id,
         data_sources=monitor.DataCollectionRuleDataSourcesArgs(
             extensions=[
                 monitor.ExtensionDataSourceArgs(

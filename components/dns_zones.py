@@ -37,6 +37,19 @@ GROUP_ZONES: dict[str, tuple[str, ...]] = {
 }
 
 
+PROMETHEUS_GROUP = "prometheusMetrics"
+"""Private-link sub-resource of an Azure Monitor workspace (Microsoft.Monitor/accounts): its query endpoint."""
+
+
+def regional_zones(location: str) -> dict[str, str]:
+    """Zones whose name carries the region: the Azure Monitor workspace's query endpoint resolves in
+    privatelink.<region>.prometheus.monitor.azure.com (learn.microsoft.com/azure/private-link/
+    private-endpoint-dns, 'Azure Managed Prometheus', read 2026-12-01)."""
+    if not location or not location.replace("-", "").isalnum() or location != location.lower():
+        raise ValueError(f"location {location!r} is not an Azure region name (e.g. eastus2)")
+    return {PROMETHEUS_GROUP: f"privatelink.{location}.prometheus.monitor.azure.com"}
+
+
 def zones_for_group(group_id: str) -> tuple[str, ...]:
     """Every private DNS zone an endpoint of `group_id` needs."""
     if group_id in GROUP_ZONES:
@@ -51,3 +64,9 @@ def zones_for_group(group_id: str) -> tuple[str, ...]:
 
 def known_zone_names() -> set[str]:
     return set(PRIVATE_DNS_ZONES.values())
+
+
+def is_regional_zone(name: str) -> bool:
+    """A zone of `regional_zones` for some region (a hub may own it like the others)."""
+    parts = name.split(".")
+    return len(parts) == 6 and parts[0] == "privatelink" and ".".join(parts[2:]) == "prometheus.monitor.azure.com"

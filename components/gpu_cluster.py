@@ -285,6 +285,8 @@ class GpuCluster(pulumi.ComponentResource):
             cluster_id=cluster.id,
             resource_group_name=args.resource_group_name,
             log_analytics_workspace_id=args.log_analytics_workspace_id,
+            private_link_scope_name=args.monitor_private_link_scope_name,
+            public_network_access=args.allow_public_monitoring_ingestion,
             parent=self,
         )
         diagnostic_setting(name, resource_id=cluster.id, workspace_id=args.log_analytics_workspace_id, parent=self)

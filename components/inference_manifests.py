@@ -9,19 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from llmops_infra.components import egress
+from llmops_infra.components import model_weights as w
 from llmops_infra.components.node_pools import GpuPoolSpec
 
 PORT = 8000
 MODEL_CACHE = "/models"
 SECRETS_MOUNT = "/mnt/secrets-store"
 HUB_TOKEN_FILE = "hub-token"
+API_KEY_FILE = "api-key"
 UID = 2000
 """The `vllm` user the vllm/vllm-openai image ships (ai-dynamo/dynamo#12457). An arbitrary UID without a
 passwd entry makes torch's `getpass.getuser()` raise at import (vllm-project/vllm#44548); USER and
 LOGNAME below are set as well, so a rebuilt image without that user still starts."""
 IMAGE_USER = "vllm"
-VLLM_COMMAND = ["vllm", "serve"]
-"""`vllm serve MODEL …`: the model is the positional argument (`--model` is deprecated there)."""
+SERVE_SCRIPT = 'set -eu\nVLLM_API_KEY="$(cat "$API_KEY_FILE")"\nexport VLLM_API_KEY\nexec vllm serve "$@"\n'
+"""`vllm serve MODEL …` (the model is the positional argument: `--model` is deprecated there) with the API
+key read from the secrets-store file into VLLM_API_KEY: the key is never written in the manifest, never a
+Kubernetes Secret and never on the command line (/proc/*/cmdline is world-readable). vLLM then requires it
+on every route but /health, /metrics and a few other public ones (vllm/entrypoints AuthenticationMiddleware)."""
+VLLM_COMMAND = ["/bin/sh", "-c", SERVE_SCRIPT, "vllm"]
 PROMETHEUS_AGENT_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
     "podSelector": {"matchLabels": {"rsName": "ama-metrics"}},
@@ -65,8 +72,6 @@ def vllm_args(
         dtype,
         "--port",
         str(PORT),
-        "--download-dir",
-        f"{MODEL_CACHE}/weights",
     ]
     if quantization != "none":
         args += ["--quantization", quantization]
@@ -151,12 +156,18 @@ def scaled_object_spec(
     }
 
 
-def container_resources(gpus: int, *, cpu_per_gpu: int, memory_gi_per_gpu: int) -> dict[str, Any]:
-    """Requests and limits: memory limit equals the request (no overcommit for model weights),
-    and the GPU count is both the request and the limit (extended resources must match)."""
-    cpu, memory = cpu_per_gpu * gpus, f"{memory_gi_per_gpu * gpus}Gi"
+def container_resources(gpus: int, *, cpu_per_gpu: int, sizing: w.WeightsSizing) -> dict[str, Any]:
+    """Requests and limits: memory sized from the checkpoint (the limit equals the request: no overcommit for
+    model weights), the GPU count both the request and the limit (extended resources must match), and the
+    node disk the pod's emptyDirs fill (weights, caches) requested so the scheduler finds room for it."""
+    cpu, memory = cpu_per_gpu * gpus, f"{sizing.memory_gi}Gi"
     return {
-        "requests": {"cpu": str(cpu), "memory": memory, "nvidia.com/gpu": str(gpus)},
+        "requests": {
+            "cpu": str(cpu),
+            "memory": memory,
+            "nvidia.com/gpu": str(gpus),
+            "ephemeral-storage": f"{sizing.ephemeral_storage_gi}Gi",
+        },
         "limits": {"cpu": str(cpu * 2), "memory": memory, "nvidia.com/gpu": str(gpus)},
     }
 
@@ -175,34 +186,55 @@ def restricted_container_security() -> dict[str, Any]:
     }
 
 
-def probes() -> dict[str, Any]:
-    """vLLM answers /health once the model is loaded; loading may take many minutes, so the
-    startup probe allows 30 minutes before liveness starts judging."""
+def probes(sizing: w.WeightsSizing) -> dict[str, Any]:
+    """vLLM answers /health once the model is loaded. Probes start after the init container copied the
+    weights, so the startup probe covers reading them from the node's disk into GPU memory (twice the time
+    at a slow disk's rate) plus compilation and CUDA graph capture; only then does liveness judge."""
     http = {"path": "/health", "port": PORT}
+    period = w.PROBE_PERIOD_S
     return {
-        "startupProbe": {"httpGet": http, "periodSeconds": 10, "failureThreshold": 180, "timeoutSeconds": 5},
-        "readinessProbe": {"httpGet": http, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5},
+        "startupProbe": {
+            "httpGet": http,
+            "periodSeconds": period,
+            "failureThreshold": sizing.startup_failure_threshold,
+            "timeoutSeconds": 5,
+        },
+        "readinessProbe": {"httpGet": http, "periodSeconds": period, "failureThreshold": 3, "timeoutSeconds": 5},
         "livenessProbe": {"httpGet": http, "periodSeconds": 15, "failureThreshold": 4, "timeoutSeconds": 5},
     }
+
+
+def rollout_strategy(*, surge: bool) -> dict[str, Any]:
+    """How a changed Deployment replaces its pods.
+
+    A surge pod needs a free GPU; at full scale (max replicas on max nodes) there is none, the surge pod stays
+    Pending and the rollout never progresses. Without GPU headroom the Deployment replaces one replica at a
+    time instead (maxSurge 0, maxUnavailable 1): one replica's capacity is lost while it reloads, and a
+    single-replica service is down for that time. With headroom for one more replica of every model on the
+    pool (the stage computes it), the old replica keeps serving until the new one is ready.
+    """
+    rolling = {"maxSurge": 1, "maxUnavailable": 0} if surge else {"maxSurge": 0, "maxUnavailable": 1}
+    return {"type": "RollingUpdate", "rollingUpdate": rolling}
 
 
 def pod_spec(
     *,
     name: str,
     image: Any,
-    model: str,
+    loader_image: Any,
+    weights: w.WeightsLocation,
+    sizing: w.WeightsSizing,
     max_model_len: int,
     gpus: int,
     pool: GpuPoolSpec,
     service_account: str,
-    secret_provider_class: str | None,
+    api_key_provider_class: str,
     cpu_per_gpu: int,
-    memory_gi_per_gpu: int,
-    cache_size_gi: int,
     dtype: str = "auto",
     quantization: str = "none",
 ) -> dict[str, Any]:
-    """The vLLM pod: restricted security, GPU pool placement, writable paths on emptyDirs."""
+    """The vLLM pod: restricted security, GPU pool placement, the weights copied from storage by an init
+    container, the API key from Key Vault as a file, writable paths on emptyDirs."""
     env = [
         # An identity the image knows, and every cache on a writable emptyDir (the root filesystem is read-only).
         {"name": "USER", "value": IMAGE_USER},
@@ -213,36 +245,38 @@ def pod_spec(
         {"name": "TRITON_CACHE_DIR", "value": f"{MODEL_CACHE}/triton"},
         {"name": "HF_HOME", "value": f"{MODEL_CACHE}/huggingface"},
         {"name": "VLLM_CACHE_ROOT", "value": f"{MODEL_CACHE}/vllm"},
+        # The weights are local: nothing may reach for the hub.
+        {"name": "HF_HUB_OFFLINE", "value": "1"},
         {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
+        {"name": "API_KEY_FILE", "value": f"{SECRETS_MOUNT}/{API_KEY_FILE}"},
     ]
     mounts: list[dict[str, Any]] = [
         {"name": "model-cache", "mountPath": MODEL_CACHE},
+        {"name": "weights", "mountPath": w.WEIGHTS_MOUNT, "readOnly": True},
         {"name": "tmp", "mountPath": "/tmp"},
         {"name": "dshm", "mountPath": "/dev/shm"},
+        {"name": "secrets-store", "mountPath": SECRETS_MOUNT, "readOnly": True},
     ]
     volumes: list[dict[str, Any]] = [
-        {"name": "model-cache", "emptyDir": {"sizeLimit": f"{cache_size_gi}Gi"}},
+        {"name": "model-cache", "emptyDir": {"sizeLimit": f"{w.COMPILE_CACHES_GI}Gi"}},
+        # The node's disk, not a network mount: loaded at local speed, lost with the pod (recopied by the next).
+        {"name": "weights", "emptyDir": {"sizeLimit": f"{sizing.volume_gi}Gi"}},
         {"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
         # Tensor parallelism exchanges tensors through shared memory.
         {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{2 * gpus}Gi"}},
+        # The key stays a file on a tmpfs mount (rotated by the driver), never a Kubernetes Secret.
+        {
+            "name": "secrets-store",
+            "csi": {
+                "driver": "secrets-store.csi.k8s.io",
+                "readOnly": True,
+                "volumeAttributes": {"secretProviderClass": api_key_provider_class},
+            },
+        },
     ]
-    if secret_provider_class:
-        # The token stays a file on a tmpfs mount (rotated by the driver), never a Kubernetes
-        # Secret: huggingface_hub reads it from HF_TOKEN_PATH.
-        env.append({"name": "HF_TOKEN_PATH", "value": f"{SECRETS_MOUNT}/{HUB_TOKEN_FILE}"})
-        mounts.append({"name": "secrets-store", "mountPath": SECRETS_MOUNT, "readOnly": True})
-        volumes.append(
-            {
-                "name": "secrets-store",
-                "csi": {
-                    "driver": "secrets-store.csi.k8s.io",
-                    "readOnly": True,
-                    "volumeAttributes": {"secretProviderClass": secret_provider_class},
-                },
-            }
-        )
     labels = pod_labels(name)
+    security = restricted_container_security()
     return {
         "serviceAccountName": service_account,
         # The workload identity webhook projects its own token; the API token is not needed.
@@ -267,6 +301,11 @@ def pod_spec(
             for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
         ],
         "terminationGracePeriodSeconds": 60,
+        "initContainers": [
+            w.loader_container(
+                name="fetch-weights", image=loader_image, script=w.FETCH_SCRIPT, location=weights, security=security
+            )
+        ],
         "containers": [
             {
                 "name": "vllm",
@@ -274,7 +313,7 @@ def pod_spec(
                 "imagePullPolicy": "IfNotPresent",
                 "command": list(VLLM_COMMAND),
                 "args": vllm_args(
-                    model,
+                    weights.local_path,
                     max_model_len=max_model_len,
                     tensor_parallel_size=gpus,
                     served_name=name,
@@ -283,19 +322,24 @@ def pod_spec(
                 ),
                 "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
                 "env": env,
-                "resources": container_resources(gpus, cpu_per_gpu=cpu_per_gpu, memory_gi_per_gpu=memory_gi_per_gpu),
-                "securityContext": restricted_container_security(),
+                "resources": container_resources(gpus, cpu_per_gpu=cpu_per_gpu, sizing=sizing),
+                "securityContext": security,
                 "volumeMounts": mounts,
-                **probes(),
+                **probes(sizing),
             }
         ],
         "volumes": volumes,
     }
 
 
-def network_policies(name: str, gateway_namespace: str) -> dict[str, dict[str, Any]]:
-    """Default deny both ways; then ingress from the gateway namespace (and the managed
-    Prometheus agent, for /metrics) on the serving port, egress to cluster DNS and to 443."""
+def network_policies(
+    name: str, gateway_namespace: str, *, private_endpoint_cidrs: list[str], entra_id_cidrs: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Default deny both ways; then ingress from the gateway namespace (and the managed Prometheus agent, for
+    /metrics) on the serving port; egress to cluster DNS, HTTPS to the private endpoints' subnet (the weights'
+    storage account) and HTTPS to Entra ID (the init container's workload identity sign-in). Nothing else:
+    no internet, no hub. NetworkPolicies are stateful, so replies to the gateway need no egress rule; the Key
+    Vault mount is made by the secrets-store driver on the node, not by the pod."""
     selector = {"matchLabels": pod_labels(name)}
     port = [{"protocol": "TCP", "port": PORT}]
     return {
@@ -317,27 +361,20 @@ def network_policies(name: str, gateway_namespace: str) -> dict[str, dict[str, A
             "podSelector": selector,
             "policyTypes": ["Egress"],
             "egress": [
-                {
-                    "to": [
-                        {
-                            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                        }
-                    ],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                },
-                # Entra ID (workload identity), Key Vault, blob storage and the model hub: HTTPS only.
-                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+                egress.dns_rule(),
+                egress.https_to(private_endpoint_cidrs),
+                egress.https_to(entra_id_cidrs),
             ],
         },
     }
 
 
-def secret_provider_parameters(*, client_id: str, tenant_id: str, vault_name: str, secret_name: str) -> dict[str, str]:
-    """Azure provider parameters of a SecretProviderClass using workload identity."""
-    objects = (
-        f"array:\n  - |\n    objectName: {secret_name}\n    objectType: secret\n    objectAlias: {HUB_TOKEN_FILE}\n"
-    )
+def secret_provider_parameters(
+    *, client_id: str, tenant_id: str, vault_name: str, secret_name: str, alias: str
+) -> dict[str, str]:
+    """Azure provider parameters of a SecretProviderClass using workload identity: one secret, mounted
+    as the file `alias`."""
+    objects = f"array:\n  - |\n    objectName: {secret_name}\n    objectType: secret\n    objectAlias: {alias}\n"
     return {
         "usePodIdentity": "false",
         "useVMManagedIdentity": "false",

@@ -8,13 +8,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from llmops_infra.components import inference_manifests as m
+from llmops_infra.components import model_weights as w
 from llmops_infra.components.node_pools import GpuPoolSpec
+from llmops_infra.components.weights_staging import WeightsStaging, WeightsStagingArgs
 
 SERVICE_ACCOUNT = "vllm"
-READY_TIMEOUT = "60m"
-"""How long `up` waits for a Deployment's replicas to become ready. The provider's default (10
-minutes) is shorter than a GPU replica's start: node scale-up and driver install, the image pull,
-the weights download and the model load, which the startup probe alone allows 30 minutes."""
 SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 """The Kubernetes provider's opt-out of its readiness await: a selector Service otherwise waits
 (10 minutes, then fails) until a ready pod backs it, which a service scaled to zero never has."""
@@ -25,16 +23,37 @@ class InferenceServiceArgs:
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
     model: str
-    """Hugging Face id (org/name) or a path under the model cache."""
+    """Hugging Face id (org/name) of the weights, staged into and served from the model storage account."""
+    revision: str
+    """The hub commit staged and served (40 hex characters)."""
+    checkpoint_gb: float
+    """Size of the checkpoint's files, GB: sizes the pod's memory, its weights volume and its probes."""
     registry_login_server: pulumi.Input[str]
-    """The estate's registry; the image is pulled from it by digest, never by tag."""
+    """The estate's registry; the images are pulled from it by digest, never by tag."""
     image: str
     image_digest: str
+    loader_image: str
+    """Repository of the Azure CLI image that copies the weights (stages them, fills each pod)."""
+    loader_image_digest: str
+    storage_account_name: pulumi.Input[str]
+    """The model storage account (reached through its private endpoint)."""
+    models_container: str
+    """The container that holds the weights."""
     pool: GpuPoolSpec
     """The GPU pool the replicas run on: its label is selected and its taints tolerated."""
     workload_client_id: pulumi.Input[str]
     """Client id of the inference managed identity (annotated on the service account)."""
+    loader_client_id: pulumi.Input[str]
+    """Client id of the weights-loader identity that stages the weights (the only writer of the container)."""
     tenant_id: str
+    key_vault_name: pulumi.Input[str]
+    """Vault holding the API key (and the hub token, when there is one)."""
+    api_key_secret: str
+    """Key Vault secret with the API key vLLM requires; mounted as a file, never written in a manifest."""
+    private_endpoint_cidrs: list[str]
+    """Subnets of the private endpoints the pods reach (the storage account's): the only VNet egress."""
+    entra_id_cidrs: list[str]
+    """Microsoft Entra ID's ranges: the workload identity sign-in of the weights copy."""
     gateway_namespace: str = "gateway"
     """The only namespace whose pods may call the service. Default: the namespace named gateway."""
     prometheus_query_endpoint: pulumi.Input[str]
@@ -47,18 +66,17 @@ class InferenceServiceArgs:
     """0 lets KEDA scale to zero when nothing is queued. Default: one replica is always up."""
     max_replicas: int = 2
     """Most replicas KEDA scales out to. Default: two."""
+    surge: bool = False
+    """The GPU pool has room for one more replica at full scale: roll out with a surge replica. Default: no
+    headroom assumed, one replica is replaced at a time (see `rollout_strategy`)."""
     max_model_len: int = 8192
-    """vLLM --max-model-len: the longest context (prompt and output tokens) served. Default:
-    8192 tokens."""
+    """vLLM --max-model-len: the longest context (prompt and output tokens) served. Default: 8192 tokens."""
     dtype: str = "auto"
     """vLLM --dtype: auto, half or bfloat16. Default: auto, the model's own."""
     quantization: str = "none"
     """vLLM --quantization (none: the weights are served as published). Default: none."""
-    key_vault_name: pulumi.Input[str] | None = None
-    """Vault that holds `hub_token_secret` (required with it). Default: no vault is mounted."""
     hub_token_secret: str | None = None
-    """Key Vault secret with a model hub token, mounted through the secrets provider.
-    Default: the model is downloaded without a token."""
+    """Key Vault secret with a model hub token, mounted only into the staging job. Default: anonymous download."""
     queue_threshold: int = 5
     """Average waiting requests per replica above which KEDA adds replicas. Default: five waiting requests."""
     active_hours: m.ActiveHours | None = None
@@ -66,16 +84,14 @@ class InferenceServiceArgs:
     Default: replicas follow the queue alone."""
     cpu_per_gpu: int = 2
     """CPU cores each replica requests per GPU. Default: two."""
-    memory_gi_per_gpu: int = 12
-    """Memory (GiB) each replica requests per GPU. Default: 12 GiB."""
-    cache_size_gi: int = 100
-    """Size limit (GiB) of the model cache volume (an emptyDir: lost with the pod). Default: 100 GiB."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
-    """What must exist before the pods are scheduled (e.g. the GPU runtime). Default: nothing."""
+    """What must exist before the staging job and the pods are scheduled (the GPU runtime, the Key Vault roles
+    of the identities). Default: nothing."""
 
     def __post_init__(self) -> None:
-        if not self.image_digest.startswith("sha256:"):
-            raise ValueError(f"image_digest {self.image_digest!r} is not a sha256 digest: images are pinned by digest")
+        for label, digest in (("image_digest", self.image_digest), ("loader_image_digest", self.loader_image_digest)):
+            if not digest.startswith("sha256:"):
+                raise ValueError(f"{label} {digest!r} is not a sha256 digest: images are pinned by digest")
         if not 0 <= self.min_replicas <= self.max_replicas or self.max_replicas < 1:
             raise ValueError(
                 f"min_replicas ({self.min_replicas}) must be between 0 and max_replicas "
@@ -88,8 +104,12 @@ class InferenceServiceArgs:
                 f"active_hours.replicas ({self.active_hours.replicas}) must be between 1 and "
                 f"max_replicas ({self.max_replicas})"
             )
-        if self.hub_token_secret and self.key_vault_name is None:
-            raise ValueError("hub_token_secret is set but key_vault_name is not: pass the vault that holds it")
+        if not self.private_endpoint_cidrs:
+            raise ValueError("private_endpoint_cidrs is empty: pass the subnet of the storage private endpoint")
+
+    @property
+    def sizing(self) -> w.WeightsSizing:
+        return w.WeightsSizing(checkpoint_gb=self.checkpoint_gb, gpus=self.gpus_per_replica)
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -97,15 +117,18 @@ class InferenceService(pulumi.ComponentResource):
 
     Pod Security `restricted` namespace; a service account bound to the inference managed
     identity (workload identity: the platform stack federates `<name>/vllm` to it, see
-    `federate_service_account`); a Deployment pinned by digest with GPU limits,
-    probes, spread, restricted security and a read-only root filesystem; the hub token as a
-    file from Key Vault; a KEDA ScaledObject on the request queue (replicas ignored by the
-    stack); a disruption budget; default-deny network policies with the gateway allowed in; a
-    ClusterIP service.
+    `federate_service_account`); the weights staged once into the model storage account by a job
+    (`WeightsStaging`) and copied into each pod by an init container, so a pod starts without
+    internet access; a Deployment pinned by digest with GPU limits, memory, disk and probes sized
+    from the checkpoint, spread, restricted security and a read-only root filesystem; the API key
+    vLLM requires as a file from Key Vault; a rollout that progresses when the GPU pool is full; a
+    KEDA ScaledObject on the request queue (replicas ignored by the stack); a disruption budget;
+    default-deny network policies with the gateway allowed in and egress only to DNS, the private
+    endpoints and Entra ID; a ClusterIP service.
 
-    Children: namespace, service account, secret provider class,
-    deployment, KEDA TriggerAuthentication and ScaledObject, PDB, three network policies,
-    service, PodMonitor.
+    Children: namespace, service account, the weights staging (job and its objects), the API-key
+    secret provider class, deployment, KEDA TriggerAuthentication and ScaledObject, PDB, three
+    network policies, service, PodMonitor.
 
     Autoscaling: managed Prometheus scrapes vLLM's `/metrics` (the PodMonitor) but serves no
     custom-metrics API, so the cluster's KEDA add-on queries the Azure Monitor workspace
@@ -118,6 +141,7 @@ class InferenceService(pulumi.ComponentResource):
     namespace: str
     service_account_name: str
     service_host: str
+    staging: WeightsStaging
 
     def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:compute:InferenceService", name, None, opts)
@@ -131,6 +155,7 @@ class InferenceService(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
         labels = m.pod_labels(name)
         meta = {"namespace": ns_name, "labels": labels}
+        sizing = args.sizing
 
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
@@ -145,60 +170,83 @@ class InferenceService(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=in_ns,
         )
-        before_pods: list[pulumi.Resource] = [account, *args.depends_on]
-        provider_class = None
-        if args.hub_token_secret:
-            assert args.key_vault_name is not None
-            provider_class = f"{name}-kv"
-            parameters = pulumi.Output.all(args.workload_client_id, args.key_vault_name).apply(
-                lambda v: m.secret_provider_parameters(
-                    client_id=v[0], tenant_id=args.tenant_id, vault_name=v[1], secret_name=str(args.hub_token_secret)
-                )
+        registry = args.registry_login_server
+        image = pulumi.Output.concat(registry, "/", args.image, "@", args.image_digest)
+        loader_image = pulumi.Output.concat(registry, "/", args.loader_image, "@", args.loader_image_digest)
+        location = w.WeightsLocation(
+            model=args.model,
+            revision=args.revision,
+            container=args.models_container,
+            account_name=args.storage_account_name,
+        )
+        self.staging = WeightsStaging(
+            f"{name}-weights",
+            WeightsStagingArgs(
+                provider=args.provider,
+                namespace=ns_name,
+                location=location,
+                sizing=sizing,
+                hub_image=image,
+                loader_image=loader_image,
+                loader_client_id=args.loader_client_id,
+                tenant_id=args.tenant_id,
+                pool=args.pool,
+                private_endpoint_cidrs=list(args.private_endpoint_cidrs),
+                key_vault_name=args.key_vault_name if args.hub_token_secret else None,
+                hub_token_secret=args.hub_token_secret,
+                depends_on=[namespace, *args.depends_on],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        provider_class = f"{name}-api-key"
+        secret = args.api_key_secret
+        parameters = pulumi.Output.all(args.workload_client_id, args.key_vault_name).apply(
+            lambda v: m.secret_provider_parameters(
+                client_id=v[0], tenant_id=args.tenant_id, vault_name=v[1], secret_name=secret, alias=m.API_KEY_FILE
             )
-            before_pods.append(
-                k8s.apiextensions.CustomResource(
-                    f"{name}-secret-provider",
-                    api_version="secrets-store.csi.x-k8s.io/v1",
-                    kind="SecretProviderClass",
-                    metadata={**meta, "name": provider_class},
-                    spec={"provider": "azure", "parameters": parameters},
-                    opts=in_ns,
-                )
-            )
-
-        image = pulumi.Output.concat(args.registry_login_server, "/", args.image, "@", args.image_digest)
+        )
+        api_key = k8s.apiextensions.CustomResource(
+            f"{name}-secret-provider",
+            api_version="secrets-store.csi.x-k8s.io/v1",
+            kind="SecretProviderClass",
+            metadata={**meta, "name": provider_class},
+            spec={"provider": "azure", "parameters": parameters},
+            opts=in_ns,
+        )
         spec = m.pod_spec(
             name=name,
             image=image,
-            model=args.model,
+            loader_image=loader_image,
+            weights=location,
+            sizing=sizing,
             max_model_len=args.max_model_len,
             gpus=args.gpus_per_replica,
             pool=args.pool,
             service_account=SERVICE_ACCOUNT,
-            secret_provider_class=provider_class,
+            api_key_provider_class=provider_class,
             cpu_per_gpu=args.cpu_per_gpu,
-            memory_gi_per_gpu=args.memory_gi_per_gpu,
-            cache_size_gi=args.cache_size_gi,
             dtype=args.dtype,
             quantization=args.quantization,
         )
+        # The provider's default await (10 minutes) is shorter than a GPU replica's start: node scale-up and
+        # driver install, the image pull, the weights copy and the model load (the startup probe's budget).
+        ready = f"{sizing.ready_timeout_minutes}m"
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deploy",
             metadata={**meta, "name": name},
             spec={
                 "replicas": args.min_replicas,
                 "selector": {"matchLabels": labels},
-                # A surge replica needs a spare GPU node; never drop below the serving count.
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                "strategy": m.rollout_strategy(surge=args.surge),
                 "template": {"metadata": {"labels": {**labels, "azure.workload.identity/use": "true"}}, "spec": spec},
             },
             # The autoscaler owns the replica count after creation.
             opts=pulumi.ResourceOptions.merge(
                 in_ns,
                 pulumi.ResourceOptions(
-                    depends_on=before_pods,
+                    depends_on=[account, api_key, self.staging.job, *args.depends_on],
                     ignore_changes=["spec.replicas"],
-                    custom_timeouts=pulumi.CustomTimeouts(create=READY_TIMEOUT, update=READY_TIMEOUT),
+                    custom_timeouts=pulumi.CustomTimeouts(create=ready, update=ready),
                 ),
             ),
         )
@@ -236,7 +284,13 @@ class InferenceService(pulumi.ComponentResource):
             spec={"maxUnavailable": 1, "selector": {"matchLabels": labels}},
             opts=in_ns,
         )
-        for role, policy in m.network_policies(name, args.gateway_namespace).items():
+        policies = m.network_policies(
+            name,
+            args.gateway_namespace,
+            private_endpoint_cidrs=list(args.private_endpoint_cidrs),
+            entra_id_cidrs=list(args.entra_id_cidrs),
+        )
+        for role, policy in policies.items():
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-netpol-{role}",
                 metadata={**meta, "name": role},

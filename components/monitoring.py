@@ -17,6 +17,7 @@ import pulumi
 from pulumi_azure_native import applicationinsights, dashboard, monitor, operationalinsights
 
 from llmops_infra.components.diagnostics import diagnostic_setting
+from llmops_infra.components.dns_zones import PROMETHEUS_GROUP
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,8 +41,9 @@ class MonitoringArgs:
     """Dangerous. Default: the workspace and App Insights accept only Entra ID-authenticated data."""
     allow_public_network_access: bool = False
     """Dangerous. Default: the workspace and App Insights take ingestion and queries only through
-    the private link scope, whose access mode is PrivateOnly. With it, both are also reachable from
-    public networks (e.g. portal queries from outside the VNet) and the scope's mode is Open."""
+    the private link scope, whose access mode is PrivateOnly, and the Azure Monitor workspace's PromQL
+    endpoint answers only through private endpoints. With it, all are also reachable from public
+    networks (e.g. portal queries from outside the VNet) and the scope's mode is Open."""
     private_link_scope_name: str | None = None
     """Azure name of the Azure Monitor Private Link Scope. Default: `ampls-` + the workspace name."""
 
@@ -60,14 +62,17 @@ class Monitoring(pulumi.ComponentResource):
     """The estate's observability backbone.
 
     Children: the Log Analytics workspace (and its own audit diagnostics), the workspace-based
-    Application Insights, the Azure Monitor workspace, the Managed Grafana (optional) and
-    the action group.
+    Application Insights, the Azure Monitor workspace, the Managed Grafana (optional, with a
+    managed private endpoint to the Azure Monitor workspace when that is private) and the action
+    group.
     """
 
     log_analytics_workspace_id: pulumi.Output[str]
     app_insights_id: pulumi.Output[str]
     app_insights_connection_string: pulumi.Output[str]
     monitor_workspace_id: pulumi.Output[str]
+    monitor_workspace_public_network_access: str
+    """Disabled (default) or Enabled: whether the PromQL endpoint answers outside private endpoints."""
     prometheus_query_endpoint: pulumi.Output[str]
     """PromQL endpoint of the Azure Monitor workspace (Entra-authenticated), e.g. for KEDA."""
     action_group_id: pulumi.Output[str]
@@ -137,13 +142,18 @@ class Monitoring(pulumi.ComponentResource):
                 resource_group_name=args.resource_group_name,
                 parent=self,
             )
+        # The PromQL query endpoint follows the same rule: private unless public access is allowed. KEDA
+        # reaches it through the workspace's private endpoint (the network stage creates it), Grafana
+        # through a managed private endpoint below. Ingestion goes through the data collection endpoints.
         prometheus = monitor.AzureMonitorWorkspace(
             f"{name}-amw",
             azure_monitor_workspace_name=args.monitor_workspace_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
+            public_network_access=public,
             opts=child,
         )
+        self.monitor_workspace_public_network_access = public
 
         self.grafana_id = None
         self.grafana_principal_id = None
@@ -171,6 +181,25 @@ class Monitoring(pulumi.ComponentResource):
             )
             self.grafana_id = grafana.id
             self.grafana_principal_id = grafana.identity.apply(_grafana_principal_id)
+            if not args.allow_public_network_access:
+                # Managed Grafana queries the workspace over Microsoft's backbone only through a managed
+                # private endpoint (learn.microsoft.com/azure/azure-monitor/metrics/
+                # azure-monitor-workspace-private-endpoint, read 2026-12-01). Its connection waits for an
+                # approval on the workspace's Networking page: a one-time administrator step.
+                query_host = prometheus.metrics.apply(_query_host)
+                dashboard.ManagedPrivateEndpoint(
+                    f"{name}-grafana-amw-mpe",
+                    managed_private_endpoint_name="amw-query",
+                    workspace_name=grafana.name,
+                    resource_group_name=args.resource_group_name,
+                    location=args.location,
+                    group_ids=[PROMETHEUS_GROUP],
+                    private_link_resource_id=prometheus.id,
+                    private_link_resource_region=args.location,
+                    private_link_service_url=query_host,
+                    request_message="Managed Grafana queries managed Prometheus privately.",
+                    opts=child,
+                )
 
         webhooks = []
         if args.chat_webhook_url is not None:
@@ -249,3 +278,8 @@ def _query_endpoint(metrics: monitor.outputs.AzureMonitorWorkspaceResponseMetric
     if metrics is None or not metrics.prometheus_query_endpoint:
         raise ValueError("the Azure Monitor workspace reported no Prometheus query endpoint")
     return metrics.prometheus_query_endpoint
+
+
+def _query_host(metrics: monitor.outputs.AzureMonitorWorkspaceResponseMetrics | None) -> str:
+    """The PromQL endpoint's host: what a Grafana managed private endpoint names as its service URL."""
+    return _query_endpoint(metrics).removeprefix("https://")

@@ -75,12 +75,15 @@ class NetworkArgs:
     and linked to the VNet; a hub's zones are used as they are (the hub links them)."""
     runner_subnet: RunnerSubnetSpec | None = None
     """The CI runners' subnet. Default: none."""
+    regional_private_dns_zones: Mapping[str, str] = field(default_factory=dict)
+    """Private-link group -> zone for zones named after the region (`dns_zones.regional_zones`), created
+    and linked like the others. Default: none."""
 
     def __post_init__(self) -> None:
         missing = [key for key in SUBNET_KEYS if key not in self.subnets]
         if missing:
             raise ValueError(f"network: subnets {missing} are missing: define {list(SUBNET_KEYS)}")
-        known = set(PRIVATE_DNS_ZONES.values())
+        known = set(PRIVATE_DNS_ZONES.values()) | set(self.regional_private_dns_zones.values())
         unknown = sorted(set(self.existing_private_dns_zones) - known)
         if unknown:
             raise ValueError(
@@ -92,8 +95,12 @@ class NetworkArgs:
 class ZoneIds(dict[str, pulumi.Output[str]]):
     """Zone name -> zone id; also answers by private-link group id (`ids["vault"]`)."""
 
+    def __init__(self, groups: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.groups = {**PRIVATE_DNS_ZONES, **(groups or {})}
+
     def __missing__(self, key: str) -> pulumi.Output[str]:
-        zone = PRIVATE_DNS_ZONES.get(key)
+        zone = self.groups.get(key)
         if zone is None or zone not in self:
             raise KeyError(f"no private DNS zone {key!r}: use one of {sorted(self)}")
         return self[zone]
@@ -168,8 +175,8 @@ class Network(pulumi.ComponentResource):
             names["ci_runners"] = args.runner_subnet.name
         self.subnet_ids = {key: pulumi.Output.concat(vnet.id, f"/subnets/{name}") for key, name in names.items()}
 
-        self.dns_zone_ids = ZoneIds()
-        for group, zone_name in PRIVATE_DNS_ZONES.items():
+        self.dns_zone_ids = ZoneIds(args.regional_private_dns_zones)
+        for group, zone_name in {**PRIVATE_DNS_ZONES, **args.regional_private_dns_zones}.items():
             if zone_name in self.dns_zone_ids:
                 continue
             existing = args.existing_private_dns_zones.get(zone_name)

@@ -1,4 +1,4 @@
-"""Identity rules (IAM-01 … IAM-05): least-privilege role assignments and federation."""
+"""Identity rules (IAM-01 … IAM-06): least-privilege role assignments and federation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from llmops_infra.policies.framework import Params, Report, get, items, resource_rule
+from llmops_infra.policies.framework import Params, Report, get, items, resource_rule, same
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
@@ -143,3 +143,56 @@ def iam_federation(args: ResourceValidationArgs, report: Report, params: Params)
 def iam_principal_type(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not get(args.props, "principalType"):
         report("principalType is not set: assigning to a just-created identity can fail with PrincipalNotFound.")
+
+
+SECRET_READ_ROLES = {"4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User"}
+BLOB_DATA_ROLES = {
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+}
+_RESOURCE = r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/"
+_VAULT_SCOPE = re.compile(_RESOURCE + r"microsoft\.keyvault/vaults/[^/]+/?$", re.IGNORECASE)
+_ACCOUNT_SCOPE = re.compile(
+    _RESOURCE + r"microsoft\.storage/storageaccounts/[^/]+(/blobservices/default)?/?$", re.IGNORECASE
+)
+
+
+def whole_store(role: str, scope: object) -> str | None:
+    """What a data role at `scope` opens beyond one secret or container: 'vault', 'account' or None."""
+    if not isinstance(scope, str):
+        return None
+    if role in SECRET_READ_ROLES and (_VAULT_SCOPE.match(scope) or broad_scope(scope)):
+        return "vault"
+    if role in BLOB_DATA_ROLES and (_ACCOUNT_SCOPE.match(scope) or broad_scope(scope)):
+        return "account"
+    return None
+
+
+@resource_rule(
+    "IAM-06",
+    "workload-data-roles-narrowest",
+    scope="P",
+    severity=Severity.MEDIUM,
+    types=[ROLE_ASSIGNMENT],
+    description="A workload identity reads Key Vault secrets and blobs at secret or container scope, never "
+    "vault- or account-wide.",
+    remediation="Scope Key Vault Secrets User to <vault id>/secrets/<name> and Storage Blob Data roles to "
+    "<account id>/blobServices/default/containers/<name>: the secret or container the workload reads.",
+)
+def iam_narrowest_data(args: ResourceValidationArgs, report: Report, params: Params) -> None:
+    # Workload identities (managed identities, federated apps) are service principals; people and
+    # groups are judged by IAM-01/02.
+    if not same(get(args.props, "principalType"), "ServicePrincipal"):
+        return
+    role = _role(args)
+    store = whole_store(role, get(args.props, "scope"))
+    if store == "vault":
+        report(
+            f"{SECRET_READ_ROLES[role]} covers the whole vault: the workload reads every secret in it, "
+            "including other workloads' and the ML workspace's."
+        )
+    elif store == "account":
+        report(
+            f"{BLOB_DATA_ROLES[role]} covers the whole storage account: the workload reaches every container, "
+            "including the ML workspace's default storage."
+        )

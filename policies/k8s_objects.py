@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmops_infra.policies.framework import get, items, mapping
+from llmops_infra.policies.framework import get, items, mapping, same
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
@@ -20,6 +20,7 @@ SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 """A KEDA ScaledObject: KEDA creates the HPA at run time, so the plan only shows this."""
 
 WORKLOADS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, POD, JOB, CRON_JOB)
+RUN_TO_COMPLETION = (JOB, CRON_JOB)
 CONTROLLERS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET)
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 
@@ -76,6 +77,17 @@ def image_parts(image: str) -> tuple[str, str | None, str | None]:
     path = rest if host == first else name
     tag = path.rsplit(":", 1)[1] if ":" in path.rsplit("/", 1)[-1] else None
     return host, tag, digest or None
+
+
+def gpu_opt_out(container: Any) -> bool:
+    """Does the container hide every GPU from itself? With NVIDIA_VISIBLE_DEVICES `void` the NVIDIA
+    runtime behaves like runc: neither GPUs nor driver capabilities are exposed (NVIDIA Container
+    Toolkit, 'Specialized Configurations', GPU enumeration; read 2026-12-01). Without it, a CUDA
+    image (which sets `all`) sees every GPU of the node whatever the scheduler allotted."""
+    for entry in items(get(container, "env")):
+        if get(entry, "name") == "NVIDIA_VISIBLE_DEVICES":
+            return same(get(entry, "value"), "void")
+    return False
 
 
 def gpu_pod(spec: Any) -> bool:

@@ -33,12 +33,14 @@ from llmops_infra.policies.k8s_objects import (
     HPA,
     NETWORK_POLICY,
     PDB,
+    RUN_TO_COMPLETION,
     SCALED_OBJECT,
     SERVICE,
     STATEFUL_SET,
     WORKLOAD_IDENTITY_LABEL,
     WORKLOADS,
     containers,
+    gpu_opt_out,
     gpu_pod,
     image_parts,
     labels,
@@ -126,13 +128,16 @@ def k8s_host(args: ResourceValidationArgs, report: Report, params: Params) -> No
     severity=Severity.MEDIUM,
     description="Containers set cpu/memory requests and limits; GPU workloads limit nvidia.com/gpu.",
     remediation="Set resources.requests and resources.limits for cpu and memory, and "
-    "limits['nvidia.com/gpu'] on containers that run on GPU nodes.",
+    "limits['nvidia.com/gpu'] on containers that run on GPU nodes (a CPU-only container there sets "
+    "NVIDIA_VISIBLE_DEVICES=void, so the NVIDIA runtime exposes no GPU to it).",
 )
 def k8s_resources(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     spec, _ = pod_template(args.resource_type, args.props)
     # Node agents (DaemonSets) tolerate GPU taints without consuming GPUs.
     gpu = gpu_pod(spec) and args.resource_type != DAEMON_SET
     for c in containers(spec, init=False):
+        # A CPU container on a GPU node that hides every GPU from itself has nothing to account for.
+        gpu_here = gpu and not gpu_opt_out(c)
         requests, limits = mapping(get(c, "resources.requests")), mapping(get(c, "resources.limits"))
         missing = [
             f"{kind}.{res}"
@@ -142,7 +147,7 @@ def k8s_resources(args: ResourceValidationArgs, report: Report, params: Params) 
         ]
         if missing:
             report(f"Container {_c_name(c)} has no {', '.join(missing)}: it can starve its neighbours.")
-        if (gpu or "nvidia.com/gpu" in requests) and "nvidia.com/gpu" not in limits:
+        if (gpu_here or "nvidia.com/gpu" in requests) and "nvidia.com/gpu" not in limits:
             report(f"Container {_c_name(c)} runs on GPU nodes without limits['nvidia.com/gpu'].")
 
 
@@ -151,10 +156,12 @@ def k8s_resources(args: ResourceValidationArgs, report: Report, params: Params) 
     "probes",
     scope="P",
     severity=Severity.LOW,
-    description="Containers define readiness, liveness and startup probes.",
+    description="Containers of long-running workloads define readiness, liveness and startup probes.",
     remediation="Add readinessProbe, livenessProbe and startupProbe (model loading can take minutes).",
 )
 def k8s_probes(args: ResourceValidationArgs, report: Report, params: Params) -> None:
+    if args.resource_type in RUN_TO_COMPLETION:
+        return  # a Job's pod serves nothing and ends by itself: readiness and liveness do not apply
     spec, _ = pod_template(args.resource_type, args.props)
     for c in containers(spec, init=False):
         missing = [p for p in ("readinessProbe", "livenessProbe", "startupProbe") if not get(c, p)]

@@ -1,4 +1,4 @@
-"""Monitoring rules (MON-01 … MON-04): diagnostics coverage, retention, App Insights, alerts."""
+"""Monitoring rules (MON-01 … MON-05): diagnostics coverage, retention, App Insights, alerts, private ingestion."""
 
 from __future__ import annotations
 
@@ -149,3 +149,52 @@ def mon_alerts(resources: Sequence[PolicyResource], report: Report, params: Para
                 "failures and saturation go unnoticed.",
                 target.urn,
             )
+
+
+DATA_COLLECTION_RULE = "azure-native:monitor:DataCollectionRule"
+DATA_COLLECTION_ENDPOINT = "azure-native:monitor:DataCollectionEndpoint"
+PRIVATE_LINK_SCOPE = "azure-native:monitor:PrivateLinkScope"
+SCOPED_RESOURCE = "azure-native:monitor:PrivateLinkScopedResource"
+
+
+def private_only_ingestion(graph: Graph) -> bool:
+    """Does any destination accept private ingestion only: a private link scope whose ingestion mode is
+    PrivateOnly, or a Log Analytics workspace that refuses public ingestion?"""
+    scopes = graph.of_type(PRIVATE_LINK_SCOPE)
+    if any(same(get(s.props, "accessModeSettings.ingestionAccessMode"), "PrivateOnly") for s in scopes):
+        return True
+    return any(same(get(w.props, "publicNetworkAccessForIngestion"), "Disabled") for w in graph.of_type(LOG_WORKSPACE))
+
+
+@stack_rule(
+    "MON-05",
+    "dcr-private-endpoint",
+    scope="P",
+    severity=Severity.HIGH,
+    description="Under private-only ingestion, every data collection rule names a data collection endpoint in "
+    "the Azure Monitor private link scope.",
+    remediation="Create a data collection endpoint (public network access Disabled), add it to the private link "
+    "scope (a PrivateLinkScopedResource) and set the rule's dataCollectionEndpointId to it.",
+)
+def mon_dcr_endpoints(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
+    graph = Graph(resources)
+    if not private_only_ingestion(graph):
+        return
+    endpoints = graph.of_type(DATA_COLLECTION_ENDPOINT)
+    scoped = graph.of_type(SCOPED_RESOURCE)
+    for rule in graph.of_type(DATA_COLLECTION_RULE):
+        if not present(rule.props, "dataCollectionEndpointId"):
+            report(
+                f"DataCollectionRule {rule.name} names no data collection endpoint: with private-only ingestion its "
+                "agents cannot send data anywhere, and the data is lost.",
+                rule.urn,
+            )
+            continue
+        # An endpoint outside this stack cannot be judged here; one inside it must be in the scope.
+        for endpoint in (e for e in endpoints if graph.refers(rule, e)):
+            if not any(graph.refers(member, endpoint) for member in scoped):
+                report(
+                    f"DataCollectionRule {rule.name} sends through endpoint {endpoint.name}, which is not in the "
+                    "private link scope: agents in the VNet cannot reach it privately.",
+                    rule.urn,
+                )

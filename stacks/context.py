@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from llmops_infra.components.keda_access import KedaAccess
     from llmops_infra.components.key_vault import KeyVault
     from llmops_infra.components.ml_endpoints import MlEndpoints
+    from llmops_infra.components.model_loader_access import ModelLoaderAccess
     from llmops_infra.components.model_storage import ModelStorage
     from llmops_infra.components.monitoring import Monitoring
     from llmops_infra.components.network import Network
@@ -67,6 +68,8 @@ CLUSTER_ACCESS: Key[ClusterAccess] = Key("cluster_access")
 GPU_RUNTIME: Key[GpuRuntime] = Key("gpu_runtime")
 KEDA: Key[KedaAccess] = Key("keda")
 """Only when inference models exist."""
+MODEL_LOADER: Key[ModelLoaderAccess] = Key("model_loader")
+"""Only when inference models exist: the identity that stages weights."""
 CONTENT_SAFETY: Key[ContentSafety] = Key("content_safety")
 OPENAI: Key[OpenAIEndpoints] = Key("openai")
 ML: Key[MlEndpoints] = Key("ml")

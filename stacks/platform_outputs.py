@@ -22,9 +22,20 @@ class PlatformOutputs:
     key_vault_name: pulumi.Output[str]
     inference_client_id: pulumi.Output[str]
     """Client id of the `inference` workload identity ("" when the estate serves no model)."""
+    inference_principal_id: pulumi.Output[str]
+    """Object id of the `inference` identity: granted its Key Vault secrets by the workload stack."""
     keda_client_id: pulumi.Output[str]
     """Client id of the KEDA operator's identity ("" when the estate serves no model)."""
+    model_loader_client_id: pulumi.Output[str]
+    """Client id of the weights-loader identity ("" when the estate serves no model)."""
+    model_loader_principal_id: pulumi.Output[str]
+    """Object id of the weights-loader identity ("" when the estate serves no model)."""
     prometheus_query_endpoint: pulumi.Output[str]
+    key_vault_id: pulumi.Output[str]
+    """The vault whose single secrets the workload stack grants (`<id>/secrets/<name>`)."""
+    model_storage_account_name: pulumi.Output[str]
+    models_container: pulumi.Output[str]
+    """The blob container that holds the staged weights."""
 
     @staticmethod
     def names() -> list[str]:

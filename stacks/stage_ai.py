@@ -4,9 +4,11 @@ They run after the security foundation (monitoring, network, key_vault, identity
 registry and model storage, and register `content_safety`, `openai` and `ml` (see
 docs/architecture.md). Who may call what (each role scoped to the one account):
 
-- the model-calling workload identities (`MODEL_CALLERS`: inference, promptflow) get
-  "Cognitive Services User" on Content Safety and "Cognitive Services OpenAI User" on
-  the OpenAI account; chatops gets neither;
+- no user-assigned workload identity gets "Cognitive Services User" on Content Safety or
+  "Cognitive Services OpenAI User" on the OpenAI account: nothing the estate runs calls them
+  as one (`MODEL_CALLERS` is empty; the vLLM pods serve their own model, and flows run on the ML
+  endpoints under the endpoints' identities). A workload added later that calls the models
+  names its identity in `MODEL_CALLERS`;
 - each ML online endpoint's system identity gets the same two roles (flows call the models
   and screen text); the workspace's managed network reaches the two accounts only through
   private-endpoint outbound rules.
@@ -26,8 +28,8 @@ from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate, config_key
 
-MODEL_CALLERS = ("inference", "promptflow")
-"""Workload identities that call the models and Content Safety."""
+MODEL_CALLERS: tuple[str, ...] = ()
+"""Workload identities that call the models and Content Safety: none today (see the module docstring)."""
 
 
 def _callers(estate: Estate) -> dict[str, pulumi.Output[str]]:

@@ -6,8 +6,13 @@ of their service accounts). Their Kubernetes objects are the workload stack's
 Role assignments made here (who may do what on which resource):
 
 - the cluster's kubelet identity: AcrPull on the registry (by `GpuCluster`), to pull images;
-- inference identity: Storage Blob Data Reader on the model storage account, to read
-  weights (its Key Vault access is granted by the identity stage);
+- inference identity: Storage Blob Data Reader on the models container only (not the account,
+  which is also the ML workspace's default storage), to copy weights into each pod;
+- weights-loader identity (`ModelLoaderAccess`, federated to each model namespace's
+  `model-loader` service account): Storage Blob Data Contributor on the models container only,
+  to stage weights;
+- Key Vault: nothing here. The workload stack grants each identity the single secrets it reads
+  (the API key, the hub token) once the bootstrap has created them (`stage_workload`);
 - chatops identity: Azure Kubernetes Service RBAC Reader on the cluster (read-only);
 - KEDA identity (`KedaAccess`, federated to the add-on's operator): Monitoring Data Reader on
   the Azure Monitor workspace only, to read the inference queue metrics;
@@ -24,6 +29,7 @@ from llmops_infra.components.gpu_cluster import GpuCluster, GpuClusterArgs, Syst
 from llmops_infra.components.identity import federate_service_account
 from llmops_infra.components.inference_service import SERVICE_ACCOUNT
 from llmops_infra.components.keda_access import KedaAccess, KedaAccessArgs
+from llmops_infra.components.model_loader_access import ModelLoaderAccess, ModelLoaderAccessArgs
 from llmops_infra.components.model_storage import ModelStorage, ModelStorageArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
@@ -110,9 +116,9 @@ def model_storage_stage(estate: Estate) -> None:
         "inference",
         "Storage Blob Data Reader",
         on=storage,
-        scope=storage.storage_account_id,
+        scope=storage.container_id,
         name="model_storage-inference-blob-reader",
-        description="inference workload: reads model weights.",
+        description="inference workload: reads model weights, in the models container only.",
     )
 
 
@@ -200,6 +206,21 @@ def inference_identity_stage(estate: Estate) -> None:
         ),
     )
     estate.add(keys.KEDA, keda)
+    estate.add(
+        keys.MODEL_LOADER,
+        ModelLoaderAccess(
+            "model_loader",
+            ModelLoaderAccessArgs(
+                resource_group_name=foundation.resource_group_name,
+                location=foundation.location,
+                subscription_id=config.azure.subscription_id,
+                identity_name=estate.namer.name("managed_identity", "loader"),
+                container_id=estate.get(keys.MODEL_STORAGE).container_id,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                namespaces=[model.name for model in config.inference.models],
+            ),
+        ),
+    )
     previous: list[pulumi.Resource] = []
     for model in config.inference.models:
         # Azure rejects concurrent federated-credential writes on one identity: chain them.
@@ -219,7 +240,14 @@ def inference_identity_stage(estate: Estate) -> None:
 def workload_exports(estate: Estate) -> None:
     """Export what the workload stack reads (`PlatformOutputs`) and no earlier stage exported;
     a test checks that the platform exports every name the workload reads."""
-    identities, keda = estate.get(keys.IDENTITY), estate.find(keys.KEDA)
+    identities, keda, loader = estate.get(keys.IDENTITY), estate.find(keys.KEDA), estate.find(keys.MODEL_LOADER)
+    storage = estate.get(keys.MODEL_STORAGE)
     estate.export("inference_client_id", identities.client_ids.get("inference", ""))
+    estate.export("inference_principal_id", identities.principal_ids.get("inference", ""))
     estate.export("keda_client_id", keda.client_id if keda is not None else "")
+    estate.export("model_loader_client_id", loader.client_id if loader is not None else "")
+    estate.export("model_loader_principal_id", loader.principal_id if loader is not None else "")
     estate.export("prometheus_query_endpoint", estate.get(keys.MONITORING).prometheus_query_endpoint)
+    estate.export("key_vault_id", estate.get(keys.KEY_VAULT).vault_id)
+    estate.export("model_storage_account_name", storage.account_name)
+    estate.export("models_container", storage.container_name)

@@ -4,13 +4,12 @@ Each stage reads the config and what earlier stages built, composes components a
 registers them on the `Estate` under the keys of docs/architecture.md. Role assignments
 made here (who may do what on which resource):
 
-- inference identity: Key Vault Secrets User on the vault (reads the model hub token through
-  the cluster's secrets provider) and Monitoring Metrics Publisher on Application Insights
-  (App Insights accepts only Entra ID-authenticated telemetry);
-- promptflow identity: Monitoring Metrics Publisher on Application Insights; its model access
-  comes with the AI endpoints;
-- chatops identity: nothing here. It reads the cluster (AKS RBAC Reader, scoped to the
-  cluster, by the cluster stage) and nothing in the vault: read-only, on one resource each;
+- workload identities: nothing here. A role belongs to the identity of a workload that uses it, on
+  the one resource (or secret, or container) it uses: the inference identity reads its API-key
+  secret (granted by the workload stack, once the bootstrap has created the secret) and the
+  models container (model storage stage); nothing the estate runs acts as the promptflow or
+  chatops identities with Application Insights, OpenAI or Content Safety (the ML endpoints use
+  their own system identities), so they get no such role;
 - Grafana's system identity: Monitoring Data Reader on the Azure Monitor workspace (queries
   managed Prometheus);
 - the Entra ID groups of `monitoring.grafana_admin_group_object_ids`: Grafana Admin on the
@@ -34,6 +33,7 @@ import pulumi
 
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.budget import Budget, BudgetArgs
+from llmops_infra.components.dns_zones import PROMETHEUS_GROUP, regional_zones
 from llmops_infra.components.identity import WorkloadIdentities, WorkloadIdentitiesArgs
 from llmops_infra.components.key_vault import KeyVault, KeyVaultArgs
 from llmops_infra.components.monitoring import Monitoring, MonitoringArgs
@@ -55,11 +55,6 @@ from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
 from llmops_infra.stacks.stage_compute import node_resource_group_name
 
-# Workload -> (role, which resource) granted by the identity stage, when the workload exists.
-WORKLOAD_GRANTS: dict[str, list[tuple[str, str]]] = {
-    "inference": [("Key Vault Secrets User", "key_vault"), ("Monitoring Metrics Publisher", "app_insights")],
-    "promptflow": [("Monitoring Metrics Publisher", "app_insights")],
-}
 PIPELINE_GRANTS: list[tuple[str, str]] = [("Key Vault Secrets Officer", "key_vault")]
 
 
@@ -158,6 +153,7 @@ def network_stage(estate: Estate) -> None:
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
             runner_subnet=_runner_subnet(estate),
+            regional_private_dns_zones=regional_zones(config.azure.location),
         ),
     )
     estate.add(keys.NETWORK, net)
@@ -180,6 +176,18 @@ def network_stage(estate: Estate) -> None:
     # Agents in the VNet (AKS, ML) ingest and query Log Analytics and App Insights through the
     # scope's endpoint; with public access off it is the only way in.
     endpoint("monitor", monitoring.private_link_scope_id, "azuremonitor", "monitor")
+    if monitoring.monitor_workspace_public_network_access == "Disabled":
+        # KEDA (in the cluster) queries managed Prometheus through the workspace's own endpoint.
+        private_endpoint(
+            "prometheus",
+            resource_group_name=foundation.resource_group_name,
+            subnet_id=net.subnet_ids["private_endpoints"],
+            target_resource_id=monitoring.monitor_workspace_id,
+            group_id=PROMETHEUS_GROUP,
+            dns_zone_ids=[net.dns_zone_ids[PROMETHEUS_GROUP]],
+            endpoint_name=namer.name("private_endpoint", "amw"),
+            parent=net,
+        )
     estate.export("vnet_id", net.vnet_id)
 
 
@@ -238,10 +246,7 @@ def key_vault_stage(estate: Estate) -> None:
 
 
 def _scopes(estate: Estate) -> dict[str, pulumi.Output[str]]:
-    return {
-        "key_vault": estate.get(keys.KEY_VAULT).vault_id,
-        "app_insights": estate.get(keys.MONITORING).app_insights_id,
-    }
+    return {"key_vault": estate.get(keys.KEY_VAULT).vault_id}
 
 
 def pipeline_federations(pipeline: PipelineIdentity) -> list[Federation]:
@@ -268,21 +273,6 @@ def identity_stage(estate: Estate) -> None:
     )
     estate.add(keys.IDENTITY, identities)
     scopes = _scopes(estate)
-    for workload, grants in WORKLOAD_GRANTS.items():
-        if workload not in identities.principal_ids:
-            continue
-        for role, target in grants:
-            assign_role(
-                f"identity-{workload}-{_slug(role)}",
-                RoleGrant(
-                    principal_id=identities.principal_ids[workload],
-                    role=role,
-                    scope=scopes[target],
-                    description=f"{workload} workload: {role} on the {target.replace('_', ' ')}.",
-                ),
-                subscription_id=subscription,
-                parent=identities,
-            )
     estate.export("workload_client_ids", dict(identities.client_ids))
 
     federations = pipeline_federations(config.identity.pipeline)

@@ -4,7 +4,11 @@ The workload stack runs after the platform stack (and the bootstrap between them
 the platform's outputs (`Estate.platform`, a `PlatformOutputs`): the cluster to reach, the
 registry to pull from, the vault that holds the hub token, the identities' client ids. It
 creates the Kubernetes provider, the GPU runtime (operator or device plugin), the gateway
-namespace and one `InferenceService` per model. No Azure resource is created here.
+namespace and one `InferenceService` per model (its weights staging job included).
+
+The only Azure resources here are the Key Vault roles of the workload identities, each scoped to the
+one secret it reads (`SecretAccess`): they are created after the bootstrap has seeded the secrets,
+and before any pod that mounts them.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from llmops_infra.components.cluster_access import ClusterAccess, ClusterAccessA
 from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from llmops_infra.components.inference_manifests import ActiveHours, restricted_namespace_labels
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
+from llmops_infra.components.node_pools import GpuPoolSpec
+from llmops_infra.components.secret_access import SecretAccess, SecretAccessArgs, SecretGrant
+from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
+from llmops_infra.stacks.platform_outputs import PlatformOutputs
 from llmops_infra.stacks.stage_compute import pool_spec
 
 
@@ -55,10 +63,55 @@ def gpu_runtime_stage(estate: Estate) -> None:
     )
 
 
+def rollout_surge(config: EnvironmentConfig, pools: dict[str, GpuPoolSpec]) -> dict[str, bool]:
+    """Model -> whether its rollout may add a surge replica: only when its pool, with every model on it at
+    max_replicas, still has GPUs for one more replica of each of them (they may roll out together). A pool
+    of a size the estate does not know gets no surge."""
+    surge: dict[str, bool] = {}
+    for pool_name, pool in pools.items():
+        models = [m for m in config.inference.models if m.gpu_pool == pool_name]
+        per_node = pool.gpus_per_node
+        if not models:
+            continue
+        if per_node is None:
+            surge.update({m.name: False for m in models})
+            continue
+        # A replica never spans nodes: counting GPUs is exact only when each replica size divides a node.
+        packs = all(per_node % m.gpus_per_replica == 0 for m in models)
+        demand = sum((m.max_replicas + 1) * m.gpus_per_replica for m in models)
+        slots = pool.max_nodes * per_node if packs else 0
+        surge.update({m.name: demand <= slots for m in models})
+    return surge
+
+
+def secret_grants(config: EnvironmentConfig, platform: PlatformOutputs) -> list[SecretGrant]:
+    """The Key Vault secrets the workloads read, each granted to the one identity that reads it."""
+    grants = [
+        SecretGrant(
+            key="inference-api-key",
+            principal_id=platform.inference_principal_id,
+            secret_name=config.inference.api_key_secret,
+            description="inference pods: read the vLLM API key, that secret only.",
+        )
+    ]
+    for secret in sorted({m.hub_token_secret for m in config.inference.models if m.hub_token_secret}):
+        grants.append(
+            SecretGrant(
+                key=f"loader-{secret}",
+                principal_id=platform.model_loader_principal_id,
+                secret_name=secret,
+                description="weights staging job: reads the model hub token, that secret only.",
+            )
+        )
+    return grants
+
+
 def inference_stage(estate: Estate) -> None:
     config = estate.config
     if not config.inference.models:
         return
+    loader = config.inference.weights_loader
+    assert loader is not None  # the config refuses models without a weights loader
     platform = estate.outputs_of_platform()
     access, runtime = estate.get(keys.CLUSTER_ACCESS), estate.get(keys.GPU_RUNTIME)
     # The one namespace whose pods may call the services (their NetworkPolicies admit it).
@@ -67,7 +120,16 @@ def inference_stage(estate: Estate) -> None:
         metadata={"name": config.inference.gateway_namespace, "labels": restricted_namespace_labels("gateway")},
         opts=pulumi.ResourceOptions(parent=access, provider=access.provider),
     )
+    secrets = SecretAccess(
+        "inference-secrets",
+        SecretAccessArgs(
+            vault_id=platform.key_vault_id,
+            subscription_id=config.azure.subscription_id,
+            grants=secret_grants(config, platform),
+        ),
+    )
     pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
+    surge = rollout_surge(config, pools)
     # Placement (GPUs per node, memory, dtype) is checked when the config is validated.
     for model in config.inference.models:
         service = InferenceService(
@@ -75,16 +137,29 @@ def inference_stage(estate: Estate) -> None:
             InferenceServiceArgs(
                 provider=access.provider,
                 model=model.model,
+                revision=model.revision,
+                checkpoint_gb=model.checkpoint_gb,
                 registry_login_server=platform.registry_login_server,
                 image=model.image,
                 image_digest=model.image_digest,
+                loader_image=loader.image,
+                loader_image_digest=loader.image_digest,
+                storage_account_name=platform.model_storage_account_name,
+                models_container=platform.models_container,
                 pool=pools[model.gpu_pool],
                 workload_client_id=platform.inference_client_id,
+                loader_client_id=platform.model_loader_client_id,
                 tenant_id=config.azure.tenant_id,
+                key_vault_name=platform.key_vault_name,
+                api_key_secret=config.inference.api_key_secret,
+                hub_token_secret=model.hub_token_secret,
+                private_endpoint_cidrs=[config.network.subnets.private_endpoints],
+                entra_id_cidrs=list(config.inference.entra_id_cidrs),
                 gateway_namespace=config.inference.gateway_namespace,
                 gpus_per_replica=model.gpus_per_replica,
                 min_replicas=model.min_replicas,
                 max_replicas=model.max_replicas,
+                surge=surge[model.name],
                 queue_threshold=model.queue_threshold,
                 active_hours=ActiveHours(**model.active_hours.model_dump()) if model.active_hours else None,
                 max_model_len=model.max_model_len,
@@ -92,9 +167,7 @@ def inference_stage(estate: Estate) -> None:
                 quantization=model.quantization,
                 prometheus_query_endpoint=platform.prometheus_query_endpoint,
                 scaler_client_id=platform.keda_client_id,
-                key_vault_name=platform.key_vault_name if model.hub_token_secret else None,
-                hub_token_secret=model.hub_token_secret,
-                depends_on=[runtime],
+                depends_on=[runtime, secrets],
             ),
         )
         estate.add(keys.inference(model.name), service)

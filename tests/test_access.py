@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
@@ -46,17 +47,35 @@ def _assignment(name: str, principal: str, role_guid: str, scope: str) -> Planne
 def test_dev_report_lists_each_grant_by_name(plans):
     rows = {(g.principal, g.role, g.scope, g.scope_type) for g in access_report(plans("dev"))}
     vault = next(iter(plans("dev").of_type("azure-native:keyvault:Vault"))).props["vaultName"]
-    assert ("id-llmops-dev-eus-inference", "Key Vault Secrets User", vault, "Microsoft.KeyVault/vaults") in rows
+    account = next(iter(plans("dev").of_type("azure-native:storage:StorageAccount"))).props["accountName"]
+    secret_type = "Microsoft.KeyVault/vaults/secrets"
+    container_type = "Microsoft.Storage/storageAccounts/blobServices/containers"
+    assert ("id-llmops-dev-eus-inference", "Key Vault Secrets User", f"{vault}/vllm-api-key", secret_type) in rows
+    assert ("id-llmops-dev-eus-loader", "Key Vault Secrets User", f"{vault}/hf-hub-token", secret_type) in rows
+    assert ("id-llmops-dev-eus-inference", "Storage Blob Data Reader", f"{account}/models", container_type) in rows
+    assert ("id-llmops-dev-eus-loader", "Storage Blob Data Contributor", f"{account}/models", container_type) in rows
     assert ("id-llmops-dev-eus-deployer", "Key Vault Secrets Officer", vault, "Microsoft.KeyVault/vaults") in rows
-    assert (
-        "id-llmops-dev-eus-promptflow",
-        "Monitoring Metrics Publisher",
-        "appi-llmops-dev-eus",
-        "Microsoft.Insights/components",
-    ) in rows
     chatops = [g for g in access_report(plans("dev")) if g.principal == "id-llmops-dev-eus-chatops"]
     assert not [g for g in chatops if g.scope_type == "Microsoft.KeyVault/vaults"]
     assert len(rows) == len(plans("dev").of_type("azure-native:authorization:RoleAssignment"))
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_every_workload_data_grant_is_at_secret_or_container_scope(plans, env):
+    """Reading secrets and blobs: one secret, one container, never a whole vault or account. The deployer's
+    Secrets Officer on the vault is the one exception: it creates the secrets (bootstrap), which have no
+    scope before they exist."""
+    grants = access_report(plans(env))
+    data = [g for g in grants if g.role.startswith(("Key Vault", "Storage Blob"))]
+    assert {g.principal.rsplit("-", 1)[-1] for g in data} >= {"inference", "loader", "deployer"}
+    for g in data:
+        if g.principal.endswith("-deployer"):
+            assert (g.role, g.scope_type) == ("Key Vault Secrets Officer", "Microsoft.KeyVault/vaults")
+            continue
+        assert g.scope_type in (
+            "Microsoft.KeyVault/vaults/secrets",
+            "Microsoft.Storage/storageAccounts/blobServices/containers",
+        ), g
 
 
 def test_report_resolves_system_and_kubelet_identities_and_unknown_principals():

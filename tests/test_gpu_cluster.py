@@ -275,23 +275,35 @@ def test_gpu_pool_contradictions_are_rejected():
         _args(monitor_workspace_id=None)
 
 
-def test_prometheus_endpoint_is_private_by_default_and_joins_the_private_link_scope():
-    [endpoint] = _plan().of_type("azure-native:monitor:DataCollectionEndpoint")
-    assert endpoint.props["networkAcls"]["publicNetworkAccess"] == "Disabled"
+def test_collection_endpoints_are_private_by_default_and_join_the_private_link_scope():
+    endpoints = _plan().of_type("azure-native:monitor:DataCollectionEndpoint")
+    assert sorted(e.name for e in endpoints) == ["cluster-ci-dce", "cluster-prom-dce"]
+    assert {e.props["networkAcls"]["publicNetworkAccess"] for e in endpoints} == {"Disabled"}
     assert _plan().of_type("azure-native:monitor:PrivateLinkScopedResource") == []
     scoped = _plan(monitor_private_link_scope_name="ampls-test", allow_public_monitoring_ingestion=True)
-    [endpoint] = scoped.of_type("azure-native:monitor:DataCollectionEndpoint")
-    assert endpoint.props["networkAcls"]["publicNetworkAccess"] == "Enabled"
-    [link] = scoped.of_type("azure-native:monitor:PrivateLinkScopedResource")
-    assert link.props["scopeName"] == "ampls-test"
-    assert link.props["linkedResourceId"] == endpoint.outputs["id"]
+    endpoints = scoped.of_type("azure-native:monitor:DataCollectionEndpoint")
+    assert {e.props["networkAcls"]["publicNetworkAccess"] for e in endpoints} == {"Enabled"}
+    links = scoped.of_type("azure-native:monitor:PrivateLinkScopedResource")
+    assert {link.props["scopeName"] for link in links} == {"ampls-test"}
+    assert {link.props["linkedResourceId"] for link in links} == {e.outputs["id"] for e in endpoints}
 
 
-def test_shipped_prod_scopes_the_prometheus_endpoint(plans):
+def test_container_insights_sends_through_its_own_endpoint():
+    plan = _plan(monitor_private_link_scope_name="ampls-test")
+    endpoints = {e.name: e for e in plan.of_type("azure-native:monitor:DataCollectionEndpoint")}
+    rules = {r.name: r for r in plan.of_type("azure-native:monitor:DataCollectionRule")}
+    ci = rules["cluster-ci-dcr"].props
+    assert ci["dataCollectionEndpointId"] == endpoints["cluster-ci-dce"].outputs["id"]
+    assert ci["destinations"]["logAnalytics"][0]["name"] == "ciworkspace"
+    prom = rules["cluster-prom-dcr"].props
+    assert prom["dataCollectionEndpointId"] == endpoints["cluster-prom-dce"].outputs["id"]
+
+
+def test_shipped_prod_scopes_every_collection_endpoint(plans):
     prod = plans("prod")
-    [endpoint] = prod.of_type("azure-native:monitor:DataCollectionEndpoint")
+    endpoints = prod.of_type("azure-native:monitor:DataCollectionEndpoint")
     linked = {r.props["linkedResourceId"] for r in prod.of_type("azure-native:monitor:PrivateLinkScopedResource")}
-    assert endpoint.outputs["id"] in linked
+    assert len(endpoints) == 2 and {e.outputs["id"] for e in endpoints} <= linked
 
 
 def test_cluster_identity_gets_network_contributor_on_its_node_subnet_only(plan):

@@ -42,25 +42,27 @@ def test_one_identity_per_workload(plans, env):
 def test_workload_grants_are_narrow_and_wired_to_the_identities(plans):
     plan = plans("dev")
     vault_id = one(plan, "azure-native:keyvault:Vault", "key_vault-vault").outputs["id"]
-    insights_id = one(plan, "azure-native:applicationinsights:Component", "monitoring-appi").outputs["id"]
     principal = {
         w: one(plan, "azure-native:managedidentity:UserAssignedIdentity", f"identity-{w}").outputs["principalId"]
         for w in ("inference", "promptflow", "chatops")
     }
-    # Later stages add their own grants (cluster, models); these are the foundation's.
+    loader = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "model_loader-identity")
+    # The inference pods read one secret (the API key); the staging job another (the hub token).
     inference = _assignments(plan, principal["inference"])
-    assert inference["Key Vault Secrets User"] == vault_id
-    assert inference["Monitoring Metrics Publisher"] == insights_id
-    assert _assignments(plan, principal["promptflow"])["Monitoring Metrics Publisher"] == insights_id
+    assert inference["Key Vault Secrets User"] == f"{vault_id}/secrets/vllm-api-key"
+    assert _assignments(plan, loader.outputs["principalId"])["Key Vault Secrets User"] == (
+        f"{vault_id}/secrets/hf-hub-token"
+    )
+    # Nothing the estate runs sends telemetry or calls models as these identities: no role for it.
+    assert "Monitoring Metrics Publisher" not in inference
+    assert not _assignments(plan, principal["promptflow"])
     on_vault = {
         (a.props["principalId"], a.props["roleDefinitionId"].rsplit("/", 1)[-1])
         for a in plan.of_type("azure-native:authorization:RoleAssignment")
         if a.props["scope"] == vault_id
     }
-    assert on_vault == {
-        (principal["inference"], ROLES["Key Vault Secrets User"]),
-        (deployer_principal("dev"), ROLES["Key Vault Secrets Officer"]),
-    }
+    # Only the deployer, which creates the secrets (a secret that does not exist has no scope yet).
+    assert on_vault == {(deployer_principal("dev"), ROLES["Key Vault Secrets Officer"])}
     chatops = _assignments(plan, principal["chatops"])
     assert not any(role.startswith(("Key Vault", "Monitoring")) for role in chatops)
 

@@ -53,9 +53,12 @@ def test_manifest_records_pinned_versions_and_evidence(dev):
     assert manifest.kubernetes_version == config.cluster.kubernetes_version
     gpt = next(d for d in config.openai.deployments if d.name == "chat")
     assert manifest.models["openai"]["chat"] == {"model": gpt.model, "version": gpt.version, "sku": gpt.sku}
-    model = config.inference.models[0]
-    assert manifest.images == [f"{model.image}@{model.image_digest}"]
+    model, loader = config.inference.models[0], config.inference.weights_loader
+    assert loader is not None
+    # The serving image and the weights loader's, both by digest.
+    assert manifest.images == sorted([f"{model.image}@{model.image_digest}", f"{loader.image}@{loader.image_digest}"])
     assert manifest.models["inference"][model.name]["image_digest"] == model.image_digest
+    assert manifest.models["inference"][model.name]["revision"] == model.revision
     assert manifest.cost["monthly_usd"] == 1234.5
     assert manifest.policy == {"passed": True, "mandatory_failures": 0}
     assert manifest.created_at == "2026-11-22T03:00:00Z"
@@ -122,8 +125,13 @@ def test_pins_override_target_versions(dev, project_dir):
         name: pin["version"] for name, pin in manifest.models["openai"].items()
     }
     # staging serves another model with the same image repository: it gets the release's digest
-    dev_digest = manifest.images[0].split("@")[1]
-    assert [m["image_digest"] for m in pinned["inference"]["models"]] == [dev_digest]
+    digests = dict(ref.split("@") for ref in manifest.images)
+    assert [m["image_digest"] for m in pinned["inference"]["models"]] == [digests["vllm/vllm-openai"]]
+    assert pinned["inference"]["weights_loader"]["image_digest"] == digests["azure-cli"]
+    # The revision moves with the model of the same name only (staging's model is another one).
+    assert [m["revision"] for m in pinned["inference"]["models"]] == [
+        m["revision"] for m in changed["inference"]["models"]
+    ]
     assert changed["cluster"]["kubernetes_version"] == "1.35"  # the input is not modified
     assert notes == []
 
@@ -145,3 +153,19 @@ def test_pins_of_config(dev):
     pinned = pins(config)
     assert pinned["kubernetes_version"] == config.cluster.kubernetes_version
     assert sorted(pinned["models"]["openai"]) == sorted(d.name for d in config.openai.deployments)
+
+
+def test_a_model_of_the_same_name_gets_the_release_weights_revision(dev):
+    manifest = make(dev)
+    [(name, pin)] = manifest.models["inference"].items()
+    document = {
+        "inference": {
+            "models": [
+                {"name": name, "image": pin["image"], "image_digest": "sha256:" + "3" * 64, "revision": "0" * 40}
+            ]
+        }
+    }
+    pinned, notes = apply_pins(document, manifest)
+    [model] = pinned["inference"]["models"]
+    assert (model["revision"], model["image_digest"]) == (pin["revision"], pin["image_digest"])
+    assert notes == []

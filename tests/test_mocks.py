@@ -25,8 +25,9 @@ def test_child_ids_nest_under_their_parents() -> None:
         f"{RG}/providers/Microsoft.MachineLearningServices/workspaces/mlw/onlineEndpoints/ep/onlineDeployments/blue"
     )
     blob = {"resourceGroupName": "rg", "accountName": "st1", "containerName": "models"}
+    # ARM's type is Microsoft.Storage/storageAccounts/blobServices/containers: container-scoped roles name it.
     assert mocks.arm_id("azure-native:storage:BlobContainer", "models", blob) == (
-        f"{RG}/providers/Microsoft.Storage/storageAccounts/st1/blobServices/default/blobContainers/models"
+        f"{RG}/providers/Microsoft.Storage/storageAccounts/st1/blobServices/default/containers/models"
     )
 
 

@@ -194,11 +194,55 @@ def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public
     assert scope.props["location"] == "global"
     assert scope.props["scopeName"] == f"ampls-llmops-{env}-" + ("eus" if env == "dev" else "eus2")
     scoped = {r.props["linkedResourceId"]: r for r in plan.of_type("azure-native:monitor:PrivateLinkScopedResource")}
-    # The cluster's Prometheus data collection endpoint joins the scope too (compute stage).
-    [endpoint] = plan.of_type("azure-native:monitor:DataCollectionEndpoint")
-    assert set(scoped) == {workspace.outputs["id"], insights.outputs["id"], endpoint.outputs["id"]}
-    assert endpoint.props["networkAcls"]["publicNetworkAccess"] == public
+    # The cluster's data collection endpoints (Prometheus, Container Insights) join the scope too (compute stage).
+    endpoints = plan.of_type("azure-native:monitor:DataCollectionEndpoint")
+    assert len(endpoints) == 2
+    assert set(scoped) == {workspace.outputs["id"], insights.outputs["id"], *(e.outputs["id"] for e in endpoints)}
+    assert {e.props["networkAcls"]["publicNetworkAccess"] for e in endpoints} == {public}
     assert {r.props["scopeName"] for r in scoped.values()} == {scope.props["scopeName"]}
+    # The PromQL query endpoint follows the same switch.
+    amw = _one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
+    assert amw.props["publicNetworkAccess"] == public
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_every_data_collection_rule_sends_through_a_scoped_endpoint(plans, env):
+    """Under PrivateOnly ingestion the agents reach Azure Monitor only through endpoints in the scope (MON-05)."""
+    plan = plans(env)
+    endpoints = {e.outputs["id"]: e for e in plan.of_type("azure-native:monitor:DataCollectionEndpoint")}
+    scoped = {r.props["linkedResourceId"] for r in plan.of_type("azure-native:monitor:PrivateLinkScopedResource")}
+    rules = plan.of_type("azure-native:monitor:DataCollectionRule")
+    assert {r.name for r in rules} == {"cluster-prom-dcr", "cluster-ci-dcr"}
+    for rule in rules:
+        assert rule.props["dataCollectionEndpointId"] in endpoints, rule.name
+        assert rule.props["dataCollectionEndpointId"] in scoped, rule.name
+    ci = next(r for r in rules if r.name == "cluster-ci-dcr")
+    assert endpoints[ci.props["dataCollectionEndpointId"]].props["dataCollectionEndpointName"].startswith("dce-ci-")
+
+
+def test_the_prometheus_query_endpoint_is_private_and_grafana_reaches_it_privately(plans):
+    plan = plans("prod")
+    amw = _one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
+    endpoint = _one(plan, "azure-native:network:PrivateEndpoint", "prometheus-pe-pep")
+    connection = endpoint.props["privateLinkServiceConnections"][0]
+    assert connection["privateLinkServiceId"] == amw.outputs["id"] and connection["groupIds"] == ["prometheusMetrics"]
+    zones = {z.outputs["id"]: z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+    group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "prometheus-pe-dns")
+    assert [zones[c["privateDnsZoneId"]] for c in group.props["privateDnsZoneConfigs"]] == [
+        "privatelink.eastus2.prometheus.monitor.azure.com"
+    ]
+    managed = _one(plan, "azure-native:dashboard:ManagedPrivateEndpoint", "monitoring-grafana-amw-mpe")
+    assert managed.props["privateLinkResourceId"] == amw.outputs["id"]
+    assert managed.props["groupIds"] == ["prometheusMetrics"]
+    assert managed.props["privateLinkServiceUrl"] == amw.outputs["metrics"]["prometheusQueryEndpoint"].removeprefix(
+        "https://"
+    )
+
+
+def test_a_public_monitoring_config_keeps_the_query_endpoint_public():
+    plan = _public_monitoring_plan()
+    assert not [e for e in plan.of_type("azure-native:network:PrivateEndpoint") if e.name == "prometheus-pe-pep"]
+    assert not plan.of_type("azure-native:dashboard:ManagedPrivateEndpoint")
 
 
 def test_the_scope_has_a_private_endpoint_registered_in_every_azure_monitor_zone(plans):

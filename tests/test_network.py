@@ -90,10 +90,12 @@ def test_each_private_dns_zone_is_created_global_and_linked_to_the_vnet(plans):
     plan = plans("dev")
     vnet_id = _id(one(plan, "azure-native:network:VirtualNetwork", "network-vnet"))
     zones = plan.of_type("azure-native:privatedns:PrivateZone")
-    assert sorted(z.props["privateZoneName"] for z in zones) == sorted(set(PRIVATE_DNS_ZONES.values()))
+    # The estate's zones, and the Azure Monitor workspace's regional one (dev runs in eastus).
+    expected = sorted({*PRIVATE_DNS_ZONES.values(), "privatelink.eastus.prometheus.monitor.azure.com"})
+    assert sorted(z.props["privateZoneName"] for z in zones) == expected
     assert {z.props["location"] for z in zones} == {"global"}
     links = plan.of_type("azure-native:privatedns:VirtualNetworkLink")
-    assert sorted(link.props["privateZoneName"] for link in links) == sorted(set(PRIVATE_DNS_ZONES.values()))
+    assert sorted(link.props["privateZoneName"] for link in links) == expected
     for link in links:
         assert link.props["virtualNetwork"] == {"id": vnet_id}
         assert link.props["registrationEnabled"] is False and link.props["location"] == "global"
@@ -121,10 +123,25 @@ def test_hub_owned_zones_are_used_not_created():
 def test_zone_ids_answer_by_zone_name_and_by_group():
     from llmops_infra.components.network import ZoneIds
 
-    ids = ZoneIds({"privatelink.vaultcore.azure.net": "zone-id"})
+    ids = ZoneIds({"prometheusMetrics": "privatelink.eastus2.prometheus.monitor.azure.com"})
+    ids["privatelink.vaultcore.azure.net"] = "zone-id"
+    ids["privatelink.eastus2.prometheus.monitor.azure.com"] = "amw-zone-id"
     assert ids["vault"] == ids["privatelink.vaultcore.azure.net"] == "zone-id"
+    assert ids["prometheusMetrics"] == "amw-zone-id"  # a regional zone answers by its group too
     with pytest.raises(KeyError, match="no private DNS zone 'openai'"):
         ids["openai"]
+
+
+def test_regional_zones_are_named_after_the_region():
+    from llmops_infra.components.dns_zones import is_regional_zone, regional_zones
+
+    assert regional_zones("swedencentral") == {
+        "prometheusMetrics": "privatelink.swedencentral.prometheus.monitor.azure.com"
+    }
+    assert is_regional_zone("privatelink.eastus2.prometheus.monitor.azure.com")
+    assert not is_regional_zone("privatelink.monitor.azure.com")
+    with pytest.raises(ValueError, match="not an Azure region"):
+        regional_zones("East US")
 
 
 def test_unknown_hub_zone_and_missing_subnet_are_rejected():

@@ -1,4 +1,4 @@
-"""IAM-01 … IAM-05: role assignments, custom roles, federated credentials."""
+"""IAM-01 … IAM-06: role assignments, custom roles, federated credentials, data roles at the narrowest scope."""
 
 from llmops_infra.policies.testing import violations
 
@@ -50,3 +50,39 @@ def test_iam_05_principal_type():
     props = assignment(SECRETS_USER, VAULT)
     del props["principalType"]
     assert "principalType" in violations("IAM-05", RA, props)[0]
+
+
+SUBSCRIPTION_SCOPE = "/subscriptions/11111111-1111-4111-8111-111111111111"
+GROUP_ID = f"{SUBSCRIPTION_SCOPE}/resourceGroups/rg"
+KV_ID = f"{GROUP_ID}/providers/Microsoft.KeyVault/vaults/kv1"
+ST_ID = f"{GROUP_ID}/providers/Microsoft.Storage/storageAccounts/st1"
+SECRETS_USER_GUID = "4633458b-17de-408a-b874-0445c86b69e6"
+BLOB_READER_GUID = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+SECRETS_OFFICER_GUID = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+
+
+def _grant(role: str, scope: str, principal_type: str = "ServicePrincipal") -> dict:
+    return {
+        "principalId": "p",
+        "principalType": principal_type,
+        "roleDefinitionId": f"{SUBSCRIPTION_SCOPE}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+        "scope": scope,
+    }
+
+
+def test_iam_06_violating_vault_and_account_wide_data_roles_of_a_workload():
+    [vault] = violations("IAM-06", RA, _grant(SECRETS_USER_GUID, KV_ID))
+    assert "covers the whole vault" in vault
+    [account] = violations("IAM-06", RA, _grant(BLOB_READER_GUID, ST_ID))
+    assert "covers the whole storage account" in account
+    assert violations("IAM-06", RA, _grant(BLOB_READER_GUID, f"{ST_ID}/blobServices/default"))
+    assert violations("IAM-06", RA, _grant(SECRETS_USER_GUID, GROUP_ID))  # wider still
+
+
+def test_iam_06_compliant_secret_and_container_scopes():
+    assert violations("IAM-06", RA, _grant(SECRETS_USER_GUID, f"{KV_ID}/secrets/vllm-api-key")) == []
+    container = f"{ST_ID}/blobServices/default/containers/models"
+    assert violations("IAM-06", RA, _grant(BLOB_READER_GUID, container)) == []
+    # The deployer creates secrets (Secrets Officer on the vault); people and groups are IAM-02's.
+    assert violations("IAM-06", RA, _grant(SECRETS_OFFICER_GUID, KV_ID)) == []
+    assert violations("IAM-06", RA, _grant(SECRETS_USER_GUID, KV_ID, principal_type="Group")) == []

@@ -52,6 +52,15 @@ def deployment(**container_changes):
     return spec
 
 
+JOB = "kubernetes:batch/v1:Job"
+
+
+def job(**container_changes):
+    """A Job with the Deployment's pod template (a Job's template sits at the same place)."""
+    spec = deployment(**container_changes)
+    return {"metadata": spec["metadata"], "spec": {"template": spec["spec"]["template"]}}
+
+
 def pod_spec(spec):
     return spec["spec"]["template"]["spec"]
 
@@ -105,8 +114,26 @@ def test_k8s_03_daemonsets_tolerating_gpus_need_no_gpu_limit():
     assert "nvidia.com/gpu" in violations("K8S-03", DEP, agent)[0]
 
 
+def test_k8s_03_a_cpu_container_on_gpu_nodes_must_hide_the_gpus():
+    """A CPU-only container on a GPU node (the weights staging job) passes only when NVIDIA_VISIBLE_DEVICES is
+    `void`: a CUDA image otherwise sees every GPU of the node, whatever the scheduler allotted."""
+    cpu_only = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+    [found] = violations("K8S-03", JOB, job(resources=cpu_only))
+    assert "without limits['nvidia.com/gpu']" in found
+    blind = job(resources=cpu_only, env=[{"name": "NVIDIA_VISIBLE_DEVICES", "value": "void"}])
+    assert violations("K8S-03", JOB, blind) == []
+    all_gpus = job(resources=cpu_only, env=[{"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"}])
+    assert violations("K8S-03", JOB, all_gpus)
+
+
 def test_k8s_04_probes():
     assert "startupProbe" in violations("K8S-04", DEP, deployment(startupProbe=None))[0]
+
+
+def test_k8s_04_run_to_completion_pods_need_no_probes():
+    bare = job(readinessProbe=None, livenessProbe=None, startupProbe=None)
+    assert violations("K8S-04", JOB, bare) == []
+    assert violations("K8S-04", DEP, deployment(readinessProbe=None, livenessProbe=None, startupProbe=None))
 
 
 def test_k8s_05_images_registry_latest_digest():

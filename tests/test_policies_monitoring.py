@@ -73,3 +73,44 @@ def test_mon_01_03_04_ids_unknown_at_preview_count_as_wired():
         assert stack_violations("MON-04", [openai, alert]) == [], alert.type
     empty = Fixture(QUERY_ALERT, "q", {"actions": {"actionGroups": []}}, ["oai"])
     assert "no alert" in stack_violations("MON-04", [openai, empty])[0]
+
+
+DCR = "azure-native:monitor:DataCollectionRule"
+DCE = "azure-native:monitor:DataCollectionEndpoint"
+AMPLS = "azure-native:monitor:PrivateLinkScope"
+SCOPED = "azure-native:monitor:PrivateLinkScopedResource"
+DCE_ID = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Insights/dataCollectionEndpoints/dce-ci"
+PRIVATE_ONLY = Fixture(AMPLS, "ampls", {"accessModeSettings": {"ingestionAccessMode": "PrivateOnly"}})
+
+
+def test_mon_05_violating_a_rule_without_an_endpoint_under_private_only_ingestion():
+    """Container Insights' rule as it was: no dataCollectionEndpointId while the scope is PrivateOnly."""
+    rule = Fixture(DCR, "cluster-ci-dcr", {"kind": "Linux", "destinations": {"logAnalytics": [{"name": "ci"}]}})
+    [found] = stack_violations("MON-05", [PRIVATE_ONLY, rule])
+    assert "cluster-ci-dcr names no data collection endpoint" in found
+    # The same holds when the workspace itself refuses public ingestion (no scope in the stack).
+    closed = Fixture(LAW, "log", {"publicNetworkAccessForIngestion": "Disabled"})
+    assert stack_violations("MON-05", [closed, rule])
+
+
+def test_mon_05_violating_an_endpoint_outside_the_scope():
+    endpoint = Fixture(DCE, "dce", {"id": DCE_ID})
+    rule = Fixture(DCR, "cluster-ci-dcr", {"dataCollectionEndpointId": DCE_ID}, ["dce"])
+    [found] = stack_violations("MON-05", [PRIVATE_ONLY, endpoint, rule])
+    assert "endpoint dce, which is not in the private link scope" in found
+
+
+def test_mon_05_compliant_a_rule_through_a_scoped_endpoint():
+    endpoint = Fixture(DCE, "dce", {"id": DCE_ID})
+    member = Fixture(SCOPED, "dce-ampls", {"linkedResourceId": DCE_ID, "scopeName": "ampls"}, ["dce"])
+    rule = Fixture(DCR, "cluster-ci-dcr", {"dataCollectionEndpointId": DCE_ID}, ["dce"])
+    assert stack_violations("MON-05", [PRIVATE_ONLY, endpoint, member, rule]) == []
+    # An id unknown at the first preview is wiring, judged through the dependency.
+    pending = Fixture(DCR, "cluster-ci-dcr", {"dataCollectionEndpointId": UNKNOWN}, ["dce"])
+    assert stack_violations("MON-05", [PRIVATE_ONLY, endpoint, member, pending]) == []
+
+
+def test_mon_05_does_not_apply_to_open_ingestion():
+    open_scope = Fixture(AMPLS, "ampls", {"accessModeSettings": {"ingestionAccessMode": "Open"}})
+    rule = Fixture(DCR, "cluster-ci-dcr", {"kind": "Linux"})
+    assert stack_violations("MON-05", [open_scope, rule]) == []

@@ -89,13 +89,14 @@ def test_ml_workspace_links_the_estate_resources(plans, env):
     assert ws.props["applicationInsights"] == ids["azure-native:applicationinsights:Component"]
 
 
-def test_model_callers_get_exactly_the_two_ai_roles_and_chatops_none(plans):
+def test_only_the_flow_endpoints_get_the_two_ai_roles(plans):
+    """Nothing the estate runs calls the models as a user-assigned workload identity (the vLLM pods serve
+    their own model; flows run on the ML endpoints under their own identities): no such identity holds an AI
+    role. Each endpoint's system identity gets exactly the two roles, scoped to the one account each."""
     plan = plans("prod")
     accounts = {kind: a.outputs["id"] for kind, a in _accounts(plan).items()}
-    identities = {
-        i.props["resourceName"].rsplit("-", 1)[-1]: i.outputs["principalId"]
-        for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
-        if i.props["resourceName"].rsplit("-", 1)[-1] in {"inference", "promptflow", "chatops"}
+    workload_principals = {
+        i.outputs["principalId"] for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
     }
     ai_scopes = set(accounts.values())
     grants: dict[str, set[tuple[str, str]]] = {}
@@ -108,12 +109,10 @@ def test_model_callers_get_exactly_the_two_ai_roles_and_chatops_none(plans):
         (accounts["OpenAI"], ROLES["Cognitive Services OpenAI User"]),
         (accounts["ContentSafety"], ROLES["Cognitive Services User"]),
     }
-    assert grants[identities["inference"]] == expected
-    assert grants[identities["promptflow"]] == expected
-    assert identities["chatops"] not in grants
+    assert not workload_principals & set(grants)
     [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     assert grants[endpoint.outputs["identity"]["principalId"]] == expected
-    assert len(grants) == 3
+    assert len(grants) == 1
 
 
 def test_prod_alerts_cover_openai_and_every_endpoint(plans):

@@ -16,6 +16,8 @@ from llmops_infra.errors import ConfigError
 from llmops_infra.offline.planning import plan_config
 from llmops_infra.offline.policy_check import check_config
 
+REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+
 
 def _by_name(plan, type_):
     return {r.name: r for r in plan.of_type(type_)}
@@ -38,14 +40,35 @@ def test_inference_identity_reads_model_blobs_and_chatops_reads_the_cluster(plan
     identities = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")
     inference = identities["identity-inference"].outputs["principalId"]
     chatops = identities["identity-chatops"].outputs["principalId"]
+    loader = identities["model_loader-identity"].outputs["principalId"]
     [account] = plan.of_type("azure-native:storage:StorageAccount")
+    [container] = plan.of_type("azure-native:storage:BlobContainer")
     [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
     grants = {
         (a.props["principalId"], a.props["roleDefinitionId"].rsplit("/", 1)[-1], a.props["scope"])
         for a in plan.of_type("azure-native:authorization:RoleAssignment")
     }
-    assert (inference, ROLES["Storage Blob Data Reader"], account.outputs["id"]) in grants
+    # The container, not the account (which is also the ML workspace's default storage).
+    assert container.outputs["id"] == f"{account.outputs['id']}/blobServices/default/containers/models"
+    assert (inference, ROLES["Storage Blob Data Reader"], container.outputs["id"]) in grants
+    assert (loader, ROLES["Storage Blob Data Contributor"], container.outputs["id"]) in grants
+    assert not [g for g in grants if g[2] == account.outputs["id"]]
     assert (chatops, ROLES["Azure Kubernetes Service RBAC Reader"], cluster.outputs["id"]) in grants
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_each_model_namespace_stages_weights_as_the_loader(plans, env):
+    plan = plans(env)
+    config = load_environment(env, REPO)
+    credentials = {
+        r.props["subject"]: r
+        for r in plan.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+        if r.name.startswith("model_loader-")
+    }
+    assert set(credentials) == {f"system:serviceaccount:{m.name}:model-loader" for m in config.inference.models}
+    identities = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")
+    assert plan.outputs["model_loader_client_id"] == identities["model_loader-identity"].outputs["clientId"]
+    assert plan.outputs["models_container"] == "models"
 
 
 def test_pipeline_principal_administers_this_cluster_only(plans):
@@ -151,6 +174,7 @@ def test_validate_reports_a_model_too_big_for_its_gpu_with_file_and_key(project_
   models:
     - name: llama-8b
       model: meta-llama/Llama-3.1-8B-Instruct
+      revision: 0123456789abcdef0123456789abcdef01234567
       image_digest: sha256:450c2e350aa0008a552a20d2b007d5986ddf253dc34580fc714a7b2fe4c4b688
       gpu_pool: gput4
       weights_gb: 16

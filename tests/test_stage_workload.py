@@ -1,4 +1,5 @@
-"""stacks/stage_workload: the workload stack from the platform's outputs, on a given cluster.
+"""stacks/stage_workload: the workload stack from the platform's outputs, on a given cluster; rollout
+headroom per pool, and Key Vault roles per secret.
 
 Under mocks. The `k8s` tier (tests/test_k8s_deploy.py) deploys the same program against a real
 API server, with the same platform outputs (tests/k8s_programs.py: PLATFORM_OUTPUTS).
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 from k8s_programs import PLATFORM_OUTPUTS
 
+from llmops_infra.components.node_pools import GpuPoolSpec
+from llmops_infra.components.roles import ROLES
 from llmops_infra.config.loader import load_environment
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.offline.mocks import AzureMocks
@@ -18,6 +22,8 @@ from llmops_infra.offline.synth import synthesize
 from llmops_infra.plan import Plan
 from llmops_infra.stacks.estate import WORKLOAD_PROJECT, build_estate, program_for
 from llmops_infra.stacks.platform_outputs import PlatformOutputs
+from llmops_infra.stacks.stage_compute import pool_spec
+from llmops_infra.stacks.stage_workload import rollout_surge, secret_grants
 
 KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n"
 
@@ -95,3 +101,100 @@ def test_a_kubeconfig_is_for_the_workload_stack_only(project_dir):
 def test_platform_outputs_missing_a_name_are_refused_by_name():
     with pytest.raises(KeyError, match="key_vault_name"):
         PlatformOutputs.from_values({k: v for k, v in PLATFORM_OUTPUTS.items() if k != "key_vault_name"})
+
+
+REVISION = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _config(project_dir, env: str, pools: list[dict] | None = None, models: list[dict] | None = None):
+    data = load_environment(env, project_dir).model_dump(mode="json")
+    if pools is not None:
+        data["cluster"]["gpu_pools"] = pools
+        data["cost"]["allowed_gpu_sizes"] = sorted({p["vm_size"] for p in pools})
+        data["cost"]["max_gpu_nodes"] = 100
+    if models is not None:
+        template = data["inference"]["models"][0]
+        data["inference"]["models"] = [{**template, **m} for m in models]
+    return EnvironmentConfig.model_validate(data)
+
+
+def _surge(config: EnvironmentConfig) -> dict[str, bool]:
+    return rollout_surge(config, {p.name: pool_spec(p) for p in config.cluster.gpu_pools})
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_shipped_pools_are_full_at_max_replicas_so_rollouts_replace_in_place(project_dir, env):
+    """Max replicas fill the pool's max nodes: a surge pod would wait for a GPU forever."""
+    config = load_environment(env, project_dir)
+    assert set(_surge(config).values()) == {False}
+
+
+def test_headroom_for_one_more_replica_of_every_model_allows_a_surge(project_dir):
+    pool = {"name": "gpua100", "vm_size": "Standard_NC96ads_A100_v4", "min_nodes": 0, "max_nodes": 2}
+    one = {"name": "a", "gpu_pool": "gpua100", "gpus_per_replica": 1, "min_replicas": 1, "max_replicas": 3}
+    two = {"name": "b", "gpu_pool": "gpua100", "gpus_per_replica": 2, "min_replicas": 1, "max_replicas": 1}
+    # 8 GPUs; at full scale 3x1 + 1x2 = 5; one more of each: 5 + 1 + 2 = 8.
+    assert _surge(_config(project_dir, "prod", [pool], [one, two])) == {"a": True, "b": True}
+    # One more replica allowed for a leaves no GPU for the surge of both.
+    assert _surge(_config(project_dir, "prod", [pool], [{**one, "max_replicas": 4}, two])) == {"a": False, "b": False}
+
+
+def test_replicas_that_do_not_pack_into_a_node_get_no_surge(project_dir):
+    """Three GPUs per replica on four-GPU nodes: GPU counts overstate what fits (a replica never spans nodes)."""
+    pool = {"name": "gpua100", "vm_size": "Standard_NC96ads_A100_v4", "min_nodes": 0, "max_nodes": 4}
+    model = {"name": "a", "gpu_pool": "gpua100", "gpus_per_replica": 3, "min_replicas": 1, "max_replicas": 1}
+    assert _surge(_config(project_dir, "prod", [pool], [model])) == {"a": False}
+
+
+def test_unknown_vm_size_gets_no_surge(project_dir):
+    config = load_environment("dev", project_dir)
+    pools = {"gput4": GpuPoolSpec(name="gput4", vm_size="Standard_NC999_future", max_nodes=50)}
+    assert rollout_surge(config, pools) == {"qwen-3b": False}
+
+
+@pulumi.runtime.test
+def test_each_identity_reads_only_its_secrets(project_dir):
+    config = _config(
+        project_dir,
+        "dev",
+        models=[
+            {"name": "a", "hub_token_secret": "hf-hub-token"},
+            {"name": "b", "hub_token_secret": "hf-hub-token", "revision": REVISION},
+            {"name": "c", "hub_token_secret": None},
+        ],
+    )
+    platform = PlatformOutputs.from_values({name: f"<{name}>" for name in PlatformOutputs.names()})
+    grants = secret_grants(config, platform)
+    assert [(g.key, g.secret_name) for g in grants] == [
+        ("inference-api-key", "vllm-api-key"),
+        ("loader-hf-hub-token", "hf-hub-token"),  # one grant however many models share the token
+    ]
+
+    def check(principals: list[str]) -> None:
+        assert principals == ["<inference_principal_id>", "<model_loader_principal_id>"]
+
+    return pulumi.Output.all(*(g.principal_id for g in grants)).apply(check)
+
+
+def test_shipped_secret_roles_name_one_secret_each(plans):
+    plan = plans("staging")
+    [vault] = plan.of_type("azure-native:keyvault:Vault")
+    scopes = {
+        a.name: a.props["scope"]
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.name.startswith("inference-secrets-")
+    }
+    assert scopes == {
+        "inference-secrets-inference-api-key": f"{vault.outputs['id']}/secrets/vllm-api-key",
+        "inference-secrets-loader-hf-hub-token": f"{vault.outputs['id']}/secrets/hf-hub-token",
+    }
+    # Created in the workload stack (after the bootstrap seeded the secrets), before the pods that mount them.
+    workload = [r for r in plan.stacks()["workload"] if r.type == "azure-native:authorization:RoleAssignment"]
+    assert {r.name for r in workload} == set(scopes)
+    [deployment] = plan.of_type("kubernetes:apps/v1:Deployment")
+    [job] = plan.of_type("kubernetes:batch/v1:Job")
+    # A dependency on the component is one on each of its role assignments.
+    for assignment in workload:
+        assert assignment.urn in deployment.dependencies and assignment.urn in job.dependencies
+    for assignment in workload:
+        assert assignment.props["roleDefinitionId"].endswith(ROLES["Key Vault Secrets User"])

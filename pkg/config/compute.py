@@ -12,7 +12,7 @@ from llmops_infra.components.rules import (
     check_gpu_pool_names,
     check_unique,
 )
-from llmops_infra.config.common import DnsLabel, GpuVmSize, Strict, Uuid, VmSize
+from llmops_infra.config.common import GpuVmSize, Strict, Uuid, VmSize
 
 OsSku = Literal["Ubuntu", "Ubuntu2404", "Ubuntu2204", "AzureLinux"]
 OS_SKU_HELP = (
@@ -129,95 +129,3 @@ class ClusterConfig(Strict):
             )
         check_unique(list(self.admin_group_object_ids), "admin_group_object_ids", "group")
         return self
-
-
-CronExpression = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$")]
-
-
-class ActiveHours(Strict):
-    """A window in which KEDA keeps replicas running whatever the queue (a cron trigger)."""
-
-    timezone: str = Field(
-        "UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", description="IANA time zone, e.g. Europe/Paris."
-    )
-    start: CronExpression = Field(description="Cron expression (5 fields) opening the window, e.g. '0 8 * * 1-5'.")
-    end: CronExpression = Field(description="Cron expression (5 fields) closing the window, e.g. '0 19 * * 1-5'.")
-    replicas: int = Field(1, ge=1, le=100, description="Replicas kept during the window.")
-
-
-class InferenceModel(Strict):
-    name: DnsLabel = Field(description="Name of the inference service (Kubernetes namespace and objects).")
-    model: str = Field(
-        min_length=1,
-        description="Model to serve: a Hugging Face id (org/name) or a path in the weights storage.",
-    )
-    image: str = Field(
-        "vllm/vllm-openai",
-        pattern=r"^[a-z0-9._-]+(/[a-z0-9._-]+)*$",
-        description="Repository in the estate's registry (imported from upstream), without tag.",
-    )
-    image_digest: str = Field(
-        pattern=r"^sha256:[0-9a-f]{64}$", description="Image digest; images are pinned by digest."
-    )
-    image_tag: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
-        description="The upstream tag the digest was taken from (e.g. v0.28.0): the lifecycle catalog reads the "
-        "image's CUDA requirement from it and checks it against the GPU driver. Pods still pull by digest.",
-    )
-    gpu_pool: str = Field(description="Name of the GPU pool the service runs on.")
-    gpus_per_replica: int = Field(1, ge=1, le=8, description="GPUs per replica (tensor parallel size).")
-    min_replicas: int = Field(
-        1,
-        ge=0,
-        le=100,
-        description="Autoscaler minimum. 0 lets KEDA scale the service to zero when nothing is queued "
-        "(the PodDisruptionBudget then allows one disruption instead of holding a floor).",
-    )
-    max_replicas: int = Field(2, ge=1, le=100, description="Autoscaler maximum.")
-    queue_threshold: int = Field(
-        5,
-        ge=1,
-        le=1000,
-        description="Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica.",
-    )
-    active_hours: ActiveHours | None = Field(
-        None,
-        description="Keep replicas running in a weekly window. With min_replicas 0 this is what wakes the service: "
-        "vLLM's queue metric has no series while no replica runs, so the queue alone never scales up from zero.",
-    )
-    max_model_len: int = Field(8192, ge=256, description="vLLM --max-model-len.")
-    dtype: Literal["auto", "half", "bfloat16"] = Field(
-        "auto",
-        description="vLLM --dtype of weights and activations. T4 GPUs have no bfloat16: use half there.",
-    )
-    quantization: Literal["none", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8"] = Field(
-        "none",
-        description="vLLM --quantization; the model must be published in that format (e.g. an -AWQ repository), "
-        "except fp8, which vLLM can apply on load. The *_marlin kernels are the fast ones on Ampere and newer "
-        "(plain awq/gptq force the slower kernels).",
-    )
-    weights_gb: float | None = Field(
-        None,
-        gt=0,
-        le=2000,
-        description="Estimated size of the weights in GPU memory, GB (after quantization). When set, validation "
-        "checks that weights_gb x 1.2 fits the GPU memory of gpus_per_replica GPUs of the pool's VM size.",
-    )
-    hub_token_secret: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z0-9-]{1,127}$",
-        description="Name of the Key Vault secret with a model hub token, mounted through the secrets provider.",
-    )
-
-    @model_validator(mode="after")
-    def _bounds(self) -> InferenceModel:
-        check_bounds(self.min_replicas, self.max_replicas, "min_replicas", "max_replicas")
-        if self.active_hours is not None:
-            check_bounds(self.active_hours.replicas, self.max_replicas, "active_hours.replicas", "max_replicas")
-        return self
-
-
-class InferenceConfig(Strict):
-    gateway_namespace: DnsLabel = Field("gateway", description="Namespace whose pods may call the inference services.")
-    models: list[InferenceModel] = Field(default_factory=list, description="Models served on the cluster.")

@@ -136,6 +136,15 @@ def pins_of(config: Any, catalog: LifecycleCatalog, day: date) -> list[Pin]:
                 catalog.image_verdict(model.image, day, tag=tag, digest=model.image_digest),
             )
         )
+    loader = getattr(config.inference, "weights_loader", None)
+    if loader is not None and config.inference.models:
+        pins.append(
+            Pin(
+                ("inference", "weights_loader", "image_tag" if loader.image_tag else "image_digest"),
+                f"{loader.image}:{loader.image_tag or loader.image_digest}",
+                catalog.image_verdict(loader.image, day, tag=loader.image_tag, digest=loader.image_digest),
+            )
+        )
     for key, pool in _pools(config):
         sku = getattr(pool, "os_sku", None)
         if sku:

@@ -38,17 +38,16 @@ from llmops_infra.config.common import (
     Uuid,
     VmSize,
 )
-from llmops_infra.config.compute import (
-    ActiveHours,
-    ClusterConfig,
-    CronExpression,
-    GpuPool,
-    InferenceConfig,
-    InferenceModel,
-    SystemPool,
-)
+from llmops_infra.config.compute import ClusterConfig, GpuPool, SystemPool
 from llmops_infra.config.delivery import AzureDevOpsRunners, CiConfig, GitHubRunners, RunnerConfig
 from llmops_infra.config.governance import PolicyConfig, PolicyExemption, PromotionConfig
+from llmops_infra.config.inference import (
+    ActiveHours,
+    CronExpression,
+    InferenceConfig,
+    InferenceModel,
+    WeightsLoader,
+)
 from llmops_infra.config.platform import (
     AzureDevOpsFederation,
     AzureTarget,
@@ -205,4 +204,5 @@ __all__ = [
     "Tags",
     "Uuid",
     "VmSize",
+    "WeightsLoader",
 ]

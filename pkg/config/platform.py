@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from llmops_infra.components.dns_zones import known_zone_names
+from llmops_infra.components.dns_zones import is_regional_zone, known_zone_names
 from llmops_infra.components.rules import check_unique, check_vault_firewall, ipv4_network
 from llmops_infra.config.common import DnsLabel, Email, GpuVmSize, Strict, Uuid
 
@@ -100,7 +100,7 @@ class NetworkConfig(Strict):
                     raise ValueError(f"subnets.{key} ({cidr}) overlaps subnets.{other}: use disjoint ranges")
             nets[key] = net
         known = known_zone_names()
-        unknown = sorted(set(self.existing_private_dns_zones) - known)
+        unknown = sorted(z for z in set(self.existing_private_dns_zones) - known if not is_regional_zone(z))
         if unknown:
             raise ValueError(
                 f"existing_private_dns_zones {unknown} are not private DNS zones the estate uses: "

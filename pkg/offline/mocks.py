@@ -42,6 +42,8 @@ NAMESPACES: dict[str, str] = {
 # ARM resource-type segments that differ from the SDK class name.
 SEGMENTS: dict[str, str] = {
     "azure-native:privatedns:PrivateZone": "privateDnsZones",
+    # ARM type Microsoft.Storage/storageAccounts/blobServices/containers (role scopes name it).
+    "azure-native:storage:BlobContainer": "containers",
 }
 
 # Child resources: their ARM id nests under the parent named by an input, as Azure's does

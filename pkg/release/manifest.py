@@ -120,15 +120,20 @@ def parse_manifest(text: str | bytes, where: str) -> Manifest:
 
 
 def pins(config: EnvironmentConfig) -> dict[str, Any]:
-    """The versions a release pins: OpenAI model versions, inference models, images, Kubernetes."""
+    """The versions a release pins: OpenAI model versions, inference models (with their weights' revision),
+    images (the inference images and the weights loader's), Kubernetes."""
     openai = {d.name: {"model": d.model, "version": d.version, "sku": d.sku} for d in config.openai.deployments}
     inference = {
-        m.name: {"model": m.model, "image": m.image, "image_digest": m.image_digest} for m in config.inference.models
+        m.name: {"model": m.model, "revision": m.revision, "image": m.image, "image_digest": m.image_digest}
+        for m in config.inference.models
     }
-    images = sorted({f"{m.image}@{m.image_digest}" for m in config.inference.models})
+    images = {f"{m.image}@{m.image_digest}" for m in config.inference.models}
+    loader = config.inference.weights_loader
+    if loader is not None and config.inference.models:
+        images.add(f"{loader.image}@{loader.image_digest}")
     return {
         "models": {"openai": openai, "inference": inference},
-        "images": images,
+        "images": sorted(images),
         "kubernetes_version": config.cluster.kubernetes_version,
     }
 

@@ -4,8 +4,9 @@ What moves with a release, and how it is matched in the target environment:
 
 - OpenAI deployments: `version` (and `model`) by deployment name; the target keeps its own
   SKU and capacity.
-- Inference models: image and digest by model name; a target model with another name that
-  runs an image repository the release pinned to exactly one digest gets that digest.
+- Inference models: image, digest and weights revision by model name; a target model with
+  another name that runs an image repository the release pinned to exactly one digest gets
+  that digest. The weights loader's digest, when the release pinned its repository.
 - The Kubernetes version.
 
 Everything else (sizes, counts, networks, limits) is the target's own overlay. What could
@@ -44,6 +45,8 @@ def apply_pins(document: dict[str, Any], manifest: Manifest) -> tuple[dict[str, 
         pin = inference.get(model.get("name"))
         if pin is not None:
             model["image"], model["image_digest"] = pin["image"], pin["image_digest"]
+            if "revision" in pin:  # releases recorded before weights were pinned carry none
+                model["revision"] = pin["revision"]
         elif model.get("image", "vllm/vllm-openai") in by_repo:
             model["image_digest"] = by_repo[model.get("image", "vllm/vllm-openai")]
         else:
@@ -51,6 +54,9 @@ def apply_pins(document: dict[str, Any], manifest: Manifest) -> tuple[dict[str, 
                 f"inference model {model.get('name')!r} runs an image the release did not pin: "
                 "its digest is the target's own"
             )
+    loader = pinned.get("inference", {}).get("weights_loader")
+    if isinstance(loader, dict) and loader.get("image", "azure-cli") in by_repo:
+        loader["image_digest"] = by_repo[loader.get("image", "azure-cli")]
     return pinned, notes
 
 

@@ -27,7 +27,8 @@ class Grant:
     principal_kind: str
     role: str
     scope: str
-    """Name of the resource the role applies to (or the raw scope)."""
+    """Name of the resource the role applies to (or the raw scope); a child of a resource is named with its
+    parent's name, e.g. `kv-llmops-dev/vllm-api-key` for one secret of a vault."""
     scope_type: str
     """Azure type of the scope, e.g. Microsoft.KeyVault/vaults."""
     assignment: str
@@ -75,6 +76,16 @@ def _arm_type(resource: PlannedResource) -> str:
     return resource.type
 
 
+def _scope_label(rid: str) -> str:
+    """`vault/secret`, `account/container`, `vnet/subnet` for a child scope; the name for a resource."""
+    tail = rid.rstrip("/").rsplit("/providers/", 1)[1].split("/")
+    names = tail[2::2]
+    if len(names) < 2:
+        return names[-1]
+    # blobServices/default is a singleton between an account and its containers: not worth naming.
+    return f"{names[0]}/{names[-1]}"
+
+
 def _type_of_id(rid: str) -> str:
     """Microsoft.KeyVault/vaults from an ARM id (the last provider segment and its types)."""
     tail = rid.rsplit("/providers/", 1)[1].split("/")
@@ -108,10 +119,12 @@ def access_report(plan: Plan) -> list[Grant]:
         principal, kind = principals.get(principal_id, unresolved) if isinstance(principal_id, str) else unresolved
         scope = r.props.get("scope")
         target = scopes.get(scope.lower()) if isinstance(scope, str) else None
-        if target is not None:
+        if target is not None and isinstance(scope, str) and "/providers/" in scope:
+            scope_name, scope_type = _scope_label(scope), _arm_type(target)
+        elif target is not None:
             scope_name, scope_type = _azure_name(target), _arm_type(target)
         elif isinstance(scope, str) and "/providers/" in scope:
-            scope_name, scope_type = scope.rstrip("/").rsplit("/", 1)[-1], _type_of_id(scope)
+            scope_name, scope_type = _scope_label(scope), _type_of_id(scope)
         else:
             scope_name, scope_type = str(scope), "subscription or resource group"
         grants.append(
