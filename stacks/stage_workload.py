@@ -94,7 +94,7 @@ def secret_grants(config: EnvironmentConfig, platform: PlatformOutputs) -> list[
             description="inference pods: read the vLLM API key, that secret only.",
         )
     ]
-    for secret in sorted({m.hub_token_secret for m in config.inference.models if m.hub_token_secret}):
+    for secret in config.inference.key_vault_secrets()[1:]:  # the hub tokens, each once
         grants.append(
             SecretGrant(
                 key=f"loader-{secret}",

@@ -61,3 +61,22 @@ def test_secret_names_are_key_vault_names() -> None:
         InferenceConfig.model_validate({"api_key_secret": "vllm_api_key"})
     with pytest.raises(ValidationError, match="hub_token_secret"):
         InferenceModel.model_validate({**MODEL, "hub_token_secret": "hf token"})
+
+
+def test_secrets_and_images_the_bootstrap_provides() -> None:
+    config = InferenceConfig.model_validate(
+        {
+            "weights_loader": LOADER,
+            "models": [
+                {**MODEL, "hub_token_secret": "hf-hub-token"},
+                {**MODEL, "name": "other", "hub_token_secret": "hf-hub-token"},
+                {**MODEL, "name": "open", "image_digest": "sha256:" + "ef" * 32},
+            ],
+        }
+    )
+    assert config.key_vault_secrets() == ["vllm-api-key", "hf-hub-token"]
+    assert config.pinned_images() == sorted(
+        [f"azure-cli@{DIGEST}", f"vllm/vllm-openai@{DIGEST}", "vllm/vllm-openai@sha256:" + "ef" * 32]
+    )
+    empty = InferenceConfig.model_validate({"weights_loader": LOADER})
+    assert empty.key_vault_secrets() == [] and empty.pinned_images() == []

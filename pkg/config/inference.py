@@ -163,6 +163,21 @@ class InferenceConfig(Strict):
                 raise ValueError(f"entra_id_cidrs: {cidr} is wider than /8: list Entra ID's ranges, not the internet")
         return cidrs
 
+    def key_vault_secrets(self) -> list[str]:
+        """The Key Vault secrets the inference workloads read (the bootstrap seeds them before the workload
+        stack, which grants each to its reader): the API key, then each hub token once."""
+        if not self.models:
+            return []
+        tokens = sorted({m.hub_token_secret for m in self.models if m.hub_token_secret})
+        return [self.api_key_secret, *tokens]
+
+    def pinned_images(self) -> list[str]:
+        """`repository@digest` of every image the inference workloads pull from the estate's registry."""
+        images = {f"{m.image}@{m.image_digest}" for m in self.models}
+        if self.models and self.weights_loader is not None:
+            images.add(f"{self.weights_loader.image}@{self.weights_loader.image_digest}")
+        return sorted(images)
+
     @model_validator(mode="after")
     def _loader(self) -> InferenceConfig:
         if self.models and self.weights_loader is None:

@@ -127,13 +127,10 @@ def pins(config: EnvironmentConfig) -> dict[str, Any]:
         m.name: {"model": m.model, "revision": m.revision, "image": m.image, "image_digest": m.image_digest}
         for m in config.inference.models
     }
-    images = {f"{m.image}@{m.image_digest}" for m in config.inference.models}
-    loader = config.inference.weights_loader
-    if loader is not None and config.inference.models:
-        images.add(f"{loader.image}@{loader.image_digest}")
+    images = config.inference.pinned_images()
     return {
         "models": {"openai": openai, "inference": inference},
-        "images": sorted(images),
+        "images": images,
         "kubernetes_version": config.cluster.kubernetes_version,
     }
 
