@@ -138,10 +138,12 @@ class WeightsLocation:
 
 AZ_LOGIN = (
     'az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" '
-    '--federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions --output none\n'
+    '--federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --skip-subscription-discovery --output none\n'
 )
-"""Sign in as the pod's workload identity (the webhook sets these variables and projects the token);
-the identity holds no subscription role, hence --allow-no-subscriptions."""
+"""Sign in as the pod's workload identity (the webhook sets these variables and projects the token). Without
+--skip-subscription-discovery `az login` lists subscriptions at ARM (management.azure.com) and fails where
+that is blocked (Azure/azure-cli#13285); with it and no --subscription it makes no ARM call and keeps a
+tenant-level account, enough for data-plane commands (Azure/azure-cli#33181, in Azure CLI 2.90.0)."""
 MARKER_EXISTS = (
     'staged="$(az storage blob exists --account-name "$STORAGE_ACCOUNT" --container-name "$CONTAINER" '
     '--name "$MARKER" --auth-mode login --query exists --output tsv)"\n'

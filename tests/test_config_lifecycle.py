@@ -40,7 +40,7 @@ def test_shipped_environments_validate_clean_and_every_pin_is_catalogued(env):
         assert pin.verdict.read == "2026-12-01", pin
     # The weights loader is a pinned image like the server.
     loader = [p for p in report.pins if p.key[:2] == ("inference", "weights_loader")]
-    assert [p.value for p in loader] == ["azure-cli:2.80.0"]
+    assert [p.value for p in loader] == ["azure-cli:2.90.0"]
 
 
 def test_retired_model_is_refused_with_file_key_line_date_and_replacement(project):

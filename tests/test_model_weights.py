@@ -37,7 +37,8 @@ FAKE_AZ = textwrap.dedent(
     blobs = Path(os.environ["FAKE_BLOBS"])
     if args[0] == "login":
         token = Path(os.environ["AZURE_FEDERATED_TOKEN_FILE"]).read_text()
-        assert opt("--federated-token") == token and "--allow-no-subscriptions" in args
+        # No ARM call: serving pods reach only Entra ID and the storage private endpoint.
+        assert opt("--federated-token") == token and "--skip-subscription-discovery" in args
         sys.exit(0)
     assert args[:2] == ["storage", "blob"] and opt("--auth-mode") == "login", args
     verb = args[2]
