@@ -37,8 +37,8 @@ class InferenceServiceArgs:
     loader_image_digest: str
     storage_account_name: pulumi.Input[str]
     """The model storage account (reached through its private endpoint)."""
-    models_container: str
-    """The container that holds the weights."""
+    models_container: pulumi.Input[str]
+    """The container that holds the weights (the platform's output)."""
     pool: GpuPoolSpec
     """The GPU pool the replicas run on: its label is selected and its taints tolerated."""
     workload_client_id: pulumi.Input[str]

@@ -106,7 +106,8 @@ class WeightsLocation:
     model: str
     """Hub id, org/name."""
     revision: str
-    container: str
+    container: Any
+    """Blob container name (a plain string or a Pulumi Output: it only appears as an env value)."""
     account_name: Any
     """Storage account name (a plain string or a Pulumi Output: it only appears as an env value)."""
 

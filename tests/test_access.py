@@ -136,6 +136,11 @@ def test_cli_json():
     assert ("Key Vault Secrets Officer", "Microsoft.KeyVault/vaults") in [
         (g["role"], g["scope_type"]) for g in pipeline
     ]
+    inference = {
+        (g["role"], g["scope"].split("/")[-1]) for g in report["grants"] if g["principal"].endswith("-inference")
+    }
+    # One secret and one container, named after their vault and account.
+    assert inference == {("Key Vault Secrets User", "vllm-api-key"), ("Storage Blob Data Reader", "models")}
 
 
 def test_cli_unknown_environment_exits_2():
