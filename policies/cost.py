@@ -18,6 +18,12 @@ AZURE = "azure-native:"
 BUDGET = "azure-native:consumption:Budget"
 OPENAI_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 GLOBAL_LOCATIONS = {"global"}
+UNBILLED = {
+    "azure-native:authorization:RoleAssignment",
+    "azure-native:authorization:RoleDefinition",
+    "azure-native:managedidentity:FederatedIdentityCredential",
+}
+"""Azure resources that cost nothing by themselves: a stack of only these (and Kubernetes objects) needs no budget."""
 
 # azure-native types of the estate that take tags (a resource with a `tags` input is judged too).
 TAGGABLE = {
@@ -56,9 +62,11 @@ TAGGABLE = {
 def cost_budget(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
     budgets = graph.of_type(BUDGET)
-    if not budgets and not any(r.resource_type.startswith(AZURE) for r in graph.resources):
-        # A stack of Kubernetes objects only (the workload stack) bills nothing itself: its nodes
-        # belong to the platform stack's cluster, whose budget covers them (COST-06).
+    billed = [r for r in graph.resources if r.resource_type.startswith(AZURE) and r.resource_type not in UNBILLED]
+    if not budgets and not billed:
+        # A stack of Kubernetes objects (and role assignments, which cost nothing: the workload stack)
+        # bills nothing itself: its nodes belong to the platform stack's cluster, whose budget covers
+        # them (COST-06).
         return
     if not budgets:
         report("The stack has no consumption budget: overspending is noticed on the invoice.")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from llmops_infra.components.openai_endpoints import OpenAIEndpoints
     from llmops_infra.components.pipeline_principal import DeployerIdentity, PipelinePrincipal
     from llmops_infra.components.registry import Registry
+    from llmops_infra.components.secret_access import SecretAccess
 
 C = TypeVar("C", bound=pulumi.Resource)
 
@@ -70,6 +71,8 @@ KEDA: Key[KedaAccess] = Key("keda")
 """Only when inference models exist."""
 MODEL_LOADER: Key[ModelLoaderAccess] = Key("model_loader")
 """Only when inference models exist: the identity that stages weights."""
+SECRET_ACCESS: Key[SecretAccess] = Key("secret_access")
+"""Workload stack, only when inference models exist: Key Vault Secrets User per secret, per reader."""
 CONTENT_SAFETY: Key[ContentSafety] = Key("content_safety")
 OPENAI: Key[OpenAIEndpoints] = Key("openai")
 ML: Key[MlEndpoints] = Key("ml")

@@ -72,9 +72,14 @@ refusing its args names the section."""
 WORKLOAD_STAGES: list[tuple[str, str, Stage]] = [
     ("cluster_access", "cluster", workload.cluster_access_stage),
     ("gpu_runtime", "cluster", workload.gpu_runtime_stage),
+    ("secret_access", "inference", workload.secret_access_stage),
     ("inference", "inference", workload.inference_stage),
 ]
-"""The workload stack (Kubernetes objects), run after the platform stack, reading its outputs."""
+"""The workload stack (Kubernetes objects, and the Azure grants that need what the bootstrap created),
+run after the platform stack, reading its outputs."""
+
+AZURE_WORKLOAD_STAGES = frozenset({"secret_access"})
+"""Workload stages that create Azure resources: left out by `build_estate(..., kubernetes_only=True)`."""
 
 STACKS: dict[str, tuple[str, list[tuple[str, str, Stage]]]] = {
     "platform": (PLATFORM_PROJECT, PLATFORM_STAGES),
@@ -101,11 +106,15 @@ def build_estate(
     platform: PlatformOutputs | None = None,
     *,
     kubeconfig: pulumi.Input[str] | None = None,
+    kubernetes_only: bool = False,
 ) -> Estate:
     """The Pulumi program body of one stack: register every component of the environment's
     `stack`. The workload stack reads `platform`, by default through a StackReference to the
     platform stack of the same environment, and reaches the cluster with its user credentials
-    from Azure, or with `kubeconfig` when given (another API server, e.g. a test cluster)."""
+    from Azure, or with `kubeconfig` when given (another API server, e.g. a test cluster).
+    `kubernetes_only` leaves out the workload stack's Azure resources (`AZURE_WORKLOAD_STAGES`: the
+    Key Vault grants of the workload identities), for an API server where no Azure provider runs,
+    such as the `k8s` tier's test bed; the Kubernetes objects are the same."""
     _project, stages = STACKS[stack]
     estate = new_estate(config)
     if stack == "workload":
@@ -113,10 +122,12 @@ def build_estate(
             pulumi.StackReference(platform_stack_name(PLATFORM_PROJECT, config.name))
         )
         estate.kubeconfig = kubeconfig
-    elif kubeconfig is not None:
+    elif kubeconfig is not None or kubernetes_only:
         raise ValueError(f"a kubeconfig is for the workload stack: the {stack} stack holds no Kubernetes object")
     pulumi.runtime.register_stack_transformation(tagging_transformation(estate.tags))
-    for _name, section, stage in stages:
+    for name, section, stage in stages:
+        if kubernetes_only and name in AZURE_WORKLOAD_STAGES:
+            continue
         with config_key(section):
             stage(estate)
     for key, value in estate.exports.items():
@@ -130,13 +141,14 @@ def program_for(
     platform: PlatformOutputs | None = None,
     *,
     kubeconfig: pulumi.Input[str] | None = None,
+    kubernetes_only: bool = False,
 ) -> Callable[[], None]:
-    """An inline program of one stack (for synthesis and the Automation API); `platform` and
-    `kubeconfig` as in `build_estate`."""
+    """An inline program of one stack (for synthesis and the Automation API); `platform`, `kubeconfig`
+    and `kubernetes_only` as in `build_estate`."""
     if stack not in STACKS:
         raise ValueError(f"unknown stack {stack!r}: one of {sorted(STACKS)}")
 
     def program() -> None:
-        build_estate(config, stack, platform, kubeconfig=kubeconfig)
+        build_estate(config, stack, platform, kubeconfig=kubeconfig, kubernetes_only=kubernetes_only)
 
     return program

@@ -106,6 +106,27 @@ def secret_grants(config: EnvironmentConfig, platform: PlatformOutputs) -> list[
     return grants
 
 
+def secret_access_stage(estate: Estate) -> None:
+    """Each workload identity gets the Key Vault secrets it reads, one role assignment per secret. Here, in
+    the workload stack, because the bootstrap has created the secrets by now: a scope names a secret
+    that exists."""
+    config = estate.config
+    if not config.inference.models:
+        return
+    platform = estate.outputs_of_platform()
+    estate.add(
+        keys.SECRET_ACCESS,
+        SecretAccess(
+            "inference-secrets",
+            SecretAccessArgs(
+                vault_id=platform.key_vault_id,
+                subscription_id=config.azure.subscription_id,
+                grants=secret_grants(config, platform),
+            ),
+        ),
+    )
+
+
 def inference_stage(estate: Estate) -> None:
     config = estate.config
     if not config.inference.models:
@@ -120,14 +141,9 @@ def inference_stage(estate: Estate) -> None:
         metadata={"name": config.inference.gateway_namespace, "labels": restricted_namespace_labels("gateway")},
         opts=pulumi.ResourceOptions(parent=access, provider=access.provider),
     )
-    secrets = SecretAccess(
-        "inference-secrets",
-        SecretAccessArgs(
-            vault_id=platform.key_vault_id,
-            subscription_id=config.azure.subscription_id,
-            grants=secret_grants(config, platform),
-        ),
-    )
+    # The staging job and the pods wait for the grants they mount (absent with kubernetes_only).
+    secrets = estate.find(keys.SECRET_ACCESS)
+    before_pods: list[pulumi.Resource] = [runtime] if secrets is None else [runtime, secrets]
     pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
     surge = rollout_surge(config, pools)
     # Placement (GPUs per node, memory, dtype) is checked when the config is validated.
@@ -167,7 +183,7 @@ def inference_stage(estate: Estate) -> None:
                 quantization=model.quantization,
                 prometheus_query_endpoint=platform.prometheus_query_endpoint,
                 scaler_client_id=platform.keda_client_id,
-                depends_on=[runtime, secrets],
+                depends_on=before_pods,
             ),
         )
         estate.add(keys.inference(model.name), service)

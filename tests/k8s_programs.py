@@ -11,8 +11,8 @@ The test bed has no nodes, so nothing ever becomes Ready. `no_nodes` is a resour
 that says so to the Kubernetes provider and to Helm, and nothing else; the components stay as
 production deploys them:
 
-- Deployments and DaemonSets get `pulumi.com/skipAwait: "true"` (the provider's documented
-  annotation): without it `up` waits for ready replicas until the Deployment's custom timeout.
+- Deployments, DaemonSets and Jobs get `pulumi.com/skipAwait: "true"` (the provider's documented
+  annotation): without it `up` waits for ready replicas (a completed Job) until the custom timeout.
 - The GPU operator's Helm release gets `skipAwait: true` and `atomic: false` (atomic makes Helm
   wait for readiness, then roll back), and its chart comes from the GPU operator's Go module
   (the proxy serves no release tags: chart v1.0.0-devel of 2025-09-17 instead of the pinned
@@ -36,14 +36,24 @@ PLATFORM_OUTPUTS: dict[str, str] = {
     "registry_login_server": "crllmopsdeveus.azurecr.io",
     "key_vault_name": "kv-llmops-dev-eus",
     "inference_client_id": "1c0a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b",
+    "inference_principal_id": "2d1b2c3d-4e5f-4061-9b7c-8d9e0f1a2b3c",
     "keda_client_id": "4f3d4e5f-6071-4283-9d9e-0f1a2b3c4d5e",
+    "model_loader_client_id": "5a4e5f60-7182-4394-8eaf-1a2b3c4d5e6f",
+    "model_loader_principal_id": "6b5f6071-8293-44a5-9fb0-2b3c4d5e6f70",
     "prometheus_query_endpoint": "https://amw-llmops-dev-eus-a1b2.eastus.prometheus.monitor.azure.com",
+    "key_vault_id": "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-llmops-dev-eus/"
+    "providers/Microsoft.KeyVault/vaults/kv-llmops-dev-eus",
+    "model_storage_account_name": "stllmopsdeveusmodels",
+    "models_container": "models",
 }
 """What the platform stack exports for dev (every `PlatformOutputs` name)."""
 assert sorted(PLATFORM_OUTPUTS) == sorted(PlatformOutputs.names()), "keep the fixture in step with PlatformOutputs"
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
-AWAITED_WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:DaemonSet")
+REPLACE_UNREADY = "pulumi.com/replaceUnready"
+"""The staging Job's: a Job that never completes (no nodes) would be replaced by every `up`."""
+AWAITED_WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:DaemonSet", "kubernetes:batch/v1:Job")
+"""Without nodes a Deployment never has ready replicas and the weights staging Job never completes."""
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 Transform = Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]
@@ -55,7 +65,8 @@ def no_nodes(chart_dir: Path | None) -> Transform:
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if args.type_ in AWAITED_WORKLOADS:
             metadata = dict(args.props.get("metadata") or {})
-            metadata["annotations"] = {**(metadata.get("annotations") or {}), SKIP_AWAIT: "true"}
+            annotations = {k: v for k, v in (metadata.get("annotations") or {}).items() if k != REPLACE_UNREADY}
+            metadata["annotations"] = {**annotations, SKIP_AWAIT: "true"}
             return pulumi.ResourceTransformResult(props={**args.props, "metadata": metadata}, opts=args.opts)
         if args.type_ == HELM_RELEASE:
             props = {**args.props, "skipAwait": True, "atomic": False}
@@ -82,7 +93,9 @@ def platform_program(values: Mapping[str, str] = PLATFORM_OUTPUTS) -> Callable[[
 def workload_program(config: EnvironmentConfig, kubeconfig: str, *, chart_dir: Path | None) -> Callable[[], None]:
     """The estate's workload stack for `config` on the cluster of `kubeconfig` (platform outputs
     through the stack's StackReference, as deployed)."""
-    estate_program = program_for(config, "workload", kubeconfig=kubeconfig)  # kept a secret by ClusterAccess
+    # The kubeconfig is kept a secret by ClusterAccess. No Azure provider runs here: the workload stack's Azure
+    # grants (Key Vault roles per secret) are left out; its Kubernetes objects are the same.
+    estate_program = program_for(config, "workload", kubeconfig=kubeconfig, kubernetes_only=True)
 
     def program() -> None:
         pulumi.runtime.register_resource_transform(no_nodes(chart_dir))

@@ -6,8 +6,8 @@ refusal is a `FailedCreate` event on the ReplicaSet. So each template is created
 labelled as the estate labels it (`pod-security.kubernetes.io/enforce: restricted` for the
 inference services), and the test waits until the controller manager has created its pods.
 
-Templates: the vLLM Deployment of every model of every shipped environment (from the offline
-plans, i.e. exactly what the provider would send). The GPU node agents (device plugin and DCGM
+Templates: the vLLM Deployment and the weights staging Job of every model of every shipped
+environment (from the offline plans, i.e. exactly what the provider would send). The GPU node agents (device plugin and DCGM
 exporter DaemonSets, `gpu_driver: aks`) mount kubelet paths from the host, which no Pod Security
 level but `privileged` allows: they live in the `privileged` runtime namespace. A DaemonSet only
 makes pods for nodes, so the test registers a Node object labelled like a GPU node (no kubelet
@@ -91,7 +91,7 @@ def _failed_creates(client, namespace: str, owners: set[str] | None = None) -> l
 def _pods_of(client, namespace: str, kind: str, name: str, expected: int) -> tuple[list[dict], list[str]]:
     """Wait until the controllers made `expected` pods for the Deployment (through its ReplicaSets)
     or DaemonSet `name`, or a FailedCreate event appears; returns (pods, FailedCreate messages)."""
-    group = f"/apis/apps/v1/namespaces/{namespace}"
+    group = f"/apis/{'batch' if kind == 'Job' else 'apps'}/v1/namespaces/{namespace}"
     deadline = time.monotonic() + POD_SETTLE_S
     while True:
         owner = kapi.api_request(client, "GET", f"{group}/{kind.lower()}s/{name}").body
@@ -106,36 +106,41 @@ def _pods_of(client, namespace: str, kind: str, name: str, expected: int) -> tup
         time.sleep(0.3)
 
 
-def _deployment_templates(project_dir) -> list[tuple[str, dict, dict, dict]]:
-    """(env, namespace, service account, deployment) of every inference service of every environment."""
+def _deployment_templates(project_dir, kind: str = "Deployment") -> list[tuple[str, dict, dict, dict]]:
+    """(env, namespace, service account, workload) of every inference service of every environment: its vLLM
+    Deployment, or (`kind` Job) its weights staging Job, named `weights` (the provider auto-names it)."""
     found = []
     for env in ENVIRONMENTS:
         plan = _plan(project_dir, env)
         namespaces = {n["metadata"]["name"]: n for n in _objects(plan, "Namespace")}
-        accounts = {a["metadata"]["namespace"]: a for a in _objects(plan, "ServiceAccount")}
-        for deployment in _objects(plan, "Deployment"):
-            ns = deployment["metadata"]["namespace"]
-            found.append((env, namespaces[ns], accounts[ns], deployment))
+        accounts = {(a["metadata"]["namespace"], a["metadata"]["name"]): a for a in _objects(plan, "ServiceAccount")}
+        for manifest in _objects(plan, kind):
+            workload = {**manifest, "metadata": {"name": "weights", **manifest["metadata"]}}
+            ns = workload["metadata"]["namespace"]
+            account = workload["spec"]["template"]["spec"]["serviceAccountName"]
+            found.append((env, namespaces[ns], accounts[(ns, account)], workload))
     return found
 
 
-def test_every_inference_template_gets_its_pods_in_a_restricted_namespace(k8s_client, project_dir):
-    templates = _deployment_templates(project_dir)
+@pytest.mark.parametrize("kind", ["Deployment", "Job"])
+def test_every_inference_template_gets_its_pods_in_a_restricted_namespace(k8s_client, project_dir, kind):
+    templates = _deployment_templates(project_dir, kind)
     assert {env for env, *_ in templates} == set(ENVIRONMENTS)
     problems = []
     for env, namespace, account, deployment in templates:
         labels = namespace["metadata"]["labels"]
         assert labels[ENFORCE] == "restricted", f"{env}: {namespace['metadata']['name']} is not restricted"
-        name = f"psa-{env}-{namespace['metadata']['name']}"
+        name = f"psa-{kind.lower()}-{env}-{namespace['metadata']['name']}"
         _namespace(k8s_client, name, labels)  # the estate's own labels
         try:
             _create(k8s_client, _in(account, name))
             body = _in(deployment, name)
             replicas = max(1, body["spec"].get("replicas", 1))  # a template scaled to zero still has to admit
-            body["spec"] = {**body["spec"], "replicas": replicas}
+            if kind == "Deployment":
+                body["spec"] = {**body["spec"], "replicas": replicas}
             created = _create(k8s_client, body)
             assert created.warnings == [], created.warnings  # no "would violate PodSecurity" either
-            pods, failed = _pods_of(k8s_client, name, "Deployment", body["metadata"]["name"], replicas)
+            pods, failed = _pods_of(k8s_client, name, kind, body["metadata"]["name"], replicas)
             if failed or len(pods) < replicas:
                 problems.append(f"{env} {body['metadata']['name']}: {len(pods)}/{replicas} pods; {failed}")
             for pod in pods:  # the pods the controller made carry the template's restricted settings

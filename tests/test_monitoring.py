@@ -201,7 +201,7 @@ def test_logs_and_telemetry_go_through_the_private_link_scope(plans, env, public
     assert {e.props["networkAcls"]["publicNetworkAccess"] for e in endpoints} == {public}
     assert {r.props["scopeName"] for r in scoped.values()} == {scope.props["scopeName"]}
     # The PromQL query endpoint follows the same switch.
-    amw = _one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
+    amw = one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
     assert amw.props["publicNetworkAccess"] == public
 
 
@@ -222,16 +222,16 @@ def test_every_data_collection_rule_sends_through_a_scoped_endpoint(plans, env):
 
 def test_the_prometheus_query_endpoint_is_private_and_grafana_reaches_it_privately(plans):
     plan = plans("prod")
-    amw = _one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
-    endpoint = _one(plan, "azure-native:network:PrivateEndpoint", "prometheus-pe-pep")
+    amw = one(plan, "azure-native:monitor:AzureMonitorWorkspace", "monitoring-amw")
+    endpoint = one(plan, "azure-native:network:PrivateEndpoint", "prometheus-pe-pep")
     connection = endpoint.props["privateLinkServiceConnections"][0]
     assert connection["privateLinkServiceId"] == amw.outputs["id"] and connection["groupIds"] == ["prometheusMetrics"]
     zones = {z.outputs["id"]: z.props["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
-    group = _one(plan, "azure-native:network:PrivateDnsZoneGroup", "prometheus-pe-dns")
+    group = one(plan, "azure-native:network:PrivateDnsZoneGroup", "prometheus-pe-dns")
     assert [zones[c["privateDnsZoneId"]] for c in group.props["privateDnsZoneConfigs"]] == [
         "privatelink.eastus2.prometheus.monitor.azure.com"
     ]
-    managed = _one(plan, "azure-native:dashboard:ManagedPrivateEndpoint", "monitoring-grafana-amw-mpe")
+    managed = one(plan, "azure-native:dashboard:ManagedPrivateEndpoint", "monitoring-grafana-amw-mpe")
     assert managed.props["privateLinkResourceId"] == amw.outputs["id"]
     assert managed.props["groupIds"] == ["prometheusMetrics"]
     assert managed.props["privateLinkServiceUrl"] == amw.outputs["metrics"]["prometheusQueryEndpoint"].removeprefix(

@@ -40,6 +40,11 @@ def test_cost_01_leaves_a_stack_of_kubernetes_objects_alone():
     workload = [Fixture("kubernetes:core/v1:Namespace", "ns", {}), Fixture("pulumi:providers:kubernetes", "k8s", {})]
     assert stack_violations("COST-01", workload) == []
     assert stack_violations("COST-01", []) == []
+    # Its Key Vault grants (role assignments per secret) cost nothing either; a billed resource does.
+    grants = [*workload, Fixture("azure-native:authorization:RoleAssignment", "reader", {})]
+    assert stack_violations("COST-01", grants) == []
+    [missing] = stack_violations("COST-01", [*grants, Fixture(VAULT, "kv", {"tags": TAGS})])
+    assert "no consumption budget" in missing
 
 
 def test_cost_02_allocation_tags():

@@ -42,7 +42,7 @@ class RecordingMocks(AzureMocks):
 
 def _workload(config: EnvironmentConfig, mocks: AzureMocks, kubeconfig: str | None) -> Plan:
     platform = PlatformOutputs.from_values(PLATFORM_OUTPUTS)
-    program = program_for(config, "workload", platform, kubeconfig=kubeconfig)
+    program = program_for(config, "workload", platform, kubeconfig=kubeconfig, kubernetes_only=True)
     return synthesize(program, environment=config.name, project=WORKLOAD_PROJECT, mocks=mocks)
 
 
@@ -74,22 +74,55 @@ def test_without_a_kubeconfig_the_clusters_user_credentials_are_read(project_dir
 def test_the_platform_outputs_reach_the_objects(project_dir):
     config = load_environment("dev", project_dir)
     plan = _workload(config, RecordingMocks(config), KUBECONFIG)
-    account = _manifest(plan, "ServiceAccount")
-    assert (
-        account["metadata"]["annotations"]["azure.workload.identity/client-id"]
-        == PLATFORM_OUTPUTS["inference_client_id"]
-    )
+    accounts = {
+        r.props["metadata"]["name"]: r.props["metadata"]["annotations"]["azure.workload.identity/client-id"]
+        for r in plan.custom_resources()
+        if r.props.get("kind") == "ServiceAccount" and r.props["metadata"].get("namespace") == "qwen-3b"
+    }
+    assert accounts == {
+        "vllm": PLATFORM_OUTPUTS["inference_client_id"],
+        "model-loader": PLATFORM_OUTPUTS["model_loader_client_id"],
+    }
     image = _manifest(plan, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image.startswith(PLATFORM_OUTPUTS["registry_login_server"] + "/")
     assert (
         _manifest(plan, "TriggerAuthentication")["spec"]["podIdentity"]["identityId"]
         == (PLATFORM_OUTPUTS["keda_client_id"])
     )
-    parameters = _manifest(plan, "SecretProviderClass")["spec"]["parameters"]
-    assert parameters["keyvaultName"] == PLATFORM_OUTPUTS["key_vault_name"]
-    assert parameters["clientID"] == PLATFORM_OUTPUTS["inference_client_id"]
+    classes = {
+        r.props["metadata"]["name"]: r.props["spec"]["parameters"]
+        for r in plan.custom_resources()
+        if r.props.get("kind") == "SecretProviderClass"
+    }
+    # The serving pods read the API key as the inference identity; the staging job the hub token as the loader.
+    assert classes["qwen-3b-api-key"]["keyvaultName"] == PLATFORM_OUTPUTS["key_vault_name"]
+    assert classes["qwen-3b-api-key"]["clientID"] == PLATFORM_OUTPUTS["inference_client_id"]
+    assert classes["qwen-3b-weights-hub"]["clientID"] == PLATFORM_OUTPUTS["model_loader_client_id"]
+    init = _manifest(plan, "Deployment")["spec"]["template"]["spec"]["initContainers"][0]
+    env = {e["name"]: e["value"] for e in init["env"]}
+    assert (env["STORAGE_ACCOUNT"], env["CONTAINER"]) == (
+        PLATFORM_OUTPUTS["model_storage_account_name"],
+        PLATFORM_OUTPUTS["models_container"],
+    )
     trigger = _manifest(plan, "ScaledObject")["spec"]["triggers"][0]["metadata"]
     assert trigger["serverAddress"] == PLATFORM_OUTPUTS["prometheus_query_endpoint"]
+
+
+def test_kubernetes_only_leaves_out_the_azure_grants_and_nothing_else(project_dir):
+    config = load_environment("dev", project_dir)
+    platform = PlatformOutputs.from_values(PLATFORM_OUTPUTS)
+
+    def types(kubernetes_only: bool) -> list[str]:
+        program = program_for(config, "workload", platform, kubeconfig=KUBECONFIG, kubernetes_only=kubernetes_only)
+        plan = synthesize(program, environment=config.name, project=WORKLOAD_PROJECT, mocks=RecordingMocks(config))
+        return sorted(r.type for r in plan.custom_resources())
+
+    full, kubernetes = types(False), types(True)
+    azure = [t for t in full if not t.startswith(("kubernetes:", "pulumi:"))]
+    assert azure == ["azure-native:authorization:RoleAssignment"] * 2  # the API key's and the hub token's readers
+    assert sorted(t for t in full if t not in azure) == kubernetes
+    with pytest.raises(ValueError, match="for the workload stack"):
+        build_estate(config, "platform", kubernetes_only=True)
 
 
 def test_a_kubeconfig_is_for_the_workload_stack_only(project_dir):
