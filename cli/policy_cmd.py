@@ -65,7 +65,7 @@ def check_cmd(
     """Run every rule over the offline plan of ENV (or of --program); exit 1 on a mandatory violation."""
     from llmops_infra.config.loader import list_environments, load_environment
     from llmops_infra.errors import ConfigError
-    from llmops_infra.offline.policy_check import check_config, plan_program, policy_settings
+    from llmops_infra.offline.policy_check import check_environment, check_program
     from llmops_infra.render.policy import check_report
 
     if program is not None:
@@ -73,25 +73,19 @@ def check_cmd(
             raise ConfigError(
                 "--program judges one program: drop the ENV arguments / --all (use --env for levels)", key="--program"
             )
-        from llmops_infra.policies.runner import check_plan
-        from llmops_infra.policies.settings import PolicySettings
-
         config = load_environment(env, project_dir) if env else None
-        settings = policy_settings(config) if config else PolicySettings()
         with err_console.status(f"Synthesizing {program}…"):
-            plan = plan_program(program, config)
-        results = [check_plan(plan, settings, source=str(program))]
+            results = [check_program(program, config)]
     else:
         if env:
             raise ConfigError("--env only applies with --program: name environments as arguments", key="--env")
         names = list_environments(project_dir) if all_envs else list(envs or [])
         if not names:
             raise ConfigError("name an environment, or pass --all or --program", key="ENV")
-        configs = [load_environment(name, project_dir) for name in names]
         results = []
-        for config in configs:
-            with err_console.status(f"Checking {config.name}…"):
-                results.append(check_config(config))
+        for name in names:
+            with err_console.status(f"Checking {name}…"):
+                results.append(check_environment(name, project_dir))
     emit(check_report(fmt.value, results), output)
     if not all(r.passed for r in results):
         raise typer.Exit(1)

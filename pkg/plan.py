@@ -61,6 +61,34 @@ class PlannedResource:
 
 _REQUIRED = ("type", "name", "urn", "parent", "custom", "props")
 
+CONFIG_SCHEME = "llmops-config:"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a resource comes from: the config key the estate built it from, or the file and line
+    of its constructor call in a program. Reports locate findings with it (SARIF, JSON)."""
+
+    key: str = ""
+    """Config key path, e.g. `cluster` or `openai.deployments` (the estate)."""
+    file: str = ""
+    """Absolute path of the program file that constructed it (any program)."""
+    line: int = 0
+
+    @staticmethod
+    def config_uri(key: str) -> str:
+        """The `sourcePosition` uri that carries a config key through a registration."""
+        return CONFIG_SCHEME + key
+
+    @classmethod
+    def from_position(cls, uri: str, line: int) -> Origin:
+        if uri.startswith(CONFIG_SCHEME):
+            return cls(key=uri.removeprefix(CONFIG_SCHEME))
+        from urllib.parse import unquote, urlparse
+
+        parsed = urlparse(uri)
+        return cls(file=unquote(parsed.path) if parsed.scheme == "file" else uri, line=line)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -76,17 +104,22 @@ class Plan:
     resources: list[PlannedResource]
     outputs: dict[str, Any] = field(default_factory=dict)
     stack_projects: dict[str, str] = field(default_factory=dict)
+    origins: dict[str, Origin] = field(default_factory=dict, compare=False, repr=False)
+    """URN -> where the resource comes from (synthesis records it). Not part of the plan's
+    content: it is not serialized, so digests and stored plans do not depend on it."""
 
     @staticmethod
     def merge(plans: list[Plan], *, project: str) -> Plan:
         """One plan of several stacks of the same environment (outputs: later stacks win)."""
         outputs: dict[str, Any] = {}
         stack_projects: dict[str, str] = {}
+        origins: dict[str, Origin] = {}
         for plan in plans:
             outputs.update(plan.outputs)
             stack_projects[plan.project.removeprefix(f"{project}-")] = plan.project
+            origins.update(plan.origins)
         resources = sorted((r for plan in plans for r in plan.resources), key=lambda r: r.urn)
-        return Plan(plans[0].environment, project, resources, outputs, stack_projects)
+        return Plan(plans[0].environment, project, resources, outputs, stack_projects, origins)
 
     def stacks(self) -> dict[str, list[PlannedResource]]:
         """Resources by stack name (a plan of one stack: {project: all resources})."""

@@ -9,6 +9,7 @@ dependencies linked. Levels, parameters and exemptions come from `PolicySettings
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,6 +33,23 @@ from llmops_infra.policies.settings import Exemption, PolicySettings
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where a finding points: a file (relative to the repository root where it lies inside one),
+    a line, and the config key found there (empty for a program's line)."""
+
+    file: str
+    line: int | None = None
+    key: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, **({"key": self.key} if self.key else {})}
+
+
+Locator = Callable[[str, RuleInfo], "Location | None"]
+"""(URN, or "" for a stack-wide finding; the rule) -> where the finding points."""
+
+
+@dataclass(frozen=True)
 class Violation:
     policy: str
     rule_id: str
@@ -44,6 +62,8 @@ class Violation:
     environment: str
     note: str = ""
     """e.g. which exemption covers it, or that the covering exemption expired."""
+    location: Location | None = None
+    """The setting (or the program line) that produced the resource, when known."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +78,7 @@ class Violation:
             "environment": self.environment,
             "remediation": self.remediation,
             **({"note": self.note} if self.note else {}),
+            **({"location": self.location.to_dict()} if self.location else {}),
         }
 
     @property
@@ -122,8 +143,10 @@ def _options(resource: PlannedResource) -> PolicyResourceOptions:
 
 
 class _Collector:
-    def __init__(self, result: CheckResult, settings: PolicySettings, today: date) -> None:
-        self.result, self.settings, self.today = result, settings, today
+    def __init__(
+        self, result: CheckResult, settings: PolicySettings, today: date, locate: Locator | None = None
+    ) -> None:
+        self.result, self.settings, self.today, self.locate = result, settings, today, locate
         self.names_by_urn: dict[str, tuple[str, str]] = {}
 
     def reporter(self, info: RuleInfo, level: str, default: PlannedResource | None) -> Report:
@@ -141,6 +164,7 @@ class _Collector:
                     target_urn,
                     message,
                     self.result.environment,
+                    location=self.locate(target_urn, info) if self.locate else None,
                 )
             )
 
@@ -176,12 +200,20 @@ def _stack_resources(plan: Plan) -> list[PolicyResource]:
     return list(built.values())
 
 
-def check_plan(plan: Plan, settings: PolicySettings, *, source: str = "", today: date | None = None) -> CheckResult:
-    """Every rule of the pack over `plan`, with the levels, parameters and exemptions of `settings`."""
+def check_plan(
+    plan: Plan,
+    settings: PolicySettings,
+    *,
+    source: str = "",
+    today: date | None = None,
+    locate: Locator | None = None,
+) -> CheckResult:
+    """Every rule of the pack over `plan`, with the levels, parameters and exemptions of `settings`;
+    `locate` says where each finding points (`offline.locations`)."""
     today = today or date.today()
     result = CheckResult(environment=plan.environment, source=source or f"environments/{plan.environment}.yaml")
     result.expired_exemptions = [e for e in settings.exemptions if not e.active(today)]
-    collector = _Collector(result, settings, today)
+    collector = _Collector(result, settings, today, locate)
     collector.names_by_urn = {r.urn: (r.type, r.name) for r in plan.resources}
     by_urn = plan.by_urn()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -130,17 +131,30 @@ class Estate:
         self.exports[key] = value
 
 
+_CURRENT_KEY: ContextVar[str] = ContextVar("llmops_config_key", default="")
+
+
+def current_config_key() -> str:
+    """The config key of the components being built now ("" outside every stage): synthesis
+    records it for each resource, so that findings point at the setting that produced it."""
+    return _CURRENT_KEY.get()
+
+
 @contextmanager
 def config_key(key: str) -> Iterator[None]:
-    """Turn a component's refusal (`ValueError` from its Args) into a `ConfigError` naming `key`.
+    """Turn a component's refusal (`ValueError` from its Args) into a `ConfigError` naming `key`,
+    and name `key` as the origin of every resource registered meanwhile (`current_config_key`).
 
     The one place where component errors become config errors: `build_estate` wraps every stage
     in it with the stage's config section, and a stage may narrow the key around one component.
     The loader adds the file and line (`config.loader.locate_error`).
     """
+    token = _CURRENT_KEY.set(key)
     try:
         yield
     except ConfigError:
         raise
     except ValueError as exc:
         raise ConfigError(str(exc), key=key) from None
+    finally:
+        _CURRENT_KEY.reset(token)

@@ -95,3 +95,12 @@ def test_workload_reads_the_platform_through_a_stack_reference() -> None:
     [provider] = plan.of_type("pulumi:providers:kubernetes")
     assert provider.urn.split("::")[1] == "llmops-workload"
     assert provider.props["kubeconfig"] == "[secret]"
+
+
+def test_every_resource_records_the_config_section_it_was_built_from(plans) -> None:
+    plan = plans("prod")
+    assert {r.urn for r in plan.resources} == set(plan.origins)
+    keys = {plan.origins[r.urn].key for r in plan.resources}
+    assert {"key_vault", "cluster", "inference", "network"} <= keys and "" not in keys
+    # origins are where findings point, not the plan's content: digests and JSON leave them out
+    assert "origins" not in plan.to_dict()

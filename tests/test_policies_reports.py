@@ -43,7 +43,7 @@ def test_markdown_small_report_shows_everything():
 
 def test_sarif_results_and_rules():
     sarif = json.loads(render("sarif", [result(2)]))
-    assert sarif["$schema"].endswith("sarif-2.1.0.json") and sarif["version"] == "2.1.0"
+    assert sarif["$schema"].endswith("sarif-schema-2.1.0.json") and sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert run["results"][0]["ruleId"] == "kv-01-purge-protection"

@@ -7,7 +7,7 @@ from pathlib import Path
 from llmops_infra.config.loader import load_environment, locate_error
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
-from llmops_infra.plan import Plan
+from llmops_infra.plan import Origin, Plan
 
 
 def plan_config(config: EnvironmentConfig, *, use_cache: bool = False) -> Plan:
@@ -29,14 +29,21 @@ def plan_config(config: EnvironmentConfig, *, use_cache: bool = False) -> Plan:
     lean_imports.install()  # before the components import the provider SDKs
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
+    from llmops_infra.stacks.context import current_config_key
     from llmops_infra.stacks.estate import PROJECT, STACKS, program_for
+
+    def origin() -> tuple[str, int] | None:
+        key = current_config_key()
+        return (Origin.config_uri(key), 0) if key else None
 
     azure = config.azure
     plans: list[Plan] = []
     outputs: dict[str, object] = {}
     for stack, (project, _stages) in STACKS.items():
         mocks = AzureMocks(azure.subscription_id, azure.tenant_id, azure.location, stack_outputs=outputs)
-        plan = synthesize(program_for(config, stack), environment=config.name, project=project, mocks=mocks)
+        plan = synthesize(
+            program_for(config, stack), environment=config.name, project=project, mocks=mocks, origin=origin
+        )
         plans.append(plan)
         outputs = dict(plan.outputs)
     return Plan.merge(plans, project=PROJECT)

@@ -6,8 +6,12 @@ The policies know nothing of environment files; this module turns an `Environmen
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from llmops_infra.config.common import EnforcementLevel
@@ -17,7 +21,7 @@ from llmops_infra.plan import Plan
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
 
 if TYPE_CHECKING:  # the runner loads every rule: imported when a check runs
-    from llmops_infra.policies.runner import CheckResult
+    from llmops_infra.policies.runner import CheckResult, Locator
 
 
 def policy_settings(config: EnvironmentConfig) -> PolicySettings:
@@ -56,19 +60,59 @@ def _level(level: EnforcementLevel | str) -> str:
     return level.value if isinstance(level, EnforcementLevel) else level
 
 
-def check_config(config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None) -> CheckResult:
+def check_config(
+    config: EnvironmentConfig, plan: Plan | None = None, *, today: date | None = None, locate: Locator | None = None
+) -> CheckResult:
     """Plan `config` (unless a plan is given) and run every rule over it: a `CheckResult`."""
     from llmops_infra.offline.planning import plan_config
     from llmops_infra.policies.runner import check_plan
 
     settings = policy_settings(config)
-    return check_plan(plan or plan_config(config), settings, source=f"environments/{config.name}.yaml", today=today)
+    return check_plan(
+        plan or plan_config(config), settings, source=f"environments/{config.name}.yaml", today=today, locate=locate
+    )
 
 
 def check_environment(name: str, project_dir: Path, *, today: date | None = None) -> CheckResult:
-    from llmops_infra.config.loader import load_environment
+    """Load, plan and check ENV, each finding located at the setting that produced it
+    (`offline.locations`), the result's `source` relative to the repository root."""
+    from llmops_infra.config.loader import ENVIRONMENTS_DIR, environments_dir, load_located, locate_error
+    from llmops_infra.offline.locations import estate_locator, repository_path, repository_root
+    from llmops_infra.offline.planning import plan_config
+    from llmops_infra.policies.runner import check_plan
 
-    return check_config(load_environment(name, project_dir), today=today)
+    config, document, source = load_located(name, project_dir)
+    try:
+        plan = plan_config(config)
+    except ConfigError as exc:
+        raise locate_error(exc, name, project_dir) from None
+    env_path = environments_dir(project_dir) / f"{name}.yaml"
+    locate = estate_locator(plan, document, source, Path(project_dir), f"{ENVIRONMENTS_DIR}/{name}.yaml")
+    return check_plan(
+        plan,
+        policy_settings(config),
+        source=repository_path(env_path, repository_root(Path(project_dir))),
+        today=today,
+        locate=locate,
+    )
+
+
+def check_program(path: Path, config: EnvironmentConfig | None = None, *, today: date | None = None) -> CheckResult:
+    """Synthesize any Pulumi program and check it with `config`'s settings (default: strict prod
+    scope, empty allow-lists); each finding located at its resource's constructor call."""
+    from llmops_infra.offline.locations import program_locator, repository_path, repository_root
+    from llmops_infra.policies.runner import check_plan
+
+    plan = plan_program(path, config)
+    file = path / "__main__.py" if path.is_dir() else path
+    settings = policy_settings(config) if config else PolicySettings()
+    return check_plan(
+        plan,
+        settings,
+        source=repository_path(file, repository_root(file.resolve().parent)),
+        today=today,
+        locate=program_locator(plan, path),
+    )
 
 
 def plan_program(
@@ -78,7 +122,6 @@ def plan_program(
     Azure mocks, as stack `config.name` (or `program`), offline. A StackReference in the program
     reads `stack_outputs`."""
     import runpy
-    import sys
 
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
@@ -98,7 +141,7 @@ def plan_program(
     def program() -> None:
         sys.path.insert(0, str(file.parent.resolve()))
         try:
-            runpy.run_path(str(file), run_name="__main__")
+            runpy.run_path(str(file.resolve()), run_name="__main__")
         finally:
             sys.path.remove(str(file.parent.resolve()))
 
@@ -108,11 +151,34 @@ def plan_program(
             environment=config.name if config else "program",
             project=file.parent.resolve().name or "program",
             mocks=mocks,
+            origin=program_origin(file.parent.resolve()),
         )
     except Exception as exc:
         raise ConfigError(
             f"{file}: the program failed under mocks: {type(exc).__name__}: {exc}", key="--program"
         ) from None
+
+
+def program_origin(directory: Path) -> Callable[[], tuple[str, int] | None]:
+    """At a constructor call: the innermost frame in the program's own files (under `directory`,
+    outside any installed package), as (file URI, line). Resources a library builds for the
+    program point at the program's line that called the library."""
+    root = str(directory) + os.sep
+    uris: dict[str, str] = {}
+
+    def origin() -> tuple[str, int] | None:
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename.startswith(root) and "site-packages" not in filename:
+                uri = uris.get(filename)
+                if uri is None:
+                    uri = uris[filename] = Path(filename).as_uri()
+                return uri, frame.f_lineno
+            frame = frame.f_back
+        return None
+
+    return origin
 
 
 PROGRAM_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"

@@ -76,16 +76,24 @@ def root_resource() -> Any:
     return _settings.get_root_resource()
 
 
-def run_program(body: Callable[[], Coroutine[Any, Any, None]], *, stack_traces: bool) -> None:
+Origin = Callable[[], tuple[str, int] | None]
+"""Where the resource being constructed comes from, as (uri, line): asked at each constructor call."""
+
+
+def run_program(
+    body: Callable[[], Coroutine[Any, Any, None]], *, stack_traces: bool, origin: Origin | None = None
+) -> None:
     """Run `body` as the SDK runs a stack program, to completion.
 
-    Without `stack_traces`, registrations carry no source position: a full
-    traceback.extract_stack per resource costs about a third of synthesis and means nothing
-    in an offline plan.
+    Without `stack_traces`, registrations carry no full stack trace: a traceback.extract_stack
+    per resource costs about a third of synthesis and means nothing in an offline plan. With
+    `origin`, each registration's `sourcePosition` (the field the engine fills with the
+    constructor's file and line) carries what `origin()` answers at the constructor call instead:
+    a cheap, synchronous look-up (the registration itself runs later, on another thread).
     """
     saved = _resource._get_stack_trace
     if not stack_traces:
-        _resource._get_stack_trace = _no_stack_trace
+        _resource._get_stack_trace = _no_stack_trace if origin is None else _origin_trace(origin)
     try:
         _sync._sync_await(_stack.run_pulumi_func(body))
     finally:
@@ -97,3 +105,17 @@ def _no_stack_trace() -> Any:
     from pulumi.runtime.proto import source_pb2
 
     return source_pb2.StackTrace()
+
+
+def _origin_trace(origin: Origin) -> Callable[[], Any]:
+    from pulumi.runtime.proto import source_pb2
+
+    def trace() -> Any:
+        found = origin()
+        if found is None:
+            return source_pb2.StackTrace()
+        uri, line = found
+        position = source_pb2.SourcePosition(uri=uri, line=line)
+        return source_pb2.StackTrace(frames=[source_pb2.StackFrame(pc=position)])
+
+    return trace

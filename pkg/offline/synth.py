@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from llmops_infra.offline import sdk_hooks
-from llmops_infra.plan import SECRET_MARKER, Plan, PlannedResource
+from llmops_infra.plan import SECRET_MARKER, Origin, Plan, PlannedResource
 
 PROVIDER_ALIAS_PREFIXES = ("azure-native:", "kubernetes:")
 
@@ -26,6 +26,7 @@ class _CapturingMonitor(sdk_hooks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.records: list[PlannedResource] = []
+        self.origins: dict[str, Origin] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine does: children of the stack carry no parent type; deeper children
@@ -39,6 +40,9 @@ class _CapturingMonitor(sdk_hooks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
+        position = request.sourcePosition
+        if position.uri:
+            self.origins[response.urn] = Origin.from_position(position.uri, position.line)
         props = _redact(sdk_hooks.deserialize_properties(request.object))
         outputs = {}
         if registration and request.custom:
@@ -105,11 +109,14 @@ def synthesize(
     project: str,
     mocks: pulumi.runtime.Mocks,
     drop_aliases: bool = True,
+    origin: sdk_hooks.Origin | None = None,
 ) -> Plan:
     """Run `program` under `mocks` as stack `environment` and return what it registered.
 
     Each call starts from a fresh root stack and settings, so several environments can be
-    planned in one process without resources or outputs leaking between them.
+    planned in one process without resources or outputs leaking between them. `origin` says,
+    at each constructor call, where the resource comes from (`Plan.origins`): a config key
+    for the estate (`Origin.config_uri`), a file URI and line for any program.
     """
     sdk_hooks.reset_runtime()
     monitor = _CapturingMonitor(mocks)
@@ -127,9 +134,9 @@ def synthesize(
             resolved = await output.future()
             outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
 
-    sdk_hooks.run_program(body, stack_traces=False)
+    sdk_hooks.run_program(body, stack_traces=False, origin=origin)
     resources = sorted(monitor.records, key=lambda r: r.urn)
-    return Plan(environment=environment, project=project, resources=resources, outputs=outputs)
+    return Plan(environment=environment, project=project, resources=resources, outputs=outputs, origins=monitor.origins)
 
 
 def _unset(value: object) -> bool:
