@@ -58,15 +58,24 @@ def graph_cmd(
     emit(render(fmt.value, env, EstateGraph(plan.to_dict())), output)
 
 
+class ReportFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
 def pr_report_cmd(
     envs: Annotated[list[str] | None, typer.Argument(help="Environments (default: all).", show_default=False)] = None,
     base: Annotated[str, typer.Option("--base", help="Git ref to compare with, e.g. origin/main.")] = "origin/main",
     project_dir: ProjectDir = Path(),
     output: OutputFile = None,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="markdown (the comment) or json (the same as data).")
+    ] = ReportFormat.markdown,
 ) -> None:
-    """The pull-request comment (Markdown): policy verdicts, cost change, resource diff, diagram of changes."""
+    """The pull-request comment (Markdown): policy verdicts with every finding and its fix, cost change (per resource too), resource diff, diagram of changes. A base without environments/ means every environment is new. An environment file that does not load is reported in the comment, problem by problem, and the command exits 2."""
     from llmops_infra.config.loader import list_environments, require_environment
-    from llmops_infra.render.pr_report import pr_report
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.render.pr_report import pr_report, pr_report_json
     from llmops_infra.review.compare import compare, policy_verdict
 
     for name in envs or []:
@@ -75,7 +84,18 @@ def pr_report_cmd(
     with err_console.status(f"Planning {', '.join(names)} here and at {base}…"):
         comparisons = compare(names, project_dir, base, option="--base")
         verdicts = [policy_verdict(c, project_dir) for c in comparisons]
-    emit(pr_report(comparisons, verdicts), output)
+    if fmt is ReportFormat.json:
+        emit(pr_report_json(comparisons, verdicts), output)
+    else:
+        emit(pr_report(comparisons, verdicts), output)
+    invalid = [f for v in verdicts for f in v.config_errors]
+    if invalid:
+        err_console.print(
+            f"error: {len(invalid)} configuration problem(s) (listed in the report): "
+            + "; ".join(f"{f.where()}: {f.message.splitlines()[0]}" for f in invalid[:3]),
+            markup=False,
+        )
+        raise typer.Exit(ConfigError.exit_code)
 
 
 def pr_comment_cmd(

@@ -62,10 +62,10 @@ def check_cmd(
     output: OutputFile = None,
     project_dir: ProjectDir = Path(),
 ) -> None:
-    """Run every rule over the offline plan of ENV (or of --program); exit 1 on a mandatory violation."""
-    from llmops_infra.config.loader import list_environments, load_environment
+    """Run every rule over the offline plan of ENV (or of --program); exit 1 on a mandatory violation, 2 on an invalid environment file (reported as findings in every format)."""
+    from llmops_infra.config.loader import list_environments, load_environment, require_environment
     from llmops_infra.errors import ConfigError
-    from llmops_infra.offline.policy_check import check_environment, check_program
+    from llmops_infra.offline.policy_check import check_environment, check_program, invalid_program, invalid_result
     from llmops_infra.render.policy import check_report
 
     if program is not None:
@@ -75,18 +75,28 @@ def check_cmd(
             )
         config = load_environment(env, project_dir) if env else None
         with err_console.status(f"Synthesizing {program}…"):
-            results = [check_program(program, config)]
+            try:
+                results = [check_program(program, config)]
+            except ConfigError as exc:
+                results = [invalid_program(program, exc, config.name if config else "program")]
     else:
         if env:
             raise ConfigError("--env only applies with --program: name environments as arguments", key="--env")
         names = list_environments(project_dir) if all_envs else list(envs or [])
         if not names:
             raise ConfigError("name an environment, or pass --all or --program", key="ENV")
+        for name in names:
+            require_environment(name, project_dir)  # a misspelt name is a bad argument, not a finding
         results = []
         for name in names:
             with err_console.status(f"Checking {name}…"):
-                results.append(check_environment(name, project_dir))
+                try:
+                    results.append(check_environment(name, project_dir))
+                except ConfigError as exc:
+                    results.append(invalid_result(name, exc, project_dir))
     emit(check_report(fmt.value, results), output)
+    if any(r.config_errors for r in results):
+        raise typer.Exit(ConfigError.exit_code)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
 

@@ -13,13 +13,29 @@ class LlmopsError(Exception):
     exit_code = 2
 
 
+Problem = tuple[str | None, int | None, str | None, str]
+"""One thing wrong in the input: (file, line, key, message); any of the first three may be unknown."""
+
+
 class ConfigError(LlmopsError):
-    """Bad input: an environment file, a project directory or a command-line value."""
+    """Bad input: an environment file, a project directory or a command-line value.
+
+    `problems` lists each thing wrong, so that reports can show them one by one (a file with
+    three mistakes is three findings); a single problem is the error's own file, line and key.
+    """
 
     def __init__(
-        self, message: str, *, file: str | None = None, key: str | None = None, line: int | None = None
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        problems: list[Problem] | None = None,
     ) -> None:
         self.file, self.key, self.line = file, key, line
+        self.detail = message
+        self.problems: list[Problem] = list(problems) if problems else [(file, line, key, message)]
         where = ""
         if file:
             where = file + (f":{line}" if line else "")

@@ -88,6 +88,30 @@ class Violation:
         return info.remediation if info else ""
 
 
+@dataclass(frozen=True)
+class ConfigFinding:
+    """Something wrong in an environment's configuration: nothing could be planned or checked."""
+
+    environment: str
+    message: str
+    """What is wrong and how to fix it (the loader's message)."""
+    location: Location | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "message": self.message,
+            **({"location": self.location.to_dict()} if self.location else {}),
+        }
+
+    def where(self) -> str:
+        """`file:line: key` (as much of it as is known)."""
+        if self.location is None:
+            return ""
+        text = self.location.file + (f":{self.location.line}" if self.location.line else "")
+        return f"{text}: {self.location.key}" if self.location.key else text
+
+
 @dataclass
 class CheckResult:
     environment: str
@@ -101,6 +125,8 @@ class CheckResult:
     """Level lowerings the runner did not apply (no active exemption for the rule)."""
     rules_run: int = 0
     resources: int = 0
+    config_errors: list[ConfigFinding] = field(default_factory=list)
+    """The environment's configuration is invalid: nothing was planned (exit 2)."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -112,7 +138,7 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return not self.mandatory
+        return not self.mandatory and not self.config_errors
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -127,6 +153,7 @@ class CheckResult:
             "not_evaluated": len(self.not_evaluated),
             "expired_exemptions": [e.to_dict() for e in self.expired_exemptions],
             "ignored_overrides": list(self.ignored_overrides),
+            "config_errors": len(self.config_errors),
         }
 
 

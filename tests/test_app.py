@@ -39,7 +39,34 @@ def test_validate_all_and_one() -> None:
     assert result.exit_code == 0, result.output
     assert "ok dev" in result.stdout and "ok prod" in result.stdout
     result = invoke("validate", "staging", "--project-dir", str(REPO), "--format", "json")
-    assert json.loads(result.stdout) == {"valid": ["staging"], "warnings": {"staging": []}}
+    assert json.loads(result.stdout) == {"valid": ["staging"], "invalid": {}, "warnings": {"staging": []}}
+
+
+def test_validate_reports_every_problem_of_every_environment(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    prod = tmp_path / "environments" / "prod.yaml"
+    prod.write_text(
+        prod.read_text()
+        .replace("  sku_tier: Standard\n", "  sku_teir: Standard\n")
+        .replace("  log_retention_days: 90", "  log_retention_days: many")
+    )
+    result = invoke("validate", "--project-dir", str(tmp_path), "--format", "json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["valid"] == ["dev", "staging"] and list(document["invalid"]) == ["prod"]
+    keys = sorted(f["location"]["key"] for f in document["invalid"]["prod"])
+    assert keys == ["cluster.sku_teir", "monitoring.log_retention_days"]
+    assert all(
+        f["location"]["file"] == "environments/prod.yaml" and f["location"]["line"] > 1
+        for f in document["invalid"]["prod"]
+    )
+    assert "did you mean 'sku_tier'" in result.stdout
+    result = invoke("validate", "--project-dir", str(tmp_path))
+    assert (
+        result.exit_code == 2
+        and "ok dev" in result.stdout
+        and result.stderr.count("error: environments/prod.yaml:") == 2
+    )
 
 
 def test_plan_json_is_the_documented_shape() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
 from llmops_infra.delivery.pipelines import PR_MARKER
+from llmops_infra.policies import catalog
 from llmops_infra.render.cost import change_markdown
 from llmops_infra.render.diff import diff_markdown, diff_text
 from llmops_infra.render.pr_report import pr_report
@@ -24,8 +26,32 @@ def test_diff_values_reports_leaves_by_path():
     after = {"a": 1, "b": {"c": [1, 3], "d": "y"}, "new": True}
     changes = {c.path: (c.before, c.after) for c in diff_values(before, after)}
     assert changes == {"b.c[1]": (2, 3), "b.d": ("x", "y"), "gone.k": (1, MISSING), "new": (MISSING, True)}
-    assert diff_values({"l": [1]}, {"l": [1, 2]})[0].path == "l"  # lists of another length: whole value
     assert diff_values({"x": 1}, {"x": 1}) == []
+
+
+def test_lists_differ_item_by_item():
+    rule = {"name": "a", "priority": 100, "destinationPortRange": "22"}
+    before = {"rules": [rule, {**rule, "name": "b", "priority": 200}], "ips": ["1.1.1.1", "2.2.2.2"]}
+    after = {
+        "rules": [
+            {**rule, "name": "z", "priority": 50},
+            rule,
+            {**rule, "name": "b", "priority": 200, "destinationPortRange": "443"},
+        ],
+        "ips": ["2.2.2.2", "3.3.3.3"],
+    }
+    changes = {c.path: (c.before, c.after) for c in diff_values(before, after)}
+    # an item inserted at the front is one added item, not a change of every item after it
+    assert changes == {
+        "ips[0]": ("1.1.1.1", MISSING),
+        "ips[1]": (MISSING, "3.3.3.3"),
+        "rules[0]": (MISSING, {**rule, "name": "z", "priority": 50}),
+        "rules[2].destinationPortRange": ("22", "443"),
+    }
+    assert [c.path for c in diff_values({"l": [1]}, {"l": [1, 2]})] == ["l[1]"]
+    # the same items in another order: one change, the whole list (order matters for args)
+    args = diff_values({"args": ["--x", "1", "--y", "2"]}, {"args": ["--y", "2", "--x", "1"]})
+    assert [(c.path, c.after) for c in args] == [("args", ["--y", "2", "--x", "1"])]
 
 
 def test_stackless_lines_up_environments():
@@ -92,20 +118,28 @@ def test_compare_with_a_git_ref(repo):
     )
     assert dev.plan_diff() == diff
     verdict = policy_verdict(dev, repo)  # on-demand GPUs in dev break a dev-mandatory rule
-    assert verdict.to_dict() == {
+    document = verdict.to_dict()
+    assert {k: document[k] for k in ("environment", "removed", "passed", "mandatory", "failed_rules")} == {
         "environment": "dev",
         "removed": False,
         "passed": False,
         "mandatory": 1,
-        "advisory": verdict.advisory,
         "failed_rules": ["GPU-05"],
     }
+    assert document["config_errors"] == []
+    gpu05 = [v for v in document["violations"] if v["rule_id"] == "GPU-05"]
+    assert gpu05 and gpu05[0]["remediation"] and gpu05[0]["location"]["file"] == "environments/dev.yaml"
     report = pr_report([dev], [verdict])
     assert report.startswith(PR_MARKER)
     assert "| `dev` | ❌ 1 mandatory violation(s): GPU-05 |" in report
     assert "```mermaid" in report and "cluster-pool-gput4" in report.split("```mermaid")[1]
     assert f"${dev.before.monthly_usd:,.0f}" in change_markdown([dev])
     assert pr_report([dev], [Verdict("dev")]).count("✅ passed (0 advisory)") == 1
+    # each finding with its message, its fix and the setting it comes from
+    fix = catalog.find("GPU-05").remediation
+    assert f"**Fix:** {fix}" in report and "`environments/dev.yaml:" in report
+    # the cost change per resource: the GPU pool, on-demand now
+    assert "Cost change by resource" in report and "| `dev` | `cluster-pool-gput4` |" in report
 
 
 def test_cost_compare_and_pr_report_commands(repo):
@@ -138,3 +172,61 @@ def test_diff_command(project_dir):
     assert "#### `dev` → `prod`" in result.output and "`policy.scope`" in result.output
     result = runner.invoke(app, ["diff", "dev", "nope", "-C", str(project_dir)])
     assert result.exit_code == 2 and "unknown environment" in result.output
+
+
+def _git(repo, *args):
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=repo, check=True, capture_output=True
+    )
+
+
+def test_a_base_without_environments_means_everything_is_added(tmp_path, project_dir):
+    _git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "README.md").write_text("estate\n")
+    _git(tmp_path, "add", "README.md")
+    _git(tmp_path, "commit", "-q", "-m", "first")
+    shutil.copytree(project_dir / "environments", tmp_path / "environments")
+    (dev,) = compare(["dev"], tmp_path, "main", option="--base")
+    assert dev.before.plan is None and dev.after.plan is not None
+    assert dev.plan_diff().counts()["added"] == len(dev.after.plan.custom_resources())
+    result = runner.invoke(app, ["cost", "dev", "--compare", "main", "-C", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["before_usd"] is None
+    result = runner.invoke(app, ["pr-report", "dev", "--base", "main", "-C", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "| `dev` | — | $" in result.stdout and "to add, 0 to change" in result.stdout
+
+
+def test_an_invalid_environment_file_is_reported_in_the_comment(repo):
+    dev = repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("  location: eastus\n", "  location: East_US\n", 1))
+    line = dev.read_text().splitlines().index("  location: East_US") + 1
+    result = runner.invoke(app, ["pr-report", "--base", "HEAD", "-C", str(repo)])
+    assert result.exit_code == 2
+    comment = result.stdout
+    assert "| `dev` | ❌ invalid configuration (1 problem(s)): nothing was checked |" in comment
+    assert f"- `environments/dev.yaml:{line}` `azure.location`: String should match pattern" in comment
+    assert "| `prod` | ✅ passed" in comment  # the others are still checked
+    assert "environments/dev.yaml" in result.stderr
+    document = json.loads(runner.invoke(app, ["pr-report", "--base", "HEAD", "-C", str(repo), "-f", "json"]).stdout)
+    assert document["schema_version"] == 1 and document["passed"] is False
+    (invalid,) = [e for e in document["environments"] if e["environment"] == "dev"]
+    assert invalid["verdict"]["config_errors"][0]["location"] == {
+        "file": "environments/dev.yaml",
+        "line": line,
+        "key": "azure.location",
+    }
+
+
+def test_list_changes_are_shown_item_by_item(repo):
+    base = repo / "environments" / "base.yaml"
+    base.write_text(
+        base.read_text().replace(
+            "alert_emails: [llmops-oncall@contoso.com]", "alert_emails: [llmops-oncall@contoso.com, sre@contoso.com]"
+        )
+    )
+    (dev,) = compare(["dev"], repo, "HEAD")
+    changes = [c for e in dev.plan_diff().changed for c in e.changes]
+    added = [c for c in changes if c.after is not MISSING and "sre@contoso.com" in str(c.after)]
+    assert added and all(c.before is MISSING for c in added), changes
+    assert all("llmops-oncall" not in str(c.after) for c in added)  # the unchanged item is not repeated

@@ -59,7 +59,7 @@ def test_diff_json_says_null_for_an_absent_leaf_and_text_says_absent():
     assert document["plan"] == {"added": ["p::t::r"], "removed": [], "changed": {}, "unchanged": 0}
     text = diff.render("table", changes, plan_diff)
     assert "budget.monthly_usd: 1500 -> (absent)" in text and "+ t r" in text
-    assert diff.show(2.0) == "2" and diff.show("x" * 100).endswith("…") and len(diff.show("x" * 100)) == 80
+    assert diff.show(2.0) == "2" and diff.show("x" * 200).endswith("…") and len(diff.show("x" * 200)) == 160
 
 
 def test_project_lists():

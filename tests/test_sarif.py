@@ -161,3 +161,42 @@ def test_fingerprints_are_stable_and_unique() -> None:
 def test_paths_are_uris(file: str, expected: dict[str, str]) -> None:
     assert sarif.artifact(file) == expected
     validate(sarif.render([CheckResult("prod", file, [violation(location=Location(file, 3))])]))
+
+
+@pytest.fixture
+def invalid_project(tmp_path: Path) -> Path:
+    """The shipped environments with one mistake in dev.yaml (an invalid region name)."""
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    dev = tmp_path / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("  location: eastus\n", "  location: East_US\n", 1))
+    return tmp_path
+
+
+def test_an_invalid_environment_file_is_a_finding_in_every_format(invalid_project: Path) -> None:
+    line = (invalid_project / "environments" / "dev.yaml").read_text().splitlines().index("  location: East_US") + 1
+    document = check("dev", "staging", "-C", str(invalid_project), code=2)
+    (finding,) = [r for r in results(document) if r["ruleId"] == sarif.CONFIG_RULE["id"]]
+    assert where(finding) == ("environments/dev.yaml", "%SRCROOT%", line)
+    assert "azure.location" in finding["message"]["text"] and finding["level"] == "error"
+    outputs = {}
+    for fmt in ("json", "markdown", "junit", "table"):
+        result = runner.invoke(app, ["policy", "check", "dev", "-C", str(invalid_project), "--format", fmt])
+        assert result.exit_code == 2 and result.stdout.strip(), fmt
+        outputs[fmt] = result.stdout
+    (error,) = json.loads(outputs["json"])["config_errors"]
+    assert error["location"] == {"file": "environments/dev.yaml", "line": line, "key": "azure.location"}
+    assert f"`environments/dev.yaml:{line}` `azure.location`" in outputs["markdown"]
+    assert 'type="ConfigError"' in outputs["junit"]
+    assert "INVALID dev" in outputs["table"] and f"environments/dev.yaml:{line}: azure.location" in outputs["table"]
+
+
+def test_a_program_that_fails_is_a_finding_at_its_line() -> None:
+    document = check("--program", str(PROGRAMS / "broken.py"), code=2)
+    (finding,) = results(document)
+    line = (
+        (PROGRAMS / "broken.py")
+        .read_text()
+        .splitlines()
+        .index('raise RuntimeError("the program could not read its settings")')
+    )
+    assert where(finding) == ("tests/fixtures/programs/broken.py", "%SRCROOT%", line + 1)

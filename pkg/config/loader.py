@@ -168,7 +168,8 @@ def _refuse_retired(config: EnvironmentConfig, source: Source, env_display: str)
         raise ConfigError(
             f"{len(errors)} pins are retired, out of support or incompatible today:\n  "
             + "\n  ".join(lines)
-            + f"\n{hint}"
+            + f"\n{hint}",
+            problems=[(f, n, k, f"{m}. {hint}") for f, n, k, m in errors],
         )
 
 
@@ -330,7 +331,10 @@ def _config_error(exc: ValidationError, source: Source, env_display: str) -> Con
         file, key, line, message = problems[0]
         return ConfigError(message, file=file, key=key, line=line)
     lines = [f"{file}" + (f":{line}" if line else "") + f": {key}: {message}" for file, key, line, message in problems]
-    return ConfigError(f"{len(lines)} problems in the environment:\n  " + "\n  ".join(lines))
+    return ConfigError(
+        f"{len(lines)} problems in the environment:\n  " + "\n  ".join(lines),
+        problems=[(file, line, key, message) for file, key, line, message in problems],
+    )
 
 
 def _describe(error: ErrorDetails, loc: KeyPath) -> str:

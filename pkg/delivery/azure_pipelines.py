@@ -56,6 +56,7 @@ def _check_stage(options: PipelineOptions) -> Any:
         mapping(script="llmops-infra validate", displayName="Validate"),
         mapping(
             script='llmops-infra policy check --all --format sarif --output "$BUILD_ARTIFACTSTAGINGDIRECTORY/policy.sarif"',
+            condition="always()",  # also after a failed validation: an invalid file is a finding in the SARIF
             displayName="Policy check",
         ),
         mapping(

@@ -90,7 +90,12 @@ def pull_request(options: PipelineOptions) -> str:
         _checkout(**{"fetch-depth": 0}),
         *_install_steps(options),
         mapping(name="Validate", run="llmops-infra validate"),
-        mapping(name="Policy check", run="llmops-infra policy check --all --format sarif --output policy.sarif"),
+        mapping(
+            # also after a failed validation: an invalid environment file is a finding in the SARIF
+            ("name", "Policy check"),
+            ("if", "always()"),
+            ("run", "llmops-infra policy check --all --format sarif --output policy.sarif"),
+        ),
         mapping(
             ("name", "Pull-request report"),
             ("if", "always()"),

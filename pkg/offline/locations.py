@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from llmops_infra.config.loader import KeyPath, Source, format_path
+from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
 from llmops_infra.policies.framework import RuleInfo
-from llmops_infra.policies.runner import Location
+from llmops_infra.policies.runner import ConfigFinding, Location
 
 Locator = Callable[[str, RuleInfo], Location | None]
 """(urn or "", rule) -> where the finding points."""
@@ -147,3 +148,17 @@ def program_locator(plan: Plan, program: Path) -> Locator:
         return Location(repository_path(Path(origin.file), root), origin.line or 1)
 
     return locate
+
+
+def config_findings(error: ConfigError, environment: str, project_dir: Path) -> list[ConfigFinding]:
+    """Each problem of `error` as a finding located in the repository (files the loader names
+    relative to the project directory)."""
+    root = repository_root(project_dir)
+    found = []
+    for file, line, key, message in error.problems:
+        if file:
+            path = Path(file) if Path(file).is_absolute() else Path(project_dir) / file
+            found.append(ConfigFinding(environment, message, Location(repository_path(path, root), line, key or "")))
+        else:  # a command-line value or the project itself: no file to point at
+            found.append(ConfigFinding(environment, f"{key}: {message}" if key else message))
+    return found

@@ -76,16 +76,24 @@ def check_config(
 def check_environment(name: str, project_dir: Path, *, today: date | None = None) -> CheckResult:
     """Load, plan and check ENV, each finding located at the setting that produced it
     (`offline.locations`), the result's `source` relative to the repository root."""
-    from llmops_infra.config.loader import ENVIRONMENTS_DIR, environments_dir, load_located, locate_error
-    from llmops_infra.offline.locations import estate_locator, repository_path, repository_root
+    from llmops_infra.config.loader import load_environment, locate_error
     from llmops_infra.offline.planning import plan_config
-    from llmops_infra.policies.runner import check_plan
 
-    config, document, source = load_located(name, project_dir)
+    config = load_environment(name, project_dir)
     try:
         plan = plan_config(config)
     except ConfigError as exc:
         raise locate_error(exc, name, project_dir) from None
+    return check_loaded(name, project_dir, plan, today=today)
+
+
+def check_loaded(name: str, project_dir: Path, plan: Plan, *, today: date | None = None) -> CheckResult:
+    """Check ENV's `plan` (already synthesized), each finding located in ENV's files."""
+    from llmops_infra.config.loader import ENVIRONMENTS_DIR, environments_dir, load_located
+    from llmops_infra.offline.locations import estate_locator, repository_path, repository_root
+    from llmops_infra.policies.runner import check_plan
+
+    config, document, source = load_located(name, project_dir)
     env_path = environments_dir(project_dir) / f"{name}.yaml"
     locate = estate_locator(plan, document, source, Path(project_dir), f"{ENVIRONMENTS_DIR}/{name}.yaml")
     return check_plan(
@@ -112,6 +120,28 @@ def check_program(path: Path, config: EnvironmentConfig | None = None, *, today:
         source=repository_path(file, repository_root(file.resolve().parent)),
         today=today,
         locate=program_locator(plan, path),
+    )
+
+
+def invalid_result(name: str, error: ConfigError, project_dir: Path) -> CheckResult:
+    """The report of an environment whose files do not load: its problems as findings, nothing checked."""
+    from llmops_infra.config.loader import ENVIRONMENTS_DIR
+    from llmops_infra.offline.locations import config_findings, repository_path, repository_root
+
+    source = repository_path(Path(project_dir) / ENVIRONMENTS_DIR / f"{name}.yaml", repository_root(Path(project_dir)))
+    return CheckResult(environment=name, source=source, config_errors=config_findings(error, name, Path(project_dir)))
+
+
+def invalid_program(path: Path, error: ConfigError, environment: str) -> CheckResult:
+    """The report of a program that cannot be synthesized: the error as a finding at the program file."""
+    from llmops_infra.offline.locations import repository_path, repository_root
+    from llmops_infra.policies.runner import ConfigFinding, Location
+
+    file = path / "__main__.py" if path.is_dir() else path
+    source = repository_path(file, repository_root(file.resolve().parent))
+    location = Location(source, error.line or 1)
+    return CheckResult(
+        environment=environment, source=source, config_errors=[ConfigFinding(environment, error.detail, location)]
     )
 
 
@@ -155,8 +185,19 @@ def plan_program(
         )
     except Exception as exc:
         raise ConfigError(
-            f"{file}: the program failed under mocks: {type(exc).__name__}: {exc}", key="--program"
+            f"the program failed under mocks: {type(exc).__name__}: {exc}",
+            file=str(file),
+            line=_failing_line(exc, file.resolve()),
+            key="--program",
         ) from None
+
+
+def _failing_line(exc: BaseException, file: Path) -> int | None:
+    """The line of `file` the exception passed through last (where the program failed)."""
+    import traceback
+
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
+    return lines[-1] if lines else None
 
 
 def program_origin(directory: Path) -> Callable[[], tuple[str, int] | None]:

@@ -20,6 +20,10 @@ from typing import Any
 
 from rich.console import Console, RenderableType
 
+SCHEMA_VERSION = 1
+"""The version of every JSON document the command line prints (`schema_version`): raised when a key
+is removed or changes meaning; new keys may appear in any version."""
+
 
 def as_text(renderable: RenderableType, width: int) -> str:
     """`renderable` drawn without colours at a fixed width: the same text on any terminal, in a file or a test."""

@@ -86,12 +86,53 @@ def change_markdown(comparisons: list[Comparison]) -> str:
     lines = ["| environment | before | after | change |", "|---|---:|---:|---:|"]
     for c in comparisons:
         before, after = c.before.monthly_usd, c.after.monthly_usd
+        if c.after.errors or c.before.errors:
+            shown = [
+                "not planned: invalid configuration" if side.errors else money(side.monthly_usd)
+                for side in (c.before, c.after)
+            ]
+            lines.append(f"| `{c.environment}` | {shown[0]} | {shown[1]} | — |")
+            continue
         pct = f" ({c.delta_usd / before:+.0%})" if before else ""
-        sign = "+" if c.delta_usd > 0 else ("−" if c.delta_usd < 0 else "±")
-        lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | {sign}${abs(c.delta_usd):,.0f}{pct} |")
+        lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | {_signed(c.delta_usd)}{pct} |")
     ref = comparisons[0].ref if comparisons else "?"
     lines.append(f"\nMonthly estimates at maximum scale; before = `{ref}`.")
     return "\n".join(lines) + "\n"
+
+
+MAX_COST_ROWS = 40
+
+
+def resource_changes_markdown(comparisons: list[Comparison], *, max_rows: int = MAX_COST_ROWS) -> str:
+    """One row per resource whose monthly cost changes (largest change first); empty when none does."""
+    rows = [(c.environment, change) for c in comparisons for change in c.cost_changes()]
+    if not rows:
+        return ""
+    lines = [
+        f"<details><summary>Cost change by resource ({len(rows)})</summary>",
+        "",
+        "| environment | resource | SKU | before | after | change |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for env, change in sorted(rows, key=lambda row: -abs(row[1].delta_usd))[:max_rows]:
+        sku = change.sku_after or change.sku_before
+        if change.sku_before and change.sku_after and change.sku_before != change.sku_after:
+            sku = f"{change.sku_before} → {change.sku_after}"
+        lines.append(
+            f"| `{env}` | `{change.resource}` | {sku} | {money(change.before_usd)} | {money(change.after_usd)} "
+            f"| {_signed(change.delta_usd)} |"
+        )
+    if len(rows) > max_rows:
+        lines.append(
+            f"\n_{len(rows) - max_rows} more resource(s) not shown: `llmops-infra cost ENV --compare REF --format json` "
+            "lists every one._"
+        )
+    return "\n".join([*lines, "", "</details>"]) + "\n"
+
+
+def _signed(value: float) -> str:
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return f"{sign}${abs(value):,.0f}"
 
 
 def change_text(comparison: Comparison) -> str:

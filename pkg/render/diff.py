@@ -9,18 +9,24 @@ from llmops_infra.render import to_json
 if TYPE_CHECKING:
     from llmops_infra.review.diff import Change, PlanDiff
 
-MAX_VALUE_CHARS = 80
+MAX_VALUE_CHARS = 160
 
 
 def show(value: Any) -> str:
-    """A value as a reviewer reads it: absent leaves say so, long values are cut."""
+    """A value as a reviewer reads it: absent leaves say so, lists and mappings as compact JSON,
+    long values cut (with an ellipsis)."""
+    import json
+
     from llmops_infra.review.diff import MISSING
 
     if value is MISSING:
         return "(absent)"
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # the wire format carries every number as a double
-    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, separators=(", ", ": "), default=str)
+    else:
+        text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 

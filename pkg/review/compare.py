@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
+from llmops_infra.policies.runner import ConfigFinding, Violation
 
 if TYPE_CHECKING:
     from llmops_infra.review.diff import PlanDiff
@@ -41,15 +42,33 @@ def _git(project_dir: Path, *args: str, option: str = "--compare") -> str:
     return result.stdout
 
 
+def _git_ok(project_dir: Path, *args: str) -> bool:
+    """Does the git command succeed (an existence test)?"""
+    try:
+        return (
+            subprocess.run(
+                ["git", *args], cwd=project_dir, capture_output=True, timeout=GIT_TIMEOUT_S, check=False
+            ).returncode
+            == 0
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def environments_at(ref: str, project_dir: Path, dest: Path, *, option: str = "--compare") -> Path:
     """Write environments/* as they are at `ref` into `dest`; return `dest`.
 
-    `option` is the command-line option that named `ref`, for the error message.
+    A `ref` without an environments/ directory (the change adds the first environments) leaves
+    `dest/environments` empty: every environment is new. `option` is the command-line option
+    that named `ref`, for the error message.
     """
     if not ref or ref.startswith("-"):
         raise ConfigError(f"{ref!r} is not a git ref: give a branch, tag or commit such as origin/main", key=option)
-    listing = _git(project_dir, "ls-tree", "--name-only", f"{ref}:./environments", option=option)
+    _git(project_dir, "rev-parse", "--verify", f"{ref}^{{commit}}", option=option)
     (dest / "environments").mkdir(parents=True, exist_ok=True)
+    if not _git_ok(project_dir, "cat-file", "-e", f"{ref}:./environments"):
+        return dest
+    listing = _git(project_dir, "ls-tree", "--name-only", f"{ref}:./environments", option=option)
     for name in listing.splitlines():
         if name.endswith((".yaml", ".json")):
             text = _git(project_dir, "show", f"{ref}:./environments/{name}", option=option)
@@ -59,11 +78,40 @@ def environments_at(ref: str, project_dir: Path, dest: Path, *, option: str = "-
 
 @dataclass(frozen=True)
 class Side:
-    """One environment at one point: its plan (as a dict) and monthly cost, or absent."""
+    """One environment at one point: its plan and monthly cost, or absent; or its config errors."""
 
     plan: Plan | None
     monthly_usd: float | None
     monthly_usd_min: float | None
+    costs: dict[str, tuple[str, float]] = field(default_factory=dict)
+    """Resource -> (SKU, monthly USD at maximum scale), from the cost model's lines."""
+    errors: list[ConfigFinding] = field(default_factory=list)
+    """The environment's files do not load here: nothing was planned."""
+
+
+@dataclass(frozen=True)
+class CostChange:
+    """One resource whose monthly cost differs (None: absent on that side)."""
+
+    resource: str
+    sku_before: str
+    sku_after: str
+    before_usd: float | None
+    after_usd: float | None
+
+    @property
+    def delta_usd(self) -> float:
+        return round((self.after_usd or 0) - (self.before_usd or 0), 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "sku_before": self.sku_before,
+            "sku_after": self.sku_after,
+            "before_usd": self.before_usd,
+            "after_usd": self.after_usd,
+            "delta_usd": self.delta_usd,
+        }
 
 
 @dataclass(frozen=True)
@@ -78,7 +126,7 @@ class Comparison:
         return round((self.after.monthly_usd or 0) - (self.before.monthly_usd or 0), 2)
 
     def to_dict(self) -> dict[str, Any]:
-        """The cost change (the plans are compared by `plan_diff`)."""
+        """The cost change, per resource too (the plans are compared by `plan_diff`)."""
         return {
             "environment": self.environment,
             "ref": self.ref,
@@ -87,7 +135,27 @@ class Comparison:
             "delta_usd": self.delta_usd,
             "before_min_usd": self.before.monthly_usd_min,
             "after_min_usd": self.after.monthly_usd_min,
+            "resources": [c.to_dict() for c in self.cost_changes()],
         }
+
+    def cost_changes(self) -> list[CostChange]:
+        """Resources whose monthly cost (at maximum scale) changes, the largest change first."""
+        before, after = self.before.costs, self.after.costs
+        changes = []
+        for resource in sorted(set(before) | set(after)):
+            old, new = before.get(resource), after.get(resource)
+            if old is not None and new is not None and abs(old[1] - new[1]) < 0.005:
+                continue
+            changes.append(
+                CostChange(
+                    resource,
+                    old[0] if old else "",
+                    new[0] if new else "",
+                    old[1] if old else None,
+                    new[1] if new else None,
+                )
+            )
+        return sorted(changes, key=lambda c: (-abs(c.delta_usd), c.resource))
 
     def plan_diff(self) -> PlanDiff | None:
         """The resources added, removed and changed since `ref`; None when the environment was removed."""
@@ -107,15 +175,25 @@ class Comparison:
 
 
 def _side(env: str, project_dir: Path) -> Side:
+    """ENV planned and priced from the files in `project_dir`; its config errors when they do not load."""
     from llmops_infra.config.loader import list_environments
+    from llmops_infra.offline.locations import config_findings
     from llmops_infra.offline.planning import plan_environment
     from llmops_infra.policies.cost_model import estimate_plan
 
     if env not in list_environments(project_dir):
         return Side(None, None, None)
-    plan = plan_environment(env, project_dir)
+    try:
+        plan = plan_environment(env, project_dir)
+    except ConfigError as exc:
+        return Side(None, None, None, errors=config_findings(exc, env, project_dir))
     estimate = estimate_plan(plan)
-    return Side(plan, estimate.total_monthly_usd, estimate.total_monthly_usd_min)
+    costs: dict[str, tuple[str, float]] = {}
+    for line in estimate.lines:
+        sku, usd = costs.get(line.resource, ("", 0.0))
+        skus = sku if line.sku in sku.split(", ") else ", ".join(filter(None, [sku, line.sku]))
+        costs[line.resource] = (skus, round(usd + line.monthly_usd, 2))
+    return Side(plan, estimate.total_monthly_usd, estimate.total_monthly_usd_min, costs)
 
 
 def compare(envs: list[str], project_dir: Path, ref: str, *, option: str = "--compare") -> list[Comparison]:
@@ -137,6 +215,10 @@ class Verdict:
     advisory: int = 0
     failed_rules: list[str] = field(default_factory=list)
     """Catalog ids of the mandatory violations, sorted, each once."""
+    violations: list[Violation] = field(default_factory=list)
+    """Every finding (mandatory first), each with its message, fix and location."""
+    config_errors: list[ConfigFinding] = field(default_factory=list)
+    """The environment's files do not load: nothing was checked (the report exits 2)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,21 +228,26 @@ class Verdict:
             "mandatory": self.mandatory,
             "advisory": self.advisory,
             "failed_rules": list(self.failed_rules),
+            "violations": [v.to_dict() for v in self.violations],
+            "config_errors": [f.to_dict() for f in self.config_errors],
         }
 
 
 def policy_verdict(comparison: Comparison, project_dir: Path) -> Verdict:
-    """Run every rule over the environment's plan after the change (the plan `compare` made)."""
-    from llmops_infra.config.loader import load_environment
-    from llmops_infra.offline.policy_check import check_config
+    """Run every rule over the environment's plan after the change (the plan `compare` made),
+    each finding located at its setting."""
+    from llmops_infra.offline.policy_check import check_loaded
 
+    if comparison.after.errors:
+        return Verdict(comparison.environment, passed=False, config_errors=list(comparison.after.errors))
     if comparison.after.plan is None:
         return Verdict(comparison.environment, removed=True)
-    result = check_config(load_environment(comparison.environment, project_dir), comparison.after.plan)
+    result = check_loaded(comparison.environment, Path(project_dir), comparison.after.plan)
     return Verdict(
         comparison.environment,
         passed=result.passed,
         mandatory=len(result.mandatory),
         advisory=len(result.advisory),
         failed_rules=sorted({v.rule_id for v in result.mandatory}),
+        violations=list(result.violations),
     )

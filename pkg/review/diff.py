@@ -75,27 +75,68 @@ def stackless(urn: str) -> str:
 
 
 def diff_values(before: Any, after: Any, path: str = "") -> list[Change]:
-    """Leaf-level differences between two JSON-like values."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        changes: list[Change] = []
-        for key in sorted(set(before) | set(after), key=str):
-            sub = f"{path}.{key}" if path else str(key)
-            changes += diff_values(before.get(key, MISSING), after.get(key, MISSING), sub)
-        return changes
-    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        changes = []
-        for index, (a, b) in enumerate(zip(before, after, strict=True)):
-            changes += diff_values(a, b, f"{path}[{index}]")
-        return changes
-    if before is MISSING and isinstance(after, dict):
-        return [c for key, value in sorted(after.items()) for c in diff_values(MISSING, value, f"{path}.{key}")] or [
-            Change(path, MISSING, after)
-        ]
-    if after is MISSING and isinstance(before, dict):
-        return [c for key, value in sorted(before.items()) for c in diff_values(value, MISSING, f"{path}.{key}")] or [
-            Change(path, before, MISSING)
-        ]
+    """Differences between two JSON-like values, by path (DeepDiff, a maintained diff library).
+
+    Mappings are compared key by key; a mapping added or removed is reported leaf by leaf. Lists
+    are compared item by item, as sets with repetitions (an item inserted at the front is one
+    added item, not a change of every item after it); a list whose items are the same in
+    another order is reported once, as the whole list.
+    """
+    from deepdiff import DeepDiff
+
+    if before is MISSING or after is MISSING:
+        return _expanded(path, before, after)
+    tree = DeepDiff(before, after, ignore_order=True, report_repetition=True, view="tree", verbose_level=2)
+    changes: list[Change] = []
+    for kind, levels in tree.items():
+        for level in levels:
+            removed = kind.endswith("_removed")
+            parts = level.path(output_format="list", use_t2=not removed)
+            old = MISSING if kind.endswith("_added") else level.t1
+            new = MISSING if removed else level.t2
+            if kind == "repetition_change":
+                old, new = level.t1, level.t2
+            if kind.startswith("iterable_item"):  # a list item added or removed: the item, whole
+                changes.append(Change(_join(path, parts), old, new))
+            else:
+                changes += _expanded(_join(path, parts), old, new)
+    changes += _reordered(before, after, path, {c.path for c in changes})
+    return sorted(changes, key=lambda c: _sort_key(c.path))
+
+
+def _expanded(path: str, before: Any, after: Any) -> list[Change]:
+    """A mapping added or removed as its leaves; anything else as one change."""
+    if before is MISSING and isinstance(after, dict) and after:
+        return [c for key, value in sorted(after.items()) for c in _expanded(_join(path, [key]), MISSING, value)]
+    if after is MISSING and isinstance(before, dict) and before:
+        return [c for key, value in sorted(before.items()) for c in _expanded(_join(path, [key]), value, MISSING)]
     return [] if before == after else [Change(path or "(value)", before, after)]
+
+
+def _reordered(before: Any, after: Any, path: str, reported: set[str]) -> list[Change]:
+    """Lists (reached through mappings) whose items are the same in another order."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[Change] = []
+        for key in sorted(set(before) & set(after), key=str):
+            found += _reordered(before[key], after[key], _join(path, [key]), reported)
+        return found
+    if isinstance(before, list) and isinstance(after, list) and before != after:
+        inside = any(p == path or p.startswith((path + "[", path + ".")) for p in reported)
+        return [] if inside else [Change(path or "(value)", before, after)]
+    return []
+
+
+def _join(path: str, parts: list[Any]) -> str:
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _sort_key(path: str) -> list[tuple[int, str]]:
+    """Paths in document order: `a[2]` before `a[10]`."""
+    import re
+
+    return [(1, f"{int(p):09d}") if p.isdigit() else (0, p) for p in re.split(r"[.\[\]]+", path) if p]
 
 
 def diff_plans(before: dict[str, Any] | None, after: dict[str, Any], *, ignore: tuple[str, ...] = ()) -> PlanDiff:

@@ -1,4 +1,4 @@
-"""JSON: {"violations": [...], "summary": {...}} over one or more environments."""
+"""JSON: {"violations": [...], "config_errors": [...], "summary": {...}} over one or more environments."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from llmops_infra.policies.runner import CheckResult
 def summary(results: list[CheckResult]) -> dict[str, Any]:
     return {
         "passed": all(r.passed for r in results),
+        "config_errors": sum(len(r.config_errors) for r in results),
         "mandatory": sum(len(r.mandatory) for r in results),
         "advisory": sum(len(r.advisory) for r in results),
         "exempted": sum(len(r.exempted) for r in results),
@@ -25,6 +26,7 @@ def render(results: list[CheckResult]) -> str:
         "violations": [v.to_dict() for r in results for v in r.violations],
         "exempted": [v.to_dict() for r in results for v in r.exempted],
         "not_evaluated": [{**n, "environment": r.environment} for r in results for n in r.not_evaluated],
+        "config_errors": [f.to_dict() for r in results for f in r.config_errors],
         "summary": summary(results),
     }
     return json.dumps(document, indent=2, sort_keys=True)

@@ -12,6 +12,26 @@ from llmops_infra.policies.runner import CheckResult, Violation
 def render(results: list[CheckResult]) -> str:
     suites = ET.Element("testsuites", name="llmops-infra policy check")
     for result in results:
+        if result.config_errors:
+            suite = ET.SubElement(
+                suites,
+                "testsuite",
+                name=f"policy.{result.environment}",
+                tests="1",
+                failures="1",
+                errors="0",
+                skipped="0",
+            )
+            case = ET.SubElement(
+                suite, "testcase", classname=f"policy.{result.environment}.config", name="CONFIG configuration"
+            )
+            failure = ET.SubElement(
+                case, "failure", message=f"{len(result.config_errors)} configuration error(s)", type="ConfigError"
+            )
+            failure.text = "\n".join(
+                f"{f.where()}: {f.message}" if f.where() else f.message for f in result.config_errors
+            )
+            continue
         by_policy: dict[str, list[Violation]] = {}
         for v in result.violations:
             by_policy.setdefault(v.policy, []).append(v)

@@ -6,7 +6,7 @@ violations it left out and where to find them, never truncating silently.
 
 from __future__ import annotations
 
-from llmops_infra.policies.runner import CheckResult, Violation
+from llmops_infra.policies.runner import CheckResult, ConfigFinding, Violation
 
 LIMIT = 65_000
 MAX_NOTES = 20
@@ -26,8 +26,21 @@ def _row(v: Violation) -> str:
     )
 
 
-def _listed(notes: list[str], what: str) -> list[str]:
-    lines = [f"- {_cell(note)[:300]}" for note in notes[:MAX_NOTES]]
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def config_line(finding: ConfigFinding) -> str:
+    """`env`: `file:line` `key`: message (Markdown)."""
+    where = ""
+    if finding.location is not None:
+        loc = finding.location
+        where = f" `{loc.file}{f':{loc.line}' if loc.line else ''}`" + (f" `{loc.key}`" if loc.key else "")
+    return f"`{finding.environment}`{where}: {finding.message}"
+
+
+def _listed(notes: list[str], what: str, width: int = 300) -> list[str]:
+    lines = [f"- {_clip(_cell(note), width)}" for note in notes[:MAX_NOTES]]
     if len(notes) > MAX_NOTES:
         lines.append(
             f"- _{len(notes) - MAX_NOTES} more {what} not shown: `llmops-infra policy check "
@@ -45,10 +58,14 @@ def render(results: list[CheckResult], limit: int = LIMIT) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     for r in results:
+        verdict = "INVALID" if r.config_errors else ("pass" if r.passed else "FAIL")
         head.append(
-            f"| {r.environment} | {'pass' if r.passed else 'FAIL'} | {len(r.mandatory)} | {len(r.advisory)} "
-            f"| {len(r.exempted)} | {r.resources} |"
+            f"| {r.environment} | {verdict} | {len(r.mandatory)} | {len(r.advisory)} | {len(r.exempted)} | {r.resources} |"
         )
+    invalid = [f for r in results for f in r.config_errors]
+    if invalid:
+        head += ["", "**Invalid configuration** (nothing was planned or checked):"]
+        head += _listed([config_line(f) for f in invalid], "configuration error(s)", width=1500)
     expired = [(r.environment, e) for r in results for e in r.expired_exemptions]
     if expired:
         head += ["", "**Expired exemptions** (no longer applied):"]

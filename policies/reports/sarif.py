@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from llmops_infra.policies import catalog
 from llmops_infra.policies.framework import RuleInfo
-from llmops_infra.policies.runner import CheckResult, Location, Violation
+from llmops_infra.policies.runner import CheckResult, ConfigFinding, Location, Violation
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -103,6 +103,43 @@ def result(v: Violation, source: str, index: dict[str, int]) -> dict[str, Any]:
     }
 
 
+CONFIG_RULE: dict[str, Any] = {
+    "id": "llmops-config-invalid",
+    "name": "CONFIG",
+    "shortDescription": {"text": "CONFIG: the environment's configuration loads and validates"},
+    "fullDescription": {
+        "text": "An environment file that fails to load or validate: nothing was planned or checked for it."
+    },
+    "help": {
+        "text": "Fix the setting named in the message (`llmops-infra validate ENV` lists every problem).",
+        "markdown": "Fix the setting named in the message (`llmops-infra validate ENV` lists every problem).",
+    },
+    "defaultConfiguration": {"level": "error"},
+    "properties": {"tags": ["configuration"]},
+}
+
+
+def config_result(finding: ConfigFinding, source: str, index: int) -> dict[str, Any]:
+    location = finding.location or Location(source, 1)
+    return {
+        "ruleId": CONFIG_RULE["id"],
+        "ruleIndex": index,
+        "level": "error",
+        "message": {
+            "text": f"[{finding.environment}] " + (f"{location.key}: " if location.key else "") + finding.message
+        },
+        "locations": [{"physicalLocation": physical(location)}],
+        "partialFingerprints": {
+            FINGERPRINT: hashlib.sha256(
+                "|".join(
+                    [finding.environment, "CONFIG", location.file, location.key, NUMBER.sub("#", finding.message)]
+                ).encode()
+            ).hexdigest()[:32]
+        },
+        "properties": {"environment": finding.environment},
+    }
+
+
 def driver(rules: list[dict[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {"name": TOOL, "rules": rules}
     with contextlib.suppress(PackageNotFoundError):  # run from a source tree: no version to say
@@ -111,9 +148,10 @@ def driver(rules: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def render(results: list[CheckResult]) -> str:
-    rules = [rule(info) for info in catalog.rules()]
+    rules = [rule(info) for info in catalog.rules()] + [CONFIG_RULE]
     index = {r["id"]: i for i, r in enumerate(rules)}
-    sarif_results = [result(v, r.source, index) for r in results for v in r.violations]
+    sarif_results = [config_result(f, r.source, len(rules) - 1) for r in results for f in r.config_errors]
+    sarif_results += [result(v, r.source, index) for r in results for v in r.violations]
     seen: dict[str, int] = {}
     for item in sarif_results:  # the same finding twice on one resource (two containers): numbered
         value = item["partialFingerprints"][FINGERPRINT]

@@ -15,6 +15,12 @@ def render(results: list[CheckResult], width: int = 140) -> str:
     buffer = StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, highlight=False, soft_wrap=False)
     for result in results:
+        if result.config_errors:
+            console.print(f"INVALID {result.environment}: nothing was checked", markup=False)
+            for finding in result.config_errors:
+                where = finding.where()
+                console.print(f"  {where + ': ' if where else ''}{finding.message}", markup=False, soft_wrap=True)
+            continue
         verdict = "PASS" if result.passed else "FAIL"
         console.print(
             f"{verdict} {result.environment}: {len(result.mandatory)} mandatory, "
