@@ -49,12 +49,14 @@ def _hooks() -> Hooks:
 
 
 def _report(result: Result, fmt: ListFormat) -> None:
-    from llmops_infra.render.release import result_json, result_line
+    from llmops_infra.render.release import result_details, result_json, result_line
 
     if fmt is ListFormat.json:
         emit(result_json(result))
     else:
         console.print(result_line(result))
+        for line in result_details(result):
+            console.print(line, markup=False, highlight=False)
 
 
 def release_cmd(
@@ -137,7 +139,7 @@ def releases_cmd(
     if latest:
         history = history[-1:]
     if fmt is ListFormat.json:
-        emit(history_json(history))
+        emit(history_json(env, history))
         return
     if not history:
         err_console.print(f"{env} has no release manifest yet: `llmops-infra release {env}` records one")

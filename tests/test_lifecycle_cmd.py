@@ -77,6 +77,7 @@ def test_a_failed_gate_is_the_last_json_event(project, monkeypatch, engine_found
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["status"] for e in events] == ["passed", "failed"]
     assert events[-1] == {
+        "schema_version": 1,
         "event": "gate",
         "gate": "credentials",
         "status": "failed",
@@ -184,7 +185,7 @@ def test_outputs_json(project, monkeypatch, engine_found):
     )
     result = runner.invoke(app, ["outputs", "dev", "--project-dir", str(project), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"stack": "dev", "outputs": {"a": "[secret]"}}
+    assert json.loads(result.stdout) == {"schema_version": 1, "stack": "dev", "outputs": {"a": "[secret]"}}
 
 
 def test_preview_runs_the_shipped_pack_with_the_environment_config(project, monkeypatch, engine_found, gates_pass):

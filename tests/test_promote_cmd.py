@@ -82,7 +82,7 @@ def test_release_promote_approve_and_rollback(project, fake_engine):
         "rollback",
         "staging",
         "--to",
-        json.loads(run("releases", "staging", "-C", c, "-f", "json").stdout)[0]["id"],
+        json.loads(run("releases", "staging", "-C", c, "-f", "json").stdout)["releases"][0]["id"],
         "-C",
         c,
     )
@@ -173,3 +173,29 @@ def test_first_promotion_says_what_the_config_is_compared_with(project, fake_eng
     assert "Config staging (environments/staging.yaml) -> staging:" in result.stderr
     assert "Config (nothing)" not in result.stderr
     assert "Plan: " in result.stderr
+
+
+def test_a_failed_release_says_why_and_records_a_dirty_tree(project):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=project, check=True)
+
+    git("init", "-q")
+    git("add", "environments")
+    git("commit", "-q", "-m", "estate")
+    dev = project / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("      spot: true", "      spot: false"))  # on-demand GPUs in dev: GPU-05
+    result = run("release", "dev", "-C", str(project))
+    assert result.exit_code == 1
+    assert "failed check policy: 1 mandatory violation(s): GPU-05" in result.stdout
+    assert "GPU-05 cluster-pool-gput4:" in result.stdout  # the finding itself
+    assert "uncommitted changes" in result.stdout and "environments/dev.yaml" in result.stdout
+    result = run("release", "dev", "-C", str(project), "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1 and document["status"] == "failed"
+    (check,) = document["failed_checks"]
+    assert check["gate"] == "policy" and check["findings"][0]["rule_id"] == "GPU-05"
+    assert document["dirty"] is True and document["dirty_paths"] == ["environments/dev.yaml"]
+    history = json.loads(run("releases", "dev", "-C", str(project), "--format", "json").stdout)
+    assert history["environment"] == "dev" and history["releases"][-1]["source"]["dirty"] is True

@@ -40,7 +40,7 @@ def test_cost_is_drawn_from_the_estimate_dict_most_expensive_first():
     assert "Not in the price catalog (counted as 0): odd (X9)" in markdown
     table = cost.render("table", "dev", ESTIMATE)
     assert table.index("gpu") < table.index("small") and "Total" in table
-    assert json.loads(cost.render("json", "dev", ESTIMATE)) == {"environment": "dev", **ESTIMATE}
+    assert json.loads(cost.render("json", "dev", ESTIMATE)) == {"schema_version": 1, "environment": "dev", **ESTIMATE}
 
 
 def test_diff_json_says_null_for_an_absent_leaf_and_text_says_absent():
@@ -63,7 +63,7 @@ def test_diff_json_says_null_for_an_absent_leaf_and_text_says_absent():
 
 
 def test_project_lists():
-    assert project.environments_json(["dev", "prod"]) == '{"environments": ["dev", "prod"]}'
+    assert project.environments_json(["dev", "prod"]) == '{"schema_version": 1, "environments": ["dev", "prod"]}'
     assert project.valid_lines(["dev"]) == ["[green]ok[/] dev"]
 
 
@@ -86,7 +86,9 @@ def test_release_lines():
 
 
 def test_outputs_json_is_one_line():
-    assert outputs_json("dev", {"a": "[secret]"}) == '{"stack": "dev", "outputs": {"a": "[secret]"}}'
+    assert (
+        outputs_json("dev", {"a": "[secret]"}) == '{"schema_version": 1, "stack": "dev", "outputs": {"a": "[secret]"}}'
+    )
 
 
 def test_the_render_package_imports_nothing_heavy():

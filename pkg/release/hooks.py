@@ -24,18 +24,28 @@ def evidence_from(result: Any, monthly_usd: float, config: EnvironmentConfig) ->
     """Summarize a policy `CheckResult` and the cost estimate: a mandatory violation or a cost
     over `cost.max_monthly_usd` fails the release."""
     mandatory = sorted({v.rule_id for v in result.mandatory})
+    limit = config.cost.max_monthly_usd
     return Evidence(
-        policy_passed=bool(result.passed) and monthly_usd <= config.cost.max_monthly_usd,
+        policy_passed=bool(result.passed) and monthly_usd <= limit,
         policy={
             "mandatory_failures": len(result.mandatory),
             "advisory_failures": len(result.advisory),
             "exempted": len(result.exempted),
             "failed_rules": mandatory,
             "rules_run": result.rules_run,
+            # what failed, so that the record says why (the messages name resources, never secrets)
+            "findings": [
+                {"rule_id": v.rule_id, "resource": v.resource_name or "(stack)", "message": v.message}
+                for v in result.mandatory[:MAX_FINDINGS]
+            ],
         },
         monthly_usd=round(monthly_usd, 2),
-        cost={"limit_usd": config.cost.max_monthly_usd, "currency": "USD"},
+        cost={"limit_usd": limit, "currency": "USD", "over_limit": monthly_usd > limit},
     )
+
+
+MAX_FINDINGS = 50
+"""Mandatory findings recorded with a release (the count is always complete)."""
 
 
 def policy_check(config: EnvironmentConfig, plan: Plan) -> Evidence:

@@ -76,6 +76,30 @@ class Manifest:
     def short_id(self) -> str:
         return self.id.removeprefix("sha256:")[:12]
 
+    def failed_checks(self) -> list[dict[str, Any]]:
+        """Why the release failed: each check (policy, cost) that failed, with its findings."""
+        failures: list[dict[str, Any]] = []
+        mandatory = int(self.policy.get("mandatory_failures") or 0)
+        if mandatory:
+            rules = ", ".join(self.policy.get("failed_rules") or [])
+            failures.append(
+                {
+                    "gate": "policy",
+                    "message": f"{mandatory} mandatory violation(s): {rules}",
+                    "findings": list(self.policy.get("findings") or []),
+                }
+            )
+        monthly, limit = self.cost.get("monthly_usd"), self.cost.get("limit_usd")
+        if monthly is not None and limit is not None and float(monthly) > float(limit):
+            failures.append(
+                {
+                    "gate": "cost",
+                    "message": f"estimated ${float(monthly):,.0f}/month exceeds cost.max_monthly_usd ${float(limit):,.0f}",
+                    "findings": [],
+                }
+            )
+        return failures
+
     def content(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("id")
@@ -149,7 +173,7 @@ def build_manifest(
 ) -> Manifest:
     """A sealed manifest for `config`. Status defaults to the policy verdict."""
     pinned = pins(config)
-    origin = {"commit": current_commit(project_dir)}
+    origin: dict[str, Any] = {"commit": current_commit(project_dir), **working_tree(project_dir)}
     origin.update(source or {})
     manifest = Manifest(
         environment=config.name,
@@ -189,6 +213,31 @@ def current_actor(environ: Mapping[str, str] | None = None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+MAX_DIRTY_PATHS = 20
+
+
+def working_tree(project_dir: Path | None) -> dict[str, Any]:
+    """`{"dirty": bool, "dirty_paths": [...]}`: uncommitted changes (tracked or new files) in the
+    checkout, so that a release records when it was not made from its commit alone; `{}` outside git."""
+    if project_dir is None:
+        return {}
+    try:
+        result = subprocess.run(
+            # the tool's own state (.llmops/: releases, approvals, local state) is not a change to the release
+            ["git", "-C", str(project_dir), "status", "--porcelain", "--", ".", ":(exclude).llmops"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if result.returncode != 0:
+        return {}
+    paths = [line[3:] for line in result.stdout.splitlines() if line.strip()]
+    return {"dirty": bool(paths), "dirty_paths": paths[:MAX_DIRTY_PATHS]}
 
 
 def current_commit(project_dir: Path | None, environ: Mapping[str, str] | None = None) -> str | None:

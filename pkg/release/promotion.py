@@ -98,6 +98,9 @@ class Result:
             "source_manifest": self.source.id if self.source else None,
             "summary": self.outcome.summary if self.outcome else None,
             "notes": self.notes,
+            "failed_checks": self.manifest.failed_checks(),
+            "dirty": self.manifest.source.get("dirty"),
+            "dirty_paths": list(self.manifest.source.get("dirty_paths") or []),
         }
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from rich.console import Console, RenderableType
 
-SCHEMA_VERSION = 1
-"""The version of every JSON document the command line prints (`schema_version`): raised when a key
-is removed or changes meaning; new keys may appear in any version."""
+from llmops_infra import SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION", "as_text", "to_json", "versioned"]
 
 
 def as_text(renderable: RenderableType, width: int) -> str:
@@ -32,6 +32,12 @@ def as_text(renderable: RenderableType, width: int) -> str:
     return buffer.getvalue()
 
 
-def to_json(data: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
-    """A JSON document; values JSON does not know (dates, paths) as strings."""
-    return json.dumps(data, indent=indent, sort_keys=sort_keys, default=str)
+def versioned(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with `schema_version` first."""
+    return {"schema_version": SCHEMA_VERSION, **data}
+
+
+def to_json(data: dict[str, Any], *, indent: int | None = 2, sort_keys: bool = False, version: bool = True) -> str:
+    """A JSON document with its `schema_version` (`version=False`: a format someone else defines);
+    values JSON does not know (dates, paths) as strings."""
+    return json.dumps(versioned(data) if version else data, indent=indent, sort_keys=sort_keys, default=str)

@@ -17,7 +17,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from llmops_infra.render import to_json
+from llmops_infra.render import to_json, versioned
 from llmops_infra.render.console import console, err_console
 
 SYMBOLS = {
@@ -57,7 +57,7 @@ class Renderer:
 
     def line(self, record: dict[str, Any]) -> None:
         with self._lock:
-            sys.stdout.write(json.dumps(record, default=str) + "\n")
+            sys.stdout.write(json.dumps(versioned(record), default=str) + "\n")
             sys.stdout.flush()
 
     def gate(self, result: Any) -> None:

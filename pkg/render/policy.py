@@ -39,5 +39,5 @@ def rules_table(rules: list[RuleInfo]) -> Table:
 
 
 def pack_config_json(config: dict[str, Any]) -> str:
-    """The engine's --policy-pack-config document."""
-    return to_json(config, sort_keys=True)
+    """The engine's --policy-pack-config document (Pulumi's format: policy names at the top, no version key)."""
+    return to_json(config, sort_keys=True, version=False)

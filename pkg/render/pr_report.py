@@ -170,11 +170,8 @@ def pr_report_json(comparisons: list[Comparison], verdicts: list[Verdict]) -> st
                 "base_errors": [f.to_dict() for f in c.before.errors],
             }
         )
-    from llmops_infra.render import SCHEMA_VERSION
-
     return to_json(
         {
-            "schema_version": SCHEMA_VERSION,
             "ref": comparisons[0].ref if comparisons else None,
             "passed": all(v.passed for v in verdicts),
             "environments": environments,

@@ -23,8 +23,31 @@ def result_line(result: Result) -> str:
     return f"{result.action} {result.environment}{origin}: manifest {manifest.short_id} [{colour}]{manifest.status}[/]"
 
 
-def history_json(history: list[Manifest]) -> str:
-    return to_json([m.to_dict() for m in history], sort_keys=True)
+MAX_SHOWN = 10
+
+
+def result_details(result: Result) -> list[str]:
+    """Plain text after the result line: why it failed (each failed check and its findings) and
+    whether the working tree had uncommitted changes."""
+    lines: list[str] = []
+    for check in result.manifest.failed_checks():
+        lines.append(f"  failed check {check['gate']}: {check['message']}")
+        findings = check["findings"]
+        lines += [f"    {f['rule_id']} {f['resource']}: {f['message']}" for f in findings[:MAX_SHOWN]]
+        if len(findings) > MAX_SHOWN:
+            lines.append(f"    … {len(findings) - MAX_SHOWN} more: `llmops-infra policy check {result.environment}`")
+    if result.manifest.source.get("dirty"):
+        paths = result.manifest.source.get("dirty_paths") or []
+        lines.append(
+            "  note: the working tree had uncommitted changes (recorded with the manifest): "
+            + ", ".join(paths[:MAX_SHOWN])
+        )
+    return lines
+
+
+def history_json(environment: str, history: list[Manifest]) -> str:
+    """`{"schema_version", "environment", "releases": [manifests, oldest first]}`."""
+    return to_json({"environment": environment, "releases": [m.to_dict() for m in history]}, sort_keys=True)
 
 
 def history_lines(history: list[Manifest]) -> list[str]:

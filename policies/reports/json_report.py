@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from llmops_infra import SCHEMA_VERSION
 from llmops_infra.policies.runner import CheckResult
 
 
@@ -23,6 +24,7 @@ def summary(results: list[CheckResult]) -> dict[str, Any]:
 
 def render(results: list[CheckResult]) -> str:
     document = {
+        "schema_version": SCHEMA_VERSION,
         "violations": [v.to_dict() for r in results for v in r.violations],
         "exempted": [v.to_dict() for r in results for v in r.exempted],
         "not_evaluated": [{**n, "environment": r.environment} for r in results for n in r.not_evaluated],
