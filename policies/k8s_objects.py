@@ -37,8 +37,10 @@ def pod_template(resource_type: str, props: Any) -> tuple[Any, Any]:
 
 
 def containers(spec: Any, *, init: bool = True) -> list[Any]:
+    """The pod's containers; with `init`, its init and ephemeral (debug) containers too, which Pod
+    Security judges like the others."""
     found = items(get(spec, "containers"))
-    return found + items(get(spec, "initContainers")) if init else found
+    return found + items(get(spec, "initContainers")) + items(get(spec, "ephemeralContainers")) if init else found
 
 
 def namespace(props: Any) -> str:

@@ -50,6 +50,8 @@ from llmops_infra.policies.k8s_objects import (
 )
 
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
+ALLOWED_CAPABILITIES = ("NET_BIND_SERVICE",)
+"""What Pod Security restricted lets a container add back after dropping ALL."""
 
 
 _workload_rule = partial(resource_rule, types=WORKLOADS)
@@ -69,10 +71,12 @@ def _c_name(container: Any) -> str:
     "pod-security-restricted",
     scope="A",
     severity=Severity.HIGH,
-    description="Containers meet Pod Security restricted: no privilege escalation, non-root, "
-    "RuntimeDefault seccomp, all capabilities dropped, not privileged.",
+    description="Containers, init and ephemeral containers meet Pod Security restricted: no privilege "
+    "escalation, non-root, RuntimeDefault seccomp, all capabilities dropped and none added but "
+    "NET_BIND_SERVICE, not privileged.",
     remediation="In securityContext set allowPrivilegeEscalation: false, runAsNonRoot: true, "
-    "seccompProfile.type: RuntimeDefault, capabilities.drop: [ALL], privileged: false.",
+    "seccompProfile.type: RuntimeDefault, capabilities.drop: [ALL] (capabilities.add: at most "
+    "[NET_BIND_SERVICE]), privileged: false.",
     params=["privileged_namespaces"],
 )
 def k8s_restricted(args: ResourceValidationArgs, report: Report, params: Params) -> None:
@@ -94,6 +98,14 @@ def k8s_restricted(args: ResourceValidationArgs, report: Report, params: Params)
             report(f"Container {name} has no RuntimeDefault seccomp profile.")
         if "ALL" not in [str(x) for x in items(get(sc, "capabilities.drop"))]:
             report(f"Container {name} does not drop ALL capabilities.")
+        # Pod Security restricted admits only NET_BIND_SERVICE, spelt exactly so (the admission check
+        # compares strings: kubernetes.io/docs/concepts/security/pod-security-standards, "Capabilities")
+        added = [str(x) for x in items(get(sc, "capabilities.add")) if str(x) not in ALLOWED_CAPABILITIES]
+        if added:
+            report(
+                f"Container {name} adds the capabilities {', '.join(added)}: Pod Security restricted allows "
+                "adding NET_BIND_SERVICE only."
+            )
 
 
 @_workload_rule(

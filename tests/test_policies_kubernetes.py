@@ -79,6 +79,41 @@ def test_k8s_01_restricted():
     assert violations("K8S-01", DEP, spec) == []
 
 
+def test_k8s_01_added_capabilities():
+    def adding(*capabilities):
+        return {
+            **CONTAINER["securityContext"],
+            "capabilities": {"drop": ["ALL"], "add": list(capabilities)},
+        }
+
+    # compliant: nothing added, or only NET_BIND_SERVICE (a server binding a port below 1024)
+    assert violations("K8S-01", DEP, deployment(securityContext=adding("NET_BIND_SERVICE"))) == []
+    (found,) = violations("K8S-01", DEP, deployment(securityContext=adding("NET_BIND_SERVICE", "SYS_ADMIN")))
+    assert "adds the capabilities SYS_ADMIN" in found and "NET_BIND_SERVICE only" in found
+    # the admission check compares strings: another spelling is another capability
+    (found,) = violations("K8S-01", DEP, deployment(securityContext=adding("CAP_NET_RAW", "net_bind_service")))
+    assert "CAP_NET_RAW, net_bind_service" in found
+
+
+def test_k8s_01_judges_init_and_ephemeral_containers():
+    spec = copy.deepcopy(DEPLOYMENT)
+    debug = {
+        **CONTAINER,
+        "name": "debug",
+        "securityContext": {**CONTAINER["securityContext"], "capabilities": {"drop": ["ALL"], "add": ["SYS_PTRACE"]}},
+    }
+    pod_spec(spec)["ephemeralContainers"] = [debug]
+    (found,) = violations("K8S-01", DEP, spec)
+    assert found.startswith("Container debug adds the capabilities SYS_PTRACE")
+    spec = copy.deepcopy(DEPLOYMENT)
+    pod_spec(spec)["initContainers"] = [{**debug, "name": "copy-weights"}]
+    (found,) = violations("K8S-01", DEP, spec)
+    assert found.startswith("Container copy-weights adds the capabilities SYS_PTRACE")
+    pod = {"spec": {"containers": [CONTAINER], "ephemeralContainers": [{"name": "shell", "image": IMAGE}]}}
+    found = violations("K8S-01", POD, pod)
+    assert found and all(message.startswith("Container shell") for message in found)
+
+
 def test_pod_security_rules_skip_privileged_namespaces():
     agent = copy.deepcopy(DEPLOYMENT)
     agent["metadata"]["namespace"] = "gpu-operator"
