@@ -24,7 +24,7 @@ def test_shipped_templates_equal_the_repository_environments(project_dir):
     stale = [name for name in repo if templates[name] != repo[name]]
     assert not stale, (
         f"pkg/delivery/templates/environments is out of date for {stale}: run "
-        "`cp environments/*.yaml environments/schema.json pkg/delivery/templates/environments/`"
+        "`cp environments/*.yaml environments/*.json pkg/delivery/templates/environments/`"
     )
 
 
@@ -37,6 +37,8 @@ def test_init_writes_a_repository_that_validates(tmp_path: Path):
         "environments/dev.yaml",
         "environments/prod.yaml",
         "environments/schema.json",
+        "environments/base.schema.json",
+        "environments/overlay.schema.json",
         ".gitignore",
         "README.md",
         ".github/workflows/llmops-pr.yml",
@@ -44,7 +46,7 @@ def test_init_writes_a_repository_that_validates(tmp_path: Path):
     ):
         assert (target / rel).is_file(), rel
     assert ".llmops/" in (target / ".gitignore").read_text().splitlines()
-    assert "# yaml-language-server: $schema=./schema.json" in (target / "environments" / "dev.yaml").read_text()
+    assert "# yaml-language-server: $schema=./overlay.schema.json" in (target / "environments" / "dev.yaml").read_text()
     assert list_environments(target) == ["dev", "prod", "staging"]
     assert load_environment("prod", target).promotion.requires_approval is True
     result = runner.invoke(app, ["validate", "-C", str(target)])

@@ -2,7 +2,7 @@
 
 `environments/base.yaml` and `environments/<env>.yaml` are merged (see `loader.py`) and
 validated into an `EnvironmentConfig`. Every field has a description: they become the JSON
-Schema (`environments/schema.json`) that editors use to complete and check the YAML.
+Schemas (`environments/*.schema.json`, `config.schema`) that editors use to complete and check the YAML.
 Environment differences live in the YAML files, never in `if env == "prod"` in code.
 """
 

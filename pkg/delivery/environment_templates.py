@@ -1,6 +1,6 @@
 """The environment templates shipped in the package (what `init` scaffolds and pipelines fall back to).
 
-They are the repository's own `environments/*.yaml` and `schema.json`, copied into
+They are the repository's own `environments/*.yaml` and `*.json` schemas, copied into
 `pkg/delivery/templates/environments/` (package data, so an installed wheel can scaffold);
 tests/test_init_cmd.py fails when the two drift apart.
 """

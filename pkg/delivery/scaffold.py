@@ -1,6 +1,6 @@
 """`init`: scaffold a new estate repository from the templates shipped in the package.
 
-The environment templates are the repository's own `environments/*.yaml` and `schema.json`,
+The environment templates are the repository's own `environments/*.yaml` and schemas,
 copied into `pkg/delivery/templates/environments/` (package data, so an installed wheel can
 scaffold). tests/test_init_cmd.py fails when the two drift apart.
 """
@@ -40,8 +40,8 @@ pipelines were generated with (see `llmops-infra pipeline generate --help`).
 ## Layout
 
 - `environments/base.yaml`: what every environment shares; `environments/<env>.yaml`
-  overrides it (mappings merge, lists replace). `schema.json` lets editors complete and
-  check the files. Never put a secret in these files: they are rejected.
+  overrides it (mappings merge, lists replace). `base.schema.json` and `overlay.schema.json`
+  (named in each file's modeline) let editors complete and check the files. Never put a secret in these files: they are rejected.
 - Pipelines (`{pipelines}`): pull requests are validated and policy-checked (SARIF to code
   scanning, one comment with the cost change); main deploys dev, records its release, and
   promotes it to staging, then to prod after a manual approval. Before the first run,
