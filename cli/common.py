@@ -23,6 +23,7 @@ __all__ = [  # what commands take from here; the consoles live with the renderer
     "ListFormatOpt",
     "OutputFile",
     "OutputFormat",
+    "PricesOpt",
     "ProjectDir",
     "add_commands",
     "command_group",
@@ -31,6 +32,7 @@ __all__ = [  # what commands take from here; the consoles live with the renderer
     "err_console",
     "handle_errors",
     "synthesize",
+    "synthesize_config",
 ]
 
 P = ParamSpec("P")
@@ -67,6 +69,15 @@ OutputFile = Annotated[
     typer.Option("--output", "-o", help="Write the report to FILE instead of standard output."),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+PricesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--prices",
+        help="Price catalog: a JSON file, or a directory of <region>.json files (from `prices refresh`). "
+        "Default: the environment's cost.price_catalog, else the refreshed copy in the user cache, else the shipped one.",
+        show_default=False,
+    ),
+]
 ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 NoCacheOpt = Annotated[
     bool,
@@ -156,7 +167,12 @@ def emit(text: str, output: Path | None = None) -> None:
 def synthesize(env: str, project_dir: Path, *, use_cache: bool = True) -> Any:
     """ENV's offline plan (from the plan cache when unchanged), with a spinner on stderr (stdout
     stays for the command's output)."""
-    from llmops_infra.offline.planning import plan_environment
+    return synthesize_config(env, project_dir, use_cache=use_cache)[1]
+
+
+def synthesize_config(env: str, project_dir: Path, *, use_cache: bool = True) -> tuple[Any, Any]:
+    """ENV's config and offline plan (from the plan cache when unchanged), with a spinner on stderr."""
+    from llmops_infra.offline.planning import plan_environment_config
 
     with err_console.status(f"Synthesizing {env}…"):
-        return plan_environment(env, project_dir, use_cache=use_cache)
+        return plan_environment_config(env, project_dir, use_cache=use_cache)

@@ -13,6 +13,7 @@ from llmops_infra.cli.common import (
     FormatOpt,
     OutputFile,
     OutputFormat,
+    PricesOpt,
     ProjectDir,
     emit,
     err_console,
@@ -71,17 +72,19 @@ def pr_report_cmd(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="markdown (the comment) or json (the same as data).")
     ] = ReportFormat.markdown,
+    prices: PricesOpt = None,
 ) -> None:
     """The pull-request comment (Markdown): policy verdicts with every finding and its fix, cost change (per resource too), resource diff, diagram of changes. A base without environments/ means every environment is new. An environment file that does not load is reported in the comment, problem by problem, and the command exits 2."""
     from llmops_infra.config.loader import list_environments, require_environment
     from llmops_infra.errors import ConfigError
+    from llmops_infra.policies.pricing import override
     from llmops_infra.render.pr_report import pr_report, pr_report_json
     from llmops_infra.review.compare import compare, policy_verdict
 
     for name in envs or []:
         require_environment(name, project_dir)  # a typo is reported as such, before git is asked anything
     names = envs or list_environments(project_dir)
-    with err_console.status(f"Planning {', '.join(names)} here and at {base}…"):
+    with override(prices), err_console.status(f"Planning {', '.join(names)} here and at {base}…"):
         comparisons = compare(names, project_dir, base, option="--base")
         verdicts = [policy_verdict(c, project_dir) for c in comparisons]
     if fmt is ReportFormat.json:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from llmops_infra.cli.common import EnvArg, ListFormat, ProjectDir, emit, err_console
+from llmops_infra.cli.common import EnvArg, ListFormat, PricesOpt, ProjectDir, emit, err_console
 from llmops_infra.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -144,10 +144,16 @@ def preview_cmd(
     engine_policies: EnginePoliciesOpt = True,
     only: OnlyOpt = None,
     allow_local_state: AllowLocalStateOpt = False,
+    prices: PricesOpt = None,
 ) -> None:
     """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
+    from llmops_infra.policies.pricing import override
+
     _allow_local_state(allow_local_state)
-    _run("preview", env, project_dir, fmt, only=only, packs=_packs(policy_pack, policy_pack_config, engine_policies))
+    with override(prices):  # the cost gate and the engine's COST-05
+        _run(
+            "preview", env, project_dir, fmt, only=only, packs=_packs(policy_pack, policy_pack_config, engine_policies)
+        )
 
 
 def up_cmd(
@@ -160,8 +166,11 @@ def up_cmd(
     engine_policies: EnginePoliciesOpt = True,
     only: OnlyOpt = None,
     allow_local_state: AllowLocalStateOpt = False,
+    prices: PricesOpt = None,
 ) -> None:
     """Deploy ENV: the platform stack, then the workload stack; gates (config, policy, cost, credentials, quota, soft-delete, approval), then the engine."""
+    from llmops_infra.policies.pricing import override
+
     _allow_local_state(allow_local_state)
     packs = _packs(policy_pack, policy_pack_config, engine_policies)
 
@@ -172,7 +181,8 @@ def up_cmd(
             f"Deploy {config.name} (subscription {config.azure.subscription_id}, {config.azure.location})?", yes
         )
 
-    _run("up", env, project_dir, fmt, before=ask, only=only, packs=packs)
+    with override(prices):  # the cost gate and the engine's COST-05
+        _run("up", env, project_dir, fmt, before=ask, only=only, packs=packs)
 
 
 def destroy_cmd(

@@ -10,9 +10,10 @@ from llmops_infra.cli.common import (
     NoCacheOpt,
     OutputFile,
     OutputFormat,
+    PricesOpt,
     ProjectDir,
     emit,
-    synthesize,
+    synthesize_config,
 )
 
 
@@ -22,10 +23,13 @@ def plan_cmd(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputFile = None,
     no_cache: NoCacheOpt = False,
+    prices: PricesOpt = None,
 ) -> None:
-    """Plan ENV offline: every resource the estate would create, without credentials or the Pulumi CLI."""
-    from llmops_infra.policies.cost_model import estimate_plan
+    """Plan ENV offline: every resource the estate would create, without credentials or the Pulumi CLI, with its monthly cost."""
+    from llmops_infra.offline.costing import estimate
+    from llmops_infra.policies.pricing import override
     from llmops_infra.render.plan import render
 
-    plan = synthesize(env, project_dir, use_cache=not no_cache)
-    emit(render(fmt.value, plan, cost=estimate_plan(plan)), output)
+    with override(prices):
+        config, plan = synthesize_config(env, project_dir, use_cache=not no_cache)
+        emit(render(fmt.value, plan, cost=estimate(config, plan)), output)

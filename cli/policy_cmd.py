@@ -17,6 +17,7 @@ from llmops_infra.cli.common import (
     ListFormat,
     ListFormatOpt,
     OutputFile,
+    PricesOpt,
     ProjectDir,
     console,
     emit,
@@ -61,8 +62,24 @@ def check_cmd(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.table,
     output: OutputFile = None,
     project_dir: ProjectDir = Path(),
+    prices: PricesOpt = None,
 ) -> None:
     """Run every rule over the offline plan of ENV (or of --program); exit 1 on a mandatory violation, 2 on an invalid environment file (reported as findings in every format)."""
+    from llmops_infra.policies.pricing import override
+
+    with override(prices):  # COST-05 prices with it
+        _check(envs, all_envs, program, env, fmt, output, project_dir)
+
+
+def _check(
+    envs: list[str] | None,
+    all_envs: bool,
+    program: Path | None,
+    env: str | None,
+    fmt: ReportFormat,
+    output: Path | None,
+    project_dir: Path,
+) -> None:
     from llmops_infra.config.loader import list_environments, load_environment, require_environment
     from llmops_infra.errors import ConfigError
     from llmops_infra.offline.policy_check import check_environment, check_program, invalid_program, invalid_result

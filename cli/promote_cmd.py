@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmops_infra.cli.common import EnvArg, ListFormat, ListFormatOpt, ProjectDir, console, emit, err_console
+from llmops_infra.cli.common import (
+    EnvArg,
+    ListFormat,
+    ListFormatOpt,
+    PricesOpt,
+    ProjectDir,
+    console,
+    emit,
+    err_console,
+)
 
 if TYPE_CHECKING:
     from llmops_infra.release.artifacts import Releases
@@ -60,12 +69,18 @@ def _report(result: Result, fmt: ListFormat) -> None:
 
 
 def release_cmd(
-    env: EnvArg, project_dir: ProjectDir = Path(), artifacts: Artifacts = None, fmt: Format = ListFormat.table
+    env: EnvArg,
+    project_dir: ProjectDir = Path(),
+    artifacts: Artifacts = None,
+    fmt: Format = ListFormat.table,
+    prices: PricesOpt = None,
 ) -> None:
-    """Record ENV's release manifest after its checks (policy, cost). Exit 1 when they fail."""
+    """Record ENV's release manifest after its checks (policy, cost). Exit 1 when they fail, saying which check failed and why."""
+    from llmops_infra.policies.pricing import override
     from llmops_infra.release.promotion import release
 
-    result = release(env, project_dir, _releases(artifacts, project_dir), _hooks())
+    with override(prices):
+        result = release(env, project_dir, _releases(artifacts, project_dir), _hooks())
     _report(result, fmt)
     if not result.manifest.passed:
         raise typer.Exit(1)
@@ -80,11 +95,14 @@ def promote_cmd(
     project_dir: ProjectDir = Path(),
     artifacts: Artifacts = None,
     fmt: Format = ListFormat.table,
+    prices: PricesOpt = None,
 ) -> None:
     """Promote SRC's latest passed release to DST: pinned versions, DST's overlay, gates, approval, up."""
+    from llmops_infra.policies.pricing import override
     from llmops_infra.release.promotion import promote
 
-    _report(promote(src, dst, project_dir, _releases(artifacts, project_dir), _hooks(), manifest), fmt)
+    with override(prices):
+        _report(promote(src, dst, project_dir, _releases(artifacts, project_dir), _hooks(), manifest), fmt)
 
 
 def rollback_cmd(
@@ -95,11 +113,14 @@ def rollback_cmd(
     project_dir: ProjectDir = Path(),
     artifacts: Artifacts = None,
     fmt: Format = ListFormat.table,
+    prices: PricesOpt = None,
 ) -> None:
     """Re-apply an earlier passed release of ENV."""
+    from llmops_infra.policies.pricing import override
     from llmops_infra.release.promotion import rollback
 
-    _report(rollback(env, to, project_dir, _releases(artifacts, project_dir), _hooks()), fmt)
+    with override(prices):
+        _report(rollback(env, to, project_dir, _releases(artifacts, project_dir), _hooks()), fmt)
 
 
 def approve_cmd(

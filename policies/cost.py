@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+from pulumi_policy.proxy import UnknownValueError
 
 from llmops_infra.policies.cost_model import estimate_resources
 from llmops_infra.policies.framework import Params, Report, get, items, mapping, present, resource_rule, stack_rule
 from llmops_infra.policies.graph import Graph
+from llmops_infra.policies.pricing import DEFAULT_REGION, catalog_for
 
 AZURE = "azure-native:"
 BUDGET = "azure-native:consumption:Budget"
@@ -172,20 +174,24 @@ def cost_regions(args: ResourceValidationArgs, report: Report, params: Params) -
     "monthly-limit",
     scope="A",
     severity=Severity.HIGH,
-    params=["max_monthly_usd"],
+    params=["max_monthly_usd", "price_catalog", "price_region"],
     description="The estimated monthly cost of the stack (autoscalers at max) stays within the limit.",
     remediation="Lower node counts or sizes, or raise cost.max_monthly_usd (reviewed by FinOps). "
     "See `llmops-infra cost ENV` for the lines.",
 )
 def cost_limit(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
-    estimate = estimate_resources((r.resource_type, r.name, r.props) for r in resources)
+    region = str(params["price_region"] or _stack_region(resources))
+    catalog = catalog_for(region, str(params["price_catalog"]) or None)
+    estimate = estimate_resources(((r.resource_type, r.name, r.props) for r in resources), catalog)
     limit = float(params["max_monthly_usd"])
     if estimate.total_monthly_usd > limit:
         top = sorted(estimate.lines, key=lambda line: -line.monthly_usd)[:3]
         biggest = ", ".join(f"{line.resource} ${line.monthly_usd:,.0f}" for line in top)
+        unverified = len(estimate.unverified)
+        honesty = f"; {unverified} of {len(estimate.lines)} lines priced with unverified prices" if unverified else ""
         report(
             f"Estimated monthly cost ${estimate.total_monthly_usd:,.2f} exceeds the limit ${limit:,.2f} "
-            f"(largest: {biggest})."
+            f"(largest: {biggest}; {region} prices{honesty})."
         )
     if estimate.unpriced:
         report(
@@ -193,6 +199,19 @@ def cost_limit(resources: Sequence[PolicyResource], report: Report, params: Para
             + ", ".join(estimate.unpriced[:5])
             + "."
         )
+
+
+def _stack_region(resources: Sequence[PolicyResource]) -> str:
+    """The region of the stack's resource group (else of any resource), for a pack run without config."""
+    located = sorted(resources, key=lambda r: r.resource_type != "azure-native:resources:ResourceGroup")
+    for resource in located:
+        try:
+            location = get(resource.props, "location")
+        except UnknownValueError:
+            continue
+        if isinstance(location, str) and location:
+            return location.replace(" ", "").lower()
+    return DEFAULT_REGION
 
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from llmops_infra.policies.pricing import PriceCatalog, load_catalog
+from llmops_infra.policies.pricing import PriceCatalog, catalog_for
 from llmops_infra.policies.props import get, items, same
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -32,6 +32,20 @@ class CostLine:
     unit_price: float | None = None
     source: str = ""
     note: str = ""
+    price_region: str = ""
+    """The region the unit price was recorded for (another region's when the catalog falls back)."""
+    price_date: str | None = None
+    verified: bool = False
+    """The unit price was read from the Retail Prices API for the priced region (and is dated)."""
+
+    def price_label(self, region: str) -> str:
+        """How trustworthy the line's price is, for tables: its date, or "unverified" and why."""
+        if self.unit_price is None:
+            return "—"
+        if self.verified:
+            return str(self.price_date)
+        borrowed = f", {self.price_region} price" if self.price_region and self.price_region != region else ""
+        return f"unverified{borrowed}" + (f", {self.price_date}" if self.price_date else "")
 
 
 @dataclass
@@ -39,6 +53,24 @@ class Estimate:
     lines: list[CostLine] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
     """Resources whose SKU the catalog lacks ("name (sku)"): counted as 0, listed so nobody trusts the total blindly."""
+    region: str = ""
+    """The region priced."""
+    catalog: str = ""
+    """Which catalog priced it (path, region, fallback)."""
+
+    @property
+    def priced(self) -> list[CostLine]:
+        """Lines with a unit price (usage-billed lines and unpriced SKUs have none)."""
+        return [line for line in self.lines if line.unit_price is not None]
+
+    @property
+    def unverified(self) -> list[CostLine]:
+        """Priced lines whose price is not a dated Retail Prices API figure for the region."""
+        return [line for line in self.lines if line.unit_price is not None and not line.verified]
+
+    @property
+    def price_dates(self) -> list[str]:
+        return sorted({line.price_date for line in self.lines if line.price_date})
 
     @property
     def total_monthly_usd(self) -> float:
@@ -53,7 +85,11 @@ class Estimate:
             "currency": "USD",
             "total_monthly_usd": self.total_monthly_usd,
             "total_monthly_usd_min": self.total_monthly_usd_min,
-            "lines": [asdict(line) for line in self.lines],
+            "region": self.region,
+            "catalog": self.catalog,
+            "price_dates": self.price_dates,
+            "unverified_lines": len(self.unverified),
+            "lines": [{**asdict(line), "price": line.price_label(self.region)} for line in self.lines],
             "unpriced": list(self.unpriced),
         }
 
@@ -62,7 +98,7 @@ class _Pricer:
     def __init__(self, catalog: PriceCatalog) -> None:
         self.catalog = catalog
         self.hours = catalog.hours_per_month
-        self.estimate = Estimate()
+        self.estimate = Estimate(region=catalog.asked or catalog.region, catalog=catalog.describe())
 
     def add(
         self,
@@ -78,15 +114,14 @@ class _Pricer:
         quantity: str = "",
         note: str = "",
     ) -> None:
-        price = self.catalog.price(key, spot=spot)
-        if price is None:
+        found = self.catalog.lookup(key, spot=spot)
+        if found is None:
             self.estimate.unpriced.append(f"{name} ({sku})")
             note = (note + "; " if note else "") + "no price in the catalog"
-            price = 0.0
-        elif spot and not self.catalog.has_spot(key):
+        elif spot and not found.spot_known:
             note = (note + "; " if note else "") + "no spot price in the catalog: on-demand used"
+        price = found.value if found else 0.0
         factor = price * (hours if hours is not None else 1.0)
-        entry = self.catalog.entry(key) or {}
         self.estimate.lines.append(
             CostLine(
                 resource=name,
@@ -95,9 +130,12 @@ class _Pricer:
                 monthly_usd=round(factor * quantity_max, 2),
                 monthly_usd_min=round(factor * quantity_min, 2),
                 quantity=quantity,
-                unit_price=price,
-                source=str(entry.get("source", "")),
+                unit_price=found.value if found else None,
+                source=found.source if found else "",
                 note=note,
+                price_region=found.region if found else "",
+                price_date=found.date if found else None,
+                verified=found.verified if found else False,
             )
         )
 
@@ -237,13 +275,14 @@ class _Pricer:
 
 
 def estimate_resources(resources: Iterable[tuple[str, str, Any]], catalog: PriceCatalog | None = None) -> Estimate:
-    """Price `(type, name, props)` triples."""
-    pricer = _Pricer(catalog or load_catalog())
+    """Price `(type, name, props)` triples (default catalog: East US's)."""
+    pricer = _Pricer(catalog or catalog_for("eastus"))
     for type_, name, props in resources:
         pricer.resource(type_, name, props)
     return pricer.estimate
 
 
 def estimate_plan(plan: Any, catalog: PriceCatalog | None = None) -> Estimate:
-    """Price the custom resources of a `llmops_infra.plan.Plan`."""
+    """Price the custom resources of a `llmops_infra.plan.Plan` (give the catalog of its region:
+    `offline.costing.price_catalog(config)`)."""
     return estimate_resources(((r.type, r.name, r.props) for r in plan.custom_resources()), catalog)

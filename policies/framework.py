@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "privileged_namespaces": ["kube-system", "gpu-operator"],
     # The day the lifecycle rules judge (YYYY-MM-DD); empty: today.
     "lifecycle_date": "",
+    # The price catalog COST-05 prices with (a file or a directory of <region>.json; empty: the
+    # user's refreshed copy, else the shipped one) and the region it prices (empty: the stack's).
+    "price_catalog": "",
+    "price_region": "",
 }
 
 Params = Mapping[str, Any]

@@ -70,6 +70,8 @@ class PolicySettings:
     required_tags: tuple[str, ...] = tuple(DEFAULTS["required_tags"])
     privileged_namespaces: tuple[str, ...] = tuple(DEFAULTS["privileged_namespaces"])
     lifecycle_date: str = DEFAULTS["lifecycle_date"]
+    price_catalog: str = DEFAULTS["price_catalog"]
+    price_region: str = DEFAULTS["price_region"]
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:

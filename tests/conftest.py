@@ -20,17 +20,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(autouse=True)
-def _runner_neutral_environment(monkeypatch):
+def _runner_neutral_environment(monkeypatch, tmp_path_factory):
     """Tests behave the same on a workstation and on a CI runner.
 
     The product reads CI (file:// state is refused there, CI pipelines differ); a test that
-    exercises that sets it explicitly, so the runner's own CI=true must not leak in.
+    exercises that sets it explicitly, so the runner's own CI=true must not leak in. The user
+    cache (refreshed price and lifecycle catalogs) is an empty directory of the test's own: a
+    developer's `prices refresh` must not change what the tests price.
     """
     for name in ("CI", "LLMOPS_ALLOW_LOCAL_STATE", "GITHUB_ACTIONS", "TF_BUILD"):
         monkeypatch.delenv(name, raising=False)
     # Tests patch modules and plan again: a cache keyed by file contents cannot see a patch, so
     # the plan cache is off except in tests/test_plan_cache.py, which turns it on in a tmp dir.
     monkeypatch.setenv("LLMOPS_NO_PLAN_CACHE", "1")
+    monkeypatch.setenv("LLMOPS_INFRA_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
@@ -39,3 +40,91 @@ def test_plan_shows_the_cost_estimate():
     assert as_json["cost"]["total_monthly_usd"] > 0
     table = runner.invoke(app, ["plan", "dev", "--project-dir", str(REPO)]).stdout
     assert f"Estimated monthly cost: ${as_json['cost']['total_monthly_usd']:,.2f}" in table
+
+
+def test_prices_are_dated_or_said_unverified_in_every_format():
+    data = json.loads(runner.invoke(app, ["cost", "prod", "-C", str(REPO), "-f", "json"]).stdout)
+    assert data["region"] == "eastus2" and "eastus2.json" in data["catalog"] and "eastus.json" in data["catalog"]
+    priced = [line for line in data["lines"] if line["unit_price"] is not None]
+    assert data["unverified_lines"] == len(priced) > 0
+    assert all(line["price"] == "unverified, eastus price" and line["price_region"] == "eastus" for line in priced)
+    table = runner.invoke(app, ["cost", "prod", "-C", str(REPO)]).stdout
+    assert "unverified, eastus price" in table and "unverified prices" in table
+    markdown = runner.invoke(app, ["cost", "prod", "-C", str(REPO), "-f", "markdown"]).stdout
+    assert "| Price |" in markdown and "| unverified, eastus price |" in markdown and "unverified prices" in markdown
+    plan = " ".join(runner.invoke(app, ["plan", "prod", "-C", str(REPO)]).stdout.split())  # wrapped at the width
+    assert "eastus2 prices" in plan and "priced lines unverified" in plan
+
+
+def _project(tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    return tmp_path
+
+
+def test_prices_refresh_writes_the_user_cache_and_cost_prices_the_region_from_it(tmp_path, monkeypatch):
+    from retail_prices_replay import retail_prices_api
+
+    from llmops_infra.policies import pricing
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LLMOPS_INFRA_CACHE_DIR", str(cache))
+    shipped = {p.name: p.read_bytes() for p in pricing.shipped_prices_dir().glob("*.json")}
+    with retail_prices_api() as api:
+        result = runner.invoke(app, ["prices", "refresh", "-C", str(REPO), "--api-url", api.url])
+    assert result.exit_code == 0, result.output
+    # one catalog per region the environments use or allow, in the user cache; the package is untouched
+    assert sorted(p.name for p in (cache / "prices").iterdir()) == ["eastus.json", "eastus2.json", "swedencentral.json"]
+    assert {p.name: p.read_bytes() for p in pricing.shipped_prices_dir().glob("*.json")} == shipped
+    assert "eastus2: updated 2 VM size(s)" in result.stderr
+    data = json.loads(runner.invoke(app, ["cost", "prod", "-C", str(REPO), "-f", "json"]).stdout)
+    gpu = next(line for line in data["lines"] if line["sku"] == "Standard_NC24ads_A100_v4")
+    today = __import__("datetime").date.today().isoformat()
+    assert gpu["unit_price"] == 4.0 and gpu["verified"] is True and gpu["price"] == today
+    assert gpu["price_region"] == "eastus2" and data["price_dates"] == [today]
+    assert str(cache / "prices" / "eastus2.json") in data["catalog"]
+    table = runner.invoke(app, ["cost", "prod", "-C", str(REPO)]).stdout
+    assert today in table
+
+
+def test_every_pricing_command_honours_prices_and_the_environment_setting(tmp_path):
+    from llmops_infra.policies import pricing
+
+    project = _project(tmp_path / "project")
+    dear = tmp_path / "dear"
+    dear.mkdir()
+    for region in ("eastus", "eastus2"):  # every price a hundred times the shipped one
+        data = json.loads((pricing.shipped_prices_dir() / "eastus.json").read_text())
+        data["region"] = region
+        data["entries"] = {
+            k: {**e, "price": e["price"] * 100, "spot": e["spot"] * 100 if e.get("spot") else None}
+            for k, e in data["entries"].items()
+        }
+        (dear / f"{region}.json").write_text(json.dumps(data))
+    base = json.loads(runner.invoke(app, ["cost", "dev", "-C", str(project), "-f", "json"]).stdout)
+    high = json.loads(
+        runner.invoke(app, ["cost", "dev", "-C", str(project), "-f", "json", "--prices", str(dear)]).stdout
+    )
+    assert high["total_monthly_usd"] == pytest.approx(base["total_monthly_usd"] * 100, rel=0.01)
+    plan = json.loads(
+        runner.invoke(app, ["plan", "dev", "-C", str(project), "-f", "json", "--prices", str(dear)]).stdout
+    )
+    assert plan["cost"]["total_monthly_usd"] == high["total_monthly_usd"]
+    # the policy check prices COST-05 with it: over dev's limit
+    check = runner.invoke(app, ["policy", "check", "dev", "-C", str(project), "-f", "json", "--prices", str(dear)])
+    assert check.exit_code == 1 and any(v["rule_id"] == "COST-05" for v in json.loads(check.stdout)["violations"])
+    release = runner.invoke(app, ["release", "dev", "-C", str(project), "-f", "json", "--prices", str(dear)])
+    assert release.exit_code == 1 and {c["gate"] for c in json.loads(release.stdout)["failed_checks"]} >= {"cost"}
+    # the environment's own setting, relative to the project directory
+    dev = project / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("cost:\n", "cost:\n  price_catalog: ../dear\n", 1))
+    setting = json.loads(runner.invoke(app, ["cost", "dev", "-C", str(project), "-f", "json"]).stdout)
+    assert setting["total_monthly_usd"] == high["total_monthly_usd"] and str(dear) in setting["catalog"]
+    check = runner.invoke(app, ["policy", "check", "dev", "-C", str(project), "-f", "json"])
+    assert check.exit_code == 1
+    # --prices wins over the setting
+    overridden = runner.invoke(
+        app, ["cost", "dev", "-C", str(project), "-f", "json", "--prices", str(pricing.shipped_prices_dir())]
+    )
+    assert json.loads(overridden.stdout)["total_monthly_usd"] == base["total_monthly_usd"]

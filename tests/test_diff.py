@@ -230,3 +230,22 @@ def test_list_changes_are_shown_item_by_item(repo):
     added = [c for c in changes if c.after is not MISSING and "sre@contoso.com" in str(c.after)]
     assert added and all(c.before is MISSING for c in added), changes
     assert all("llmops-oncall" not in str(c.after) for c in added)  # the unchanged item is not repeated
+
+
+def test_pr_report_prices_with_prices(repo, tmp_path):
+    from llmops_infra.policies import pricing
+
+    data = json.loads((pricing.shipped_prices_dir() / "eastus.json").read_text())
+    data["entries"] = {k: {**e, "price": e["price"] * 100, "spot": None} for k, e in data["entries"].items()}
+    dear = tmp_path / "eastus.json"
+    dear.write_text(json.dumps(data))
+    plain = json.loads(runner.invoke(app, ["pr-report", "dev", "--base", "HEAD", "-C", str(repo), "-f", "json"]).stdout)
+    result = runner.invoke(
+        app, ["pr-report", "dev", "--base", "HEAD", "-C", str(repo), "-f", "json", "--prices", str(dear)]
+    )
+    (dev,) = json.loads(result.stdout)["environments"]
+    (before,) = plain["environments"]
+    assert dev["cost"]["after_usd"] > 50 * before["cost"]["after_usd"]
+    assert dev["cost"]["before_usd"] > 50 * before["cost"]["before_usd"]  # both sides priced alike
+    markdown = runner.invoke(app, ["pr-report", "dev", "--base", "HEAD", "-C", str(repo)]).stdout
+    assert "cost lines use unverified prices" in markdown and "| unverified |" in markdown

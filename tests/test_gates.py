@@ -158,6 +158,19 @@ def test_cost_gate_fails_over_the_limit(dev, plans):
 # --------------------------------------------------------------------------- credentials and quota
 
 
+def test_cost_gate_and_policy_gate_price_with_prices_override(dev, plans, tmp_path):
+    """`up --prices FILE`: the cost gate and the offline COST-05 price with FILE (dev's limit is exceeded)."""
+    from llmops_infra.policies import pricing
+
+    data = json.loads((pricing.shipped_prices_dir() / "eastus.json").read_text())
+    data["entries"] = {k: {**e, "price": e["price"] * 100, "spot": None} for k, e in data["entries"].items()}
+    dear = tmp_path / "eastus.json"
+    dear.write_text(json.dumps(data))
+    with pricing.override(dear), pytest.raises(GateFailed, match=r"exceeds cost\.max_monthly_usd"):
+        gates.cost_gate(GateContext(dev, REPO, "up", plan=plans("dev")))
+    gates.cost_gate(GateContext(dev, REPO, "up", plan=plans("dev")))  # shipped prices: within the limit
+
+
 def test_credentials_gate_fails_fast_with_the_fix(dev):
     ctx = GateContext(
         dev,

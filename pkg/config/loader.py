@@ -129,9 +129,19 @@ def load_located(
         config = EnvironmentConfig.model_validate(merged)
     except ValidationError as exc:
         raise _config_error(exc, source, env_display) from None
+    config = _resolve_paths(config, Path(project_dir))
     if check_lifecycle:
         _refuse_retired(config, source, env_display)
     return config, merged, source
+
+
+def _resolve_paths(config: EnvironmentConfig, project_dir: Path) -> EnvironmentConfig:
+    """Paths in the files are relative to the project directory: make them absolute once, here."""
+    catalog = config.cost.price_catalog
+    if catalog is None or Path(catalog).is_absolute():
+        return config
+    cost = config.cost.model_copy(update={"price_catalog": str((project_dir / catalog).resolve())})
+    return config.model_copy(update={"cost": cost})
 
 
 def lifecycle_findings(

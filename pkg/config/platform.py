@@ -235,3 +235,11 @@ class CostLimits(Strict):
     allow_provisioned_throughput: bool = Field(
         False, description="Allow OpenAI provisioned (PTU) SKUs, billed hourly whether used or not."
     )
+    price_catalog: str | None = Field(
+        None,
+        min_length=1,
+        description="Price catalog that prices this environment: a JSON file, or a directory of <region>.json "
+        "files (as `llmops-infra prices refresh --output DIR` writes), relative to the project directory. "
+        "Default: the refreshed copy in the user cache, else the catalog shipped with llmops-infra. "
+        "`--prices` on a command overrides it.",
+    )

@@ -85,11 +85,11 @@ def policy_gate(ctx: GateContext) -> GateResult:
 
 
 def cost_gate(ctx: GateContext) -> GateResult:
-    from llmops_infra.policies.cost_model import estimate_plan
+    from llmops_infra.offline.costing import estimate
 
     check = _check(ctx)
     limit = ctx.config.cost.max_monthly_usd
-    cost = estimate_plan(ctx.the_plan()).total_monthly_usd
+    cost = estimate(ctx.config, ctx.the_plan()).total_monthly_usd
     over = [v for v in check.mandatory if v.rule_id.startswith(COST_RULE_PREFIX)]
     if cost > limit:
         raise GateFailed(

@@ -52,8 +52,13 @@ def plan_config(config: EnvironmentConfig, *, use_cache: bool = False) -> Plan:
 def plan_environment(name: str, project_dir: Path, *, use_cache: bool = True) -> Plan:
     """Load and plan one environment (from the plan cache unless `use_cache` is False); a config
     error raised while building names its file and line."""
+    return plan_environment_config(name, project_dir, use_cache=use_cache)[1]
+
+
+def plan_environment_config(name: str, project_dir: Path, *, use_cache: bool = True) -> tuple[EnvironmentConfig, Plan]:
+    """The environment's config and its plan (from the plan cache unless `use_cache` is False)."""
     config = load_environment(name, project_dir)
     try:
-        return plan_config(config, use_cache=use_cache)
+        return config, plan_config(config, use_cache=use_cache)
     except ConfigError as exc:
         raise locate_error(exc, name, project_dir) from None

@@ -18,6 +18,7 @@ from llmops_infra.config.common import EnforcementLevel
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
+from llmops_infra.policies.pricing import chosen
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
 
 if TYPE_CHECKING:  # the runner loads every rule: imported when a check runs
@@ -48,6 +49,8 @@ def policy_settings(config: EnvironmentConfig) -> PolicySettings:
             allow_ptu=config.cost.allow_provisioned_throughput,
             allowed_ml_instance_types=tuple(config.ml.allowed_instance_types),
             max_ml_instances=config.ml.max_instances,
+            price_catalog=str(chosen(config.cost.price_catalog) or ""),
+            price_region=config.azure.location,
         )
         settings.validate_against(catalog.rules())
     except PolicySettingsError as exc:

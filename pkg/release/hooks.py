@@ -50,10 +50,10 @@ MAX_FINDINGS = 50
 
 def policy_check(config: EnvironmentConfig, plan: Plan) -> Evidence:
     """The offline policy check (issue 6's runner) and cost model over `plan`."""
+    from llmops_infra.offline.costing import estimate
     from llmops_infra.offline.policy_check import check_config
-    from llmops_infra.policies.cost_model import estimate_plan
 
-    return evidence_from(check_config(config, plan), estimate_plan(plan).total_monthly_usd, config)
+    return evidence_from(check_config(config, plan), estimate(config, plan).total_monthly_usd, config)
 
 
 def promote_gates(config: EnvironmentConfig, project_dir: Path, plan: Plan) -> None:

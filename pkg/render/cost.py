@@ -21,14 +21,33 @@ def cost_json(environment: str, estimate: dict[str, Any]) -> str:
     return to_json({"environment": environment, **estimate})
 
 
-def cost_table(environment: str, estimate: dict[str, Any], width: int = 140) -> str:
-    table = Table(title=f"Monthly cost estimate: {environment} (USD)")
+def prices_note(estimate: dict[str, Any]) -> str:
+    """Where the prices come from and how far to trust them, in one sentence."""
+    lines = [line for line in estimate["lines"] if line.get("unit_price") is not None]
+    unverified = estimate.get("unverified_lines", 0)
+    dates = estimate.get("price_dates") or []
+    text = f"Prices for {estimate.get('region') or 'the region'} from {estimate.get('catalog') or 'the catalog'}. "
+    if unverified:
+        text += (
+            f"{unverified} of {len(lines)} priced lines use unverified prices (not read from the Azure Retail Prices "
+            "API for this region): treat the total as an estimate; `llmops-infra prices refresh` updates them."
+        )
+    else:
+        text += "Every price was read from the Azure Retail Prices API."
+    if dates:
+        text += f" Price dates: {', '.join(dates)}."
+    return text
+
+
+def cost_table(environment: str, estimate: dict[str, Any], width: int = 160) -> str:
+    table = Table(title=f"Monthly cost estimate: {environment} (USD)", caption=prices_note(estimate))
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("Resource", "left"),
         ("SKU", "left"),
         ("Quantity", "left"),
         ("Min", "right"),
         ("Max", "right"),
+        ("Price", "left"),
         ("Note", "left"),
     )
     for column, justify in columns:
@@ -40,10 +59,11 @@ def cost_table(environment: str, estimate: dict[str, Any], width: int = 140) -> 
             line["quantity"],
             f"{line['monthly_usd_min']:,.2f}",
             f"{line['monthly_usd']:,.2f}",
+            line.get("price", ""),
             line["note"],
         )
     table.add_row(
-        "Total", "", "", f"{estimate['total_monthly_usd_min']:,.2f}", f"{estimate['total_monthly_usd']:,.2f}", ""
+        "Total", "", "", f"{estimate['total_monthly_usd_min']:,.2f}", f"{estimate['total_monthly_usd']:,.2f}", "", ""
     )
     return as_text(table, width)
 
@@ -55,13 +75,15 @@ def cost_markdown(environment: str, estimate: dict[str, Any]) -> str:
         f"**${estimate['total_monthly_usd']:,.2f}** per month at maximum scale "
         f"(${estimate['total_monthly_usd_min']:,.2f} at minimum).",
         "",
-        "| Resource | SKU | Quantity | Min USD | Max USD |",
-        "|---|---|---|---:|---:|",
+        f"_{prices_note(estimate)}_",
+        "",
+        "| Resource | SKU | Quantity | Min USD | Max USD | Price |",
+        "|---|---|---|---:|---:|---|",
     ]
     for line in _by_cost(estimate):
         lines.append(
             f"| `{line['resource']}` | {line['sku']} | {line['quantity']} | {line['monthly_usd_min']:,.2f} "
-            f"| {line['monthly_usd']:,.2f} |"
+            f"| {line['monthly_usd']:,.2f} | {line.get('price', '')} |"
         )
     if estimate["unpriced"]:
         lines += ["", "Not in the price catalog (counted as 0): " + ", ".join(estimate["unpriced"])]
@@ -97,6 +119,12 @@ def change_markdown(comparisons: list[Comparison]) -> str:
         lines.append(f"| `{c.environment}` | {money(before)} | {money(after)} | {_signed(c.delta_usd)}{pct} |")
     ref = comparisons[0].ref if comparisons else "?"
     lines.append(f"\nMonthly estimates at maximum scale; before = `{ref}`.")
+    for c in comparisons:
+        if c.after.unverified:
+            lines.append(
+                f"`{c.environment}`: {c.after.unverified} of {c.after.lines} cost lines use unverified prices "
+                f"({c.after.catalog})."
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -111,8 +139,8 @@ def resource_changes_markdown(comparisons: list[Comparison], *, max_rows: int = 
     lines = [
         f"<details><summary>Cost change by resource ({len(rows)})</summary>",
         "",
-        "| environment | resource | SKU | before | after | change |",
-        "|---|---|---|---:|---:|---:|",
+        "| environment | resource | SKU | before | after | change | price |",
+        "|---|---|---|---:|---:|---:|---|",
     ]
     for env, change in sorted(rows, key=lambda row: -abs(row[1].delta_usd))[:max_rows]:
         sku = change.sku_after or change.sku_before
@@ -120,7 +148,7 @@ def resource_changes_markdown(comparisons: list[Comparison], *, max_rows: int = 
             sku = f"{change.sku_before} → {change.sku_after}"
         lines.append(
             f"| `{env}` | `{change.resource}` | {sku} | {money(change.before_usd)} | {money(change.after_usd)} "
-            f"| {_signed(change.delta_usd)} |"
+            f"| {_signed(change.delta_usd)} | {change.price} |"
         )
     if len(rows) > max_rows:
         lines.append(

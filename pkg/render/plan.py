@@ -32,9 +32,13 @@ def plan_json(plan: Plan, cost: Estimate | None = None) -> str:
 
 
 def cost_total(plan: Plan, cost: Estimate) -> str:
+    unverified = len(cost.unverified)
+    trust = f"; {unverified} of {len(cost.priced)} priced lines unverified" if unverified else "; verified prices"
+    dates = f" dated {', '.join(cost.price_dates)}" if cost.price_dates else ""
     return (
         f"Estimated monthly cost: ${cost.total_monthly_usd:,.2f} at maximum scale "
-        f"(${cost.total_monthly_usd_min:,.2f} at minimum); lines: llmops-infra cost {plan.environment}"
+        f"(${cost.total_monthly_usd_min:,.2f} at minimum), {cost.region or 'region'} prices{dates}{trust}; "
+        f"lines: llmops-infra cost {plan.environment}"
     )
 
 

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
-from llmops_infra.policies.runner import ConfigFinding, Violation
 
 if TYPE_CHECKING:
+    from llmops_infra.policies.pricing import PriceCatalog
+    from llmops_infra.policies.runner import ConfigFinding, Violation
     from llmops_infra.review.diff import PlanDiff
     from llmops_infra.review.graph import EstateGraph
 
@@ -87,6 +88,13 @@ class Side:
     """Resource -> (SKU, monthly USD at maximum scale), from the cost model's lines."""
     errors: list[ConfigFinding] = field(default_factory=list)
     """The environment's files do not load here: nothing was planned."""
+    prices: dict[str, str] = field(default_factory=dict)
+    """Resource -> how trustworthy its price is (its date, or "unverified" and why)."""
+    unverified: int = 0
+    """Cost lines priced with unverified prices."""
+    lines: int = 0
+    catalog: str = ""
+    """Which price catalog priced this side."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,8 @@ class CostChange:
     sku_after: str
     before_usd: float | None
     after_usd: float | None
+    price: str = ""
+    """The price's date, or "unverified" and why (`CostLine.price_label`)."""
 
     @property
     def delta_usd(self) -> float:
@@ -111,6 +121,7 @@ class CostChange:
             "before_usd": self.before_usd,
             "after_usd": self.after_usd,
             "delta_usd": self.delta_usd,
+            "price": self.price,
         }
 
 
@@ -136,6 +147,8 @@ class Comparison:
             "before_min_usd": self.before.monthly_usd_min,
             "after_min_usd": self.after.monthly_usd_min,
             "resources": [c.to_dict() for c in self.cost_changes()],
+            "unverified_lines": self.after.unverified,
+            "catalog": self.after.catalog,
         }
 
     def cost_changes(self) -> list[CostChange]:
@@ -153,6 +166,7 @@ class Comparison:
                     new[0] if new else "",
                     old[1] if old else None,
                     new[1] if new else None,
+                    self.after.prices.get(resource) or self.before.prices.get(resource, ""),
                 )
             )
         return sorted(changes, key=lambda c: (-abs(c.delta_usd), c.resource))
@@ -174,33 +188,64 @@ class Comparison:
         return changed_graph(self.before.plan.to_dict() if self.before.plan else None, self.after.plan.to_dict())
 
 
-def _side(env: str, project_dir: Path) -> Side:
-    """ENV planned and priced from the files in `project_dir`; its config errors when they do not load."""
+def _side(env: str, project_dir: Path, catalog: PriceCatalog | None = None) -> Side:
+    """ENV planned and priced from the files in `project_dir` (with `catalog`, else the catalog its
+    config names); its config errors when they do not load."""
     from llmops_infra.config.loader import list_environments
+    from llmops_infra.offline.costing import price_catalog
     from llmops_infra.offline.locations import config_findings
-    from llmops_infra.offline.planning import plan_environment
+    from llmops_infra.offline.planning import plan_environment_config
     from llmops_infra.policies.cost_model import estimate_plan
 
     if env not in list_environments(project_dir):
         return Side(None, None, None)
     try:
-        plan = plan_environment(env, project_dir)
+        config, plan = plan_environment_config(env, project_dir)
+        estimate = estimate_plan(plan, catalog or price_catalog(config))
     except ConfigError as exc:
         return Side(None, None, None, errors=config_findings(exc, env, project_dir))
-    estimate = estimate_plan(plan)
     costs: dict[str, tuple[str, float]] = {}
+    prices: dict[str, str] = {}
     for line in estimate.lines:
         sku, usd = costs.get(line.resource, ("", 0.0))
         skus = sku if line.sku in sku.split(", ") else ", ".join(filter(None, [sku, line.sku]))
         costs[line.resource] = (skus, round(usd + line.monthly_usd, 2))
-    return Side(plan, estimate.total_monthly_usd, estimate.total_monthly_usd_min, costs)
+        prices.setdefault(line.resource, line.price_label(estimate.region))
+    return Side(
+        plan,
+        estimate.total_monthly_usd,
+        estimate.total_monthly_usd_min,
+        costs,
+        prices=prices,
+        unverified=len(estimate.unverified),
+        lines=len(estimate.lines),
+        catalog=estimate.catalog,
+    )
 
 
 def compare(envs: list[str], project_dir: Path, ref: str, *, option: str = "--compare") -> list[Comparison]:
-    """Plan and price each environment at `ref` and in the working tree (`option` named `ref`)."""
+    """Plan and price each environment at `ref` and in the working tree (`option` named `ref`). Both
+    sides are priced with the working tree's catalog, so that the change shown is the change of the files."""
     with tempfile.TemporaryDirectory(prefix="llmops-ref-") as tmp:
         old_dir = environments_at(ref, Path(project_dir), Path(tmp), option=option)
-        return [Comparison(env, ref, _side(env, old_dir), _side(env, Path(project_dir))) for env in envs]
+        comparisons = []
+        for env in envs:
+            after = _side(env, Path(project_dir))
+            comparisons.append(Comparison(env, ref, _side(env, old_dir, _catalog_of(env, Path(project_dir))), after))
+        return comparisons
+
+
+def _catalog_of(env: str, project_dir: Path) -> PriceCatalog | None:
+    """The catalog that prices ENV in the working tree (None when its files do not load there)."""
+    from llmops_infra.config.loader import list_environments, load_environment
+    from llmops_infra.offline.costing import price_catalog
+
+    if env not in list_environments(project_dir):
+        return None
+    try:
+        return price_catalog(load_environment(env, project_dir))
+    except ConfigError:
+        return None
 
 
 @dataclass(frozen=True)
