@@ -33,7 +33,6 @@ NO_PROJECT = {
     ("init",): "DIRECTORY argument",
     ("pipeline", "generate"): "--output",
     ("pr-comment",): "REPORT argument",
-    ("prices", "refresh"): "the price catalog file",
     ("engine", "install"): "the engine cache (~/.cache/llmops-infra/pulumi)",
 }
 # Commands whose output is not data: they write files, post a comment, or their output is Markdown.
