@@ -23,11 +23,12 @@ from llmops_infra.policies import (  # noqa: F401 - imported for their registrat
     monitoring,
     network,
     registry,
+    schema,
     storage,
 )
 from llmops_infra.policies.framework import POLICIES, RULES, TYPES, RuleInfo
 
-DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "CI", "K8S", "COST", "LIFE")
+DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "CI", "K8S", "COST", "LIFE", "SCHEMA")
 
 
 def _order(info: RuleInfo) -> tuple[int, str]:

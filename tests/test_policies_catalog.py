@@ -74,6 +74,7 @@ CATALOG_IDS = [
     "COST-06",
     "LIFE-01",
     "LIFE-02",
+    "SCHEMA-01",
 ]
 
 

@@ -130,6 +130,7 @@ def invalid_result(name: str, error: ConfigError, project_dir: Path) -> CheckRes
     """The report of an environment whose files do not load: its problems as findings, nothing checked."""
     from llmops_infra.config.loader import ENVIRONMENTS_DIR
     from llmops_infra.offline.locations import config_findings, repository_path, repository_root
+    from llmops_infra.policies.runner import CheckResult
 
     source = repository_path(Path(project_dir) / ENVIRONMENTS_DIR / f"{name}.yaml", repository_root(Path(project_dir)))
     return CheckResult(environment=name, source=source, config_errors=config_findings(error, name, Path(project_dir)))
@@ -138,7 +139,7 @@ def invalid_result(name: str, error: ConfigError, project_dir: Path) -> CheckRes
 def invalid_program(path: Path, error: ConfigError, environment: str) -> CheckResult:
     """The report of a program that cannot be synthesized: the error as a finding at the program file."""
     from llmops_infra.offline.locations import repository_path, repository_root
-    from llmops_infra.policies.runner import ConfigFinding, Location
+    from llmops_infra.policies.runner import CheckResult, ConfigFinding, Location
 
     file = path / "__main__.py" if path.is_dir() else path
     source = repository_path(file, repository_root(file.resolve().parent))
