@@ -46,6 +46,14 @@ def test_a_cached_plan_is_byte_identical_to_a_synthesized_one(cache, project, mo
     assert plan_environment("dev", project).to_json() == first == fresh
 
 
+def test_a_cached_plan_keeps_where_each_resource_comes_from(cache, project, monkeypatch):
+    """Findings point at the setting that produced a resource (docs/reports.md): a cache hit keeps that."""
+    fresh = plan_environment("dev", project)
+    assert fresh.origins and all(o.key for o in fresh.origins.values())
+    _no_synthesis(monkeypatch)
+    assert plan_environment("dev", project).origins == fresh.origins
+
+
 def test_a_changed_environment_file_is_planned_again(cache, project):
     before = plan_environment("dev", project)
     path = project / "environments" / "dev.yaml"

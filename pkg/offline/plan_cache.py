@@ -22,20 +22,21 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmops_infra.errors import LlmopsError
-from llmops_infra.plan import Plan
+from llmops_infra.plan import Origin, Plan
 
 if TYPE_CHECKING:
     from llmops_infra.config.models import EnvironmentConfig
 
 CACHE_DIR_ENV = "LLMOPS_PLAN_CACHE_DIR"
 DISABLE_ENV = "LLMOPS_NO_PLAN_CACHE"
-FORMAT = 1
-"""Bumped when an entry's layout changes (it is part of the key)."""
+FORMAT = 2
+"""Bumped when an entry's layout changes (it is part of the key). 2: entries keep `Plan.origins`."""
 SDKS = ("pulumi", "pulumi-azure-native", "pulumi-kubernetes", "pydantic")
 _SKIPPED_PARTS = {"__pycache__"}
 
@@ -108,7 +109,16 @@ def load(key: str, env: dict[str, str] | None = None) -> Plan | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("key") != key:
             return None
-        return Plan.from_dict(data.get("plan"))
+        plan = Plan.from_dict(data.get("plan"))
+        origins = data.get("origins") or {}
+        return Plan(
+            plan.environment,
+            plan.project,
+            plan.resources,
+            plan.outputs,
+            plan.stack_projects,
+            {urn: Origin(**origin) for urn, origin in origins.items()},
+        )
     except (OSError, ValueError, TypeError, KeyError, AttributeError, LlmopsError):
         return None  # a damaged or foreign entry is only a miss
 
@@ -123,7 +133,9 @@ def store(key: str, plan: Plan, env: dict[str, str] | None = None) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".plan-", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"key": key, "plan": plan.to_dict()}, handle, sort_keys=True)
+                # where each resource comes from is not the plan's content, but findings need it
+                origins = {urn: asdict(origin) for urn, origin in plan.origins.items()}
+                json.dump({"key": key, "plan": plan.to_dict(), "origins": origins}, handle, sort_keys=True)
             Path(tmp).replace(directory / f"{key}.json")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
