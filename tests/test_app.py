@@ -31,7 +31,7 @@ def test_environments_lists_shipped_ones() -> None:
     assert result.exit_code == 0
     assert result.stdout.split() == ["dev", "prod", "staging"]
     result = invoke("environments", "--project-dir", str(REPO), "--format", "json")
-    assert json.loads(result.stdout) == {"environments": ["dev", "prod", "staging"]}
+    assert json.loads(result.stdout) == {"schema_version": 1, "environments": ["dev", "prod", "staging"]}
 
 
 def test_validate_all_and_one() -> None:
@@ -39,7 +39,12 @@ def test_validate_all_and_one() -> None:
     assert result.exit_code == 0, result.output
     assert "ok dev" in result.stdout and "ok prod" in result.stdout
     result = invoke("validate", "staging", "--project-dir", str(REPO), "--format", "json")
-    assert json.loads(result.stdout) == {"valid": ["staging"], "invalid": {}, "warnings": {"staging": []}}
+    assert json.loads(result.stdout) == {
+        "schema_version": 1,
+        "valid": ["staging"],
+        "invalid": {},
+        "warnings": {"staging": []},
+    }
 
 
 def test_validate_reports_every_problem_of_every_environment(tmp_path: Path) -> None:

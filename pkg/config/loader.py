@@ -14,13 +14,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import ValidationError
 
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.config.secrets_scan import find_secrets
+from llmops_infra.config.validation_messages import describe
 from llmops_infra.errors import ConfigError
 
 ENVIRONMENTS_DIR = "environments"
@@ -336,7 +336,7 @@ def _config_error(exc: ValidationError, source: Source, env_display: str) -> Con
     for error in exc.errors(include_input=False, include_url=False):
         loc = tuple(error["loc"])
         file, line = source.locate(loc)
-        problems.append((file or env_display, format_path(loc) or "(top level)", line, _describe(error, loc)))
+        problems.append((file or env_display, format_path(loc) or "(top level)", line, describe(error, loc)))
     if len(problems) == 1:
         file, key, line, message = problems[0]
         return ConfigError(message, file=file, key=key, line=line)
@@ -345,49 +345,6 @@ def _config_error(exc: ValidationError, source: Source, env_display: str) -> Con
         f"{len(lines)} problems in the environment:\n  " + "\n  ".join(lines),
         problems=[(file, line, key, message) for file, key, line, message in problems],
     )
-
-
-def _describe(error: ErrorDetails, loc: KeyPath) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        fields = _fields_at(EnvironmentConfig, loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
-        suggestion = f"did you mean {hint[0]!r}? " if hint else ""
-        return f"unknown key. {suggestion}Allowed keys here: {', '.join(fields)}"
-    if kind == "missing":
-        return "required key is missing: add it (see environments/schema.json)"
-    message = error["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return message
-
-
-def _fields_at(model: type[BaseModel], path: KeyPath) -> list[str]:
-    """The field names of the model found at `path` below `model` (for suggestions)."""
-    current: Any = model
-    for part in path:
-        current = _unwrap(current)
-        if isinstance(part, int):
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
-            current = current.model_fields[part].annotation
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """list[X] -> X, X | None -> X, dict[str, X] -> X."""
-    for _ in range(4):
-        origin = get_origin(annotation)
-        if origin is None:
-            return annotation
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if not args:
-            return annotation
-        annotation = args[-1]
-    return annotation
 
 
 def locate_error(error: ConfigError, name: str, project_dir: Path) -> ConfigError:
