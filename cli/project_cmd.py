@@ -47,4 +47,4 @@ def validate_cmd(
         emit(valid_json(names, warnings))
     else:
         for line in valid_lines(names):
-            console.print(line)
+            console.print(line, markup=True)

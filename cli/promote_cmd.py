@@ -54,7 +54,7 @@ def _report(result: Result, fmt: ListFormat) -> None:
     if fmt is ListFormat.json:
         emit(result_json(result))
     else:
-        console.print(result_line(result))
+        console.print(result_line(result), markup=True)
 
 
 def release_cmd(

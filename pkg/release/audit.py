@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from llmops_infra.errors import ConfigError, LlmopsError
+from llmops_infra.errors import ConfigError, LlmopsError, clean
 from llmops_infra.release.manifest import Manifest, ManifestError
 
 if TYPE_CHECKING:
     from llmops_infra.release.artifacts import Releases
 
 AUDIT_FILE = ".llmops/audit.jsonl"
+MAX_APPROVAL_HOURS = 24 * 7
+"""An approval lasts at most a week: a release approved for longer is not the release deployed."""
+MAX_NAME = 200
 
 
 class audited:
@@ -72,6 +76,18 @@ def record_approval(
     require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
     if not by.strip():
         raise ConfigError("say who approves: --by NAME", key="--by")
+    if clean(by) != by or len(by) > MAX_NAME:
+        raise ConfigError(
+            f"the approver's name has control characters or is longer than {MAX_NAME} characters: "
+            "give a plain name or e-mail address",
+            key="--by",
+        )
+    if not (math.isfinite(hours) and 0 < hours <= MAX_APPROVAL_HOURS):
+        raise ConfigError(
+            f"an approval is valid for more than 0 and at most {MAX_APPROVAL_HOURS} hours: "
+            "give --valid-hours within that range",
+            key="--valid-hours",
+        )
     moment = now or datetime.now(UTC)
     record = {
         "environment": env,

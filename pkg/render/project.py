@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmops_infra.render import to_json
+from llmops_infra.render.safe import literal
 
 
 def environments_json(names: list[str]) -> str:
@@ -15,4 +16,4 @@ def valid_json(names: list[str], warnings: dict[str, list[str]] | None = None) -
 
 def valid_lines(names: list[str]) -> list[str]:
     """Console markup, one line per valid environment."""
-    return [f"[green]ok[/] {name}" for name in names]
+    return [f"[green]ok[/] {literal(name)}" for name in names]
