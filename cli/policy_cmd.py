@@ -45,7 +45,18 @@ def check_cmd(
         Path | None,
         typer.Option(
             "--program",
-            help="Judge any Pulumi Python program (a file, or a directory with __main__.py) synthesized under mocks.",
+            help="Judge any Pulumi Python program (a file, or a directory with __main__.py) synthesized under "
+            "mocks. It runs the program's code with your rights (files, network, credentials): judge only code "
+            "you would run.",
+            show_default=False,
+        ),
+    ] = None,
+    program_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--program-timeout",
+            min=1,
+            help="Seconds --program may take to plan (default: LLMOPS_PROGRAM_TIMEOUT, else 300).",
             show_default=False,
         ),
     ] = None,
@@ -79,7 +90,7 @@ def check_cmd(
         config = load_environment(env, project_dir) if env else None
         settings = policy_settings(config) if config else PolicySettings()
         with err_console.status(f"Synthesizing {program}…"):
-            plan = plan_program(program, config)
+            plan = plan_program(program, config, timeout=program_timeout)
         results = [check_plan(plan, settings, source=str(program))]
     else:
         if env:
