@@ -169,12 +169,14 @@ def emit(text: str, output: Path | None = None) -> None:
         sys.stdout.flush()
         return
     from llmops_infra.errors import ConfigError
+    from llmops_infra.files import write_atomic
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {output}: {exc.strerror}", key="--output") from None
+    # atomic, and never through a link: `--output report.json` planted as a link to ~/.bashrc is refused
+    write_atomic(output, text if text.endswith("\n") else text + "\n", root=output.parent, key="--output")
     err_console.print(f"wrote {output}", markup=False)
 
 

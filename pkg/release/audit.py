@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from llmops_infra.errors import ConfigError, LlmopsError, clean
+from llmops_infra.files import PRIVATE, append_line, check_writable, write_atomic
 from llmops_infra.release.manifest import Manifest, ManifestError
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ class audited:
         }
 
     def __enter__(self) -> dict[str, Any]:
+        # the audit record must be writable before anything is stored: a read-only project fails here,
+        # not after the manifest was recorded
+        check_writable(self.project_dir / AUDIT_FILE, root=self.project_dir)
         return self.record
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> Literal[False]:
@@ -97,8 +101,9 @@ def record_approval(
         "expires_at": (moment + timedelta(hours=hours)).isoformat(timespec="seconds"),
     }
     path = approval_path(env, Path(project_dir))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    check_writable(Path(project_dir) / AUDIT_FILE, root=Path(project_dir))  # both records or neither
+    # atomic (a reader never sees half an approval; a kill mid-write keeps the old one), private, no links
+    write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n", root=Path(project_dir), mode=PRIVATE)
     append_audit(
         project_dir,
         {
@@ -117,10 +122,7 @@ def record_approval(
 
 def append_audit(project_dir: Path, record: dict[str, Any], releases: Releases | None = None) -> None:
     """One JSON line in `.llmops/audit.jsonl`, and one object in the artifact store."""
-    path = Path(project_dir) / AUDIT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
+    append_line(Path(project_dir) / AUDIT_FILE, json.dumps(record, sort_keys=True), root=Path(project_dir))
     if releases is not None:
         releases.append_audit(record)
 
