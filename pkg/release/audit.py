@@ -56,7 +56,8 @@ class audited:
         if exc is not None:
             refused = isinstance(exc, (LlmopsError, ManifestError))
             self.record["result"] = "refused" if refused else "error"
-            self.record["reason"] = str(exc).splitlines()[0] if refused else type(exc).__name__
+            # a code, never the message: messages may quote what a person typed (or pasted)
+            self.record["reason"] = type(exc).__name__
         append_audit(self.project_dir, self.record, self.releases)
         return False
 
