@@ -20,6 +20,9 @@ def project(tmp_path, project_dir, monkeypatch):
     shutil.copytree(project_dir / "environments", tmp_path / "environments")
     monkeypatch.delenv("LLMOPS_ARTIFACTS", raising=False)
     monkeypatch.setenv("LLMOPS_ACTOR", "tester")
+    from llmops_infra.release import hooks as promotion_hooks
+
+    monkeypatch.setattr(promotion_hooks, "promote_gates", lambda config, project_dir, plan: None)
     return tmp_path
 
 
@@ -57,19 +60,13 @@ def test_corrupt_store_contents_are_not_a_traceback(project):
 
 
 def _release(project):
-    from llmops_infra.release import hooks as promotion_hooks
-
-    promotion_hooks.promote_gates = lambda config, project_dir, plan: None  # type: ignore[assignment]
     result = runner.invoke(app, ["release", "dev", "-C", str(project), "--format", "json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)["manifest"]
 
 
-def test_markup_in_an_approver_prints_literally(project, monkeypatch):
+def test_markup_in_an_approver_prints_literally(project):
     """Item 11: `--by '[/]'` used to raise after the approval and audit were written."""
-    from llmops_infra.release import hooks as promotion_hooks
-
-    monkeypatch.setattr(promotion_hooks, "promote_gates", lambda config, project_dir, plan: None)
     manifest = _release(project)
     result = runner.invoke(app, ["approve", "staging", "--manifest", manifest, "--by", "[/]", "-C", str(project)])
     assert result.exit_code == 0, result.output
