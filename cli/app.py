@@ -1,7 +1,7 @@
 """The `llmops-infra` command line: parse, call, render, exit.
 
 Exit codes: 0 success; 1 a mandatory policy failed; 2 bad input (config, arguments);
-3 the engine, a backend or Azure failed. Heavy modules (pulumi, azure-native, pydantic) are
+3 the engine, a backend or Azure failed; 4 an unexpected error (a bug; `--debug` shows it). Heavy modules (pulumi, azure-native, pydantic) are
 imported inside the commands that need them, so `--help` answers at once.
 
 Every command is registered here, the one way (`common.add_commands`): its known errors
@@ -56,9 +56,16 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error (exit code 4).")
+    ] = False,
 ) -> None:
     """Provision and govern an LLMOps estate on Azure with Pulumi."""
     import os
+
+    from llmops_infra.cli.common import DEBUG
+
+    DEBUG["on"] = debug or os.environ.get("LLMOPS_DEBUG", "") not in ("", "0")
 
     if os.environ.get("LLMOPS_FEDERATED_TOKEN_SOURCE"):  # in CI: keep the OIDC token fresh for the whole run
         handle_errors(_start_token_refresh)()

@@ -9,12 +9,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from llmops_infra.render.console import console, err_console
 
 __all__ = [  # what commands take from here; the consoles live with the renderers
+    "INTERNAL_ERROR",
     "Command",
     "EnvArg",
     "FormatOpt",
@@ -123,26 +125,49 @@ def add_commands(group: typer.Typer, commands: dict[str, Callable[..., Any]]) ->
     return group
 
 
+INTERNAL_ERROR = 4
+"""Exit code of an unexpected error (a bug): 1 is reserved for a mandatory policy failure."""
+DEBUG = {"on": False}
+"""Set by the root option `--debug` (or LLMOPS_DEBUG=1): unexpected errors keep their traceback."""
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn known errors into one clear message and their documented exit code.
 
-    Unknown errors keep their traceback: they are bugs, and the traceback is the report.
+    An unexpected error is a bug: one line on stderr naming its type and where it was raised
+    (never its message, which may quote a value nobody cleared) and exit code 4; `--debug`
+    shows the traceback instead.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from llmops_infra.errors import LlmopsError
+        from llmops_infra.render.safe import literal
 
         try:
             return fn(*args, **kwargs)
         except LlmopsError as exc:
-            from rich.markup import escape
-
             # the message is data, not markup: "[a-z0-9]" in a pattern or "[secret]" must print as is
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, emoji=False)
+            err_console.print(f"[bold red]error:[/] {literal(exc)}", markup=True, emoji=False)
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if DEBUG["on"]:
+                raise
+            err_console.print(f"[bold red]internal error:[/] {literal(_where(exc))}", markup=True, emoji=False)
+            raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper
+
+
+def _where(exc: BaseException) -> str:
+    """`exc`'s type and the innermost frame it came from: enough to report the bug, no values."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    place = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{place}; rerun with --debug for the traceback and report it"
 
 
 # --------------------------------------------------------------------------- output
@@ -155,12 +180,14 @@ def emit(text: str, output: Path | None = None) -> None:
         sys.stdout.flush()
         return
     from llmops_infra.errors import ConfigError
+    from llmops_infra.files import write_atomic
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {output}: {exc.strerror}", key="--output") from None
+    # atomic, and never through a link: `--output report.json` planted as a link to ~/.bashrc is refused
+    write_atomic(output, text if text.endswith("\n") else text + "\n", root=output.parent, key="--output")
     err_console.print(f"wrote {output}", markup=False)
 
 

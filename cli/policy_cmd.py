@@ -46,7 +46,18 @@ def check_cmd(
         Path | None,
         typer.Option(
             "--program",
-            help="Judge any Pulumi Python program (a file, or a directory with __main__.py) synthesized under mocks.",
+            help="Judge any Pulumi Python program (a file, or a directory with __main__.py) synthesized under "
+            "mocks. It runs the program's code with your rights (files, network, credentials): judge only code "
+            "you would run.",
+            show_default=False,
+        ),
+    ] = None,
+    program_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--program-timeout",
+            min=1,
+            help="Seconds --program may take to plan (default: LLMOPS_PROGRAM_TIMEOUT, else 300).",
             show_default=False,
         ),
     ] = None,
@@ -68,13 +79,14 @@ def check_cmd(
     from llmops_infra.policies.pricing import override
 
     with override(prices):  # COST-05 prices with it
-        _check(envs, all_envs, program, env, fmt, output, project_dir)
+        _check(envs, all_envs, program, program_timeout, env, fmt, output, project_dir)
 
 
 def _check(
     envs: list[str] | None,
     all_envs: bool,
     program: Path | None,
+    program_timeout: float | None,
     env: str | None,
     fmt: ReportFormat,
     output: Path | None,
@@ -93,7 +105,7 @@ def _check(
         config = load_environment(env, project_dir) if env else None
         with err_console.status(f"Synthesizing {program}…"):
             try:
-                results = [check_program(program, config)]
+                results = [check_program(program, config, timeout=program_timeout)]
             except ConfigError as exc:
                 results = [invalid_program(program, exc, config.name if config else "program")]
     else:

@@ -57,7 +57,7 @@ def validate_cmd(
         emit(valid_json(valid, warnings, invalid))
     else:
         for line in valid_lines(valid):
-            console.print(line)
+            console.print(line, markup=True)
         for line in invalid_lines(invalid):
             err_console.print(line, markup=False, highlight=False)
     if invalid:

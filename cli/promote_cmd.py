@@ -63,7 +63,7 @@ def _report(result: Result, fmt: ListFormat) -> None:
     if fmt is ListFormat.json:
         emit(result_json(result))
     else:
-        console.print(result_line(result))
+        console.print(result_line(result), markup=True)
         for line in result_details(result):
             console.print(line, markup=False, highlight=False)
 

@@ -6,11 +6,28 @@ Messages never contain secret values.
 
 from __future__ import annotations
 
+import re
+
+# CSI / OSC / other ESC sequences first (so their parameters go with them), then any C0/C1
+# control character except tab and newline, then the Unicode bidi controls (Trojan Source).
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object) -> str:
+    """`text` as a string without terminal escape sequences, control or bidi characters.
+
+    Every message shown to a person passes through it (`render.safe`, `LlmopsError`)."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", str(text)))
+
 
 class LlmopsError(Exception):
     """An error the user can fix; the message says how."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        return clean(super().__str__())
 
 
 Problem = tuple[str | None, int | None, str | None, str]

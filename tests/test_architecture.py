@@ -37,7 +37,7 @@ ALLOWED = {
     # draws what the domain packages computed; only the command line calls it
     "render": {"release", "engine", "review", "delivery", "offline", "stacks", "config", "components", "policies"},
 }
-ROOT_LEAVES = {"llmops_infra", "llmops_infra.errors", "llmops_infra.plan"}
+ROOT_LEAVES = {"llmops_infra", "llmops_infra.errors", "llmops_infra.files", "llmops_infra.plan"}
 
 
 @cache

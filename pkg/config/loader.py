@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmops_infra.config.models import EnvironmentConfig
-from llmops_infra.config.secrets_scan import find_secrets
+from llmops_infra.config.secrets_scan import format_path, refuse_secrets
 from llmops_infra.config.validation_messages import describe
 from llmops_infra.errors import ConfigError
 
@@ -101,12 +101,16 @@ def load_located(
     source = Source()
     base_path = env_dir / BASE_FILE
     merged: dict[str, Any] = {}
+    env_path = env_dir / f"{name}.yaml"
+    env_display = _display(env_path, project_dir)
     if base_path.exists():
         merged = read_yaml(base_path, source, display=_display(base_path, project_dir))
-    env_path = env_dir / f"{name}.yaml"
-    overlay = read_yaml(env_path, source, display=_display(env_path, project_dir))
+        refuse_secrets(merged, source.locate, _display(base_path, project_dir))
+    overlay = read_yaml(env_path, source, display=env_display)
+    # each file before anything else reads it (the name check, the merge, the validators that
+    # quote values): a secret overridden by the overlay is still committed in base.yaml
+    refuse_secrets(overlay, source.locate, env_display)
     merged = deep_merge(merged, overlay)
-    env_display = _display(env_path, project_dir)
     if merged.get("name", name) != name:
         line = source.lines.get(("name",), (env_display, None))[1]
         raise ConfigError(
@@ -116,15 +120,6 @@ def load_located(
             line=line,
         )
     merged["name"] = name
-    for path, what in find_secrets(merged):
-        file, line = source.locate(path)
-        raise ConfigError(
-            f"this looks like {what}. Secrets never go in environment files: store it in Key Vault "
-            "or pass it through an environment variable at run time, and rotate it if it was committed",
-            file=file or env_display,
-            key=format_path(path),
-            line=line,
-        )
     try:
         config = EnvironmentConfig.model_validate(merged)
     except ValidationError as exc:
@@ -262,7 +257,7 @@ def _plain(node: Any, path: KeyPath, source: Source, display: str, budget: list[
                 source.lines[key_path] = (display, line)
             if not isinstance(key, str):
                 raise ConfigError(
-                    f"key {key!r} is a {_kind(key)}: keys must be strings",
+                    f"a key is a {_kind(key)}: keys must be strings",
                     file=display,
                     key=format_path(path) or None,
                     line=line,
@@ -308,13 +303,6 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def format_path(path: KeyPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _kind(value: Any) -> str:

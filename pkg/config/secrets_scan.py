@@ -8,20 +8,31 @@ value: only where it was and what it looked like.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 # What the value looks like -> a pattern. Kept specific to avoid flagging resource ids.
 VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
     "a storage connection string": re.compile(r"(AccountKey|SharedAccessKey)=", re.I),
     "a SAS token": re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}"),
-    "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----"),
     "a JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\."),
     "a GitHub token": re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
     "a Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}"),
     "an OpenAI API key": re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),
-    "an Azure storage or Cognitive Services key": re.compile(r"^[A-Za-z0-9+/]{86}==$"),
-    "a 32-character hex API key": re.compile(r"^[0-9a-f]{32}$"),
+    # unanchored: a key with text around it ("key: <key> # prod") is still a key
+    "an Azure storage or Cognitive Services key": re.compile(
+        r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"
+    ),
+    "a 32-character hex API key": re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])"),
+    "an Azure Cognitive Services key": re.compile(
+        r"(?<![0-9A-Za-z])[0-9A-Za-z]{84}JQQJ99[0-9A-Za-z]{4}(?![0-9A-Za-z])"
+    ),
+    "an Azure Functions key in a URL": re.compile(r"[?&]code=[A-Za-z0-9_%/+=-]{20,}", re.I),
+    "a Microsoft Entra client secret": re.compile(r"(?<![A-Za-z0-9_~.])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}"),
+    "a credential in a URL query": re.compile(
+        r"[?&][a-z_]*(key|secret|token|password|passwd|sig|signature|code)=[^&\s]{8,}", re.I
+    ),
     "a webhook URL with an embedded token": re.compile(
         r"https://(hooks\.slack\.com/services/|[a-z0-9.-]*webhook\.office\.com/|discord(app)?\.com/api/webhooks/)", re.I
     ),
@@ -40,20 +51,64 @@ SECRET_KEYS = re.compile(
 )  # `slack_token` and `db_password` too; `hub_token_secret` (a reference to a secret) does not match
 
 
+def looks_like(text: str | bytes) -> str | None:
+    """What `text` looks like when it looks like a secret, else None. Bytes (a `!!binary` value)
+    are read as text too, so an encoded key is found as well as a plain one."""
+    if isinstance(text, bytes):
+        text = text.decode("latin-1")
+    for what, pattern in VALUE_PATTERNS.items():
+        if pattern.search(text):
+            return what
+    return None
+
+
 def find_secrets(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Yield (key path, what it looks like) for every value that looks like a secret."""
+    """Yield (key path, what it looks like) for every key and value that looks like a secret.
+
+    Keys are scanned as well as values (a secret pasted as a tag name is still a secret); a
+    finding's key path never contains the key that looked like one: it stops at its parent.
+    """
     if isinstance(data, dict):
         for key, value in data.items():
+            if isinstance(key, (str, bytes)) and (what := looks_like(key)):
+                yield path, f"{what}, used as a key"
+                continue
             sub = (*path, key)
             if isinstance(key, str) and SECRET_KEYS.match(key) and value not in (None, ""):
-                yield sub, f"a value under the secret-like key {key!r}"
+                yield sub, "a value under a secret-like key"
                 continue
             yield from find_secrets(value, sub)
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from find_secrets(value, (*path, index))
-    elif isinstance(data, str):
-        for what, pattern in VALUE_PATTERNS.items():
-            if pattern.search(data):
-                yield path, what
-                return
+    elif isinstance(data, (str, bytes)):
+        what = looks_like(data)
+        if what:
+            yield path, what
+
+
+def format_path(path: tuple[str | int, ...]) -> str:
+    """A key path as a person writes it: `tags.owner`, `models[0].name`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def refuse_secrets(
+    document: dict[str, Any],
+    locate: Callable[[tuple[str | int, ...]], tuple[str | None, int | None]],
+    display: str,
+) -> None:
+    """A `ConfigError` naming file, key path and line of the first secret in `document`; never its value."""
+    from llmops_infra.errors import ConfigError
+
+    for path, what in find_secrets(document):
+        file, line = locate(path)
+        raise ConfigError(
+            f"this looks like {what}. Secrets never go in environment files: store it in Key Vault "
+            "or pass it through an environment variable at run time, and rotate it if it was committed",
+            file=file or display,
+            key=format_path(path) or "(top level)",
+            line=line,
+        )

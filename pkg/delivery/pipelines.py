@@ -83,6 +83,7 @@ def render(options: PipelineOptions) -> Generated:
 def write(generated: Generated, output: Path, *, force: bool = False) -> list[Path]:
     """Write the pipeline files (and the vendored wheel) under `output`; refuse to overwrite without `force`."""
     from llmops_infra.delivery.wheel import vendor_wheel
+    from llmops_infra.files import write_atomic
 
     targets = [Path(output) / rel for rel in generated.files]
     existing = [str(t) for t in targets if t.exists()]
@@ -92,12 +93,6 @@ def write(generated: Generated, output: Path, *, force: bool = False) -> list[Pa
     if generated.wheel is not None:
         written.append(vendor_wheel(Path(output), generated.wheel))
     for target, text in zip(targets, generated.files.values(), strict=True):
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write {target}: {exc.strerror}: choose a directory you can write to", key="--output"
-            ) from None
-        written.append(target)
+        # atomic, inside `output`, never through a link planted in the repository (.github/ -> elsewhere)
+        written.append(write_atomic(target, text, root=Path(output), key="--output"))
     return written

@@ -117,7 +117,7 @@ def scaffold(target: Path, *, provider: str = "github", force: bool = False) -> 
     if target.is_dir() and any(target.iterdir()) and not force:
         raise ConfigError(
             f"{target} is not empty: choose an empty directory or pass --force "
-            "(files of the scaffold are overwritten, others are left alone)",
+            "(files of the scaffold are replaced, each saved first as <name>.bak-<time>; others are left alone)",
             key="DIR",
         )
     from llmops_infra.delivery.pipeline_options import wheel_name
@@ -136,15 +136,16 @@ def scaffold(target: Path, *, provider: str = "github", force: bool = False) -> 
 
 
 def _write_texts(target: Path, content: dict[str, str]) -> list[Path]:
+    """Each file atomically, inside `target`, never through a link; an existing file that
+    differs is first copied to `<name>.bak-<UTC time>` (`--force` in a cloned repository)."""
+    from llmops_infra.files import backup, write_atomic
+
     written = []
     for rel, text in content.items():
         path = target / rel
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write {path}: {exc.strerror}: choose a directory you can write to", key="DIR"
-            ) from None
-        written.append(path)
+        if path.is_file() and not path.is_symlink() and path.read_bytes() != text.encode("utf-8"):
+            saved = backup(path, root=target, key="DIR")
+            if saved is not None:
+                written.append(saved)
+        written.append(write_atomic(path, text, root=target, key="DIR"))
     return written

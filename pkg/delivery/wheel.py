@@ -130,13 +130,8 @@ def vendor_wheel(repository: Path, relative: str) -> Path:
     """Copy the wheel to `repository`/`relative` (unchanged when the same file is there)."""
     source = locate_wheel()
     target = Path(repository) / relative
-    if target.is_file() and target.read_bytes() == source.read_bytes():
+    if target.is_file() and not target.is_symlink() and target.read_bytes() == source.read_bytes():
         return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write {target}: {exc.strerror}: choose a directory you can write to", key="--output"
-        ) from None
-    return target
+    from llmops_infra.files import write_atomic
+
+    return write_atomic(target, source.read_bytes(), root=Path(repository), key="--output")

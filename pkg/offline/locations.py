@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from llmops_infra.config.loader import KeyPath, Source, format_path
+from llmops_infra.config.loader import KeyPath, Source
+from llmops_infra.config.secrets_scan import format_path
 from llmops_infra.errors import ConfigError
 from llmops_infra.plan import Plan
 from llmops_infra.policies.framework import RuleInfo

@@ -9,15 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmops_infra.config.common import EnforcementLevel
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError
-from llmops_infra.plan import Plan
+from llmops_infra.plan import Origin, Plan
 from llmops_infra.policies.pricing import chosen
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
 
@@ -108,13 +109,15 @@ def check_loaded(name: str, project_dir: Path, plan: Plan, *, today: date | None
     )
 
 
-def check_program(path: Path, config: EnvironmentConfig | None = None, *, today: date | None = None) -> CheckResult:
+def check_program(
+    path: Path, config: EnvironmentConfig | None = None, *, today: date | None = None, timeout: float | None = None
+) -> CheckResult:
     """Synthesize any Pulumi program and check it with `config`'s settings (default: strict prod
     scope, empty allow-lists); each finding located at its resource's constructor call."""
     from llmops_infra.offline.locations import program_locator, repository_path, repository_root
     from llmops_infra.policies.runner import check_plan
 
-    plan = plan_program(path, config)
+    plan = plan_program(path, config, timeout=timeout)
     file = path / "__main__.py" if path.is_dir() else path
     settings = policy_settings(config) if config else PolicySettings()
     return check_plan(
@@ -150,50 +153,114 @@ def invalid_program(path: Path, error: ConfigError, environment: str) -> CheckRe
 
 
 def plan_program(
-    path: Path, config: EnvironmentConfig | None = None, *, stack_outputs: dict[str, object] | None = None
+    path: Path,
+    config: EnvironmentConfig | None = None,
+    *,
+    stack_outputs: dict[str, object] | None = None,
+    timeout: float | None = None,
 ) -> Plan:
     """Synthesize any Pulumi Python program (a file, or a directory with `__main__.py`) under the
     Azure mocks, as stack `config.name` (or `program`), offline. A StackReference in the program
-    reads `stack_outputs`."""
-    import runpy
+    reads `stack_outputs`.
 
-    from llmops_infra.offline.mocks import AzureMocks
-    from llmops_infra.offline.synth import synthesize
+    The program is code: it runs with the caller's rights (files, network, credentials), in a
+    child process (`offline.program_child`) stopped after `timeout` seconds (default
+    `LLMOPS_PROGRAM_TIMEOUT`, else 300). Its stdout and stderr are captured apart from the
+    report. Any way out other than a plan (an exception, `sys.exit`, a crash, the timeout) is a
+    failure to plan: a `ConfigError` (exit 2) with the tail of the program's stderr.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
 
     file = path / "__main__.py" if path.is_dir() else path
     if not file.is_file():
         raise ConfigError(
             f"{path} is not a Python program: give a .py file or a directory with __main__.py", key="--program"
         )
-    if config is not None:
-        mocks = AzureMocks(
-            config.azure.subscription_id, config.azure.tenant_id, config.azure.location, stack_outputs=stack_outputs
-        )
-    else:
-        mocks = AzureMocks(PROGRAM_SUBSCRIPTION, PROGRAM_TENANT, "eastus", stack_outputs=stack_outputs)
-
-    def program() -> None:
-        sys.path.insert(0, str(file.parent.resolve()))
+    limit = program_timeout() if timeout is None else timeout
+    azure = config.azure if config is not None else None
+    request = {
+        "file": str(file.resolve()),
+        "environment": config.name if config else "program",
+        "project": file.parent.resolve().name or "program",
+        "subscription": azure.subscription_id if azure else PROGRAM_SUBSCRIPTION,
+        "tenant": azure.tenant_id if azure else PROGRAM_TENANT,
+        "location": azure.location if azure else "eastus",
+        "stack_outputs": stack_outputs or {},
+    }
+    with tempfile.TemporaryDirectory(prefix="llmops-program-") as scratch:
+        request_file, result_file = Path(scratch) / "request.json", Path(scratch) / "plan.json"
+        request_file.write_text(json.dumps(request, default=str), encoding="utf-8")
         try:
-            runpy.run_path(str(file.resolve()), run_name="__main__")
-        finally:
-            sys.path.remove(str(file.parent.resolve()))
+            done = subprocess.run(
+                [sys.executable, "-m", "llmops_infra.offline.program_child", str(request_file), str(result_file)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ConfigError(
+                f"{file}: the program did not finish planning within {limit:g} s{_tail(exc.stderr)}: "
+                "make it faster or raise --program-timeout / LLMOPS_PROGRAM_TIMEOUT",
+                key="--program",
+            ) from None
+        result = _read_result(result_file)
+        if done.returncode != 0 or "plan" not in result:
+            line = result.get("line")
+            raise ConfigError(
+                f"the program failed under mocks (exit {done.returncode}){_tail(done.stderr)}",
+                file=str(file),
+                line=line if isinstance(line, int) else None,
+                key="--program",
+            )
+        plan = Plan.from_dict(result["plan"])
+        origins = result.get("origins") or {}
+        return replace(plan, origins={urn: Origin(**origin) for urn, origin in origins.items()})
+
+
+def _read_result(path: Path) -> dict[str, Any]:
+    """What the child wrote: {"plan", "origins"} or {"line"} of a failure; {} when nothing usable."""
+    import json
 
     try:
-        return synthesize(
-            program,
-            environment=config.name if config else "program",
-            project=file.parent.resolve().name or "program",
-            mocks=mocks,
-            origin=program_origin(file.parent.resolve()),
-        )
-    except Exception as exc:
-        raise ConfigError(
-            f"the program failed under mocks: {type(exc).__name__}: {exc}",
-            file=str(file),
-            line=_failing_line(exc, file.resolve()),
-            key="--program",
-        ) from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+DEFAULT_PROGRAM_TIMEOUT = 300.0
+"""Seconds a `--program` may take to plan, unless LLMOPS_PROGRAM_TIMEOUT or --program-timeout says."""
+
+
+def program_timeout() -> float:
+    import math
+    import os
+
+    raw = os.environ.get("LLMOPS_PROGRAM_TIMEOUT", "")
+    if not raw:
+        return DEFAULT_PROGRAM_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError("give a positive number of seconds", key="LLMOPS_PROGRAM_TIMEOUT")
+    return value
+
+
+def _tail(stderr: bytes | str | None, lines: int = 8) -> str:
+    """The last lines of the program's stderr, cleaned, for the error message."""
+    from llmops_infra.errors import clean
+
+    if not stderr:
+        return ""
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    tail = [clean(line)[:300] for line in text.strip().splitlines()[-lines:]]
+    return ":\n  " + "\n  ".join(tail) if tail else ""
 
 
 def _failing_line(exc: BaseException, file: Path) -> int | None:

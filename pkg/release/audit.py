@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from llmops_infra.errors import ConfigError, LlmopsError
+from llmops_infra.errors import ConfigError, LlmopsError, clean
+from llmops_infra.files import PRIVATE, append_line, check_writable, write_atomic
 from llmops_infra.release.manifest import Manifest, ManifestError
 
 if TYPE_CHECKING:
     from llmops_infra.release.artifacts import Releases
 
 AUDIT_FILE = ".llmops/audit.jsonl"
+MAX_APPROVAL_HOURS = 24 * 7
+"""An approval lasts at most a week: a release approved for longer is not the release deployed."""
+MAX_NAME = 200
 
 
 class audited:
@@ -42,13 +47,17 @@ class audited:
         }
 
     def __enter__(self) -> dict[str, Any]:
+        # the audit record must be writable before anything is stored: a read-only project fails here,
+        # not after the manifest was recorded
+        check_writable(self.project_dir / AUDIT_FILE, root=self.project_dir)
         return self.record
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> Literal[False]:
         if exc is not None:
             refused = isinstance(exc, (LlmopsError, ManifestError))
             self.record["result"] = "refused" if refused else "error"
-            self.record["reason"] = str(exc).splitlines()[0] if refused else type(exc).__name__
+            # a code, never the message: messages may quote what a person typed (or pasted)
+            self.record["reason"] = type(exc).__name__
         append_audit(self.project_dir, self.record, self.releases)
         return False
 
@@ -72,6 +81,18 @@ def record_approval(
     require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
     if not by.strip():
         raise ConfigError("say who approves: --by NAME", key="--by")
+    if clean(by) != by or len(by) > MAX_NAME:
+        raise ConfigError(
+            f"the approver's name has control characters or is longer than {MAX_NAME} characters: "
+            "give a plain name or e-mail address",
+            key="--by",
+        )
+    if not (math.isfinite(hours) and 0 < hours <= MAX_APPROVAL_HOURS):
+        raise ConfigError(
+            f"an approval is valid for more than 0 and at most {MAX_APPROVAL_HOURS} hours: "
+            "give --valid-hours within that range",
+            key="--valid-hours",
+        )
     moment = now or datetime.now(UTC)
     record = {
         "environment": env,
@@ -81,8 +102,9 @@ def record_approval(
         "expires_at": (moment + timedelta(hours=hours)).isoformat(timespec="seconds"),
     }
     path = approval_path(env, Path(project_dir))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    check_writable(Path(project_dir) / AUDIT_FILE, root=Path(project_dir))  # both records or neither
+    # atomic (a reader never sees half an approval; a kill mid-write keeps the old one), private, no links
+    write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n", root=Path(project_dir), mode=PRIVATE)
     append_audit(
         project_dir,
         {
@@ -101,10 +123,7 @@ def record_approval(
 
 def append_audit(project_dir: Path, record: dict[str, Any], releases: Releases | None = None) -> None:
     """One JSON line in `.llmops/audit.jsonl`, and one object in the artifact store."""
-    path = Path(project_dir) / AUDIT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
+    append_line(Path(project_dir) / AUDIT_FILE, json.dumps(record, sort_keys=True), root=Path(project_dir))
     if releases is not None:
         releases.append_audit(record)
 

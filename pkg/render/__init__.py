@@ -28,7 +28,7 @@ __all__ = ["SCHEMA_VERSION", "as_text", "to_json", "versioned"]
 def as_text(renderable: RenderableType, width: int) -> str:
     """`renderable` drawn without colours at a fixed width: the same text on any terminal, in a file or a test."""
     buffer = StringIO()
-    Console(file=buffer, width=width, force_terminal=False, highlight=False).print(renderable)
+    Console(file=buffer, width=width, force_terminal=False, highlight=False, markup=False).print(renderable)
     return buffer.getvalue()
 
 

@@ -8,5 +8,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup off by default: user text (names, `--by`, messages) is never read as markup; a
+# renderer that colours on purpose passes markup=True and escapes what it quotes (render.safe)
+console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)

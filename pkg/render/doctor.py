@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from llmops_infra.render import to_json
+from llmops_infra.render.safe import clean
 
-MARKS = {True: "[green]ok[/]", False: "[red]missing[/]", None: "[dim]n/a[/]"}
+MARKS = {True: Text("ok", style="green"), False: Text("missing", style="red"), None: Text("n/a", style="dim")}
 
 
 def doctor_json(report: dict[str, Any]) -> str:
@@ -67,5 +68,5 @@ def doctor_table(report: dict[str, Any]) -> Table:
     for column in ("check", "status", "detail", "what to do"):
         table.add_column(column, overflow="fold")
     for name, ok, detail, fix in rows(report):
-        table.add_row(escape(name), MARKS[ok], escape(detail), escape(fix))
+        table.add_row(Text(clean(name)), MARKS[ok], Text(clean(detail)), Text(clean(fix)))
     return table

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from llmops_infra.render import to_json, versioned
 from llmops_infra.render.console import console, err_console
+from llmops_infra.render.safe import clean, literal
 
 SYMBOLS = {
     "create": "[green]+[/]",
@@ -65,7 +66,7 @@ class Renderer:
             self.line({"event": "gate", **result.as_dict()})
             return
         mark = {"passed": "[green]ok[/]", "skipped": "[yellow]skipped[/]"}.get(result.status, "[red]failed[/]")
-        err_console.print(f"gate {result.gate}: {mark} {escape(str(result.message))}", markup=True)
+        err_console.print(f"gate {result.gate}: {mark} {literal(str(result.message))}", markup=True)
 
     def gate_failed(self, exc: Any) -> None:
         """A gate raised: in json, one `gate` event with status failed (the table shows the error line)."""
@@ -93,24 +94,24 @@ class Renderer:
             verb = VERBS.get(record["op"], record["op"])
             if preview:
                 verb = f"would be {verb}" if record["op"] not in ("same", "refresh") else "drifted"
-            props = f" [dim]({escape(', '.join(record['diffs']))})[/]" if record["diffs"] else ""
+            props = f" [dim]({literal(', '.join(record['diffs']))})[/]" if record["diffs"] else ""
             err_console.print(
-                f"  {SYMBOLS.get(record['op'], '*')} {escape(_short(record['urn']))} {verb}{props}", markup=True
+                f"  {SYMBOLS.get(record['op'], '*')} {literal(_short(record['urn']))} {verb}{props}", markup=True
             )
         elif kind == "resource-failed":
-            err_console.print(f"  [red]x[/] {escape(_short(record['urn']))} failed ({record['op']})", markup=True)
+            err_console.print(f"  [red]x[/] {literal(_short(record['urn']))} failed ({record['op']})", markup=True)
         elif kind == "policy":
             err_console.print(
-                f"  [red]policy[/] {record['policy']} ({record['level']}): {escape(str(record['message']))}",
+                f"  [red]policy[/] {record['policy']} ({record['level']}): {literal(str(record['message']))}",
                 markup=True,
                 emoji=False,
             )
         elif kind == "diagnostic" and record["severity"] == "error":
-            err_console.print(f"  [red]error[/] {escape(str(record['message']))}", markup=True, emoji=False)
+            err_console.print(f"  [red]error[/] {literal(str(record['message']))}", markup=True, emoji=False)
         elif kind == "step":
             colour = {"failed": "red", "passed": "green", "done": "green"}.get(record["status"], "cyan")
             err_console.print(
-                f"[{colour}]{escape(record['step'])}[/] {escape(str(record['message']))}", markup=True, emoji=False
+                f"[{colour}]{literal(record['step'])}[/] {literal(str(record['message']))}", markup=True, emoji=False
             )
         if self._status is not None and self._progress is not None:
             snap = self._progress.snapshot()
@@ -151,7 +152,7 @@ class Renderer:
         table.add_row(*row, f"{summary['duration_seconds']}s")
         console.print(table)
         if result.operation == "preview":
-            console.print("[dim]preview: nothing was changed[/]")
+            console.print("[dim]preview: nothing was changed[/]", markup=True)
         if result.outputs:
             outputs_table(result.outputs, title="outputs")
 
@@ -168,5 +169,7 @@ def outputs_table(outputs: dict[str, Any], title: str = "outputs") -> None:
     for key in sorted(outputs):
         value = outputs[key]
         # escaped: a masked secret is "[secret]", which rich would swallow as markup and show as empty
-        table.add_row(escape(key), escape(value if isinstance(value, str) else json.dumps(value, default=str)))
+        table.add_row(
+            Text(clean(key)), Text(clean(value if isinstance(value, str) else json.dumps(value, default=str)))
+        )
     console.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llmops_infra.render import to_json
+from llmops_infra.render.safe import literal
 
 if TYPE_CHECKING:
     from llmops_infra.policies.runner import ConfigFinding
@@ -37,4 +38,4 @@ def invalid_lines(invalid: dict[str, list[ConfigFinding]]) -> list[str]:
 
 def valid_lines(names: list[str]) -> list[str]:
     """Console markup, one line per valid environment."""
-    return [f"[green]ok[/] {name}" for name in names]
+    return [f"[green]ok[/] {literal(name)}" for name in names]

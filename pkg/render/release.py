@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llmops_infra.render import to_json
+from llmops_infra.render.safe import clean, literal
 
 if TYPE_CHECKING:
     from llmops_infra.release.manifest import Manifest
@@ -20,7 +21,8 @@ def result_line(result: Result) -> str:
     manifest = result.manifest
     origin = f" from {result.source.environment} manifest {result.source.short_id}" if result.source else ""
     colour = "green" if manifest.passed else "red"
-    return f"{result.action} {result.environment}{origin}: manifest {manifest.short_id} [{colour}]{manifest.status}[/]"
+    head = literal(f"{result.action} {result.environment}{origin}: manifest {manifest.short_id}")
+    return f"{head} [{colour}]{literal(manifest.status)}[/]"
 
 
 MAX_SHOWN = 10
@@ -51,14 +53,14 @@ def history_json(environment: str, history: list[Manifest]) -> str:
 
 
 def history_lines(history: list[Manifest]) -> list[str]:
-    """One line per manifest, oldest first: short id, time, status, author, and where it came from."""
+    """Plain text (no markup), one line per manifest, oldest first: short id, time, status, author, origin."""
     lines = []
     for m in history:
         origin = m.source.get("promoted_from") or m.source.get("rolled_back_to") or ""
         origin = f" from {origin.removeprefix('sha256:')[:12]}" if origin else ""
-        lines.append(f"{m.short_id}  {m.created_at}  {m.status:6}  by {m.created_by}{origin}")
+        lines.append(clean(f"{m.short_id}  {m.created_at}  {m.status!s:6}  by {m.created_by}{origin}"))
     return lines
 
 
 def approval_line(manifest: Manifest, env: str, by: str, path: object) -> str:
-    return f"approved manifest {manifest.short_id} ({manifest.environment}) for {env} by {by.strip()}: {path}"
+    return clean(f"approved manifest {manifest.short_id} ({manifest.environment}) for {env} by {by.strip()}: {path}")

@@ -34,7 +34,7 @@ def pin_report(env: str, project_dir: Path, catalog: LifecycleCatalog) -> dict[s
 
 
 def _where(key: tuple[Any, ...], source: Any) -> str:
-    from llmops_infra.config.loader import format_path
+    from llmops_infra.config.secrets_scan import format_path
 
     file, line = source.locate(key)
     return f"{file}:{line} {format_path(key)}" if file and line else format_path(key)

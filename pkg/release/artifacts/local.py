@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from llmops_infra.release.artifacts.base import ArtifactNotFound, ArtifactStoreError
@@ -23,21 +21,16 @@ class LocalArtifactStore:
         return self.root.joinpath(*parts)
 
     def put(self, key: str, data: bytes) -> None:
+        from llmops_infra.errors import ConfigError
+        from llmops_infra.files import write_atomic
+
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        except OSError as exc:
-            raise ArtifactStoreError(f"cannot write {key} to {self.url}: {exc.strerror}") from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            Path(tmp).replace(path)
-        except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise ArtifactStoreError(f"cannot write {key} to {self.url}: {exc.strerror}") from None
-            raise
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data, root=self.root)
+        except (OSError, ConfigError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise ArtifactStoreError(f"cannot write {key} to {self.url}: {reason}") from None
 
     def get(self, key: str) -> bytes:
         try:
@@ -51,4 +44,9 @@ class LocalArtifactStore:
         if not self.root.is_dir():
             return []
         keys = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
-        return sorted(k for k in keys if k.startswith(prefix) and not k.rsplit("/", 1)[-1].startswith(".tmp-"))
+        return sorted(k for k in keys if k.startswith(prefix) and not _temporary(k.rsplit("/", 1)[-1]))
+
+
+def _temporary(name: str) -> bool:
+    """A write in flight (`files.write_atomic`: `.<name>.<hex>.tmp`), or one of the older `.tmp-…`."""
+    return name.startswith(".tmp-") or (name.startswith(".") and name.endswith(".tmp"))
