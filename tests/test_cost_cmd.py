@@ -48,8 +48,11 @@ def test_prices_are_dated_or_said_unverified_in_every_format():
     priced = [line for line in data["lines"] if line["unit_price"] is not None]
     assert data["unverified_lines"] == len(priced) > 0
     assert all(line["price"] == "unverified, eastus price" and line["price_region"] == "eastus" for line in priced)
-    table = runner.invoke(app, ["cost", "prod", "-C", str(REPO)]).stdout
-    assert "unverified, eastus price" in table and "unverified prices" in table
+    # A terminal wide enough that rich does not wrap the price column (the width depends on where
+    # the suite runs: COLUMNS, or 80 without a terminal).
+    table = runner.invoke(app, ["cost", "prod", "-C", str(REPO)], env={"COLUMNS": "300"}).stdout
+    assert "unverified, eastus price" in table
+    assert "unverified prices" in " ".join(table.split())  # the footer wraps with the catalog paths' length
     markdown = runner.invoke(app, ["cost", "prod", "-C", str(REPO), "-f", "markdown"]).stdout
     assert "| Price |" in markdown and "| unverified, eastus price |" in markdown and "unverified prices" in markdown
     plan = " ".join(runner.invoke(app, ["plan", "prod", "-C", str(REPO)]).stdout.split())  # wrapped at the width
