@@ -128,24 +128,7 @@ class Network(pulumi.ComponentResource):
 
         nsgs: dict[str, network.NetworkSecurityGroup] = {}
         for key in SUBNET_KEYS:
-            spec = args.subnets[key]
-            nsg = network.NetworkSecurityGroup(
-                f"{name}-nsg-{key}",
-                network_security_group_name=spec.nsg_name,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                security_rules=_inbound_denials(),
-                opts=child,
-            )
-            # NSGs emit logs only (events, rule counters), no platform metrics.
-            diagnostic_setting(
-                f"{name}-nsg-{key}",
-                resource_id=nsg.id,
-                workspace_id=args.log_analytics_workspace_id,
-                parent=self,
-                metrics=False,
-            )
-            nsgs[key] = nsg
+            nsgs[key] = self._nsg(f"{name}-nsg-{key}", args.subnets[key].nsg_name, args, child)
 
         subnets = [
             network.SubnetArgs(
@@ -211,25 +194,33 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _runner_subnet(
-        self, name: str, args: NetworkArgs, spec: RunnerSubnetSpec, child: pulumi.ResourceOptions
-    ) -> network.SubnetArgs:
-        """The runners' NSG, outbound NAT (a static public IP the API server can authorize) and subnet."""
+    def _nsg(
+        self, resource_name: str, nsg_name: str, args: NetworkArgs, child: pulumi.ResourceOptions
+    ) -> network.NetworkSecurityGroup:
+        """An NSG that denies inbound internet and management ports, with its diagnostic setting."""
         nsg = network.NetworkSecurityGroup(
-            f"{name}-nsg-ci_runners",
-            network_security_group_name=spec.nsg_name,
+            resource_name,
+            network_security_group_name=nsg_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
             security_rules=_inbound_denials(),
             opts=child,
         )
+        # NSGs emit logs only (events, rule counters), no platform metrics.
         diagnostic_setting(
-            f"{name}-nsg-ci_runners",
+            resource_name,
             resource_id=nsg.id,
             workspace_id=args.log_analytics_workspace_id,
             parent=self,
             metrics=False,
         )
+        return nsg
+
+    def _runner_subnet(
+        self, name: str, args: NetworkArgs, spec: RunnerSubnetSpec, child: pulumi.ResourceOptions
+    ) -> network.SubnetArgs:
+        """The runners' NSG, outbound NAT (a static public IP the API server can authorize) and subnet."""
+        nsg = self._nsg(f"{name}-nsg-ci_runners", spec.nsg_name, args, child)
         address = network.PublicIPAddress(
             f"{name}-runner-egress-ip",
             public_ip_address_name=spec.public_ip_name,
