@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from importlib import metadata
@@ -124,23 +123,23 @@ def load(key: str, env: dict[str, str] | None = None) -> Plan | None:
 
 
 def store(key: str, plan: Plan, env: dict[str, str] | None = None) -> None:
-    """Write the entry atomically; a cache that cannot be written is skipped, never an error."""
+    """Write the entry atomically (llmops_infra.files); a cache that cannot be written is skipped,
+    never an error. A link planted at the entry's name is removed, then replaced by a real file."""
+    from llmops_infra import files
+
     directory = cache_dir(env)
+    entry = directory / f"{key}.json"
+    # where each resource comes from is not the plan's content, but findings need it
+    origins = {urn: asdict(origin) for urn, origin in plan.origins.items()}
+    text = json.dumps({"key": key, "plan": plan.to_dict(), "origins": origins}, sort_keys=True)
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if any(p.is_symlink() for p in (directory, *directory.parents[:2])):
             return
-        fd, tmp = tempfile.mkstemp(prefix=".plan-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                # where each resource comes from is not the plan's content, but findings need it
-                origins = {urn: asdict(origin) for urn, origin in plan.origins.items()}
-                json.dump({"key": key, "plan": plan.to_dict(), "origins": origins}, handle, sort_keys=True)
-            Path(tmp).replace(directory / f"{key}.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
+        if entry.is_symlink():
+            entry.unlink()
+        files.write_atomic(entry, text, root=directory, mode=files.PRIVATE)
+    except (OSError, LlmopsError):
         return
 
 
