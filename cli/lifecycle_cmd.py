@@ -42,7 +42,8 @@ OnlyOpt = Annotated[
     str | None,
     typer.Option(
         "--only",
-        help="Run one stack: platform (Azure resources) or workload (Kubernetes objects). Default: both, in order.",
+        help="Run one phase: platform (Azure resources), bootstrap (pinned images into the registry, Key Vault "
+        "secrets; up and preview only) or workload (Kubernetes objects, ML deployments). Default: all, in order.",
         show_default=False,
     ),
 ]
@@ -146,7 +147,7 @@ def preview_cmd(
     allow_local_state: AllowLocalStateOpt = False,
     prices: PricesOpt = None,
 ) -> None:
-    """Preview ENV on the real engine: what `up` would change. Runs the gates first; changes nothing."""
+    """Preview ENV on the real engine: what `up` would change, and what the bootstrap would import or create. Runs the gates first; changes nothing."""
     from llmops_infra.policies.pricing import override
 
     _allow_local_state(allow_local_state)
@@ -168,7 +169,7 @@ def up_cmd(
     allow_local_state: AllowLocalStateOpt = False,
     prices: PricesOpt = None,
 ) -> None:
-    """Deploy ENV: the platform stack, then the workload stack; gates (config, policy, cost, credentials, quota, soft-delete, approval), then the engine."""
+    """Deploy ENV: gates (config, policy, cost, credentials, quota, soft-delete, approval), then the platform stack, the bootstrap (images, secrets) and the workload stack."""
     from llmops_infra.policies.pricing import override
 
     _allow_local_state(allow_local_state)

@@ -2,8 +2,10 @@
 
 `ArmReplay.route(path, *fixtures)` answers GETs of `path` with the fixtures in order (the last one
 repeats): `replay.route(versions_path, "error-throttled", "aks-kubernetes-versions")` throttles
-once, then answers. Every request is recorded (path, query, whether a bearer token came along),
-so tests assert what was asked and that nothing was asked twice too often.
+once, then answers. `method=` routes POST, PUT or HEAD the same way; a fixture named
+`"file#202"` answers with that status of a spec example that records several. Every request is
+recorded (method, path, query, whether a bearer token came along, its body), so tests assert what
+was asked, and that nothing was asked twice too often; `served` lists every answer body sent.
 """
 
 from __future__ import annotations
@@ -19,45 +21,59 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "arm"
 
 
 def recorded(name: str) -> tuple[int, dict[str, str], Any]:
-    """(status, headers, body) of a recorded response file."""
+    """(status, headers, body) of a recorded response file (`name#status` picks one of several)."""
+    name, _, wanted = name.partition("#")
     data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-    status, response = next(iter(data["responses"].items()))
+    responses = data["responses"]
+    status = wanted or next(iter(responses))
+    response = responses[status]
     return int(status), dict(response.get("headers") or {}), response.get("body")
 
 
 class ArmReplay:
     def __init__(self) -> None:
-        self.routes: dict[str, list[tuple[int, dict[str, str], Any]]] = {}
+        self.routes: dict[tuple[str, str], list[tuple[int, dict[str, str], Any]]] = {}
         self.requests: list[dict[str, Any]] = []
+        self.served: list[bytes] = []
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+            def _answer(self) -> None:
                 parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
                 replay.requests.append(
                     {
+                        "method": self.command,
                         "path": parts.path,
                         "query": {k: v[0] for k, v in parse_qs(parts.query).items()},
                         "bearer": (self.headers.get("Authorization") or "").startswith("Bearer "),
+                        "authorization": self.headers.get("Authorization") or "",
+                        "content_type": self.headers.get("Content-Type") or "",
+                        "body": raw.decode("utf-8", "replace"),
                     }
                 )
-                queue = replay.routes.get(parts.path)
+                queue = replay.routes.get((self.command, parts.path))
                 if not queue:
                     status, headers, body = (
                         404,
                         {},
-                        {"error": {"code": "NotFound", "message": f"no route {parts.path}"}},
+                        {"error": {"code": "NotFound", "message": f"no route {self.command} {parts.path}"}},
                     )
                 else:
                     status, headers, body = queue.pop(0) if len(queue) > 1 else queue[0]
-                payload = json.dumps(body).encode()
+                payload = b"" if body is None else json.dumps(body).encode()
+                replay.served.append(payload)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 for key, value in headers.items():
-                    self.send_header(key, value)
+                    self.send_header(key, value.replace("{replay}", replay.url))
                 self.end_headers()
-                self.wfile.write(payload)
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _answer
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -66,12 +82,12 @@ class ArmReplay:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def route(self, path: str, *fixtures: str | tuple[int, dict[str, str], Any]) -> ArmReplay:
-        self.routes[path] = [recorded(f) if isinstance(f, str) else f for f in fixtures]
+    def route(self, path: str, *fixtures: str | tuple[int, dict[str, str], Any], method: str = "GET") -> ArmReplay:
+        self.routes[(method, path)] = [recorded(f) if isinstance(f, str) else f for f in fixtures]
         return self
 
-    def hits(self, path: str) -> int:
-        return sum(1 for r in self.requests if r["path"] == path)
+    def hits(self, path: str, method: str | None = None) -> int:
+        return sum(1 for r in self.requests if r["path"] == path and method in (None, r["method"]))
 
     def __enter__(self) -> ArmReplay:
         self.thread.start()

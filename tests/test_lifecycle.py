@@ -105,7 +105,7 @@ def test_up_refuses_to_run_over_pending_operations():
 
     stack = FakeStack([{"resource": {"urn": "urn:pulumi:dev::llmops::t::kv"}, "type": "creating"}])
     with pytest.raises(PendingOperationsError) as err:
-        lifecycle._refuse_pending(stack, "dev")
+        lifecycle.refuse_pending(stack, "dev")
     assert "kv (creating)" in str(err.value) and "--clear-pending-creates" in str(err.value)
 
 
@@ -118,6 +118,7 @@ def test_operation_result_is_json_ready():
         "changes": [{"urn": "u", "op": "create"}],
         "outputs": {"a": 1},
         "policy": [],
+        "bootstrap": [],
     }
 
 

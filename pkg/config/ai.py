@@ -8,7 +8,15 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from llmops_infra.components.rules import check_unique
-from llmops_infra.config.common import DnsLabel, Strict, VmSize
+from llmops_infra.config.common import (
+    Digest,
+    DnsLabel,
+    EnvVarName,
+    RegistryHost,
+    Repository,
+    Strict,
+    VmSize,
+)
 
 
 class ContentFilterLevel(str, Enum):
@@ -64,6 +72,31 @@ class MlDeployment(Strict):
         description="Share of live traffic routed to this slot; the split is applied after every slot exists, so a "
         "new slot may take traffic in the update that creates it. A slot at 0 is created and gets no traffic.",
     )
+    request_timeout_seconds: int = Field(
+        90,
+        ge=1,
+        le=180,
+        description="Scoring timeout (request_settings.request_timeout). Azure's default is 5 s, too short for "
+        "flows that call a language model; Azure allows at most 180 s.",
+    )
+    workers: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Serving processes per instance (PROMPTFLOW_WORKER_NUM; the runtime's default is 8).",
+    )
+    worker_threads: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Threads per serving process (PROMPTFLOW_WORKER_THREADS; the runtime's default is 1).",
+    )
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        """request_settings.max_concurrent_requests_per_instance: what the instance serves at once
+        (workers x threads). Azure's default is 1; more than the container serves only queues inside it."""
+        return self.workers * self.worker_threads
 
 
 class MlEndpoint(Strict):
@@ -83,7 +116,36 @@ class MlEndpoint(Strict):
         return self
 
 
+class FlowImage(Strict):
+    """The image the online deployments run flows in, pinned by digest, in the estate's registry."""
+
+    repository: Repository = Field(
+        "azureml/promptflow/promptflow-runtime", description="Repository in the estate's registry."
+    )
+    digest: Digest = Field(description="Manifest digest the deployments pull (sha256:...).")
+    tag: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        description="The upstream tag the digest was read from (for people; the import and the pull use the digest).",
+    )
+    source: RegistryHost | None = Field(
+        "mcr.microsoft.com",
+        description="Registry the bootstrap imports the image from (ACR importImage). null: your flow pipeline pushes "
+        "its own image (FROM the prompt flow runtime, with the flow's requirements) and the bootstrap only checks "
+        "that it is present.",
+    )
+
+
 class MlConfig(Strict):
+    flow_image: FlowImage | None = Field(
+        None, description="The image of every flow deployment (required when endpoints are configured)."
+    )
+    flow_source: str = Field(
+        "azureml://datastores/workspaceblobstore/paths/flows",
+        pattern=r"^(azureml|https)://\S+[^/]$",
+        description="Where each flow's publishing pipeline uploads a version's folder: <flow_source>/<endpoint>/"
+        "<flow_version>. The workload stack registers that folder as the model version the deployment serves.",
+    )
     allow_public_network_access: bool = Field(
         False, description="Dangerous. Default: workspace and endpoints reachable only privately."
     )
@@ -96,6 +158,11 @@ class MlConfig(Strict):
 
     @model_validator(mode="after")
     def _allowed(self) -> MlConfig:
+        if self.endpoints and self.flow_image is None:
+            raise ValueError(
+                "endpoints are configured but flow_image is not: pin the image the deployments run flows in "
+                "(repository and digest, see environments/base.yaml)"
+            )
         for ep in self.endpoints:
             for dep in ep.deployments:
                 if dep.instance_type not in self.allowed_instance_types:
@@ -111,7 +178,20 @@ class MlConfig(Strict):
         return self
 
 
+class ImportCredentials(Strict):
+    """Credentials the bootstrap passes to ACR importImage for one source registry (e.g. a Docker Hub
+    account, which lifts the anonymous pull limits). Only the names of the variables live here."""
+
+    registry: RegistryHost = Field(description="The source registry, as written in image_source (e.g. docker.io).")
+    username_env: EnvVarName = Field(description="Environment variable holding the user name.")
+    password_env: EnvVarName = Field(description="Environment variable holding the password or access token.")
+
+
 class RegistryConfig(Strict):
+    import_credentials: list[ImportCredentials] = Field(
+        default_factory=list,
+        description="Source-registry credentials for the bootstrap's image imports. Default: anonymous imports.",
+    )
     sku: Literal["Basic", "Standard", "Premium"] = Field(
         "Premium", description="ACR SKU; only Premium supports private endpoints and retention."
     )

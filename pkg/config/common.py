@@ -21,6 +21,15 @@ DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,30}[a-z
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 GpuVmSize = Annotated[str, StringConstraints(pattern=r"^Standard_N[A-Za-z0-9_]+$")]
 VmSize = Annotated[str, StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]+$")]
+SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,127}$")]
+"""A Key Vault secret name (letters, digits, hyphens; 1-127)."""
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
+"""The name of an environment variable read at run time (upper case, digits, underscores)."""
+Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+RegistryHost = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")]
+"""A container registry's host name, e.g. docker.io, nvcr.io, mcr.microsoft.com."""
+Repository = Annotated[str, StringConstraints(pattern=r"^[a-z0-9._-]+(/[a-z0-9._-]+)*$")]
+"""A repository path inside a registry, without tag or digest."""
 
 
 class Strict(BaseModel):

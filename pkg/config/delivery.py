@@ -6,11 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from llmops_infra.config.common import Strict, VmSize
+from llmops_infra.config.common import SecretName, Strict, VmSize
 
 RunnerLabel = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
 ImageRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9._-]+(/[a-z0-9._-]+)*@sha256:[0-9a-f]{64}$")]
-SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,127}$")]
 
 
 class GitHubRunners(Strict):

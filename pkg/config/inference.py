@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from llmops_infra.components.egress import ENTRA_ID_CIDRS
 from llmops_infra.components.rules import check_bounds
-from llmops_infra.config.common import DnsLabel, Strict
+from llmops_infra.config.common import DnsLabel, RegistryHost, Strict
 
 CronExpression = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$")]
 SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,127}$")]
@@ -47,6 +47,11 @@ class InferenceModel(Strict):
         description="Repository in the estate's registry (imported from upstream), without tag.",
     )
     image_digest: Digest = Field(description="Image digest; images are pinned by digest.")
+    image_source: RegistryHost = Field(
+        "docker.io",
+        description="Public registry the bootstrap imports the image from (ACR importImage, by digest), e.g. "
+        "docker.io, nvcr.io, ghcr.io. The pods pull the copy in the estate's registry, never from here.",
+    )
     image_tag: Tag | None = Field(
         None,
         description="The upstream tag the digest was taken from (e.g. v0.28.0): the lifecycle catalog reads the "
@@ -125,6 +130,9 @@ class WeightsLoader(Strict):
 
     image: Repository = Field("azure-cli", description="Repository in the estate's registry, without tag.")
     image_digest: Digest = Field(description="Digest of the image in the estate's registry (imported by digest).")
+    image_source: RegistryHost = Field(
+        "mcr.microsoft.com", description="Registry the bootstrap imports the image from (ACR importImage, by digest)."
+    )
     image_tag: Tag | None = Field(
         None, description="The upstream tag (mcr.microsoft.com/azure-cli:<tag>) the digest was taken from."
     )

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from llmops_infra.components.dns_zones import is_regional_zone, known_zone_names
 from llmops_infra.components.rules import check_unique, check_vault_firewall, ipv4_network
-from llmops_infra.config.common import DnsLabel, Email, GpuVmSize, Strict, Uuid
+from llmops_infra.config.common import DnsLabel, Email, EnvVarName, GpuVmSize, SecretName, Strict, Uuid
 
 
 class AzureTarget(Strict):
@@ -115,7 +115,24 @@ class NetworkConfig(Strict):
         return self
 
 
+class SecretFromEnv(Strict):
+    """A Key Vault secret the bootstrap creates, once, from an environment variable."""
+
+    name: SecretName = Field(description="Name of the secret in the estate's Key Vault, e.g. hf-hub-token.")
+    env: EnvVarName = Field(
+        description="Environment variable that holds the value when the bootstrap creates the secret, e.g. HF_TOKEN. "
+        "Read only while the secret is missing; the value is never written to YAML, state, output or logs."
+    )
+    description: str | None = Field(None, max_length=200, description="What the secret is for (shown in preview).")
+
+
 class KeyVaultConfig(Strict):
+    secrets_from_env: list[SecretFromEnv] = Field(
+        default_factory=list,
+        description="Secrets the bootstrap (between the platform and the workload stack) creates in the vault from "
+        "environment variables when they are missing. A secret that exists is kept (rotate it in the vault). "
+        "Secrets the workloads reference but that are not listed here must exist before the workload stack runs.",
+    )
     soft_delete_retention_days: int = Field(
         90, ge=7, le=90, description="Days a deleted vault or secret stays recoverable (7-90)."
     )
@@ -130,6 +147,7 @@ class KeyVaultConfig(Strict):
     @model_validator(mode="after")
     def _firewall(self) -> KeyVaultConfig:
         check_vault_firewall(self.allow_public_network_access, self.allowed_ip_ranges)
+        check_unique([s.name for s in self.secrets_from_env], "secrets_from_env", "name")
         return self
 
 

@@ -1,11 +1,17 @@
-"""A small Azure Resource Manager reader: GET with paging, throttling and clear errors.
+"""A small Azure REST client: ARM reads with paging, writes with long-running operations.
 
 httpx does the HTTP, tenacity the retries: 429 and 5xx answers are retried, honouring ARM's
 `Retry-After` (seconds or an HTTP date, capped), then with exponential backoff; a bounded number
 of attempts, so a throttled subscription ends in an `ArmError` rather than a hang. Tokens come
 from azure-identity (`DefaultAzureCredential` unless a credential or token getter is given) and
-are never logged, printed or put in an error. `base_url` points the client at a local replay
-server in tests (tests/arm_replay.py).
+are never logged, printed or put in an error; request bodies (a secret's value) never are
+either. `base_url` points the client at a local replay server in tests (tests/arm_replay.py).
+
+The same client serves Azure data planes that speak ARM's error shape (Key Vault: `scope`
+`https://vault.azure.net/.default`, `base_url` the vault URI). Long-running operations follow
+ARM's asynchronous pattern (`wait`): poll `Azure-AsyncOperation` until its `status` is terminal,
+else `Location` until it stops answering 202, each poll after `Retry-After`
+(learn.microsoft.com/azure/azure-resource-manager/management/async-operations, read 2026-12-01).
 """
 
 from __future__ import annotations
@@ -31,14 +37,24 @@ MAX_PAGES = 100
 
 class ArmError(EngineError):
     """ARM answered an error (or not at all). `status` 0: the endpoint was unreachable; 401
-    `NoCredential`: no azure-identity credential could sign in."""
+    `NoCredential`: no azure-identity credential could sign in. `inner` is the error's
+    `innererror.code` where the service sends one (Key Vault: `ForbiddenByFirewall`)."""
 
-    def __init__(self, status: int, code: str, message: str, url: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        url: str,
+        retry_after: float | None = None,
+        inner: str | None = None,
+    ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.url = url
         self.retry_after = retry_after
+        self.inner = inner
         super().__init__(f"{status or 'no answer'} {code}: {message}")
 
     @property
@@ -71,16 +87,37 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 def _error(response: httpx.Response) -> ArmError:
-    code, message = f"HTTP{response.status_code}", response.reason_phrase or "error"
+    code, message, inner = f"HTTP{response.status_code}", response.reason_phrase or "error", None
     try:
         body = response.json()
         error = body.get("error") or {} if isinstance(body, dict) else {}
+        if not error and isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
+            error = body["errors"][0] if isinstance(body["errors"][0], dict) else {}  # a registry's data plane
         code = str(error.get("code") or code)
         message = str(error.get("message") or message)
+        inner_error = error.get("innererror") or error.get("innerError") or {}
+        inner = str(inner_error.get("code")) if isinstance(inner_error, dict) and inner_error.get("code") else None
     except ValueError:
         pass
     url = str(response.request.url.copy_with(query=None)) if response.request else ""
-    return ArmError(response.status_code, code, message, url, retry_after_seconds(response.headers.get("Retry-After")))
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+    return ArmError(response.status_code, code, message, url, retry_after, inner)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response: its status, headers (lower-case names) and JSON body (None when empty)."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+TERMINAL = {"succeeded": True, "failed": False, "canceled": False, "cancelled": False}
+"""Azure-AsyncOperation `status` values that end an operation (-> whether it succeeded)."""
 
 
 @dataclass
@@ -103,8 +140,13 @@ class ArmClient:
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        scope: str = ARM_SCOPE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.scope = scope
+        """The token scope: ARM's, or a data plane's (`https://vault.azure.net/.default`)."""
+        self._clock = clock
         self._credential = credential
         self._token_getter = token_getter
         self._token: _Token | None = None
@@ -144,7 +186,7 @@ class ArmClient:
             level = quiet.level
             quiet.setLevel(logging.CRITICAL)  # the chain logs every failed source as a warning
             try:
-                token = self._credential.get_token(ARM_SCOPE)
+                token = self._credential.get_token(self.scope)
             except ClientAuthenticationError as exc:
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise ArmError(
@@ -176,27 +218,43 @@ class ArmClient:
         self.waits.append(wait)
         return wait
 
-    def get(self, path: str, api_version: str | None = None, params: dict[str, str] | None = None) -> dict[str, Any]:
-        """One GET, retried on throttling and server errors; the JSON body, or an `ArmError`."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        api_version: str | None = None,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        accept: tuple[int, ...] = (),
+        bearer: bool = True,
+    ) -> Answer:
+        """One request, retried on throttling and server errors. Statuses in `accept` (e.g. 404)
+        come back as answers; other error statuses raise an `ArmError`. `json`/`data` bodies are
+        sent, never kept or reported."""
         url = self.url(path, api_version)
 
-        def attempt() -> dict[str, Any]:
-            headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
+        def attempt() -> Answer:
+            sent = {"Accept": "application/json", **(headers or {})}
+            if bearer:
+                sent["Authorization"] = f"Bearer {self._bearer()}"
             try:
-                response = self._http.get(url, params=params, headers=headers)
+                response = self._http.request(method, url, params=params, json=json, data=data, headers=sent)
             except httpx.TransportError as exc:
-                raise ArmError(0, type(exc).__name__, f"ARM unreachable ({exc})", url.split("?", 1)[0]) from None
-            if response.status_code >= 400:
+                raise ArmError(0, type(exc).__name__, f"unreachable ({exc})", url.split("?", 1)[0]) from None
+            if response.status_code >= 400 and response.status_code not in accept:
                 raise _error(response)
-            try:
-                body = response.json()
-            except ValueError:
-                raise ArmError(
-                    response.status_code, "NotJson", "ARM answered something that is not JSON", url
-                ) from None
-            if not isinstance(body, dict):
-                raise ArmError(response.status_code, "NotAnObject", "ARM answered JSON that is not an object", url)
-            return body
+            body: Any = None
+            if method != "HEAD" and response.content:
+                try:
+                    body = response.json()
+                except ValueError:
+                    raise ArmError(
+                        response.status_code, "NotJson", "the service answered something that is not JSON", url
+                    ) from None
+            return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, body)
 
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, ArmError) and e.retryable),
@@ -206,6 +264,61 @@ class ArmClient:
             reraise=True,
         )
         return retrying(attempt)
+
+    def get(self, path: str, api_version: str | None = None, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """One GET, retried on throttling and server errors; the JSON body, or an `ArmError`."""
+        answer = self.request("GET", path, api_version, params=params)
+        if not isinstance(answer.body, dict):
+            raise ArmError(answer.status, "NotAnObject", "ARM answered JSON that is not an object", path)
+        return answer.body
+
+    def find(self, path: str, api_version: str) -> dict[str, Any] | None:
+        """A resource's JSON, or None when it does not exist (404)."""
+        answer = self.request("GET", path, api_version, accept=(404,))
+        if answer.status == 404:
+            return None
+        return answer.body if isinstance(answer.body, dict) else {}
+
+    def wait(self, started: Answer, *, timeout: float, poll_seconds: float = 5.0, what: str = "operation") -> Answer:
+        """Follow a long-running operation that answered `started` (200/201/204: already done;
+        202: poll). Raises an `ArmError` when it fails or outlasts `timeout` seconds."""
+        if started.status != 202 and not started.header("Azure-AsyncOperation"):
+            return started
+        monitor = started.header("Azure-AsyncOperation")
+        location = started.header("Location")
+        if not monitor and not location:
+            raise ArmError(202, "NoMonitor", f"the {what} was accepted without a status URL to follow", "")
+        deadline = self._clock() + timeout
+        answer = started
+        while True:
+            delay = retry_after_seconds(answer.header("Retry-After"))
+            if self._clock() + (delay if delay is not None else poll_seconds) > deadline:
+                raise ArmError(
+                    408,
+                    "OperationTimedOut",
+                    f"the {what} did not finish within {timeout:g} s: it may still be "
+                    "running in Azure; rerun to pick it up",
+                    monitor or location or "",
+                )
+            self._sleep(min(self.max_wait, delay if delay is not None else poll_seconds))
+            if monitor:
+                answer = self.request("GET", monitor)
+                status = str((answer.body or {}).get("status") or "").lower() if isinstance(answer.body, dict) else ""
+                if status in TERMINAL:
+                    if TERMINAL[status]:
+                        return self.request("GET", location) if location else answer
+                    error = (answer.body or {}).get("error") or {}
+                    raise ArmError(
+                        200,
+                        str(error.get("code") or status.capitalize()),
+                        str(error.get("message") or f"the {what} ended {status}"),
+                        monitor,
+                    )
+            else:
+                assert location is not None
+                answer = self.request("GET", location)
+                if answer.status != 202:
+                    return answer
 
     def list(self, path: str, api_version: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """Every item of a list operation (`value`, or `values` as the AKS versions API names it), following nextLink."""

@@ -223,3 +223,20 @@ def engine_errors(stack: str) -> Iterator[None]:
         if known is None:
             raise
         raise known from None
+
+
+def pending_operations(stack: Any) -> list[dict[str, str]]:
+    """Operations an interrupted update left in the state: [{urn, type}] (empty when clean)."""
+    deployment = stack.export_stack().deployment or {}
+    return [
+        {"urn": (op.get("resource") or {}).get("urn", "?"), "type": op.get("type", "?")}
+        for op in deployment.get("pending_operations") or []
+    ]
+
+
+def refuse_pending(stack: Any, name: str) -> None:
+    """The engine only warns about pending operations and goes on; an estate must not (duplicates)."""
+    pending = pending_operations(stack)
+    if pending:
+        text = "\n".join(f"* {p['urn']}, interrupted while {p['type']}" for p in pending)
+        raise PendingOperationsError(pending_message(text, name))

@@ -1,10 +1,12 @@
 """The real engine: preview, up, destroy, refresh and outputs through the Automation API.
 
-An environment is two stacks (stack name = environment name): the platform and the workload
-projects of `stacks.estate.STACKS`, run in order with their inline programs; tests pass small
-programs (with `program=`, one stack of the project `stacks.estate.PROJECT`). The backend and
-the secrets provider come from the environment file (`state.url`, `state.secrets_provider`);
-where each stack's workspace lives is `workspace.py`'s.
+An environment is two stacks (stack name = environment name), the platform and the workload
+projects of `stacks.estate.STACKS`, run in order with their inline programs, and between them
+the bootstrap (`engine.seed`: pinned images into the registry, Key Vault secrets), for `up` and
+`preview` (`PHASES`; `only=` runs one of them). Tests pass small programs (with `program=`, one
+stack of the project `stacks.estate.PROJECT`) and their own `bootstrap=`. The backend and the
+secrets provider come from the environment file (`state.url`, `state.secrets_provider`); where
+each stack's workspace lives is `workspace.py`'s.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops_infra.config.models import EnvironmentConfig
-from llmops_infra.engine.errors import engine_errors
+from llmops_infra.engine.errors import engine_errors, pending_operations, refuse_pending
 from llmops_infra.engine.progress import Progress
 from llmops_infra.engine.pulumi_cli import EngineInfo
 from llmops_infra.engine.state_checks import check_cloud_login, check_passphrase
@@ -29,6 +31,13 @@ from llmops_infra.engine.workspace import (
 )
 from llmops_infra.errors import ConfigError, EngineError, PolicyViolationError
 
+if TYPE_CHECKING:
+    from llmops_infra.engine.seed import Bootstrap
+
+
+PHASES = ("platform", "bootstrap", "workload")
+"""What `up` runs, in order (destroy: the stacks the other way round, no bootstrap)."""
+
 
 @dataclass
 class OperationResult:
@@ -38,6 +47,8 @@ class OperationResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     policy: list[dict[str, Any]] = field(default_factory=list)
+    bootstrap: list[dict[str, str]] = field(default_factory=list)
+    """What the bootstrap found or made: step, name, state, detail (names only, never values)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +58,7 @@ class OperationResult:
             "changes": self.changes,
             "outputs": self.outputs,
             "policy": self.policy,
+            "bootstrap": self.bootstrap,
         }
 
 
@@ -67,25 +79,6 @@ def policy_message(violations: list[dict[str, Any]], operation: str) -> str:
     )
 
 
-def pending_operations(stack: Any) -> list[dict[str, str]]:
-    """Operations an interrupted update left in the state: [{urn, type}] (empty when clean)."""
-    deployment = stack.export_stack().deployment or {}
-    return [
-        {"urn": (op.get("resource") or {}).get("urn", "?"), "type": op.get("type", "?")}
-        for op in deployment.get("pending_operations") or []
-    ]
-
-
-def _refuse_pending(stack: Any, name: str) -> None:
-    """The engine only warns about pending operations and goes on; an estate must not (duplicates)."""
-    from llmops_infra.engine.errors import PendingOperationsError, pending_message
-
-    pending = pending_operations(stack)
-    if pending:
-        text = "\n".join(f"* {p['urn']}, interrupted while {p['type']}" for p in pending)
-        raise PendingOperationsError(pending_message(text, name))
-
-
 def _run(
     operation: str,
     config: EnvironmentConfig,
@@ -97,10 +90,31 @@ def _run(
     extra_config: dict[str, tuple[str, bool]] | None = None,
     project: str | None = None,
     only: str | None = None,
+    bootstrap: Bootstrap | None = None,
 ) -> OperationResult:
     if program is None and project is None:
-        return _run_estate(operation, config, project_dir, progress, engine, run, extra_config, only)
+        return _run_estate(operation, config, project_dir, progress, engine, run, extra_config, only, bootstrap)
     return _run_stack(operation, config, project_dir, program, progress, engine, run, extra_config, project)
+
+
+def _phases(operation: str, only: str | None) -> list[str]:
+    """The phases `operation` runs, in order; `only` narrows them to one."""
+    from llmops_infra.engine.seed import OPERATIONS
+
+    if only is not None and only not in PHASES:
+        raise ConfigError(f"unknown stack {only!r}: use one of {', '.join(PHASES)}", key="--only")
+    if only == "bootstrap" and operation not in OPERATIONS:
+        raise ConfigError(
+            f"--only bootstrap works with up and preview, not {operation}: what the bootstrap imports and seeds lives "
+            "in the registry and the vault, which belong to the platform stack",
+            key="--only",
+        )
+    order = [name for name in PHASES if only in (None, name)]
+    if operation not in OPERATIONS:
+        order = [name for name in order if name != "bootstrap"]
+    if operation == "destroy":
+        order.reverse()
+    return order
 
 
 def _run_estate(
@@ -112,21 +126,23 @@ def _run_estate(
     run: Callable[[Any, Progress], Any],
     extra_config: dict[str, tuple[str, bool]] | None,
     only: str | None,
+    bootstrap: Bootstrap | None = None,
 ) -> OperationResult:
-    """The estate's stacks in order (platform, then workload; destroy the other way round), or
-    the one named by `only`. A workload preview before the platform exists is skipped with a
-    note: its StackReference has nothing to read yet."""
+    """The estate's phases in order (platform, bootstrap, workload; destroy: workload then
+    platform), or the one named by `only`. A workload preview before the platform exists is
+    skipped with a note: its StackReference has nothing to read yet."""
+    from llmops_infra.engine.seed import default_bootstrap
     from llmops_infra.stacks.estate import STACKS, program_for
     from llmops_infra.stacks.platform_outputs import PlatformOutputs
 
-    if only is not None and only not in STACKS:
-        raise ConfigError(f"unknown stack {only!r}: use one of {', '.join(STACKS)}", key="--only")
-    order = [name for name in STACKS if only in (None, name)]
-    if operation == "destroy":
-        order.reverse()
+    order = _phases(operation, only)
     progress = progress or Progress(operation)
     results: list[OperationResult] = []
+    seeded: list[dict[str, str]] = []
     for name in order:
+        if name == "bootstrap":
+            seeded = (bootstrap or default_bootstrap(config)).run(operation, progress)
+            continue
         project, _stages = STACKS[name]
         progress.step("stack", "started", f"{operation} {name} stack ({project}/{config.name})")
         if name == "workload" and operation in ("preview", "refresh"):
@@ -140,14 +156,14 @@ def _run_estate(
             )
         )
     if not results:
-        return OperationResult(operation, config.name, progress.summary({}), [], {}, progress.policy)
+        return OperationResult(operation, config.name, progress.summary({}), [], {}, progress.policy, seeded)
     merged_outputs: dict[str, Any] = {}
     for result in results:
         merged_outputs.update(result.outputs)
     summary = progress.summary()
     for key in ("created", "updated", "deleted", "replaced", "unchanged"):
         summary[key] = sum(int(result.summary.get(key, 0)) for result in results)
-    return OperationResult(operation, config.name, summary, progress.changes, merged_outputs, progress.policy)
+    return OperationResult(operation, config.name, summary, progress.changes, merged_outputs, progress.policy, seeded)
 
 
 def _run_stack(
@@ -171,7 +187,7 @@ def _run_stack(
     try:
         with engine_errors(target.stack):
             if operation in ("up", "destroy"):
-                _refuse_pending(stack, target.stack)
+                refuse_pending(stack, target.stack)
             counts = run(stack, progress)
             outputs = _outputs(stack, show_secrets=False) if operation != "destroy" else {}
     except EngineError:
@@ -354,6 +370,7 @@ def outputs(
 
 # The workspace names are re-exported: callers address the engine through this module.
 __all__ = [
+    "PHASES",
     "WORKSPACES",
     "OperationResult",
     "Program",
@@ -369,6 +386,7 @@ __all__ = [
     "policy_message",
     "preview",
     "refresh",
+    "refuse_pending",
     "stack_target",
     "up",
 ]

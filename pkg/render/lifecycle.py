@@ -109,7 +109,14 @@ class Renderer:
         elif kind == "diagnostic" and record["severity"] == "error":
             err_console.print(f"  [red]error[/] {literal(str(record['message']))}", markup=True, emoji=False)
         elif kind == "step":
-            colour = {"failed": "red", "passed": "green", "done": "green"}.get(record["status"], "cyan")
+            colour = {
+                "failed": "red",
+                "blocked": "red",
+                "passed": "green",
+                "done": "green",
+                "present": "green",
+                "planned": "yellow",
+            }.get(record["status"], "cyan")
             err_console.print(
                 f"[{colour}]{literal(record['step'])}[/] {literal(str(record['message']))}", markup=True, emoji=False
             )
