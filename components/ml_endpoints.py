@@ -1,10 +1,12 @@
-"""Azure ML: a private workspace and managed online endpoints that serve prompt flows blue/green.
+"""Azure ML: a private workspace and the managed online endpoints that serve prompt flows.
 
-Flow reference: a deployment slot serves flow version `flow_version` of its endpoint as two
-workspace assets that the flow's publishing pipeline registers before `up`:
-model `<endpoint>-flow` and environment `<endpoint>-flow-env`, both at version `flow_version`.
-The deployment points at them by ARM id (`<workspace id>/models/<endpoint>-flow/versions/<v>`),
-the form the ARM API takes (the `azureml:name:version` shorthand is resolved by the CLI only).
+This is the platform's half (Azure resources that change rarely): the workspace, its private
+endpoint and diagnostics, and per endpoint the `OnlineEndpoint`, its diagnostics, role grants
+and alerts. What an endpoint serves (model and environment versions, the blue/green
+deployments and the traffic split) is the workload stack's `MlDeployments`
+(components/ml_deployments.py): it runs after the bootstrap has imported the flow image, and it
+registers each version before a deployment references it, so a first `up` never points at an
+unregistered version.
 
 Identity: each endpoint has a system-assigned identity. Azure ML grants it what it needs to
 pull the model and image from the workspace's storage and registry; this component grants it
@@ -13,26 +15,12 @@ pull the model and image from the workspace's storage and registry; this compone
 that one account. The managed network only lets flows out through private endpoints to
 those two accounts (AllowOnlyApprovedOutbound).
 
-Traffic, in one pass (the way ARM/Bicep templates do it): Azure refuses an endpoint whose
-traffic map names a deployment that does not exist yet, so the endpoint cannot carry its
-traffic when it is created with its deployments. Per endpoint, in this order:
-
-1. the `OnlineEndpoint`, WITHOUT traffic, with `ignore_changes=["properties.traffic"]` (the
-   engine never touches the map, and a stack that used to set it inline keeps it);
-2. its `OnlineDeployment`s (blue, green …), each after the previous one;
-3. a `resources.Deployment` (ARM template, mode Incremental) that depends on the endpoint and
-   every deployment, and PUTs the same online endpoint with its full properties (location,
-   kind, identity, tags, authMode, publicNetworkAccess, description) plus `traffic`.
-
-The endpoint and the template are built from one `_EndpointShape`, so they cannot disagree;
-every input the endpoint has besides its names (tags included) is in the template, so a
-change that updates the endpoint changes the template too, and the template runs again after
-the endpoint's update (which PUTs the endpoint without the current map). Later
-traffic shifts (blue/green) change only the template deployment. Slots at 0 % are created
-and left out of the map (`live_traffic`); a new endpoint may start dark (every slot at 0,
-an empty map) and get its split in a later update. A new slot can join with traffic in the
-same update: the template runs after the slot exists. Retiring a slot: remove it from the
-config; the map loses it before the engine deletes the slot (deletions run last).
+Traffic: Azure refuses an endpoint whose traffic map names a deployment that does not exist
+yet, so the endpoint is created WITHOUT traffic and with `ignore_changes=["properties.traffic"]`;
+the workload stack PUTs the same endpoint with its traffic through an ARM template after every
+slot exists. Both declare the endpoint from one `EndpointShape` (`endpoint_shape`), so they
+cannot disagree: an input that updates the endpoint here changes the template there, which
+runs again in the same `up` (the workload stack runs after this one) and restores the map.
 """
 
 from __future__ import annotations
@@ -42,7 +30,6 @@ from typing import Any, ClassVar
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
-from pulumi_azure_native import resources
 
 from llmops_infra.components.alerts import AlertTarget, metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
@@ -55,6 +42,9 @@ ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_KIND = "Managed"
 PRIVATE_LINK_GROUP = "amlworkspace"
 TEMPLATE_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+MAX_REQUEST_TIMEOUT_S = 180
+"""request_timeout_ms allows at most 180000 (learn.microsoft.com/azure/machine-learning/
+reference-yaml-deployment-managed-online, RequestSettings, read 2026-12-01)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +56,17 @@ class FlowSlot:
     instance_type: str
     instance_count: int
     traffic_percent: int
+    request_timeout_seconds: int = 90
+    """Scoring timeout (Azure's default, 5 s, is too short for flows that call a model; at most 180 s)."""
+    workers: int = 4
+    """Serving processes per instance (PROMPTFLOW_WORKER_NUM)."""
+    worker_threads: int = 1
+    """Threads per process (PROMPTFLOW_WORKER_THREADS)."""
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        """What one instance serves at once: Azure admits as many (its default is 1)."""
+        return self.workers * self.worker_threads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,38 +115,47 @@ class MlEndpointsArgs(PrivateServiceArgs):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        names = [e.key for e in self.endpoints]
-        if len(set(names)) != len(names):
-            raise ValueError(f"ml endpoints: names {names} repeat: endpoint names must be unique")
-        for ep in self.endpoints:
-            if not ep.slots:
-                raise ValueError(f"ml endpoint {ep.key}: no deployments: add a blue deployment")
-            total = sum(s.traffic_percent for s in ep.slots)
-            if total not in (0, 100):
+        check_endpoints(self.endpoints, self.allowed_instance_types, self.max_instances)
+
+
+def check_endpoints(endpoints: list[FlowEndpoint], allowed_instance_types: list[str], max_instances: int) -> None:
+    """Refuse endpoints Azure would refuse (or serve wrong), naming the endpoint and slot."""
+    names = [e.key for e in endpoints]
+    if len(set(names)) != len(names):
+        raise ValueError(f"ml endpoints: names {names} repeat: endpoint names must be unique")
+    for ep in endpoints:
+        if not ep.slots:
+            raise ValueError(f"ml endpoint {ep.key}: no deployments: add a blue deployment")
+        total = sum(s.traffic_percent for s in ep.slots)
+        if total not in (0, 100):
+            raise ValueError(
+                f"ml endpoint {ep.key}: traffic_percent sums to {total}: the split must sum to 100 "
+                "(or to 0 for a new endpoint's first rollout)"
+            )
+        for slot in ep.slots:
+            where = f"ml endpoint {ep.key}.{slot.name}"
+            if slot.instance_type not in allowed_instance_types:
                 raise ValueError(
-                    f"ml endpoint {ep.key}: traffic_percent sums to {total}: the split must sum to 100 "
-                    "(or to 0 for a new endpoint's first rollout)"
+                    f"{where}: instance_type {slot.instance_type} is not in allowed_instance_types "
+                    f"{allowed_instance_types}"
                 )
-            for slot in ep.slots:
-                where = f"ml endpoint {ep.key}.{slot.name}"
-                if slot.instance_type not in self.allowed_instance_types:
-                    raise ValueError(
-                        f"{where}: instance_type {slot.instance_type} is not in allowed_instance_types "
-                        f"{self.allowed_instance_types}"
-                    )
-                if not 1 <= slot.instance_count <= self.max_instances:
-                    raise ValueError(
-                        f"{where}: instance_count {slot.instance_count} is outside 1-{self.max_instances} "
-                        "(max_instances)"
-                    )
+            if not 1 <= slot.instance_count <= max_instances:
+                raise ValueError(
+                    f"{where}: instance_count {slot.instance_count} is outside 1-{max_instances} (max_instances)"
+                )
+            if not 1 <= slot.request_timeout_seconds <= MAX_REQUEST_TIMEOUT_S:
+                raise ValueError(
+                    f"{where}: request_timeout_seconds {slot.request_timeout_seconds} is outside "
+                    f"1-{MAX_REQUEST_TIMEOUT_S} (Azure's limit)"
+                )
 
 
 class MlEndpoints(pulumi.ComponentResource):
-    """An Azure ML workspace (private, managed network) with blue/green online endpoints.
+    """An Azure ML workspace (private, managed network) with its online endpoints.
 
-    Children: the workspace, its private endpoint and diagnostics; per endpoint: the endpoint,
-    its deployments (each after the previous), the traffic template deployment (after all of
-    them), diagnostics, role assignments and alerts.
+    Children: the workspace, its private endpoint and diagnostics; per endpoint: the endpoint
+    (no traffic of its own), diagnostics, role assignments and alerts. The deployments and the
+    traffic split are `MlDeployments`' (the workload stack).
     """
 
     workspace_id: pulumi.Output[str]
@@ -202,13 +212,7 @@ class MlEndpoints(pulumi.ComponentResource):
         self, name: str, args: MlEndpointsArgs, workspace: ml.Workspace, ep: FlowEndpoint, public: str
     ) -> ml.OnlineEndpoint:
         base = f"{name}-{ep.key}"
-        shape = _EndpointShape(
-            endpoint_name=ep.endpoint_name,
-            location=args.location,
-            auth_mode="AADToken",
-            public_network_access=public,
-            description=f"Prompt flow {ep.key}",
-        )
+        shape = endpoint_shape(ep, args.location, public)
         endpoint = ml.OnlineEndpoint(
             f"{base}-endpoint",
             endpoint_name=shape.endpoint_name,
@@ -222,46 +226,8 @@ class MlEndpoints(pulumi.ComponentResource):
                 public_network_access=shape.public_network_access,
                 description=shape.description,
             ),
-            # The traffic map is the template deployment's (below); the engine leaves it alone.
+            # The traffic map is the workload stack's template deployment's; the engine leaves it alone.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["properties.traffic"]),
-        )
-        previous: list[pulumi.Resource] = []
-        for slot in ep.slots:
-            asset = f"{ep.key}-flow"
-            deployment = ml.OnlineDeployment(
-                f"{base}-{slot.name}",
-                deployment_name=slot.name,
-                endpoint_name=endpoint.name,
-                workspace_name=workspace.name,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                sku=ml.SkuArgs(name="Default", capacity=slot.instance_count),
-                properties=ml.ManagedOnlineDeploymentArgs(
-                    endpoint_compute_type="Managed",
-                    instance_type=slot.instance_type,
-                    scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
-                    egress_public_network_access="Disabled",
-                    app_insights_enabled=True,
-                    model=pulumi.Output.concat(workspace.id, f"/models/{asset}/versions/{slot.flow_version}"),
-                    environment_id=pulumi.Output.concat(
-                        workspace.id, f"/environments/{asset}-env/versions/{slot.flow_version}"
-                    ),
-                    environment_variables={"PROMPTFLOW_RUN_MODE": "serving"},
-                    description=f"{ep.key} flow {slot.flow_version} ({slot.name})",
-                ),
-                # One deployment operation at a time per endpoint: Azure ML rejects concurrent ones.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous[-1:]),
-            )
-            previous.append(deployment)
-        template = pulumi.Output.all(workspace.name, shape.location, endpoint.tags).apply(
-            lambda v: shape.template(v[0], v[1], v[2] or {}, live_traffic(ep.slots))
-        )
-        resources.Deployment(
-            f"{base}-traffic",
-            deployment_name=f"{ep.endpoint_name}-traffic",
-            resource_group_name=args.resource_group_name,
-            properties=resources.DeploymentPropertiesArgs(mode=resources.DeploymentMode.INCREMENTAL, template=template),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint, *previous]),
         )
         diagnostic_setting(base, resource_id=endpoint.id, workspace_id=args.log_analytics_workspace_id, parent=self)
         principal = endpoint.identity.apply(lambda i: i.principal_id if i else "")
@@ -288,8 +254,19 @@ class MlEndpoints(pulumi.ComponentResource):
         return endpoint
 
 
+def endpoint_shape(ep: FlowEndpoint, location: pulumi.Input[str], public_network_access: str) -> EndpointShape:
+    """The one declaration of an endpoint both stacks use (its resource here, its traffic template there)."""
+    return EndpointShape(
+        endpoint_name=ep.endpoint_name,
+        location=location,
+        auth_mode="AADToken",
+        public_network_access=public_network_access,
+        description=f"Prompt flow {ep.key}",
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
-class _EndpointShape:
+class EndpointShape:
     """What the `OnlineEndpoint` resource and the traffic template both declare: one source."""
 
     endpoint_name: str

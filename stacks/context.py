@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from llmops_infra.components.inference_service import InferenceService
     from llmops_infra.components.keda_access import KedaAccess
     from llmops_infra.components.key_vault import KeyVault
+    from llmops_infra.components.ml_deployments import MlDeployments
     from llmops_infra.components.ml_endpoints import MlEndpoints
     from llmops_infra.components.model_loader_access import ModelLoaderAccess
     from llmops_infra.components.model_storage import ModelStorage
@@ -77,6 +78,8 @@ SECRET_ACCESS: Key[SecretAccess] = Key("secret_access")
 CONTENT_SAFETY: Key[ContentSafety] = Key("content_safety")
 OPENAI: Key[OpenAIEndpoints] = Key("openai")
 ML: Key[MlEndpoints] = Key("ml")
+ML_DEPLOYMENTS: Key[MlDeployments] = Key("ml_deployments")
+"""Workload stack: what the endpoints serve (only with ml.endpoints)."""
 GITHUB_RUNNERS: Key[GitHubRunners] = Key("github_runners")
 """Only with ci.runners of kind github."""
 DEVOPS_POOL: Key[DevOpsPool] = Key("devops_pool")

@@ -74,11 +74,12 @@ WORKLOAD_STAGES: list[tuple[str, str, Stage]] = [
     ("gpu_runtime", "cluster", workload.gpu_runtime_stage),
     ("secret_access", "inference", workload.secret_access_stage),
     ("inference", "inference", workload.inference_stage),
+    ("ml_deployments", "ml", workload.ml_deployments_stage),
 ]
-"""The workload stack (Kubernetes objects, and the Azure grants that need what the bootstrap created),
-run after the platform stack, reading its outputs."""
+"""The workload stack (Kubernetes objects; ML deployments and the Azure grants that need what the
+bootstrap created), run after the platform stack and the bootstrap, reading the platform's outputs."""
 
-AZURE_WORKLOAD_STAGES = frozenset({"secret_access"})
+AZURE_WORKLOAD_STAGES = frozenset({"secret_access", "ml_deployments"})
 """Workload stages that create Azure resources: left out by `build_estate(..., kubernetes_only=True)`."""
 
 STACKS: dict[str, tuple[str, list[tuple[str, str, Stage]]]] = {

@@ -36,6 +36,8 @@ class PlatformOutputs:
     model_storage_account_name: pulumi.Output[str]
     models_container: pulumi.Output[str]
     """The blob container that holds the staged weights."""
+    ml_workspace_name: pulumi.Output[str]
+    """The Azure ML workspace whose endpoints the workload stack deploys to."""
 
     @staticmethod
     def names() -> list[str]:

@@ -106,6 +106,30 @@ def openai_stage(estate: Estate) -> None:
     estate.export("openai_deployment_names", openai.deployment_names)
 
 
+def flow_endpoints(estate: Estate) -> list[FlowEndpoint]:
+    """The configured online endpoints and their slots, as both stacks declare them."""
+    return [
+        FlowEndpoint(
+            key=ep.name,
+            endpoint_name=estate.namer.name("ml_online_endpoint", ep.name),
+            slots=[
+                FlowSlot(
+                    name=d.name,
+                    flow_version=d.flow_version,
+                    instance_type=d.instance_type,
+                    instance_count=d.instance_count,
+                    traffic_percent=d.traffic_percent,
+                    request_timeout_seconds=d.request_timeout_seconds,
+                    workers=d.workers,
+                    worker_threads=d.worker_threads,
+                )
+                for d in ep.deployments
+            ],
+        )
+        for ep in estate.config.ml.endpoints
+    ]
+
+
 def ml_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
@@ -129,23 +153,7 @@ def ml_stage(estate: Estate) -> None:
             ],
             allowed_instance_types=list(ml_config.allowed_instance_types),
             max_instances=ml_config.max_instances,
-            endpoints=[
-                FlowEndpoint(
-                    key=ep.name,
-                    endpoint_name=namer.name("ml_online_endpoint", ep.name),
-                    slots=[
-                        FlowSlot(
-                            name=d.name,
-                            flow_version=d.flow_version,
-                            instance_type=d.instance_type,
-                            instance_count=d.instance_count,
-                            traffic_percent=d.traffic_percent,
-                        )
-                        for d in ep.deployments
-                    ],
-                )
-                for ep in ml_config.endpoints
-            ],
+            endpoints=flow_endpoints(estate),
             openai_account_id=estate.get(keys.OPENAI).account_id,
             content_safety_account_id=estate.get(keys.CONTENT_SAFETY).account_id,
             action_group_id=monitoring.action_group_id,

@@ -1,14 +1,16 @@
-"""Stages of the workload stack: the Kubernetes side of the estate.
+"""Stages of the workload stack: what runs on the platform.
 
-The workload stack runs after the platform stack (and the bootstrap between them) and reads
-the platform's outputs (`Estate.platform`, a `PlatformOutputs`): the cluster to reach, the
-registry to pull from, the vault that holds the hub token, the identities' client ids. It
-creates the Kubernetes provider, the GPU runtime (operator or device plugin), the gateway
-namespace and one `InferenceService` per model (its weights staging job included).
+The workload stack runs after the platform stack and the bootstrap between them (images in the
+registry, secrets in the vault), and reads the platform's outputs (`Estate.platform`, a
+`PlatformOutputs`): the cluster to reach, the registry to pull from, the vault that holds the
+hub token, the identities' client ids, the ML workspace. It creates the Kubernetes provider,
+the GPU runtime (operator or device plugin), the gateway namespace and one `InferenceService`
+per model (its weights staging job included), and the ML online deployments with the model and
+environment versions they serve (`MlDeployments`).
 
-The only Azure resources here are the Key Vault roles of the workload identities, each scoped to the
-one secret it reads (`SecretAccess`): they are created after the bootstrap has seeded the secrets,
-and before any pod that mounts them.
+Its Azure resources: the Key Vault roles of the workload identities, each scoped to the one
+secret it reads (`SecretAccess`), created after the bootstrap has seeded the secrets and before
+any pod that mounts them; and the ML deployment assets.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from llmops_infra.components.cluster_access import ClusterAccess, ClusterAccessA
 from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from llmops_infra.components.inference_manifests import ActiveHours, restricted_namespace_labels
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
+from llmops_infra.components.ml_deployments import MlDeployments, MlDeploymentsArgs
 from llmops_infra.components.node_pools import GpuPoolSpec
 from llmops_infra.components.secret_access import SecretAccess, SecretAccessArgs, SecretGrant
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
 from llmops_infra.stacks.platform_outputs import PlatformOutputs
+from llmops_infra.stacks.stage_ai import flow_endpoints
 from llmops_infra.stacks.stage_compute import pool_spec
 
 
@@ -187,3 +191,32 @@ def inference_stage(estate: Estate) -> None:
             ),
         )
         estate.add(keys.inference(model.name), service)
+
+
+def ml_deployments_stage(estate: Estate) -> None:
+    """The ML online deployments, after the bootstrap imported the flow image: the versions they
+    serve are registered in this stack, each before the deployment that references it."""
+    config = estate.config
+    flow = config.ml.flow_image
+    if not config.ml.endpoints or flow is None:
+        return
+    platform = estate.outputs_of_platform()
+    estate.add(
+        keys.ML_DEPLOYMENTS,
+        MlDeployments(
+            "ml",
+            MlDeploymentsArgs(
+                resource_group_name=platform.resource_group_name,
+                location=config.azure.location,
+                subscription_id=config.azure.subscription_id,
+                workspace_name=platform.ml_workspace_name,
+                registry_login_server=platform.registry_login_server,
+                flow_image_repository=flow.repository,
+                flow_image_digest=flow.digest,
+                flow_source=config.ml.flow_source,
+                endpoints=flow_endpoints(estate),
+                tags=dict(estate.tags),
+                allow_public_network_access=config.ml.allow_public_network_access,
+            ),
+        ),
+    )

@@ -46,7 +46,15 @@ def dev(tmp_path, monkeypatch):
         return stand_ins[stack] or programs.workload_reader(config.name)
 
     monkeypatch.setattr("llmops_infra.stacks.estate.program_for", program_for)
+    # The bootstrap between the stacks talks to Azure: tests/test_engine_bootstrap.py runs it against a replay.
+    monkeypatch.setattr("llmops_infra.engine.seed.default_bootstrap", lambda config: NoBootstrap())
     return load_environment("dev", tmp_path), tmp_path
+
+
+class NoBootstrap:
+    def run(self, operation, progress):
+        progress.step("bootstrap", "present", f"{operation} bootstrap: nothing missing (stand-in)")
+        return []
 
 
 def _steps(progress_records):
@@ -57,7 +65,11 @@ def test_up_runs_platform_then_workload_which_reads_the_platform(dev):
     config, project = dev
     records: list[dict] = []
     result = lifecycle.up(config, project, engine=ENGINE, progress=Progress("up", listeners=[records.append]))
-    assert _steps(records) == ["up platform stack (llmops-platform/dev)", "up workload stack (llmops-workload/dev)"]
+    assert _steps(records) == [
+        "up platform stack (llmops-platform/dev)",
+        "up bootstrap: nothing missing (stand-in)",
+        "up workload stack (llmops-workload/dev)",
+    ]
     assert result.outputs["seen_cluster"] == "aks-llmops-dev-eus"  # read through the StackReference
     assert result.summary["created"] == 4  # two stacks, each with its stack and one component
     for project_name in ("llmops-platform", "llmops-workload"):
@@ -86,5 +98,5 @@ def test_only_runs_one_stack_and_a_workload_preview_waits_for_the_platform(dev):
     assert _steps(only) == ["up platform stack (llmops-platform/dev)"]
     assert "seen_cluster" not in lifecycle.estate_outputs(config, project, engine=ENGINE)
 
-    with pytest.raises(ConfigError, match="unknown stack 'network'"):
+    with pytest.raises(ConfigError, match="unknown stack 'network': use one of platform, bootstrap, workload"):
         lifecycle.up(config, project, engine=ENGINE, only="network")

@@ -1,4 +1,5 @@
-"""MlEndpoints: private workspace, blue/green endpoints, traffic split, flow references, roles."""
+"""MlEndpoints (platform stack): private workspace, endpoints without traffic of their own, roles, alerts.
+What the endpoints serve is tests/test_ml_deployments.py's."""
 
 from __future__ import annotations
 
@@ -115,12 +116,8 @@ def test_workspace_private_endpoint_and_diagnostics(plan):
     assert diags == {ws.outputs["id"], endpoint.outputs["id"]}
 
 
-def _endpoint_in(template: dict) -> dict:
-    [resource] = template["resources"]
-    return resource
-
-
 def test_endpoint_uses_entra_tokens_is_private_and_has_no_traffic_of_its_own(plan):
+    assert plan.of_type(ONLINE_DEPLOYMENT) == [] and plan.of_type(TEMPLATE_DEPLOYMENT) == []
     [endpoint] = plan.of_type(ONLINE_ENDPOINT)
     props = endpoint.props["properties"]
     assert endpoint.props["endpointName"] == "mle-llmops-dev-chat-flow-1a2b"
@@ -131,67 +128,12 @@ def test_endpoint_uses_entra_tokens_is_private_and_has_no_traffic_of_its_own(pla
     assert endpoint.props["identity"] == {"type": "SystemAssigned"}
 
 
-def test_traffic_is_set_by_an_incremental_template_after_every_slot(plan):
-    [endpoint] = plan.of_type(ONLINE_ENDPOINT)
-    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
-    assert traffic.props["properties"]["mode"] == "Incremental"
-    assert traffic.props["deploymentName"] == "mle-llmops-dev-chat-flow-1a2b-traffic"
-    slots = plan.of_type(ONLINE_DEPLOYMENT)
-    assert len(slots) == 2
-    assert {s.urn for s in slots} | {endpoint.urn} <= set(traffic.dependencies)
-    resource = _endpoint_in(traffic.props["properties"]["template"])
-    assert resource["type"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
-    assert resource["name"] == "mlw-llmops-dev-eus/mle-llmops-dev-chat-flow-1a2b"
-    assert resource["properties"]["traffic"] == {"blue": 90, "green": 10}
-
-
-def test_template_declares_the_endpoint_exactly_as_the_resource_does(plan):
-    [endpoint] = plan.of_type(ONLINE_ENDPOINT)
-    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
-    resource = _endpoint_in(traffic.props["properties"]["template"])
-    props = dict(resource["properties"])
-    del props["traffic"]
-    assert props == endpoint.props["properties"]
-    assert (resource["location"], resource["kind"], resource["identity"], resource["tags"]) == (
-        endpoint.props["location"],
-        endpoint.props["kind"],
-        endpoint.props["identity"],
-        endpoint.props.get("tags", {}),
-    )
-    assert resource["apiVersion"] == "2025-12-01"
-
-
-def test_public_access_opt_out_opens_workspace_and_endpoint_but_not_egress():
+def test_public_access_opt_out_opens_workspace_and_endpoint():
     plan = _plan(allow_public_network_access=True)
     [ws] = plan.of_type("azure-native:machinelearningservices:Workspace")
     [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     assert ws.props["publicNetworkAccess"] == "Enabled"
     assert endpoint.props["properties"]["publicNetworkAccess"] == "Enabled"
-    assert {d.props["properties"]["egressPublicNetworkAccess"] for d in plan.of_type(ONLINE_DEPLOYMENT)} == {"Disabled"}
-
-
-def test_deployments_are_managed_isolated_and_reference_their_flow_version(plan):
-    by_name = {d.props["deploymentName"]: d.props for d in plan.of_type(ONLINE_DEPLOYMENT)}
-    assert set(by_name) == {"blue", "green"}
-    blue = by_name["blue"]
-    props = blue["properties"]
-    assert props["endpointComputeType"] == "Managed"
-    assert props["instanceType"] == "Standard_DS3_v2"
-    assert props["egressPublicNetworkAccess"] == "Disabled"
-    assert props["appInsightsEnabled"] is True
-    assert props["scaleSettings"] == {"scaleType": "Default"}
-    assert blue["sku"] == {"name": "Default", "capacity": 2}
-    assert props["model"] == f"{WS_ID}/models/chat-flow-flow/versions/1.4.0"
-    assert props["environmentId"] == f"{WS_ID}/environments/chat-flow-flow-env/versions/1.4.0"
-    assert by_name["green"]["properties"]["model"].endswith("/versions/1.5.0")
-    assert by_name["green"]["properties"]["instanceType"] == "Standard_F4s_v2"
-
-
-def test_green_waits_for_blue(plan):
-    by_name = {d.props["deploymentName"]: d for d in plan.of_type(ONLINE_DEPLOYMENT)}
-    [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
-    assert endpoint.urn in by_name["blue"].dependencies
-    assert by_name["blue"].urn in by_name["green"].dependencies
 
 
 def test_endpoint_identity_may_call_openai_and_content_safety_only(plan):
@@ -238,46 +180,10 @@ def test_scoring_uri_output(plan):
         ({"traffic_percent": 50}, "sums to 60"),
         ({"instance_type": "Standard_NC24ads_A100_v4"}, "not in allowed_instance_types"),
         ({"instance_count": 5}, "outside 1-4"),
+        ({"request_timeout_seconds": 181}, "outside 1-180"),
     ],
 )
 def test_bad_slots_are_rejected_when_args_are_built(change, message):
     slots = [replace(SLOTS[0], **change), SLOTS[1]]
     with pytest.raises(ValueError, match=message):
         _args(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=slots)])
-
-
-def test_slots_at_zero_percent_are_created_but_left_out_of_the_traffic_map():
-    dark_green = [replace(SLOTS[0], traffic_percent=100), replace(SLOTS[1], traffic_percent=0)]
-    plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=dark_green)])
-    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
-    assert _endpoint_in(traffic.props["properties"]["template"])["properties"]["traffic"] == {"blue": 100}
-    slots = plan.of_type(ONLINE_DEPLOYMENT)
-    assert {d.props["deploymentName"] for d in slots} == {"blue", "green"}
-    assert {d.urn for d in slots} <= set(traffic.dependencies)
-
-
-def test_dark_first_rollout_sets_an_empty_traffic_map_after_the_slot():
-    dark = [replace(SLOTS[0], traffic_percent=0)]
-    plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-x", slots=dark)])
-    [endpoint] = plan.of_type(ONLINE_ENDPOINT)
-    assert "traffic" not in endpoint.props["properties"]
-    [traffic] = plan.of_type(TEMPLATE_DEPLOYMENT)
-    assert _endpoint_in(traffic.props["properties"]["template"])["properties"]["traffic"] == {}
-    [slot] = plan.of_type(ONLINE_DEPLOYMENT)
-    assert slot.props["deploymentName"] == "blue"
-    assert slot.urn in traffic.dependencies
-
-
-def test_each_endpoint_gets_its_own_traffic_template():
-    second = FlowEndpoint(key="rag-flow", endpoint_name="mle-rag", slots=[replace(SLOTS[0], traffic_percent=100)])
-    plan = _plan(endpoints=[FlowEndpoint(key="chat-flow", endpoint_name="mle-chat", slots=SLOTS), second])
-    by_endpoint = {
-        _endpoint_in(d.props["properties"]["template"])["name"]: d for d in plan.of_type(TEMPLATE_DEPLOYMENT)
-    }
-    assert set(by_endpoint) == {"mlw-llmops-dev-eus/mle-chat", "mlw-llmops-dev-eus/mle-rag"}
-    rag_slot = next(d for d in plan.of_type(ONLINE_DEPLOYMENT) if d.props["endpointName"] == "mle-rag")
-    assert rag_slot.urn in by_endpoint["mlw-llmops-dev-eus/mle-rag"].dependencies
-    assert rag_slot.urn not in by_endpoint["mlw-llmops-dev-eus/mle-chat"].dependencies
-    assert _endpoint_in(by_endpoint["mlw-llmops-dev-eus/mle-rag"].props["properties"]["template"])["properties"][
-        "traffic"
-    ] == {"blue": 100}

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_linters import assert_actionlint_clean, assert_schema_valid
 
 TARGETS = (
-    DeployTarget(name="dev", timeout_minutes=90),
+    DeployTarget(name="dev", timeout_minutes=90, bootstrap_env=("HF_TOKEN",)),
     DeployTarget(
         name="staging",
         source="dev",
@@ -41,6 +41,7 @@ TARGETS = (
         pool="llmops-prod",
         private_cluster=True,
         timeout_minutes=480,
+        bootstrap_env=("HF_TOKEN", "DOCKERHUB_TOKEN"),
     ),
 )
 
@@ -138,6 +139,23 @@ def test_github_deploy_jobs_chain_pin_the_cli_and_sign_in_per_environment(github
     assert github[".github/actionlint.yaml"] == {"self-hosted-runner": {"labels": ["llmops-prod", "llmops-staging"]}}
     text = render(options("github")).files[".github/workflows/llmops-deploy.yml"]
     assert "client-secret" not in text and "AZURE_CLIENT_SECRET" not in text and "ARM_USE_OIDC" not in text
+
+
+def test_the_bootstrap_variables_reach_the_deploy_and_promote_steps_only(github, ado):
+    jobs = github[".github/workflows/llmops-deploy.yml"]["jobs"]
+    by_run = {s.get("run", "").split('"')[0].strip(): s for s in jobs["dev"]["steps"] if s.get("run")}
+    assert by_run["llmops-infra up"]["env"]["HF_TOKEN"] == "${{ secrets.HF_TOKEN }}"
+    assert "HF_TOKEN" not in by_run["llmops-infra release"]["env"]
+    promote = jobs["prod"]["steps"][-1]
+    assert {k: v for k, v in promote["env"].items() if k in ("HF_TOKEN", "DOCKERHUB_TOKEN")} == {
+        "HF_TOKEN": "${{ secrets.HF_TOKEN }}",
+        "DOCKERHUB_TOKEN": "${{ secrets.DOCKERHUB_TOKEN }}",
+    }
+    assert "HF_TOKEN" not in str(jobs["staging"])
+    stages = {s["stage"]: s for s in ado["stages"]}
+    prod = next(j for j in stages["Prod"]["jobs"] if "deployment" in j)["strategy"]["runOnce"]["deploy"]["steps"]
+    azure_cli = next(s for s in prod if s.get("task") == "AzureCLI@2")
+    assert azure_cli["env"]["HF_TOKEN"] == "$(HF_TOKEN)" and azure_cli["env"]["DOCKERHUB_TOKEN"] == "$(DOCKERHUB_TOKEN)"
 
 
 def test_azure_devops_stages_pools_approvals_and_no_macro_in_scripts(ado):
@@ -319,3 +337,11 @@ def test_the_scaffold_generates_pipelines_that_pass_both_linters_and_reach_priva
             "Prod": {"name": "mdp-llmops-prod-eus2"},
         }
         assert_schema_valid([tmp_path / "azure-pipelines.yml"], provider)
+
+
+def test_deploy_targets_name_the_variables_the_bootstrap_reads(project_dir):
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.delivery.targets import target_for
+
+    target = target_for(load_environment("dev", project_dir), "github")
+    assert target.bootstrap_env == ("HF_TOKEN", "LLMOPS_GITHUB_RUNNER_TOKEN")

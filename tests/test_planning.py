@@ -63,18 +63,27 @@ def test_a_component_refusing_its_args_is_a_config_error_with_file_and_line(tmp_
     assert "capacity" in str(caught.value)
 
 
-def test_the_estate_is_two_stacks_and_the_workload_holds_kubernetes_objects_and_secret_roles() -> None:
+ML_SERVING = {
+    "azure-native:machinelearningservices:ModelVersion",
+    "azure-native:machinelearningservices:EnvironmentVersion",
+    "azure-native:machinelearningservices:OnlineDeployment",
+    "azure-native:resources:Deployment",  # the endpoints' traffic split
+}
+
+
+def test_the_estate_is_two_stacks_and_the_workload_holds_kubernetes_objects_ml_deployments_and_secret_roles() -> None:
     plan = plan_environment("dev", REPO)
     stacks = plan.stacks()
     assert list(stacks) == ["platform", "workload"]
     platform_types = {r.type for r in stacks["platform"] if r.custom}
     workload_types = {r.type for r in stacks["workload"] if r.custom}
     assert not any(t.startswith("kubernetes:") for t in platform_types)
-    # Besides Kubernetes objects, only the role assignments on single Key Vault secrets: the secrets exist
-    # once the bootstrap between the stacks has seeded them.
+    assert not platform_types & ML_SERVING  # nothing the platform creates references an unregistered version
+    # Besides Kubernetes objects: the ML deployments with the versions they serve, and the role assignments on
+    # single Key Vault secrets (the secrets exist once the bootstrap between the stacks has seeded them).
     azure = [r for r in stacks["workload"] if r.custom and not r.type.startswith(("kubernetes:", "pulumi:"))]
-    assert {r.type for r in azure} == {"azure-native:authorization:RoleAssignment"}, workload_types
-    assert all("/secrets/" in r.props["scope"] for r in azure)
+    assert {r.type for r in azure} == ML_SERVING | {"azure-native:authorization:RoleAssignment"}, workload_types
+    assert all("/secrets/" in r.props["scope"] for r in azure if r.type.endswith("RoleAssignment"))
     assert "kubernetes:apps/v1:Deployment" in workload_types
     document = plan.to_dict()
     assert [s["name"] for s in document["stacks"]] == ["platform", "workload"]

@@ -141,6 +141,14 @@ class EnvironmentConfig(Strict):
         self._ci_checks()
         return self
 
+    def bootstrap_variables(self) -> tuple[str, ...]:
+        """The environment variables `up`'s bootstrap reads (never their values): each secret of
+        `key_vault.secrets_from_env`, each `registry.import_credentials` pair. CI passes them in."""
+        names = [secret.env for secret in self.key_vault.secrets_from_env]
+        for entry in self.registry.import_credentials:
+            names += [entry.username_env, entry.password_env]
+        return tuple(dict.fromkeys(names))
+
     def _ci_checks(self) -> None:
         runners = self.ci.runners
         if runners.enabled and self.network.subnets.ci_runners is None:

@@ -139,6 +139,8 @@ def _deployment(options: PipelineOptions, target: DeployTarget) -> Any:
         env["PULUMI_CONFIG_PASSPHRASE"] = "$(PULUMI_CONFIG_PASSPHRASE)"
     if target.pulumi_cloud:
         env["PULUMI_ACCESS_TOKEN"] = "$(PULUMI_ACCESS_TOKEN)"
+    for name in target.bootstrap_env:  # secret variables reach a script only when mapped (the bootstrap reads them)
+        env[name] = f"$({name})"
     if target.requires_approval:
         env["REQUESTED_FOR"] = "$(Build.RequestedFor)"
         env["BUILD_ID"] = "$(Build.BuildId)"

@@ -71,6 +71,11 @@ def standing_admin_tasks(spec: BootstrapSpec) -> list[str]:
                 f"store the state passphrase as the environment secret PULUMI_CONFIG_PASSPHRASE of "
                 f"{spec.github_environment} (or rerun bootstrap with PULUMI_CONFIG_PASSPHRASE set)"
             )
+        if spec.seed_env:
+            tasks.append(
+                f"store {', '.join(spec.seed_env)} as environment secrets of {spec.github_environment}: the first "
+                "`up` creates the Key Vault secrets from them (key_vault.secrets_from_env, docs/first-up.md)"
+            )
     else:
         tasks += [
             f"permit the pipeline to use the service connection {spec.ado_service_connection}, the variable group "
@@ -86,6 +91,11 @@ def standing_admin_tasks(spec: BootstrapSpec) -> list[str]:
             tasks.append(
                 f"store the state passphrase as the secret variable PULUMI_CONFIG_PASSPHRASE of the variable group "
                 f"{spec.ado_variable_group} (or rerun bootstrap with PULUMI_CONFIG_PASSPHRASE set)"
+            )
+        if spec.seed_env:
+            tasks.append(
+                f"store {', '.join(spec.seed_env)} as secret variables of the variable group {spec.ado_variable_group}: "
+                "the first `up` creates the Key Vault secrets from them (key_vault.secrets_from_env, docs/first-up.md)"
             )
     return tasks
 

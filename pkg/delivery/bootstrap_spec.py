@@ -75,6 +75,8 @@ class BootstrapSpec:
     ado_project: str | None = None
     ado_service_connection: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
+    seed_env: tuple[str, ...] = ()
+    """Variables `up`'s bootstrap seeds Key Vault from (key_vault.secrets_from_env, import credentials)."""
 
     @property
     def container(self) -> str:
@@ -173,6 +175,7 @@ def spec_for(
         reviewers=tuple(Reviewer.parse(r, provider) for r in reviewers or []),
         allow_ips=tuple(ranges),
         runner_subnet_id=runner_subnet,
+        seed_env=config.bootstrap_variables(),
         github_repository=github.repository if github else None,
         github_environment=github.environment if github else None,
         ado_organization=ado.organization if ado else None,

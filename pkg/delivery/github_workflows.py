@@ -188,6 +188,8 @@ def _deploy_steps(options: PipelineOptions, target: DeployTarget) -> list[Any]:
         secrets["PULUMI_CONFIG_PASSPHRASE"] = "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
     if target.pulumi_cloud:
         secrets["PULUMI_ACCESS_TOKEN"] = "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+    # The bootstrap between the stacks seeds Key Vault from these: environment secrets, never YAML.
+    seeds = {name: f"${{{{ secrets.{name} }}}}" for name in target.bootstrap_env}
     steps: list[Any] = [
         _checkout(),
         *_install_steps(options),
@@ -203,7 +205,8 @@ def _deploy_steps(options: PipelineOptions, target: DeployTarget) -> list[Any]:
         ),
     ]
     if target.source is None:
-        steps.append(mapping(name="Deploy", run='llmops-infra up "$LLMOPS_ENV" --yes', env=secrets or None))
+        deploy_env = mapping(**secrets, **seeds)
+        steps.append(mapping(name="Deploy", run='llmops-infra up "$LLMOPS_ENV" --yes', env=deploy_env or None))
         steps.append(mapping(name="Record the release", run='llmops-infra release "$LLMOPS_ENV"', env=secrets or None))
         return steps
     if target.requires_approval:
@@ -227,7 +230,7 @@ def _deploy_steps(options: PipelineOptions, target: DeployTarget) -> list[Any]:
         mapping(
             name="Promote",
             run='llmops-infra promote "$SOURCE_ENV" "$LLMOPS_ENV"',
-            env=mapping(SOURCE_ENV=target.source, **secrets),
+            env=mapping(SOURCE_ENV=target.source, **secrets, **seeds),
         )
     )
     return steps

@@ -194,6 +194,9 @@ class DeployTarget:
     """Azure DevOps workload-identity service connection; default llmops-<name>."""
     github_environment: str | None = None
     """GitHub deployment environment (identity.pipeline.github.environment); default the environment's name."""
+    bootstrap_env: tuple[str, ...] = ()
+    """Variables the bootstrap between the stacks reads (key_vault.secrets_from_env, registry.import_credentials):
+    the deploy step gets each from the CI environment's secret of the same name."""
 
     @property
     def ci_environment(self) -> str:

@@ -48,6 +48,7 @@ def target_for(config: EnvironmentConfig, provider: str) -> DeployTarget:
         passphrase=config.state.secrets_provider == "passphrase",
         pulumi_cloud=url.startswith("https://"),
         service_connection=ado.service_connection if ado is not None else None,
+        bootstrap_env=config.bootstrap_variables(),
     )
 
 

@@ -47,6 +47,7 @@ class TokenGetter(Protocol):
 
 
 def _credential_getter() -> TokenGetter:
+    from azure.core.exceptions import ClientAuthenticationError
     from azure.identity import DefaultAzureCredential
 
     credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
@@ -57,6 +58,15 @@ def _credential_getter() -> TokenGetter:
         quiet.setLevel(logging.CRITICAL)  # the chain logs every failed source as a warning
         try:
             return credential.get_token(scope)
+        except ClientAuthenticationError as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ArmError(
+                401,
+                "NoCredential",
+                f"no Azure credentials for {scope}: {first.rstrip('.')}. Sign in (`az login`) or set the "
+                "pipeline's federated identity (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE)",
+                scope,
+            ) from None
         finally:
             quiet.setLevel(level)
 

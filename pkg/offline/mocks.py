@@ -44,6 +44,8 @@ SEGMENTS: dict[str, str] = {
     "azure-native:privatedns:PrivateZone": "privateDnsZones",
     # ARM type Microsoft.Storage/storageAccounts/blobServices/containers (role scopes name it).
     "azure-native:storage:BlobContainer": "containers",
+    "azure-native:machinelearningservices:ModelVersion": "versions",
+    "azure-native:machinelearningservices:EnvironmentVersion": "versions",
 }
 
 # Child resources: their ARM id nests under the parent named by an input, as Azure's does
@@ -53,6 +55,11 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "azure-native:machinelearningservices:OnlineDeployment": (
         ("workspaceName", "workspaces"),
         ("endpointName", "onlineEndpoints"),
+    ),
+    "azure-native:machinelearningservices:ModelVersion": (("workspaceName", "workspaces"), ("name", "models")),
+    "azure-native:machinelearningservices:EnvironmentVersion": (
+        ("workspaceName", "workspaces"),
+        ("name", "environments"),
     ),
     "azure-native:cognitiveservices:Deployment": (("accountName", "accounts"),),
     "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
@@ -99,6 +106,8 @@ NAME_KEYS = (
     "name",
     # After "name": a scoped resource's own name comes before its scope's.
     "scopeName",
+    # An asset version (its "name" is the parent asset's).
+    "version",
 )
 
 
