@@ -21,6 +21,8 @@ ROLES: dict[str, str] = {
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    # May trigger importImage and read what it imported, nothing else (built-in roles reference, read 2026-12-01).
+    "Container Registry Data Importer and Data Reader": "577a9874-89fd-4f24-9dbd-b5034d0ad23a",
     "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
     "Cognitive Services OpenAI Contributor": "a001fd3d-188f-4b5d-821b-7da978bf7442",
     "Cognitive Services User": "a97b65f3-24c7-4388-baec-2e87135dc908",

@@ -18,7 +18,8 @@ Role assignments made here (who may do what on which resource):
   the Azure Monitor workspace only, to read the inference queue metrics;
 - pipeline principal: Azure Kubernetes Service RBAC Cluster Admin on the cluster only (by
   `GpuCluster`): with local accounts disabled, it is how `up` applies namespaces, the GPU
-  operator and the inference workloads.
+  operator and the inference workloads; Container Registry Data Importer and Data Reader on
+  the registry only: the bootstrap between the stacks imports the pinned images with it.
 """
 
 from __future__ import annotations
@@ -94,6 +95,19 @@ def registry_stage(estate: Estate) -> None:
     )
     estate.add(keys.REGISTRY, registry)
     estate.export("registry_login_server", registry.login_server)
+    pipeline = estate.find(keys.PIPELINE)  # absent when no CI federation is configured
+    if pipeline is not None:
+        assign_role(
+            "registry-pipeline-importer",
+            RoleGrant(
+                principal_id=pipeline.principal_id,
+                role="Container Registry Data Importer and Data Reader",
+                scope=registry.registry_id,
+                description="Deployment pipeline: imports the pinned images into the registry (the bootstrap).",
+            ),
+            subscription_id=config.azure.subscription_id,
+            parent=registry,
+        )
 
 
 def model_storage_stage(estate: Estate) -> None:

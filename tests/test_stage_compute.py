@@ -91,6 +91,22 @@ def test_pipeline_principal_administers_this_cluster_only(plans):
     assert grant.props["principalId"] == deployer_principal("prod")  # bootstrap's deployer, looked up
 
 
+def test_pipeline_principal_may_import_into_this_registry_only(plans):
+    from test_identity import deployer_principal
+
+    plan = plans("prod")
+    importer = ROLES["Container Registry Data Importer and Data Reader"]
+    grants = [
+        a
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.props["roleDefinitionId"].endswith(importer)
+    ]
+    [registry] = plan.of_type("azure-native:containerregistry:Registry")
+    assert [(g.props["scope"], g.props["principalId"]) for g in grants] == [
+        (registry.outputs["id"], deployer_principal("prod"))
+    ]
+
+
 def test_dev_and_prod_differ_only_through_config(plans):
     dev, prod = plans("dev"), plans("prod")
     [dev_acr], [prod_acr] = (p.of_type("azure-native:containerregistry:Registry") for p in (dev, prod))
