@@ -157,6 +157,9 @@ def test_a_failed_bootstrap_stops_before_the_workload_and_a_rerun_picks_up_where
             _up(config, project, bootstrap(replay, config))
         assert stand_ins["workload"].runs == 0
         assert "seen_cluster" not in lifecycle.estate_outputs(config, project, engine=ENGINE)
+        with pytest.raises(SeedFailed, match="--only bootstrap"):  # the workload alone is gated too
+            lifecycle.up(config, project, engine=ENGINE, only="workload", bootstrap=bootstrap(replay, config))
+        assert stand_ins["workload"].runs == 0
 
         route_images(replay, "acr-manifest-unknown", "acr-manifest-present")
         route_import(replay, paths, "arm-operation-succeeded")

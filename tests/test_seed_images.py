@@ -228,3 +228,20 @@ def test_import_credentials_come_from_the_named_variables_and_are_never_reported
     assert first["source"]["credentials"] == {"username": "someone", "password": "dckr_pat_NeverPrintThis"}
     assert "credentials" not in _imports(replay)[1]["source"]  # MCR: no credentials configured
     assert "dckr_pat_NeverPrintThis" not in json.dumps([results, records])
+
+
+def test_verify_is_the_workload_stacks_gate_when_it_runs_alone():
+    config = dev_config()
+    paths = Paths(config)
+    with ArmReplay() as replay:
+        route_platform(replay, paths)
+        _vault(replay)
+        route_images(replay, "acr-manifest-present")
+        results, records = run(bootstrap(replay, config), "verify")
+        assert {r["state"] for r in results} == {"present"}
+        route_images(replay, "acr-manifest-unknown")
+        with pytest.raises(SeedFailed) as err:
+            run(bootstrap(replay, config), "verify")
+    assert "images vllm/vllm-openai@sha256:61fc8a896b0a… (missing)" in str(err.value)
+    assert "--only bootstrap" in str(err.value)
+    assert _imports(replay) == []  # verify never writes

@@ -143,6 +143,9 @@ def _run_estate(
         if name == "bootstrap":
             seeded = (bootstrap or default_bootstrap(config)).run(operation, progress)
             continue
+        if name == "workload" and operation == "up" and only == "workload":
+            # Run on its own, the workload stack is still gated on what the bootstrap makes.
+            seeded = (bootstrap or default_bootstrap(config)).run("verify", progress)
         project, _stages = STACKS[name]
         progress.step("stack", "started", f"{operation} {name} stack ({project}/{config.name})")
         if name == "workload" and operation in ("preview", "refresh"):

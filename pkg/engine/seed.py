@@ -50,6 +50,8 @@ BOOTSTRAP = "bootstrap"
 OPERATIONS = ("up", "preview")
 """What the bootstrap takes part in; destroy and refresh skip it (what it made lives in the
 registry and the vault, which the platform stack owns)."""
+VERIFY = "verify"
+"""`up --only workload`: check, read-only, that everything the bootstrap makes is there (its gate)."""
 VERBS = {"images": "import", "secrets": "create"}
 
 
@@ -97,8 +99,9 @@ class Bootstrap:
     def run(self, operation: str, progress: Progress) -> list[dict[str, str]]:
         """Check (preview) or check then make (up); each item reported on `progress`. Raises
         `ConfigError` (exit 2) for what only the user can fix and `SeedFailed` (exit 3) for Azure."""
-        if operation not in OPERATIONS:
-            raise ValueError(f"the bootstrap runs with {OPERATIONS}, not {operation!r}")
+        if operation not in (*OPERATIONS, VERIFY):
+            raise ValueError(f"the bootstrap runs with {OPERATIONS} or {VERIFY!r}, not {operation!r}")
+        self.results = []
         preview = operation == "preview"
         config = self.config
         progress.step(
@@ -127,6 +130,8 @@ class Bootstrap:
         checked = self._check(ctx, preview)
         if preview:
             return self._report(checked, progress)
+        if operation == VERIFY:
+            return self._verify(checked, progress)
         blocked = [item for _step, items in checked for item in items if item.state == BLOCKED]
         if blocked:
             for item in blocked:
@@ -151,6 +156,23 @@ class Bootstrap:
                 if not preview:
                     raise
         return checked
+
+    def _verify(self, checked: list[tuple[SeedStep, list[SeedItem]]], progress: Progress) -> list[dict[str, str]]:
+        """The bootstrap's gate for a workload stack run on its own: refuse what is missing."""
+        missing = [item for _step, items in checked for item in items if item.state not in (PRESENT, UNKNOWN)]
+        for _step, items in checked:
+            for item in items:
+                status = PRESENT if item.state in (PRESENT, UNKNOWN) else "failed"
+                progress.step(f"{BOOTSTRAP}.{item.step}", status, f"{item.name}: {item.detail}")
+                self.results.append(item.as_dict())
+        if missing:
+            listed = ", ".join(f"{i.step} {i.name} ({i.state})" for i in missing)
+            raise SeedFailed(
+                "gate",
+                f"the workload stack needs what the bootstrap makes, and {listed} is not there: run "
+                f"`llmops-infra up {self.config.name} --only bootstrap` (or `up` without --only) first",
+            )
+        return list(self.results)
 
     def _report(self, checked: list[tuple[SeedStep, list[SeedItem]]], progress: Progress) -> list[dict[str, str]]:
         for step, items in checked:
@@ -201,4 +223,4 @@ def default_bootstrap(config: EnvironmentConfig) -> Bootstrap:
     return Bootstrap(config)
 
 
-__all__ = ["BOOTSTRAP", "OPERATIONS", "Bootstrap", "SeedFailed", "default_bootstrap", "resolve_targets"]
+__all__ = ["BOOTSTRAP", "OPERATIONS", "VERIFY", "Bootstrap", "SeedFailed", "default_bootstrap", "resolve_targets"]
