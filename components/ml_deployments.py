@@ -29,6 +29,7 @@ reference-yaml-deployment-managed-online (request settings: timeout default 5000
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -158,9 +159,12 @@ class MlDeployments(pulumi.ComponentResource):
             self.deployment_ids[f"{ep.key}/{slot.name}"] = deployment.id
         public = "Enabled" if args.allow_public_network_access else "Disabled"
         shape = endpoint_shape(ep, args.location, public)
-        template = pulumi.Output.all(args.workspace_name, args.location).apply(
-            lambda v, traffic=live_traffic(ep.slots): shape.template(v[0], v[1], dict(args.tags), traffic)  # noqa: B008 (bound per endpoint)
-        )
+        traffic, tags = live_traffic(ep.slots), dict(args.tags)
+
+        def declare(values: list[Any]) -> dict[str, object]:
+            return shape.template(str(values[0]), str(values[1]), tags, traffic)
+
+        template = pulumi.Output.all(args.workspace_name, args.location).apply(declare)
         resources.Deployment(
             f"{base}-traffic",
             deployment_name=f"{ep.endpoint_name}-traffic",
