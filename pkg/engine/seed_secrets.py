@@ -38,6 +38,8 @@ from llmops_infra.engine.seed_types import (
 from llmops_infra.errors import ConfigError
 
 SECRETS_API = "2025-07-01"
+"""Key Vault secrets data-plane API (learn.microsoft.com/rest/api/keyvault/secrets, view
+rest-keyvault-secrets-2025-07-01; examples in azure-rest-api-specs Security.KeyVault.Secrets; read 2026-12-01)."""
 OFFICER = "Key Vault Secrets Officer (b86a8fe4-44ce-4948-aee5-eccb2c155cd7)"
 NETWORK_REFUSALS = {"ForbiddenByConnection", "ForbiddenByFirewall"}
 """Key Vault's innererror codes for a request from outside the vault's network."""
