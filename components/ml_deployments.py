@@ -161,7 +161,7 @@ class MlDeployments(pulumi.ComponentResource):
         shape = endpoint_shape(ep, args.location, public)
         traffic, tags = live_traffic(ep.slots), dict(args.tags)
 
-        def declare(values: list[Any]) -> dict[str, object]:
+        def declare(values: list[Any]) -> dict[str, Any]:
             return shape.template(str(values[0]), str(values[1]), tags, traffic)
 
         template = pulumi.Output.all(args.workspace_name, args.location).apply(declare)
