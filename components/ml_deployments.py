@@ -55,10 +55,11 @@ class MlDeploymentsArgs:
     flow_source: str
     """Where the flows' publishing pipelines upload: `<flow_source>/<endpoint>/<flow_version>`."""
     endpoints: list[FlowEndpoint] = field(default_factory=list)
+    """The endpoints and the slots they serve. Default: none, only the flow image's environment version."""
     tags: dict[str, str] = field(default_factory=dict)
-    """The endpoint's tags, as the platform stack set them (the template PUTs them again)."""
+    """The endpoint's tags, as the platform stack set them (the template PUTs them again). Default: none."""
     allow_public_network_access: bool = False
-    """As the platform stack declared the endpoints (the template repeats it)."""
+    """As the platform stack declared the endpoints (the template repeats it). Default: private endpoints."""
 
     def __post_init__(self) -> None:
         if not self.flow_image_digest.startswith("sha256:") or len(self.flow_image_digest) != 71:

@@ -57,11 +57,12 @@ class FlowSlot:
     instance_count: int
     traffic_percent: int
     request_timeout_seconds: int = 90
-    """Scoring timeout (Azure's default, 5 s, is too short for flows that call a model; at most 180 s)."""
+    """Scoring timeout, at most 180 s. Default: 90 s (Azure's own default, 5 s, is too short for flows that
+    call a model)."""
     workers: int = 4
-    """Serving processes per instance (PROMPTFLOW_WORKER_NUM)."""
+    """Serving processes per instance (PROMPTFLOW_WORKER_NUM). Default: 4."""
     worker_threads: int = 1
-    """Threads per process (PROMPTFLOW_WORKER_THREADS)."""
+    """Threads per process (PROMPTFLOW_WORKER_THREADS). Default: 1."""
 
     @property
     def max_concurrent_requests(self) -> int:
