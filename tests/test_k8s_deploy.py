@@ -71,15 +71,18 @@ def _aim_the_estate_at(bed: tb.Testbed, monkeypatch: pytest.MonkeyPatch) -> None
         return k8s_programs.workload_program(config, bed.kubeconfig, chart_dir=bed.binaries.gpu_operator_chart)
 
     monkeypatch.setattr("llmops_infra.stacks.estate.program_for", program_for)
+    monkeypatch.setattr("llmops_infra.engine.seed.default_bootstrap", lambda config: k8s_programs.StandInBootstrap())
 
 
 def _planned_workload(config: EnvironmentConfig) -> set[str]:
     """The workload stack of the offline plan: the URNs `up` must create (with the stack itself), but for
-    the Key Vault grants (`SecretAccess`), which the tier leaves out (`kubernetes_only`: no Azure here)."""
+    the Key Vault grants (`SecretAccess`) and the ML deployments (`MlDeployments`), which the tier leaves out
+    (`kubernetes_only`: no Azure here)."""
     stack = f"urn:pulumi:{config.name}::{WORKLOAD_PROJECT}::pulumi:pulumi:Stack::{WORKLOAD_PROJECT}-{config.name}"
     planned = {r.urn for r in plan_config(config).stacks()["workload"]}
-    azure = {urn for urn in planned if "llmops:security:SecretAccess" in urn}
-    assert azure, "the offline plan holds the workload stack's Key Vault grants"
+    azure = {urn for urn in planned if "llmops:security:SecretAccess" in urn or "llmops:ai:MlDeployments" in urn}
+    assert any("SecretAccess" in urn for urn in azure), "the offline plan holds the workload stack's Key Vault grants"
+    assert any("MlDeployments" in urn for urn in azure), "the offline plan holds the workload stack's ML deployments"
     return planned - azure | {stack}
 
 
