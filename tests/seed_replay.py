@@ -18,6 +18,8 @@ from llmops_infra.stacks.estate import new_estate
 REPO = Path(__file__).resolve().parent.parent
 VLLM = "vllm/vllm-openai"
 VLLM_DIGEST = "sha256:61fc8a896b0a4fbbbdc063bc4b0dbc25ce98e02b5050c24aeb7830ac02039b14"
+LOADER = "azure-cli"
+LOADER_DIGEST = "sha256:e3768dde8142efa45d8f356a317aaac77abd7da15ba3719b0a150e9453f251db"
 FLOW = "azureml/promptflow/promptflow-runtime"
 FLOW_DIGEST = "sha256:" + "ab" * 32
 SECRET_VALUE = "hf_TestOnlyValueThatMustNeverBePrinted0123456789"
@@ -65,7 +67,7 @@ def route_platform(replay: ArmReplay, paths: Paths) -> None:
 
 def route_images(replay: ArmReplay, *fixtures: str) -> None:
     """Every pinned image answers the same presence fixtures in order."""
-    for repository, digest in ((VLLM, VLLM_DIGEST), (FLOW, FLOW_DIGEST)):
+    for repository, digest in ((VLLM, VLLM_DIGEST), (LOADER, LOADER_DIGEST), (FLOW, FLOW_DIGEST)):
         replay.route(Paths.manifest(repository, digest), *fixtures, method="HEAD")
 
 

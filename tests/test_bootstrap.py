@@ -245,6 +245,6 @@ def test_bad_input_is_refused_with_the_key_to_fix(servers):
 @pytest.mark.parametrize("make", [github_spec, ado_spec], ids=["github", "azure-devops"])
 def test_the_administrator_list_names_the_variables_the_first_up_seeds_the_vault_from(make):
     spec = make()
-    assert spec.seed_env == ("HF_TOKEN", "LLMOPS_GITHUB_RUNNER_TOKEN")
+    assert spec.seed_env == ("LLMOPS_VLLM_API_KEY", "HF_TOKEN", "LLMOPS_GITHUB_RUNNER_TOKEN")
     [task] = [t for t in bootstrap.standing_admin_tasks(spec) if "HF_TOKEN" in t]
     assert "LLMOPS_GITHUB_RUNNER_TOKEN" in task and "key_vault.secrets_from_env" in task

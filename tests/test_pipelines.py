@@ -344,4 +344,4 @@ def test_deploy_targets_name_the_variables_the_bootstrap_reads(project_dir):
     from llmops_infra.delivery.targets import target_for
 
     target = target_for(load_environment("dev", project_dir), "github")
-    assert target.bootstrap_env == ("HF_TOKEN", "LLMOPS_GITHUB_RUNNER_TOKEN")
+    assert target.bootstrap_env == ("LLMOPS_VLLM_API_KEY", "HF_TOKEN", "LLMOPS_GITHUB_RUNNER_TOKEN")

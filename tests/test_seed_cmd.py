@@ -87,7 +87,7 @@ def test_an_unset_variable_exits_2_naming_the_secret_the_variable_and_the_fix(cl
     replay.route(paths.secrets, "kv-secrets")
     result = runner.invoke(app, ["up", "dev", "--project-dir", str(project), "--only", "bootstrap", "--yes"])
     assert result.exit_code == 2, result.output
-    assert "key_vault.secrets_from_env[0].env" in result.stderr
+    assert "key_vault.secrets_from_env[1].env" in result.stderr
     assert "hf-hub-token" in result.stderr and "export HF_TOKEN" in result.stderr
     assert "Traceback" not in result.output
 

@@ -9,6 +9,8 @@ from arm_replay import ArmReplay
 from seed_replay import (
     FLOW,
     FLOW_DIGEST,
+    LOADER,
+    LOADER_DIGEST,
     VLLM,
     VLLM_DIGEST,
     Paths,
@@ -42,7 +44,14 @@ def _imports(replay: ArmReplay) -> list[dict]:
 def test_pinned_images_come_from_the_config_with_their_sources_and_keys():
     config = dev_config()
     images = {i.repository: i for i in pinned_images(config)}
-    assert set(images) == {VLLM, FLOW}
+    assert set(images) == {VLLM, LOADER, FLOW}
+    assert (images[LOADER].digest, images[LOADER].source, images[LOADER].key) == (
+        LOADER_DIGEST,
+        "mcr.microsoft.com",
+        "inference.weights_loader.image_digest",
+    )
+    # Everything the inference workloads pull (InferenceConfig.pinned_images) is imported.
+    assert set(config.inference.pinned_images()) <= {i.ref for i in images.values()}
     assert (images[VLLM].digest, images[VLLM].source, images[VLLM].key) == (
         VLLM_DIGEST,
         "docker.io",
@@ -63,7 +72,11 @@ def test_preview_reports_what_is_missing_and_writes_nothing():
         _vault(replay)
         results, records = run(bootstrap(replay, config), "preview")
     images = [r for r in results if r["step"] == "images"]
-    assert [(r["name"].split("@")[0], r["state"]) for r in images] == [(VLLM, "missing"), (FLOW, "missing")]
+    assert [(r["name"].split("@")[0], r["state"]) for r in images] == [
+        (VLLM, "missing"),
+        (LOADER, "missing"),
+        (FLOW, "missing"),
+    ]
     assert any("would import (from docker.io)" in line for line in lines(records))
     assert not [r for r in replay.requests if r["method"] in ("POST", "PUT") and "oauth2" not in r["path"]]
 
@@ -78,21 +91,22 @@ def test_up_imports_by_digest_follows_the_operation_and_verifies_then_a_rerun_im
         route_images(replay, "acr-manifest-unknown", "acr-manifest-present")
         route_import(replay, paths, "arm-operation-running", "arm-operation-succeeded")
         results, records = run(bootstrap(replay, config, waits=waits), "up")
-        assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done"]
+        assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done", "done"]
         bodies = _imports(replay)
         assert bodies[0] == {
             "source": {"registryUri": "docker.io", "sourceImage": f"{VLLM}@{VLLM_DIGEST}"},
             "untaggedTargetRepositories": [VLLM],
             "mode": "NoForce",
         }
-        assert bodies[1]["source"] == {"registryUri": "mcr.microsoft.com", "sourceImage": f"{FLOW}@{FLOW_DIGEST}"}
+        assert bodies[1]["source"] == {"registryUri": "mcr.microsoft.com", "sourceImage": f"{LOADER}@{LOADER_DIGEST}"}
+        assert bodies[2]["source"] == {"registryUri": "mcr.microsoft.com", "sourceImage": f"{FLOW}@{FLOW_DIGEST}"}
         assert 10.0 in waits  # Retry-After of the running operation
         assert any("imported from docker.io" in line and "(verified)" in line for line in lines(records))
         assert all(r["bearer"] for r in replay.requests if r["path"] == paths.import_image)
 
         replay.requests.clear()
         again, _ = run(bootstrap(replay, config), "up")
-    assert [r["state"] for r in again if r["step"] == "images"] == ["present", "present"]
+    assert [r["state"] for r in again if r["step"] == "images"] == ["present", "present", "present"]
     assert _imports(replay) == []
 
 
@@ -105,7 +119,7 @@ def test_a_registry_closed_to_this_machine_is_imported_into_anyway_the_import_be
         replay.route("/oauth2/exchange", "acr-refused-network", method="POST")  # its firewall: every data-plane call
         route_import(replay, paths, "arm-operation-succeeded")
         results, records = run(bootstrap(replay, config), "up")
-    assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done"]
+    assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done", "done"]
     assert any("the import is the check" in line and "403 DENIED" in line for line in lines(records))
 
 
@@ -140,7 +154,7 @@ def test_a_failed_import_fails_the_step_and_a_rerun_picks_up_where_it_stopped():
         route_images(replay, "acr-manifest-unknown", "acr-manifest-present")
         route_import(replay, paths, "arm-operation-succeeded")
         results, _ = run(bootstrap(replay, config), "up")
-    assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done"]
+    assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done", "done"]
 
 
 def test_throttled_and_failing_imports_are_retried_with_the_shared_retry_code():
@@ -153,9 +167,9 @@ def test_throttled_and_failing_imports_are_retried_with_the_shared_retry_code():
         route_images(replay, "acr-manifest-unknown", "acr-manifest-present")
         replay.route(paths.import_image, "error-throttled", "error-server", "acr-import-image#200", method="POST")
         results, _ = run(bootstrap(replay, config, waits=waits), "up")
-    assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done"]
+    assert [r["state"] for r in results if r["step"] == "images"] == ["done", "done", "done"]
     assert waits[:2] == [2.0, 2.0]  # Retry-After 2, then the backoff's second wait
-    assert replay.hits(paths.import_image) == 4  # three for the first image, one for the second
+    assert replay.hits(paths.import_image) == 5  # three for the first image, one for each other
 
 
 def test_the_placeholder_digest_blocks_up_with_exit_2_before_anything_is_imported():

@@ -55,11 +55,14 @@ def _puts(replay: ArmReplay) -> list[dict]:
 def test_needed_secrets_are_the_seeded_ones_and_those_the_workloads_read():
     config = dev_config()
     needed = {s.name: s for s in needed_secrets(config)}
+    assert needed["vllm-api-key"].env == "LLMOPS_VLLM_API_KEY"
     assert needed["hf-hub-token"].env == "HF_TOKEN"
+    assert set(config.inference.key_vault_secrets()) <= set(needed)  # every secret the inference workloads read
     assert needed["github-runner-token"].env == "LLMOPS_GITHUB_RUNNER_TOKEN"
     unseeded = config.model_copy(update={"key_vault": config.key_vault.model_copy(update={"secrets_from_env": []})})
     plain = {s.name: s for s in needed_secrets(unseeded)}
     assert plain["hf-hub-token"].env is None and plain["hf-hub-token"].key == "inference.models[0].hub_token_secret"
+    assert plain["vllm-api-key"].key == "inference.api_key_secret"
     assert plain["github-runner-token"].key == "ci.runners.github.token_secret"
 
 
@@ -80,6 +83,7 @@ def test_a_missing_secret_is_created_from_its_variable_and_its_value_appears_now
         "tags": {"managed-by": "llmops-infra", "from-env": "HF_TOKEN"},
     }
     assert {r["name"]: r["state"] for r in results if r["step"] == "secrets"} == {
+        "vllm-api-key": "present",
         "hf-hub-token": "done",
         "github-runner-token": "present",
     }
@@ -97,7 +101,7 @@ def test_a_present_secret_is_kept_and_its_variable_is_not_even_read():
         _platform(replay, paths)
         replay.route(paths.secrets, "kv-secrets-seeded")
         results, _ = run(bootstrap(replay, config, environ), "up")  # type: ignore[arg-type]
-    assert [r["state"] for r in results if r["step"] == "secrets"] == ["present", "present"]
+    assert [r["state"] for r in results if r["step"] == "secrets"] == ["present", "present", "present"]
     assert _puts(replay) == [] and environ.read == []
 
 
@@ -112,7 +116,7 @@ def test_an_unset_variable_stops_up_with_exit_2_naming_secret_variable_and_fix_b
         with pytest.raises(ConfigError) as err:
             run(bootstrap(replay, config, {}), "up")
     message = str(err.value)
-    assert err.value.exit_code == 2 and err.value.key == "key_vault.secrets_from_env[0].env"
+    assert err.value.exit_code == 2 and err.value.key == "key_vault.secrets_from_env[1].env"
     assert "hf-hub-token" in message and "HF_TOKEN" in message and "export HF_TOKEN" in message
     assert _puts(replay) == [] and not [r for r in replay.requests if r["method"] == "POST" and "import" in r["path"]]
 
@@ -177,7 +181,7 @@ def test_a_soft_deleted_secret_is_reported_with_the_recover_command_then_a_rerun
         assert "az keyvault secret recover" in str(err.value) and "hf-hub-token" in str(err.value)
         replay.route(paths.secrets, "kv-secrets-seeded")  # recovered by the operator
         results, _ = run(bootstrap(replay, config, environ), "up")
-    assert [r["state"] for r in results if r["step"] == "secrets"] == ["present", "present"]
+    assert [r["state"] for r in results if r["step"] == "secrets"] == ["present", "present", "present"]
     assert len(_puts(replay)) == 1
 
 
@@ -190,7 +194,7 @@ def test_throttling_and_server_errors_on_the_vault_are_retried():
         replay.route(paths.secrets, "error-throttled", "kv-secrets", "kv-secrets-seeded")
         replay.route(paths.secret("hf-hub-token"), "error-server", set_secret_answer(SECRET_VALUE), method="PUT")
         results, _ = run(bootstrap(replay, config, {"HF_TOKEN": SECRET_VALUE}, waits), "up")
-    assert [r["state"] for r in results if r["step"] == "secrets"] == ["done", "present"]
+    assert [r["state"] for r in results if r["step"] == "secrets"] == ["present", "done", "present"]
     assert waits == [2.0, 1.0]  # Retry-After on the list, backoff on the set
     assert len(_puts(replay)) == 2
 
@@ -203,6 +207,7 @@ def test_a_disabled_secret_gets_a_new_version():
         {},
         {
             "value": [
+                {"id": "https://v.vault.azure.net/secrets/vllm-api-key", "attributes": {"enabled": True}},
                 {"id": "https://v.vault.azure.net/secrets/hf-hub-token", "attributes": {"enabled": False}},
                 {"id": "https://v.vault.azure.net/secrets/github-runner-token", "attributes": {"enabled": True}},
             ]
@@ -215,4 +220,4 @@ def test_a_disabled_secret_gets_a_new_version():
         _, records = run(bootstrap(replay, config, {"HF_TOKEN": SECRET_VALUE}), "preview")
         assert any("disabled or expired; a new version from HF_TOKEN" in x for x in lines(records))
         results, _ = run(bootstrap(replay, config, {"HF_TOKEN": SECRET_VALUE}), "up")
-    assert [r["state"] for r in results if r["step"] == "secrets"] == ["done", "present"]
+    assert [r["state"] for r in results if r["step"] == "secrets"] == ["present", "done", "present"]

@@ -3,7 +3,8 @@
 The pods and the ML deployments pull from the estate's registry, which is private, so nothing
 pulls from Docker Hub, nvcr.io or MCR at run time. The images come from the config:
 
-- each `inference.models[]` image (`image`@`image_digest`, imported from `image_source`);
+- each `inference.models[]` image (`image`@`image_digest`, imported from `image_source`) and
+  the weights loader that stages and copies their weights (`inference.weights_loader`, from MCR);
 - with `cluster.gpu_driver: aks`, the device plugin and the DCGM exporter (from nvcr.io);
 - with ML endpoints, `ml.flow_image` (from its `source`; `source: null` is pushed by the flow's
   own pipeline and only checked).
@@ -73,9 +74,15 @@ class PinnedImage:
 def pinned_images(config: EnvironmentConfig) -> list[PinnedImage]:
     """Every image the estate pins, once each, in config order."""
     found: list[PinnedImage] = []
-    for index, model in enumerate(config.inference.models):
+    inference = config.inference
+    for index, model in enumerate(inference.models):
         found.append(
             PinnedImage(model.image, model.image_digest, model.image_source, f"inference.models[{index}].image_digest")
+        )
+    loader = inference.weights_loader
+    if inference.models and loader is not None:
+        found.append(
+            PinnedImage(loader.image, loader.image_digest, loader.image_source, "inference.weights_loader.image_digest")
         )
     cluster = config.cluster
     if cluster.gpu_driver == "aks":
@@ -95,6 +102,8 @@ def pinned_images(config: EnvironmentConfig) -> list[PinnedImage]:
     unique: dict[str, PinnedImage] = {}
     for image in found:
         unique.setdefault(image.ref, image)
+    served = set(inference.pinned_images())  # what the inference workloads pull: every one must be here
+    assert served <= set(unique), f"images the workloads pull but the bootstrap does not import: {served - set(unique)}"
     return list(unique.values())
 
 

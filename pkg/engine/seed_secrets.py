@@ -1,6 +1,7 @@
 """Bootstrap step `secrets`: every Key Vault secret the workloads read exists before they start.
 
-The workloads name secrets (`inference.models[].hub_token_secret`, `ci.runners.github.token_secret`);
+The workloads name secrets (`inference.api_key_secret`, `inference.models[].hub_token_secret`: the list
+`InferenceConfig.key_vault_secrets()` gives; `ci.runners.github.token_secret`);
 `key_vault.secrets_from_env` says which environment variable feeds which secret. A secret that
 exists (latest version enabled, not expired) is kept: the bootstrap never reads a value back
 and never overwrites one; rotate in the vault. A missing secret is created from its variable;
@@ -65,11 +66,16 @@ def needed_secrets(config: EnvironmentConfig) -> list[NeededSecret]:
         found[name] = NeededSecret(
             name, secret.env, f"key_vault.secrets_from_env[{index}].env", secret.description or f"from {secret.env}"
         )
-    readers: list[tuple[str, str, str]] = [
-        (m.hub_token_secret, f"inference.models[{i}].hub_token_secret", f"read by inference model {m.name}")
-        for i, m in enumerate(config.inference.models)
-        if m.hub_token_secret
-    ]
+    inference = config.inference
+    readers: list[tuple[str, str, str]] = []
+    for name in inference.key_vault_secrets():  # the API key, then each hub token
+        if name == inference.api_key_secret:
+            readers.append((name, "inference.api_key_secret", "read by every vLLM server as its API key"))
+            continue
+        index, model = next((i, m) for i, m in enumerate(inference.models) if m.hub_token_secret == name)
+        readers.append(
+            (name, f"inference.models[{index}].hub_token_secret", f"read by the weights loader of {model.name}")
+        )
     runners = config.ci.runners
     if runners.enabled and runners.kind == "github" and runners.github is not None:
         readers.append((runners.github.token_secret, "ci.runners.github.token_secret", "read by the CI runners"))
