@@ -15,7 +15,7 @@ from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.gpu_alerts import gpu_alert_rules
 from llmops_infra.components.node_pools import SYSTEM_TAINT, GpuPoolSpec, autoscaled_pool, gpu_agent_pool
 from llmops_infra.components.roles import RoleGrant, assign_role
-from llmops_infra.components.rules import check_api_server_access, check_bounds, check_gpu_pool_names
+from llmops_infra.components.rules import check_api_server_access, check_bounds, check_egress, check_gpu_pool_names
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -95,8 +95,7 @@ class GpuClusterArgs:
     )
     """How nodes reach the internet. Default: through the cluster's load balancer."""
     pod_cidr: str = "10.244.0.0/16"
-    """Overlay range the pods get their IPs from (outside the VNet). Default: AKS's usual
-    overlay range, 10.244.0.0/16."""
+    """Overlay range the pods get their IPs from (outside the VNet). Default: AKS's usual 10.244.0.0/16."""
     service_cidr: str = "10.0.0.0/16"
     """Range of the Kubernetes service IPs; it must not overlap the VNet. Default: AKS's usual
     service range, 10.0.0.0/16."""
@@ -113,6 +112,8 @@ class GpuClusterArgs:
     Sunday."""
     maintenance_start_utc: str = "02:00"
     """Start of that window (HH:MM, UTC). Default: at night, 02:00 UTC."""
+    egress_ready: list[pulumi.Resource] = field(default_factory=list)
+    """What must exist before a userDefinedRouting cluster (route, firewall rules). Default: nothing."""
 
     def __post_init__(self) -> None:
         if self.action_group_id is not None and self.monitor_workspace_id is None:
@@ -128,6 +129,7 @@ class GpuClusterArgs:
             )
         check_api_server_access(self.private_cluster, self.authorized_ip_ranges)
         check_gpu_pool_names(p.name for p in self.gpu_pools)
+        check_egress(self.outbound_type, bool(self.egress_ready))
 
 
 class GpuCluster(pulumi.ComponentResource):
@@ -240,7 +242,9 @@ class GpuCluster(pulumi.ComponentResource):
             },
             tags={},
             # The autoscaler owns the system pool's node count after creation.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles[0].count"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["agentPoolProfiles[0].count"], depends_on=list(args.egress_ready) or None
+            ),
         )
         self.pools = {}
         previous: cs.AgentPool | None = None

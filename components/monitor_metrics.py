@@ -22,6 +22,8 @@ class MetricInfo(NamedTuple):
 _ML = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 _AI = "Microsoft.CognitiveServices/accounts"
 _KV = "Microsoft.KeyVault/vaults"
+_APIM = "Microsoft.ApiManagement/service"
+_FW = "Microsoft.Network/azureFirewalls"
 
 SUPPORTED: dict[str, dict[str, MetricInfo]] = {
     # microsoft-machinelearningservices-workspaces-onlineendpoints-metrics (MicrosoftDocs/azure-reference-other)
@@ -57,6 +59,22 @@ SUPPORTED: dict[str, dict[str, MetricInfo]] = {
         "ServiceApiHit": MetricInfo(("Count",), "Count"),
         "ServiceApiLatency": MetricInfo(("Average",), "MilliSeconds"),
         "ServiceApiResult": MetricInfo(("Count",), "Count"),
+    },
+    # microsoft-apimanagement-service-metrics (the gateway)
+    _APIM: {
+        "BackendDuration": MetricInfo(("Average", "Maximum", "Minimum"), "MilliSeconds"),
+        "Capacity": MetricInfo(("Average", "Maximum"), "Percent"),
+        "Duration": MetricInfo(("Average", "Maximum", "Minimum"), "MilliSeconds"),
+        "Requests": MetricInfo(("Total", "Maximum", "Minimum"), "Count"),
+    },
+    # microsoft-network-azurefirewalls-metrics (egress)
+    _FW: {
+        "ApplicationRuleHit": MetricInfo(("Total",), "Count"),
+        "DataProcessed": MetricInfo(("Total",), "Bytes"),
+        "FirewallHealth": MetricInfo(("Average",), "Percent"),
+        "FirewallLatencyPng": MetricInfo(("Average",), "Milliseconds"),
+        "NetworkRuleHit": MetricInfo(("Total",), "Count"),
+        "SNATPortUtilization": MetricInfo(("Average", "Maximum"), "Percent"),
     },
 }
 

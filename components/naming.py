@@ -66,6 +66,11 @@ RULES: dict[str, NameRule] = {
     "dev_center_project": NameRule("dcp", 3, 63, "a-z0-9-", start="a-z0-9", end="a-z0-9"),
     "devops_pool": NameRule("mdp", 3, 44, "a-z0-9-", start="a-z0-9", end="a-z0-9"),
     "entra_application": NameRule("app", 1, 120, "a-z0-9._ -", start="a-z0-9"),
+    # the AI gateway and egress (issue 16): API Management names are global DNS labels (<name>.azure-api.net)
+    "api_management": NameRule("apim", 1, 50, "a-z0-9-", globally_unique=True, start="a-z", end="a-z0-9"),
+    "firewall": NameRule("afw", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
+    "firewall_policy": NameRule("afwp", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
+    "route_table": NameRule("rt", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
 }
 
 REGION_CODES: dict[str, str] = {

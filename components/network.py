@@ -22,6 +22,40 @@ SUBNET_KEYS = ("aks_nodes", "private_endpoints", "ml_compute")
 MANAGEMENT_PORTS = ["22", "3389"]
 
 
+FIREWALL_SUBNET = "AzureFirewallSubnet"
+"""The name Azure Firewall requires of its subnet."""
+
+APIM_INBOUND = (
+    network.SecurityRuleArgs(
+        name="allow-apim-management-inbound",
+        description="API Management control plane to the management endpoint (required, internal mode).",
+        priority=100,
+        direction="Inbound",
+        access="Allow",
+        protocol="Tcp",
+        source_address_prefix="ApiManagement",
+        source_port_range="*",
+        destination_address_prefix="VirtualNetwork",
+        destination_port_range="3443",
+    ),
+    network.SecurityRuleArgs(
+        name="allow-azure-load-balancer-inbound",
+        description="Azure infrastructure load balancer health probes (required beyond one unit).",
+        priority=110,
+        direction="Inbound",
+        access="Allow",
+        protocol="Tcp",
+        source_address_prefix="AzureLoadBalancer",
+        source_port_range="*",
+        destination_address_prefix="VirtualNetwork",
+        destination_port_range="6390",
+    ),
+)
+"""Inbound rules API Management needs in a VNet (classic tiers, internal mode): ApiManagement -> 3443 and
+AzureLoadBalancer -> 6390, TCP (learn.microsoft.com/azure/api-management/virtual-network-reference, read
+2026-12-01). Both come from service tags, never from Internet; outbound stays Azure's default."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class SubnetSpec:
     """One subnet: its Azure name and address range."""
@@ -78,11 +112,24 @@ class NetworkArgs:
     regional_private_dns_zones: Mapping[str, str] = field(default_factory=dict)
     """Private-link group -> zone for zones named after the region (`dns_zones.regional_zones`), created
     and linked like the others. Default: none."""
+    gateway_subnet: SubnetSpec | None = None
+    """The AI gateway's subnet (API Management in internal VNet mode), whose NSG also admits the API
+    Management control plane and the Azure load balancer (`APIM_INBOUND`). Default: none."""
+    firewall_subnet_cidr: str | None = None
+    """Range of AzureFirewallSubnet (/26 or larger; no NSG, as Azure requires). Default: none."""
+    node_route_table_name: str | None = None
+    """A route table on the node subnet, created empty here: the egress component adds the default route
+    to the firewall (a route in the table would otherwise need the firewall before the VNet, which
+    needs the table). Default: none, nodes use Azure's system routes."""
 
     def __post_init__(self) -> None:
         missing = [key for key in SUBNET_KEYS if key not in self.subnets]
         if missing:
             raise ValueError(f"network: subnets {missing} are missing: define {list(SUBNET_KEYS)}")
+        if self.firewall_subnet_cidr is not None and int(self.firewall_subnet_cidr.rsplit("/", 1)[1]) > 26:
+            raise ValueError(
+                f"network: the firewall subnet {self.firewall_subnet_cidr} is smaller than /26, the least Azure Firewall accepts"
+            )
         known = set(PRIVATE_DNS_ZONES.values()) | set(self.regional_private_dns_zones.values())
         unknown = sorted(set(self.existing_private_dns_zones) - known)
         if unknown:
@@ -121,6 +168,8 @@ class Network(pulumi.ComponentResource):
     dns_zone_ids: dict[str, pulumi.Output[str]]
     runner_egress_ip: pulumi.Output[str] | None
     """The runners' public outbound address (their NAT gateway's), when there are runners."""
+    route_table_name: pulumi.Output[str] | None
+    """The node subnet's route table, when `node_route_table_name` is given."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:network:Network", name, None, opts)
@@ -130,6 +179,19 @@ class Network(pulumi.ComponentResource):
         for key in SUBNET_KEYS:
             nsgs[key] = self._nsg(f"{name}-nsg-{key}", args.subnets[key].nsg_name, args, child)
 
+        route_table = None
+        self.route_table_name = None
+        if args.node_route_table_name is not None:
+            route_table = network.RouteTable(
+                f"{name}-node-routes",
+                route_table_name=args.node_route_table_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                # only the routes of this table (the default route to the firewall), not routes learned by BGP
+                disable_bgp_route_propagation=True,
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["routes"]),
+            )
+            self.route_table_name = route_table.name
         subnets = [
             network.SubnetArgs(
                 name=args.subnets[key].name,
@@ -137,9 +199,29 @@ class Network(pulumi.ComponentResource):
                 network_security_group=network.NetworkSecurityGroupArgs(id=nsgs[key].id),
                 default_outbound_access=False,
                 private_endpoint_network_policies="Enabled",
+                route_table=network.RouteTableArgs(id=route_table.id)
+                if key == "aks_nodes" and route_table is not None
+                else None,
             )
             for key in SUBNET_KEYS
         ]
+        extra_names: dict[str, str] = {}
+        if args.gateway_subnet is not None:
+            spec = args.gateway_subnet
+            nsg = self._nsg(f"{name}-nsg-gateway", spec.nsg_name, args, child, extra_rules=APIM_INBOUND)
+            subnets.append(
+                network.SubnetArgs(
+                    name=spec.name,
+                    address_prefix=spec.cidr,
+                    network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+                    default_outbound_access=False,
+                    private_endpoint_network_policies="Enabled",
+                )
+            )
+            extra_names["gateway"] = spec.name
+        if args.firewall_subnet_cidr is not None:
+            subnets.append(network.SubnetArgs(name=FIREWALL_SUBNET, address_prefix=args.firewall_subnet_cidr))
+            extra_names["firewall"] = FIREWALL_SUBNET
         self.runner_egress_ip = None
         if args.runner_subnet is not None:
             subnets.append(self._runner_subnet(name, args, args.runner_subnet, child))
@@ -156,6 +238,7 @@ class Network(pulumi.ComponentResource):
         names = {key: args.subnets[key].name for key in SUBNET_KEYS}
         if args.runner_subnet is not None:
             names["ci_runners"] = args.runner_subnet.name
+        names.update(extra_names)
         self.subnet_ids = {key: pulumi.Output.concat(vnet.id, f"/subnets/{name}") for key, name in names.items()}
 
         self.dns_zone_ids = ZoneIds(args.regional_private_dns_zones)
@@ -195,15 +278,20 @@ class Network(pulumi.ComponentResource):
         )
 
     def _nsg(
-        self, resource_name: str, nsg_name: str, args: NetworkArgs, child: pulumi.ResourceOptions
+        self,
+        resource_name: str,
+        nsg_name: str,
+        args: NetworkArgs,
+        child: pulumi.ResourceOptions,
+        extra_rules: tuple[network.SecurityRuleArgs, ...] = (),
     ) -> network.NetworkSecurityGroup:
-        """An NSG that denies inbound internet and management ports, with its diagnostic setting."""
+        """An NSG that denies inbound internet and management ports (after `extra_rules`), with its diagnostic setting."""
         nsg = network.NetworkSecurityGroup(
             resource_name,
             network_security_group_name=nsg_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
-            security_rules=_inbound_denials(),
+            security_rules=[*extra_rules, *_inbound_denials()],
             opts=child,
         )
         # NSGs emit logs only (events, rule counters), no platform metrics.

@@ -91,3 +91,12 @@ def check_vault_firewall(allow_public_network_access: bool, allowed_ip_ranges: I
                 "ranges only; clients in the VNet come in through the private endpoint"
             )
     check_unique(ranges, "allowed_ip_ranges", "range")
+
+
+def check_egress(outbound_type: str, egress_ready: bool) -> None:
+    """A userDefinedRouting cluster needs its default route (and the firewall's rules) before it is created."""
+    if outbound_type == "userDefinedRouting" and not egress_ready:
+        raise ValueError(
+            "outbound_type userDefinedRouting needs the route to the firewall first: pass egress_ready "
+            "(the default route and the firewall rules), or the nodes cannot bootstrap"
+        )

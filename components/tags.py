@@ -31,6 +31,10 @@ def standard_tags(
     return tags
 
 
+NOT_ARM_TAGS = frozenset({"azure-native:apimanagement:NamedValue"})
+"""Types whose `tags` is not ARM's map but the service's own list of labels (API Management named values)."""
+
+
 def tagging_transformation(tags: Mapping[str, str]) -> pulumi.ResourceTransformation:
     """A transformation that merges `tags` into every resource whose args have `tags`.
 
@@ -39,7 +43,7 @@ def tagging_transformation(tags: Mapping[str, str]) -> pulumi.ResourceTransforma
     fixed = dict(tags)
 
     def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-        if not args.type_.startswith("azure-native:") or "tags" not in args.props:
+        if not args.type_.startswith("azure-native:") or "tags" not in args.props or args.type_ in NOT_ARM_TAGS:
             return None
         props = dict(args.props)
         own = props.get("tags")

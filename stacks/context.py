@@ -22,10 +22,12 @@ from llmops_infra.errors import ConfigError
 from llmops_infra.stacks.platform_outputs import PlatformOutputs
 
 if TYPE_CHECKING:
+    from llmops_infra.components.ai_gateway import AiGateway
     from llmops_infra.components.budget import Budget
     from llmops_infra.components.cluster_access import ClusterAccess
     from llmops_infra.components.content_safety import ContentSafety
     from llmops_infra.components.devops_pool import DevOpsPool
+    from llmops_infra.components.egress_firewall import EgressFirewall
     from llmops_infra.components.foundation import Foundation
     from llmops_infra.components.github_runners import GitHubRunners
     from llmops_infra.components.gpu_cluster import GpuCluster
@@ -84,6 +86,12 @@ GITHUB_RUNNERS: Key[GitHubRunners] = Key("github_runners")
 """Only with ci.runners of kind github."""
 DEVOPS_POOL: Key[DevOpsPool] = Key("devops_pool")
 """Only with ci.runners of kind azure-devops."""
+EGRESS: Key[EgressFirewall] = Key("egress")
+"""Only with egress.mode firewall."""
+EGRESS_READY: Key[pulumi.Resource] = Key("egress_ready")
+"""Unless egress.mode is direct: the node subnet's default route (the cluster waits for it)."""
+GATEWAY: Key[AiGateway] = Key("gateway")
+"""Only with a gateway configured."""
 
 
 def inference(model: str) -> Key[InferenceService]:

@@ -21,6 +21,7 @@ from llmops_infra.stacks import context as keys
 from llmops_infra.stacks import stage_ai as ai
 from llmops_infra.stacks import stage_ci as ci
 from llmops_infra.stacks import stage_compute as compute
+from llmops_infra.stacks import stage_gateway as gateway
 from llmops_infra.stacks import stage_security as security
 from llmops_infra.stacks import stage_workload as workload
 from llmops_infra.stacks.context import Estate, config_key
@@ -53,6 +54,7 @@ PLATFORM_STAGES: list[tuple[str, str, Stage]] = [
     ("foundation", "azure", _foundation),
     ("monitoring", "monitoring", security.monitoring_stage),
     ("network", "network", security.network_stage),
+    ("egress", "egress", gateway.egress_stage),
     ("key_vault", "key_vault", security.key_vault_stage),
     ("identity", "identity", security.identity_stage),
     ("registry", "registry", compute.registry_stage),
@@ -62,6 +64,7 @@ PLATFORM_STAGES: list[tuple[str, str, Stage]] = [
     ("content_safety", "content_safety", ai.content_safety_stage),
     ("openai", "openai", ai.openai_stage),
     ("ml", "ml", ai.ml_stage),
+    ("gateway", "gateway", gateway.gateway_stage),
     ("ci_runners", "ci.runners", ci.runners_stage),
     ("budget", "budget", security.budget_stage),
     ("workload_exports", "inference", compute.workload_exports),

@@ -13,7 +13,7 @@ Role assignments made here (who may do what on which resource):
   to stage weights;
 - Key Vault: nothing here. The workload stack grants each identity the single secrets it reads
   (the API key, the hub token) once the bootstrap has created them (`stage_workload`);
-- chatops identity: Azure Kubernetes Service RBAC Reader on the cluster (read-only);
+- chatops identity: nothing here (it reads monitoring and calls the gateway: `stage_gateway`);
 - KEDA identity (`KedaAccess`, federated to the add-on's operator): Monitoring Data Reader on
   the Azure Monitor workspace only, to read the inference queue metrics;
 - pipeline principal: Azure Kubernetes Service RBAC Cluster Admin on the cluster only (by
@@ -23,6 +23,8 @@ Role assignments made here (who may do what on which resource):
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pulumi
 
@@ -141,6 +143,16 @@ def node_resource_group_name(estate: Estate) -> str:
     return estate.namer.name("resource_group", "aks", "nodes")
 
 
+def _egress(estate: Estate) -> dict[str, Any]:
+    """Nodes go out through the firewall's route (userDefinedRouting) unless egress.mode is direct."""
+    route = estate.find(keys.EGRESS_READY)
+    if route is None:
+        return {"outbound_type": "loadBalancer"}
+    firewall = estate.find(keys.EGRESS)
+    ready: list[pulumi.Resource] = [route] + ([firewall.rules] if firewall is not None else [])
+    return {"outbound_type": "userDefinedRouting", "egress_ready": ready}
+
+
 def cluster_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     c = config.cluster
@@ -179,18 +191,10 @@ def cluster_stage(estate: Estate) -> None:
             admin_group_object_ids=list(c.admin_group_object_ids),
             operator_installs_driver=c.gpu_driver == "operator",
             maintenance_day=c.maintenance_day,
+            **_egress(estate),
         ),
     )
     estate.add(keys.CLUSTER, cluster)
-    _grant_workload(
-        estate,
-        "chatops",
-        "Azure Kubernetes Service RBAC Reader",
-        on=cluster,
-        scope=cluster.cluster_id,
-        name="cluster-chatops-aks-rbac-reader",
-        description="chatops workload: reads cluster state, changes nothing.",
-    )
     estate.export("cluster_name", cluster.cluster_name)
     estate.export("oidc_issuer_url", cluster.oidc_issuer_url)
 

@@ -154,6 +154,15 @@ def network_stage(estate: Estate) -> None:
             existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
             runner_subnet=_runner_subnet(estate),
             regional_private_dns_zones=regional_zones(config.azure.location),
+            gateway_subnet=SubnetSpec(
+                name=namer.name("subnet", "apim"),
+                cidr=cidrs["gateway"],
+                nsg_name=namer.name("network_security_group", "apim"),
+            )
+            if cidrs.get("gateway")
+            else None,
+            firewall_subnet_cidr=cidrs.get("firewall"),
+            node_route_table_name=namer.name("route_table", "aks") if config.egress.mode != "direct" else None,
         ),
     )
     estate.add(keys.NETWORK, net)

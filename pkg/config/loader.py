@@ -124,6 +124,11 @@ def load_located(
         config = EnvironmentConfig.model_validate(merged)
     except ValidationError as exc:
         raise _config_error(exc, source, env_display) from None
+    except ConfigError as exc:  # a cross-section check that names its exact key (config.gateway.check_teams)
+        if exc.file or not exc.key:
+            raise
+        file, line = source.locate(tuple(int(p) if p.isdigit() else p for p in exc.key.split(".")))
+        raise ConfigError(exc.detail, file=file or env_display, key=exc.key, line=line) from None
     config = _resolve_paths(config, Path(project_dir))
     if check_lifecycle:
         _refuse_retired(config, source, env_display)

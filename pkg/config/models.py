@@ -42,6 +42,7 @@ from llmops_infra.config.common import (
 )
 from llmops_infra.config.compute import ClusterConfig, GpuPool, SystemPool
 from llmops_infra.config.delivery import AzureDevOpsRunners, CiConfig, GitHubRunners, RunnerConfig
+from llmops_infra.config.gateway import EgressConfig, GatewayConfig, TeamConfig, check_teams
 from llmops_infra.config.governance import PolicyConfig, PolicyExemption, PromotionConfig
 from llmops_infra.config.inference import (
     ActiveHours,
@@ -101,6 +102,16 @@ class EnvironmentConfig(Strict):
     ci: CiConfig = Field(
         default_factory=CiConfig, description="Where CI deploys this environment from: runners, timeout."
     )
+    gateway: GatewayConfig | None = Field(
+        None, description="The AI gateway (API Management) in front of every model. Default: no gateway."
+    )
+    teams: list[TeamConfig] = Field(
+        default_factory=list, description="Who calls which model through the gateway, with token limits. Default: none."
+    )
+    egress: EgressConfig = Field(
+        default_factory=EgressConfig,
+        description="How the cluster's nodes reach the internet. Default: through an Azure Firewall in the estate.",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> EnvironmentConfig:
@@ -139,6 +150,7 @@ class EnvironmentConfig(Strict):
                 "registry. Set registry.sku: Premium, or remove ml.endpoints"
             )
         self._ci_checks()
+        self._gateway_checks()
         return self
 
     def bootstrap_variables(self) -> tuple[str, ...]:
@@ -148,6 +160,23 @@ class EnvironmentConfig(Strict):
         for entry in self.registry.import_credentials:
             names += [entry.username_env, entry.password_env]
         return tuple(dict.fromkeys(names))
+
+    def _gateway_checks(self) -> None:
+        subnets = self.network.subnets
+        if self.gateway is not None and subnets.gateway is None:
+            raise ValueError(
+                "gateway needs network.subnets.gateway: a subnet of its own for API Management (/27 or larger)"
+            )
+        if self.egress.mode == "firewall" and subnets.firewall is None:
+            raise ValueError(
+                "egress.mode firewall needs network.subnets.firewall (/26 or larger, named AzureFirewallSubnet): add it, "
+                "or route through a hub firewall (egress.mode: hub), or opt out (egress.mode: direct)"
+            )
+        if self.egress.mode != "firewall" and subnets.firewall is not None:
+            raise ValueError(f"network.subnets.firewall is set but egress.mode is {self.egress.mode}: remove one")
+        served = {d.name for d in self.openai.deployments} | {m.name for m in self.inference.models}
+        served |= {e.name for e in self.ml.endpoints}
+        check_teams(list(self.teams), self.gateway, served)
 
     def _ci_checks(self) -> None:
         runners = self.ci.runners
@@ -183,10 +212,12 @@ __all__ = [
     "CostLimits",
     "CronExpression",
     "DnsLabel",
+    "EgressConfig",
     "Email",
     "EnforcementLevel",
     "EnvironmentConfig",
     "FlowImage",
+    "GatewayConfig",
     "GitHubFederation",
     "GitHubRunners",
     "GpuPool",
@@ -216,6 +247,7 @@ __all__ = [
     "Subnets",
     "SystemPool",
     "Tags",
+    "TeamConfig",
     "Uuid",
     "VmSize",
     "WeightsLoader",

@@ -67,6 +67,16 @@ class Subnets(Strict):
         "/27 or larger) or to Managed DevOps Pools (Azure DevOps; room for the pool plus 5 addresses), with a NAT "
         "gateway for outbound traffic. Default: none.",
     )
+    gateway: str | None = Field(
+        None,
+        description="CIDR of the AI gateway's subnet (API Management in internal VNet mode; /27 or larger, not "
+        "delegated). Required with `gateway`. Default: none.",
+    )
+    firewall: str | None = Field(
+        None,
+        description="CIDR of the Azure Firewall's subnet (AzureFirewallSubnet, /26 or larger). Required with "
+        "egress.mode firewall. Default: none.",
+    )
 
 
 class NetworkConfig(Strict):

@@ -37,6 +37,7 @@ NAMESPACES: dict[str, str] = {
     "cognitiveservices": "Microsoft.CognitiveServices",
     "machinelearningservices": "Microsoft.MachineLearningServices",
     "privatedns": "Microsoft.Network",
+    "apimanagement": "Microsoft.ApiManagement",
 }
 
 # ARM resource-type segments that differ from the SDK class name.
@@ -46,6 +47,7 @@ SEGMENTS: dict[str, str] = {
     "azure-native:storage:BlobContainer": "containers",
     "azure-native:machinelearningservices:ModelVersion": "versions",
     "azure-native:machinelearningservices:EnvironmentVersion": "versions",
+    "azure-native:apimanagement:ApiManagementService": "service",
 }
 
 # Child resources: their ARM id nests under the parent named by an input, as Azure's does
@@ -65,6 +67,11 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
     "azure-native:containerservice:AgentPool": (("resourceName", "managedClusters"),),
     "azure-native:containerservice:MaintenanceConfiguration": (("resourceName", "managedClusters"),),
+    # the gateway's children nest under the service, as ARM's ids do
+    **{
+        f"azure-native:apimanagement:{kind}": (("serviceName", "service"),)
+        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic", "ProductApiLink")
+    },
     "azure-native:storage:BlobContainer": (("accountName", "storageAccounts"), ("", "blobServices/default")),
     "azure-native:managedidentity:FederatedIdentityCredential": (("resourceName", "userAssignedIdentities"),),
     "azure-native:network:PrivateDnsZoneGroup": (("privateEndpointName", "privateEndpoints"),),
@@ -319,7 +326,20 @@ def _public_ip(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> di
     return {"ipAddress": f"198.51.100.{int(stable_uuid(rid, 'ip')[:2], 16) % 254 + 1}"}
 
 
+def _api_management(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A system identity and the gateway URL Azure reports (<name>.azure-api.net, resolved in the VNet)."""
+    return {**_system_identity(m, rid, inputs), "gatewayUrl": f"https://{name}.azure-api.net"}
+
+
+def _firewall(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Azure gives the firewall the fourth address of AzureFirewallSubnet; the mock reports a documentation one."""
+    configs = [dict(c, privateIPAddress="192.0.2.4") for c in inputs.get("ipConfigurations") or []]
+    return {"ipConfigurations": configs}
+
+
 OUTPUTS: dict[str, OutputFn] = {
+    "azure-native:apimanagement:ApiManagementService": _api_management,
+    "azure-native:network:AzureFirewall": _firewall,
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:app:Job": _user_assigned,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,

@@ -1,0 +1,387 @@
+"""The AI gateway: Azure API Management in the VNet (internal mode), the single front door to the models.
+
+Every model is an API (`models/<name>`) whose policy validates the caller's Entra token, sends the call
+to the model's backend (or backend pool) with the gateway's managed identity, and emits token metrics
+with Team, UseCase and Model dimensions to Application Insights. Every team is a product that holds the
+APIs of its models and a token limit (rate and monthly quota). Add a model later with `add_model_api`.
+
+Backend pools (type Pool, services with priority and weight) and circuit breakers are in API version
+2024-05-01, which pulumi-azure-native 3.29.0 uses for apimanagement (BackendArgs.pool, circuit_breaker;
+learn.microsoft.com/azure/api-management/backends, read 2026-12-01).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+from pulumi_azure_native import apimanagement as apim
+
+from llmops_infra.components.alerts import metric_alert
+from llmops_infra.components.diagnostics import diagnostic_setting
+from llmops_infra.components.gateway_policies import (
+    api_policy,
+    managed_identity_auth,
+    named_value_bearer,
+    team_policy,
+)
+
+APIM_NAMESPACE = "Microsoft.ApiManagement/service"
+BackendKind = Literal["openai", "vllm", "ml"]
+TOKEN_AUDIENCES: dict[str, str] = {
+    "openai": "https://cognitiveservices.azure.com",
+    "ml": "https://ml.azure.com",
+}
+"""The Entra resource the gateway's identity asks a token for, per backend kind (vLLM takes its API key)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackendUrl:
+    url: pulumi.Input[str]
+    priority: int = 1
+    """Lower is tried first (e.g. provisioned 1, pay-as-you-go 2). Default: 1."""
+    weight: int = 100
+    """Share among backends of the same priority. Default: 100."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelApiSpec:
+    """One model behind the gateway."""
+
+    name: str
+    kind: BackendKind
+    urls: list[BackendUrl]
+    api_key_secret_uri: pulumi.Input[str] | None = None
+    """vLLM only: the Key Vault secret holding its API key (a Key Vault-backed named value). Default: none."""
+
+    def __post_init__(self) -> None:
+        if not self.urls:
+            raise ValueError(f"gateway model {self.name}: give at least one backend URL")
+        if self.kind == "vllm" and self.api_key_secret_uri is None:
+            raise ValueError(f"gateway model {self.name}: vLLM needs api_key_secret_uri (its key lives in Key Vault)")
+        if self.kind != "vllm" and self.api_key_secret_uri is not None:
+            raise ValueError(f"gateway model {self.name}: {self.kind} backends use the managed identity, not a key")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamSpec:
+    name: str
+    cost_center: str
+    tokens_per_minute: int
+    monthly_token_quota: int
+    models: list[str]
+    client_app_ids: list[str] = field(default_factory=list)
+    """Entra app ids whose tokens are accepted for this team's models. Default: any app of the audience."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AiGatewayArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    service_name: str
+    sku: Literal["Developer", "Premium"]
+    publisher_name: str
+    publisher_email: str
+    subnet_id: pulumi.Input[str]
+    """The gateway's subnet: the service is injected in internal mode (no public gateway endpoint)."""
+    tenant_id: str
+    audience: str
+    log_analytics_workspace_id: pulumi.Input[str]
+    app_insights_id: pulumi.Input[str]
+    app_insights_connection_string: pulumi.Input[str]
+    action_group_id: pulumi.Input[str]
+    models: list[ModelApiSpec]
+    teams: list[TeamSpec]
+    capacity: int = 1
+    """Scale units. Default: 1."""
+
+    def __post_init__(self) -> None:
+        known = {m.name for m in self.models}
+        if len(known) != len(self.models):
+            raise ValueError("gateway: two models share a name")
+        for team in self.teams:
+            unknown = sorted(set(team.models) - known)
+            if unknown:
+                raise ValueError(f"gateway team {team.name}: models {unknown} are not behind the gateway")
+
+
+class AiGateway(pulumi.ComponentResource):
+    """API Management in internal VNet mode with a system identity, App Insights token metrics and alerts.
+
+    Children: the service, its App Insights logger and diagnostic, one API (with a wildcard POST
+    operation and its policy) and backend(s) per model, one product (with its limits) per team and the
+    links of its models, Key Vault-backed named values for vLLM keys, a diagnostic setting, four alerts.
+    Prompt screening with Azure AI Content Safety (`llm-content-safety`) is not wired: its backend must
+    authenticate with the gateway's identity, which the backend credentials of API version 2024-05-01
+    cannot express (no managed-identity credential), and Content Safety keys are off (AI-01).
+    """
+
+    service_id: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    principal_id: pulumi.Output[str]
+    gateway_url: pulumi.Output[str]
+    apis: dict[str, apim.Api]
+    """Model name -> its API (add more with `add_model_api`)."""
+    products: dict[str, apim.Product]
+    """Team name -> its product."""
+
+    def __init__(self, name: str, args: AiGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:ai:AiGateway", name, None, opts)
+        self._name, self._args = name, args
+        child = pulumi.ResourceOptions(parent=self)
+        service = apim.ApiManagementService(
+            f"{name}-apim",
+            service_name=args.service_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=apim.ApiManagementServiceSkuPropertiesArgs(name=args.sku, capacity=args.capacity),
+            publisher_name=args.publisher_name,
+            publisher_email=args.publisher_email,
+            identity=apim.ApiManagementServiceIdentityArgs(type="SystemAssigned"),
+            virtual_network_type="Internal",
+            virtual_network_configuration=apim.VirtualNetworkConfigurationArgs(subnet_resource_id=args.subnet_id),
+            opts=child,
+        )
+        self._service = service
+        self.service_id = service.id
+        self.service_name = service.name
+        self.principal_id = service.identity.apply(lambda i: (i.principal_id or "") if i else "")
+        self.gateway_url = service.gateway_url
+        # App Insights with local auth off: the logger signs in as the gateway (Monitoring Metrics Publisher).
+        logger = apim.Logger(
+            f"{name}-appinsights",
+            logger_id="appinsights",
+            service_name=service.name,
+            resource_group_name=args.resource_group_name,
+            logger_type="applicationInsights",
+            resource_id=args.app_insights_id,
+            credentials={"connectionString": args.app_insights_connection_string, "identityClientId": "SystemAssigned"},
+            opts=child,
+        )
+        apim.Diagnostic(
+            f"{name}-diagnostic",
+            diagnostic_id="applicationinsights",
+            service_name=service.name,
+            resource_group_name=args.resource_group_name,
+            logger_id=logger.id,
+            always_log="allErrors",
+            metrics=True,  # custom metrics with dimensions: the token metrics
+            verbosity="error",
+            sampling=apim.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
+            opts=child,
+        )
+        self.apis = {}
+        self.products = {}
+        for team in args.teams:
+            self.products[team.name] = self._product(team)
+        for model in args.models:
+            self.add_model_api(model, teams=[t.name for t in args.teams if model.name in t.models])
+        diagnostic_setting(name, resource_id=service.id, workspace_id=args.log_analytics_workspace_id, parent=self)
+        self._alerts()
+        self.register_outputs({"service_id": self.service_id, "gateway_url": self.gateway_url})
+
+    def add_model_api(self, spec: ModelApiSpec, teams: list[str] | None = None) -> apim.Api:
+        """Put one more model behind the gateway and into the named teams' products; returns its API."""
+        args, name = self._args, self._name
+        if spec.name in self.apis:
+            raise ValueError(f"gateway: model {spec.name} is already behind the gateway")
+        singles = [
+            self._backend(f"{spec.name}-{i}", u.url, f"{spec.name} ({spec.kind}) #{i}") for i, u in enumerate(spec.urls)
+        ]
+        backend_id = f"{spec.name}-0"
+        ready: list[pulumi.Resource] = list(singles)
+        if len(singles) > 1:
+            pool = apim.Backend(
+                f"{name}-backend-{spec.name}-pool",
+                backend_id=f"{spec.name}-pool",
+                service_name=self._service.name,
+                resource_group_name=args.resource_group_name,
+                type="Pool",
+                description=f"{spec.name}: lower priority first, weight within a priority",
+                pool=apim.BackendBaseParametersPoolArgs(
+                    services=[
+                        apim.BackendPoolItemArgs(id=b.id, priority=u.priority, weight=u.weight)
+                        for b, u in zip(singles, spec.urls, strict=True)
+                    ]
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            backend_id = f"{spec.name}-pool"
+            ready.append(pool)
+        if spec.kind == "vllm":
+            named = apim.NamedValue(
+                f"{name}-key-{spec.name}",
+                named_value_id=f"{spec.name}-api-key",
+                display_name=f"{spec.name}-api-key",
+                service_name=self._service.name,
+                resource_group_name=args.resource_group_name,
+                secret=True,
+                key_vault=apim.KeyVaultContractCreatePropertiesArgs(secret_identifier=spec.api_key_secret_uri),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            auth = named_value_bearer(f"{spec.name}-api-key")
+            ready.append(named)
+        else:
+            auth = managed_identity_auth(TOKEN_AUDIENCES[spec.kind])
+        api = apim.Api(
+            f"{name}-api-{spec.name}",
+            api_id=spec.name,
+            service_name=self._service.name,
+            resource_group_name=args.resource_group_name,
+            display_name=f"{spec.name} ({spec.kind})",
+            path=f"models/{spec.name}",
+            protocols=["https"],
+            subscription_required=True,
+            api_type="http",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        apim.ApiOperation(
+            f"{name}-api-{spec.name}-post",
+            operation_id="post-any",
+            api_id=api.name,
+            service_name=self._service.name,
+            resource_group_name=args.resource_group_name,
+            display_name="POST any path",
+            method="POST",
+            url_template="/*",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        apps = sorted({a for t in args.teams if spec.name in t.models for a in t.client_app_ids})
+        apim.ApiPolicy(
+            f"{name}-api-{spec.name}-policy",
+            api_id=api.name,
+            policy_id="policy",
+            service_name=self._service.name,
+            resource_group_name=args.resource_group_name,
+            format="rawxml",
+            value=api_policy(
+                tenant_id=args.tenant_id,
+                audience=args.audience,
+                backend_id=backend_id,
+                model=spec.name,
+                auth=auth,
+                client_app_ids=apps,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
+        )
+        for team in teams or []:
+            apim.ProductApiLink(
+                f"{name}-team-{team}-{spec.name}",
+                api_link_id=spec.name,
+                product_id=self.products[team].name,
+                api_id=api.id,
+                service_name=self._service.name,
+                resource_group_name=args.resource_group_name,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.apis[spec.name] = api
+        return api
+
+    def _backend(self, key: str, url: pulumi.Input[str], title: str) -> apim.Backend:
+        """One backend with a circuit breaker: 5 server errors or throttles in a minute open it for a minute."""
+        return apim.Backend(
+            f"{self._name}-backend-{key}",
+            backend_id=key,
+            service_name=self._service.name,
+            resource_group_name=self._args.resource_group_name,
+            url=url,
+            protocol="http",
+            title=title,
+            circuit_breaker=apim.BackendCircuitBreakerArgs(
+                rules=[
+                    apim.CircuitBreakerRuleArgs(
+                        name="server-errors-and-throttling",
+                        failure_condition=apim.CircuitBreakerFailureConditionArgs(
+                            count=5,
+                            interval="PT1M",
+                            status_code_ranges=[
+                                apim.FailureStatusCodeRangeArgs(min=429, max=429),
+                                apim.FailureStatusCodeRangeArgs(min=500, max=599),
+                            ],
+                        ),
+                        trip_duration="PT1M",
+                        accept_retry_after=True,
+                    )
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _product(self, team: TeamSpec) -> apim.Product:
+        args = self._args
+        product = apim.Product(
+            f"{self._name}-team-{team.name}",
+            product_id=team.name,
+            service_name=self._service.name,
+            resource_group_name=args.resource_group_name,
+            display_name=f"{team.name} (cost center {team.cost_center})",
+            description=f"Models for team {team.name}, billed to {team.cost_center}.",
+            subscription_required=True,
+            approval_required=True,
+            state=apim.ProductState.PUBLISHED,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        apim.ProductPolicy(
+            f"{self._name}-team-{team.name}-limits",
+            product_id=product.name,
+            policy_id="policy",
+            service_name=self._service.name,
+            resource_group_name=args.resource_group_name,
+            format="rawxml",
+            value=team_policy(
+                team=team.name,
+                tokens_per_minute=team.tokens_per_minute,
+                monthly_token_quota=team.monthly_token_quota,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return product
+
+    def _alerts(self) -> None:
+        args = self._args
+        target = {
+            "resource_group_name": args.resource_group_name,
+            "scopes": [self._service.id],
+            "metric_namespace": APIM_NAMESPACE,
+            "action_group_id": args.action_group_id,
+            "parent": self,
+        }
+        metric_alert(
+            f"{self._name}-5xx",
+            metric_name="Requests",
+            aggregation="Total",
+            threshold=10,
+            dimensions=[("GatewayResponseCodeCategory", "Include", ["5xx"])],
+            severity=1,
+            description="More than 10 server errors in 5 minutes at the AI gateway: a model backend is failing.",
+            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
+        )
+        metric_alert(
+            f"{self._name}-throttled",
+            metric_name="Requests",
+            aggregation="Total",
+            threshold=50,
+            dimensions=[("GatewayResponseCode", "Include", ["429"])],
+            severity=2,
+            description="More than 50 throttled calls in 5 minutes: a team hits its token limit or a backend its quota.",
+            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
+        )
+        metric_alert(
+            f"{self._name}-latency",
+            metric_name="Duration",
+            aggregation="Average",
+            threshold=30000,
+            severity=2,
+            description="Average gateway duration above 30 s: model backends are slow.",
+            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
+        )
+        metric_alert(
+            f"{self._name}-capacity",
+            metric_name="Capacity",
+            aggregation="Average",
+            threshold=80,
+            severity=2,
+            description="Gateway capacity above 80 %: add units.",
+            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
+        )

@@ -1,0 +1,98 @@
+"""API Management policy documents of the AI gateway, as XML built from data (values escaped).
+
+Policy statements and attributes as Microsoft documents them (learn.microsoft.com/azure/api-management/,
+read 2026-12-01):
+- `validate-azure-ad-token` tenant-id, header-name, failed-validation-httpcode; <audiences>, <client-application-ids>
+  (validate-azure-ad-token-policy);
+- `authentication-managed-identity` resource, client-id (system identity when absent)
+  (authentication-managed-identity-policy);
+- `llm-token-limit` counter-key, tokens-per-minute, token-quota, token-quota-period
+  (Hourly | Daily | Weekly | Monthly | Yearly), estimate-prompt-tokens, remaining-tokens-header-name:
+  429 past the rate, 403 past the quota (llm-token-limit-policy);
+- `llm-emit-token-metric` namespace, <dimension name value>: at most 5 custom dimensions
+  (llm-emit-token-metric-policy);
+- `set-backend-service` backend-id (backends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+METRIC_NAMESPACE = "llmops-gateway"
+"""Custom-metric namespace of the token metrics in Application Insights (the chargeback query reads it)."""
+USE_CASE_HEADER = "x-use-case"
+"""Header a caller names its use case in; the UseCase dimension ("unspecified" when absent)."""
+TOKEN_DIMENSIONS = ("Team", "UseCase", "Model")
+"""Custom dimensions of the token metrics (API Management allows 5 per policy)."""
+
+
+def _attrs(**values: str) -> str:
+    return "".join(f" {key.replace('_', '-')}={quoteattr(value)}" for key, value in values.items())
+
+
+def api_policy(
+    *,
+    tenant_id: str,
+    audience: str,
+    backend_id: str,
+    model: str,
+    auth: str,
+    client_app_ids: Sequence[str] = (),
+) -> str:
+    """The policy of one model's API: JWT first, then backend, credentials, token metrics.
+
+    `auth` is one `authentication-managed-identity` or `set-header` statement (`managed_identity_auth`,
+    `named_value_bearer`)."""
+    apps = ""
+    if client_app_ids:
+        ids = "".join(f"<application-id>{escape(i)}</application-id>" for i in client_app_ids)
+        apps = f"<client-application-ids>{ids}</client-application-ids>"
+    jwt = (
+        f"<validate-azure-ad-token{_attrs(tenant_id=tenant_id, header_name='Authorization', failed_validation_httpcode='401')}>"
+        f"<audiences><audience>{escape(audience)}</audience></audiences>{apps}</validate-azure-ad-token>"
+    )
+    dimensions = "".join(
+        f"<dimension{_attrs(name=name, value=value)} />"
+        for name, value in (
+            ("Team", '@(context.Product?.Name ?? "none")'),
+            ("UseCase", f'@(context.Request.Headers.GetValueOrDefault("{USE_CASE_HEADER}", "unspecified"))'),
+            ("Model", model),
+        )
+    )
+    metric = f"<llm-emit-token-metric{_attrs(namespace=METRIC_NAMESPACE)}>{dimensions}</llm-emit-token-metric>"
+    backend = f"<set-backend-service{_attrs(backend_id=backend_id)} />"
+    return (
+        "<policies><inbound><base />"
+        f"{jwt}{backend}{auth}{metric}"
+        "</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
+    )
+
+
+def managed_identity_auth(resource: str) -> str:
+    """The gateway's system identity gets a token for `resource` and sends it as the bearer."""
+    return f"<authentication-managed-identity{_attrs(resource=resource)} />"
+
+
+def named_value_bearer(named_value: str) -> str:
+    """`Authorization: Bearer {{named value}}`: only for a Key Vault-backed named value (vLLM's API key)."""
+    return (
+        '<set-header name="Authorization" exists-action="override">'
+        f"<value>Bearer {{{{{escape(named_value)}}}}}</value></set-header>"
+    )
+
+
+def team_policy(*, team: str, tokens_per_minute: int, monthly_token_quota: int) -> str:
+    """A team product's limits: one counter per team across its APIs, a rate and a monthly quota."""
+    limit = _attrs(
+        counter_key=team,
+        tokens_per_minute=str(tokens_per_minute),
+        token_quota=str(monthly_token_quota),
+        token_quota_period="Monthly",
+        estimate_prompt_tokens="false",
+        remaining_tokens_header_name="x-ratelimit-remaining-tokens",
+    )
+    return (
+        f"<policies><inbound><base /><llm-token-limit{limit} /></inbound>"
+        "<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
+    )

@@ -1,0 +1,252 @@
+"""Stages of controlled egress (before the cluster) and the AI gateway (after the model endpoints).
+
+Role assignments made here (who may do what on which resource):
+
+- the gateway's system identity: Cognitive Services OpenAI User on the OpenAI account (calls the
+  deployments), AzureML Data Scientist on the ML workspace (scores the online endpoints, which take
+  Entra tokens), Key Vault Secrets User on the vLLM API-key secret only (the Key Vault-backed named
+  value), Monitoring Metrics Publisher on Application Insights (token metrics; local auth is off);
+- chatops identity: Monitoring Data Reader on the Azure Monitor workspace and Reader on the Log Analytics
+  workspace (reads monitoring), nothing else in Azure; it calls the gateway with its Entra token like any
+  team app (the gateway's JWT check and a product subscription admit it, no Azure role does).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pulumi
+
+from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs, BackendUrl, ModelApiSpec, TeamSpec
+from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewallArgs, default_route
+from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.stacks import context as keys
+from llmops_infra.stacks.context import Estate
+
+GATEWAY_LB_OFFSET = 200
+"""vLLM services reach the gateway through an internal load balancer on a fixed address of the node
+subnet: the subnet's network address + 200 + the model's index."""
+
+
+def egress_stage(estate: Estate) -> None:
+    """Mode firewall: a firewall and the default route to it; mode hub: the route to the hub's firewall."""
+    config, namer = estate.config, estate.namer
+    egress = config.egress
+    if egress.mode == "direct":
+        return
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
+    if net.route_table_name is None:
+        raise ValueError(
+            "egress needs the node route table: the network stage creates it when egress.mode is not direct"
+        )
+    if egress.mode == "hub":
+        route = default_route(
+            "egress-hub-default-route",
+            resource_group_name=foundation.resource_group_name,
+            route_table_name=net.route_table_name,
+            next_hop_ip=egress.hub_firewall_ip or "",
+            parent=net,
+        )
+        estate.add(keys.EGRESS_READY, route)
+        return
+    firewall = EgressFirewall(
+        "egress",
+        EgressFirewallArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            firewall_name=namer.name("firewall"),
+            policy_name=namer.name("firewall_policy"),
+            public_ip_name=namer.name("public_ip", "afw"),
+            firewall_subnet_id=net.subnet_ids["firewall"],
+            route_table_name=net.route_table_name,
+            source_cidrs=[config.network.subnets.aks_nodes],
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            action_group_id=monitoring.action_group_id,
+            private_cluster=config.cluster.private_cluster,
+            allowed_fqdns={
+                "model-hub": list(egress.model_hub_fqdns),
+                "image-registries": list(egress.registry_fqdns),
+                "extra": list(egress.extra_fqdns),
+            },
+            sku_tier=egress.firewall_sku,
+        ),
+    )
+    estate.add(keys.EGRESS, firewall)
+    estate.add(keys.EGRESS_READY, firewall.default_route)
+    estate.export("firewall_private_ip", firewall.private_ip)
+
+
+def vllm_gateway_ip(nodes_cidr: str, index: int) -> str:
+    """The fixed internal load-balancer address of the `index`-th vLLM model in the node subnet."""
+    net = ipaddress.ip_network(nodes_cidr)
+    address = net.network_address + GATEWAY_LB_OFFSET + index
+    if address not in net or address == net.broadcast_address:
+        raise ValueError(f"the node subnet {nodes_cidr} has no room for the gateway address of model {index}")
+    return str(address)
+
+
+def _models(estate: Estate) -> list[ModelApiSpec]:
+    config = estate.config
+    models: list[ModelApiSpec] = []
+    openai = estate.find(keys.OPENAI)
+    if openai is not None:
+        for d in config.openai.deployments:
+            models.append(
+                ModelApiSpec(
+                    name=d.name,
+                    kind="openai",
+                    urls=[BackendUrl(url=openai.endpoint.apply(lambda e: f"{e.rstrip('/')}/openai"))],
+                )
+            )
+    vault = estate.get(keys.KEY_VAULT)
+    for index, m in enumerate(config.inference.models):
+        ip = vllm_gateway_ip(config.network.subnets.aks_nodes, index)
+        models.append(
+            ModelApiSpec(
+                name=m.name,
+                kind="vllm",
+                urls=[BackendUrl(url=f"http://{ip}:8000/v1")],
+                api_key_secret_uri=vault.vault_uri.apply(
+                    lambda uri: f"{uri.rstrip('/')}/secrets/{config.inference.api_key_secret}"
+                ),
+            )
+        )
+    ml = estate.find(keys.ML)
+    if ml is not None:
+        for ep in config.ml.endpoints:
+            uri = next((u for key, u in ml.scoring_uris.items() if key == ep.name), None)
+            if uri is not None:
+                models.append(ModelApiSpec(name=ep.name, kind="ml", urls=[BackendUrl(url=uri)]))
+    return models
+
+
+def gateway_stage(estate: Estate) -> None:
+    config, namer = estate.config, estate.namer
+    _chatops_grants(estate)
+    gw = config.gateway
+    if gw is None:
+        return
+    foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
+    gateway = AiGateway(
+        "gateway",
+        AiGatewayArgs(
+            resource_group_name=foundation.resource_group_name,
+            location=config.azure.location,
+            service_name=namer.name("api_management"),
+            sku=gw.sku,
+            capacity=gw.capacity,
+            publisher_name=gw.publisher_name,
+            publisher_email=gw.publisher_email,
+            subnet_id=net.subnet_ids["gateway"],
+            tenant_id=config.azure.tenant_id,
+            audience=gw.audience,
+            log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
+            app_insights_id=monitoring.app_insights_id,
+            app_insights_connection_string=monitoring.app_insights_connection_string,
+            action_group_id=monitoring.action_group_id,
+            models=_models(estate),
+            teams=[
+                TeamSpec(
+                    name=t.name,
+                    cost_center=t.cost_center,
+                    tokens_per_minute=t.tokens_per_minute,
+                    monthly_token_quota=t.monthly_token_quota,
+                    models=list(t.models),
+                    client_app_ids=list(t.client_app_ids),
+                )
+                for t in config.teams
+            ],
+        ),
+    )
+    estate.add(keys.GATEWAY, gateway)
+    _grants(estate, gateway)
+    estate.export("gateway_url", gateway.gateway_url)
+
+
+def _grant(
+    estate: Estate,
+    name: str,
+    principal: pulumi.Input[str],
+    role: str,
+    scope: pulumi.Input[str],
+    why: str,
+    parent: pulumi.Resource,
+) -> None:
+    assign_role(
+        name,
+        RoleGrant(principal_id=principal, role=role, scope=scope, description=why),
+        subscription_id=estate.config.azure.subscription_id,
+        parent=parent,
+    )
+
+
+def _grants(estate: Estate, gateway: AiGateway) -> None:
+    config = estate.config
+    me = gateway.principal_id
+    openai, ml, vault = estate.find(keys.OPENAI), estate.find(keys.ML), estate.get(keys.KEY_VAULT)
+    if openai is not None and config.openai.deployments:
+        _grant(
+            estate,
+            "gateway-openai-user",
+            me,
+            "Cognitive Services OpenAI User",
+            openai.account_id,
+            "AI gateway: calls the OpenAI deployments with its identity.",
+            gateway,
+        )
+    if ml is not None and config.ml.endpoints:
+        _grant(
+            estate,
+            "gateway-ml-scorer",
+            me,
+            "AzureML Data Scientist",
+            ml.workspace_id,
+            "AI gateway: scores the online endpoints with Entra tokens.",
+            gateway,
+        )
+    if config.inference.models:
+        secret = vault.vault_id.apply(lambda vid: f"{vid}/secrets/{config.inference.api_key_secret}")
+        _grant(
+            estate,
+            "gateway-vllm-key-reader",
+            me,
+            "Key Vault Secrets User",
+            secret,
+            "AI gateway: reads the vLLM API key (its Key Vault-backed named value), that secret only.",
+            gateway,
+        )
+    monitoring = estate.get(keys.MONITORING)
+    _grant(
+        estate,
+        "gateway-metrics-publisher",
+        me,
+        "Monitoring Metrics Publisher",
+        monitoring.app_insights_id,
+        "AI gateway: sends token metrics to Application Insights (local auth off).",
+        gateway,
+    )
+
+
+def _chatops_grants(estate: Estate) -> None:
+    """The chatops identity reads monitoring, nothing else (it calls the gateway with its token)."""
+    monitoring, identities = estate.get(keys.MONITORING), estate.get(keys.IDENTITY)
+    chatops = identities.principal_ids.get("chatops")
+    if chatops is not None:
+        _grant(
+            estate,
+            "chatops-monitoring-reader",
+            chatops,
+            "Monitoring Data Reader",
+            monitoring.monitor_workspace_id,
+            "chatops workload: reads metrics (managed Prometheus), changes nothing.",
+            identities,
+        )
+        _grant(
+            estate,
+            "chatops-log-reader",
+            chatops,
+            "Reader",
+            monitoring.log_analytics_workspace_id,
+            "chatops workload: reads the Log Analytics workspace (alerts, chargeback query).",
+            identities,
+        )
