@@ -14,6 +14,8 @@ from llmops_infra.policies import (  # noqa: F401 - imported for their registrat
     aks,
     ci_runners,
     cost,
+    egress,
+    gateway,
     gpu,
     identity,
     key_vault,
@@ -28,7 +30,25 @@ from llmops_infra.policies import (  # noqa: F401 - imported for their registrat
 )
 from llmops_infra.policies.framework import POLICIES, RULES, TYPES, RuleInfo
 
-DOMAIN_ORDER = ("KV", "IAM", "NET", "AKS", "GPU", "AI", "ML", "ST", "ACR", "MON", "CI", "K8S", "COST", "LIFE", "SCHEMA")
+DOMAIN_ORDER = (
+    "KV",
+    "IAM",
+    "NET",
+    "FW",
+    "AKS",
+    "GPU",
+    "AI",
+    "GW",
+    "ML",
+    "ST",
+    "ACR",
+    "MON",
+    "CI",
+    "K8S",
+    "COST",
+    "LIFE",
+    "SCHEMA",
+)
 
 
 def _order(info: RuleInfo) -> tuple[int, str]:

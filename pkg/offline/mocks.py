@@ -48,6 +48,10 @@ SEGMENTS: dict[str, str] = {
     "azure-native:machinelearningservices:ModelVersion": "versions",
     "azure-native:machinelearningservices:EnvironmentVersion": "versions",
     "azure-native:apimanagement:ApiManagementService": "service",
+    "azure-native:apimanagement:ApiPolicy": "policies",
+    "azure-native:apimanagement:ProductPolicy": "policies",
+    "azure-native:apimanagement:ApiOperation": "operations",
+    "azure-native:apimanagement:ProductApiLink": "apiLinks",
 }
 
 # Child resources: their ARM id nests under the parent named by an input, as Azure's does
@@ -70,8 +74,12 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     # the gateway's children nest under the service, as ARM's ids do
     **{
         f"azure-native:apimanagement:{kind}": (("serviceName", "service"),)
-        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic", "ProductApiLink")
+        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic")
     },
+    "azure-native:apimanagement:ApiPolicy": (("serviceName", "service"), ("apiId", "apis")),
+    "azure-native:apimanagement:ApiOperation": (("serviceName", "service"), ("apiId", "apis")),
+    "azure-native:apimanagement:ProductPolicy": (("serviceName", "service"), ("productId", "products")),
+    "azure-native:apimanagement:ProductApiLink": (("serviceName", "service"), ("productId", "products")),
     "azure-native:storage:BlobContainer": (("accountName", "storageAccounts"), ("", "blobServices/default")),
     "azure-native:managedidentity:FederatedIdentityCredential": (("resourceName", "userAssignedIdentities"),),
     "azure-native:network:PrivateDnsZoneGroup": (("privateEndpointName", "privateEndpoints"),),
@@ -81,6 +89,23 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
 # Input property that carries the Azure name, by type token (else the logical name is used).
 NAME_KEYS = (
     # A child's own name key comes before its parent's (deploymentName before accountName).
+    # API Management: a policy or an operation before its API or product, a link before both.
+    "policyId",
+    "operationId",
+    "apiLinkId",
+    "apiId",
+    "productId",
+    "backendId",
+    "namedValueId",
+    "loggerId",
+    "diagnosticId",
+    "serviceName",
+    "routeName",
+    "routeTableName",
+    "ruleCollectionGroupName",
+    "firewallPolicyName",
+    "azureFirewallName",
+    "publicIpAddressName",
     "deploymentName",
     "raiPolicyName",
     "privateDnsZoneGroupName",
