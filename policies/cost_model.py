@@ -234,6 +234,32 @@ class _Pricer:
             self.add(name, type_, "Standard", "network/nat-gateway", 1, 1, hours=hours, quantity="1 gateway")
         elif type_ == "azure-native:network:PublicIPAddress":
             self.add(name, type_, "Standard", "network/public-ip-standard", 1, 1, hours=hours, quantity="1 address")
+        elif type_ == "azure-native:apimanagement:ApiManagementService":
+            sku = str(get(props, "sku.name") or "Developer")
+            units = float(get(props, "sku.capacity", 1) or 1)
+            self.add(
+                name,
+                type_,
+                f"API Management {sku}",
+                f"apim/{sku}",
+                units,
+                units,
+                hours=hours,
+                quantity=f"{units:.0f} unit(s)",
+            )
+        elif type_ == "azure-native:network:AzureFirewall":
+            tier = str(get(props, "sku.tier") or "Standard")
+            self.add(
+                name,
+                type_,
+                f"Azure Firewall {tier}",
+                f"firewall/{tier}",
+                1,
+                1,
+                hours=hours,
+                quantity="1 deployment",
+                note="data processed (per GB) not included",
+            )
         elif type_ == "azure-native:app:Job":
             self.runner_job(name, type_, props)
         elif type_ == "azure-native:devopsinfrastructure:Pool":

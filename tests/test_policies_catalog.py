@@ -75,6 +75,12 @@ CATALOG_IDS = [
     "LIFE-01",
     "LIFE-02",
     "SCHEMA-01",
+    "GW-01",
+    "GW-02",
+    "GW-03",
+    "GW-04",
+    "FW-01",
+    "FW-02",
 ]
 
 

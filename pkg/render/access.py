@@ -9,7 +9,7 @@ from rich.table import Table
 from llmops_infra.render import as_text, to_json
 
 if TYPE_CHECKING:
-    from llmops_infra.review.access import Grant
+    from llmops_infra.review.access import Grant, TeamAccess
 
 
 def access_table(environment: str, grants: list[Grant], width: int = 160) -> str:
@@ -21,10 +21,28 @@ def access_table(environment: str, grants: list[Grant], width: int = 160) -> str
     return as_text(table, width)
 
 
-def access_json(environment: str, grants: list[Grant]) -> str:
-    return to_json({"environment": environment, "grants": [g.to_dict() for g in grants]})
+def teams_table(environment: str, teams: list[TeamAccess], width: int = 160) -> str:
+    table = Table(title=f"Model access through the AI gateway: {environment} ({len(teams)} teams)")
+    for column in ("Team", "Models", "Tokens/min", "Token quota"):
+        table.add_column(column)
+    for t in teams:
+        table.add_row(t.team, ", ".join(t.models) or "(none)", t.tokens_per_minute, t.monthly_token_quota)
+    return as_text(table, width)
 
 
-def render(fmt: str, environment: str, grants: list[Grant]) -> str:
-    """`fmt` is table or json."""
-    return access_json(environment, grants) if fmt == "json" else access_table(environment, grants)
+def access_json(environment: str, grants: list[Grant], teams: list[TeamAccess] | None = None) -> str:
+    return to_json(
+        {
+            "environment": environment,
+            "grants": [g.to_dict() for g in grants],
+            "teams": [t.to_dict() for t in teams or []],
+        }
+    )
+
+
+def render(fmt: str, environment: str, grants: list[Grant], teams: list[TeamAccess] | None = None) -> str:
+    """`fmt` is table or json; `teams` (each team's models on the gateway) follow the role assignments."""
+    if fmt == "json":
+        return access_json(environment, grants, teams)
+    text = access_table(environment, grants)
+    return text + ("\n" + teams_table(environment, teams) if teams else "")

@@ -138,3 +138,55 @@ def access_report(plan: Plan) -> list[Grant]:
             )
         )
     return sorted(grants, key=lambda g: (g.principal, g.role, g.scope))
+
+
+@dataclass(frozen=True)
+class TeamAccess:
+    """One team's product on the AI gateway: the models it may call and its token limits."""
+
+    team: str
+    models: tuple[str, ...]
+    tokens_per_minute: str
+    monthly_token_quota: str
+    product: str
+    """Logical name of the product in the plan."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "models": list(self.models)}
+
+
+PRODUCT = "azure-native:apimanagement:Product"
+
+
+def _limit(plan: Plan, product_id: str) -> tuple[str, str]:
+    """(tokens per minute, monthly quota) from the product's llm-token-limit; "-" where absent."""
+    import xml.etree.ElementTree as ET
+
+    for policy in plan.of_type("azure-native:apimanagement:ProductPolicy"):
+        if str(policy.props.get("productId", "")).rsplit("/", 1)[-1] != product_id:
+            continue
+        try:
+            doc = ET.fromstring(str(policy.props.get("value") or ""))
+        except ET.ParseError:
+            continue
+        for element in doc.iter():
+            if isinstance(element.tag, str) and element.tag.endswith("token-limit"):
+                period = element.get("token-quota-period", "")
+                quota = element.get("token-quota", "-") + (f"/{period.lower()}" if period else "")
+                return element.get("tokens-per-minute", "-"), quota
+    return "-", "-"
+
+
+def team_access(plan: Plan) -> list[TeamAccess]:
+    """Each gateway product (one per team), the APIs (models) linked to it and its token limits."""
+    links: dict[str, list[str]] = {}
+    for link in plan.of_type("azure-native:apimanagement:ProductApiLink"):
+        product = str(link.props.get("productId", "")).rsplit("/", 1)[-1]
+        api = str(link.props.get("apiId", "")).rstrip("/").rsplit("/", 1)[-1]
+        links.setdefault(product, []).append(api)
+    teams = []
+    for product in plan.of_type(PRODUCT):
+        product_id = str(product.props.get("productId") or product.name)
+        rate, quota = _limit(plan, product_id)
+        teams.append(TeamAccess(product_id, tuple(sorted(links.get(product_id, []))), rate, quota, product.name))
+    return sorted(teams, key=lambda t: t.team)

@@ -1,0 +1,97 @@
+"""GW-01 … GW-04: each rule fails on a violating fixture and passes on a compliant one."""
+
+from llmops_infra.components.gateway_policies import api_policy, managed_identity_auth, team_policy
+from llmops_infra.policies.testing import Fixture, stack_violations, violations
+
+SERVICE = "azure-native:apimanagement:ApiManagementService"
+API = "azure-native:apimanagement:Api"
+API_POLICY = "azure-native:apimanagement:ApiPolicy"
+BACKEND = "azure-native:apimanagement:Backend"
+NAMED_VALUE = "azure-native:apimanagement:NamedValue"
+PRODUCT = "azure-native:apimanagement:Product"
+PRODUCT_POLICY = "azure-native:apimanagement:ProductPolicy"
+TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+GOOD_POLICY = api_policy(
+    tenant_id=TENANT,
+    audience="api://llmops-gateway",
+    backend_id="chat-0",
+    model="chat",
+    auth=managed_identity_auth("https://cognitiveservices.azure.com"),
+)
+NO_JWT = (
+    '<policies><inbound><base /><set-backend-service backend-id="chat-0" /></inbound>'
+    "<backend><base /></backend><outbound><base /></outbound></policies>"
+)
+COMMENTED_JWT = (
+    '<policies><inbound><base /><!-- <validate-azure-ad-token tenant-id="x" /> -->'
+    '<set-backend-service backend-id="chat-0" /><authentication-managed-identity resource="r" /></inbound></policies>'
+)
+
+
+def test_gw_01_gateway_private():
+    internal = {
+        "virtualNetworkType": "Internal",
+        "virtualNetworkConfiguration": {"subnetResourceId": "/x/subnets/apim"},
+    }
+    assert violations("GW-01", SERVICE, internal) == []
+    assert violations("GW-01", SERVICE, {"virtualNetworkType": "None", "publicNetworkAccess": "Disabled"}) == []
+    found = violations("GW-01", SERVICE, {"virtualNetworkType": "External"})
+    assert len(found) == 1 and "reachable from the internet" in found[0]
+    assert len(violations("GW-01", SERVICE, {})) == 1
+    assert "no subnet" in violations("GW-01", SERVICE, {"virtualNetworkType": "Internal"})[0]
+
+
+def _api(policy: str | None) -> list[Fixture]:
+    fixtures = [Fixture(API, "api-chat", {"apiId": "chat"})]
+    if policy is not None:
+        fixtures.append(Fixture(API_POLICY, "api-chat-policy", {"apiId": "chat", "value": policy}))
+    return fixtures
+
+
+def test_gw_02_every_api_validates_a_token():
+    assert stack_violations("GW-02", _api(GOOD_POLICY)) == []
+    assert "no inbound validate" in stack_violations("GW-02", _api(NO_JWT))[0]
+    assert len(stack_violations("GW-02", _api(None))) == 1
+    # a commented-out statement is not a statement
+    assert len(stack_violations("GW-02", _api(COMMENTED_JWT))) == 1
+    assert "does not parse" in stack_violations("GW-02", _api("<policies><inbound>"))[0]
+    # a global policy that validates covers every API
+    service_policy = Fixture("azure-native:apimanagement:Policy", "global", {"value": GOOD_POLICY})
+    assert stack_violations("GW-02", [*_api(None), service_policy]) == []
+
+
+def test_gw_03_backends_use_the_managed_identity():
+    assert violations("GW-03", BACKEND, {"url": "https://oai.example/openai", "protocol": "http"}) == []
+    keyed = violations("GW-03", BACKEND, {"url": "u", "credentials": {"header": {"api-key": ["k"]}}})
+    assert len(keyed) == 1 and "header" in keyed[0]
+    assert (
+        violations("GW-03", NAMED_VALUE, {"secret": True, "keyVault": {"secretIdentifier": "https://kv/secrets/k"}})
+        == []
+    )
+    assert len(violations("GW-03", NAMED_VALUE, {"secret": True, "value": "plain-key"})) == 1
+    assert violations("GW-03", API_POLICY, {"value": GOOD_POLICY}) == []
+    assert len(violations("GW-03", API_POLICY, {"value": NO_JWT})) == 1
+
+
+def _product(policy: str | None) -> list[Fixture]:
+    fixtures = [Fixture(PRODUCT, "team-search", {"productId": "search"}), *_api(GOOD_POLICY)]
+    if policy is not None:
+        fixtures.append(Fixture(PRODUCT_POLICY, "team-search-limits", {"productId": "search", "value": policy}))
+    return fixtures
+
+
+def test_gw_04_team_products_have_token_limits_and_chargeback_dimensions():
+    good = team_policy(team="search", tokens_per_minute=5000, monthly_token_quota=20_000_000)
+    assert stack_violations("GW-04", _product(good)) == []
+    assert "no token limit" in stack_violations("GW-04", _product(None))[0]
+    rate_only = '<policies><inbound><llm-token-limit counter-key="search" tokens-per-minute="5" /></inbound></policies>'
+    found = stack_violations("GW-04", _product(rate_only))
+    assert len(found) == 1 and "token-quota" in found[0]
+    no_dims = GOOD_POLICY.replace('name="Team"', 'name="Region"')
+    fixtures = [
+        Fixture(PRODUCT, "team-search", {"productId": "search"}),
+        Fixture(PRODUCT_POLICY, "l", {"productId": "search", "value": good}),
+        *_api(no_dims),
+    ]
+    assert "Team and UseCase" in stack_violations("GW-04", fixtures)[0]
+    assert "emits no token metrics" in stack_violations("GW-04", [*_api(NO_JWT)])[0]
