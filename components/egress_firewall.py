@@ -23,6 +23,7 @@ Facts (read 2026-12-01):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -185,7 +186,7 @@ class EgressFirewall(pulumi.ComponentResource):
         self.register_outputs({"firewall_id": self.firewall_id, "private_ip": self.private_ip})
 
 
-def _first_private_ip(configs: list[network.outputs.AzureFirewallIPConfigurationResponse] | None) -> str:
+def _first_private_ip(configs: Sequence[network.outputs.AzureFirewallIPConfigurationResponse] | None) -> str:
     if not configs or not configs[0].private_ip_address:
         return ""
     return configs[0].private_ip_address

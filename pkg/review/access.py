@@ -181,12 +181,12 @@ def team_access(plan: Plan) -> list[TeamAccess]:
     """Each gateway product (one per team), the APIs (models) linked to it and its token limits."""
     links: dict[str, list[str]] = {}
     for link in plan.of_type("azure-native:apimanagement:ProductApiLink"):
-        product = str(link.props.get("productId", "")).rsplit("/", 1)[-1]
+        linked = str(link.props.get("productId", "")).rsplit("/", 1)[-1]
         api = str(link.props.get("apiId", "")).rstrip("/").rsplit("/", 1)[-1]
-        links.setdefault(product, []).append(api)
+        links.setdefault(linked, []).append(api)
     teams = []
-    for product in plan.of_type(PRODUCT):
-        product_id = str(product.props.get("productId") or product.name)
-        rate, quota = _limit(plan, product_id)
-        teams.append(TeamAccess(product_id, tuple(sorted(links.get(product_id, []))), rate, quota, product.name))
+    for resource in plan.of_type(PRODUCT):
+        team = str(resource.props.get("productId") or resource.name)
+        rate, quota = _limit(plan, team)
+        teams.append(TeamAccess(team, tuple(sorted(links.get(team, []))), rate, quota, resource.name))
     return sorted(teams, key=lambda t: t.team)
