@@ -8,8 +8,7 @@ from llmops_infra.cli.common import EnvArg, ListFormat, ListFormatOpt, ProjectDi
 
 
 def access_cmd(env: EnvArg, project_dir: ProjectDir = Path(), fmt: ListFormatOpt = ListFormat.table) -> None:
-    """Show who (identity) can do what (role) on which resource in ENV, and each team's models on the AI
-    gateway, from its offline plan."""
+    """Show who (identity) can do what (role) on which resource in ENV, and each team's models on the AI gateway, from its offline plan."""
     from llmops_infra.render.access import render
     from llmops_infra.review.access import access_report, team_access
 

@@ -40,10 +40,13 @@ def test_every_subnet_has_its_own_nsg(plans, env):
     plan = plans(env)
     vnet = one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
-    subnets = vnet.props["subnets"]
-    assert len(subnets) == 4  # aks nodes, private endpoints, ml compute, ci runners
+    # aks nodes, private endpoints, ml compute, ci runners, the gateway (+ AzureFirewallSubnet in prod, no NSG:
+    # Azure refuses one there; NET-02 exempts it)
+    subnets = [s for s in vnet.props["subnets"] if s["name"] != "AzureFirewallSubnet"]
+    assert len(vnet.props["subnets"]) == (6 if env == "prod" else 5)
+    assert len(subnets) == 5
     attached = [s["networkSecurityGroup"]["id"] for s in subnets]
-    assert set(attached) == nsg_ids and len(set(attached)) == 4
+    assert set(attached) == nsg_ids and len(set(attached)) == 5
     assert all(s["defaultOutboundAccess"] is False for s in subnets)
     assert all(s["privateEndpointNetworkPolicies"] == "Enabled" for s in subnets)
 
@@ -57,6 +60,7 @@ def test_subnet_ranges_come_from_config(plans):
         "snet-llmops-dev-eus-private-endpoints": "10.20.16.0/24",
         "snet-llmops-dev-eus-ml-compute": "10.20.17.0/24",
         "snet-llmops-dev-eus-ci": "10.20.18.0/26",
+        "snet-llmops-dev-eus-apim": "10.20.19.0/27",
     }
 
 
@@ -72,7 +76,13 @@ def test_nsgs_deny_internet_and_management_ports_inbound(plans):
         assert internet["destinationPortRange"] == "*"
         management = rules["deny-management-ports-inbound"]
         assert management["access"] == "Deny" and management["destinationPortRanges"] == ["22", "3389"]
-        assert not [r for r in nsg.props["securityRules"] if r["access"] == "Allow"]
+        allowed = [r for r in nsg.props["securityRules"] if r["access"] == "Allow"]
+        # only the gateway's NSG admits anything: API Management's control plane and the Azure load balancer
+        # (service tags, never Internet), before the denials
+        assert not allowed or {(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in allowed} == {
+            ("ApiManagement", "3443"),
+            ("AzureLoadBalancer", "6390"),
+        }
 
 
 def test_nsg_logs_go_to_the_workspace(plans):
@@ -80,7 +90,7 @@ def test_nsg_logs_go_to_the_workspace(plans):
     workspace = _id(one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     diags = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.props["resourceUri"] in nsg_ids]
-    assert len(diags) == 4
+    assert len(diags) == 5
     for diag in diags:
         assert diag.props["workspaceId"] == workspace
         assert diag.props["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]

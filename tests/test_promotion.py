@@ -131,6 +131,9 @@ def set_dev_versions(project: Path, gpt_version: str, k8s: str) -> None:
             }
         ]
     }
+    # the teams name only models dev still serves (no embeddings deployment here)
+    for team in document.get("teams") or []:
+        team["models"] = [m for m in team["models"] if m != "embeddings"]
     with path.open("w") as handle:
         yaml.dump(document, handle)
 

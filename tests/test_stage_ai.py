@@ -112,7 +112,12 @@ def test_only_the_flow_endpoints_get_the_two_ai_roles(plans):
     assert not workload_principals & set(grants)
     [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     assert grants[endpoint.outputs["identity"]["principalId"]] == expected
-    assert len(grants) == 1
+    # the AI gateway calls the OpenAI deployments with its identity (OpenAI User on the account, nothing on Content Safety)
+    [gateway] = plan.of_type("azure-native:apimanagement:ApiManagementService")
+    assert grants[gateway.outputs["identity"]["principalId"]] == {
+        expected_openai := (accounts["OpenAI"], ROLES["Cognitive Services OpenAI User"])
+    }
+    assert expected_openai in expected and len(grants) == 2
 
 
 def test_prod_alerts_cover_openai_and_every_endpoint(plans):
@@ -178,7 +183,8 @@ def test_a_registry_below_premium_is_fine_without_ml_endpoints(tmp_path, project
 
     shutil.copytree(project_dir / "environments", tmp_path / "environments")
     dev = tmp_path / "environments" / "dev.yaml"
-    dev.write_text(dev.read_text() + "registry:\n  sku: Standard\nml:\n  endpoints: []\n")
+    text = dev.read_text().replace("models: [embeddings, chat-flow]", "models: [embeddings]")  # the search team's
+    dev.write_text(text + "registry:\n  sku: Standard\nml:\n  endpoints: []\n")
     config = load_environment("dev", tmp_path)
     assert (config.registry.sku, config.ml.endpoints) == ("Standard", [])
 

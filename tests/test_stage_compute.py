@@ -35,7 +35,7 @@ def test_exports_cluster_issuer_and_login_server(plans, env):
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
-def test_inference_identity_reads_model_blobs_and_chatops_reads_the_cluster(plans, env):
+def test_inference_identity_reads_model_blobs_and_chatops_has_no_cluster_role(plans, env):
     plan = plans(env)
     identities = _by_name(plan, "azure-native:managedidentity:UserAssignedIdentity")
     inference = identities["identity-inference"].outputs["principalId"]
@@ -53,7 +53,8 @@ def test_inference_identity_reads_model_blobs_and_chatops_reads_the_cluster(plan
     assert (inference, ROLES["Storage Blob Data Reader"], container.outputs["id"]) in grants
     assert (loader, ROLES["Storage Blob Data Contributor"], container.outputs["id"]) in grants
     assert not [g for g in grants if g[2] == account.outputs["id"]]
-    assert (chatops, ROLES["Azure Kubernetes Service RBAC Reader"], cluster.outputs["id"]) in grants
+    # chatops reads monitoring only (stage_gateway): no role on the cluster any more
+    assert not [g for g in grants if g[0] == chatops and g[2] == cluster.outputs["id"]]
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

@@ -157,6 +157,7 @@ def _config(project_dir, env: str, pools: list[dict] | None = None, models: list
     if models is not None:
         template = data["inference"]["models"][0]
         data["inference"]["models"] = [{**template, **m} for m in models]
+        data["teams"] = []  # teams name the shipped models
     return EnvironmentConfig.model_validate(data)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import inspect
 
-from llmops_infra.components.tags import REQUIRED_TAGS, standard_tags
+from llmops_infra.components.tags import NOT_ARM_TAGS, REQUIRED_TAGS, standard_tags
 
 
 def takes_tags(type_token: str) -> bool:
-    """Whether the azure-native SDK class of `type_token` has a `tags` argument."""
+    """Whether the azure-native SDK class of `type_token` has a `tags` argument that is ARM's tag map."""
+    if type_token in NOT_ARM_TAGS:
+        return False
     _, module, kind = type_token.split(":")
     cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), kind)
     return "tags" in inspect.signature(cls._internal_init).parameters

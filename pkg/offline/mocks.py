@@ -17,6 +17,8 @@ from typing import Any
 
 import pulumi
 
+from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS
+
 # azure-native module -> ARM provider namespace (where the module name alone is not enough).
 NAMESPACES: dict[str, str] = {
     "resources": "Microsoft.Resources",
@@ -45,13 +47,7 @@ SEGMENTS: dict[str, str] = {
     "azure-native:privatedns:PrivateZone": "privateDnsZones",
     # ARM type Microsoft.Storage/storageAccounts/blobServices/containers (role scopes name it).
     "azure-native:storage:BlobContainer": "containers",
-    "azure-native:machinelearningservices:ModelVersion": "versions",
-    "azure-native:machinelearningservices:EnvironmentVersion": "versions",
-    "azure-native:apimanagement:ApiManagementService": "service",
-    "azure-native:apimanagement:ApiPolicy": "policies",
-    "azure-native:apimanagement:ProductPolicy": "policies",
-    "azure-native:apimanagement:ApiOperation": "operations",
-    "azure-native:apimanagement:ProductApiLink": "apiLinks",
+    **GATEWAY_SEGMENTS,
 }
 
 # Child resources: their ARM id nests under the parent named by an input, as Azure's does
@@ -62,24 +58,11 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("workspaceName", "workspaces"),
         ("endpointName", "onlineEndpoints"),
     ),
-    "azure-native:machinelearningservices:ModelVersion": (("workspaceName", "workspaces"), ("name", "models")),
-    "azure-native:machinelearningservices:EnvironmentVersion": (
-        ("workspaceName", "workspaces"),
-        ("name", "environments"),
-    ),
     "azure-native:cognitiveservices:Deployment": (("accountName", "accounts"),),
     "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
     "azure-native:containerservice:AgentPool": (("resourceName", "managedClusters"),),
     "azure-native:containerservice:MaintenanceConfiguration": (("resourceName", "managedClusters"),),
-    # the gateway's children nest under the service, as ARM's ids do
-    **{
-        f"azure-native:apimanagement:{kind}": (("serviceName", "service"),)
-        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic")
-    },
-    "azure-native:apimanagement:ApiPolicy": (("serviceName", "service"), ("apiId", "apis")),
-    "azure-native:apimanagement:ApiOperation": (("serviceName", "service"), ("apiId", "apis")),
-    "azure-native:apimanagement:ProductPolicy": (("serviceName", "service"), ("productId", "products")),
-    "azure-native:apimanagement:ProductApiLink": (("serviceName", "service"), ("productId", "products")),
+    **GATEWAY_PARENTS,
     "azure-native:storage:BlobContainer": (("accountName", "storageAccounts"), ("", "blobServices/default")),
     "azure-native:managedidentity:FederatedIdentityCredential": (("resourceName", "userAssignedIdentities"),),
     "azure-native:network:PrivateDnsZoneGroup": (("privateEndpointName", "privateEndpoints"),),
@@ -89,23 +72,7 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
 # Input property that carries the Azure name, by type token (else the logical name is used).
 NAME_KEYS = (
     # A child's own name key comes before its parent's (deploymentName before accountName).
-    # API Management: a policy or an operation before its API or product, a link before both.
-    "policyId",
-    "operationId",
-    "apiLinkId",
-    "apiId",
-    "productId",
-    "backendId",
-    "namedValueId",
-    "loggerId",
-    "diagnosticId",
-    "serviceName",
-    "routeName",
-    "routeTableName",
-    "ruleCollectionGroupName",
-    "firewallPolicyName",
-    "azureFirewallName",
-    "publicIpAddressName",
+    *GATEWAY_NAME_KEYS,
     "deploymentName",
     "raiPolicyName",
     "privateDnsZoneGroupName",
@@ -138,8 +105,6 @@ NAME_KEYS = (
     "name",
     # After "name": a scoped resource's own name comes before its scope's.
     "scopeName",
-    # An asset version (its "name" is the parent asset's).
-    "version",
 )
 
 

@@ -1,0 +1,49 @@
+"""How the mocks name and nest the AI gateway's and the firewall's resources (as ARM's ids do).
+
+API Management children live under the service (`.../service/<name>/apis/<apiId>`), policies and
+operations under their API or product. Kept apart from `mocks.py` (modules stay under 400 lines).
+"""
+
+from __future__ import annotations
+
+GATEWAY_NAME_KEYS: tuple[str, ...] = (
+    # a policy or an operation before its API or product, a link before both, the service last
+    "policyId",
+    "operationId",
+    "apiLinkId",
+    "apiId",
+    "productId",
+    "backendId",
+    "namedValueId",
+    "loggerId",
+    "diagnosticId",
+    "serviceName",
+    # egress
+    "routeName",
+    "routeTableName",
+    "ruleCollectionGroupName",
+    "firewallPolicyName",
+    "azureFirewallName",
+    "publicIpAddressName",
+)
+
+_SERVICE = ("serviceName", "service")
+
+GATEWAY_PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    **{
+        f"azure-native:apimanagement:{kind}": (_SERVICE,)
+        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic")
+    },
+    "azure-native:apimanagement:ApiPolicy": (_SERVICE, ("apiId", "apis")),
+    "azure-native:apimanagement:ApiOperation": (_SERVICE, ("apiId", "apis")),
+    "azure-native:apimanagement:ProductPolicy": (_SERVICE, ("productId", "products")),
+    "azure-native:apimanagement:ProductApiLink": (_SERVICE, ("productId", "products")),
+}
+
+GATEWAY_SEGMENTS: dict[str, str] = {
+    "azure-native:apimanagement:ApiManagementService": "service",
+    "azure-native:apimanagement:ApiPolicy": "policies",
+    "azure-native:apimanagement:ProductPolicy": "policies",
+    "azure-native:apimanagement:ApiOperation": "operations",
+    "azure-native:apimanagement:ProductApiLink": "apiLinks",
+}
