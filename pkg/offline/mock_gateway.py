@@ -6,6 +6,8 @@ operations under their API or product. Kept apart from `mocks.py` (modules stay 
 
 from __future__ import annotations
 
+from typing import Any
+
 GATEWAY_NAME_KEYS: tuple[str, ...] = (
     # a policy or an operation before its API or product, a link before both, the service last
     "policyId",
@@ -47,3 +49,9 @@ GATEWAY_SEGMENTS: dict[str, str] = {
     "azure-native:apimanagement:ApiOperation": "operations",
     "azure-native:apimanagement:ProductApiLink": "apiLinks",
 }
+
+
+def firewall_outputs(m: object, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Azure gives the firewall the fourth address of AzureFirewallSubnet; the mock reports a documentation one."""
+    configs = [dict(c, privateIPAddress="192.0.2.4") for c in inputs.get("ipConfigurations") or []]
+    return {"ipConfigurations": configs}

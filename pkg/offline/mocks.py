@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 
-from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS
+from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS, firewall_outputs
 
 # azure-native module -> ARM provider namespace (where the module name alone is not enough).
 NAMESPACES: dict[str, str] = {
@@ -47,6 +47,8 @@ SEGMENTS: dict[str, str] = {
     "azure-native:privatedns:PrivateZone": "privateDnsZones",
     # ARM type Microsoft.Storage/storageAccounts/blobServices/containers (role scopes name it).
     "azure-native:storage:BlobContainer": "containers",
+    "azure-native:machinelearningservices:ModelVersion": "versions",
+    "azure-native:machinelearningservices:EnvironmentVersion": "versions",
     **GATEWAY_SEGMENTS,
 }
 
@@ -57,6 +59,11 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "azure-native:machinelearningservices:OnlineDeployment": (
         ("workspaceName", "workspaces"),
         ("endpointName", "onlineEndpoints"),
+    ),
+    "azure-native:machinelearningservices:ModelVersion": (("workspaceName", "workspaces"), ("name", "models")),
+    "azure-native:machinelearningservices:EnvironmentVersion": (
+        ("workspaceName", "workspaces"),
+        ("name", "environments"),
     ),
     "azure-native:cognitiveservices:Deployment": (("accountName", "accounts"),),
     "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
@@ -105,6 +112,8 @@ NAME_KEYS = (
     "name",
     # After "name": a scoped resource's own name comes before its scope's.
     "scopeName",
+    # An asset version (its "name" is the parent asset's).
+    "version",
 )
 
 
@@ -321,15 +330,9 @@ def _api_management(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) 
     return {**_system_identity(m, rid, inputs), "gatewayUrl": f"https://{name}.azure-api.net"}
 
 
-def _firewall(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Azure gives the firewall the fourth address of AzureFirewallSubnet; the mock reports a documentation one."""
-    configs = [dict(c, privateIPAddress="192.0.2.4") for c in inputs.get("ipConfigurations") or []]
-    return {"ipConfigurations": configs}
-
-
 OUTPUTS: dict[str, OutputFn] = {
     "azure-native:apimanagement:ApiManagementService": _api_management,
-    "azure-native:network:AzureFirewall": _firewall,
+    "azure-native:network:AzureFirewall": firewall_outputs,
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:app:Job": _user_assigned,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,
