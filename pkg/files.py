@@ -154,3 +154,43 @@ def backup(path: Path, *, root: Path, key: str | None = None) -> Path | None:
             data = handle.read()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return write_atomic(path.with_name(f"{path.name}.bak-{stamp}"), data, root=root, key=key)
+
+
+def read_regular(path: Path, *, limit: int, display: str | None = None, key: str | None = None) -> bytes:
+    """The bytes of `path`, refused (exit 2, naming the file) unless it is a regular file of at most
+    `limit` bytes: a FIFO would block forever, `/dev/zero` would fill the memory, a directory or
+    `/proc` entry is not input. Opened non-blocking, checked on the open descriptor (no race)."""
+    import stat
+
+    shown = display or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file ({exc.strerror})", file=shown, key=key) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(
+                "not a regular file (a directory, FIFO, socket or device): give the path of a file", file=shown, key=key
+            )
+        if st.st_size > limit:
+            raise ConfigError(
+                f"the file is {st.st_size:,} bytes, more than the {limit:,} this input may have: is it the right file?",
+                file=shown,
+                key=key,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file ({exc.strerror})", file=shown, key=key) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ConfigError(f"the file grew past {limit:,} bytes while it was read", file=shown, key=key)
+    return b"".join(chunks)

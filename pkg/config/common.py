@@ -33,9 +33,10 @@ Repository = Annotated[str, StringConstraints(pattern=r"^[a-z0-9._-]+(/[a-z0-9._
 
 
 class Strict(BaseModel):
-    """Base of every config model: unknown keys are errors, values are immutable."""
+    """Base of every config model: unknown keys are errors, values are immutable, numbers finite
+    (YAML's `.inf` and `.nan` would switch a cost gate off and put `Infinity` in plans and manifests)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class EnforcementLevel(str, Enum):

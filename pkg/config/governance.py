@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from llmops_infra.config.common import EnforcementLevel, Strict
+from llmops_infra.errors import clean
 
 
 class PolicyExemption(Strict):
@@ -30,7 +32,31 @@ class PolicyConfig(Strict):
     )
     exemptions: list[PolicyExemption] = Field(default_factory=list, description="Time-boxed exemptions.")
 
+    @model_validator(mode="after")
+    def _known_rules(self) -> PolicyConfig:
+        """A level or exemption naming no rule would do nothing (and fail `policy check` only)."""
+        named = [(f"levels.{key}", key) for key in self.levels]
+        named += [(f"exemptions[{i}].policy", e.policy) for i, e in enumerate(self.exemptions)]
+        if not named:
+            return self
+        from llmops_infra.policies.catalog import find, rules
+
+        for where, key in named:
+            if find(key) is None:
+                ids = sorted({r.id for r in rules()})
+                close = difflib.get_close_matches(key.upper(), ids, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ValueError(
+                    f"{where}: {clean(key)[:40]!r} is not a rule id{hint}: known rules are {', '.join(ids)} "
+                    "(`llmops-infra policy list` describes them)"
+                )
+        return self
+
 
 class PromotionConfig(Strict):
-    source: str | None = Field(None, description="Environment whose tested release this one receives.")
+    source: str | None = Field(
+        None,
+        description="Environment whose tested release this one receives: another environment of the project "
+        "(checked when the files are read).",
+    )
     requires_approval: bool = Field(False, description="A recorded approval is needed before `up`.")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,28 +19,18 @@ from pydantic import ValidationError
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.config.secrets_scan import format_path, refuse_secrets
 from llmops_infra.config.validation_messages import describe
+
+# re-exported: the YAML reader lived here, and callers import these from the loader
+from llmops_infra.config.yaml_source import MAX_DEPTH as MAX_DEPTH
+from llmops_infra.config.yaml_source import MAX_FILE_BYTES as MAX_FILE_BYTES
+from llmops_infra.config.yaml_source import MAX_NODES as MAX_NODES
+from llmops_infra.config.yaml_source import KeyPath as KeyPath
+from llmops_infra.config.yaml_source import Source as Source
+from llmops_infra.config.yaml_source import read_yaml as read_yaml
 from llmops_infra.errors import ConfigError
 
 ENVIRONMENTS_DIR = "environments"
 BASE_FILE = "base.yaml"
-MAX_NODES = 20_000
-"""Upper bound on the YAML nodes of one file after alias expansion (stops alias bombs)."""
-
-KeyPath = tuple[str | int, ...]
-
-
-@dataclass
-class Source:
-    """Where each key path of the merged document was written: path -> (file, line)."""
-
-    lines: dict[KeyPath, tuple[str, int]] = field(default_factory=dict)
-
-    def locate(self, path: KeyPath) -> tuple[str | None, int | None]:
-        for end in range(len(path), -1, -1):
-            hit = self.lines.get(tuple(path[:end]))
-            if hit:
-                return hit
-        return None, None
 
 
 def environments_dir(project_dir: Path) -> Path:
@@ -129,10 +117,35 @@ def load_located(
             raise
         file, line = source.locate(tuple(int(p) if p.isdigit() else p for p in exc.key.split(".")))
         raise ConfigError(exc.detail, file=file or env_display, key=exc.key, line=line) from None
+    _check_promotion_source(config, project_dir, source, env_display)
     config = _resolve_paths(config, Path(project_dir))
     if check_lifecycle:
         _refuse_retired(config, source, env_display)
     return config, merged, source
+
+
+def _check_promotion_source(config: EnvironmentConfig, project_dir: Path, source: Source, env_display: str) -> None:
+    """promotion.source names another environment of this project (not the environment itself)."""
+    wanted = config.promotion.source
+    if wanted is None:
+        return
+    file, line = source.locate(("promotion", "source"))
+    known = [e for e in list_environments(project_dir) if e != config.name]
+    if wanted == config.name:
+        problem = f"{config.name} cannot receive its releases from itself"
+    elif wanted not in known:
+        hint = difflib.get_close_matches(wanted, known, n=1)
+        problem = f"{wanted[:40]!r} is not an environment of this project" + (
+            f" (did you mean {hint[0]!r}?)" if hint else ""
+        )
+    else:
+        return
+    raise ConfigError(
+        f"{problem}: name one of {', '.join(known) or '(no other environment)'} or remove promotion.source",
+        file=file or env_display,
+        key="promotion.source",
+        line=line,
+    )
 
 
 def _resolve_paths(config: EnvironmentConfig, project_dir: Path) -> EnvironmentConfig:
@@ -196,109 +209,6 @@ def config_digest(document: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
-    """Parse one YAML file into plain Python data, recording the line of every key."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file ({exc.strerror})", file=display) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}): save it as UTF-8",
-            file=display,
-            line=line,
-        ) from None
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        document = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        mark_line: int | None = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        duplicate = re.match(r'found duplicate key "(.*?)" with value', problem or "")
-        if duplicate:
-            # ruamel quotes both values in its message: never echo them (one may be a pasted secret)
-            problem = (
-                f"duplicate key {duplicate.group(1)!r}: each key may appear once per mapping; "
-                "remove or merge the duplicate"
-            )
-        raise ConfigError(f"YAML error: {problem}", file=display, line=mark_line) from None
-    except YAMLError as exc:
-        raise ConfigError(f"YAML error: {str(exc).splitlines()[0]}", file=display) from None
-    if document is None:
-        return {}
-    if not isinstance(document, dict):
-        raise ConfigError(
-            f"the top level is a {_kind(document)}, not a mapping: start the file with keys such as `azure:`",
-            file=display,
-            line=1,
-        )
-    budget = [MAX_NODES]
-    plain: dict[str, Any] = _plain(document, (), source, display, budget)  # a mapping in, a mapping out
-    return plain
-
-
-def _plain(node: Any, path: KeyPath, source: Source, display: str, budget: list[int]) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ConfigError(
-            f"the document expands to more than {MAX_NODES} nodes (an alias bomb?): "
-            "remove the nested anchors and aliases",
-            file=display,
-        )
-    if isinstance(node, dict):
-        result: dict[str, Any] = {}
-        for key, value in node.items():
-            key_path = (*path, key)
-            line = _line(node, key, is_key=True)
-            if line is not None:
-                source.lines[key_path] = (display, line)
-            if not isinstance(key, str):
-                raise ConfigError(
-                    f"a key is a {_kind(key)}: keys must be strings",
-                    file=display,
-                    key=format_path(path) or None,
-                    line=line,
-                )
-            result[key] = _plain(value, key_path, source, display, budget)
-        return result
-    if isinstance(node, list):
-        items = []
-        for index, value in enumerate(node):
-            line = _line(node, index, is_key=False)
-            if line is not None:
-                source.lines[(*path, index)] = (display, line)
-            items.append(_plain(value, (*path, index), source, display, budget))
-        return items
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    return node  # dates and timestamps: pydantic validates them
-
-
-def _line(node: Any, key: Any, *, is_key: bool) -> int | None:
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        line: int = (lc.key(key) if is_key else lc.item(key))[0] + 1  # ruamel's LineCol is untyped
-        return line
-    except (KeyError, IndexError, TypeError):
-        return None
-
-
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     """Overlay onto base: mappings merge recursively; lists and scalars replace."""
     merged = dict(base)
@@ -308,13 +218,6 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def _kind(value: Any) -> str:
-    for kind, name in ((bool, "boolean"), (list, "list"), (str, "string"), ((int, float), "number")):
-        if isinstance(value, kind):
-            return name
-    return type(value).__name__
 
 
 def _display(path: Path, project_dir: Path) -> str:

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from llmops_infra.components.dns_zones import is_regional_zone, known_zone_names
 from llmops_infra.components.rules import check_unique, check_vault_firewall, ipv4_network
+from llmops_infra.config import azure_limits
 from llmops_infra.config.common import DnsLabel, Email, EnvVarName, GpuVmSize, SecretName, Strict, Uuid
 
 
@@ -21,14 +22,37 @@ class AzureTarget(Strict):
         description="Azure region name, lowercase without spaces, e.g. eastus or swedencentral.",
     )
 
+    @field_validator("location")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        problem = azure_limits.region_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class Tags(Strict):
     owner: str = Field(min_length=1, description="Team or person accountable for the estate.")
     cost_center: str = Field(min_length=1, description="Cost center that pays for the estate.")
     workload: str = Field(min_length=1, description="Use case the estate serves, for cost attribution.")
     extra: dict[str, str] = Field(
-        default_factory=dict, description="Additional tags applied to every taggable resource."
+        default_factory=dict,
+        description="Additional tags applied to every taggable resource. Azure's limits apply: names up to 128 "
+        "characters without < > % & \\ ? / or spaces, values up to 256, 50 tags per resource in all.",
     )
+
+    @model_validator(mode="after")
+    def _azure_limits(self) -> Tags:
+        from llmops_infra.components.tags import REQUIRED_TAGS
+
+        for name, value in (("owner", self.owner), ("cost-center", self.cost_center), ("workload", self.workload)):
+            problem = azure_limits.tag_value_problem(name, value)
+            if problem:
+                raise ValueError(problem)
+        problem = azure_limits.tags_problem(self.extra, fixed=len(REQUIRED_TAGS))
+        if problem:
+            raise ValueError(f"extra: {problem}")
+        return self
 
 
 class StateBackend(Strict):
@@ -249,6 +273,9 @@ class BudgetConfig(Strict):
     def _first_of_month(cls, value: date | None) -> date | None:
         if value is not None and value.day != 1:
             raise ValueError(f"start_date {value} is not the first day of a month: use {value.replace(day=1)}")
+        problem = azure_limits.budget_start_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
         return value
 
 
@@ -257,6 +284,16 @@ class CostLimits(Strict):
     allowed_gpu_sizes: list[GpuVmSize] = Field(min_length=1, description="GPU VM sizes this environment may use.")
     max_gpu_nodes: int = Field(ge=0, description="Cap on the sum of max_nodes over GPU pools.")
     allowed_regions: list[str] = Field(min_length=1, description="Regions resources may be deployed to.")
+
+    @field_validator("allowed_regions")
+    @classmethod
+    def _known_regions(cls, value: list[str]) -> list[str]:
+        for region in value:
+            problem = azure_limits.region_problem(region)
+            if problem:
+                raise ValueError(problem)
+        return value
+
     max_openai_capacity: int = Field(
         ge=0, description="Cap on the summed capacity (thousands of tokens per minute) of OpenAI deployments."
     )
