@@ -34,6 +34,9 @@ def _runner_neutral_environment(monkeypatch, tmp_path_factory):
     # the plan cache is off except in tests/test_plan_cache.py, which turns it on in a tmp dir.
     monkeypatch.setenv("LLMOPS_NO_PLAN_CACHE", "1")
     monkeypatch.setenv("LLMOPS_INFRA_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
+    # the local signing key of release manifests (release/signing.py): a test's own, never the user's
+    monkeypatch.setenv("LLMOPS_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+    monkeypatch.delenv("LLMOPS_SIGNING_KEY", raising=False)
 
 
 @pytest.fixture(scope="session")

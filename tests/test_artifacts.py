@@ -196,6 +196,7 @@ def test_releases_history_latest_find_and_tamper(store, project_dir):
     releases = Releases(store)
     first, document = _manifest(project_dir, "dev", minute=1)
     second, _ = _manifest(project_dir, "dev", passed=False, minute=2)
+    first, second = releases.sign(first), releases.sign(second)
     for manifest in (second, first):
         releases.save(manifest)
     releases.save_config(document)
@@ -255,9 +256,18 @@ def test_open_store_urls(tmp_path, monkeypatch):
 
 def test_cloud_urls_parse_without_network(monkeypatch):
     pytest.importorskip("azure.storage.blob")
+    # the store gets a token up front (no credential fails at once): a fake one here
+    from azure.core.credentials import AccessToken
+
+    from llmops_infra.release.artifacts import credentials
     from llmops_infra.release.artifacts.azure import AzureBlobArtifactStore
     from llmops_infra.release.artifacts.s3 import S3ArtifactStore
 
+    class Fake:
+        def get_token(self, *_scopes, **_kw):
+            return AccessToken("t", 4_102_444_800)
+
+    monkeypatch.setattr(credentials, "azure_credential", lambda what, **_kw: Fake())
     blob = AzureBlobArtifactStore.from_url("azblob://stllmops/releases/estate")
     assert (blob.container.account_name, blob.container.container_name, blob.prefix) == (
         "stllmops",

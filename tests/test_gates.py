@@ -18,7 +18,6 @@ from llmops_infra.engine.gates import (
     GateFailed,
     GateResult,
     approval_problem,
-    has_approval,
     run_gates,
 )
 
@@ -286,6 +285,9 @@ def test_deleted_urls_point_at_the_right_arm_collections():
 # --------------------------------------------------------------------------- approval
 
 
+M123, M999 = "sha256:" + "1" * 64, "sha256:" + "9" * 64
+
+
 def write_approval(project: Path, env: str, **fields) -> Path:
     path = project / ".llmops" / "approvals" / f"{env}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -293,6 +295,8 @@ def write_approval(project: Path, env: str, **fields) -> Path:
         "environment": env,
         "approved_by": "alice@contoso.com",
         "approved_at": "2026-11-22T02:00:00+00:00",
+        "expires_at": "2026-11-22T08:00:00+00:00",
+        "manifest": M123,
         **fields,
     }
     path.write_text(json.dumps(record))
@@ -308,10 +312,10 @@ def test_approval_required_and_missing(prod, tmp_path):
 
 
 def test_approval_record_passes(prod, tmp_path):
-    write_approval(tmp_path, "prod", manifest="m-123")
+    write_approval(tmp_path, "prod", manifest=M123)
     assert gates.approval_gate(GateContext(prod, tmp_path, "up", now=lambda: NOW)).status == gates.PASSED
-    assert has_approval("prod", tmp_path, manifest="m-123")
-    assert not has_approval("prod", tmp_path, manifest="m-999")
+    assert approval_problem("prod", tmp_path, manifest=M123, now=NOW) is None
+    assert "not sha256:9999" in approval_problem("prod", tmp_path, manifest=M999, now=NOW)
 
 
 def test_approval_not_required_is_skipped(dev, tmp_path):
@@ -325,7 +329,7 @@ def test_approval_not_required_is_skipped(dev, tmp_path):
         ({"approved_by": " "}, "does not say who approved"),
         ({"approved_at": "yesterday"}, "not ISO-8601"),
         ({"approved_at": "2026-11-22T02:00:00"}, "need a time zone"),
-        ({"approved_at": "2026-11-23T02:00:00+00:00"}, "lies in the future"),
+        ({"approved_at": "2026-11-23T02:00:00+00:00", "expires_at": "2026-11-23T08:00:00+00:00"}, "lies in the future"),
         ({"expires_at": (NOW - timedelta(minutes=1)).isoformat()}, "expired"),
     ],
 )

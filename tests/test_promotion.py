@@ -250,12 +250,13 @@ def test_an_approval_must_name_the_promoted_manifest(project, releases):
     staging = promote("dev", "staging", project, releases, recorder.hooks()).manifest
     approvals = project / ".llmops" / "approvals"
     approvals.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    record = {"environment": "prod", "approved_by": "someone", "approved_at": stamp}
-    (approvals / "prod.json").write_text(json.dumps(record))  # approves `up`, names no manifest
-    assert has_approval("prod", project)
+    moment = datetime.now(UTC).replace(microsecond=0)
+    record = {"environment": "prod", "approved_by": "someone", "approved_at": moment.isoformat()}
+    (approvals / "prod.json").write_text(json.dumps(record))  # names no manifest and no expiry: approves nothing
+    assert not has_approval("prod", project)
     with pytest.raises(PromotionRefused, match="requires an approval of manifest"):
         promote("staging", "prod", project, releases, recorder.hooks())
+    record["expires_at"] = (moment + timedelta(hours=1)).isoformat()
     record["manifest"] = "sha256:" + "0" * 64  # another manifest
     (approvals / "prod.json").write_text(json.dumps(record))
     with pytest.raises(PromotionRefused):

@@ -23,15 +23,18 @@ and `refresh` 1 and 4. Promotion (which asks for its own approval) runs them wit
 
 from __future__ import annotations
 
-import json
 import urllib.error
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.engine import preflight_gates
+
+# re-exported: the approval records' schema and checks live in engine/approvals.py
+from llmops_infra.engine.approvals import approval_path as approval_path
+from llmops_infra.engine.approvals import approval_problem as approval_problem
+from llmops_infra.engine.approvals import has_approval as has_approval
 from llmops_infra.engine.arm_client import ArmError
 from llmops_infra.engine.gate_types import PASSED, SKIPPED, Gate, GateContext, GateFailed, GateResult
 from llmops_infra.errors import EngineError, PolicyViolationError
@@ -39,7 +42,6 @@ from llmops_infra.errors import EngineError, PolicyViolationError
 if TYPE_CHECKING:
     from llmops_infra.policies.runner import CheckResult
 
-APPROVALS = Path(".llmops") / "approvals"
 
 LIVE = ("kubernetes-version", "models", "gpu-skus", "quota", "soft-delete")
 GATES_BY_OPERATION: dict[str, tuple[str, ...]] = {
@@ -191,54 +193,13 @@ def soft_delete_gate(ctx: GateContext) -> GateResult:
 # --------------------------------------------------------------------------- approval
 
 
-def approval_path(env: str, project_dir: Path) -> Path:
-    return project_dir / APPROVALS / f"{env}.json"
-
-
-def approval_problem(
-    env: str, project_dir: Path, *, manifest: str | None = None, now: datetime | None = None
-) -> str | None:
-    """Why `.llmops/approvals/<env>.json` does not approve a deployment of ENV (None: it does)."""
-    path = approval_path(env, project_dir)
-    if not path.is_file():
-        return f"no approval record {path.relative_to(project_dir)}"
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"{path.name} is not readable JSON ({exc})"
-    if not isinstance(record, dict):
-        return f"{path.name} is not a JSON object"
-    if record.get("environment") != env:
-        return f"{path.name} approves environment {record.get('environment')!r}, not {env!r}"
-    if not str(record.get("approved_by") or "").strip():
-        return f"{path.name} does not say who approved (approved_by)"
-    moment = now or datetime.now(UTC)
-    try:
-        approved_at = datetime.fromisoformat(str(record.get("approved_at")))
-        expires = datetime.fromisoformat(str(record["expires_at"])) if record.get("expires_at") else None
-    except ValueError:
-        return f"{path.name}: approved_at / expires_at are not ISO-8601 timestamps"
-    if approved_at.tzinfo is None or (expires is not None and expires.tzinfo is None):
-        return f"{path.name}: timestamps need a time zone (e.g. 2026-11-22T03:00:00Z)"
-    if approved_at > moment:
-        return f"{path.name}: approved_at lies in the future"
-    if expires is not None and expires <= moment:
-        return f"the approval in {path.name} expired at {expires.isoformat()}"
-    if manifest is not None and record.get("manifest") not in (None, manifest):
-        return f"{path.name} approves manifest {record.get('manifest')}, not {manifest}"
-    return None
-
-
-def has_approval(env: str, project_dir: Path, *, manifest: str | None = None) -> bool:
-    """True when a valid, unexpired approval record for ENV exists."""
-    return approval_problem(env, project_dir, manifest=manifest) is None
-
-
 def approval_gate(ctx: GateContext) -> GateResult:
     env = ctx.config.name
     if not ctx.config.promotion.requires_approval:
         return GateResult("approval", SKIPPED, f"{env} does not require approval")
-    problem = approval_problem(env, ctx.project_dir, now=ctx.now())
+    from llmops_infra.engine.approvals import current_actor
+
+    problem = approval_problem(env, ctx.project_dir, now=ctx.now(), deployer=current_actor())
     if problem:
         raise GateFailed(
             "approval",

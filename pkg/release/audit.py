@@ -15,10 +15,10 @@ from llmops_infra.release.manifest import Manifest, ManifestError
 if TYPE_CHECKING:
     from llmops_infra.release.artifacts import Releases
 
+from llmops_infra.engine.approvals import MAX_APPROVAL_HOURS as MAX_APPROVAL_HOURS
+from llmops_infra.engine.approvals import MAX_NAME as MAX_NAME
+
 AUDIT_FILE = ".llmops/audit.jsonl"
-MAX_APPROVAL_HOURS = 24 * 7
-"""An approval lasts at most a week: a release approved for longer is not the release deployed."""
-MAX_NAME = 200
 
 
 class audited:
@@ -76,7 +76,7 @@ def record_approval(
     from datetime import timedelta
 
     from llmops_infra.config.loader import require_environment
-    from llmops_infra.engine.gates import approval_path
+    from llmops_infra.engine.approvals import Approval, approval_path
 
     require_environment(env, project_dir)  # the name becomes a file name: "../x" must not escape approvals/
     if not by.strip():
@@ -93,28 +93,36 @@ def record_approval(
             "give --valid-hours within that range",
             key="--valid-hours",
         )
-    moment = now or datetime.now(UTC)
-    record = {
-        "environment": env,
-        "manifest": manifest.id,
-        "approved_by": by.strip(),
-        "approved_at": moment.isoformat(timespec="seconds"),
-        "expires_at": (moment + timedelta(hours=hours)).isoformat(timespec="seconds"),
-    }
+    if by.strip().casefold() == manifest.created_by.strip().casefold():
+        raise ConfigError(
+            f"manifest {manifest.short_id} was recorded by {manifest.created_by}: its author cannot approve it; "
+            "someone else approves",
+            key="--by",
+        )
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    # the schema every reader checks (engine.approvals.Approval): what is written is what reads back
+    record = Approval(
+        environment=env,
+        manifest=manifest.id,
+        approved_by=by.strip(),
+        approved_at=moment,
+        expires_at=moment + timedelta(seconds=round(hours * 3600)),
+        release_author=manifest.created_by[:MAX_NAME],
+    )
     path = approval_path(env, Path(project_dir))
     check_writable(Path(project_dir) / AUDIT_FILE, root=Path(project_dir))  # both records or neither
     # atomic (a reader never sees half an approval; a kill mid-write keeps the old one), private, no links
-    write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n", root=Path(project_dir), mode=PRIVATE)
+    write_atomic(path, record.to_json(), root=Path(project_dir), mode=PRIVATE)
     append_audit(
         project_dir,
         {
             "at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "by": record["approved_by"],
+            "by": record.approved_by,
             "action": "approve",
             "environment": env,
             "manifest": manifest.id,
             "result": "recorded",
-            "expires_at": record["expires_at"],
+            "expires_at": record.expires_at.isoformat(),
         },
         releases,
     )

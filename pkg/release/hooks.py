@@ -63,23 +63,13 @@ def promote_gates(config: EnvironmentConfig, project_dir: Path, plan: Plan) -> N
     run_gates(config, project_dir, operation="promote", ctx=GateContext(config, project_dir, "promote", plan=plan))
 
 
-def approved(env: str, project_dir: Path, manifest: Manifest) -> bool:
-    """A valid approval record for ENV that names this very manifest.
+def approved(env: str, project_dir: Path, manifest: Manifest, deployer: str) -> bool:
+    """A valid approval record for ENV that names this very manifest, by someone who is neither
+    the deployer nor the release's author (`engine.approvals`)."""
+    from llmops_infra.engine.approvals import approval_problem
 
-    `has_approval` accepts a record without a manifest (it approves `up`); a promotion is
-    stricter: what was approved must be what is deployed.
-    """
-    import json
-
-    from llmops_infra.engine.gates import approval_path, has_approval
-
-    if not has_approval(env, project_dir, manifest=manifest.id):
-        return False
-    try:
-        record = json.loads(approval_path(env, project_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return bool(record.get("manifest") == manifest.id)
+    problem = approval_problem(env, project_dir, manifest=manifest.id, deployer=deployer, author=manifest.created_by)
+    return problem is None
 
 
 def engine_deploy(program: Callable[[], None] | None = None) -> Callable[[EnvironmentConfig, Path], DeployOutcome]:

@@ -9,7 +9,6 @@ content was edited after it was recorded no longer matches its id and is refused
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
@@ -22,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from llmops_infra.config.models import EnvironmentConfig
+from llmops_infra.engine.approvals import ACTOR_VARIABLES as ACTOR_VARIABLES
+from llmops_infra.engine.approvals import current_actor as current_actor
 from llmops_infra.errors import LlmopsError
 
 SCHEMA = "llmops-infra/release-manifest/v1"
 PASSED, FAILED = "passed", "failed"
 COMPONENT_PACKAGES = ("llmops-infra", "pulumi", "pulumi-azure-native", "pulumi-kubernetes", "pulumi-policy")
-ACTOR_VARIABLES = ("LLMOPS_ACTOR", "GITHUB_ACTOR", "BUILD_REQUESTEDFOR", "USER")
 COMMIT_VARIABLES = ("GITHUB_SHA", "BUILD_SOURCEVERSION")
 
 
@@ -67,6 +67,8 @@ class Manifest:
     """Where the release came from: commit, and the manifest it was promoted from."""
     schema: str = SCHEMA
     id: str = ""
+    signature: dict[str, str] = field(default_factory=dict)
+    """Who vouches for the id: algorithm, key id, value (`release.signing`); not part of the content."""
 
     @property
     def passed(self) -> bool:
@@ -103,6 +105,7 @@ class Manifest:
     def content(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("id")
+        data.pop("signature")
         return data
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +117,9 @@ class Manifest:
     def sealed(self) -> Manifest:
         """This manifest with its id computed from its content."""
         return Manifest(**{**self.content(), "id": content_id(self.content())})
+
+    def signed(self, signature: dict[str, str]) -> Manifest:
+        return Manifest(**{**self.content(), "id": self.id, "signature": signature})
 
 
 def content_id(content: dict[str, Any]) -> str:
@@ -130,10 +136,10 @@ def parse_manifest(text: str | bytes, where: str) -> Manifest:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ManifestError(f"{where}: not a release manifest (schema {SCHEMA!r} expected)")
     claimed = data.get("id", "")
-    try:
-        manifest = Manifest(**data)
-    except TypeError as exc:
-        raise ManifestError(f"{where}: malformed release manifest ({exc})") from None
+    problem = shape_problem(data)
+    if problem:
+        raise ManifestError(f"{where}: malformed release manifest: {problem}")
+    manifest = Manifest(**data)
     actual = content_id(manifest.content())
     if claimed != actual:
         raise ManifestError(
@@ -141,6 +147,51 @@ def parse_manifest(text: str | bytes, where: str) -> Manifest:
             "it was edited after it was recorded. Record a new release with `llmops-infra release ENV`"
         )
     return manifest
+
+
+FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "environment": str,
+    "status": str,
+    "config_digest": str,
+    "plan_digest": str,
+    "components": dict,
+    "models": dict,
+    "images": list,
+    "kubernetes_version": str,
+    "policy": dict,
+    "cost": dict,
+    "created_at": str,
+    "created_by": str,
+    "source": dict,
+    "schema": str,
+    "id": str,
+    "signature": dict,
+}
+OPTIONAL = {"source", "schema", "id", "signature"}
+
+
+def shape_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a stored manifest (a hand-written `models: ["x"]`,
+    `created_at: null`), without quoting its values; None when every field has its type."""
+    unknown = sorted(set(data) - set(FIELD_TYPES))
+    if unknown:
+        return f"unknown field(s) {', '.join(repr(k)[:40] for k in unknown[:5])}"
+    for name, kind in FIELD_TYPES.items():
+        if name not in data:
+            if name not in OPTIONAL:
+                return f"{name} is missing"
+            continue
+        if not isinstance(data[name], kind) or isinstance(data[name], bool):
+            return f"{name} is a {type(data[name]).__name__}, not a {getattr(kind, '__name__', 'value')}"
+    if data["status"] not in (PASSED, FAILED):
+        return f"status is neither {PASSED!r} nor {FAILED!r}"
+    if not all(isinstance(image, str) for image in data["images"]):
+        return "images holds a value that is not a string"
+    try:
+        datetime.strptime(data["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return "created_at is not a UTC timestamp like 2026-12-01T10:00:00Z"
+    return None
 
 
 def pins(config: EnvironmentConfig) -> dict[str, Any]:
@@ -201,18 +252,6 @@ def component_versions() -> dict[str, str]:
         except PackageNotFoundError:
             versions[package] = "not installed"
     return versions
-
-
-def current_actor(environ: Mapping[str, str] | None = None) -> str:
-    """Who runs this: the CI's requester, else the local user."""
-    variables = os.environ if environ is None else environ
-    for variable in ACTOR_VARIABLES:
-        if variables.get(variable):
-            return variables[variable]
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 MAX_DIRTY_PATHS = 20

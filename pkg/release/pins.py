@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.release.manifest import Manifest
 
 
@@ -66,3 +67,51 @@ def _single_digest_per_repo(images: list[str]) -> dict[str, str]:
         repo, _, digest = ref.partition("@")
         digests.setdefault(repo, set()).add(digest)
     return {repo: next(iter(found)) for repo, found in digests.items() if len(found) == 1}
+
+
+PINNED_KEYS = ("cluster", "openai", "inference")
+"""Sections whose versions a manifest carries: a pin there that the lifecycle catalog does not know
+came from the manifest, not from a reviewed environment file."""
+
+
+def validate_pinned(document: dict[str, Any], env: str, manifest: Manifest) -> EnvironmentConfig:
+    """ENV's document with the manifest's pins, validated as `validate` would validate the files: the
+    secret scan, the models (a model version with `$(...)` fails its pattern) and the lifecycle catalog
+    (a retired pin, and a pinned version the catalog does not know, e.g. a made-up Kubernetes version)."""
+    from pydantic import ValidationError
+
+    from llmops_infra.config import lifecycle
+    from llmops_infra.config.secrets_scan import format_path, refuse_secrets
+    from llmops_infra.errors import ConfigError
+    from llmops_infra.policies.lifecycle_catalog import UNKNOWN
+
+    where = f"environments/{env}.yaml with manifest {manifest.short_id}"
+    refuse_secrets(document, lambda _path: (where, None), where)
+    try:
+        config = EnvironmentConfig.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(
+            f"{env} with the versions pinned by manifest {manifest.short_id} is invalid: {key}: {first['msg']}",
+            file=f"environments/{env}.yaml",
+        ) from None
+    report = lifecycle.check(config)
+    problems = [f"{format_path(f.key)}: {f.message}" for f in report.errors]
+    problems += [
+        f"{format_path(p.key)}: {p.value[:60]!r} is not in the lifecycle catalog"
+        for p in report.pins
+        if p.verdict.state == UNKNOWN
+        and not p.derived
+        and p.key
+        and p.key[0] in PINNED_KEYS
+        and p.verdict.kind in lifecycle.JUDGED_UNKNOWN
+    ]
+    if problems:
+        raise ConfigError(
+            f"manifest {manifest.short_id} pins versions {env} cannot run: "
+            + "; ".join(problems[:5])
+            + ". Promote a release whose pins `llmops-infra lifecycle` knows (or refresh the catalog)",
+            file=f"environments/{env}.yaml",
+        )
+    return config

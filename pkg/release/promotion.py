@@ -20,15 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.errors import ConfigError, LlmopsError
 from llmops_infra.plan import Plan
 from llmops_infra.release.artifacts import Releases
 from llmops_infra.release.audit import audited
 from llmops_infra.release.manifest import FAILED, PASSED, Evidence, Manifest, build_manifest
-from llmops_infra.release.pins import apply_pins
+from llmops_infra.release.pins import apply_pins, validate_pinned
 from llmops_infra.review.diff import Change, PlanDiff, diff_documents, diff_plans
 
 
@@ -48,7 +46,8 @@ class DeployOutcome:
 Check = Callable[[EnvironmentConfig, Plan], Evidence]
 Gates = Callable[[EnvironmentConfig, Path, Plan], None]
 Deploy = Callable[[EnvironmentConfig, Path], DeployOutcome]
-Approved = Callable[[str, Path, Manifest], bool]
+Approved = Callable[[str, Path, Manifest, str], bool]
+"""(environment, project, manifest, deployer): a recorded approval of the manifest by someone else."""
 Confirm = Callable[[str], bool]
 
 
@@ -147,7 +146,7 @@ def promote(
         manifest = _source_manifest(src, releases, manifest_ref)
         audit["manifest"] = manifest.id
         document, notes = apply_pins(dst_document, manifest)
-        config = _validate(document, dst, manifest)
+        config = validate_pinned(document, dst, manifest)
         return _apply(
             "promote",
             config,
@@ -170,6 +169,7 @@ def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: H
     with audited("rollback", env, project_dir, releases, at=hooks.now(), actor=hooks.actor) as audit:
         manifest = releases.find(ref)
         audit["manifest"] = manifest.id
+        releases.verified(manifest)
         if manifest.environment != env:
             raise PromotionRefused(
                 f"manifest {manifest.short_id} is a release of {manifest.environment}, not {env}: "
@@ -187,7 +187,7 @@ def rollback(env: str, ref: str, project_dir: Path, releases: Releases, hooks: H
                 "the configuration recorded with the manifest is not in the store: "
                 "re-applying its pinned versions over the working tree's config",
             )
-        config = _validate(document, env, manifest)
+        config = validate_pinned(document, env, manifest)
         return _apply(
             "rollback",
             config,
@@ -225,8 +225,14 @@ def approve(
     chosen = releases.find(manifest_ref) if manifest_ref else releases.latest(source or "")
     if chosen is None:
         raise PromotionRefused(f"{source} has no release manifest in {releases.store.url}")
+    releases.verified(chosen)
     if not chosen.passed:
         raise PromotionRefused(f"manifest {chosen.short_id} {chosen.status}: only a passed release can be approved")
+    if by.strip().casefold() == chosen.created_by.strip().casefold():
+        raise PromotionRefused(
+            f"manifest {chosen.short_id} was recorded by {chosen.created_by}: its author cannot approve it; "
+            "someone else approves (--by)"
+        )
     return chosen, record_approval(env, project_dir, chosen, by, hours=hours, releases=releases)
 
 
@@ -244,24 +250,13 @@ def _source_manifest(src: str, releases: Releases, ref: str | None) -> Manifest:
                 f"{src} has no release manifest in {releases.store.url}: record one with "
                 f"`llmops-infra release {src}` after its checks pass"
             )
+    releases.verified(manifest)  # signed by the configured key, so not edited since it was recorded
     if not manifest.passed:
         raise PromotionRefused(
             f"the latest release of {src} ({manifest.short_id}, {manifest.created_at}) {manifest.status}: "
             f"fix {src} and record a passing release before promoting it"
         )
     return manifest
-
-
-def _validate(document: dict[str, Any], env: str, manifest: Manifest) -> EnvironmentConfig:
-    try:
-        return EnvironmentConfig.model_validate(document)
-    except ValidationError as exc:
-        first = exc.errors(include_input=False, include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(
-            f"{env} with the versions pinned by manifest {manifest.short_id} is invalid: {where}: {first['msg']}",
-            file=f"environments/{env}.yaml",
-        ) from None
 
 
 def _apply(
@@ -341,7 +336,9 @@ def _apply(
 
 
 def _await_approval(env: str, project_dir: Path, manifest: Manifest, hooks: Hooks) -> None:
-    if hooks.approved(env, project_dir, manifest):
+    from llmops_infra.release.manifest import current_actor
+
+    if hooks.approved(env, project_dir, manifest, hooks.actor or current_actor()):
         return
     question = f"{env} requires approval. Deploy manifest {manifest.short_id} to {env}?"
     if hooks.confirm is not None and hooks.confirm(question):
@@ -379,6 +376,7 @@ def _record(
         actor=hooks.actor,
         project_dir=project_dir,
     )
+    manifest = releases.sign(manifest)
     releases.save_config(document)
     releases.save_plan(plan)
     releases.save(manifest)

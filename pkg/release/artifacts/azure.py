@@ -36,16 +36,17 @@ class AzureBlobArtifactStore:
                 key="--artifacts",
             )
         try:
-            from azure.identity import DefaultAzureCredential
             from azure.storage.blob import ContainerClient
         except ImportError:
             raise ConfigError(
                 "the Azure Blob artifact store needs azure-storage-blob: pip install 'llmops-infra[azure]'",
                 key="--artifacts",
             ) from None
-        container = ContainerClient(
-            f"https://{account}.blob.core.windows.net", container_name, credential=DefaultAzureCredential()
-        )
+        from llmops_infra.release.artifacts.credentials import azure_credential
+
+        # one token up front: no credential is one line at once, not the chain's report on every retry
+        credential = azure_credential(f"the artifact store {url}")
+        container = ContainerClient(f"https://{account}.blob.core.windows.net", container_name, credential=credential)
         return cls(container, prefix, url=url)
 
     def _name(self, key: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from llmops_infra.errors import ConfigError
@@ -12,19 +13,56 @@ from llmops_infra.release.manifest import Manifest, ManifestError, parse_manifes
 
 if TYPE_CHECKING:
     from llmops_infra.plan import Plan
+    from llmops_infra.release.signing import Signer
 
 
 def _hex(digest: str) -> str:
     return digest.removeprefix("sha256:")
 
 
-class Releases:
-    """Release manifests, plans and audit records in an artifact store."""
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+"""A manifest created later than now plus this was not created by a clock: refused."""
 
-    def __init__(self, store: ArtifactStore) -> None:
+
+class Releases:
+    """Release manifests, plans and audit records in an artifact store; manifests are signed when
+    saved and verified before promote, approve and rollback use them (`release.signing`)."""
+
+    def __init__(self, store: ArtifactStore, signer: Signer | None = None) -> None:
+        """`signer` default: the configured one (`LLMOPS_SIGNING_KEY`, else the user's local key)."""
         self.store = store
+        self._signer = signer
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            from llmops_infra.release.signing import configured_signer
+
+            self._signer = configured_signer()
+        return self._signer
+
+    def sign(self, manifest: Manifest) -> Manifest:
+        from llmops_infra.release.signing import signature_of
+
+        return manifest.signed(signature_of(self.signer, manifest.id))
+
+    def verified(self, manifest: Manifest) -> Manifest:
+        """`manifest`, when the configured key signed exactly its id; else a `ManifestError`."""
+        from llmops_infra.release.signing import verification_problem
+
+        problem = verification_problem(self.signer, manifest.id, manifest.signature)
+        if problem:
+            raise ManifestError(
+                f"manifest {manifest.short_id} of {manifest.environment} is refused: {problem}. A manifest edited "
+                "after it was recorded (or recorded with another key) proves nothing: record a new release with "
+                f"`llmops-infra release {manifest.environment}` (signing key: {self.signer.key_id})"
+            )
+        return manifest
 
     def save(self, manifest: Manifest) -> str:
+        """Store `manifest`, signed first when it is not."""
+        if not manifest.signature:
+            manifest = self.sign(manifest)
         key = f"manifests/{manifest.environment}/{_hex(manifest.id)}.json"
         self.store.put(key, manifest.to_json().encode())
         return key
@@ -66,10 +104,24 @@ class Releases:
         return key
 
     def load_config(self, digest: str) -> dict[str, Any] | None:
+        """The stored document of `digest` (None when it is not stored); one that does not read back,
+        or not to that digest, was edited after it was stored."""
+        from llmops_infra.config.loader import config_digest
+
+        key = f"configs/{_hex(digest)}.json"
         try:
-            document: dict[str, Any] = json.loads(self.store.get(f"configs/{_hex(digest)}.json"))
+            document = json.loads(self.store.get(key))
         except ArtifactNotFound:
             return None
+        except ValueError:
+            raise ManifestError(
+                f"{self.store.url}/{key}: not a JSON configuration: remove the file (it was damaged after it was stored)"
+            ) from None
+        if not isinstance(document, dict) or _hex(config_digest(document)) != _hex(digest):
+            raise ManifestError(
+                f"{self.store.url}/{key}: the stored configuration does not match its digest: "
+                "it was edited after it was stored; remove the file"
+            )
         return document
 
     def history(self, environment: str) -> list[Manifest]:
@@ -100,6 +152,12 @@ class Releases:
 
     def _read(self, key: str) -> Manifest:
         manifest = parse_manifest(self.store.get(key), f"{self.store.url}/{key}")
+        created = datetime.strptime(manifest.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        if created > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            raise ManifestError(
+                f"{self.store.url}/{key}: created_at {manifest.created_at} lies in the future (it would stay the "
+                "latest release forever): the manifest was forged or made on a machine with a wrong clock; remove it"
+            )
         expected = f"manifests/{manifest.environment}/{_hex(manifest.id)}.json"
         if key != expected:
             raise ManifestError(
