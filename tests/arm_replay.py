@@ -31,7 +31,9 @@ def recorded(name: str) -> tuple[int, dict[str, str], Any]:
 
 
 class ArmReplay:
-    def __init__(self) -> None:
+    def __init__(self, tls_dir: Path | None = None) -> None:
+        """`tls_dir`: serve HTTPS with a trustme CA written to `tls_dir/ca.pem` (`self.ca_path`): clients that
+        insist on TLS (Key Vault's bearer-token policy refuses plain http) trust it through that file."""
         self.routes: dict[tuple[str, str], list[tuple[int, dict[str, str], Any]]] = {}
         self.requests: list[dict[str, Any]] = []
         self.served: list[bytes] = []
@@ -79,7 +81,20 @@ class ArmReplay:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls_dir is not None:
+            import ssl
+
+            import trustme
+
+            ca = trustme.CA()
+            self.ca_path = tls_dir / "ca.pem"
+            ca.cert_pem.write_to_path(str(self.ca_path))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ca.issue_cert("127.0.0.1").configure_cert(context)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def route(self, path: str, *fixtures: str | tuple[int, dict[str, str], Any], method: str = "GET") -> ArmReplay:

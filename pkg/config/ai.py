@@ -27,8 +27,14 @@ class ContentFilterLevel(str, Enum):
 
 class OpenAIDeployment(Strict):
     name: DnsLabel = Field(description="Deployment name that applications call.")
-    model: str = Field(min_length=1, description="OpenAI model name, e.g. gpt-4o.")
-    version: str = Field(min_length=1, description="Model version, e.g. 2024-11-20.")
+    model: str = Field(
+        min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="OpenAI model name, e.g. gpt-4o."
+    )
+    version: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+        description="Model version, e.g. 2024-11-20 (letters, digits, dots, dashes).",
+    )
     sku: Literal["Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged", "GlobalProvisionedManaged"] = (
         Field("Standard", description="Deployment SKU; Provisioned* are PTU (reserved, billed hourly).")
     )

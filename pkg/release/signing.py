@@ -225,14 +225,14 @@ class KeyVaultSigner:
         from azure.keyvault.keys.crypto import SignatureAlgorithm
 
         digest = hashlib.sha256(data).digest()
-        result = self._call("sign", self._client(self.key_id).sign, SignatureAlgorithm(self.algorithm.lower()), digest)
+        result = self._call("sign", self._client(self.key_id).sign, SignatureAlgorithm(self.algorithm), digest)
         return str(result.key_id or self.key_id), bytes(result.signature)
 
     def verify(self, key_id: str, data: bytes, signature: bytes) -> bool:
         from azure.keyvault.keys.crypto import SignatureAlgorithm
 
         digest = hashlib.sha256(data).digest()
-        algorithm = SignatureAlgorithm(self.algorithm.lower())
+        algorithm = SignatureAlgorithm(self.algorithm)
         result = self._call("verify", self._client(key_id).verify, algorithm, digest, signature)
         return bool(result.is_valid)
 

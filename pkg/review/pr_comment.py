@@ -37,14 +37,29 @@ class Target:
     token: str
 
 
+MAX_REPORT_BYTES = 262_144
+"""GitHub takes a comment body of at most 65,536 characters (4 bytes each at most)."""
+
+
 def read_report(path: Path) -> str:
-    """The report to post (bad input, exit 2, when it cannot be read as UTF-8 text)."""
+    """The report to post (bad input, exit 2, when it is not a regular UTF-8 text file of a sane size)."""
+    from llmops_infra.errors import clean
+    from llmops_infra.files import read_regular
+
+    raw = read_regular(path, limit=MAX_REPORT_BYTES, display=str(path), key="REPORT")
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}", key="REPORT") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text: give the Markdown file pr-report wrote", key="REPORT") from None
+        raise ConfigError(
+            "not UTF-8 text (a binary file?): give the Markdown file pr-report wrote", file=str(path), key="REPORT"
+        ) from None
+    if clean(text.replace("\r", "")) != text.replace("\r", ""):
+        raise ConfigError(
+            "the file holds control characters (a binary file?): give the Markdown file pr-report wrote",
+            file=str(path),
+            key="REPORT",
+        )
+    return text
 
 
 def _need(environ: Mapping[str, str], *names: str) -> list[str]:

@@ -62,4 +62,26 @@ def open_store(url: str | None, project_dir: Path) -> ArtifactStore:
             key="--artifacts",
         )
     path = Path(url)
-    return LocalArtifactStore(path if path.is_absolute() else Path(project_dir) / path)
+    path = path if path.is_absolute() else Path(project_dir) / path
+    return LocalArtifactStore(_local_root(path, url))
+
+
+VIRTUAL = ("/proc", "/sys", "/dev")
+
+
+def _local_root(path: Path, url: str) -> Path:
+    """A directory of the user's own: not a file, not /proc, /sys or /dev."""
+    real = Path(os.path.realpath(path))
+    system = [v for v in VIRTUAL if real == Path(v) or Path(v) in real.parents]
+    if system:
+        raise ConfigError(
+            f"artifact store {url!r} is in {system[0]}, not a directory of yours: "
+            "give --artifacts a directory (default .llmops/releases)",
+            key="--artifacts",
+        )
+    if real.exists() and not real.is_dir():
+        raise ConfigError(
+            f"artifact store {url!r} is a file, not a directory: give --artifacts a directory (default .llmops/releases)",
+            key="--artifacts",
+        )
+    return path
