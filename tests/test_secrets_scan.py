@@ -125,3 +125,36 @@ def test_audit_records_carry_codes_not_messages(tmp_path: Path) -> None:
         raise ConfigError(f"bad value {ENTRA}")
     record = read_audit(tmp_path)[-1]
     assert record["reason"] == "ConfigError" and ENTRA not in str(record)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "Stripe"),
+        ("SG." + "ngeVfQFYQlKU0ufo8x5d1A" + "." + "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr", "SendGrid"),
+        ("glpat-" + "xxxxxxxxxxxxxxxxxxxx", "GitLab"),
+    ],
+)
+def test_detect_secrets_finds_what_the_azure_patterns_do_not(project: Path, value: str, kind: str) -> None:
+    """The maintained library's regex detectors run beside the Azure-specific patterns."""
+    _append(project, f"tags:\n  extra:\n    note: 'deploy with {value}'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_environment("dev", project)
+    assert kind in str(caught.value) and "detect-secrets" in str(caught.value) and value not in str(caught.value)
+
+
+def test_detect_secrets_entropy_keyword_and_ip_detectors_stay_out(project_dir: Path) -> None:
+    from llmops_infra.config.secrets_scan import LIBRARY_EXCLUDED, library_detectors, looks_like
+
+    names = {type(d).__name__ for d in library_detectors()}
+    assert not names & LIBRARY_EXCLUDED and {"StripeDetector", "GitLabTokenDetector"} <= names
+    # what those detectors flag in environment files: digests, commit ids, public ranges, prose
+    for text in (
+        "sha256:" + "61fc8a896b0a4fbbbdc063bc4b0dbc25ce98e02b5050c24aeb7830ac02039b14",
+        "aa8e72537993ba99e69dfaafa59ed015b17504d1",
+        "20.30.40.0/24",
+        "password rotation owner",
+    ):
+        assert looks_like(text) is None, text
+    for env in ("dev", "staging", "prod"):  # no false positive on the shipped environments
+        load_environment(env, project_dir)

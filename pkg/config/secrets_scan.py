@@ -3,10 +3,19 @@
 A secret in an environment file ends up in git history, in plans and in pull-request
 comments. The scan looks at key names and at value shapes, and its findings never echo the
 value: only where it was and what it looked like.
+
+Value shapes come from two sources: the patterns below (Azure's own: storage and Cognitive
+Services keys with text around them, Entra client secrets, Functions keys, SAS tokens; and the
+common ones) and the regex detectors of detect-secrets (Stripe, SendGrid, GitLab, npm, PyPI,
+Twilio, Discord, Telegram, IBM, Mailchimp, Artifactory... tokens). Its entropy detectors flag
+digests, commit ids and UUIDs, its keyword detector prose and its public-IP detector allowed
+ranges: those are left out (docs/hardening.md has the measurement). Only `analyze_string` is
+called: the detectors' `verify` would send the candidate secret over the network.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -51,6 +60,20 @@ SECRET_KEYS = re.compile(
 )  # `slack_token` and `db_password` too; `hub_token_secret` (a reference to a secret) does not match
 
 
+LIBRARY_EXCLUDED = {"Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector", "IPPublicDetector"}
+"""detect-secrets detectors left out: false positives on environment files (see the module docstring)."""
+MAX_LIBRARY_LINE = 4096
+
+
+@functools.cache
+def library_detectors() -> tuple[Any, ...]:
+    """detect-secrets' regex detectors (instances), minus `LIBRARY_EXCLUDED`."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    classes = get_mapping_from_secret_type_to_class().values()
+    return tuple(cls() for cls in sorted(classes, key=lambda c: c.__name__) if cls.__name__ not in LIBRARY_EXCLUDED)
+
+
 def looks_like(text: str | bytes) -> str | None:
     """What `text` looks like when it looks like a secret, else None. Bytes (a `!!binary` value)
     are read as text too, so an encoded key is found as well as a plain one."""
@@ -59,6 +82,11 @@ def looks_like(text: str | bytes) -> str | None:
     for what, pattern in VALUE_PATTERNS.items():
         if pattern.search(text):
             return what
+    for line in text.splitlines() or [text]:
+        for detector in library_detectors():
+            # analyze_string only: regular expressions, no verification request
+            if next(iter(detector.analyze_string(line[:MAX_LIBRARY_LINE])), None) is not None:
+                return f"a {detector.secret_type} (detect-secrets)"
     return None
 
 
