@@ -70,7 +70,7 @@ def library_detectors() -> tuple[Any, ...]:
     """detect-secrets' regex detectors (instances), minus `LIBRARY_EXCLUDED`."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    classes = get_mapping_from_secret_type_to_class().values()
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
     return tuple(cls() for cls in sorted(classes, key=lambda c: c.__name__) if cls.__name__ not in LIBRARY_EXCLUDED)
 
 

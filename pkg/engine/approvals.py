@@ -66,15 +66,14 @@ class Approval(BaseModel):
     @field_validator("approved_at", "expires_at", mode="before")
     @classmethod
     def _timestamp(cls, value: Any) -> datetime:
-        if isinstance(value, datetime):
-            moment = value
-        else:
+        moment: datetime | None = value if isinstance(value, datetime) else None
+        if moment is None and isinstance(value, str):
             try:
-                moment = datetime.fromisoformat(value) if isinstance(value, str) else None  # type: ignore[assignment]
+                moment = datetime.fromisoformat(value)
             except ValueError:
-                moment = None  # type: ignore[assignment]
-            if moment is None:
-                raise ValueError("approved_at / expires_at are not ISO-8601 timestamps")
+                moment = None
+        if moment is None:
+            raise ValueError("approved_at / expires_at are not ISO-8601 timestamps")
         if moment.tzinfo is None:
             raise ValueError("timestamps need a time zone (e.g. 2026-11-22T03:00:00Z)")
         return moment

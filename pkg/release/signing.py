@@ -41,8 +41,13 @@ class SigningError(EngineError):
 
 
 class Signer(Protocol):
-    key_id: str
-    algorithm: str
+    @property
+    def key_id(self) -> str:
+        """The key (without a version for a Key Vault key configured without one)."""
+        ...
+
+    @property
+    def algorithm(self) -> str: ...
 
     def sign(self, message: bytes) -> tuple[str, bytes]:
         """(the id of the key version that signed, the signature) of `message`."""
