@@ -172,3 +172,24 @@ def test_signing_module_names_its_message_domain():
 
 def test_paths_are_plain(tmp_path: Path):
     assert signing.config_dir({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "llmops-infra"
+
+
+@pytest.mark.parametrize("variable", ["CI", "TF_BUILD"])
+@pytest.mark.parametrize("value", ["", "/home/runner/key.pem", "$(LLMOPS_SIGNING_KEY)"])
+def test_ci_needs_a_key_vault_key(variable, value):
+    """A key made on a runner is gone with it: in CI only a Key Vault key signs."""
+    with pytest.raises(ConfigError, match="in CI, LLMOPS_SIGNING_KEY must name a Key Vault key"):
+        configured_signer({variable: "true", "LLMOPS_SIGNING_KEY": value})
+    assert isinstance(
+        configured_signer({variable: "true", "LLMOPS_SIGNING_KEY": "https://kv.vault.azure.net/keys/m"}), KeyVaultSigner
+    )
+
+
+def test_the_generated_pipelines_pass_the_signing_key():
+    from llmops_infra.delivery.pipeline_options import DeployTarget, PipelineOptions
+    from llmops_infra.delivery.pipelines import render
+
+    targets = (DeployTarget(name="dev"), DeployTarget(name="prod", source="dev", requires_approval=True))
+    for provider, expected in (("github", "${{ vars.LLMOPS_SIGNING_KEY }}"), ("azure-devops", "$(LLMOPS_SIGNING_KEY)")):
+        text = "".join(render(PipelineOptions(provider=provider, targets=targets)).files.values())
+        assert text.count("LLMOPS_SIGNING_KEY") >= 2 and expected in text, provider

@@ -130,6 +130,7 @@ def _deployment(options: PipelineOptions, target: DeployTarget) -> Any:
         LLMOPS_ENV=target.name,
         SOURCE_ENV=target.source,
         LLMOPS_ARTIFACTS=options.artifacts,
+        LLMOPS_SIGNING_KEY="$(LLMOPS_SIGNING_KEY)",
         AZURE_STORAGE_ACCOUNT="$(LLMOPS_STATE_STORAGE_ACCOUNT)",
         AAD_LOGIN_METHOD="workloadidentity",
         LLMOPS_FEDERATED_TOKEN_SOURCE="azure-pipelines",

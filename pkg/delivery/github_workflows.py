@@ -241,6 +241,7 @@ def _deploy_job(options: PipelineOptions, target: DeployTarget) -> Any:
     env = mapping(
         LLMOPS_ENV=target.name,
         LLMOPS_ARTIFACTS=options.artifacts,
+        LLMOPS_SIGNING_KEY="${{ vars.LLMOPS_SIGNING_KEY }}",
         AZURE_CLIENT_ID="${{ vars.AZURE_CLIENT_ID }}",
         AZURE_TENANT_ID="${{ vars.AZURE_TENANT_ID }}",
         AZURE_SUBSCRIPTION_ID="${{ vars.AZURE_SUBSCRIPTION_ID }}",

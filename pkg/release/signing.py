@@ -254,6 +254,15 @@ def configured_signer(environ: dict[str, str] | None = None) -> Signer:
     user's local key (`<config dir>/signing/ed25519.pem`)."""
     env = os.environ if environ is None else environ
     ref = env.get(KEY_VARIABLE, "").strip()
+    in_ci = any(env.get(v, "").strip().lower() in ("1", "true", "yes") for v in ("CI", "TF_BUILD"))
+    if in_ci and not ref.startswith("https://"):
+        # a key made on a runner is gone with it: the next run could verify nothing (and anyone who can
+        # run the pipeline could mint a key of their own)
+        raise ConfigError(
+            f"in CI, {KEY_VARIABLE} must name a Key Vault key (https://<vault>.vault.azure.net/keys/<name>) that the "
+            "pipeline identity may sign and verify with (Key Vault Crypto User): set it as a pipeline variable",
+            key=KEY_VARIABLE,
+        )
     if not ref:
         return LocalKeySigner(config_dir(dict(env)) / "signing" / "ed25519.pem")
     if ref.startswith("https://"):
