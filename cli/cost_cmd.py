@@ -46,8 +46,12 @@ def cost_cmd(
         if compare is not None:
             from llmops_infra.review.compare import compare as compare_at
 
-            with err_console.status(f"Planning {env} here and at {compare}…"):
-                (comparison,) = compare_at([env], project_dir, compare)
+            (comparison,) = compare_at(
+                [env],
+                project_dir,
+                compare,
+                waiting=lambda: err_console.status(f"Planning {env} here and at {compare}…"),
+            )
             emit(render_change(fmt.value, comparison), output)
             return
         config, plan = synthesize_config(env, project_dir)

@@ -84,8 +84,14 @@ def pr_report_cmd(
     for name in envs or []:
         require_environment(name, project_dir)  # a typo is reported as such, before git is asked anything
     names = envs or list_environments(project_dir)
-    with override(prices), err_console.status(f"Planning {', '.join(names)} here and at {base}…"):
-        comparisons = compare(names, project_dir, base, option="--base")
+    with override(prices):
+        comparisons = compare(
+            names,
+            project_dir,
+            base,
+            option="--base",
+            waiting=lambda: err_console.status(f"Planning {', '.join(names)} here and at {base}…"),
+        )
         verdicts = [policy_verdict(c, project_dir) for c in comparisons]
     if fmt is ReportFormat.json:
         emit(pr_report_json(comparisons, verdicts), output)

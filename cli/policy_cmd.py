@@ -94,7 +94,7 @@ def _check(
 ) -> None:
     from llmops_infra.config.loader import list_environments, load_environment, require_environment
     from llmops_infra.errors import ConfigError
-    from llmops_infra.offline.policy_check import check_environment, check_program, invalid_program, invalid_result
+    from llmops_infra.offline.policy_check import check_environments, check_program, invalid_program
     from llmops_infra.render.policy import check_report
 
     if program is not None:
@@ -116,13 +116,9 @@ def _check(
             raise ConfigError("name an environment, or pass --all or --program", key="ENV")
         for name in names:
             require_environment(name, project_dir)  # a misspelt name is a bad argument, not a finding
-        results = []
-        for name in names:
-            with err_console.status(f"Checking {name}…"):
-                try:
-                    results.append(check_environment(name, project_dir))
-                except ConfigError as exc:
-                    results.append(invalid_result(name, exc, project_dir))
+        results = check_environments(
+            names, project_dir, waiting=lambda: err_console.status(f"Checking {', '.join(names)}…")
+        )
     emit(check_report(fmt.value, results), output)
     if any(r.config_errors for r in results):
         raise typer.Exit(ConfigError.exit_code)

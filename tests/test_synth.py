@@ -121,3 +121,32 @@ def test_program_errors_propagate() -> None:
         synthesize(broken, environment="dev", project="test", mocks=AzureMocks(SUB, TENANT, "eastus"))
     # and the runtime is usable afterwards
     assert len(run().resources) == 4
+
+
+def test_the_cyclic_collector_is_paused_during_synthesis_and_restored_after() -> None:
+    """Automatic collections walked the growing heap and made per-resource cost superlinear
+    (docs/performance.md); the collector is off while the program runs, restored even on failure."""
+    import gc
+
+    seen: list[bool] = []
+
+    def watched() -> None:
+        seen.append(gc.isenabled())
+        program()
+
+    assert gc.isenabled()
+    synthesize(watched, environment="dev", project="test", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    assert seen == [False] and gc.isenabled()
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        synthesize(broken, environment="dev", project="test", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that had turned it off keeps it off
+        synthesize(watched, environment="dev", project="test", mocks=AzureMocks(SUB, TENANT, "eastus"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

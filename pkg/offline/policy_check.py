@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -127,6 +128,28 @@ def check_program(
         today=today,
         locate=program_locator(plan, path),
     )
+
+
+def check_or_report(task: tuple[str, Path]) -> CheckResult:
+    """`check_environment` of (ENV, project dir), an environment whose files do not load reported as
+    findings (`invalid_result`): one task of `policy check` over several environments."""
+    name, project_dir = task
+    try:
+        return check_environment(name, project_dir)
+    except ConfigError as exc:
+        return invalid_result(name, exc, project_dir)
+
+
+def check_environments(
+    names: list[str], project_dir: Path, *, waiting: Callable[[], AbstractContextManager[Any]] | None = None
+) -> list[CheckResult]:
+    """`check_or_report` of each environment, in parallel processes where there are cores
+    (`offline.parallel`); results in the order of `names`."""
+    from contextlib import nullcontext
+
+    from llmops_infra.offline.parallel import run_all
+
+    return run_all(check_or_report, [(name, Path(project_dir)) for name in names], waiting=waiting or nullcontext)
 
 
 def invalid_result(name: str, error: ConfigError, project_dir: Path) -> CheckResult:

@@ -9,7 +9,9 @@ SDK's time per resource. The engine path never drops them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pulumi
@@ -134,9 +136,30 @@ def synthesize(
             resolved = await output.future()
             outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
 
-    sdk_hooks.run_program(body, stack_traces=False, origin=origin)
+    with _collector_paused():
+        sdk_hooks.run_program(body, stack_traces=False, origin=origin)
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs, origins=monitor.origins)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a program is synthesized (reference counting still
+    frees what it can), back on afterwards.
+
+    Synthesis allocates hundreds of thousands of futures, outputs and callbacks that stay alive
+    until the program ends; each automatic collection walks the growing heap, which made the
+    per-resource cost grow with the program's size. Measured (bench/plan.py, docs/performance.md):
+    CPU per resource 2.5 ms at 161 resources and 5.1 ms at 966 with the collector on; 3.0 and
+    3.3 ms with it off.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _unset(value: object) -> bool:

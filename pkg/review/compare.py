@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops_infra.errors import ConfigError
+from llmops_infra.offline.parallel import run_all
 from llmops_infra.plan import Plan
 
 if TYPE_CHECKING:
@@ -223,16 +226,27 @@ def _side(env: str, project_dir: Path, catalog: PriceCatalog | None = None) -> S
     )
 
 
-def compare(envs: list[str], project_dir: Path, ref: str, *, option: str = "--compare") -> list[Comparison]:
+def compare(
+    envs: list[str],
+    project_dir: Path,
+    ref: str,
+    *,
+    option: str = "--compare",
+    waiting: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> list[Comparison]:
     """Plan and price each environment at `ref` and in the working tree (`option` named `ref`). Both
     sides are priced with the working tree's catalog, so that the change shown is the change of the files."""
     with tempfile.TemporaryDirectory(prefix="llmops-ref-") as tmp:
         old_dir = environments_at(ref, Path(project_dir), Path(tmp), option=option)
-        comparisons = []
-        for env in envs:
-            after = _side(env, Path(project_dir))
-            comparisons.append(Comparison(env, ref, _side(env, old_dir, _catalog_of(env, Path(project_dir))), after))
-        return comparisons
+        tasks = [(env, Path(project_dir), None) for env in envs]
+        tasks += [(env, old_dir, _catalog_of(env, Path(project_dir))) for env in envs]
+        sides = run_all(_side_task, tasks, waiting=waiting)  # parallel processes where there are cores
+        return [Comparison(env, ref, sides[len(envs) + i], sides[i]) for i, env in enumerate(envs)]
+
+
+def _side_task(task: tuple[str, Path, PriceCatalog | None]) -> Side:
+    """`_side` of one (ENV, directory, catalog): a task of `offline.parallel.run_all`."""
+    return _side(*task)
 
 
 def _catalog_of(env: str, project_dir: Path) -> PriceCatalog | None:
