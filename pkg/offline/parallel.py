@@ -74,10 +74,20 @@ def run_all(
             return [fn(item) for item in items]
     warm()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_fresh_event_loop) as pool:
         futures = [pool.submit(fn, item) for item in items]  # with fork, every worker starts here
         with waiting():
             return [future.result() for future in futures]
+
+
+def _fresh_event_loop() -> None:
+    """A new event loop for the forked worker. The Pulumi runtime runs each program on the thread's
+    event loop and sends every registration to that loop's default thread pool; a loop copied from a
+    parent that had already synthesized something holds a pool whose threads were not copied, so
+    work sent to it would wait forever."""
+    import asyncio
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def _can_fork() -> bool:
