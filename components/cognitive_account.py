@@ -37,7 +37,7 @@ class AccountSpec:
     """What differs between account kinds."""
 
     kind: str
-    """Cognitive Services kind: ContentSafety, OpenAI."""
+    """Cognitive Services kind: ContentSafety, OpenAI, AIServices (Foundry)."""
     account_name: str
     """Azure name; also the custom subdomain (globally unique, from the Namer)."""
     sku: str = "S0"
@@ -48,6 +48,8 @@ class AccountSpec:
     allowed_fqdns: list[str] = field(default_factory=list)
     """Hosts the account may call when `restrict_outbound` is set. Default: none, a restricted
     account calls no host."""
+    allow_project_management: bool = False
+    """Foundry (kind AIServices): projects may be created under the account. Default: off (other kinds)."""
 
 
 def hardened_account(
@@ -74,6 +76,7 @@ def hardened_account(
             ),
             restrict_outbound_network_access=True if spec.restrict_outbound else None,
             allowed_fqdn_list=list(spec.allowed_fqdns) if spec.restrict_outbound else None,
+            allow_project_management=True if spec.allow_project_management else None,
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -109,6 +109,8 @@ class NetworkArgs:
     and linked to the VNet; a hub's zones are used as they are (the hub links them)."""
     runner_subnet: RunnerSubnetSpec | None = None
     """The CI runners' subnet. Default: none."""
+    app_subnet: SubnetSpec | None = None
+    """The app tier's subnet (key `apps`), delegated to Microsoft.App/environments. Default: none."""
     regional_private_dns_zones: Mapping[str, str] = field(default_factory=dict)
     """Private-link group -> zone for zones named after the region (`dns_zones.regional_zones`), created
     and linked like the others. Default: none."""
@@ -225,6 +227,16 @@ class Network(pulumi.ComponentResource):
         self.runner_egress_ip = None
         if args.runner_subnet is not None:
             subnets.append(self._runner_subnet(name, args, args.runner_subnet, child))
+        if args.app_subnet is not None:
+            app_nsg = self._nsg(f"{name}-nsg-apps", args.app_subnet.nsg_name, args, child)
+            subnets.append(
+                network.SubnetArgs(
+                    name=args.app_subnet.name,
+                    address_prefix=args.app_subnet.cidr,
+                    network_security_group=network.NetworkSecurityGroupArgs(id=app_nsg.id),
+                    delegations=[network.DelegationArgs(name="apps", service_name=RUNNER_DELEGATIONS["github"])],
+                )
+            )
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,
@@ -239,6 +251,8 @@ class Network(pulumi.ComponentResource):
         if args.runner_subnet is not None:
             names["ci_runners"] = args.runner_subnet.name
         names.update(extra_names)
+        if args.app_subnet is not None:
+            names["apps"] = args.app_subnet.name
         self.subnet_ids = {key: pulumi.Output.concat(vnet.id, f"/subnets/{name}") for key, name in names.items()}
 
         self.dns_zone_ids = ZoneIds(args.regional_private_dns_zones)

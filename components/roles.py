@@ -38,6 +38,10 @@ ROLES: dict[str, str] = {
     "Monitoring Data Reader": "b0d8363b-8ddd-447d-831f-62ca05bff136",
     # Data-plane admin of one Grafana instance (its dashboards, data sources, Grafana roles).
     "Grafana Admin": "22926164-76b3-42b3-bc55-97df8dab3e41",
+    # AI Search data plane (learn.microsoft.com/azure/search/search-security-rbac and the built-in roles
+    # reference; ids as every public template pins them, read 2026-12-01): query / load documents.
+    "Search Index Data Reader": "1407120a-92aa-4202-b7e9-c0e197c71c8f",
+    "Search Index Data Contributor": "8ebe5a00-799e-43f5-93ac-243d3dce84a7",
 }
 
 RoleName = str

@@ -43,6 +43,11 @@ class OpenAIDeployment(Strict):
 
 
 class OpenAIConfig(Strict):
+    kind: Literal["AIServices", "OpenAI"] = Field(
+        "AIServices",
+        description="The model account: AIServices (a Foundry resource with projects) or OpenAI (a plain Azure "
+        "OpenAI account). Moving OpenAI to AIServices is Microsoft's in-place upgrade.",
+    )
     allow_public_network_access: bool = Field(
         False, description="Dangerous. Default: reachable only through its private endpoint."
     )

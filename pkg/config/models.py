@@ -29,6 +29,7 @@ from llmops_infra.config.ai import (
     OpenAIDeployment,
     RegistryConfig,
 )
+from llmops_infra.config.apps import AppConfig, AppRevision, CosmosConfig, FoundryConfig, FoundryProject, SearchConfig
 from llmops_infra.config.common import (
     UUID_PATTERN,
     DnsLabel,
@@ -95,6 +96,16 @@ class EnvironmentConfig(Strict):
     )
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description="Azure OpenAI account and deployments.")
     ml: MlConfig = Field(default_factory=MlConfig, description="Azure ML workspace and online endpoints.")
+    foundry: FoundryConfig = Field(
+        default_factory=FoundryConfig, description="Projects (and agents) on the Foundry resource (openai)."
+    )
+    apps: list[AppConfig] = Field(
+        default_factory=list, description="Team apps on the internal Container Apps environment (docs/apps.md)."
+    )
+    search: SearchConfig = Field(default_factory=SearchConfig, description="AI Search, when an app or agent uses it.")
+    cosmos: CosmosConfig = Field(
+        default_factory=CosmosConfig, description="Cosmos DB for NoSQL, when an app or agent uses it."
+    )
     policy: PolicyConfig = Field(description="Policy enforcement for this environment.")
     promotion: PromotionConfig = Field(
         default_factory=PromotionConfig, description="How releases reach this environment."
@@ -201,6 +212,8 @@ class EnvironmentConfig(Strict):
 __all__ = [
     "UUID_PATTERN",
     "ActiveHours",
+    "AppConfig",
+    "AppRevision",
     "AzureDevOpsFederation",
     "AzureDevOpsRunners",
     "AzureTarget",
@@ -209,6 +222,7 @@ __all__ = [
     "ClusterConfig",
     "ContentFilterLevel",
     "ContentSafetyConfig",
+    "CosmosConfig",
     "CostLimits",
     "CronExpression",
     "DnsLabel",
@@ -218,6 +232,8 @@ __all__ = [
     "EnvironmentConfig",
     "FlowImage",
     "GatewayConfig",
+    "FoundryConfig",
+    "FoundryProject",
     "GitHubFederation",
     "GitHubRunners",
     "GpuPool",
@@ -240,6 +256,7 @@ __all__ = [
     "PromotionConfig",
     "RegistryConfig",
     "RunnerConfig",
+    "SearchConfig",
     "SecretFromEnv",
     "ShortName",
     "StateBackend",

@@ -100,6 +100,10 @@ class Subnets(Strict):
         None,
         description="CIDR of the Azure Firewall's subnet (AzureFirewallSubnet, /26 or larger). Required with "
         "egress.mode firewall. Default: none.",
+    apps: str | None = Field(
+        None,
+        description="CIDR of the internal Container Apps environment's subnet (apps), delegated to "
+        "Microsoft.App/environments; /27 or larger. Default: none (no apps).",
     )
 
 
@@ -125,6 +129,10 @@ class NetworkConfig(Strict):
             if cidr is None:
                 continue
             net = ipv4_network(cidr)
+            if key == "apps" and net.prefixlen > 27:
+                raise ValueError(
+                    f"subnets.apps ({cidr}) is smaller than /27, the least a Container Apps environment takes"
+                )
             if not net.subnet_of(space):
                 raise ValueError(
                     f"subnets.{key} ({cidr}) is outside address_space ({self.address_space}): choose a range inside it"

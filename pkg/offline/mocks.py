@@ -40,6 +40,8 @@ NAMESPACES: dict[str, str] = {
     "machinelearningservices": "Microsoft.MachineLearningServices",
     "privatedns": "Microsoft.Network",
     "apimanagement": "Microsoft.ApiManagement",
+    "app": "Microsoft.App",
+    "cosmosdb": "Microsoft.DocumentDB",
 }
 
 # ARM resource-type segments that differ from the SDK class name.
@@ -50,6 +52,8 @@ SEGMENTS: dict[str, str] = {
     "azure-native:machinelearningservices:ModelVersion": "versions",
     "azure-native:machinelearningservices:EnvironmentVersion": "versions",
     **GATEWAY_SEGMENTS,
+    "azure-native:search:Service": "searchServices",
+    "azure-native:cosmosdb:SqlResourceSqlDatabase": "sqlDatabases",
 }
 
 # Child resources: their ARM id nests under the parent named by an input, as Azure's does
@@ -67,6 +71,8 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "azure-native:cognitiveservices:Deployment": (("accountName", "accounts"),),
     "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
+    "azure-native:cognitiveservices:Project": (("accountName", "accounts"),),
+    "azure-native:cosmosdb:SqlResourceSqlDatabase": (("accountName", "databaseAccounts"),),
     "azure-native:containerservice:AgentPool": (("resourceName", "managedClusters"),),
     "azure-native:containerservice:MaintenanceConfiguration": (("resourceName", "managedClusters"),),
     **GATEWAY_PARENTS,
@@ -333,6 +339,17 @@ def _api_management(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) 
 OUTPUTS: dict[str, OutputFn] = {
     "azure-native:apimanagement:ApiManagementService": _api_management,
     "azure-native:network:AzureFirewall": firewall_outputs,
+    "azure-native:app:ContainerApp": _user_assigned,
+    # an internal environment: its default domain and a stand-in for its private (ILB) inbound address
+    "azure-native:app:ManagedEnvironment": lambda m, n, rid, i: {
+        "defaultDomain": f"{n}.{m.location}.azurecontainerapps.io",
+        "staticIp": "10.20.20.250",
+    },
+    "azure-native:cognitiveservices:Project": lambda m, n, rid, i: _system_identity(m, rid, i),
+    "azure-native:search:Service": lambda m, n, rid, i: _system_identity(m, rid, i),
+    "azure-native:cosmosdb:DatabaseAccount": lambda m, n, rid, i: {
+        "documentEndpoint": f"https://{n}.documents.azure.com/"
+    },
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:app:Job": _user_assigned,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,

@@ -1,0 +1,231 @@
+"""One team app on the internal Container Apps environment: its identity, its rights, its revisions.
+
+The app runs `<registry>/<image>@<digest>` from the estate's private registry, pulled with its own
+user-assigned identity (AcrPull on the registry, no password). That identity holds only the roles
+the app's config names: "Cognitive Services OpenAI User" on the Foundry resource when it calls
+models, "Search Index Data Reader"/"Contributor" on the AI Search service, "Cosmos DB Built-in Data
+Reader"/"Contributor" on the Cosmos DB database. Nothing else.
+
+Revisions (multiple revision mode): the template deploys the newest revision (the last in the
+config, suffix = its name, so Azure names it `<app>--<name>`), and the traffic split names every
+revision by that name (learn.microsoft.com/azure/container-apps/traffic-splitting: weights sum to
+100, by revision name or label, read 2026-12-01). Earlier revisions keep the image they were
+deployed with; docs/apps.md shows a blue/green rollout step by step.
+
+Ingress and reachability: in an internal environment the environment's inbound address is a
+private IP of the VNet, and ingress `external: true` means "reachable through that address" (from
+the VNet, never the internet); `external: false` would limit the app to callers inside the
+environment, so that a gateway in the VNet could not reach it (learn.microsoft.com/azure/
+container-apps/ingress-overview, read 2026-12-01). Ingress is therefore open to the environment's
+inbound address only when the environment is internal, and IP rules admit the VNet's range only.
+`fqdn` is the app's internal name for a gateway route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import app, managedidentity
+
+from llmops_infra.components.cosmos_store import CosmosStore
+from llmops_infra.components.roles import RoleGrant, assign_role
+
+SEARCH_ROLES = {False: "Search Index Data Reader", True: "Search Index Data Contributor"}
+COSMOS_ROLES = {False: "Cosmos DB Built-in Data Reader", True: "Cosmos DB Built-in Data Contributor"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Revision:
+    name: str
+    traffic_percent: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamAppArgs:
+    resource_group_name: pulumi.Input[str]
+    location: pulumi.Input[str]
+    subscription_id: str
+    app_name: str
+    identity_name: str
+    team: str
+    environment_id: pulumi.Input[str]
+    environment_default_domain: pulumi.Input[str]
+    registry_id: pulumi.Input[str]
+    registry_login_server: pulumi.Input[str]
+    image: str
+    """Repository in the registry (no host, no tag)."""
+    image_digest: str
+    """sha256:<64 hex>."""
+    revisions: Sequence[Revision]
+    allowed_source_range: str
+    """CIDR admitted by the ingress IP rules (the VNet's address space)."""
+    target_port: int = 8080
+    """Port the container listens on. Default: 8080."""
+    cpu: float = 0.5
+    """vCPUs per replica. Default: 0.5."""
+    memory_gi: float = 1.0
+    """GiB per replica. Default: 1.0."""
+    min_replicas: int = 1
+    """Fewest replicas per revision. Default: 1."""
+    max_replicas: int = 3
+    """Most replicas per revision. Default: 3."""
+    model_account_id: pulumi.Input[str] | None = None
+    """The Foundry resource the app calls. Default: none, no model rights."""
+    model_endpoint: pulumi.Input[str] | None = None
+    """Its endpoint, given to the app as AZURE_OPENAI_ENDPOINT. Default: none."""
+    models: Sequence[str] = field(default_factory=list)
+    """Deployment names the app calls (AZURE_OPENAI_DEPLOYMENTS). Default: none."""
+    search_service_id: pulumi.Input[str] | None = None
+    """AI Search the app uses. Default: none."""
+    search_endpoint: pulumi.Input[str] | None = None
+    """Its endpoint (AZURE_SEARCH_ENDPOINT). Default: none."""
+    search_write: bool = False
+    """Index Data Contributor instead of Reader. Default: read only."""
+    cosmos: CosmosStore | None = None
+    """Cosmos DB the app uses. Default: none."""
+    cosmos_write: bool = False
+    """Built-in Data Contributor instead of Reader. Default: read only."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags (the team). Default: none."""
+
+    def __post_init__(self) -> None:
+        if not self.revisions:
+            raise ValueError(f"app {self.app_name}: at least one revision")
+        total = sum(r.traffic_percent for r in self.revisions)
+        if total != 100:
+            raise ValueError(f"app {self.app_name}: revisions' traffic sums to {total}, not 100")
+        if not self.image_digest.startswith("sha256:") or len(self.image_digest) != 71:
+            raise ValueError(f"app {self.app_name}: image_digest {self.image_digest!r} is not sha256:<64 hex>")
+        if self.models and self.model_account_id is None:
+            raise ValueError(f"app {self.app_name}: models {list(self.models)} but no model account")
+        if "--" in self.app_name:
+            raise ValueError(f"app name {self.app_name!r}: '--' separates app and revision names")
+
+
+class TeamApp(pulumi.ComponentResource):
+    """A team's container app with its own identity, least-privilege grants and a revision traffic split.
+
+    Children: the identity, its role assignments (AcrPull, models, search, cosmos), the container app.
+    """
+
+    fqdn: pulumi.Output[str]
+    """Internal host name (reachable from the VNet only): the backend of a gateway route."""
+    principal_id: pulumi.Output[str]
+    app_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TeamAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:apps:TeamApp", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_name_=args.identity_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            opts=child,
+        )
+        grants = self._grants(name, args, identity.principal_id)
+        latest = args.revisions[-1]
+        image = pulumi.Output.from_input(args.registry_login_server).apply(
+            lambda server: f"{server}/{args.image}@{args.image_digest}"
+        )
+        env = [app.EnvironmentVarArgs(name="AZURE_CLIENT_ID", value=identity.client_id)]
+        for key, value in (
+            ("AZURE_OPENAI_ENDPOINT", args.model_endpoint),
+            ("AZURE_SEARCH_ENDPOINT", args.search_endpoint),
+            ("AZURE_COSMOS_ENDPOINT", args.cosmos.endpoint if args.cosmos else None),
+            ("AZURE_COSMOS_DATABASE", args.cosmos.database_name if args.cosmos else None),
+        ):
+            if value is not None:
+                env.append(app.EnvironmentVarArgs(name=key, value=value))
+        if args.models:
+            env.append(app.EnvironmentVarArgs(name="AZURE_OPENAI_DEPLOYMENTS", value=",".join(args.models)))
+        container_app = app.ContainerApp(
+            f"{name}-app",
+            container_app_name=args.app_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            managed_environment_id=args.environment_id,
+            workload_profile_name="Consumption",
+            identity=app.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[identity.id]),
+            configuration=app.ConfigurationArgs(
+                active_revisions_mode="Multiple",
+                ingress=app.IngressArgs(
+                    # Reachable at the internal environment's private inbound IP (the VNet), see above.
+                    external=True,
+                    target_port=args.target_port,
+                    transport="auto",
+                    allow_insecure=False,
+                    ip_security_restrictions=[
+                        app.IpSecurityRestrictionRuleArgs(
+                            name="vnet-only",
+                            action="Allow",
+                            ip_address_range=args.allowed_source_range,
+                            description="Only the estate's VNet (the gateway) may call the app.",
+                        )
+                    ],
+                    traffic=[
+                        app.TrafficWeightArgs(
+                            revision_name=f"{args.app_name}--{r.name}", weight=r.traffic_percent, label=r.name
+                        )
+                        for r in args.revisions
+                    ],
+                ),
+                registries=[app.RegistryCredentialsArgs(server=args.registry_login_server, identity=identity.id)],
+                max_inactive_revisions=5,
+            ),
+            template=app.TemplateArgs(
+                revision_suffix=latest.name,
+                containers=[
+                    app.ContainerArgs(
+                        name=args.app_name,
+                        image=image,
+                        resources=app.ContainerResourcesArgs(cpu=args.cpu, memory=f"{args.memory_gi:g}Gi"),
+                        env=env,
+                    )
+                ],
+                scale=app.ScaleArgs(min_replicas=args.min_replicas, max_replicas=args.max_replicas),
+            ),
+            tags={"team": args.team, **args.tags},
+            # The first revision cannot start before its identity may pull the image.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
+        )
+        self.app_id = container_app.id
+        self.principal_id = identity.principal_id
+        self.fqdn = pulumi.Output.from_input(args.environment_default_domain).apply(
+            lambda domain: f"{args.app_name}.{domain}"
+        )
+        self.register_outputs({"fqdn": self.fqdn, "principal_id": self.principal_id})
+
+    def _grants(self, name: str, args: TeamAppArgs, principal_id: pulumi.Output[str]) -> list[pulumi.Resource]:
+        made: list[pulumi.Resource] = []
+
+        def grant(suffix: str, role: str, scope: pulumi.Input[str], why: str) -> None:
+            made.append(
+                assign_role(
+                    f"{name}-{suffix}",
+                    RoleGrant(principal_id=principal_id, role=role, scope=scope, description=why),
+                    subscription_id=args.subscription_id,
+                    parent=self,
+                )
+            )
+
+        grant("acr-pull", "AcrPull", args.registry_id, f"{args.app_name} pulls its image.")
+        if args.models and args.model_account_id is not None:
+            grant(
+                "models",
+                "Cognitive Services OpenAI User",
+                args.model_account_id,
+                f"{args.app_name} calls {', '.join(args.models)}.",
+            )
+        if args.search_service_id is not None:
+            role = SEARCH_ROLES[args.search_write]
+            grant("search", role, args.search_service_id, f"{args.app_name} uses the search indexes.")
+        if args.cosmos is not None:
+            made.append(
+                args.cosmos.data_role_assignment(
+                    f"{name}-cosmos", principal_id=principal_id, role=COSMOS_ROLES[args.cosmos_write], parent=self
+                )
+            )
+        return made
