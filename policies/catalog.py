@@ -12,6 +12,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from llmops_infra.policies import (  # noqa: F401 - imported for their registrations
     ai,
     aks,
+    app_tier,
     ci_runners,
     cost,
     egress,
@@ -40,6 +41,9 @@ DOMAIN_ORDER = (
     "AI",
     "GW",
     "ML",
+    "APP",
+    "SRCH",
+    "COS",
     "ST",
     "ACR",
     "MON",
