@@ -16,6 +16,12 @@ from llmops_infra.plan import Plan, PlannedResource
 
 ROLE_NAMES = {guid.lower(): name for name, guid in ROLES.items()}
 ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
+COSMOS_ASSIGNMENT_TYPE = "azure-native:cosmosdb:SqlResourceSqlRoleAssignment"
+"""Cosmos DB's own data-plane grants (not ARM role assignments): listed beside them."""
+COSMOS_ROLE_NAMES = {
+    "00000000-0000-0000-0000-000000000001": "Cosmos DB Built-in Data Reader",
+    "00000000-0000-0000-0000-000000000002": "Cosmos DB Built-in Data Contributor",
+}
 
 
 @dataclass(frozen=True)
@@ -106,14 +112,14 @@ def _role(definition_id: Any) -> str:
     if not isinstance(definition_id, str):
         return "(unknown)"
     guid = definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
-    return ROLE_NAMES.get(guid, definition_id)
+    return ROLE_NAMES.get(guid) or COSMOS_ROLE_NAMES.get(guid, definition_id)
 
 
 def access_report(plan: Plan) -> list[Grant]:
     """Every role assignment of `plan`, resolved, sorted by principal, role and scope."""
     principals, scopes = _principals(plan), _scopes(plan)
     grants = []
-    for r in plan.of_type(ASSIGNMENT_TYPE):
+    for r in [*plan.of_type(ASSIGNMENT_TYPE), *plan.of_type(COSMOS_ASSIGNMENT_TYPE)]:
         principal_id = r.props.get("principalId")
         unresolved = (str(principal_id), r.props.get("principalType") or "principal")
         principal, kind = principals.get(principal_id, unresolved) if isinstance(principal_id, str) else unresolved
