@@ -94,7 +94,9 @@ class CosmosStore(pulumi.ComponentResource):
             kind=cosmosdb.DatabaseAccountKind.GLOBAL_DOCUMENT_DB,
             database_account_offer_type=cosmosdb.DatabaseAccountOfferType.STANDARD,
             locations=[cosmosdb.LocationArgs(location_name=args.location, failover_priority=0)],
-            consistency_policy=cosmosdb.ConsistencyPolicyArgs(default_consistency_level="Session"),
+            consistency_policy=cosmosdb.ConsistencyPolicyArgs(
+                default_consistency_level=cosmosdb.DefaultConsistencyLevel.SESSION
+            ),
             # Entra only: keys read and write every container; data roles are per identity and database.
             disable_local_auth=True,
             disable_key_based_metadata_write_access=True,

@@ -20,12 +20,8 @@ def stores_stage(estate: Estate) -> None:
     if not used:
         return
     foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
-    placement = {
-        "resource_group_name": foundation.resource_group_name,
-        "location": config.azure.location,
-        "subnet_id": net.subnet_ids["private_endpoints"],
-        "log_analytics_workspace_id": monitoring.log_analytics_workspace_id,
-    }
+    rg, location = foundation.resource_group_name, config.azure.location
+    subnet_id, workspace_id = net.subnet_ids["private_endpoints"], monitoring.log_analytics_workspace_id
     if "search" in used:
         from llmops_infra.components.search_service import SearchService, SearchServiceArgs
 
@@ -33,7 +29,10 @@ def stores_stage(estate: Estate) -> None:
             search = SearchService(
                 "search",
                 SearchServiceArgs(
-                    **placement,
+                    resource_group_name=rg,
+                    location=location,
+                    subnet_id=subnet_id,
+                    log_analytics_workspace_id=workspace_id,
                     dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["searchService"]]],
                     service_name=namer.name("search_service"),
                     sku=config.search.sku,
@@ -52,7 +51,10 @@ def stores_stage(estate: Estate) -> None:
             cosmos = CosmosStore(
                 "cosmos",
                 CosmosStoreArgs(
-                    **placement,
+                    resource_group_name=rg,
+                    location=location,
+                    subnet_id=subnet_id,
+                    log_analytics_workspace_id=workspace_id,
                     dns_zone_ids=[net.dns_zone_ids[PRIVATE_DNS_ZONES["Sql"]]],
                     account_name=namer.name("cosmos_account"),
                     throughput=config.cosmos.throughput,
