@@ -57,7 +57,10 @@ def test_dev_report_lists_each_grant_by_name(plans):
     assert ("id-llmops-dev-eus-deployer", "Key Vault Secrets Officer", vault, "Microsoft.KeyVault/vaults") in rows
     chatops = [g for g in access_report(plans("dev")) if g.principal == "id-llmops-dev-eus-chatops"]
     assert not [g for g in chatops if g.scope_type == "Microsoft.KeyVault/vaults"]
-    assert len(rows) == len(plans("dev").of_type("azure-native:authorization:RoleAssignment"))
+    # ARM role assignments and Cosmos DB's own data-plane grants
+    assert len(rows) == len(plans("dev").of_type("azure-native:authorization:RoleAssignment")) + len(
+        plans("dev").of_type("azure-native:cosmosdb:SqlResourceSqlRoleAssignment")
+    )
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

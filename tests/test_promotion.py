@@ -128,7 +128,15 @@ def set_dev_versions(project: Path, gpt_version: str, k8s: str) -> None:
                 "version": gpt_version,
                 "sku": "GlobalStandard",
                 "capacity": 10,
-            }
+            },
+            # the chat-api app calls it (apps[0].models)
+            {
+                "name": "embeddings",
+                "model": "text-embedding-3-large",
+                "version": "1",
+                "sku": "GlobalStandard",
+                "capacity": 10,
+            },
         ]
     }
     # the teams name only models dev still serves (no embeddings deployment here)
