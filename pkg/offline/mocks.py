@@ -17,6 +17,7 @@ from typing import Any
 
 import pulumi
 
+from llmops_infra.offline.mock_app_tier import app_tier_outputs
 from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS, firewall_outputs
 
 # azure-native module -> ARM provider namespace (where the module name alone is not enough).
@@ -339,17 +340,6 @@ def _api_management(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) 
 OUTPUTS: dict[str, OutputFn] = {
     "azure-native:apimanagement:ApiManagementService": _api_management,
     "azure-native:network:AzureFirewall": firewall_outputs,
-    "azure-native:app:ContainerApp": _user_assigned,
-    # an internal environment: its default domain and a stand-in for its private (ILB) inbound address
-    "azure-native:app:ManagedEnvironment": lambda m, n, rid, i: {
-        "defaultDomain": f"{n}.{m.location}.azurecontainerapps.io",
-        "staticIp": "10.20.20.250",
-    },
-    "azure-native:cognitiveservices:Project": lambda m, n, rid, i: _system_identity(m, rid, i),
-    "azure-native:search:Service": lambda m, n, rid, i: _system_identity(m, rid, i),
-    "azure-native:cosmosdb:DatabaseAccount": lambda m, n, rid, i: {
-        "documentEndpoint": f"https://{n}.documents.azure.com/"
-    },
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:app:Job": _user_assigned,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,
@@ -365,6 +355,7 @@ OUTPUTS: dict[str, OutputFn] = {
     "azure-native:machinelearningservices:OnlineEndpoint": _online_endpoint,
     "azure-native:dashboard:Grafana": _grafana,
 }
+OUTPUTS.update(app_tier_outputs(_system_identity, _user_assigned))
 
 
 # ----------------------------------------------------------------------------- invokes
