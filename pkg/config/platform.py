@@ -100,6 +100,7 @@ class Subnets(Strict):
         None,
         description="CIDR of the Azure Firewall's subnet (AzureFirewallSubnet, /26 or larger). Required with "
         "egress.mode firewall. Default: none.",
+    )
     apps: str | None = Field(
         None,
         description="CIDR of the internal Container Apps environment's subnet (apps), delegated to "

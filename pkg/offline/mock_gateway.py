@@ -6,6 +6,7 @@ operations under their API or product. Kept apart from `mocks.py` (modules stay 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 GATEWAY_NAME_KEYS: tuple[str, ...] = (
@@ -51,7 +52,21 @@ GATEWAY_SEGMENTS: dict[str, str] = {
 }
 
 
-def firewall_outputs(m: object, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Azure gives the firewall the fourth address of AzureFirewallSubnet; the mock reports a documentation one."""
-    configs = [dict(c, privateIPAddress="192.0.2.4") for c in inputs.get("ipConfigurations") or []]
-    return {"ipConfigurations": configs}
+def gateway_outputs(
+    system_identity: Callable[[Any, str, dict[str, Any]], dict[str, Any]],
+) -> dict[str, Callable[[Any, str, str, dict[str, Any]], dict[str, Any]]]:
+    """What Azure answers for the gateway and the firewall; `mocks.py` passes its identity helper in."""
+
+    def api_management(m: Any, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """A system identity and the gateway URL Azure reports (<name>.azure-api.net, resolved in the VNet)."""
+        return {**system_identity(m, rid, inputs), "gatewayUrl": f"https://{name}.azure-api.net"}
+
+    def firewall(m: Any, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Azure gives the firewall the fourth address of AzureFirewallSubnet; the mock reports a documentation one."""
+        configs = [dict(c, privateIPAddress="192.0.2.4") for c in inputs.get("ipConfigurations") or []]
+        return {"ipConfigurations": configs}
+
+    return {
+        "azure-native:apimanagement:ApiManagementService": api_management,
+        "azure-native:network:AzureFirewall": firewall,
+    }

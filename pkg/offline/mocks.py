@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 
 from llmops_infra.offline.mock_app_tier import app_tier_outputs
-from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS, firewall_outputs
+from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS, gateway_outputs
 
 # azure-native module -> ARM provider namespace (where the module name alone is not enough).
 NAMESPACES: dict[str, str] = {
@@ -332,14 +332,7 @@ def _public_ip(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> di
     return {"ipAddress": f"198.51.100.{int(stable_uuid(rid, 'ip')[:2], 16) % 254 + 1}"}
 
 
-def _api_management(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """A system identity and the gateway URL Azure reports (<name>.azure-api.net, resolved in the VNet)."""
-    return {**_system_identity(m, rid, inputs), "gatewayUrl": f"https://{name}.azure-api.net"}
-
-
 OUTPUTS: dict[str, OutputFn] = {
-    "azure-native:apimanagement:ApiManagementService": _api_management,
-    "azure-native:network:AzureFirewall": firewall_outputs,
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:app:Job": _user_assigned,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,
@@ -356,6 +349,7 @@ OUTPUTS: dict[str, OutputFn] = {
     "azure-native:dashboard:Grafana": _grafana,
 }
 OUTPUTS.update(app_tier_outputs(_system_identity, _user_assigned))
+OUTPUTS.update(gateway_outputs(_system_identity))
 
 
 # ----------------------------------------------------------------------------- invokes
