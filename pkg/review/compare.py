@@ -238,7 +238,7 @@ def compare(
     sides are priced with the working tree's catalog, so that the change shown is the change of the files."""
     with tempfile.TemporaryDirectory(prefix="llmops-ref-") as tmp:
         old_dir = environments_at(ref, Path(project_dir), Path(tmp), option=option)
-        tasks = [(env, Path(project_dir), None) for env in envs]
+        tasks: list[tuple[str, Path, PriceCatalog | None]] = [(env, Path(project_dir), None) for env in envs]
         tasks += [(env, old_dir, _catalog_of(env, Path(project_dir))) for env in envs]
         sides = run_all(_side_task, tasks, waiting=waiting)  # parallel processes where there are cores
         return [Comparison(env, ref, sides[len(envs) + i], sides[i]) for i, env in enumerate(envs)]
