@@ -121,6 +121,8 @@ class AiGateway(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     principal_id: pulumi.Output[str]
     gateway_url: pulumi.Output[str]
+    private_ip: pulumi.Output[str]
+    """The service's private virtual IP in the gateway subnet (internal mode): what its host names resolve to."""
     apis: dict[str, apim.Api]
     """Model name -> its API (add more with `add_model_api`)."""
     products: dict[str, apim.Product]
@@ -148,6 +150,7 @@ class AiGateway(pulumi.ComponentResource):
         self.service_name = service.name
         self.principal_id = service.identity.apply(lambda i: (i.principal_id or "") if i else "")
         self.gateway_url = service.gateway_url
+        self.private_ip = service.private_ip_addresses.apply(lambda ips: ips[0] if ips else "")
         # App Insights with local auth off: the logger signs in as the gateway (Monitoring Metrics Publisher).
         logger = apim.Logger(
             f"{name}-appinsights",

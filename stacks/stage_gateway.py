@@ -19,6 +19,7 @@ import pulumi
 
 from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs, BackendUrl, ModelApiSpec, TeamSpec
 from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewallArgs, default_route
+from llmops_infra.components.gateway_dns import gateway_dns
 from llmops_infra.components.roles import RoleGrant, assign_role
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
@@ -159,6 +160,16 @@ def gateway_stage(estate: Estate) -> None:
         ),
     )
     estate.add(keys.GATEWAY, gateway)
+    # Internal mode registers no public DNS: the default host names resolve in the VNet through this zone.
+    gateway_dns(
+        "gateway",
+        service_name=namer.name("api_management"),
+        private_ip=gateway.private_ip,
+        resource_group_name=foundation.resource_group_name,
+        vnet_id=net.vnet_id,
+        vnet_name=namer.name("virtual_network"),
+        parent=gateway,
+    )
     _grants(estate, gateway)
     estate.export("gateway_url", gateway.gateway_url)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 GATEWAY_NAME_KEYS: tuple[str, ...] = (
     # a policy or an operation before its API or product, a link before both, the service last
+    "relativeRecordSetName",
+    "savedSearchId",
     "policyId",
     "operationId",
     "apiLinkId",
@@ -20,6 +22,7 @@ GATEWAY_NAME_KEYS: tuple[str, ...] = (
     "namedValueId",
     "loggerId",
     "diagnosticId",
+    "id",  # a policy fragment's id (its path parameter is named id)
     "serviceName",
     # egress
     "routeName",
@@ -35,8 +38,10 @@ _SERVICE = ("serviceName", "service")
 GATEWAY_PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     **{
         f"azure-native:apimanagement:{kind}": (_SERVICE,)
-        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic")
+        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic", "PolicyFragment")
     },
+    "azure-native:privatedns:PrivateRecordSet": (("privateZoneName", "privateDnsZones"),),
+    "azure-native:operationalinsights:SavedSearch": (("workspaceName", "workspaces"),),
     "azure-native:apimanagement:ApiPolicy": (_SERVICE, ("apiId", "apis")),
     "azure-native:apimanagement:ApiOperation": (_SERVICE, ("apiId", "apis")),
     "azure-native:apimanagement:ProductPolicy": (_SERVICE, ("productId", "products")),
@@ -49,6 +54,9 @@ GATEWAY_SEGMENTS: dict[str, str] = {
     "azure-native:apimanagement:ProductPolicy": "policies",
     "azure-native:apimanagement:ApiOperation": "operations",
     "azure-native:apimanagement:ProductApiLink": "apiLinks",
+    "azure-native:apimanagement:PolicyFragment": "policyFragments",
+    "azure-native:privatedns:PrivateRecordSet": "A",
+    "azure-native:operationalinsights:SavedSearch": "savedSearches",
 }
 
 
@@ -58,8 +66,9 @@ def gateway_outputs(
     """What Azure answers for the gateway and the firewall; `mocks.py` passes its identity helper in."""
 
     def api_management(m: Any, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """A system identity and the gateway URL Azure reports (<name>.azure-api.net, resolved in the VNet)."""
-        return {**system_identity(m, rid, inputs), "gatewayUrl": f"https://{name}.azure-api.net"}
+        """A system identity, the gateway URL (<name>.azure-api.net) and, internal, a private VIP (documentation range)."""
+        vip = {"privateIPAddresses": ["192.0.2.5"]} if inputs.get("virtualNetworkType") == "Internal" else {}
+        return {**system_identity(m, rid, inputs), "gatewayUrl": f"https://{name}.azure-api.net", **vip}
 
     def firewall(m: Any, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """Azure gives the firewall the fourth address of AzureFirewallSubnet; the mock reports a documentation one."""
