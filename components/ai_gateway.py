@@ -18,16 +18,16 @@ from typing import Literal
 import pulumi
 from pulumi_azure_native import apimanagement as apim
 
-from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
+from llmops_infra.components.gateway_alerts import gateway_alerts
 from llmops_infra.components.gateway_policies import (
     api_policy,
     managed_identity_auth,
     named_value_bearer,
     team_policy,
 )
+from llmops_infra.components.gateway_screening import THRESHOLDS, include_screening, screening_policy_fragment
 
-APIM_NAMESPACE = "Microsoft.ApiManagement/service"
 BackendKind = Literal["openai", "vllm", "ml"]
 TOKEN_AUDIENCES: dict[str, str] = {
     "openai": "https://cognitiveservices.azure.com",
@@ -95,6 +95,11 @@ class AiGatewayArgs:
     teams: list[TeamSpec]
     capacity: int = 1
     """Scale units. Default: 1."""
+    content_safety_endpoint: pulumi.Input[str] | None = None
+    """Azure AI Content Safety account that screens prompts to self-hosted (vLLM) models, called as the gateway's
+    identity (`gateway_screening`). Default: none, no screening at the gateway."""
+    screening_threshold: int = THRESHOLDS["Medium"]
+    """Lowest severity (0, 2, 4, 6) that blocks a prompt. Default: 4, medium and high are blocked."""
 
     def __post_init__(self) -> None:
         known = {m.name for m in self.models}
@@ -112,9 +117,8 @@ class AiGateway(pulumi.ComponentResource):
     Children: the service, its App Insights logger and diagnostic, one API (with a wildcard POST
     operation and its policy) and backend(s) per model, one product (with its limits) per team and the
     links of its models, Key Vault-backed named values for vLLM keys, a diagnostic setting, four alerts.
-    Prompt screening with Azure AI Content Safety (`llm-content-safety`) is not wired: its backend must
-    authenticate with the gateway's identity, which the backend credentials of API version 2024-05-01
-    cannot express (no managed-identity credential), and Content Safety keys are off (AI-01).
+    With `content_safety_endpoint`, the vLLM APIs screen prompts with Azure AI Content Safety through a policy
+    fragment that calls it as the gateway's identity (`gateway_screening` says why not `llm-content-safety`).
     """
 
     service_id: pulumi.Output[str]
@@ -174,6 +178,18 @@ class AiGateway(pulumi.ComponentResource):
             sampling=apim.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
             opts=child,
         )
+        self._screen = (
+            screening_policy_fragment(
+                name,
+                service_name=service.name,
+                resource_group_name=args.resource_group_name,
+                endpoint=args.content_safety_endpoint,
+                threshold=args.screening_threshold,
+                parent=self,
+            )
+            if args.content_safety_endpoint is not None
+            else None
+        )
         self.apis = {}
         self.products = {}
         for team in args.teams:
@@ -181,7 +197,13 @@ class AiGateway(pulumi.ComponentResource):
         for model in args.models:
             self.add_model_api(model, teams=[t.name for t in args.teams if model.name in t.models])
         diagnostic_setting(name, resource_id=service.id, workspace_id=args.log_analytics_workspace_id, parent=self)
-        self._alerts()
+        gateway_alerts(
+            name,
+            service_id=service.id,
+            resource_group_name=args.resource_group_name,
+            action_group_id=args.action_group_id,
+            parent=self,
+        )
         self.register_outputs({"service_id": self.service_id, "gateway_url": self.gateway_url})
 
     def add_model_api(self, spec: ModelApiSpec, teams: list[str] | None = None) -> apim.Api:
@@ -194,6 +216,7 @@ class AiGateway(pulumi.ComponentResource):
         ]
         backend_id = f"{spec.name}-0"
         ready: list[pulumi.Resource] = list(singles)
+        screening = ""
         if len(singles) > 1:
             pool = apim.Backend(
                 f"{name}-backend-{spec.name}-pool",
@@ -225,6 +248,9 @@ class AiGateway(pulumi.ComponentResource):
             )
             auth = named_value_bearer(f"{spec.name}-api-key")
             ready.append(named)
+            if self._screen is not None:  # no built-in filter: the gateway screens its prompts
+                screening = include_screening()
+                ready.append(self._screen)
         else:
             auth = managed_identity_auth(TOKEN_AUDIENCES[spec.kind])
         api = apim.Api(
@@ -265,6 +291,7 @@ class AiGateway(pulumi.ComponentResource):
                 model=spec.name,
                 auth=auth,
                 client_app_ids=apps,
+                screening=screening,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
         )
@@ -340,51 +367,3 @@ class AiGateway(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return product
-
-    def _alerts(self) -> None:
-        args = self._args
-        target = {
-            "resource_group_name": args.resource_group_name,
-            "scopes": [self._service.id],
-            "metric_namespace": APIM_NAMESPACE,
-            "action_group_id": args.action_group_id,
-            "parent": self,
-        }
-        metric_alert(
-            f"{self._name}-5xx",
-            metric_name="Requests",
-            aggregation="Total",
-            threshold=10,
-            dimensions=[("GatewayResponseCodeCategory", "Include", ["5xx"])],
-            severity=1,
-            description="More than 10 server errors in 5 minutes at the AI gateway: a model backend is failing.",
-            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
-        )
-        metric_alert(
-            f"{self._name}-throttled",
-            metric_name="Requests",
-            aggregation="Total",
-            threshold=50,
-            dimensions=[("GatewayResponseCode", "Include", ["429"])],
-            severity=2,
-            description="More than 50 throttled calls in 5 minutes: a team hits its token limit or a backend its quota.",
-            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
-        )
-        metric_alert(
-            f"{self._name}-latency",
-            metric_name="Duration",
-            aggregation="Average",
-            threshold=30000,
-            severity=2,
-            description="Average gateway duration above 30 s: model backends are slow.",
-            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
-        )
-        metric_alert(
-            f"{self._name}-capacity",
-            metric_name="Capacity",
-            aggregation="Average",
-            threshold=80,
-            severity=2,
-            description="Gateway capacity above 80 %: add units.",
-            **target,  # type: ignore[arg-type]  # keys as metric_alert takes them
-        )

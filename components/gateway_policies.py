@@ -39,8 +39,10 @@ def api_policy(
     model: str,
     auth: str,
     client_app_ids: Sequence[str] = (),
+    screening: str = "",
 ) -> str:
-    """The policy of one model's API: JWT first, then backend, credentials, token metrics.
+    """The policy of one model's API: JWT first, then prompt screening (when given), backend, credentials,
+    token metrics.
 
     `auth` is one `authentication-managed-identity` or `set-header` statement (`managed_identity_auth`,
     `named_value_bearer`)."""
@@ -64,7 +66,7 @@ def api_policy(
     backend = f"<set-backend-service{_attrs(backend_id=backend_id)} />"
     return (
         "<policies><inbound><base />"
-        f"{jwt}{backend}{auth}{metric}"
+        f"{jwt}{screening}{backend}{auth}{metric}"
         "</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
     )
 

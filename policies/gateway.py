@@ -23,6 +23,8 @@ API_POLICY = "azure-native:apimanagement:ApiPolicy"
 SERVICE_POLICY = "azure-native:apimanagement:Policy"
 BACKEND = "azure-native:apimanagement:Backend"
 NAMED_VALUE = "azure-native:apimanagement:NamedValue"
+POLICY_FRAGMENT = "azure-native:apimanagement:PolicyFragment"
+KEY_HEADERS = ("ocp-apim-subscription-key", "api-key", "authorization")
 PRODUCT = "azure-native:apimanagement:Product"
 PRODUCT_POLICY = "azure-native:apimanagement:ProductPolicy"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
@@ -120,11 +122,12 @@ def gw_jwt(resources: Sequence[PolicyResource], report: Report, params: Params) 
     "backends-managed-identity",
     scope="A",
     severity=Severity.HIGH,
-    types=[BACKEND, NAMED_VALUE, API_POLICY],
+    types=[BACKEND, NAMED_VALUE, API_POLICY, POLICY_FRAGMENT],
     description="Backends authenticate with the gateway's managed identity; no key in a named value unless it is "
-    "Key Vault-backed.",
+    "Key Vault-backed; services a policy calls (send-request, e.g. Content Safety screening) too.",
     remediation="Remove credentials.header/query/authorization from the backend and add authentication-managed-identity "
-    "to the API policy; keep any unavoidable key as a Key Vault-backed named value (keyVault.secretIdentifier).",
+    "to the API policy (and inside each send-request); keep any unavoidable key as a Key Vault-backed named value "
+    "(keyVault.secretIdentifier).",
 )
 def gw_backends(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     props = args.props
@@ -144,6 +147,9 @@ def gw_backends(args: ResourceValidationArgs, report: Report, params: Params) ->
         doc = parse_policy(get(props, "value"))
         if doc is None:
             return
+        _send_requests(doc, report)
+        if args.resource_type == POLICY_FRAGMENT:
+            return
         inbound = _inbound(doc)
         if inbound is None or not any(True for _ in statements(inbound, "set-backend-service")):
             return
@@ -153,6 +159,17 @@ def gw_backends(args: ResourceValidationArgs, report: Report, params: Params) ->
             report(
                 "The API forwards to a backend without authentication-managed-identity (nor a Key Vault-backed key)."
             )
+
+
+def _send_requests(doc: ET.Element, report: Report) -> None:
+    """Each send-request signs in as the gateway (a nested authentication-managed-identity) and sends no key."""
+    for call in statements(doc, "send-request"):
+        url = (call.findtext("set-url") or "").strip() or "its URL"
+        if not any(True for _ in statements(call, "authentication-managed-identity")):
+            report(f"A send-request to {url} calls it without the gateway's managed identity.")
+        for header in statements(call, "set-header"):
+            if (header.get("name") or "").lower() in KEY_HEADERS:
+                report(f"A send-request to {url} sends a credential header ({header.get('name')}), not an identity.")
 
 
 @stack_rule(

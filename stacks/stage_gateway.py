@@ -3,7 +3,8 @@
 Role assignments made here (who may do what on which resource):
 
 - the gateway's system identity: Cognitive Services OpenAI User on the OpenAI account (calls the
-  deployments), AzureML Data Scientist on the ML workspace (scores the online endpoints, which take
+  deployments), Cognitive Services User on the Content Safety account (screens prompts to the vLLM models;
+  the only built-in data role of Content Safety, which has local auth off), AzureML Data Scientist on the ML workspace (scores the online endpoints, which take
   Entra tokens), Key Vault Secrets User on the vLLM API-key secret only (the Key Vault-backed named
   value), Monitoring Metrics Publisher on Application Insights (token metrics; local auth is off);
 - chatops identity: Monitoring Data Reader on the Azure Monitor workspace and Reader on the Log Analytics
@@ -20,6 +21,7 @@ import pulumi
 from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs, BackendUrl, ModelApiSpec, TeamSpec
 from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewallArgs, default_route
 from llmops_infra.components.gateway_dns import gateway_dns
+from llmops_infra.components.gateway_screening import THRESHOLDS
 from llmops_infra.components.roles import RoleGrant, assign_role
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
@@ -128,6 +130,8 @@ def gateway_stage(estate: Estate) -> None:
     if gw is None:
         return
     foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
+    safety = estate.find(keys.CONTENT_SAFETY)
+    screen = safety is not None and bool(config.inference.models)
     gateway = AiGateway(
         "gateway",
         AiGatewayArgs(
@@ -146,6 +150,8 @@ def gateway_stage(estate: Estate) -> None:
             app_insights_connection_string=monitoring.app_insights_connection_string,
             action_group_id=monitoring.action_group_id,
             models=_models(estate),
+            content_safety_endpoint=safety.endpoint if screen and safety is not None else None,
+            screening_threshold=THRESHOLDS[config.openai.content_filter_threshold.value],
             teams=[
                 TeamSpec(
                     name=t.name,
@@ -224,6 +230,17 @@ def _grants(estate: Estate, gateway: AiGateway) -> None:
             "Key Vault Secrets User",
             secret,
             "AI gateway: reads the vLLM API key (its Key Vault-backed named value), that secret only.",
+            gateway,
+        )
+    safety = estate.find(keys.CONTENT_SAFETY)
+    if safety is not None and config.inference.models:
+        _grant(
+            estate,
+            "gateway-content-safety-user",
+            me,
+            "Cognitive Services User",
+            safety.account_id,
+            "AI gateway: screens prompts to self-hosted models (Content Safety has local auth off).",
             gateway,
         )
     monitoring = estate.get(keys.MONITORING)

@@ -1,6 +1,7 @@
 """GW-01 … GW-04: each rule fails on a violating fixture and passes on a compliant one."""
 
 from llmops_infra.components.gateway_policies import api_policy, managed_identity_auth, team_policy
+from llmops_infra.components.gateway_screening import screening_fragment
 from llmops_infra.policies.testing import Fixture, stack_violations, violations
 
 SERVICE = "azure-native:apimanagement:ApiManagementService"
@@ -8,6 +9,7 @@ API = "azure-native:apimanagement:Api"
 API_POLICY = "azure-native:apimanagement:ApiPolicy"
 BACKEND = "azure-native:apimanagement:Backend"
 NAMED_VALUE = "azure-native:apimanagement:NamedValue"
+FRAGMENT = "azure-native:apimanagement:PolicyFragment"
 PRODUCT = "azure-native:apimanagement:Product"
 PRODUCT_POLICY = "azure-native:apimanagement:ProductPolicy"
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
@@ -71,6 +73,28 @@ def test_gw_03_backends_use_the_managed_identity():
     assert len(violations("GW-03", NAMED_VALUE, {"secret": True, "value": "plain-key"})) == 1
     assert violations("GW-03", API_POLICY, {"value": GOOD_POLICY}) == []
     assert len(violations("GW-03", API_POLICY, {"value": NO_JWT})) == 1
+
+
+def test_gw_03_content_screening_calls_content_safety_as_the_gateway():
+    good = screening_fragment("https://cs.cognitiveservices.azure.com/", 4)
+    assert violations("GW-03", FRAGMENT, {"value": good}) == []
+    anonymous = good.replace('<authentication-managed-identity resource="https://cognitiveservices.azure.com" />', "")
+    found = violations("GW-03", FRAGMENT, {"value": anonymous})
+    assert len(found) == 1 and "without the gateway's managed identity" in found[0]
+    assert "text:analyze" in found[0]
+    keyed = anonymous.replace(
+        "<set-body>",
+        '<set-header name="Ocp-Apim-Subscription-Key" exists-action="override"><value>{{cs-key}}</value></set-header>'
+        "<set-body>",
+    )
+    found = violations("GW-03", FRAGMENT, {"value": keyed})
+    assert len(found) == 2 and any("Ocp-Apim-Subscription-Key" in f for f in found)
+    # the same check inside an API policy
+    inline = GOOD_POLICY.replace(
+        "<set-backend-service",
+        anonymous.removeprefix("<fragment>").removesuffix("</fragment>") + "<set-backend-service",
+    )
+    assert len(violations("GW-03", API_POLICY, {"value": inline})) == 1
 
 
 def _product(policy: str | None) -> list[Fixture]:
