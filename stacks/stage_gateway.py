@@ -19,10 +19,12 @@ import ipaddress
 import pulumi
 
 from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs, BackendUrl, ModelApiSpec, TeamSpec
+from llmops_infra.components.chargeback import chargeback_query, chargeback_search
 from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewallArgs, default_route
 from llmops_infra.components.gateway_dns import gateway_dns
 from llmops_infra.components.gateway_screening import THRESHOLDS
 from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.config.token_prices import gateway_model_prices
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
 
@@ -174,6 +176,14 @@ def gateway_stage(estate: Estate) -> None:
         resource_group_name=foundation.resource_group_name,
         vnet_id=net.vnet_id,
         vnet_name=namer.name("virtual_network"),
+        parent=gateway,
+    )
+    # The chargeback view, with the catalog's token prices written in at synthesis.
+    chargeback_search(
+        "gateway",
+        workspace_name=monitoring.log_analytics_workspace_id.apply(lambda rid: rid.rsplit("/", 1)[-1]),
+        resource_group_name=foundation.resource_group_name,
+        query=chargeback_query(gateway_model_prices(config), {t.name: t.cost_center for t in config.teams}),
         parent=gateway,
     )
     _grants(estate, gateway)
