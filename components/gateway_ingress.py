@@ -18,7 +18,7 @@ Plain builders of plain values, like `inference_manifests`. Facts (read 2026-12-
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from llmops_infra.components.inference_manifests import PORT, pod_labels
@@ -37,7 +37,7 @@ class GatewayLoadBalancer:
     """The fixed address in the node subnet (see `stacks.stage_gateway.vllm_gateway_ip`)."""
     subnet_name: str
     """The node subnet's Azure name: the load balancer's frontend lands there."""
-    gateway_cidrs: list[str] = field(default_factory=list)
+    gateway_cidrs: list[str]
     """The API Management subnet(s): the only sources admitted to the serving port through the load balancer."""
 
     def __post_init__(self) -> None:
