@@ -93,7 +93,7 @@ def test_nsg_logs_go_to_the_workspace(plans):
     workspace = _id(one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     diags = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.props["resourceUri"] in nsg_ids]
-    assert len(diags) == 5
+    assert len(diags) == 6  # one per NSG: aks nodes, private endpoints, ml compute, ci runners, gateway, apps
     for diag in diags:
         assert diag.props["workspaceId"] == workspace
         assert diag.props["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
