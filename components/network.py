@@ -351,8 +351,12 @@ class Network(pulumi.ComponentResource):
             default_outbound_access=False,
             nat_gateway=network.SubResourceArgs(id=nat.id),
             delegations=[network.DelegationArgs(name="ci-runners", service_name=RUNNER_DELEGATIONS[spec.kind])],
-            # the state account admits this subnet (bootstrap adds the network rule)
-            service_endpoints=[network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.Storage")],
+            # the state account and the release-signing vault admit this subnet (bootstrap adds their network
+            # rules; a Key Vault virtual network rule needs the subnet's Microsoft.KeyVault service endpoint)
+            service_endpoints=[
+                network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.Storage"),
+                network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.KeyVault"),
+            ],
             private_endpoint_network_policies="Enabled",
         )
 

@@ -253,7 +253,7 @@ def test_the_runner_subnet_is_delegated_with_a_nat_gateway_and_its_own_nsg():
     nsg = one(plan, "azure-native:network:NetworkSecurityGroup", "network-nsg-ci_runners")
     assert subnet["networkSecurityGroup"]["id"] == _id(nsg)
     assert {"deny-internet-inbound", "deny-management-ports-inbound"} <= {r["name"] for r in nsg.props["securityRules"]}
-    assert subnet["serviceEndpoints"] == [{"service": "Microsoft.Storage"}]
+    assert subnet["serviceEndpoints"] == [{"service": "Microsoft.Storage"}, {"service": "Microsoft.KeyVault"}]
 
 
 def test_runner_subnets_refuse_what_their_service_refuses():
