@@ -131,7 +131,7 @@ def test_later_environments_reuse_the_key_and_the_vault_admits_runner_subnets_on
     # dev's range stays (the vault is shared), prod's is added; no subnet exists yet
     assert {r["value"] for r in acls["ipRules"]} == {"20.30.40.50/32", "20.40.60.80/32"}
     assert acls["virtualNetworkRules"] == []
-    assert any("does not exist yet" in t and prod.signing.vault in t for t in outcome.admin)
+    assert any("do not exist yet" in t and prod.signing.vault in t for t in outcome.admin)
     assert len(servers.vault.created) == 1  # one key for the chain
     assert len(assignments(servers, CRYPTO_USER)) == 2  # dev's identity and prod's
     assert (
@@ -213,3 +213,17 @@ def test_dry_run_lists_the_signing_steps_without_calling_anything():
         assert f"{number:2d}. [{step.system}] {step.describe}" in result.stdout
     assert f"Key Vault {spec.signing.vault}" in result.stdout and "dev -> staging -> prod" in result.stdout
     assert "LLMOPS_SIGNING_KEY" in result.stdout
+
+
+def test_a_promotion_cycle_is_bad_input_naming_the_key(tmp_path):
+    import shutil
+
+    from llmops_infra.cli.app import app
+
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    dev = tmp_path / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("promotion:\n", "promotion:\n  source: prod\n"))
+    result = CliRunner().invoke(app, ["bootstrap", "staging", "-C", str(tmp_path), "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "promotion.source" in result.output and "cycle" in result.output
+    assert "one environment must have no source" in result.output

@@ -61,7 +61,7 @@ def standing_admin_tasks(spec: BootstrapSpec) -> list[str]:
             "the cluster is private: the first `llmops-infra up` that creates the runners must run where the "
             "Azure control plane is reachable; later runs use the runners in the VNet (docs/pipelines.md, "
             "'First deployment of a private environment'). Rerun bootstrap after it, so that the state account "
-            "admits the runner subnet"
+            "and the signing vault admit the runner subnet"
         )
     if spec.provider == "github":
         if spec.requires_approval and not spec.reviewers:

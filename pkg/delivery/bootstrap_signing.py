@@ -117,16 +117,16 @@ def _acl_drift(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, An
 
 def _existing_subnets(ctx: BootstrapContext, signing: SigningSpec) -> list[str]:
     resources = ctx.clients.resources()
-    found = []
+    found, missing = [], []
     for subnet in signing.runner_subnets:
-        if _get(resources.resources.get_by_id, subnet, api_version="2024-05-01") is not None:
-            found.append(subnet)
-        else:
-            ctx.admin.append(
-                f"the runner subnet {subnet.rsplit('/', 1)[-1]} of {subnet.split('/')[2]} does not exist yet: after "
-                f"that environment's first deployment, rerun `llmops-infra bootstrap {ctx.spec.environment}` so that "
-                f"the signing vault {signing.vault} admits it"
-            )
+        exists = _get(resources.resources.get_by_id, subnet, api_version="2024-05-01") is not None
+        (found if exists else missing).append(subnet)
+    if missing:
+        ctx.admin.append(
+            f"{len(missing)} runner subnet(s) of the chain do not exist yet ({', '.join(s.rsplit('/', 1)[-1] for s in missing)}): "
+            f"after each environment's first deployment, rerun `llmops-infra bootstrap` for it so that the signing "
+            f"vault {signing.vault} admits its runners"
+        )
     return found
 
 
@@ -332,8 +332,8 @@ def signing_steps(spec: BootstrapSpec) -> list[Step]:
     where = f"{signing.resource_group} of {signing.owner}"
     firewall = (
         "public networks denied except "
-        + (", ".join(spec.allow_ips) or "no --allow-ip range")
-        + (" and the runner subnets once they exist" if signing.runner_subnets else "")
+        + (", ".join(spec.allow_ips) or "the --allow-ip ranges (none given)")
+        + (" and the chain's runner subnets once they exist" if signing.runner_subnets else "")
         if signing.private
         else "reachable from any network, Entra ID sign-in only"
     )
