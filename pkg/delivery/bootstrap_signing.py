@@ -117,7 +117,8 @@ def _acl_drift(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, An
 
 def _existing_subnets(ctx: BootstrapContext, signing: SigningSpec) -> list[str]:
     resources = ctx.clients.resources()
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     for subnet in signing.runner_subnets:
         exists = _get(resources.resources.get_by_id, subnet, api_version="2024-05-01") is not None
         (found if exists else missing).append(subnet)
