@@ -21,7 +21,6 @@ SUBNET_KEYS = ("aks_nodes", "private_endpoints", "ml_compute")
 # even from inside the VNet: nodes are debugged with `kubectl debug`, not SSH.
 MANAGEMENT_PORTS = ["22", "3389"]
 
-
 FIREWALL_SUBNET = "AzureFirewallSubnet"
 """The name Azure Firewall requires of its subnet."""
 
