@@ -3,7 +3,8 @@
 Every model is an API (`models/<name>`) whose policy validates the caller's Entra token, sends the call
 to the model's backend (or backend pool) with the gateway's managed identity, and emits token metrics
 with Team, UseCase and Model dimensions to Application Insights. Every team is a product that holds the
-APIs of its models and a token limit (rate and monthly quota). Add a model later with `add_model_api`.
+APIs of its models and a token limit (rate and monthly quota). Add a model later with `add_model_api`, a
+team app (`apps/<name>`, same JWT check, in its team's product) with `add_app_api`.
 
 Backend pools (type Pool, services with priority and weight) and circuit breakers are in API version
 2024-05-01, which pulumi-azure-native 3.29.0 uses for apimanagement (BackendArgs.pool, circuit_breaker;
@@ -12,7 +13,7 @@ learn.microsoft.com/azure/api-management/backends, read 2026-12-01).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
@@ -22,57 +23,16 @@ from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.gateway_alerts import gateway_alerts
 from llmops_infra.components.gateway_policies import (
     api_policy,
+    app_api_policy,
     managed_identity_auth,
     named_value_bearer,
     team_policy,
 )
 from llmops_infra.components.gateway_screening import THRESHOLDS, include_screening, screening_policy_fragment
+from llmops_infra.components.gateway_specs import TOKEN_AUDIENCES, AppApiSpec, ModelApiSpec, TeamSpec
 
-BackendKind = Literal["openai", "vllm", "ml"]
-TOKEN_AUDIENCES: dict[str, str] = {
-    "openai": "https://cognitiveservices.azure.com",
-    "ml": "https://ml.azure.com",
-}
-"""The Entra resource the gateway's identity asks a token for, per backend kind (vLLM takes its API key)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class BackendUrl:
-    url: pulumi.Input[str]
-    priority: int = 1
-    """Lower is tried first (e.g. provisioned 1, pay-as-you-go 2). Default: 1."""
-    weight: int = 100
-    """Share among backends of the same priority. Default: 100."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelApiSpec:
-    """One model behind the gateway."""
-
-    name: str
-    kind: BackendKind
-    urls: list[BackendUrl]
-    api_key_secret_uri: pulumi.Input[str] | None = None
-    """vLLM only: the Key Vault secret holding its API key (a Key Vault-backed named value). Default: none."""
-
-    def __post_init__(self) -> None:
-        if not self.urls:
-            raise ValueError(f"gateway model {self.name}: give at least one backend URL")
-        if self.kind == "vllm" and self.api_key_secret_uri is None:
-            raise ValueError(f"gateway model {self.name}: vLLM needs api_key_secret_uri (its key lives in Key Vault)")
-        if self.kind != "vllm" and self.api_key_secret_uri is not None:
-            raise ValueError(f"gateway model {self.name}: {self.kind} backends use the managed identity, not a key")
-
-
-@dataclass(frozen=True, kw_only=True)
-class TeamSpec:
-    name: str
-    cost_center: str
-    tokens_per_minute: int
-    monthly_token_quota: int
-    models: list[str]
-    client_app_ids: list[str] = field(default_factory=list)
-    """Entra app ids whose tokens are accepted for this team's models. Default: any app of the audience."""
+APP_METHODS = ["GET", "POST"]
+"""Methods a team app's API forwards (any path below `apps/<name>`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,7 +88,8 @@ class AiGateway(pulumi.ComponentResource):
     private_ip: pulumi.Output[str]
     """The service's private virtual IP in the gateway subnet (internal mode): what its host names resolve to."""
     apis: dict[str, apim.Api]
-    """Model name -> its API (add more with `add_model_api`)."""
+    """API id (a model's name, `app-<name>` for a team app) -> its API (add more with `add_model_api`,
+    `add_app_api`)."""
     products: dict[str, apim.Product]
     """Team name -> its product."""
 
@@ -253,62 +214,103 @@ class AiGateway(pulumi.ComponentResource):
                 ready.append(self._screen)
         else:
             auth = managed_identity_auth(TOKEN_AUDIENCES[spec.kind])
+        apps = sorted({a for t in args.teams if spec.name in t.models for a in t.client_app_ids})
+        policy = api_policy(
+            tenant_id=args.tenant_id,
+            audience=args.audience,
+            backend_id=backend_id,
+            model=spec.name,
+            auth=auth,
+            client_app_ids=apps,
+            screening=screening,
+        )
+        return self._publish(
+            spec.name, f"{spec.name} ({spec.kind})", f"models/{spec.name}", ["POST"], policy, ready, teams or []
+        )
+
+    def add_app_api(self, spec: AppApiSpec) -> apim.Api:
+        """Put one team app behind the gateway (`apps/<name>`, API id `app-<name>`), in its team's product, with the
+        model APIs' JWT check; the gateway calls `https://<fqdn>` with its identity. Returns the API."""
+        api_id = f"app-{spec.name}"
+        if api_id in self.apis:
+            raise ValueError(f"gateway: app {spec.name} is already behind the gateway")
+        if spec.team not in self.products:
+            raise ValueError(f"gateway: app {spec.name}'s team {spec.team} has no product (add it to teams)")
+        team = next(t for t in self._args.teams if t.name == spec.team)
+        url = pulumi.Output.from_input(spec.fqdn).apply(lambda host: f"https://{host}")
+        backend = self._backend(api_id, url, f"app {spec.name} (team {spec.team})", spec.app)
+        policy = app_api_policy(
+            tenant_id=self._args.tenant_id,
+            audience=self._args.audience,
+            backend_id=api_id,
+            client_app_ids=sorted(team.client_app_ids),
+        )
+        title = f"app {spec.name} (team {spec.team})"
+        return self._publish(api_id, title, f"apps/{spec.name}", APP_METHODS, policy, [backend], [spec.team], spec.app)
+
+    def _publish(
+        self,
+        api_id: str,
+        title: str,
+        path: str,
+        methods: list[str],
+        policy: str,
+        ready: list[pulumi.Resource],
+        teams: list[str],
+        uses: pulumi.Resource | None = None,
+    ) -> apim.Api:
+        """An API with a wildcard operation per method, its policy (after `ready`) and its teams' product links."""
+        name, service, group = self._name, self._service.name, self._args.resource_group_name
         api = apim.Api(
-            f"{name}-api-{spec.name}",
-            api_id=spec.name,
-            service_name=self._service.name,
-            resource_group_name=args.resource_group_name,
-            display_name=f"{spec.name} ({spec.kind})",
-            path=f"models/{spec.name}",
+            f"{name}-api-{api_id}",
+            api_id=api_id,
+            service_name=service,
+            resource_group_name=group,
+            display_name=title,
+            path=path,
             protocols=["https"],
             subscription_required=True,
             api_type="http",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[uses] if uses else None),
         )
-        apim.ApiOperation(
-            f"{name}-api-{spec.name}-post",
-            operation_id="post-any",
-            api_id=api.name,
-            service_name=self._service.name,
-            resource_group_name=args.resource_group_name,
-            display_name="POST any path",
-            method="POST",
-            url_template="/*",
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        apps = sorted({a for t in args.teams if spec.name in t.models for a in t.client_app_ids})
-        apim.ApiPolicy(
-            f"{name}-api-{spec.name}-policy",
-            api_id=api.name,
-            policy_id="policy",
-            service_name=self._service.name,
-            resource_group_name=args.resource_group_name,
-            format="rawxml",
-            value=api_policy(
-                tenant_id=args.tenant_id,
-                audience=args.audience,
-                backend_id=backend_id,
-                model=spec.name,
-                auth=auth,
-                client_app_ids=apps,
-                screening=screening,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
-        )
-        for team in teams or []:
-            apim.ProductApiLink(
-                f"{name}-team-{team}-{spec.name}",
-                api_link_id=spec.name,
-                product_id=self.products[team].name,
-                api_id=api.id,
-                service_name=self._service.name,
-                resource_group_name=args.resource_group_name,
+        for method in methods:
+            apim.ApiOperation(
+                f"{name}-api-{api_id}-{method.lower()}",
+                operation_id=f"{method.lower()}-any",
+                api_id=api.name,
+                service_name=service,
+                resource_group_name=group,
+                display_name=f"{method} any path",
+                method=method,
+                url_template="/*",
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.apis[spec.name] = api
+        apim.ApiPolicy(
+            f"{name}-api-{api_id}-policy",
+            api_id=api.name,
+            policy_id="policy",
+            service_name=service,
+            resource_group_name=group,
+            format="rawxml",
+            value=policy,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
+        )
+        for team in teams:
+            apim.ProductApiLink(
+                f"{name}-team-{team}-{api_id}",
+                api_link_id=api_id,
+                product_id=self.products[team].name,
+                api_id=api.id,
+                service_name=service,
+                resource_group_name=group,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.apis[api_id] = api
         return api
 
-    def _backend(self, key: str, url: pulumi.Input[str], title: str) -> apim.Backend:
+    def _backend(
+        self, key: str, url: pulumi.Input[str], title: str, uses: pulumi.Resource | None = None
+    ) -> apim.Backend:
         """One backend with a circuit breaker: 5 server errors or throttles in a minute open it for a minute."""
         return apim.Backend(
             f"{self._name}-backend-{key}",
@@ -335,7 +337,7 @@ class AiGateway(pulumi.ComponentResource):
                     )
                 ]
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[uses] if uses else None),
         )
 
     def _product(self, team: TeamSpec) -> apim.Product:

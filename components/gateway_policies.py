@@ -46,14 +46,7 @@ def api_policy(
 
     `auth` is one `authentication-managed-identity` or `set-header` statement (`managed_identity_auth`,
     `named_value_bearer`)."""
-    apps = ""
-    if client_app_ids:
-        ids = "".join(f"<application-id>{escape(i)}</application-id>" for i in client_app_ids)
-        apps = f"<client-application-ids>{ids}</client-application-ids>"
-    jwt = (
-        f"<validate-azure-ad-token{_attrs(tenant_id=tenant_id, header_name='Authorization', failed_validation_httpcode='401')}>"
-        f"<audiences><audience>{escape(audience)}</audience></audiences>{apps}</validate-azure-ad-token>"
-    )
+    jwt = validate_token(tenant_id=tenant_id, audience=audience, client_app_ids=client_app_ids)
     dimensions = "".join(
         f"<dimension{_attrs(name=name, value=value)} />"
         for name, value in (
@@ -68,6 +61,31 @@ def api_policy(
         "<policies><inbound><base />"
         f"{jwt}{screening}{backend}{auth}{metric}"
         "</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
+    )
+
+
+def validate_token(*, tenant_id: str, audience: str, client_app_ids: Sequence[str] = ()) -> str:
+    """The inbound Entra token check every gateway API starts with (401 when it fails)."""
+    apps = ""
+    if client_app_ids:
+        ids = "".join(f"<application-id>{escape(i)}</application-id>" for i in client_app_ids)
+        apps = f"<client-application-ids>{ids}</client-application-ids>"
+    return (
+        f"<validate-azure-ad-token{_attrs(tenant_id=tenant_id, header_name='Authorization', failed_validation_httpcode='401')}>"
+        f"<audiences><audience>{escape(audience)}</audience></audiences>{apps}</validate-azure-ad-token>"
+    )
+
+
+def app_api_policy(*, tenant_id: str, audience: str, backend_id: str, client_app_ids: Sequence[str] = ()) -> str:
+    """The policy of one team app's API: the same JWT check as the model APIs, then the app's backend, called
+    with a token of the gateway's identity for the gateway's own audience (the caller's token is replaced:
+    an app can check that the call came through the gateway). No token metrics: an app is not a model, and
+    the models it calls are reached with its own identity."""
+    jwt = validate_token(tenant_id=tenant_id, audience=audience, client_app_ids=client_app_ids)
+    backend = f"<set-backend-service{_attrs(backend_id=backend_id)} />"
+    return (
+        f"<policies><inbound><base />{jwt}{backend}{managed_identity_auth(audience)}</inbound>"
+        "<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
     )
 
 

@@ -172,6 +172,8 @@ class OpenAIEndpoints(pulumi.ComponentResource):
     account_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     deployment_names: pulumi.Output[list[str]]
+    deployments: dict[str, cognitiveservices.Deployment]
+    """Deployment name -> its resource (an app that calls it is created after it)."""
     project_ids: dict[str, pulumi.Output[str]]
     rai_policy_name: pulumi.Output[str]
     principal_id: pulumi.Output[str]
@@ -263,6 +265,7 @@ class OpenAIEndpoints(pulumi.ComponentResource):
         self.principal_id = principal_of(account)
         self.rai_policy_name = policy.name
         self.deployment_names = pulumi.Output.all(*[d.name for d in deployments]).apply(list)
+        self.deployments = {spec.name: d for spec, d in zip(args.deployments, deployments, strict=True)}
         self.project_ids = {p.name: project.id for p, project in zip(args.projects, projects, strict=True)}
         self.register_outputs(
             {

@@ -17,8 +17,9 @@ private IP of the VNet, and ingress `external: true` means "reachable through th
 the VNet, never the internet); `external: false` would limit the app to callers inside the
 environment, so that a gateway in the VNet could not reach it (learn.microsoft.com/azure/
 container-apps/ingress-overview, read 2026-12-01). Ingress is therefore open to the environment's
-inbound address only when the environment is internal, and IP rules admit the VNet's range only.
-`fqdn` is the app's internal name for a gateway route.
+inbound address only when the environment is internal, and IP rules admit the gateway subnet only
+when the estate has a gateway (the app is the gateway's API `apps/<name>`), else the VNet's range.
+`fqdn` is the app's internal name, the gateway route's backend.
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ class TeamAppArgs:
     """sha256:<64 hex>."""
     revisions: Sequence[Revision]
     allowed_source_range: str
-    """CIDR admitted by the ingress IP rules (the VNet's address space)."""
+    """CIDR admitted by the ingress IP rules: the gateway subnet's when the app is behind the gateway, else the
+    VNet's address space."""
+    behind_gateway: bool = False
+    """`allowed_source_range` is the gateway's subnet (names the IP rule). Default: false, the VNet's range."""
     target_port: int = 8080
     """Port the container listens on. Default: 8080."""
     cpu: float = 0.5
@@ -77,6 +81,9 @@ class TeamAppArgs:
     """Its endpoint, given to the app as AZURE_OPENAI_ENDPOINT. Default: none."""
     models: Sequence[str] = field(default_factory=list)
     """Deployment names the app calls (AZURE_OPENAI_DEPLOYMENTS). Default: none."""
+    model_deployments: Sequence[pulumi.Resource] = ()
+    """The deployments of `models`: the app is created after them (and the estate graph draws app -> model).
+    Default: none."""
     search_service_id: pulumi.Input[str] | None = None
     """AI Search the app uses. Default: none."""
     search_endpoint: pulumi.Input[str] | None = None
@@ -114,6 +121,8 @@ class TeamApp(pulumi.ComponentResource):
     """Internal host name (reachable from the VNet only): the backend of a gateway route."""
     principal_id: pulumi.Output[str]
     app_id: pulumi.Output[str]
+    container_app: app.ContainerApp
+    """The app itself (a gateway route's API depends on it)."""
 
     def __init__(self, name: str, args: TeamAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:apps:TeamApp", name, None, opts)
@@ -159,10 +168,12 @@ class TeamApp(pulumi.ComponentResource):
                     allow_insecure=False,
                     ip_security_restrictions=[
                         app.IpSecurityRestrictionRuleArgs(
-                            name="vnet-only",
+                            name="gateway-only" if args.behind_gateway else "vnet-only",
                             action="Allow",
                             ip_address_range=args.allowed_source_range,
-                            description="Only the estate's VNet (the gateway) may call the app.",
+                            description="Only the AI gateway's subnet may call the app."
+                            if args.behind_gateway
+                            else "Only the estate's VNet may call the app.",
                         )
                     ],
                     traffic=[
@@ -189,8 +200,9 @@ class TeamApp(pulumi.ComponentResource):
             ),
             tags={"team": args.team, **args.tags},
             # The first revision cannot start before its identity may pull the image.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, *args.model_deployments]),
         )
+        self.container_app = container_app
         self.app_id = container_app.id
         self.principal_id = identity.principal_id
         self.fqdn = pulumi.Output.from_input(args.environment_default_domain).apply(

@@ -32,6 +32,9 @@ JWT_STATEMENTS = ("validate-azure-ad-token", "validate-jwt")
 TOKEN_LIMITS = ("llm-token-limit", "azure-openai-token-limit")
 TOKEN_METRICS = ("llm-emit-token-metric", "azure-openai-emit-token-metric")
 CHARGEBACK_DIMENSIONS = ("team", "usecase")
+APP_PATH_PREFIX = "apps/"
+"""Team apps' APIs (`apps/<name>`): not models, they carry no tokens (an app calls the models with its own
+identity), so GW-04's token metrics are asked of the other (model) APIs only."""
 
 
 def parse_policy(value: Any) -> ET.Element | None:
@@ -177,10 +180,10 @@ def _send_requests(doc: ET.Element, report: Report) -> None:
     "team-token-limits",
     scope="A",
     severity=Severity.MEDIUM,
-    description="Every team product carries a token-per-minute limit and a quota; token metrics carry team and "
-    "use-case dimensions.",
+    description="Every team product carries a token-per-minute limit and a quota; token metrics of every model API "
+    "(not the team apps' apps/<name> APIs) carry team and use-case dimensions.",
     remediation="Give each product a policy with llm-token-limit (tokens-per-minute, token-quota, "
-    "token-quota-period) and each API llm-emit-token-metric with Team and UseCase dimensions.",
+    "token-quota-period) and each model API llm-emit-token-metric with Team and UseCase dimensions.",
 )
 def gw_limits(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
@@ -206,6 +209,8 @@ def gw_limits(resources: Sequence[PolicyResource], report: Report, params: Param
     policies = _api_policies(graph)
     for api in graph.of_type(API):
         api_id = str(get(api.props, "apiId") or api.name)
+        if str(get(api.props, "path") or "").startswith(APP_PATH_PREFIX):
+            continue
         metrics = [m for doc in policies.get(api_id, []) if doc is not None for m in statements(doc, *TOKEN_METRICS)]
         names = {(d.get("name") or "").lower() for m in metrics for d in m if isinstance(d.tag, str)}
         if not metrics:

@@ -89,6 +89,7 @@ def apps_stage(estate: Estate) -> None:
     )
     estate.add(keys.APP_ENVIRONMENT, environment)
     search, cosmos = estate.find(keys.SEARCH), estate.find(keys.COSMOS)
+    gateway_cidr = config.network.subnets.gateway if config.gateway is not None else None
     fqdns = {}
     for index, spec in enumerate(config.apps):
         with config_key(f"apps.{index}"):
@@ -108,7 +109,9 @@ def apps_stage(estate: Estate) -> None:
                     image=spec.image,
                     image_digest=spec.image_digest,
                     revisions=[Revision(name=r.name, traffic_percent=r.traffic_percent) for r in spec.revisions],
-                    allowed_source_range=config.network.address_space,
+                    # Behind the gateway, only its subnet reaches the app (the gateway stage adds the route).
+                    allowed_source_range=gateway_cidr or config.network.address_space,
+                    behind_gateway=gateway_cidr is not None,
                     target_port=spec.target_port,
                     cpu=spec.cpu,
                     memory_gi=spec.memory_gi,
@@ -117,6 +120,7 @@ def apps_stage(estate: Estate) -> None:
                     model_account_id=models.account_id if spec.models else None,
                     model_endpoint=models.endpoint if spec.models else None,
                     models=list(spec.models),
+                    model_deployments=[models.deployments[m] for m in spec.models],
                     search_service_id=search.service_id if search and "search" in spec.stores else None,
                     search_endpoint=search.endpoint if search and "search" in spec.stores else None,
                     search_write="search" in spec.writes,

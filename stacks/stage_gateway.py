@@ -18,11 +18,12 @@ import ipaddress
 
 import pulumi
 
-from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs, BackendUrl, ModelApiSpec, TeamSpec
+from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs
 from llmops_infra.components.chargeback import chargeback_query, chargeback_search
 from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewallArgs, default_route
 from llmops_infra.components.gateway_dns import gateway_dns
 from llmops_infra.components.gateway_screening import THRESHOLDS
+from llmops_infra.components.gateway_specs import AppApiSpec, BackendUrl, ModelApiSpec, TeamSpec
 from llmops_infra.components.roles import RoleGrant, assign_role
 from llmops_infra.config.token_prices import gateway_model_prices
 from llmops_infra.stacks import context as keys
@@ -187,7 +188,16 @@ def gateway_stage(estate: Estate) -> None:
         parent=gateway,
     )
     _grants(estate, gateway)
+    _app_routes(estate, gateway)
     estate.export("gateway_url", gateway.gateway_url)
+
+
+def _app_routes(estate: Estate, gateway: AiGateway) -> None:
+    """Each team app becomes the API `apps/<name>` in its team's product (the apps stage ran before this one,
+    and admitted only the gateway subnet to the apps' ingress)."""
+    for spec in estate.config.apps:
+        app = estate.get(keys.team_app(spec.name))
+        gateway.add_app_api(AppApiSpec(name=spec.name, team=spec.team, fqdn=app.fqdn, app=app.container_app))
 
 
 def _grant(

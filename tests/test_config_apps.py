@@ -94,3 +94,15 @@ def test_prompt_flow_retirement_warns_then_refuses(project, monkeypatch):
     with pytest.raises(ConfigError) as err:
         load_environment("dev", project)
     assert "azureml-prompt-flow" in str(err.value) and "2027-04-20" in str(err.value)
+
+
+def test_an_app_behind_the_gateway_names_one_of_the_teams(project):
+    edit(
+        project,
+        "    team: support-bot\n    models: [chat, embeddings]",
+        "    team: chat\n    models: [chat, embeddings]",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_environment("dev", project)
+    assert err.value.key == "apps[0].team" and err.value.line == _line_of(project, "    team: chat")
+    assert "team 'chat' is not in teams" in str(err.value) and "team's product" in str(err.value)

@@ -140,3 +140,20 @@ def test_default_mermaid_of_a_shipped_environment_draws_its_components(plans):
     assert sum(int(count) for _, count in boxes) == len(graph.resources)
     assert re.search(r"^  n\d+ --> n\d+$", text, re.M)
     assert "components only" in text and "note[" not in text
+
+
+def test_graph_draws_the_request_path_gateway_api_to_app_to_model(plans):
+    plan = plans("dev")
+    graph = EstateGraph(plan.to_dict())
+    app_urn = next(r.urn for r in plan.of_type("azure-native:app:ContainerApp") if r.name == "app-chat-api-app")
+    api = next(r.urn for r in plan.of_type("azure-native:apimanagement:Api") if r.props["apiId"] == "app-chat-api")
+    backend = next(
+        r.urn for r in plan.of_type("azure-native:apimanagement:Backend") if r.props["backendId"] == "app-chat-api"
+    )
+    assert (api, app_urn) in graph.edges and (backend, app_urn) in graph.edges
+    # the app -> the deployments its config names (apps[0].models: chat, embeddings), no other
+    deployments = {r.urn: r.props["deploymentName"] for r in plan.of_type("azure-native:cognitiveservices:Deployment")}
+    used = {deployments[b] for a, b in graph.edges if a == app_urn and b in deployments}
+    assert used == {"chat", "embeddings"}
+    data = graph.to_dict()
+    assert {"from": graph.ids[api], "to": graph.ids[app_urn]} in data["edges"]

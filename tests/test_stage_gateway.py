@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from llmops_infra.config.loader import load_environment
 from llmops_infra.review.access import access_report, team_access
 from llmops_infra.stacks.stage_gateway import vllm_gateway_ip
 
@@ -79,3 +80,53 @@ def test_vllm_gateway_address_stays_in_the_node_subnet():
     assert vllm_gateway_ip("10.20.0.0/20", 0) == "10.20.0.200"
     with pytest.raises(ValueError, match="no room"):
         vllm_gateway_ip("10.20.0.0/24", 55)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_each_team_app_is_a_gateway_api_in_its_team_product(plans, env):
+    plan = plans(env)
+    app = _one(plan, "azure-native:app:ContainerApp")
+    api = next(a for a in plan.of_type("azure-native:apimanagement:Api") if a.props["apiId"] == "app-chat-api")
+    assert (api.props["path"], api.props["protocols"], api.props["subscriptionRequired"]) == (
+        "apps/chat-api",
+        ["https"],
+        True,
+    )
+    assert app.urn in api.dependencies  # the request path: gateway API -> app
+    backend = next(
+        b for b in plan.of_type("azure-native:apimanagement:Backend") if b.props["backendId"] == "app-chat-api"
+    )
+    environment = next(e for e in plan.of_type("azure-native:app:ManagedEnvironment") if e.name == "apps-environment")
+    domain = environment.outputs["defaultDomain"]
+    assert backend.props["url"] == f"https://{app.props['containerAppName']}.{domain}"
+    assert app.urn in backend.dependencies and "credentials" not in backend.props
+    policy = next(
+        p
+        for p in plan.of_type("azure-native:apimanagement:ApiPolicy")
+        if str(p.props["apiId"]).endswith("app-chat-api")
+    ).props["value"]
+    assert '<validate-azure-ad-token tenant-id="' in policy and "<audience>api://llmops-gateway</audience>" in policy
+    assert '<set-backend-service backend-id="app-chat-api" />' in policy
+    assert '<authentication-managed-identity resource="api://llmops-gateway" />' in policy
+    (link,) = [
+        lk
+        for lk in plan.of_type("azure-native:apimanagement:ProductApiLink")
+        if lk.props["apiLinkId"] == "app-chat-api"
+    ]
+    assert link.props["productId"] == "support-bot"
+    assert {
+        o.props["method"] for o in plan.of_type("azure-native:apimanagement:ApiOperation") if "app-chat-api" in o.name
+    } == {"GET", "POST"}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_team_app_ingress_admits_only_the_gateway_subnet(plans, project_dir, env):
+    config = load_environment(env, project_dir)
+    app = _one(plans(env), "azure-native:app:ContainerApp")
+    (rule,) = app.props["configuration"]["ingress"]["ipSecurityRestrictions"]
+    assert (rule["name"], rule["action"], rule["ipAddressRange"]) == (
+        "gateway-only",
+        "Allow",
+        config.network.subnets.gateway,
+    )
+    assert rule["ipAddressRange"] != config.network.address_space

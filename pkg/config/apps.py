@@ -41,7 +41,10 @@ class AppConfig(Strict):
         description="Repository in the estate's registry, e.g. teams/chat-api (no registry host, no tag).",
     )
     image_digest: str = Field(pattern=DIGEST_PATTERN, description="sha256:<64 hex> digest the app runs.")
-    team: DnsLabel = Field(description="Owning team: tagged on the app, shown by `access` and `graph`.")
+    team: DnsLabel = Field(
+        description="Owning team: tagged on the app, shown by `access` and `graph`; with a gateway, one of `teams` "
+        "(the app's API apps/<name> is in that team's product)."
+    )
     models: list[DnsLabel] = Field(
         default_factory=list,
         description="Model deployments (openai.deployments names) the app calls: its identity gets "
@@ -135,11 +138,18 @@ class CosmosConfig(Strict):
 
 def _located(config: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
     deployments = [d.name for d in config.openai.deployments]
+    teams = [t.name for t in config.teams]
     seen: set[str] = set()
     for index, app in enumerate(config.apps):
         if app.name in seen:
             yield ("apps", index, "name"), f"app name {app.name!r} appears twice: names must be unique"
         seen.add(app.name)
+        if config.gateway is not None and app.team not in teams:
+            yield (
+                ("apps", index, "team"),
+                f"team {app.team!r} is not in teams {teams}: behind the gateway, an app's API belongs to its team's "
+                "product; add the team or name one of them",
+            )
         for position, model in enumerate(app.models):
             if model not in deployments:
                 yield (
