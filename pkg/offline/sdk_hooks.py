@@ -10,7 +10,9 @@ with (tests/test_sdk_hooks.py runs `check()`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
 
@@ -78,6 +80,31 @@ def root_resource() -> Any:
 
 Origin = Callable[[], tuple[str, int] | None]
 """Where the resource being constructed comes from, as (uri, line): asked at each constructor call."""
+
+
+@contextmanager
+def own_event_loop() -> Iterator[None]:
+    """A new event loop for one program, closed afterwards with its thread pool; the thread's previous
+    loop is restored.
+
+    Everything of a program must live on it: the runtime's futures bind to the loop current when
+    they are made (the mocks, the root stack), and every registration goes to the loop's default
+    thread pool. A loop left over from earlier work can hold a pool whose threads are gone (in a
+    forked process, or after that pool was shut down), and a program on it would wait forever.
+    """
+    policy = asyncio.get_event_loop_policy()
+    previous = getattr(getattr(policy, "_local", None), "_loop", None)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+            keep = isinstance(previous, asyncio.AbstractEventLoop) and not previous.is_closed()
+            asyncio.set_event_loop(previous if keep else None)
 
 
 def run_program(
