@@ -85,7 +85,7 @@ Origin = Callable[[], tuple[str, int] | None]
 @contextmanager
 def own_event_loop() -> Iterator[None]:
     """A new event loop for one program, closed afterwards with its thread pool; the thread's previous
-    loop is restored.
+    loop is restored (or, if it had none open, a new empty one is left current).
 
     Everything of a program must live on it: the runtime's futures bind to the loop current when
     they are made (the mocks, the root stack), and every registration goes to the loop's default
@@ -104,7 +104,8 @@ def own_event_loop() -> Iterator[None]:
         finally:
             loop.close()
             keep = isinstance(previous, asyncio.AbstractEventLoop) and not previous.is_closed()
-            asyncio.set_event_loop(previous if keep else None)
+            # code that makes an Output outside a program (tests, user code) needs a current loop
+            asyncio.set_event_loop(previous if keep else asyncio.new_event_loop())
 
 
 def run_program(
