@@ -10,8 +10,8 @@ with (tests/test_sdk_hooks.py runs `check()`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
@@ -31,6 +31,7 @@ HOOKS: dict[str, tuple[object, str]] = {
     "pulumi.runtime.settings.get_root_resource": (_settings, "get_root_resource"),
     "pulumi.runtime.resource._get_stack_trace": (_resource, "_get_stack_trace"),
     "pulumi.runtime.sync_await._sync_await": (_sync, "_sync_await"),
+    "pulumi.runtime.sync_await._ensure_event_loop": (_sync, "_ensure_event_loop"),
     "pulumi.runtime.stack.run_pulumi_func": (_stack, "run_pulumi_func"),
     "pulumi.runtime.mocks.MockMonitor": (_mocks, "MockMonitor"),
     "pulumi.runtime.rpc.deserialize_properties": (_rpc, "deserialize_properties"),
@@ -83,29 +84,21 @@ Origin = Callable[[], tuple[str, int] | None]
 
 
 @contextmanager
-def own_event_loop() -> Iterator[None]:
-    """A new event loop for one program, closed afterwards with its thread pool; the thread's previous
-    loop is restored (or, if it had none open, a new empty one is left current).
+def live_thread_pool() -> Iterator[None]:
+    """The thread's event loop (made if it has none) with a new default thread pool, for one program.
 
-    Everything of a program must live on it: the runtime's futures bind to the loop current when
-    they are made (the mocks, the root stack), and every registration goes to the loop's default
-    thread pool. A loop left over from earlier work can hold a pool whose threads are gone (in a
-    forked process, or after that pool was shut down), and a program on it would wait forever.
+    Every registration of a program goes to the loop's default thread pool. A pool left over from
+    earlier work can have lost its threads (a loop copied into a forked process keeps a pool whose
+    bookkeeping counts threads that were not copied), and a program queued on it waits forever. The
+    loop itself stays: futures made outside a program (tests, user code) are bound to it. The
+    replaced pool is shut down without waiting; the new one stays as the loop's default afterwards.
     """
-    policy = asyncio.get_event_loop_policy()
-    previous = getattr(getattr(policy, "_local", None), "_loop", None)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield
-    finally:
-        try:
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            loop.close()
-            keep = isinstance(previous, asyncio.AbstractEventLoop) and not previous.is_closed()
-            # code that makes an Output outside a program (tests, user code) needs a current loop
-            asyncio.set_event_loop(previous if keep else asyncio.new_event_loop())
+    loop = _sync._ensure_event_loop()
+    previous = getattr(loop, "_default_executor", None)
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="llmops-synth"))
+    if isinstance(previous, ThreadPoolExecutor):
+        previous.shutdown(wait=False)
+    yield
 
 
 def run_program(

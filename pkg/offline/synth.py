@@ -120,7 +120,7 @@ def synthesize(
     at each constructor call, where the resource comes from (`Plan.origins`): a config key
     for the estate (`Origin.config_uri`), a file URI and line for any program.
     """
-    with sdk_hooks.own_event_loop():
+    with sdk_hooks.live_thread_pool():
         sdk_hooks.reset_runtime()
         monitor = _CapturingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=project, stack=environment, preview=False, monitor=monitor)
