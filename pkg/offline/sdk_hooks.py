@@ -24,6 +24,7 @@ from pulumi.runtime import stack as _stack
 from pulumi.runtime import sync_await as _sync
 
 from llmops_infra.errors import LlmopsError
+from llmops_infra.offline import loop_watch
 
 HOOKS: dict[str, tuple[object, str]] = {
     "pulumi.runtime.settings.ROOT": (_settings, "ROOT"),
@@ -102,7 +103,11 @@ def live_thread_pool() -> Iterator[None]:
 
 
 def run_program(
-    body: Callable[[], Coroutine[Any, Any, None]], *, stack_traces: bool, origin: Origin | None = None
+    body: Callable[[], Coroutine[Any, Any, None]],
+    *,
+    stack_traces: bool,
+    origin: Origin | None = None,
+    progress: Callable[[], int] | None = None,
 ) -> None:
     """Run `body` as the SDK runs a stack program, to completion.
 
@@ -110,13 +115,19 @@ def run_program(
     per resource costs about a third of synthesis and means nothing in an offline plan. With
     `origin`, each registration's `sourcePosition` (the field the engine fills with the
     constructor's file and line) carries what `origin()` answers at the constructor call instead:
-    a cheap, synchronous look-up (the registration itself runs later, on another thread).
+    a cheap, synchronous look-up (the registration itself runs later, on another thread). With
+    `progress` (a count that grows as the program registers resources), the loop beats and a stalled
+    program fails (`loop_watch`).
     """
     saved = _resource._get_stack_trace
     if not stack_traces:
         _resource._get_stack_trace = _no_stack_trace if origin is None else _origin_trace(origin)
     try:
-        _sync._sync_await(_stack.run_pulumi_func(body))
+        if progress is None:
+            _sync._sync_await(_stack.run_pulumi_func(body))
+        else:
+            with loop_watch.watched(_sync._ensure_event_loop(), progress):
+                _sync._sync_await(_stack.run_pulumi_func(body))
     finally:
         _resource._get_stack_trace = saved
         reset_runtime()

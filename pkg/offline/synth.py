@@ -138,7 +138,7 @@ def synthesize(
                 outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
 
         with _collector_paused():
-            sdk_hooks.run_program(body, stack_traces=False, origin=origin)
+            sdk_hooks.run_program(body, stack_traces=False, origin=origin, progress=lambda: len(monitor.records))
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs, origins=monitor.origins)
 
