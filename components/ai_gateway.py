@@ -214,19 +214,20 @@ class AiGateway(pulumi.ComponentResource):
                 ready.append(self._screen)
         else:
             auth = managed_identity_auth(TOKEN_AUDIENCES[spec.kind])
-        apps = sorted({a for t in args.teams if spec.name in t.models for a in t.client_app_ids})
-        policy = api_policy(
-            tenant_id=args.tenant_id,
-            audience=args.audience,
-            backend_id=backend_id,
-            model=spec.name,
-            auth=auth,
-            client_app_ids=apps,
-            screening=screening,
+        apps = [a for t in args.teams if spec.name in t.models for a in t.client_app_ids]
+        policy = pulumi.Output.all(*apps).apply(
+            lambda ids: api_policy(
+                tenant_id=args.tenant_id,
+                audience=args.audience,
+                backend_id=backend_id,
+                model=spec.name,
+                auth=auth,
+                client_app_ids=sorted(set(ids)),
+                screening=screening,
+            )
         )
-        return self._publish(
-            spec.name, f"{spec.name} ({spec.kind})", f"models/{spec.name}", ["POST"], policy, ready, teams or []
-        )
+        title, path = f"{spec.name} ({spec.kind})", f"models/{spec.name}"
+        return self._publish(spec.name, title, path, ["POST"], policy, ready, teams or [], spec.target)
 
     def add_app_api(self, spec: AppApiSpec) -> apim.Api:
         """Put one team app behind the gateway (`apps/<name>`, API id `app-<name>`), in its team's product, with the
@@ -239,14 +240,32 @@ class AiGateway(pulumi.ComponentResource):
         team = next(t for t in self._args.teams if t.name == spec.team)
         url = pulumi.Output.from_input(spec.fqdn).apply(lambda host: f"https://{host}")
         backend = self._backend(api_id, url, f"app {spec.name} (team {spec.team})", spec.app)
-        policy = app_api_policy(
-            tenant_id=self._args.tenant_id,
-            audience=self._args.audience,
-            backend_id=api_id,
-            client_app_ids=sorted(team.client_app_ids),
+        policy = pulumi.Output.all(*team.client_app_ids).apply(
+            lambda ids: app_api_policy(
+                tenant_id=self._args.tenant_id,
+                audience=self._args.audience,
+                backend_id=api_id,
+                client_app_ids=sorted(set(ids)),
+            )
         )
         title = f"app {spec.name} (team {spec.team})"
         return self._publish(api_id, title, f"apps/{spec.name}", APP_METHODS, policy, [backend], [spec.team], spec.app)
+
+    def add_subscription(self, sid: str, team: str, title: str) -> apim.Subscription:
+        """An active subscription to `team`'s product (an app of the team calling the models), tracing off."""
+        if team not in self.products:
+            raise ValueError(f"gateway: subscription {sid}: team {team} has no product (add it to teams)")
+        return apim.Subscription(
+            f"{self._name}-subscription-{sid}",
+            sid=sid,
+            service_name=self._service.name,
+            resource_group_name=self._args.resource_group_name,
+            display_name=title,
+            scope=self.products[team].id,
+            state=apim.SubscriptionState.ACTIVE,
+            allow_tracing=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _publish(
         self,
@@ -254,7 +273,7 @@ class AiGateway(pulumi.ComponentResource):
         title: str,
         path: str,
         methods: list[str],
-        policy: str,
+        policy: pulumi.Input[str],
         ready: list[pulumi.Resource],
         teams: list[str],
         uses: pulumi.Resource | None = None,

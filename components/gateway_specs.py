@@ -33,6 +33,9 @@ class ModelApiSpec:
     urls: list[BackendUrl]
     api_key_secret_uri: pulumi.Input[str] | None = None
     """vLLM only: the Key Vault secret holding its API key (a Key Vault-backed named value). Default: none."""
+    target: pulumi.Resource | None = None
+    """The model's resource when the stack has one (a deployment, an online endpoint): the API depends on it
+    (the estate graph draws gateway -> model). Default: none."""
 
     def __post_init__(self) -> None:
         if not self.urls:
@@ -63,5 +66,6 @@ class TeamSpec:
     tokens_per_minute: int
     monthly_token_quota: int
     models: list[str]
-    client_app_ids: list[str] = field(default_factory=list)
-    """Entra app ids whose tokens are accepted for this team's models. Default: any app of the audience."""
+    client_app_ids: list[pulumi.Input[str]] = field(default_factory=list)
+    """Entra app ids whose tokens are accepted for this team's models (the config's, and the client ids of the
+    team's apps' identities when the config lists any). Default: any app of the audience."""

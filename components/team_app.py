@@ -1,10 +1,13 @@
 """One team app on the internal Container Apps environment: its identity, its rights, its revisions.
 
 The app runs `<registry>/<image>@<digest>` from the estate's private registry, pulled with its own
-user-assigned identity (AcrPull on the registry, no password). That identity holds only the roles
-the app's config names: "Cognitive Services OpenAI User" on the Foundry resource when it calls
-models, "Search Index Data Reader"/"Contributor" on the AI Search service, "Cosmos DB Built-in Data
-Reader"/"Contributor" on the Cosmos DB database. Nothing else.
+user-assigned identity (AcrPull on the registry, no password; the identity is made by an earlier stage, so
+that the gateway can admit it). That identity holds only the roles the app's config names: "Search Index
+Data Reader"/"Contributor" on the AI Search service, "Cosmos DB Built-in Data Reader"/"Contributor" on the
+Cosmos DB database, and for its models either "Cognitive Services OpenAI User" on the Foundry resource (no
+gateway) or, behind the gateway, "Key Vault Secrets User" on the one secret holding its gateway key: its
+model calls then go through the gateway (its team's product: token limits, metrics, chargeback) and the
+identity has no right on the Foundry resource. Nothing else.
 
 Revisions (multiple revision mode): the template deploys the newest revision (the last in the
 config, suffix = its name, so Azure names it `<app>--<name>`), and the traffic split names every
@@ -28,13 +31,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import app, managedidentity
+from pulumi_azure_native import app, keyvault, managedidentity
 
 from llmops_infra.components.cosmos_store import CosmosStore
 from llmops_infra.components.roles import RoleGrant, assign_role
 
 SEARCH_ROLES = {False: "Search Index Data Reader", True: "Search Index Data Contributor"}
 COSMOS_ROLES = {False: "Cosmos DB Built-in Data Reader", True: "Cosmos DB Built-in Data Contributor"}
+GATEWAY_KEY_SECRET = "gateway-key"
+"""The container app secret (a Key Vault reference) holding the app's gateway subscription key."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,12 +49,28 @@ class Revision:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GatewayAccess:
+    """How an app behind the gateway calls its models: through the gateway, as a subscriber of its team's product."""
+
+    url: pulumi.Input[str]
+    """The gateway's URL (LLMOPS_GATEWAY_URL); a model is at `<url>/models/<name>`."""
+    audience: str
+    """The token audience the gateway validates (LLMOPS_GATEWAY_AUDIENCE): the app asks its identity for it."""
+    key_secret: keyvault.Secret
+    """The Key Vault secret holding the app's subscription key (LLMOPS_GATEWAY_KEY, a Key Vault reference)."""
+    model_apis: Sequence[pulumi.Resource] = ()
+    """The gateway APIs of the app's models: the app is created after them (graph: app -> gateway -> model).
+    Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class TeamAppArgs:
     resource_group_name: pulumi.Input[str]
     location: pulumi.Input[str]
     subscription_id: str
     app_name: str
-    identity_name: str
+    identity: managedidentity.UserAssignedIdentity
+    """The app's own identity (made by the app identities stage, before the gateway)."""
     team: str
     environment_id: pulumi.Input[str]
     environment_default_domain: pulumi.Input[str]
@@ -76,9 +97,12 @@ class TeamAppArgs:
     max_replicas: int = 3
     """Most replicas per revision. Default: 3."""
     model_account_id: pulumi.Input[str] | None = None
-    """The Foundry resource the app calls. Default: none, no model rights."""
+    """The Foundry resource the app calls directly (no gateway). Default: none, no model rights."""
     model_endpoint: pulumi.Input[str] | None = None
-    """Its endpoint, given to the app as AZURE_OPENAI_ENDPOINT. Default: none."""
+    """Its endpoint, given to the app as AZURE_OPENAI_ENDPOINT (no gateway). Default: none."""
+    gateway: GatewayAccess | None = None
+    """Behind the gateway: the app calls its models through it, and has no right on the Foundry resource.
+    Default: none, direct calls with the Foundry grant."""
     models: Sequence[str] = field(default_factory=list)
     """Deployment names the app calls (AZURE_OPENAI_DEPLOYMENTS). Default: none."""
     model_deployments: Sequence[pulumi.Resource] = ()
@@ -105,8 +129,10 @@ class TeamAppArgs:
             raise ValueError(f"app {self.app_name}: revisions' traffic sums to {total}, not 100")
         if not self.image_digest.startswith("sha256:") or len(self.image_digest) != 71:
             raise ValueError(f"app {self.app_name}: image_digest {self.image_digest!r} is not sha256:<64 hex>")
-        if self.models and self.model_account_id is None:
-            raise ValueError(f"app {self.app_name}: models {list(self.models)} but no model account")
+        if self.models and self.model_account_id is None and self.gateway is None:
+            raise ValueError(f"app {self.app_name}: models {list(self.models)} but no model account or gateway")
+        if self.gateway is not None and self.model_account_id is not None:
+            raise ValueError(f"app {self.app_name}: behind the gateway, the app has no right on the model account")
         if "--" in self.app_name:
             raise ValueError(f"app name {self.app_name!r}: '--' separates app and revision names")
 
@@ -114,7 +140,7 @@ class TeamAppArgs:
 class TeamApp(pulumi.ComponentResource):
     """A team's container app with its own identity, least-privilege grants and a revision traffic split.
 
-    Children: the identity, its role assignments (AcrPull, models, search, cosmos), the container app.
+    Children: the identity's role assignments (AcrPull, models or gateway key, search, cosmos), the container app.
     """
 
     fqdn: pulumi.Output[str]
@@ -126,14 +152,7 @@ class TeamApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TeamAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:apps:TeamApp", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        identity = managedidentity.UserAssignedIdentity(
-            f"{name}-identity",
-            resource_name_=args.identity_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            opts=child,
-        )
+        identity = args.identity
         grants = self._grants(name, args, identity.principal_id)
         latest = args.revisions[-1]
         image = pulumi.Output.from_input(args.registry_login_server).apply(
@@ -150,6 +169,22 @@ class TeamApp(pulumi.ComponentResource):
                 env.append(app.EnvironmentVarArgs(name=key, value=value))
         if args.models:
             env.append(app.EnvironmentVarArgs(name="AZURE_OPENAI_DEPLOYMENTS", value=",".join(args.models)))
+        secrets: list[app.SecretArgs] = []
+        if args.gateway is not None:
+            env += [
+                app.EnvironmentVarArgs(name="LLMOPS_GATEWAY_URL", value=args.gateway.url),
+                app.EnvironmentVarArgs(name="LLMOPS_GATEWAY_AUDIENCE", value=args.gateway.audience),
+                app.EnvironmentVarArgs(name="LLMOPS_GATEWAY_KEY", secret_ref=GATEWAY_KEY_SECRET),
+            ]
+            # A Key Vault reference, read with the app's identity: the key is never in the app's template.
+            secrets.append(
+                app.SecretArgs(
+                    name=GATEWAY_KEY_SECRET,
+                    # The versionless URI (the latest version at each restart); not a secret itself.
+                    key_vault_url=pulumi.Output.unsecret(args.gateway.key_secret.properties.secret_uri),
+                    identity=identity.id,
+                )
+            )
         container_app = app.ContainerApp(
             f"{name}-app",
             container_app_name=args.app_name,
@@ -184,6 +219,7 @@ class TeamApp(pulumi.ComponentResource):
                     ],
                 ),
                 registries=[app.RegistryCredentialsArgs(server=args.registry_login_server, identity=identity.id)],
+                secrets=secrets or None,
                 max_inactive_revisions=5,
             ),
             template=app.TemplateArgs(
@@ -199,8 +235,8 @@ class TeamApp(pulumi.ComponentResource):
                 scale=app.ScaleArgs(min_replicas=args.min_replicas, max_replicas=args.max_replicas),
             ),
             tags={"team": args.team, **args.tags},
-            # The first revision cannot start before its identity may pull the image.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, *args.model_deployments]),
+            # The first revision cannot start before its identity may pull the image (and read its gateway key).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, *self._calls(args)]),
         )
         self.container_app = container_app
         self.app_id = container_app.id
@@ -209,6 +245,11 @@ class TeamApp(pulumi.ComponentResource):
             lambda domain: f"{args.app_name}.{domain}"
         )
         self.register_outputs({"fqdn": self.fqdn, "principal_id": self.principal_id})
+
+    @staticmethod
+    def _calls(args: TeamAppArgs) -> list[pulumi.Resource]:
+        """What the app calls: its models' gateway APIs behind the gateway, else the deployments themselves."""
+        return list(args.gateway.model_apis) if args.gateway is not None else list(args.model_deployments)
 
     def _grants(self, name: str, args: TeamAppArgs, principal_id: pulumi.Output[str]) -> list[pulumi.Resource]:
         made: list[pulumi.Resource] = []
@@ -230,6 +271,13 @@ class TeamApp(pulumi.ComponentResource):
                 "Cognitive Services OpenAI User",
                 args.model_account_id,
                 f"{args.app_name} calls {', '.join(args.models)}.",
+            )
+        if args.gateway is not None:
+            grant(
+                "gateway-key",
+                "Key Vault Secrets User",
+                args.gateway.key_secret.id,
+                f"{args.app_name} reads its gateway subscription key (that secret only).",
             )
         if args.search_service_id is not None:
             role = SEARCH_ROLES[args.search_write]

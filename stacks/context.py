@@ -22,6 +22,9 @@ from llmops_infra.errors import ConfigError
 from llmops_infra.stacks.platform_outputs import PlatformOutputs
 
 if TYPE_CHECKING:
+    from pulumi_azure_native.keyvault import Secret
+    from pulumi_azure_native.managedidentity import UserAssignedIdentity
+
     from llmops_infra.components.ai_gateway import AiGateway
     from llmops_infra.components.app_environment import AppEnvironment
     from llmops_infra.components.budget import Budget
@@ -107,6 +110,16 @@ GATEWAY: Key[AiGateway] = Key("gateway")
 def team_app(name: str) -> Key[TeamApp]:
     """The key of one team app."""
     return Key(f"app:{name}")
+
+
+def app_identity(name: str) -> Key[UserAssignedIdentity]:
+    """The key of one team app's identity (made before the gateway, which admits it)."""
+    return Key(f"app-identity:{name}")
+
+
+def app_gateway_key(name: str) -> Key[Secret]:
+    """The key of the Key Vault secret holding one team app's gateway subscription key (with a gateway only)."""
+    return Key(f"app-gateway-key:{name}")
 
 
 def inference(model: str) -> Key[InferenceService]:

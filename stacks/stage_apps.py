@@ -2,9 +2,12 @@
 
 They run after the AI stages (the apps call the Foundry resource's deployments). A store exists only
 when an app names it (`apps[].stores`); each app's identity gets the data role its config names on
-that one store (reader, or contributor for `apps[].writes`), "Cognitive Services OpenAI User" on the
-Foundry resource when it names models, and AcrPull on the registry. Each app's internal host name is
-exported (`app_fqdns`) for a gateway route (docs/apps.md).
+that one store (reader, or contributor for `apps[].writes`), and AcrPull on the registry. For its models:
+without a gateway, "Cognitive Services OpenAI User" on the Foundry resource; with one, the app calls them
+through the gateway as a subscriber of its team's product, and reads only its subscription key in Key
+Vault. The identities are made first (`app_identities_stage`, before the gateway stage, which admits them);
+the apps after the gateway (their key and the model APIs exist). Each app's internal host name is exported
+(`app_fqdns`) for its gateway route (docs/apps.md).
 """
 
 from __future__ import annotations
@@ -67,12 +70,32 @@ def stores_stage(estate: Estate) -> None:
         estate.export("cosmos_endpoint", cosmos.endpoint)
 
 
+def app_identities_stage(estate: Estate) -> None:
+    """One user-assigned identity per app, before the gateway (the model APIs' JWT check may list them)."""
+    config, namer = estate.config, estate.namer
+    if not config.apps:
+        return
+    from pulumi_azure_native import managedidentity
+
+    foundation = estate.get(keys.FOUNDATION)
+    for index, spec in enumerate(config.apps):
+        with config_key(f"apps.{index}"):
+            identity = managedidentity.UserAssignedIdentity(
+                f"app-{spec.name}-identity",
+                resource_name_=namer.name("managed_identity", "app", spec.name),
+                resource_group_name=foundation.resource_group_name,
+                location=config.azure.location,
+                tags={"team": spec.team},
+            )
+        estate.add(keys.app_identity(spec.name), identity)
+
+
 def apps_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     if not config.apps:
         return
     from llmops_infra.components.app_environment import AppEnvironment, AppEnvironmentArgs
-    from llmops_infra.components.team_app import Revision, TeamApp, TeamAppArgs
+    from llmops_infra.components.team_app import GatewayAccess, Revision, TeamApp, TeamAppArgs
 
     foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
     registry, models = estate.get(keys.REGISTRY), estate.get(keys.OPENAI)
@@ -88,10 +111,19 @@ def apps_stage(estate: Estate) -> None:
         ),
     )
     estate.add(keys.APP_ENVIRONMENT, environment)
-    search, cosmos = estate.find(keys.SEARCH), estate.find(keys.COSMOS)
+    search, cosmos, gateway = estate.find(keys.SEARCH), estate.find(keys.COSMOS), estate.find(keys.GATEWAY)
     gateway_cidr = config.network.subnets.gateway if config.gateway is not None else None
     fqdns = {}
     for index, spec in enumerate(config.apps):
+        access = None
+        if gateway is not None and config.gateway is not None and spec.models:
+            access = GatewayAccess(
+                url=gateway.gateway_url,
+                audience=config.gateway.audience,
+                key_secret=estate.get(keys.app_gateway_key(spec.name)),
+                model_apis=[gateway.apis[m] for m in spec.models],
+            )
+        direct = access is None and bool(spec.models)
         with config_key(f"apps.{index}"):
             component = TeamApp(
                 f"app-{spec.name}",
@@ -100,7 +132,7 @@ def apps_stage(estate: Estate) -> None:
                     location=config.azure.location,
                     subscription_id=config.azure.subscription_id,
                     app_name=namer.name("container_app", spec.name),
-                    identity_name=namer.name("managed_identity", "app", spec.name),
+                    identity=estate.get(keys.app_identity(spec.name)),
                     team=spec.team,
                     environment_id=environment.environment_id,
                     environment_default_domain=environment.default_domain,
@@ -117,10 +149,11 @@ def apps_stage(estate: Estate) -> None:
                     memory_gi=spec.memory_gi,
                     min_replicas=spec.min_replicas,
                     max_replicas=spec.max_replicas,
-                    model_account_id=models.account_id if spec.models else None,
-                    model_endpoint=models.endpoint if spec.models else None,
+                    model_account_id=models.account_id if direct else None,
+                    model_endpoint=models.endpoint if direct else None,
+                    gateway=access,
                     models=list(spec.models),
-                    model_deployments=[models.deployments[m] for m in spec.models],
+                    model_deployments=[models.deployments[m] for m in spec.models] if direct else [],
                     search_service_id=search.service_id if search and "search" in spec.stores else None,
                     search_endpoint=search.endpoint if search and "search" in spec.stores else None,
                     search_write="search" in spec.writes,

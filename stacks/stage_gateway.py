@@ -22,6 +22,7 @@ from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs
 from llmops_infra.components.chargeback import chargeback_query, chargeback_search
 from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewallArgs, default_route
 from llmops_infra.components.gateway_dns import gateway_dns
+from llmops_infra.components.gateway_keys import app_subscription_key
 from llmops_infra.components.gateway_screening import THRESHOLDS
 from llmops_infra.components.gateway_specs import AppApiSpec, BackendUrl, ModelApiSpec, TeamSpec
 from llmops_infra.components.roles import RoleGrant, assign_role
@@ -102,6 +103,7 @@ def _models(estate: Estate) -> list[ModelApiSpec]:
                     name=d.name,
                     kind="openai",
                     urls=[BackendUrl(url=openai.endpoint.apply(lambda e: f"{e.rstrip('/')}/openai"))],
+                    target=openai.deployments[d.name],
                 )
             )
     vault = estate.get(keys.KEY_VAULT)
@@ -162,7 +164,7 @@ def gateway_stage(estate: Estate) -> None:
                     tokens_per_minute=t.tokens_per_minute,
                     monthly_token_quota=t.monthly_token_quota,
                     models=list(t.models),
-                    client_app_ids=list(t.client_app_ids),
+                    client_app_ids=_admitted(estate, t.name, list(t.client_app_ids)),
                 )
                 for t in config.teams
             ],
@@ -188,13 +190,44 @@ def gateway_stage(estate: Estate) -> None:
         parent=gateway,
     )
     _grants(estate, gateway)
-    _app_routes(estate, gateway)
+    _app_keys(estate, gateway)
     estate.export("gateway_url", gateway.gateway_url)
 
 
-def _app_routes(estate: Estate, gateway: AiGateway) -> None:
-    """Each team app becomes the API `apps/<name>` in its team's product (the apps stage ran before this one,
-    and admitted only the gateway subnet to the apps' ingress)."""
+def _admitted(estate: Estate, team: str, configured: list[str]) -> list[pulumi.Input[str]]:
+    """The client ids a team's APIs admit: the config's and, when it lists any, the team's apps' identities (an
+    empty list admits any app of the audience, the apps included)."""
+    if not configured:
+        return list(configured)
+    apps = [estate.get(keys.app_identity(a.name)).client_id for a in estate.config.apps if a.team == team]
+    return [*configured, *apps]
+
+
+def _app_keys(estate: Estate, gateway: AiGateway) -> None:
+    """Each app that calls models subscribes to its team's product; its key goes to Key Vault for the app to read."""
+    foundation, vault = estate.get(keys.FOUNDATION), estate.get(keys.KEY_VAULT)
+    for spec in estate.config.apps:
+        if not spec.models:
+            continue
+        subscription = gateway.add_subscription(f"app-{spec.name}", spec.team, f"app {spec.name} (team {spec.team})")
+        secret = app_subscription_key(
+            f"gateway-app-{spec.name}",
+            subscription=subscription,
+            service_name=gateway.service_name,
+            resource_group_name=foundation.resource_group_name,
+            vault_name=vault.vault_name,
+            secret_name=f"gateway-key-app-{spec.name}",
+            parent=gateway,
+        )
+        estate.add(keys.app_gateway_key(spec.name), secret)
+
+
+def gateway_routes_stage(estate: Estate) -> None:
+    """Each team app becomes the API `apps/<name>` in its team's product (after the apps stage, which admitted
+    only the gateway subnet to the apps' ingress)."""
+    gateway = estate.find(keys.GATEWAY)
+    if gateway is None:
+        return
     for spec in estate.config.apps:
         app = estate.get(keys.team_app(spec.name))
         gateway.add_app_api(AppApiSpec(name=spec.name, team=spec.team, fqdn=app.fqdn, app=app.container_app))

@@ -106,3 +106,13 @@ def test_an_app_behind_the_gateway_names_one_of_the_teams(project):
         load_environment("dev", project)
     assert err.value.key == "apps[0].team" and err.value.line == _line_of(project, "    team: chat")
     assert "team 'chat' is not in teams" in str(err.value) and "team's product" in str(err.value)
+
+
+def test_an_app_behind_the_gateway_calls_only_its_teams_models(project):
+    """Behind the gateway the app calls its models through its team's product: each must be one of the team's."""
+    edit(project, "models: [chat, embeddings, qwen-3b]", "models: [chat, qwen-3b]", name="dev.yaml")
+    with pytest.raises(ConfigError) as err:
+        load_environment("dev", project)
+    assert err.value.key == "apps[0].models[1]" and err.value.line == _line_of(project, "models: [chat, embeddings]")
+    assert "'embeddings' is not among the models of team 'support-bot' ['chat', 'qwen-3b']" in str(err.value)
+    assert "add it to the team's models" in str(err.value)

@@ -130,3 +130,44 @@ def test_team_app_ingress_admits_only_the_gateway_subnet(plans, project_dir, env
         config.network.subnets.gateway,
     )
     assert rule["ipAddressRange"] != config.network.address_space
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_team_app_calls_its_models_through_the_gateway_with_its_own_key(plans, env):
+    """The app subscribes to its team's product; its key is in Key Vault, read by the app's identity only; the
+    identity has no right on the Foundry resource (no direct model calls)."""
+    plan = plans(env)
+    app = _one(plan, "azure-native:app:ContainerApp")
+    identity = next(
+        i for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity") if "app-chat-api" in i.name
+    )
+    principal = identity.outputs["principalId"]
+    subscription = _one(plan, "azure-native:apimanagement:Subscription")
+    assert subscription.props["scope"].endswith("/products/support-bot")
+    assert (subscription.props["state"], subscription.props["allowTracing"]) == ("active", False)
+    secret = _one(plan, "azure-native:keyvault:Secret")
+    assert secret.props["properties"] == "[secret]" and subscription.urn in secret.dependencies
+    grants = [
+        g for g in plan.of_type("azure-native:authorization:RoleAssignment") if g.props["principalId"] == principal
+    ]
+    scopes = {g.props["scope"] for g in grants}
+    assert secret.outputs["id"] in scopes
+    assert not [s for s in scopes if "Microsoft.CognitiveServices" in s]
+    (ref,) = app.props["configuration"]["secrets"]
+    assert ref == {
+        "name": "gateway-key",
+        "keyVaultUrl": f"https://{secret.props['vaultName']}.vault.azure.net/secrets/gateway-key-app-chat-api",
+        "identity": identity.outputs["id"],
+    }
+    env_vars = {e["name"]: e for e in app.props["template"]["containers"][0]["env"]}
+    assert env_vars["LLMOPS_GATEWAY_KEY"] == {"name": "LLMOPS_GATEWAY_KEY", "secretRef": "gateway-key"}
+    assert env_vars["LLMOPS_GATEWAY_URL"]["value"].endswith(".azure-api.net")
+    assert "AZURE_OPENAI_ENDPOINT" not in env_vars
+    # the app is created after its grants (it reads the key at start) and the model APIs it calls
+    model_apis = {
+        a.urn for a in plan.of_type("azure-native:apimanagement:Api") if a.props["apiId"] in ("chat", "embeddings")
+    }
+    assert model_apis <= set(app.dependencies)
+    # `access ENV` lists the app among its team's subscribers
+    support = next(t for t in team_access(plan) if t.team == "support-bot")
+    assert support.subscribers == ("app-chat-api",) and support.to_dict()["subscribers"] == ["app-chat-api"]

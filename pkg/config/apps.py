@@ -150,11 +150,18 @@ def _located(config: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
                 f"team {app.team!r} is not in teams {teams}: behind the gateway, an app's API belongs to its team's "
                 "product; add the team or name one of them",
             )
+        team = next((t for t in config.teams if t.name == app.team), None)
         for position, model in enumerate(app.models):
             if model not in deployments:
                 yield (
                     ("apps", index, "models", position),
                     f"model {model!r} is not a deployment of openai.deployments: use one of {deployments}",
+                )
+            elif config.gateway is not None and team is not None and model not in team.models:
+                yield (
+                    ("apps", index, "models", position),
+                    f"model {model!r} is not among the models of team {team.name!r} {list(team.models)}: behind the "
+                    "gateway an app calls models through its team's product; add it to the team's models",
                 )
     if config.apps and config.network.subnets.apps is None:
         yield ("apps",), "apps run in the Container Apps environment, which needs network.subnets.apps (/27 or larger)"

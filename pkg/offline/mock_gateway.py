@@ -13,6 +13,8 @@ GATEWAY_NAME_KEYS: tuple[str, ...] = (
     # a policy or an operation before its API or product, a link before both, the service last
     "relativeRecordSetName",
     "savedSearchId",
+    "sid",  # a subscription (to a product)
+    "secretName",  # a Key Vault secret (before its vault)
     "policyId",
     "operationId",
     "apiLinkId",
@@ -38,8 +40,18 @@ _SERVICE = ("serviceName", "service")
 GATEWAY_PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     **{
         f"azure-native:apimanagement:{kind}": (_SERVICE,)
-        for kind in ("Api", "Backend", "Product", "NamedValue", "Logger", "Diagnostic", "PolicyFragment")
+        for kind in (
+            "Api",
+            "Backend",
+            "Product",
+            "NamedValue",
+            "Logger",
+            "Diagnostic",
+            "PolicyFragment",
+            "Subscription",
+        )
     },
+    "azure-native:keyvault:Secret": (("vaultName", "vaults"),),
     "azure-native:privatedns:PrivateRecordSet": (("privateZoneName", "privateDnsZones"),),
     "azure-native:operationalinsights:SavedSearch": (("workspaceName", "workspaces"),),
     "azure-native:apimanagement:ApiPolicy": (_SERVICE, ("apiId", "apis")),
@@ -75,7 +87,14 @@ def gateway_outputs(
         configs = [dict(c, privateIPAddress="192.0.2.4") for c in inputs.get("ipConfigurations") or []]
         return {"ipConfigurations": configs}
 
+    def vault_secret(m: Any, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """A secret's URIs (versionless and with a version), as ARM answers for a secret: never its value."""
+        base = f"https://{inputs.get('vaultName')}.vault.azure.net/secrets/{name}"
+        version = rid.rsplit("/", 1)[-1][:8]
+        return {"properties": {"secretUri": base, "secretUriWithVersion": f"{base}/{version}"}}
+
     return {
+        "azure-native:keyvault:Secret": vault_secret,
         "azure-native:apimanagement:ApiManagementService": api_management,
         "azure-native:network:AzureFirewall": firewall,
     }

@@ -156,9 +156,11 @@ class TeamAccess:
     monthly_token_quota: str
     product: str
     """Logical name of the product in the plan."""
+    subscribers: tuple[str, ...] = ()
+    """Subscriptions the estate makes to the product (`app-<name>`: a team app calling its models)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "models": list(self.models)}
+        return {**asdict(self), "models": list(self.models), "subscribers": list(self.subscribers)}
 
 
 PRODUCT = "azure-native:apimanagement:Product"
@@ -184,15 +186,22 @@ def _limit(plan: Plan, product_id: str) -> tuple[str, str]:
 
 
 def team_access(plan: Plan) -> list[TeamAccess]:
-    """Each gateway product (one per team), the APIs (models) linked to it and its token limits."""
+    """Each gateway product (one per team), the APIs (models, apps) linked to it, its token limits and the
+    estate's own subscriptions to it (team apps that call models through the gateway)."""
     links: dict[str, list[str]] = {}
     for link in plan.of_type("azure-native:apimanagement:ProductApiLink"):
         linked = str(link.props.get("productId", "")).rsplit("/", 1)[-1]
         api = str(link.props.get("apiId", "")).rstrip("/").rsplit("/", 1)[-1]
         links.setdefault(linked, []).append(api)
+    subscribers: dict[str, list[str]] = {}
+    for sub in plan.of_type("azure-native:apimanagement:Subscription"):
+        scope = str(sub.props.get("scope", ""))
+        if "/products/" in scope:
+            subscribers.setdefault(scope.rstrip("/").rsplit("/", 1)[-1], []).append(str(sub.props.get("sid", sub.name)))
     teams = []
     for resource in plan.of_type(PRODUCT):
         team = str(resource.props.get("productId") or resource.name)
         rate, quota = _limit(plan, team)
-        teams.append(TeamAccess(team, tuple(sorted(links.get(team, []))), rate, quota, resource.name))
+        apis, subs = tuple(sorted(links.get(team, []))), tuple(sorted(subscribers.get(team, [])))
+        teams.append(TeamAccess(team, apis, rate, quota, resource.name, subs))
     return sorted(teams, key=lambda t: t.team)
