@@ -14,6 +14,7 @@ from pulumi_azure_native import network, privatedns
 
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
+from llmops_infra.components.public_ip import static_public_ip
 
 SUBNET_KEYS = ("aks_nodes", "private_endpoints", "ml_compute")
 
@@ -322,14 +323,11 @@ class Network(pulumi.ComponentResource):
     ) -> network.SubnetArgs:
         """The runners' NSG, outbound NAT (a static public IP the API server can authorize) and subnet."""
         nsg = self._nsg(f"{name}-nsg-ci_runners", spec.nsg_name, args, child)
-        address = network.PublicIPAddress(
+        address = static_public_ip(
             f"{name}-runner-egress-ip",
-            public_ip_address_name=spec.public_ip_name,
+            name=spec.public_ip_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
-            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
-            public_ip_allocation_method="Static",
-            public_ip_address_version="IPv4",
             opts=child,
         )
         nat = network.NatGateway(
