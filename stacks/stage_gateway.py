@@ -26,13 +26,10 @@ from llmops_infra.components.gateway_keys import app_subscription_key
 from llmops_infra.components.gateway_screening import THRESHOLDS
 from llmops_infra.components.gateway_specs import AppApiSpec, BackendUrl, ModelApiSpec, TeamSpec
 from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.config.gateway import GATEWAY_LB_OFFSET
 from llmops_infra.config.token_prices import gateway_model_prices
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
-
-GATEWAY_LB_OFFSET = 200
-"""vLLM services reach the gateway through an internal load balancer on a fixed address of the node
-subnet: the subnet's network address + 200 + the model's index."""
 
 
 def egress_stage(estate: Estate) -> None:

@@ -43,7 +43,13 @@ from llmops_infra.config.common import (
 )
 from llmops_infra.config.compute import ClusterConfig, GpuPool, SystemPool
 from llmops_infra.config.delivery import AzureDevOpsRunners, CiConfig, GitHubRunners, RunnerConfig
-from llmops_infra.config.gateway import EgressConfig, GatewayConfig, TeamConfig, check_teams
+from llmops_infra.config.gateway import (
+    EgressConfig,
+    GatewayConfig,
+    TeamConfig,
+    check_gateway_addresses,
+    check_teams,
+)
 from llmops_infra.config.governance import PolicyConfig, PolicyExemption, PromotionConfig
 from llmops_infra.config.inference import (
     ActiveHours,
@@ -188,6 +194,9 @@ class EnvironmentConfig(Strict):
         served = {d.name for d in self.openai.deployments} | {m.name for m in self.inference.models}
         served |= {e.name for e in self.ml.endpoints}
         check_teams(list(self.teams), self.gateway, served)
+        if self.gateway is not None and self.inference.models:
+            nodes = self.cluster.system_pool.max_nodes + sum(p.max_nodes for p in self.cluster.gpu_pools)
+            check_gateway_addresses(subnets.aks_nodes, nodes, len(self.inference.models))
 
     def _ci_checks(self) -> None:
         runners = self.ci.runners
