@@ -140,8 +140,7 @@ def check_gateway_addresses(nodes_cidr: str, max_nodes: int, models: int) -> Non
     Nodes take subnet addresses from the bottom (Azure CNI overlay: pods do not); Azure keeps the first four.
     Every node is counted twice, for the surge nodes of an upgrade. Raises `ConfigError` with the key to change.
     """
-    net = ip_network(nodes_cidr)
-    if net.network_address + GATEWAY_LB_OFFSET + models >= net.broadcast_address:
+    if GATEWAY_LB_OFFSET + models > ip_network(nodes_cidr).num_addresses - 1:  # the last address is broadcast
         raise ConfigError(
             f"network.subnets.aks_nodes ({nodes_cidr}) has no room for the gateway's load-balancer addresses of "
             f"{models} vLLM models (offset {GATEWAY_LB_OFFSET} + one per model): use a /24 or larger node subnet",

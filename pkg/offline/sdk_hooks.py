@@ -94,7 +94,7 @@ def live_thread_pool() -> Iterator[None]:
     loop itself stays: futures made outside a program (tests, user code) are bound to it. The
     replaced pool is shut down without waiting; the new one stays as the loop's default afterwards.
     """
-    loop = _sync._ensure_event_loop()
+    loop = _sync._ensure_event_loop()  # type: ignore[no-untyped-call]  # the SDK helper is unannotated
     previous = getattr(loop, "_default_executor", None)
     loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="llmops-synth"))
     if isinstance(previous, ThreadPoolExecutor):
@@ -126,7 +126,8 @@ def run_program(
         if progress is None:
             _sync._sync_await(_stack.run_pulumi_func(body))
         else:
-            with loop_watch.watched(_sync._ensure_event_loop(), progress):
+            loop = _sync._ensure_event_loop()  # type: ignore[no-untyped-call]  # the SDK helper is unannotated
+            with loop_watch.watched(loop, progress):
                 _sync._sync_await(_stack.run_pulumi_func(body))
     finally:
         _resource._get_stack_trace = saved
