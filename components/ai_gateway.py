@@ -21,12 +21,14 @@ from pulumi_azure_native import apimanagement as apim
 
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.gateway_alerts import gateway_alerts
+from llmops_infra.components.gateway_backends import circuit_breaker_backend
 from llmops_infra.components.gateway_policies import (
     api_policy,
     app_api_policy,
     managed_identity_auth,
     named_value_bearer,
     team_policy,
+    weighted_split,
 )
 from llmops_infra.components.gateway_screening import THRESHOLDS, include_screening, screening_policy_fragment
 from llmops_infra.components.gateway_specs import TOKEN_AUDIENCES, AppApiSpec, ModelApiSpec, TeamSpec
@@ -60,11 +62,15 @@ class AiGatewayArgs:
     identity (`gateway_screening`). Default: none, no screening at the gateway."""
     screening_threshold: int = THRESHOLDS["Medium"]
     """Lowest severity (0, 2, 4, 6) that blocks a prompt. Default: 4, medium and high are blocked."""
+    later_models: tuple[str, ...] = ()
+    """Models added after construction with `add_model_api` (a flow route split towards an app, once the app
+    exists): teams may name them. Default: none."""
 
     def __post_init__(self) -> None:
-        known = {m.name for m in self.models}
-        if len(known) != len(self.models):
+        names = [m.name for m in self.models] + list(self.later_models)
+        if len(set(names)) != len(names):
             raise ValueError("gateway: two models share a name")
+        known = set(names)
         for team in self.teams:
             unknown = sorted(set(team.models) - known)
             if unknown:
@@ -214,6 +220,19 @@ class AiGateway(pulumi.ComponentResource):
                 ready.append(self._screen)
         else:
             auth = managed_identity_auth(TOKEN_AUDIENCES[spec.kind])
+        routing = ""
+        if spec.split is not None:
+            split = spec.split
+            url = pulumi.Output.from_input(split.fqdn).apply(lambda host: f"https://{host}{split.path}")
+            app_backend = self._backend(f"{spec.name}-app", url, f"{spec.name} -> app {split.app}", split.resource)
+            ready.append(app_backend)
+            routing = weighted_split(
+                percent=split.percent,
+                backend_id=f"{spec.name}-app",
+                auth=managed_identity_auth(args.audience),
+                default_backend_id=backend_id,
+                default_auth=auth,
+            )
         apps = [a for t in args.teams if spec.name in t.models for a in t.client_app_ids]
         policy = pulumi.Output.all(*apps).apply(
             lambda ids: api_policy(
@@ -224,6 +243,7 @@ class AiGateway(pulumi.ComponentResource):
                 auth=auth,
                 client_app_ids=sorted(set(ids)),
                 screening=screening,
+                routing=routing,
             )
         )
         title, path = f"{spec.name} ({spec.kind})", f"models/{spec.name}"
@@ -330,32 +350,13 @@ class AiGateway(pulumi.ComponentResource):
     def _backend(
         self, key: str, url: pulumi.Input[str], title: str, uses: pulumi.Resource | None = None
     ) -> apim.Backend:
-        """One backend with a circuit breaker: 5 server errors or throttles in a minute open it for a minute."""
-        return apim.Backend(
+        return circuit_breaker_backend(
             f"{self._name}-backend-{key}",
             backend_id=key,
             service_name=self._service.name,
             resource_group_name=self._args.resource_group_name,
             url=url,
-            protocol="http",
             title=title,
-            circuit_breaker=apim.BackendCircuitBreakerArgs(
-                rules=[
-                    apim.CircuitBreakerRuleArgs(
-                        name="server-errors-and-throttling",
-                        failure_condition=apim.CircuitBreakerFailureConditionArgs(
-                            count=5,
-                            interval="PT1M",
-                            status_code_ranges=[
-                                apim.FailureStatusCodeRangeArgs(min=429, max=429),
-                                apim.FailureStatusCodeRangeArgs(min=500, max=599),
-                            ],
-                        ),
-                        trip_duration="PT1M",
-                        accept_retry_after=True,
-                    )
-                ]
-            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[uses] if uses else None),
         )
 

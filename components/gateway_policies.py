@@ -11,7 +11,10 @@ read 2026-12-01):
   429 past the rate, 403 past the quota (llm-token-limit-policy);
 - `llm-emit-token-metric` namespace, <dimension name value>: at most 5 custom dimensions
   (llm-emit-token-metric-policy);
-- `set-backend-service` backend-id (backends).
+- `set-backend-service` backend-id (backends);
+- `choose` / `when condition` / `otherwise` (choose-policy); `new Random(context.RequestId.GetHashCode())` in a
+  policy expression (api-management-policy-expressions: System.Random is an allowed type), the usual weighted
+  split of API Management samples.
 """
 
 from __future__ import annotations
@@ -40,12 +43,13 @@ def api_policy(
     auth: str,
     client_app_ids: Sequence[str] = (),
     screening: str = "",
+    routing: str = "",
 ) -> str:
     """The policy of one model's API: JWT first, then prompt screening (when given), backend, credentials,
     token metrics.
 
     `auth` is one `authentication-managed-identity` or `set-header` statement (`managed_identity_auth`,
-    `named_value_bearer`)."""
+    `named_value_bearer`). `routing` (`weighted_split`) replaces the backend and its credentials."""
     jwt = validate_token(tenant_id=tenant_id, audience=audience, client_app_ids=client_app_ids)
     dimensions = "".join(
         f"<dimension{_attrs(name=name, value=value)} />"
@@ -59,9 +63,19 @@ def api_policy(
     backend = f"<set-backend-service{_attrs(backend_id=backend_id)} />"
     return (
         "<policies><inbound><base />"
-        f"{jwt}{screening}{backend}{auth}{metric}"
+        f"{jwt}{screening}{routing or backend + auth}{metric}"
         "</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
     )
+
+
+def weighted_split(*, percent: int, backend_id: str, auth: str, default_backend_id: str, default_auth: str) -> str:
+    """`percent` of the requests (drawn per request) go to `backend_id` with `auth`, the rest to the default."""
+    if not 0 <= percent <= 100:
+        raise ValueError(f"gateway split: {percent} is not a percentage")
+    condition = f"@(new Random(context.RequestId.GetHashCode()).Next(100) < {percent})"
+    chosen = f"<set-backend-service{_attrs(backend_id=backend_id)} />{auth}"
+    default = f"<set-backend-service{_attrs(backend_id=default_backend_id)} />{default_auth}"
+    return f"<choose><when{_attrs(condition=condition)}>{chosen}</when><otherwise>{default}</otherwise></choose>"
 
 
 def validate_token(*, tenant_id: str, audience: str, client_app_ids: Sequence[str] = ()) -> str:

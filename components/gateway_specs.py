@@ -25,6 +25,20 @@ class BackendUrl:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AppSplit:
+    """A share of a model route's requests sent to a team app (a prompt flow moving to Container Apps)."""
+
+    app: str
+    fqdn: pulumi.Input[str]
+    """The app's internal host name: the backend is `https://<fqdn><path>`."""
+    percent: int
+    path: str = "/score"
+    """The path the app serves the flow's contract at (a prompt flow endpoint scores at /score). Default: /score."""
+    resource: pulumi.Resource | None = None
+    """The app's resource: the backend depends on it. Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelApiSpec:
     """One model behind the gateway."""
 
@@ -36,6 +50,9 @@ class ModelApiSpec:
     target: pulumi.Resource | None = None
     """The model's resource when the stack has one (a deployment, an online endpoint): the API depends on it
     (the estate graph draws gateway -> model). Default: none."""
+    split: AppSplit | None = None
+    """ML endpoints only: send a share of the route's requests to a team app, called with the gateway's identity
+    for the gateway's audience (docs/migration.md). Default: none."""
 
     def __post_init__(self) -> None:
         if not self.urls:
@@ -44,6 +61,8 @@ class ModelApiSpec:
             raise ValueError(f"gateway model {self.name}: vLLM needs api_key_secret_uri (its key lives in Key Vault)")
         if self.kind != "vllm" and self.api_key_secret_uri is not None:
             raise ValueError(f"gateway model {self.name}: {self.kind} backends use the managed identity, not a key")
+        if self.split is not None and (self.kind != "ml" or len(self.urls) != 1):
+            raise ValueError(f"gateway model {self.name}: only a single-backend ML endpoint moves to an app")
 
 
 @dataclass(frozen=True, kw_only=True)

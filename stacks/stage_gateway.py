@@ -24,7 +24,7 @@ from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewa
 from llmops_infra.components.gateway_dns import gateway_dns
 from llmops_infra.components.gateway_keys import app_subscription_key
 from llmops_infra.components.gateway_screening import THRESHOLDS
-from llmops_infra.components.gateway_specs import AppApiSpec, BackendUrl, ModelApiSpec, TeamSpec
+from llmops_infra.components.gateway_specs import AppApiSpec, AppSplit, BackendUrl, ModelApiSpec, TeamSpec
 from llmops_infra.components.roles import RoleGrant, assign_role
 from llmops_infra.config.gateway import GATEWAY_LB_OFFSET
 from llmops_infra.config.token_prices import gateway_model_prices
@@ -119,10 +119,27 @@ def _models(estate: Estate) -> list[ModelApiSpec]:
     ml = estate.find(keys.ML)
     if ml is not None:
         for ep in config.ml.endpoints:
-            uri = next((u for key, u in ml.scoring_uris.items() if key == ep.name), None)
-            if uri is not None:
+            uri = ml.scoring_uris.get(ep.name)
+            if uri is not None and ep.migrate_to is None:  # a flow moving to an app is routed after the apps
                 models.append(ModelApiSpec(name=ep.name, kind="ml", urls=[BackendUrl(url=uri)]))
     return models
+
+
+def _moving_flows(estate: Estate) -> list[ModelApiSpec]:
+    """The routes of prompt flows moving to an app (`ml.endpoints[].migrate_to`): a share of each route's
+    requests goes to the app (docs/migration.md). Built after the apps stage (the app's host name)."""
+    config, ml = estate.config, estate.find(keys.ML)
+    routes: list[ModelApiSpec] = []
+    for ep in config.ml.endpoints:
+        uri = ml.scoring_uris.get(ep.name) if ml is not None else None
+        if ep.migrate_to is None or uri is None:
+            continue
+        app = estate.get(keys.team_app(ep.migrate_to.app))
+        split = AppSplit(
+            app=ep.migrate_to.app, fqdn=app.fqdn, percent=ep.migrate_to.traffic_percent, resource=app.container_app
+        )
+        routes.append(ModelApiSpec(name=ep.name, kind="ml", urls=[BackendUrl(url=uri)], split=split))
+    return routes
 
 
 def gateway_stage(estate: Estate) -> None:
@@ -152,6 +169,7 @@ def gateway_stage(estate: Estate) -> None:
             app_insights_connection_string=monitoring.app_insights_connection_string,
             action_group_id=monitoring.action_group_id,
             models=_models(estate),
+            later_models=tuple(e.name for e in config.ml.endpoints if e.migrate_to is not None),
             content_safety_endpoint=safety.endpoint if screen and safety is not None else None,
             screening_threshold=THRESHOLDS[config.openai.content_filter_threshold.value],
             teams=[
@@ -221,10 +239,12 @@ def _app_keys(estate: Estate, gateway: AiGateway) -> None:
 
 def gateway_routes_stage(estate: Estate) -> None:
     """Each team app becomes the API `apps/<name>` in its team's product (after the apps stage, which admitted
-    only the gateway subnet to the apps' ingress)."""
+    only the gateway subnet to the apps' ingress), and a flow moving to an app gets its split route."""
     gateway = estate.find(keys.GATEWAY)
     if gateway is None:
         return
+    for route in _moving_flows(estate):
+        gateway.add_model_api(route, teams=[t.name for t in estate.config.teams if route.name in t.models])
     for spec in estate.config.apps:
         app = estate.get(keys.team_app(spec.name))
         gateway.add_app_api(AppApiSpec(name=spec.name, team=spec.team, fqdn=app.fqdn, app=app.container_app))

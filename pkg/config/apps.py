@@ -163,6 +163,21 @@ def _located(config: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
                     f"model {model!r} is not among the models of team {team.name!r} {list(team.models)}: behind the "
                     "gateway an app calls models through its team's product; add it to the team's models",
                 )
+    names = [a.name for a in config.apps]
+    for index, endpoint in enumerate(config.ml.endpoints):
+        migration = endpoint.migrate_to
+        if migration is None:
+            continue
+        if config.gateway is None:
+            yield (
+                ("ml", "endpoints", index, "migrate_to"),
+                "a flow moves to an app behind its gateway route (models/<name>): configure gateway, or remove migrate_to",
+            )
+        elif migration.app not in names:
+            yield (
+                ("ml", "endpoints", index, "migrate_to", "app"),
+                f"app {migration.app!r} is not in apps {names}: add the app that takes over the flow, or name one",
+            )
     if config.apps and config.network.subnets.apps is None:
         yield ("apps",), "apps run in the Container Apps environment, which needs network.subnets.apps (/27 or larger)"
     if config.network.subnets.apps is not None and not config.apps:
