@@ -51,6 +51,9 @@ class CosmosStoreArgs(PrivateServiceArgs):
     """Provisioned RU/s of the database, shared by its containers. Default: 1000."""
     backup: str = "Continuous7Days"
     """Continuous7Days, Continuous30Days or periodic. Default: continuous, 7 days of point-in-time restore."""
+    total_throughput_limit: int | None = None
+    """Cap on the RU/s provisioned on the whole account (`capacity.totalThroughputLimit`), databases and
+    containers others (the Agent Service) create included. Default: none, no cap."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -104,6 +107,9 @@ class CosmosStore(pulumi.ComponentResource):
             is_virtual_network_filter_enabled=False,
             minimal_tls_version="Tls12",
             backup_policy=_backup_policy(args.backup),
+            capacity=cosmosdb.CapacityArgs(total_throughput_limit=args.total_throughput_limit)
+            if args.total_throughput_limit is not None
+            else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
         make_private(
@@ -127,13 +133,22 @@ class CosmosStore(pulumi.ComponentResource):
         self.register_outputs({"account_id": self.account_id, "endpoint": self.endpoint})
 
     def data_role_assignment(
-        self, name: str, *, principal_id: pulumi.Input[str], role: str, parent: pulumi.Resource
+        self,
+        name: str,
+        *,
+        principal_id: pulumi.Input[str],
+        role: str,
+        parent: pulumi.Resource,
+        database: str | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
     ) -> cosmosdb.SqlResourceSqlRoleAssignment:
-        """`role` (a built-in data role) for `principal_id` on this account's database only, as `name`."""
+        """`role` (a built-in data role) for `principal_id` on one database only, as `name`: this account's
+        database, or `database` (one another service creates, such as the Agent Service's enterprise_memory)."""
         if role not in DATA_ROLES:
             raise ValueError(f"cosmos data role {role!r}: use one of {sorted(DATA_ROLES)}")
         definition = pulumi.Output.concat(self._account.id, "/sqlRoleDefinitions/", DATA_ROLES[role])
-        assignment_id = pulumi.Output.all(self.database_scope, principal_id).apply(
+        scope = self.database_scope if database is None else pulumi.Output.concat(self._account.id, "/dbs/", database)
+        assignment_id = pulumi.Output.all(scope, principal_id).apply(
             lambda v: str(uuid.uuid5(ASSIGNMENT_NAMESPACE, f"{str(v[0]).lower()}|{v[1]}|{DATA_ROLES[role]}"))
         )
         return cosmosdb.SqlResourceSqlRoleAssignment(
@@ -143,6 +158,6 @@ class CosmosStore(pulumi.ComponentResource):
             role_assignment_id=assignment_id,
             role_definition_id=definition,
             principal_id=principal_id,
-            scope=self.database_scope,
-            opts=pulumi.ResourceOptions(parent=parent),
+            scope=scope,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
         )

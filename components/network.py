@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import network, privatedns
 
+from llmops_infra.components.delegated_subnets import DELEGATED_KEYS, container_apps_subnet
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
 from llmops_infra.components.public_ip import static_public_ip
@@ -111,6 +112,8 @@ class NetworkArgs:
     """The CI runners' subnet. Default: none."""
     app_subnet: SubnetSpec | None = None
     """The app tier's subnet (key `apps`), delegated to Microsoft.App/environments. Default: none."""
+    agent_subnet: SubnetSpec | None = None
+    """The Foundry Agent Service's subnet (key `agents`), delegated likewise and used by nothing else. Default: none."""
     regional_private_dns_zones: Mapping[str, str] = field(default_factory=dict)
     """Private-link group -> zone for zones named after the region (`dns_zones.regional_zones`), created
     and linked like the others. Default: none."""
@@ -227,16 +230,11 @@ class Network(pulumi.ComponentResource):
         self.runner_egress_ip = None
         if args.runner_subnet is not None:
             subnets.append(self._runner_subnet(name, args, args.runner_subnet, child))
-        if args.app_subnet is not None:
-            app_nsg = self._nsg(f"{name}-nsg-apps", args.app_subnet.nsg_name, args, child)
-            subnets.append(
-                network.SubnetArgs(
-                    name=args.app_subnet.name,
-                    address_prefix=args.app_subnet.cidr,
-                    network_security_group=network.NetworkSecurityGroupArgs(id=app_nsg.id),
-                    delegations=[network.DelegationArgs(name="apps", service_name=RUNNER_DELEGATIONS["github"])],
-                )
-            )
+        for key, spec in zip(DELEGATED_KEYS, (args.app_subnet, args.agent_subnet), strict=True):
+            if spec is not None:
+                nsg = self._nsg(f"{name}-nsg-{key}", spec.nsg_name, args, child)
+                subnets.append(container_apps_subnet(spec, nsg.id, delegation=key))
+                extra_names[key] = spec.name
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,
@@ -251,8 +249,6 @@ class Network(pulumi.ComponentResource):
         if args.runner_subnet is not None:
             names["ci_runners"] = args.runner_subnet.name
         names.update(extra_names)
-        if args.app_subnet is not None:
-            names["apps"] = args.app_subnet.name
         self.subnet_ids = {key: pulumi.Output.concat(vnet.id, f"/subnets/{name}") for key, name in names.items()}
 
         self.dns_zone_ids = ZoneIds(args.regional_private_dns_zones)

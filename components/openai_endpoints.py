@@ -69,6 +69,8 @@ class Project:
     name: str
     display_name: str = ""
     """Name shown in the Foundry portal. Default: the name."""
+    agents: bool = False
+    """The Agent Service's standard setup runs in this project (`agent_setup.AgentSetup`). Default: off."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +107,8 @@ class OpenAIEndpointsArgs(AccountArgs):
     """AIServices (a Foundry resource, projects allowed) or OpenAI (plain Azure OpenAI). Default: AIServices."""
     projects: list[Project] = field(default_factory=list)
     """Foundry projects under the account (kind AIServices only). Default: none."""
+    agent_subnet_id: pulumi.Input[str] | None = None
+    """The subnet the Agent Service is injected into (needed when a project has agents). Default: none."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -112,6 +116,8 @@ class OpenAIEndpointsArgs(AccountArgs):
             raise ValueError(f"model account kind {self.kind!r}: use one of {list(KINDS)}")
         if self.projects and self.kind != FOUNDRY_KIND:
             raise ValueError(f"projects need a Foundry resource (kind {FOUNDRY_KIND}), not kind {self.kind}")
+        if any(p.agents for p in self.projects) and self.agent_subnet_id is None:
+            raise ValueError("foundry projects with agents need agent_subnet_id: the subnet agents are injected into")
         project_names = [p.name for p in self.projects]
         if len(set(project_names)) != len(project_names):
             raise ValueError(f"foundry projects: names {sorted(project_names)} must be unique")
@@ -175,6 +181,8 @@ class OpenAIEndpoints(pulumi.ComponentResource):
     deployments: dict[str, cognitiveservices.Deployment]
     """Deployment name -> its resource (an app that calls it is created after it)."""
     project_ids: dict[str, pulumi.Output[str]]
+    projects: dict[str, cognitiveservices.Project]
+    """Project name -> its resource (the agent setup connects and grants each one)."""
     rai_policy_name: pulumi.Output[str]
     principal_id: pulumi.Output[str]
 
@@ -188,6 +196,7 @@ class OpenAIEndpoints(pulumi.ComponentResource):
                 restrict_outbound=True,
                 allowed_fqdns=list(args.allowed_fqdns),
                 allow_project_management=args.kind == FOUNDRY_KIND,
+                agent_subnet_id=args.agent_subnet_id,
             ),
             args,
             parent=self,
@@ -267,6 +276,7 @@ class OpenAIEndpoints(pulumi.ComponentResource):
         self.deployment_names = pulumi.Output.all(*[d.name for d in deployments]).apply(list)
         self.deployments = {spec.name: d for spec, d in zip(args.deployments, deployments, strict=True)}
         self.project_ids = {p.name: project.id for p, project in zip(args.projects, projects, strict=True)}
+        self.projects = {p.name: project for p, project in zip(args.projects, projects, strict=True)}
         self.register_outputs(
             {
                 "account_id": self.account_id,

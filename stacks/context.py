@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pulumi_azure_native.keyvault import Secret
     from pulumi_azure_native.managedidentity import UserAssignedIdentity
 
+    from llmops_infra.components.agent_setup import AgentSetup
     from llmops_infra.components.ai_gateway import AiGateway
     from llmops_infra.components.app_environment import AppEnvironment
     from llmops_infra.components.budget import Budget
@@ -90,9 +91,11 @@ ML: Key[MlEndpoints] = Key("ml")
 ML_DEPLOYMENTS: Key[MlDeployments] = Key("ml_deployments")
 """Workload stack: what the endpoints serve (only with ml.endpoints)."""
 SEARCH: Key[SearchService] = Key("search")
-"""Only when an app names the search store."""
+"""Only when an app names the search store or a Foundry project enables agents."""
 COSMOS: Key[CosmosStore] = Key("cosmos")
-"""Only when an app names the cosmos store."""
+"""Only when an app names the cosmos store or a Foundry project enables agents."""
+AGENT_SETUP: Key[AgentSetup] = Key("agent_setup")
+"""Only when a Foundry project enables agents."""
 APP_ENVIRONMENT: Key[AppEnvironment] = Key("app_environment")
 """Only when apps are configured."""
 GITHUB_RUNNERS: Key[GitHubRunners] = Key("github_runners")

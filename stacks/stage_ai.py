@@ -105,7 +105,10 @@ def openai_args(estate: Estate) -> OpenAIEndpointsArgs:
             allow_public_network_access=openai.allow_public_network_access,
             private_endpoint_name=namer.name("private_endpoint", "oai"),
             kind=openai.kind,
-            projects=[Project(name=p.name, display_name=p.display_name) for p in config.foundry.projects],
+            projects=[
+                Project(name=p.name, display_name=p.display_name, agents=p.agents) for p in config.foundry.projects
+            ],
+            agent_subnet_id=net.subnet_ids["agents"] if any(p.agents for p in config.foundry.projects) else None,
         )
 
 

@@ -1,13 +1,13 @@
 """Stages of the application tier: the stores (AI Search, Cosmos DB), the Container Apps environment, team apps.
 
 They run after the AI stages (the apps call the Foundry resource's deployments). A store exists only
-when an app names it (`apps[].stores`); each app's identity gets the data role its config names on
-that one store (reader, or contributor for `apps[].writes`), and AcrPull on the registry. For its models:
-without a gateway, "Cognitive Services OpenAI User" on the Foundry resource; with one, the app calls them
-through the gateway as a subscriber of its team's product, and reads only its subscription key in Key
-Vault. The identities are made first (`app_identities_stage`, before the gateway stage, which admits them);
-the apps after the gateway (their key and the model APIs exist). Each app's internal host name is exported
-(`app_fqdns`) for its gateway route (docs/apps.md).
+when an app names it (`apps[].stores`) or a Foundry project enables agents (both stores); each app's identity
+gets the data role its config names on that one store (reader, or contributor for `apps[].writes`), and AcrPull
+on the registry. For its models: without a gateway, "Cognitive Services OpenAI User" on the Foundry resource;
+with one, the app calls them through the gateway as a subscriber of its team's product, and reads only its
+subscription key in Key Vault. The identities are made first (`app_identities_stage`, before the gateway stage,
+which admits them); the apps after the gateway (their key and the model APIs exist). Each app's internal host
+name is exported (`app_fqdns`) for its gateway route (docs/apps.md).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from llmops_infra.stacks.context import Estate, config_key
 def stores_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     used = {store for app in config.apps for store in app.stores}
+    if any(p.agents for p in config.foundry.projects):
+        used |= {"search", "cosmos"}  # the agents' vector stores and threads (stage_agents)
     if not used:
         return
     foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
@@ -62,6 +64,7 @@ def stores_stage(estate: Estate) -> None:
                     account_name=namer.name("cosmos_account"),
                     throughput=config.cosmos.throughput,
                     backup=config.cosmos.backup,
+                    total_throughput_limit=config.cosmos.total_throughput_limit,
                     allow_public_network_access=config.cosmos.allow_public_network_access,
                     private_endpoint_name=namer.name("private_endpoint", "cosmos"),
                 ),

@@ -162,6 +162,15 @@ def network_stage(estate: Estate) -> None:
                 if config.network.subnets.apps
                 else None
             ),
+            agent_subnet=(
+                SubnetSpec(
+                    name=namer.name("subnet", "agents"),
+                    cidr=config.network.subnets.agents,
+                    nsg_name=namer.name("network_security_group", "agents"),
+                )
+                if config.network.subnets.agents
+                else None
+            ),
             regional_private_dns_zones=regional_zones(config.azure.location),
             gateway_subnet=SubnetSpec(
                 name=namer.name("subnet", "apim"),

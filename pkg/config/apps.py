@@ -3,7 +3,7 @@
 `apps:` lists team applications (Agent Framework apps, chat back-ends, migrated prompt flows)
 that run on the estate's internal Container Apps environment from the private registry, by
 digest, each under its own identity. `foundry:` adds projects to the model account (the
-Foundry resource); `search:` and `cosmos:` size the stores that apps
+Foundry resource), with the Agent Service's standard setup where a project enables `agents`; `search:` and `cosmos:` size the stores that apps
 name in `stores`. What one section cannot check alone (an app naming a model deployment that
 does not exist, a store without its section) is `cross_check_apps`, which the loader runs after
 the models validate, so that the error names the file and line of the offending key.
@@ -96,6 +96,13 @@ class AppConfig(Strict):
 class FoundryProject(Strict):
     name: DnsLabel = Field(description="Project name (a team or use case).")
     display_name: str = Field("", max_length=64, description="Name shown in the Foundry portal. Default: the name.")
+    agents: bool = Field(
+        False,
+        description="Run the Agent Service's standard setup in this project: agent threads in the estate's Cosmos DB, "
+        "files in a dedicated private storage account, vector stores in its AI Search, agents injected into "
+        "network.subnets.agents (docs/apps.md). Needs network.subnets.agents and 3000 RU/s of Cosmos DB per "
+        "agent project. Default: off.",
+    )
 
 
 class FoundryConfig(Strict):
@@ -127,6 +134,13 @@ class CosmosConfig(Strict):
         description="Backup mode: continuous (point-in-time restore within 7 or 30 days) or periodic.",
     )
     allow_public_network_access: bool = Field(False, description="Dangerous. Default: private endpoint only.")
+    total_throughput_limit: int | None = Field(
+        None,
+        ge=400,
+        description="Cap on the RU/s provisioned on the whole account (capacity.totalThroughputLimit): a cost guard. "
+        "Agent projects add 3000 RU/s each (three containers of 1000 RU/s the Agent Service creates), so the cap "
+        "must cover throughput + 3000 per agent project. Default: none (no account-wide cap).",
+    )
 
     @field_validator("throughput")
     @classmethod
@@ -184,6 +198,45 @@ def _located(config: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
         yield ("network", "subnets", "apps"), "network.subnets.apps is set but no apps are configured: remove it"
 
 
+AGENT_RU_PER_PROJECT = 3000
+"""RU/s the Agent Service provisions per project: three containers of 1000 RU/s (Learn, standard agent setup,
+"Cosmos DB throughput requirements", read 2026-12-02)."""
+
+
+def _agent_checks(config: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """The standard agent setup's prerequisites, each at the key to change."""
+    agents = [i for i, p in enumerate(config.foundry.projects) if p.agents]
+    subnet = config.network.subnets.agents
+    if not agents:
+        if subnet is not None:
+            yield ("network", "subnets", "agents"), "network.subnets.agents is set but no foundry project has agents"
+        return
+    first = ("foundry", "projects", agents[0], "agents")
+    if config.openai.kind != "AIServices":
+        yield first, f"agents need a Foundry resource: set openai.kind AIServices (it is {config.openai.kind})"
+    if subnet is None:
+        yield (
+            first,
+            "agents run in a subnet of their own, delegated to Microsoft.App/environments: add network.subnets.agents "
+            "(/27 or larger, /24 recommended), unused by anything else",
+        )
+    for store in ("search", "cosmos"):
+        if getattr(config, store).allow_public_network_access:
+            yield (
+                (store, "allow_public_network_access"),
+                f"agent projects keep their data in {store}, which must be private: remove allow_public_network_access",
+            )
+    limit = config.cosmos.total_throughput_limit
+    needed = config.cosmos.throughput + AGENT_RU_PER_PROJECT * len(agents)
+    if limit is not None and limit < needed:
+        yield (
+            ("cosmos", "total_throughput_limit"),
+            f"total_throughput_limit {limit} RU/s is below what the account needs: {config.cosmos.throughput} "
+            f"(cosmos.throughput) + {AGENT_RU_PER_PROJECT} x {len(agents)} agent project(s) = {needed} RU/s "
+            "(the capability host fails otherwise): raise it to at least that, or remove it",
+        )
+
+
 def cross_check_apps(config: Any) -> list[tuple[tuple[str | int, ...], str]]:
     """Checks across sections (key path, message): the loader turns the first into a located ConfigError."""
-    return list(_located(config))
+    return [*_located(config), *_agent_checks(config)]

@@ -81,6 +81,10 @@ class StateBackend(Strict):
         return self
 
 
+RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+"""The agent subnet's allowed ranges (Learn, "Set up private networking for Foundry Agent Service", read 2026-12-02)."""
+
+
 class Subnets(Strict):
     aks_nodes: str = Field(description="CIDR of the AKS node subnet.")
     private_endpoints: str = Field(description="CIDR of the subnet that holds private endpoints.")
@@ -106,6 +110,12 @@ class Subnets(Strict):
         description="CIDR of the internal Container Apps environment's subnet (apps), delegated to "
         "Microsoft.App/environments; /27 or larger. Default: none (no apps).",
     )
+    agents: str | None = Field(
+        None,
+        description="CIDR of the Foundry Agent Service's subnet (foundry.projects[].agents), delegated to "
+        "Microsoft.App/environments and used by nothing else (one Foundry resource per subnet); a private "
+        "(RFC 1918) range, /27 or larger, /24 recommended. Default: none (no agents).",
+    )
 
 
 class NetworkConfig(Strict):
@@ -130,9 +140,14 @@ class NetworkConfig(Strict):
             if cidr is None:
                 continue
             net = ipv4_network(cidr)
-            if key == "apps" and net.prefixlen > 27:
+            if key in ("apps", "agents") and net.prefixlen > 27:
                 raise ValueError(
-                    f"subnets.apps ({cidr}) is smaller than /27, the least a Container Apps environment takes"
+                    f"subnets.{key} ({cidr}) is smaller than /27, the least a subnet delegated to "
+                    "Microsoft.App/environments takes"
+                )
+            if key == "agents" and not any(net.subnet_of(ipv4_network(r)) for r in RFC1918):
+                raise ValueError(
+                    f"subnets.agents ({cidr}) is not a private RFC 1918 range: the Agent Service refuses it"
                 )
             if not net.subnet_of(space):
                 raise ValueError(

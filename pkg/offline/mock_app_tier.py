@@ -1,11 +1,13 @@
 """What Azure answers for the app tier's resources under the offline mocks (kept apart from `mocks.py`).
 
 `app_tier_outputs(system_identity, user_assigned)` returns the output functions by type; `mocks.py`
-passes its own identity helpers in, so this module imports nothing from it.
+passes its own identity helpers in, so this module imports nothing from it. `APP_TIER_CALLS` answers the
+invokes: a generic GET of a Foundry project gives a stable workspace id (`properties.internalId`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,3 +34,17 @@ def app_tier_outputs(
         "azure-native:search:Service": with_identity,
         "azure-native:cosmosdb:DatabaseAccount": cosmos,
     }
+
+
+def _generic_resource(m: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """resources:getResource: the resource's name and, for a Foundry project, a stable 32-hex internalId."""
+    key = "/".join(str(args.get(k, "")) for k in ("resourceGroupName", "parentResourcePath", "resourceName"))
+    return {
+        "name": args.get("resourceName", ""),
+        "properties": {"internalId": hashlib.sha256(key.encode()).hexdigest()[:32]},
+    }
+
+
+APP_TIER_CALLS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:resources:getResource": _generic_resource,
+}

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from llmops_infra.offline.mock_app_tier import APP_TIER_CALLS
+
 
 def stable_uuid(*parts: str) -> str:
     return str(uuid.UUID(hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32], version=4))
@@ -64,7 +66,7 @@ def _subscription_keys(m: Any, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-CALLS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+CALLS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = APP_TIER_CALLS | {
     "azure-native:managedidentity:getUserAssignedIdentity": _existing_identity,
     "azure-native:authorization:getClientConfig": _client_config,
     "azure-native:containerservice:listManagedClusterUserCredentials": _kubeconfig,
