@@ -10,6 +10,7 @@ from typing import TypeVar
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from llmops_infra.policies import (  # noqa: F401 - imported for their registrations
+    agents,
     ai,
     aks,
     app_tier,

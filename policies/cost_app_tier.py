@@ -9,6 +9,9 @@
   replicas, at the active rate (an upper bound: idle replicas bill lower; the monthly free grant
   is not subtracted).
 - The Consumption-only environment and Foundry projects have no fixed charge: listed with a note.
+- A project capability host (Agent Service standard setup) is free itself, but creates three Cosmos DB
+  containers of 1000 RU/s each in the estate's account (Learn, standard agent setup, "Cosmos DB throughput
+  requirements", read 2026-12-02): priced as 3000 RU/s of provisioned throughput. Project connections are free.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ COSMOS_ACCOUNT = "azure-native:cosmosdb:DatabaseAccount"
 CONTAINER_APP = "azure-native:app:ContainerApp"
 APP_ENVIRONMENT = "azure-native:app:ManagedEnvironment"
 PROJECT = "azure-native:cognitiveservices:Project"
-TYPES = frozenset({SEARCH, COSMOS_DATABASE, COSMOS_ACCOUNT, CONTAINER_APP, APP_ENVIRONMENT, PROJECT})
+CAPABILITY_HOST = "azure-native:cognitiveservices:ProjectCapabilityHost"
+CONNECTION = "azure-native:cognitiveservices:ProjectConnection"
+AGENT_RU = 3000
+"""RU/s the Agent Service provisions per project capability host (three containers of 1000 RU/s)."""
+TYPES = frozenset(
+    {SEARCH, COSMOS_DATABASE, COSMOS_ACCOUNT, CONTAINER_APP, APP_ENVIRONMENT, PROJECT, CAPABILITY_HOST, CONNECTION}
+)
 
 
 class Pricer(Protocol):
@@ -87,6 +96,21 @@ def price_app_tier(pricer: Pricer, type_: str, name: str, props: Any) -> None:
         pricer.free(name, type_, "Consumption", "1 environment", "no fixed charge without dedicated profiles")
     elif type_ == PROJECT:
         pricer.free(name, type_, "project", "1 project", "no charge of its own: use is billed on the account")
+    elif type_ == CAPABILITY_HOST:
+        hundreds = AGENT_RU / 100
+        pricer.add(
+            name,
+            type_,
+            "agent threads (Cosmos DB)",
+            "cosmos/provisioned-100ru",
+            hundreds,
+            hundreds,
+            hours=hours,
+            quantity=f"{AGENT_RU} RU/s",
+            note="the three containers the Agent Service creates in the estate's Cosmos DB",
+        )
+    elif type_ == CONNECTION:
+        pricer.free(name, type_, "connection", "1 connection", "no charge")
 
 
 def _container_app(pricer: Pricer, type_: str, name: str, props: Any) -> None:

@@ -40,15 +40,15 @@ def test_every_subnet_has_its_own_nsg(plans, env):
     plan = plans(env)
     vnet = one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
-    # aks nodes, private endpoints, ml compute, ci runners, the gateway, apps (+ AzureFirewallSubnet in prod, no
+    # aks nodes, private endpoints, ml compute, ci runners, the gateway, apps, agents (+ AzureFirewallSubnet in prod, no
     # NSG: Azure refuses one there; NET-02 exempts it)
     subnets = [s for s in vnet.props["subnets"] if s["name"] != "AzureFirewallSubnet"]
-    assert len(vnet.props["subnets"]) == (7 if env == "prod" else 6)
-    assert len(subnets) == 6
+    assert len(vnet.props["subnets"]) == (8 if env == "prod" else 7)
+    assert len(subnets) == 7
     attached = [s["networkSecurityGroup"]["id"] for s in subnets]
-    assert set(attached) == nsg_ids and len(set(attached)) == 6
-    # The apps subnet belongs to the Container Apps environment, which manages its own egress (docs/apps.md).
-    others = [s for s in subnets if not s["name"].endswith("-apps")]
+    assert set(attached) == nsg_ids and len(set(attached)) == 7
+    # The apps and agents subnets belong to Container Apps environments, which manage their own egress (docs/apps.md).
+    others = [s for s in subnets if not s["name"].endswith(("-apps", "-agents"))]
     assert all(s["defaultOutboundAccess"] is False for s in others)
     assert all(s["privateEndpointNetworkPolicies"] == "Enabled" for s in others)
 
@@ -64,6 +64,7 @@ def test_subnet_ranges_come_from_config(plans):
         "snet-llmops-dev-eus-ci": "10.20.18.0/26",
         "snet-llmops-dev-eus-apim": "10.20.19.0/27",
         "snet-llmops-dev-eus-apps": "10.20.24.0/24",
+        "snet-llmops-dev-eus-agents": "10.20.25.0/24",
     }
 
 
@@ -93,7 +94,7 @@ def test_nsg_logs_go_to_the_workspace(plans):
     workspace = _id(one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     diags = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.props["resourceUri"] in nsg_ids]
-    assert len(diags) == 6  # one per NSG: aks nodes, private endpoints, ml compute, ci runners, gateway, apps
+    assert len(diags) == 7  # one per NSG: aks nodes, private endpoints, ml compute, ci runners, gateway, apps, agents
     for diag in diags:
         assert diag.props["workspaceId"] == workspace
         assert diag.props["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]

@@ -44,6 +44,7 @@ CATALOG_IDS = [
     "AI-06",
     "AI-07",
     "AI-08",
+    "AI-09",
     "APP-01",
     "APP-02",
     "SRCH-01",
