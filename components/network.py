@@ -230,11 +230,11 @@ class Network(pulumi.ComponentResource):
         self.runner_egress_ip = None
         if args.runner_subnet is not None:
             subnets.append(self._runner_subnet(name, args, args.runner_subnet, child))
-        for key, spec in zip(DELEGATED_KEYS, (args.app_subnet, args.agent_subnet), strict=True):
-            if spec is not None:
-                nsg = self._nsg(f"{name}-nsg-{key}", spec.nsg_name, args, child)
-                subnets.append(container_apps_subnet(spec, nsg.id, delegation=key))
-                extra_names[key] = spec.name
+        for key, delegated in zip(DELEGATED_KEYS, (args.app_subnet, args.agent_subnet), strict=True):
+            if delegated is not None:
+                nsg = self._nsg(f"{name}-nsg-{key}", delegated.nsg_name, args, child)
+                subnets.append(container_apps_subnet(delegated, nsg.id, delegation=key))
+                extra_names[key] = delegated.name
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,

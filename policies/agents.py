@@ -102,15 +102,15 @@ def agent_stores_private(resources: Sequence[PolicyResource], report: Report, pa
                     host.urn,
                 )
                 continue
-            conn = connections.get(str(names[0]))
-            if conn is None:
+            named = connections.get(str(names[0]))
+            if named is None:
                 report(
                     f"Capability host {host.name}: {what} connection {names[0]!r} is not a connection of "
                     f"project {project} in this stack: its store cannot be checked.",
                     host.urn,
                 )
                 continue
-            target = str(get(conn.props, "properties.metadata.ResourceId") or "").lower()
+            target = str(get(named.props, "properties.metadata.ResourceId") or "").lower()
             store = stores.get(target)
             if store is None:
                 report(
