@@ -51,10 +51,17 @@ def plan_copies(config, copies: int):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=current[-1]))
         return original(self, t, name, props, opts, *args, **kwargs)
 
+    register = pulumi.runtime.register_stack_transformation
+
     def program() -> None:
         for index in range(copies):
             current.append(_Copy(f"copy{index}"))
             build_estate(config)
+            # Each copy's estate registers its tagging transformation on the stack, which would run
+            # every later resource through one transformation per earlier copy (N copies: N tag
+            # rewrites per resource, an O(N^2) program no real estate is). The copies share one
+            # config, so their transformations are the same: keep the first copy's only.
+            pulumi.runtime.register_stack_transformation = _ignore_transformation
 
     pulumi.ComponentResource.__init__ = parented
     try:
@@ -62,6 +69,11 @@ def plan_copies(config, copies: int):
         return synthesize(program, environment=config.name, project=PROJECT, mocks=mocks)
     finally:
         pulumi.ComponentResource.__init__ = original
+        pulumi.runtime.register_stack_transformation = register
+
+
+def _ignore_transformation(transformation) -> None:
+    return None
 
 
 def main() -> None:
