@@ -46,12 +46,21 @@ class SdkHookMissing(LlmopsError):
 
 def check() -> None:
     """Raise `SdkHookMissing` naming every hook the installed SDK no longer has."""
-    missing = [name for name, (module, attr) in HOOKS.items() if not hasattr(module, attr)]
+    from llmops_infra.offline import lean_outputs
+
+    hooks = {**HOOKS, **lean_outputs.HOOKS}
+    missing = [name for name, (module, attr) in hooks.items() if not hasattr(module, attr)]
     if missing:
         raise SdkHookMissing(
             f"the installed pulumi SDK {metadata.version('pulumi')} lacks {', '.join(missing)}, "
             "which offline planning uses: install the pulumi version pinned in llmops-infra's "
             "pyproject.toml, or update llmops_infra/offline/sdk_hooks.py for the new SDK"
+        )
+    changed = lean_outputs.mismatches()
+    if changed:
+        raise SdkHookMissing(
+            f"the installed pulumi SDK {metadata.version('pulumi')} changed what offline planning replaces: "
+            f"{'; '.join(changed)}: update llmops_infra/offline/lean_outputs.py for the new SDK"
         )
     settings = _settings.SETTINGS
     for attr in ("rpc_manager", "outputs"):
@@ -132,6 +141,7 @@ def run_program(
     finally:
         _resource._get_stack_trace = saved
         reset_runtime()
+        clear_pending()  # a failed program's error must not fail the next one
 
 
 def _no_stack_trace() -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from llmops_infra.offline import sdk_hooks
+from llmops_infra.offline import lean_outputs, sdk_hooks
 from llmops_infra.plan import SECRET_MARKER, Origin, Plan, PlannedResource
 
 PROVIDER_ALIAS_PREFIXES = ("azure-native:", "kubernetes:")
@@ -137,7 +137,7 @@ def synthesize(
                 resolved = await output.future()
                 outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
 
-        with _collector_paused():
+        with _collector_paused(), lean_outputs.installed():
             sdk_hooks.run_program(body, stack_traces=False, origin=origin, progress=lambda: len(monitor.records))
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs, origins=monitor.origins)
