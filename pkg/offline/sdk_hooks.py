@@ -124,20 +124,17 @@ def run_program(
     per resource costs about a third of synthesis and means nothing in an offline plan. With
     `origin`, each registration's `sourcePosition` (the field the engine fills with the
     constructor's file and line) carries what `origin()` answers at the constructor call instead:
-    a cheap, synchronous look-up (the registration itself runs later, on another thread). With
-    `progress` (a count that grows as the program registers resources), the loop beats and a stalled
-    program fails (`loop_watch`).
+    a cheap, synchronous look-up (the registration itself runs later, on another thread). The loop
+    beats while the program runs, and a program whose `progress` (a count that grows as it registers
+    resources; without one, a constant) stays put for the stall limit fails (`loop_watch`).
     """
     saved = _resource._get_stack_trace
     if not stack_traces:
         _resource._get_stack_trace = _no_stack_trace if origin is None else _origin_trace(origin)
     try:
-        if progress is None:
+        loop = _sync._ensure_event_loop()  # type: ignore[no-untyped-call]  # the SDK helper is unannotated
+        with loop_watch.watched(loop, progress or (lambda: 0)):
             _sync._sync_await(_stack.run_pulumi_func(body))
-        else:
-            loop = _sync._ensure_event_loop()  # type: ignore[no-untyped-call]  # the SDK helper is unannotated
-            with loop_watch.watched(loop, progress):
-                _sync._sync_await(_stack.run_pulumi_func(body))
     finally:
         _resource._get_stack_trace = saved
         reset_runtime()
