@@ -10,24 +10,19 @@ both read 2026-12-02).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pulumi
 from pulumi_azure_native import network
-
-if TYPE_CHECKING:
-    from llmops_infra.components.network import SubnetSpec
 
 CONTAINER_APPS = "Microsoft.App/environments"
 DELEGATED_KEYS = ("apps", "agents")
 """Network keys of the subnets delegated to Container Apps environments (the app tier, the agents)."""
 
 
-def container_apps_subnet(spec: SubnetSpec, nsg_id: pulumi.Input[str], *, delegation: str) -> network.SubnetArgs:
-    """`spec` delegated to Microsoft.App/environments (delegation named `delegation`), behind the NSG `nsg_id`."""
+def container_apps_subnet(name: str, cidr: str, nsg_id: pulumi.Input[str], *, delegation: str) -> network.SubnetArgs:
+    """Subnet `name` (`cidr`) delegated to Microsoft.App/environments (delegation `delegation`), behind `nsg_id`."""
     return network.SubnetArgs(
-        name=spec.name,
-        address_prefix=spec.cidr,
+        name=name,
+        address_prefix=cidr,
         network_security_group=network.NetworkSecurityGroupArgs(id=nsg_id),
         delegations=[network.DelegationArgs(name=delegation, service_name=CONTAINER_APPS)],
     )

@@ -233,7 +233,7 @@ class Network(pulumi.ComponentResource):
         for key, delegated in zip(DELEGATED_KEYS, (args.app_subnet, args.agent_subnet), strict=True):
             if delegated is not None:
                 nsg = self._nsg(f"{name}-nsg-{key}", delegated.nsg_name, args, child)
-                subnets.append(container_apps_subnet(delegated, nsg.id, delegation=key))
+                subnets.append(container_apps_subnet(delegated.name, delegated.cidr, nsg.id, delegation=key))
                 extra_names[key] = delegated.name
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
