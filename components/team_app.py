@@ -137,6 +137,34 @@ class TeamAppArgs:
             raise ValueError(f"app name {self.app_name!r}: '--' separates app and revision names")
 
 
+class AppIdentities(pulumi.ComponentResource):
+    """The team apps' user-assigned identities, made before the gateway (whose model APIs may admit them) and
+    handed to each `TeamApp`."""
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmops:apps:AppIdentities", name, None, opts)
+        self.register_outputs({})
+
+    def add(
+        self,
+        resource_name: str,
+        *,
+        name: str,
+        resource_group_name: pulumi.Input[str],
+        location: pulumi.Input[str],
+        team: str,
+    ) -> managedidentity.UserAssignedIdentity:
+        """One app's identity, tagged with its team."""
+        return managedidentity.UserAssignedIdentity(
+            resource_name,
+            resource_name_=name,
+            resource_group_name=resource_group_name,
+            location=location,
+            tags={"team": team},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
 class TeamApp(pulumi.ComponentResource):
     """A team's container app with its own identity, least-privilege grants and a revision traffic split.
 

@@ -78,17 +78,18 @@ def app_identities_stage(estate: Estate) -> None:
     config, namer = estate.config, estate.namer
     if not config.apps:
         return
-    from pulumi_azure_native import managedidentity
+    from llmops_infra.components.team_app import AppIdentities
 
     foundation = estate.get(keys.FOUNDATION)
+    holder = AppIdentities("app-identities")
     for index, spec in enumerate(config.apps):
         with config_key(f"apps.{index}"):
-            identity = managedidentity.UserAssignedIdentity(
+            identity = holder.add(
                 f"app-{spec.name}-identity",
-                resource_name_=namer.name("managed_identity", "app", spec.name),
+                name=namer.name("managed_identity", "app", spec.name),
                 resource_group_name=foundation.resource_group_name,
                 location=config.azure.location,
-                tags={"team": spec.team},
+                team=spec.team,
             )
         estate.add(keys.app_identity(spec.name), identity)
 
