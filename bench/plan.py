@@ -1,35 +1,85 @@
-"""Benchmark the offline plan: per environment, and as the estate grows.
+"""Benchmark the offline plan: per environment, cold against the floor, and as the estate grows.
 
-Prints, for each shipped environment, the plan time (warm, in-process) and resource count,
-the cold time of the CLI in a new process; then the time to
-plan 1, 10 and 50 copies of prod in one process (one program, each copy's components
-parented under a per-copy component so URNs stay unique) and the cost per resource.
+Prints, for each shipped environment, the warm in-process plan time and resource count; the
+cold `llmops-infra plan ENV --format json` in a new process (uncached and from the plan cache)
+against the floor (bench/floor.py); then copies of prod in one program (each copy's components
+parented under a per-copy component so URNs stay unique), each count in a new process, with
+the floor at the same size. Every process figure is CPU time (user + system, all threads) and
+peak RSS, which another job on the machine inflates far less than wall time; wall time is shown
+too. Ratios: ours / floor, and each size's CPU per resource / one copy's.
 
-    python bench/plan.py [--project-dir DIR] [--copies 1,10,50]
+    python bench/plan.py [--project-dir DIR] [--copies 1,6,26] [--skip-environments]
+    python bench/plan.py --counts 1,6
+
+26 copies of prod are about 6,000 custom resources (issue 19's scale target). `--counts` prints
+instead, per resource and in the main thread, the function calls, event-loop callbacks and tasks
+of the copies' synthesis with the SDK's output bookkeeping and with offline/lean_outputs.py:
+counts that the machine's load does not change.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 
+BENCH = Path(__file__).resolve().parent
 
-def _time(fn, repeat: int = 3) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
+
+@dataclass
+class Run:
+    """One measured process: wall and CPU seconds, peak RSS and what it printed."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    stdout: bytes
+
+
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as figures:
+    json.dump({"cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}, figures)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+"""Runs a command and writes its rusage. A child's peak RSS counts the memory of the process that
+forked it (Linux carries the high-water mark across fork and exec), so a small launcher forks
+the measured command, not this process, which holds plans."""
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run `command` to completion in a new process; its own CPU time and peak RSS."""
+    with tempfile.TemporaryDirectory() as scratch:
+        figures = Path(scratch) / "rusage.json"
         start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, str(figures), *command], check=False, env=env, capture_output=True
+        )
+        wall = time.perf_counter() - start
+        if done.returncode:
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}")
+        usage = json.loads(figures.read_text(encoding="utf-8"))
+        return Run(wall, usage["cpu"], usage["maxrss_kb"] / 1024, done.stdout)
 
 
-def _wall(fn, repeat: int = 3) -> float:
-    """Median wall time of `fn` (a new process each time)."""
-    return _time(fn, repeat)[0]
+def best(command: list[str], env: dict[str, str] | None = None, repeat: int = 3) -> Run:
+    """The run of median CPU time out of `repeat`."""
+    runs = sorted((measure(command, env) for _ in range(repeat)), key=lambda r: r.cpu)
+    return runs[len(runs) // 2]
 
 
 class _Copy(pulumi.ComponentResource):
@@ -38,7 +88,7 @@ class _Copy(pulumi.ComponentResource):
 
 
 def plan_copies(config, copies: int):
-    """One program that builds `copies` estates of `config`."""
+    """One program that builds `copies` estates of `config` (its platform stack)."""
     from llmops_infra.offline.mocks import AzureMocks
     from llmops_infra.offline.synth import synthesize
     from llmops_infra.stacks.estate import PROJECT, build_estate
@@ -51,10 +101,17 @@ def plan_copies(config, copies: int):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=current[-1]))
         return original(self, t, name, props, opts, *args, **kwargs)
 
+    register = pulumi.runtime.register_stack_transformation
+
     def program() -> None:
         for index in range(copies):
             current.append(_Copy(f"copy{index}"))
             build_estate(config)
+            # Each copy's estate registers its tagging transformation on the stack, which would run
+            # every later resource through one transformation per earlier copy (N copies: N tag
+            # rewrites per resource, an O(N^2) program no real estate is). The copies share one
+            # config, so their transformations are the same: keep the first copy's only.
+            pulumi.runtime.register_stack_transformation = _ignore_transformation
 
     pulumi.ComponentResource.__init__ = parented
     try:
@@ -62,68 +119,154 @@ def plan_copies(config, copies: int):
         return synthesize(program, environment=config.name, project=PROJECT, mocks=mocks)
     finally:
         pulumi.ComponentResource.__init__ = original
+        pulumi.runtime.register_stack_transformation = register
+
+
+def _ignore_transformation(transformation) -> None:
+    return None
+
+
+def copies_child(project_dir: Path, environment: str, copies: int, plan_file: Path) -> None:
+    """In this (new) process: plan `copies` of `environment` once warm, print figures as JSON and
+    write the plan JSON to `plan_file` (for the floor)."""
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline.planning import plan_config
+
+    config = load_environment(environment, project_dir)
+    plan_config(config)  # warm: first-use imports of the provider SDK modules
+    warm_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu, wall = time.process_time(), time.perf_counter()
+    plan = plan_copies(config, copies)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    plan_file.write_text(plan.to_json(), encoding="utf-8")
+    figures = {"resources": len(plan.custom_resources()), "cpu": cpu, "wall": wall}
+    print(json.dumps({**figures, "peak_mb": peak_mb, "warm_mb": warm_mb}))
+
+
+def environments(project_dir: Path) -> list[str]:
+    from llmops_infra.config.loader import list_environments, load_environment
+    from llmops_infra.offline.planning import plan_config
+
+    print(f"{'environment':<12}{'resources':>10}{'warm plan (median of 3, CPU)':>32}{'per resource':>16}")
+    names = list_environments(project_dir)
+    for env in names:
+        config = load_environment(env, project_dir)
+        plan_config(config)  # warm: first-use imports of the provider SDK modules
+        times = []
+        for _ in range(3):
+            start = time.process_time()
+            plan = plan_config(config)
+            times.append(time.process_time() - start)
+        seconds, n = statistics.median(times), len(plan.custom_resources())
+        print(f"{env:<12}{n:>10}{seconds * 1000:>29.0f} ms{seconds / max(n, 1) * 1000:>13.2f} ms")
+    return names
+
+
+def cold(project_dir: Path, names: list[str]) -> None:
+    print(
+        "\ncold `llmops-infra plan ENV --format json` (new process: imports + synthesis + cost), against the floor"
+        "\n(bench/floor.py: the same custom resources as bare pulumi.CustomResource under minimal mocks, new process);"
+        "\nCPU seconds (median of 3), peak RSS:"
+    )
+    print(f"{'environment':<12}{'no cache':>18}{'cache hit':>18}{'floor':>18}{'no cache/floor':>16}{'hit/floor':>11}")
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "LLMOPS_PLAN_CACHE_DIR": str(Path(scratch) / "plans")}
+        env.pop("LLMOPS_NO_PLAN_CACHE", None)
+        for name in names:
+            command = [sys.executable, "-m", "llmops_infra", "plan", name, "--format", "json"]
+            command += ["--project-dir", str(project_dir)]
+            uncached = best([*command, "--no-cache"], env)
+            measure(command, env)  # fill the cache
+            hit = best(command, env)
+            plan_file = Path(scratch) / f"{name}.json"
+            plan_file.write_bytes(hit.stdout)
+            floor = best([sys.executable, str(BENCH / "floor.py"), str(plan_file)])
+            print(
+                f"{name:<12}{_fig(uncached):>18}{_fig(hit):>18}{_fig(floor):>18}"
+                f"{uncached.cpu / floor.cpu:>15.1f}x{hit.cpu / floor.cpu:>10.1f}x"
+            )
+
+
+def _fig(run: Run) -> str:
+    return f"{run.cpu:.2f} s {run.peak_mb:.0f} MB"
+
+
+def scale(project_dir: Path, copies_list: list[int]) -> None:
+    print(
+        "\ncopies of prod's platform stack in one program, each size in a new process (warm imports);"
+        "\nCPU and wall of the synthesis, peak RSS of the process; floor: bench/floor.py on that plan:"
+    )
+    header = f"{'copies':<8}{'resources':>10}{'CPU':>9}{'wall':>9}{'CPU/resource':>14}{'vs 1 copy':>11}{'peak RSS':>10}"
+    print(header + f"{'floor CPU':>11}{'floor RSS':>11}{'CPU/floor':>11}")
+    first: float | None = None
+    with tempfile.TemporaryDirectory() as scratch:
+        for copies in copies_list:
+            plan_file = Path(scratch) / f"copies-{copies}.json"
+            command = [sys.executable, __file__, "--project-dir", str(project_dir), "--copies-child", str(copies)]
+            run = measure([*command, "--plan-file", str(plan_file)])
+            figures = json.loads(run.stdout.decode().strip().splitlines()[-1])
+            n, cpu = figures["resources"], figures["cpu"]
+            per = cpu / max(n, 1) * 1000
+            first = per if first is None else first
+            floor = measure([sys.executable, str(BENCH / "floor.py"), str(plan_file), "--figures"])
+            floor_cpu = json.loads(floor.stdout.decode().strip().splitlines()[-1])["cpu"]
+            print(
+                f"{copies:<8}{n:>10}{cpu:>7.2f} s{figures['wall']:>7.2f} s{per:>11.2f} ms{per / first:>10.2f}x"
+                f"{figures['peak_mb']:>7.0f} MB{floor_cpu:>9.2f} s{floor.peak_mb:>8.0f} MB{cpu / floor_cpu:>10.1f}x"
+            )
+
+
+def counts(project_dir: Path, copies_list: list[int]) -> None:
+    import contextlib
+    import cProfile
+    import pstats
+
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.offline import lean_outputs
+    from llmops_infra.offline.planning import plan_config
+
+    config = load_environment("prod", project_dir)
+    plan_config(config)  # warm: first-use imports of the provider SDK modules
+    lean = lean_outputs.installed
+    print(f"{'bookkeeping':<13}{'copies':>7}{'resources':>11}{'calls':>9}{'callbacks':>11}{'tasks':>7}  (per resource)")
+    for name, installed in (("SDK", contextlib.nullcontext), ("lean", lean)):
+        lean_outputs.installed = installed
+        try:
+            for copies in copies_list:
+                profile = cProfile.Profile()
+                profile.enable()
+                plan = plan_copies(config, copies)
+                profile.disable()
+                n = len(plan.custom_resources())
+                stats = pstats.Stats(profile).stats
+                calls = sum(v[1] for v in stats.values())
+                soon = sum(v[1] for k, v in stats.items() if k[2] == "_call_soon")
+                tasks = sum(v[1] for k, v in stats.items() if k[2] == "create_task")
+                print(f"{name:<13}{copies:>7}{n:>11}{calls / n:>9.0f}{soon / n:>11.1f}{tasks / n:>7.1f}")
+        finally:
+            lean_outputs.installed = lean
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project-dir", type=Path, default=Path(__file__).resolve().parent.parent)
-    parser.add_argument("--copies", default="1,10,50")
+    parser.add_argument("--project-dir", type=Path, default=BENCH.parent)
+    parser.add_argument("--copies", default="1,6,26")
+    parser.add_argument("--skip-environments", action="store_true", help="only the copies")
+    parser.add_argument("--counts", help="copies to count calls and callbacks of (e.g. 1,6), instead")
+    parser.add_argument("--copies-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--plan-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    start = time.perf_counter()
-    from llmops_infra.config.loader import list_environments, load_environment
-    from llmops_infra.offline.planning import plan_config
-
-    import_s = time.perf_counter() - start
-    print(f"import: {import_s * 1000:.0f} ms")
-    print(f"{'environment':<12}{'resources':>10}{'plan (median of 3)':>22}{'per resource':>16}")
-    configs = {}
-    for env in list_environments(args.project_dir):
-        configs[env] = config = load_environment(env, args.project_dir)
-        plan_config(config)  # warm: first-use imports of azure-native modules
-        seconds, plan = _time(lambda config=config: plan_config(config))
-        n = len(plan.custom_resources())
-        print(f"{env:<12}{n:>10}{seconds * 1000:>19.0f} ms{seconds / max(n, 1) * 1000:>13.2f} ms")
-
-    print(
-        "\ncold `llmops-infra plan ENV --format json` (new process: imports + synthesis + cost), against the floor"
-        "\n(bench/floor.py: the same custom resources as bare pulumi.CustomResource under minimal mocks, new process):"
-    )
-    print(f"{'environment':<12}{'no cache':>10}{'cache hit':>11}{'floor':>9}{'no cache/floor':>16}{'hit/floor':>11}")
-    import os
-    import subprocess
-    import sys
-    import tempfile
-
-    bench_dir = Path(__file__).resolve().parent
-    with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "LLMOPS_PLAN_CACHE_DIR": str(Path(scratch) / "plans")}
-        env.pop("LLMOPS_NO_PLAN_CACHE", None)
-        for name in configs:
-            command = [sys.executable, "-m", "llmops_infra", "plan", name, "--format", "json"]
-            command += ["--project-dir", str(args.project_dir)]
-            uncached = _wall(
-                lambda command=command: subprocess.run(
-                    [*command, "--no-cache"], env=env, check=True, capture_output=True
-                )
-            )
-            subprocess.run(command, env=env, check=True, capture_output=True)  # fill the cache
-            hit = _wall(lambda command=command: subprocess.run(command, env=env, check=True, capture_output=True))
-            plan_file = Path(scratch) / f"{name}.json"
-            plan_file.write_bytes(subprocess.run(command, env=env, check=True, capture_output=True).stdout)
-            floor_cmd = [sys.executable, str(bench_dir / "floor.py"), str(plan_file)]
-            floor = _wall(lambda floor_cmd=floor_cmd: subprocess.run(floor_cmd, check=True, capture_output=True))
-            print(
-                f"{name:<12}{uncached:>8.2f} s{hit:>9.2f} s{floor:>7.2f} s{uncached / floor:>15.1f}x{hit / floor:>10.1f}x"
-            )
-
-    prod = configs.get("prod") or next(iter(configs.values()))
-    print(f"\ncopies of {prod.name} in one program:")
-    print(f"{'copies':<8}{'resources':>10}{'plan':>14}{'per resource':>16}")
-    for copies in (int(c) for c in args.copies.split(",")):
-        seconds, plan = _time(lambda copies=copies: plan_copies(prod, copies), repeat=1)
-        n = len(plan.custom_resources())
-        print(f"{copies:<8}{n:>10}{seconds:>12.2f} s{seconds / max(n, 1) * 1000:>13.2f} ms")
+    if args.copies_child is not None:
+        copies_child(args.project_dir, "prod", args.copies_child, args.plan_file)
+        return
+    if args.counts:
+        counts(args.project_dir, [int(c) for c in args.counts.split(",")])
+        return
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
+    if not args.skip_environments:
+        cold(args.project_dir, environments(args.project_dir))
+    scale(args.project_dir, [int(c) for c in args.copies.split(",")])
 
 
 if __name__ == "__main__":

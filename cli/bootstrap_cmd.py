@@ -60,25 +60,26 @@ def bootstrap_cmd(
         list[str] | None,
         typer.Option(
             "--allow-ip",
-            help="Private environments: a public CIDR let through the state account's firewall (e.g. where you run "
-            "the first deployment). Repeatable.",
+            help="Private environments: a public CIDR let through the firewalls of the state account and the "
+            "signing vault (e.g. where you run bootstrap and the first deployment). Repeatable.",
             show_default=False,
         ),
     ] = None,
 ) -> None:
     """Set up what ENV's pipeline needs before its first run; idempotent, and prints what an administrator must grant.
 
-    Creates or updates: a resource group with the state storage account (versioning, soft delete, Entra ID only, private where the environment is private) and its container; the deployer identity with a federated credential for the CI environment; the GitHub environment (protection rules, variables) or the Azure DevOps service connection, environment (approvals) and variable group.
+    Creates or updates: a resource group with the state storage account (versioning, soft delete, Entra ID only, private where the environment is private) and its container; the deployer identity with a federated credential for the CI environment; the release-signing Key Vault and EC P-256 key of the promotion chain, with Key Vault Crypto User on the key for the identity; the GitHub environment (protection rules, variables) or the Azure DevOps service connection, environment (approvals) and variable group.
 
     Credentials: `az login`; GITHUB_TOKEN or GH_TOKEN; AZURE_DEVOPS_EXT_PAT or the Azure sign-in for Azure DevOps. PULUMI_CONFIG_PASSPHRASE, when set, is stored as a CI secret (never printed).
     """
     from llmops_infra.config.loader import load_environment
     from llmops_infra.delivery import bootstrap
-    from llmops_infra.delivery.bootstrap_spec import spec_for
+    from llmops_infra.delivery.bootstrap_spec import promotion_chain, spec_for
 
     config = load_environment(env, project_dir)
     chosen = provider.value if provider else _default_provider(config)
-    spec = spec_for(config, chosen, reviewers=reviewer, allow_ips=allow_ip)
+    chain = promotion_chain(config, project_dir)
+    spec = spec_for(config, chosen, reviewers=reviewer, allow_ips=allow_ip, chain=chain)
     if dry_run:
         console.print(f"bootstrap {env} ({chosen}), dry run: nothing is changed. It would:", markup=False)
         for line in bootstrap.describe(spec):
@@ -100,6 +101,8 @@ def bootstrap_cmd(
         markup=False,
     )
     console.print(f"state: {spec.state_url}", markup=False)
+    if outcome.outputs.get("signing_key"):
+        console.print(f"release signing key (LLMOPS_SIGNING_KEY): {outcome.outputs['signing_key']}", markup=False)
     _print_admin(outcome.admin)
 
 

@@ -37,7 +37,7 @@ class AccountSpec:
     """What differs between account kinds."""
 
     kind: str
-    """Cognitive Services kind: ContentSafety, OpenAI."""
+    """Cognitive Services kind: ContentSafety, OpenAI, AIServices (Foundry)."""
     account_name: str
     """Azure name; also the custom subdomain (globally unique, from the Namer)."""
     sku: str = "S0"
@@ -48,6 +48,11 @@ class AccountSpec:
     allowed_fqdns: list[str] = field(default_factory=list)
     """Hosts the account may call when `restrict_outbound` is set. Default: none, a restricted
     account calls no host."""
+    allow_project_management: bool = False
+    """Foundry (kind AIServices): projects may be created under the account. Default: off (other kinds)."""
+    agent_subnet_id: pulumi.Input[str] | None = None
+    """Foundry: inject the Agent Service into this subnet (delegated to Microsoft.App/environments):
+    `networkInjections: [{scenario: agent, subnetArmId, useMicrosoftManagedNetwork: false}]`. Default: no injection."""
 
 
 def hardened_account(
@@ -74,6 +79,18 @@ def hardened_account(
             ),
             restrict_outbound_network_access=True if spec.restrict_outbound else None,
             allowed_fqdn_list=list(spec.allowed_fqdns) if spec.restrict_outbound else None,
+            allow_project_management=True if spec.allow_project_management else None,
+            # The agents' runtime joins the estate's VNet: their calls to the stores stay on private endpoints
+            # (foundry-samples 15-private-network-standard-agent-setup, ai-account-identity.bicep, read 2026-12-02).
+            network_injections=[
+                cognitiveservices.NetworkInjectionArgs(
+                    scenario=cognitiveservices.ScenarioType.AGENT,
+                    subnet_arm_id=spec.agent_subnet_id,
+                    use_microsoft_managed_network=False,
+                )
+            ]
+            if spec.agent_subnet_id is not None
+            else None,
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

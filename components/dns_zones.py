@@ -11,6 +11,13 @@ PRIVATE_DNS_ZONES: dict[str, str] = {
     "vault": "privatelink.vaultcore.azure.net",
     "account": "privatelink.cognitiveservices.azure.com",
     "openai": "privatelink.openai.azure.com",
+    # A Foundry resource (kind AIServices) also answers on <name>.services.ai.azure.com: its endpoint
+    # registers in this zone besides the two above (the account's requiredZoneNames, read 2026-12-01).
+    "account-foundry": "privatelink.services.ai.azure.com",
+    # AI Search (group searchService) and Cosmos DB for NoSQL (group Sql): learn.microsoft.com/azure/
+    # private-link/private-endpoint-dns, read 2026-12-01.
+    "searchService": "privatelink.search.windows.net",
+    "Sql": "privatelink.documents.azure.com",
     "registry": "privatelink.azurecr.io",
     "blob": "privatelink.blob.core.windows.net",
     "amlworkspace": "privatelink.api.azureml.ms",

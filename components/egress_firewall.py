@@ -31,6 +31,7 @@ from pulumi_azure_native import network
 
 from llmops_infra.components.alerts import metric_alert
 from llmops_infra.components.diagnostics import diagnostic_setting
+from llmops_infra.components.public_ip import static_public_ip
 
 AKS_REQUIRED_FQDNS: tuple[str, ...] = (
     "mcr.microsoft.com",
@@ -100,15 +101,12 @@ class EgressFirewall(pulumi.ComponentResource):
     def __init__(self, name: str, args: EgressFirewallArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:network:EgressFirewall", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        address = network.PublicIPAddress(
+        address = static_public_ip(
             f"{name}-ip",
-            public_ip_address_name=args.public_ip_name,
+            name=args.public_ip_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
-            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
-            public_ip_allocation_method="Static",
-            public_ip_address_version="IPv4",
-            zones=list(args.zones) or None,
+            zones=args.zones,
             opts=child,
         )
         policy = network.FirewallPolicy(

@@ -11,7 +11,10 @@ read 2026-12-01):
   429 past the rate, 403 past the quota (llm-token-limit-policy);
 - `llm-emit-token-metric` namespace, <dimension name value>: at most 5 custom dimensions
   (llm-emit-token-metric-policy);
-- `set-backend-service` backend-id (backends).
+- `set-backend-service` backend-id (backends);
+- `choose` / `when condition` / `otherwise` (choose-policy); `new Random(context.RequestId.GetHashCode())` in a
+  policy expression (api-management-policy-expressions: System.Random is an allowed type), the usual weighted
+  split of API Management samples.
 """
 
 from __future__ import annotations
@@ -39,19 +42,15 @@ def api_policy(
     model: str,
     auth: str,
     client_app_ids: Sequence[str] = (),
+    screening: str = "",
+    routing: str = "",
 ) -> str:
-    """The policy of one model's API: JWT first, then backend, credentials, token metrics.
+    """The policy of one model's API: JWT first, then prompt screening (when given), backend, credentials,
+    token metrics.
 
     `auth` is one `authentication-managed-identity` or `set-header` statement (`managed_identity_auth`,
-    `named_value_bearer`)."""
-    apps = ""
-    if client_app_ids:
-        ids = "".join(f"<application-id>{escape(i)}</application-id>" for i in client_app_ids)
-        apps = f"<client-application-ids>{ids}</client-application-ids>"
-    jwt = (
-        f"<validate-azure-ad-token{_attrs(tenant_id=tenant_id, header_name='Authorization', failed_validation_httpcode='401')}>"
-        f"<audiences><audience>{escape(audience)}</audience></audiences>{apps}</validate-azure-ad-token>"
-    )
+    `named_value_bearer`). `routing` (`weighted_split`) replaces the backend and its credentials."""
+    jwt = validate_token(tenant_id=tenant_id, audience=audience, client_app_ids=client_app_ids)
     dimensions = "".join(
         f"<dimension{_attrs(name=name, value=value)} />"
         for name, value in (
@@ -64,8 +63,43 @@ def api_policy(
     backend = f"<set-backend-service{_attrs(backend_id=backend_id)} />"
     return (
         "<policies><inbound><base />"
-        f"{jwt}{backend}{auth}{metric}"
+        f"{jwt}{screening}{routing or backend + auth}{metric}"
         "</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
+    )
+
+
+def weighted_split(*, percent: int, backend_id: str, auth: str, default_backend_id: str, default_auth: str) -> str:
+    """`percent` of the requests (drawn per request) go to `backend_id` with `auth`, the rest to the default."""
+    if not 0 <= percent <= 100:
+        raise ValueError(f"gateway split: {percent} is not a percentage")
+    condition = f"@(new Random(context.RequestId.GetHashCode()).Next(100) < {percent})"
+    chosen = f"<set-backend-service{_attrs(backend_id=backend_id)} />{auth}"
+    default = f"<set-backend-service{_attrs(backend_id=default_backend_id)} />{default_auth}"
+    return f"<choose><when{_attrs(condition=condition)}>{chosen}</when><otherwise>{default}</otherwise></choose>"
+
+
+def validate_token(*, tenant_id: str, audience: str, client_app_ids: Sequence[str] = ()) -> str:
+    """The inbound Entra token check every gateway API starts with (401 when it fails)."""
+    apps = ""
+    if client_app_ids:
+        ids = "".join(f"<application-id>{escape(i)}</application-id>" for i in client_app_ids)
+        apps = f"<client-application-ids>{ids}</client-application-ids>"
+    return (
+        f"<validate-azure-ad-token{_attrs(tenant_id=tenant_id, header_name='Authorization', failed_validation_httpcode='401')}>"
+        f"<audiences><audience>{escape(audience)}</audience></audiences>{apps}</validate-azure-ad-token>"
+    )
+
+
+def app_api_policy(*, tenant_id: str, audience: str, backend_id: str, client_app_ids: Sequence[str] = ()) -> str:
+    """The policy of one team app's API: the same JWT check as the model APIs, then the app's backend, called
+    with a token of the gateway's identity for the gateway's own audience (the caller's token is replaced:
+    an app can check that the call came through the gateway). No token metrics: an app is not a model, and
+    the models it calls are reached with its own identity."""
+    jwt = validate_token(tenant_id=tenant_id, audience=audience, client_app_ids=client_app_ids)
+    backend = f"<set-backend-service{_attrs(backend_id=backend_id)} />"
+    return (
+        f"<policies><inbound><base />{jwt}{backend}{managed_identity_auth(audience)}</inbound>"
+        "<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
     )
 
 

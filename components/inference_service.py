@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from llmops_infra.components import inference_manifests as m
 from llmops_infra.components import model_weights as w
+from llmops_infra.components.gateway_ingress import GatewayLoadBalancer, gateway_network_policy, gateway_service
 from llmops_infra.components.node_pools import GpuPoolSpec
 from llmops_infra.components.weights_staging import WeightsStaging, WeightsStagingArgs
 
@@ -82,6 +83,10 @@ class InferenceServiceArgs:
     active_hours: m.ActiveHours | None = None
     """A cron window with replicas kept running; what wakes a service scaled to zero.
     Default: replicas follow the queue alone."""
+    gateway_lb: GatewayLoadBalancer | None = None
+    """The AI gateway calls the service through an internal load balancer on this fixed address of the node
+    subnet, admitted from the gateway's subnet only. Default: none, the service is reachable inside the cluster
+    only (from `gateway_namespace`)."""
     cpu_per_gpu: int = 2
     """CPU cores each replica requests per GPU. Default: two."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -124,11 +129,12 @@ class InferenceService(pulumi.ComponentResource):
     vLLM requires as a file from Key Vault; a rollout that progresses when the GPU pool is full; a
     KEDA ScaledObject on the request queue (replicas ignored by the stack); a disruption budget;
     default-deny network policies with the gateway allowed in and egress only to DNS, the private
-    endpoints and Entra ID; a ClusterIP service.
+    endpoints and Entra ID; a ClusterIP service; with `gateway_lb`, an internal LoadBalancer service on a
+    fixed node-subnet address for the AI gateway and a policy admitting the gateway's subnet to the port.
 
     Children: namespace, service account, the weights staging (job and its objects), the API-key
     secret provider class, deployment, KEDA TriggerAuthentication and ScaledObject, PDB, three
-    network policies, service, PodMonitor.
+    network policies (four with `gateway_lb`), service (two with `gateway_lb`), PodMonitor.
 
     Autoscaling: managed Prometheus scrapes vLLM's `/metrics` (the PodMonitor) but serves no
     custom-metrics API, so the cluster's KEDA add-on queries the Azure Monitor workspace
@@ -307,6 +313,20 @@ class InferenceService(pulumi.ComponentResource):
             },
             opts=in_ns,
         )
+        if args.gateway_lb is not None:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-netpol-allow-gateway-lb",
+                metadata={**meta, "name": "allow-gateway-lb"},
+                spec=gateway_network_policy(name, args.gateway_lb),
+                opts=in_ns,
+            )
+            extra, lb_spec = gateway_service(name, args.gateway_lb)
+            k8s.core.v1.Service(
+                f"{name}-gateway-svc",
+                metadata={**meta, **extra},
+                spec=lb_spec,
+                opts=in_ns,
+            )
         k8s.apiextensions.CustomResource(
             f"{name}-podmonitor",
             api_version="azmonitoring.coreos.com/v1",

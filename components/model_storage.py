@@ -26,8 +26,9 @@ class ModelStorageArgs:
     """The privatelink.blob.core.windows.net zone."""
     sku: str = "Standard_ZRS"
     """Replication: zone-redundant by default, so that weights survive a zone outage."""
-    container_name: str = MODELS_CONTAINER
-    """Blob container that holds the model weights. Default: the estate's models container."""
+    container_name: str | None = MODELS_CONTAINER
+    """Blob container created with the account; None creates none (the Agent Service creates its own in the
+    agents' account). Default: the estate's models container."""
     private_endpoint_name: str | None = None
     """Azure name of the private endpoint (from the naming module); default: derived from the account."""
 
@@ -45,7 +46,8 @@ class ModelStorage(pulumi.ComponentResource):
     account_name: pulumi.Output[str]
     blob_endpoint: pulumi.Output[str]
     container_id: pulumi.Output[str]
-    container_name: str
+    """The container's id; the account's when no container is created."""
+    container_name: str | None
 
     def __init__(self, name: str, args: ModelStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmops:data:ModelStorage", name, None, opts)
@@ -70,13 +72,17 @@ class ModelStorage(pulumi.ComponentResource):
             tags={},
             opts=child,
         )
-        container = storage.BlobContainer(
-            f"{name}-models",
-            container_name=args.container_name,
-            account_name=account.name,
-            resource_group_name=args.resource_group_name,
-            public_access=storage.PublicAccess.NONE,
-            opts=child,
+        container = (
+            storage.BlobContainer(
+                f"{name}-models",
+                container_name=args.container_name,
+                account_name=account.name,
+                resource_group_name=args.resource_group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=child,
+            )
+            if args.container_name is not None
+            else None
         )
         private_endpoint(
             name,
@@ -102,5 +108,5 @@ class ModelStorage(pulumi.ComponentResource):
         self.account_name = account.name
         self.blob_endpoint = account.primary_endpoints.blob
         self.container_name = args.container_name
-        self.container_id = container.id
+        self.container_id = container.id if container is not None else account.id
         self.register_outputs({"storage_account_id": self.storage_account_id, "blob_endpoint": self.blob_endpoint})

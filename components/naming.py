@@ -71,6 +71,11 @@ RULES: dict[str, NameRule] = {
     "firewall": NameRule("afw", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
     "firewall_policy": NameRule("afwp", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
     "route_table": NameRule("rt", 1, 80, "a-z0-9._-", start="a-z0-9", end="a-z0-9_"),
+    # The app tier (apps, search, cosmos). Container app names: 2-32, lowercase, no "--" (it separates
+    # the revision suffix); search 2-60 and Cosmos DB 3-44, both globally unique (DNS names).
+    "container_app": NameRule("ca", 2, 32, "a-z0-9-", start="a-z", end="a-z0-9"),
+    "search_service": NameRule("srch", 2, 60, "a-z0-9-", start="a-z0-9", end="a-z0-9", globally_unique=True),
+    "cosmos_account": NameRule("cosmos", 3, 44, "a-z0-9-", start="a-z0-9", end="a-z0-9", globally_unique=True),
 }
 
 REGION_CODES: dict[str, str] = {

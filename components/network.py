@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import network, privatedns
 
+from llmops_infra.components.delegated_subnets import DELEGATED_KEYS, container_apps_subnet
 from llmops_infra.components.diagnostics import diagnostic_setting
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
+from llmops_infra.components.public_ip import static_public_ip
 
 SUBNET_KEYS = ("aks_nodes", "private_endpoints", "ml_compute")
 
 # Ports an attacker on the internet tries first; never reachable from outside, and not
 # even from inside the VNet: nodes are debugged with `kubectl debug`, not SSH.
 MANAGEMENT_PORTS = ["22", "3389"]
-
 
 FIREWALL_SUBNET = "AzureFirewallSubnet"
 """The name Azure Firewall requires of its subnet."""
@@ -109,6 +110,10 @@ class NetworkArgs:
     and linked to the VNet; a hub's zones are used as they are (the hub links them)."""
     runner_subnet: RunnerSubnetSpec | None = None
     """The CI runners' subnet. Default: none."""
+    app_subnet: SubnetSpec | None = None
+    """The app tier's subnet (key `apps`), delegated to Microsoft.App/environments. Default: none."""
+    agent_subnet: SubnetSpec | None = None
+    """The Foundry Agent Service's subnet (key `agents`), delegated likewise and used by nothing else. Default: none."""
     regional_private_dns_zones: Mapping[str, str] = field(default_factory=dict)
     """Private-link group -> zone for zones named after the region (`dns_zones.regional_zones`), created
     and linked like the others. Default: none."""
@@ -225,6 +230,11 @@ class Network(pulumi.ComponentResource):
         self.runner_egress_ip = None
         if args.runner_subnet is not None:
             subnets.append(self._runner_subnet(name, args, args.runner_subnet, child))
+        for key, delegated in zip(DELEGATED_KEYS, (args.app_subnet, args.agent_subnet), strict=True):
+            if delegated is not None:
+                nsg = self._nsg(f"{name}-nsg-{key}", delegated.nsg_name, args, child)
+                subnets.append(container_apps_subnet(delegated.name, delegated.cidr, nsg.id, delegation=key))
+                extra_names[key] = delegated.name
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,
@@ -309,14 +319,11 @@ class Network(pulumi.ComponentResource):
     ) -> network.SubnetArgs:
         """The runners' NSG, outbound NAT (a static public IP the API server can authorize) and subnet."""
         nsg = self._nsg(f"{name}-nsg-ci_runners", spec.nsg_name, args, child)
-        address = network.PublicIPAddress(
+        address = static_public_ip(
             f"{name}-runner-egress-ip",
-            public_ip_address_name=spec.public_ip_name,
+            name=spec.public_ip_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
-            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
-            public_ip_allocation_method="Static",
-            public_ip_address_version="IPv4",
             opts=child,
         )
         nat = network.NatGateway(
@@ -337,8 +344,12 @@ class Network(pulumi.ComponentResource):
             default_outbound_access=False,
             nat_gateway=network.SubResourceArgs(id=nat.id),
             delegations=[network.DelegationArgs(name="ci-runners", service_name=RUNNER_DELEGATIONS[spec.kind])],
-            # the state account admits this subnet (bootstrap adds the network rule)
-            service_endpoints=[network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.Storage")],
+            # the state account and the release-signing vault admit this subnet (bootstrap adds their network
+            # rules; a Key Vault virtual network rule needs the subnet's Microsoft.KeyVault service endpoint)
+            service_endpoints=[
+                network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.Storage"),
+                network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.KeyVault"),
+            ],
             private_endpoint_network_policies="Enabled",
         )
 

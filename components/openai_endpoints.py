@@ -1,4 +1,14 @@
-"""Azure OpenAI: a hardened account, a blocking content filter, and chained model deployments.
+"""The model account (a Foundry resource by default), a blocking content filter, chained deployments, projects.
+
+The account is `Microsoft.CognitiveServices/accounts` of kind AIServices with project management
+on (a Foundry resource; learn.microsoft.com/azure/templates/microsoft.cognitiveservices/accounts/
+projects, API 2025-06-01 in the installed SDK, read 2026-12-01), or kind OpenAI for estates that
+keep the plain Azure OpenAI account. Moving an existing OpenAI account to AIServices is the
+documented in-place upgrade: the account keeps its name, identity, endpoint and deployments
+(learn.microsoft.com/azure/foundry/how-to/upgrade-azure-openai-auto, read 2026-12-01). The
+component's type and its children's names are unchanged, so existing stacks keep their URNs.
+Projects (one per team or use case) get a system-assigned identity and are created after the
+deployments, one after another, like every other write to the account.
 
 Every deployment names the component's RAI policy, which blocks hate, sexual, violence and
 self-harm content in prompts and completions at the configured severity, jailbreak attempts
@@ -25,6 +35,8 @@ from llmops_infra.components.cognitive_account import (
 )
 
 OPENAI_KIND = "OpenAI"
+FOUNDRY_KIND = "AIServices"
+KINDS = (FOUNDRY_KIND, OPENAI_KIND)
 INFERENCE_ROLE = "Cognitive Services OpenAI User"
 """Inference only: call deployments; no keys, no deployment or policy changes."""
 HARM_CATEGORIES = ("Hate", "Sexual", "Violence", "Selfharm")
@@ -48,6 +60,17 @@ class ModelDeployment:
     """Thousands of tokens per minute (PTUs for provisioned SKUs)."""
     auto_upgrade: bool = False
     """Let Azure move the deployment to new model versions. Default: pinned (NoAutoUpgrade)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    """One Foundry project (a team or use case) under the account."""
+
+    name: str
+    display_name: str = ""
+    """Name shown in the Foundry portal. Default: the name."""
+    agents: bool = False
+    """The Agent Service's standard setup runs in this project (`agent_setup.AgentSetup`). Default: off."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,9 +103,24 @@ class OpenAIEndpointsArgs(AccountArgs):
     """Average time to response (ms) above which the account raises an alert. Default: 10 seconds."""
     error_threshold: float = 5
     """Server errors (5xx) per 15 minutes that raise an alert. Default: five."""
+    kind: str = FOUNDRY_KIND
+    """AIServices (a Foundry resource, projects allowed) or OpenAI (plain Azure OpenAI). Default: AIServices."""
+    projects: list[Project] = field(default_factory=list)
+    """Foundry projects under the account (kind AIServices only). Default: none."""
+    agent_subnet_id: pulumi.Input[str] | None = None
+    """The subnet the Agent Service is injected into (needed when a project has agents). Default: none."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.kind not in KINDS:
+            raise ValueError(f"model account kind {self.kind!r}: use one of {list(KINDS)}")
+        if self.projects and self.kind != FOUNDRY_KIND:
+            raise ValueError(f"projects need a Foundry resource (kind {FOUNDRY_KIND}), not kind {self.kind}")
+        if any(p.agents for p in self.projects) and self.agent_subnet_id is None:
+            raise ValueError("foundry projects with agents need agent_subnet_id: the subnet agents are injected into")
+        project_names = [p.name for p in self.projects]
+        if len(set(project_names)) != len(project_names):
+            raise ValueError(f"foundry projects: names {sorted(project_names)} must be unique")
         if self.content_filter_threshold not in THRESHOLDS:
             raise ValueError(
                 f"openai content_filter_threshold {self.content_filter_threshold!r} is not one "
@@ -140,6 +178,11 @@ class OpenAIEndpoints(pulumi.ComponentResource):
     account_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     deployment_names: pulumi.Output[list[str]]
+    deployments: dict[str, cognitiveservices.Deployment]
+    """Deployment name -> its resource (an app that calls it is created after it)."""
+    project_ids: dict[str, pulumi.Output[str]]
+    projects: dict[str, cognitiveservices.Project]
+    """Project name -> its resource (the agent setup connects and grants each one)."""
     rai_policy_name: pulumi.Output[str]
     principal_id: pulumi.Output[str]
 
@@ -148,10 +191,12 @@ class OpenAIEndpoints(pulumi.ComponentResource):
         account = hardened_account(
             name,
             AccountSpec(
-                kind=OPENAI_KIND,
+                kind=args.kind,
                 account_name=args.account_name,
                 restrict_outbound=True,
                 allowed_fqdns=list(args.allowed_fqdns),
+                allow_project_management=args.kind == FOUNDRY_KIND,
+                agent_subnet_id=args.agent_subnet_id,
             ),
             args,
             parent=self,
@@ -191,6 +236,27 @@ class OpenAIEndpoints(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=after),
                 )
             )
+        projects: list[cognitiveservices.Project] = []
+        for spec_project in args.projects:
+            # After the deployments and one at a time: writes to one account are serialized (409 otherwise).
+            after_project: list[pulumi.Resource] = [policy, *deployments[-1:], *projects[-1:]]
+            projects.append(
+                cognitiveservices.Project(
+                    f"{name}-project-{spec_project.name}",
+                    project_name=spec_project.name,
+                    account_name=account.name,
+                    resource_group_name=args.resource_group_name,
+                    location=args.location,
+                    identity=cognitiveservices.IdentityArgs(
+                        type=cognitiveservices.ResourceIdentityType.SYSTEM_ASSIGNED
+                    ),
+                    properties=cognitiveservices.ProjectPropertiesArgs(
+                        display_name=spec_project.display_name or spec_project.name,
+                        description=f"Foundry project {spec_project.name}",
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=after_project),
+                )
+            )
         grant_callers(
             name,
             account,
@@ -208,8 +274,16 @@ class OpenAIEndpoints(pulumi.ComponentResource):
         self.principal_id = principal_of(account)
         self.rai_policy_name = policy.name
         self.deployment_names = pulumi.Output.all(*[d.name for d in deployments]).apply(list)
+        self.deployments = {spec.name: d for spec, d in zip(args.deployments, deployments, strict=True)}
+        self.project_ids = {p.name: project.id for p, project in zip(args.projects, projects, strict=True)}
+        self.projects = {p.name: project for p, project in zip(args.projects, projects, strict=True)}
         self.register_outputs(
-            {"account_id": self.account_id, "endpoint": self.endpoint, "deployment_names": self.deployment_names}
+            {
+                "account_id": self.account_id,
+                "endpoint": self.endpoint,
+                "deployment_names": self.deployment_names,
+                "project_ids": self.project_ids,
+            }
         )
 
 

@@ -38,6 +38,18 @@ ROLES: dict[str, str] = {
     "Monitoring Data Reader": "b0d8363b-8ddd-447d-831f-62ca05bff136",
     # Data-plane admin of one Grafana instance (its dashboards, data sources, Grafana roles).
     "Grafana Admin": "22926164-76b3-42b3-bc55-97df8dab3e41",
+    # AI Search data plane (learn.microsoft.com/azure/search/search-security-rbac and the built-in roles
+    # reference; ids as every public template pins them, read 2026-12-01): query / load documents.
+    "Search Index Data Reader": "1407120a-92aa-4202-b7e9-c0e197c71c8f",
+    "Search Index Data Contributor": "8ebe5a00-799e-43f5-93ac-243d3dce84a7",
+    # What the Agent Service's standard setup gives a Foundry project's identity (foundry-samples
+    # 15-private-network-standard-agent-setup; ids checked against the built-in roles reference, read 2026-12-02):
+    # manage the Cosmos DB account's databases and containers without its keys (no data access) ...
+    "Cosmos DB Operator": "230815da-be43-4aae-9cb4-875f7bd000aa",
+    # ... create and manage the agent's indexes on one search service (no data access) ...
+    "Search Service Contributor": "7ca78c08-252a-4471-8644-bb5ff32d4ba0",
+    # ... and, only under an ABAC condition naming the project's own containers, blob tags.
+    "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
 }
 
 RoleName = str
@@ -66,6 +78,8 @@ class RoleGrant:
     """Resource id of the one resource the role applies to (never a group or subscription)."""
     principal_type: PrincipalType = "ServicePrincipal"
     description: str = ""
+    condition: pulumi.Input[str] | None = None
+    """An ABAC condition (version 2.0) that narrows the role, e.g. to some blob containers. Default: none."""
 
 
 def assign_role(
@@ -90,5 +104,7 @@ def assign_role(
         role_definition_id=definition,
         scope=grant.scope,
         description=grant.description or None,
+        condition=grant.condition,
+        condition_version="2.0" if grant.condition is not None else None,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
     )

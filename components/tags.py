@@ -31,8 +31,9 @@ def standard_tags(
     return tags
 
 
-NOT_ARM_TAGS = frozenset({"azure-native:apimanagement:NamedValue"})
-"""Types whose `tags` is not ARM's map but the service's own list of labels (API Management named values)."""
+NOT_ARM_TAGS = frozenset({"azure-native:apimanagement:NamedValue", "azure-native:operationalinsights:SavedSearch"})
+"""Types whose `tags` is not ARM's map but the service's own list of labels (API Management named values, Log
+Analytics saved searches: `[{name, value}]`); neither is billed."""
 
 
 def tagging_transformation(tags: Mapping[str, str]) -> pulumi.ResourceTransformation:

@@ -10,8 +10,10 @@ from typing import TypeVar
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from llmops_infra.policies import (  # noqa: F401 - imported for their registrations
+    agents,
     ai,
     aks,
+    app_tier,
     ci_runners,
     cost,
     egress,
@@ -40,6 +42,9 @@ DOMAIN_ORDER = (
     "AI",
     "GW",
     "ML",
+    "APP",
+    "SRCH",
+    "COS",
     "ST",
     "ACR",
     "MON",

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from llmops_infra.policies.cost_app_tier import TYPES as APP_TIER_TYPES
+from llmops_infra.policies.cost_app_tier import price_app_tier
 from llmops_infra.policies.pricing import PriceCatalog, catalog_for
 from llmops_infra.policies.props import get, items, same
 
@@ -139,6 +141,13 @@ class _Pricer:
             )
         )
 
+    def free(self, name: str, type_: str, sku: str, quantity: str, note: str) -> None:
+        """A resource without a fixed charge: a line at 0 with the reason."""
+        self.estimate.lines.append(CostLine(name, type_, sku, 0.0, 0.0, quantity=quantity, note=note))
+
+    def assumption(self, name: str) -> float:
+        return self.catalog.assumption(name)
+
     def pool(self, name: str, type_: str, pool: Any) -> None:
         size = str(get(pool, "vmSize") or "unknown")
         count = get(pool, "count", 1)
@@ -161,6 +170,9 @@ class _Pricer:
 
     def resource(self, type_: str, name: str, props: Any) -> None:
         hours = self.hours
+        if type_ in APP_TIER_TYPES:
+            price_app_tier(self, type_, name, props)
+            return
         if type_ == CLUSTER:
             tier = str(get(props, "sku.tier") or "Free")
             self.add(name, type_, f"AKS {tier}", f"aks/{tier}", 1, 1, hours=hours, quantity="1 cluster")

@@ -23,6 +23,8 @@ API_POLICY = "azure-native:apimanagement:ApiPolicy"
 SERVICE_POLICY = "azure-native:apimanagement:Policy"
 BACKEND = "azure-native:apimanagement:Backend"
 NAMED_VALUE = "azure-native:apimanagement:NamedValue"
+POLICY_FRAGMENT = "azure-native:apimanagement:PolicyFragment"
+KEY_HEADERS = ("ocp-apim-subscription-key", "api-key", "authorization")
 PRODUCT = "azure-native:apimanagement:Product"
 PRODUCT_POLICY = "azure-native:apimanagement:ProductPolicy"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
@@ -30,6 +32,9 @@ JWT_STATEMENTS = ("validate-azure-ad-token", "validate-jwt")
 TOKEN_LIMITS = ("llm-token-limit", "azure-openai-token-limit")
 TOKEN_METRICS = ("llm-emit-token-metric", "azure-openai-emit-token-metric")
 CHARGEBACK_DIMENSIONS = ("team", "usecase")
+APP_PATH_PREFIX = "apps/"
+"""Team apps' APIs (`apps/<name>`): not models, they carry no tokens (an app calls the models with its own
+identity), so GW-04's token metrics are asked of the other (model) APIs only."""
 
 
 def parse_policy(value: Any) -> ET.Element | None:
@@ -120,11 +125,12 @@ def gw_jwt(resources: Sequence[PolicyResource], report: Report, params: Params) 
     "backends-managed-identity",
     scope="A",
     severity=Severity.HIGH,
-    types=[BACKEND, NAMED_VALUE, API_POLICY],
+    types=[BACKEND, NAMED_VALUE, API_POLICY, POLICY_FRAGMENT],
     description="Backends authenticate with the gateway's managed identity; no key in a named value unless it is "
-    "Key Vault-backed.",
+    "Key Vault-backed; services a policy calls (send-request, e.g. Content Safety screening) too.",
     remediation="Remove credentials.header/query/authorization from the backend and add authentication-managed-identity "
-    "to the API policy; keep any unavoidable key as a Key Vault-backed named value (keyVault.secretIdentifier).",
+    "to the API policy (and inside each send-request); keep any unavoidable key as a Key Vault-backed named value "
+    "(keyVault.secretIdentifier).",
 )
 def gw_backends(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     props = args.props
@@ -144,6 +150,9 @@ def gw_backends(args: ResourceValidationArgs, report: Report, params: Params) ->
         doc = parse_policy(get(props, "value"))
         if doc is None:
             return
+        _send_requests(doc, report)
+        if args.resource_type == POLICY_FRAGMENT:
+            return
         inbound = _inbound(doc)
         if inbound is None or not any(True for _ in statements(inbound, "set-backend-service")):
             return
@@ -155,15 +164,26 @@ def gw_backends(args: ResourceValidationArgs, report: Report, params: Params) ->
             )
 
 
+def _send_requests(doc: ET.Element, report: Report) -> None:
+    """Each send-request signs in as the gateway (a nested authentication-managed-identity) and sends no key."""
+    for call in statements(doc, "send-request"):
+        url = (call.findtext("set-url") or "").strip() or "its URL"
+        if not any(True for _ in statements(call, "authentication-managed-identity")):
+            report(f"A send-request to {url} calls it without the gateway's managed identity.")
+        for header in statements(call, "set-header"):
+            if (header.get("name") or "").lower() in KEY_HEADERS:
+                report(f"A send-request to {url} sends a credential header ({header.get('name')}), not an identity.")
+
+
 @stack_rule(
     "GW-04",
     "team-token-limits",
     scope="A",
     severity=Severity.MEDIUM,
-    description="Every team product carries a token-per-minute limit and a quota; token metrics carry team and "
-    "use-case dimensions.",
+    description="Every team product carries a token-per-minute limit and a quota; token metrics of every model API "
+    "(not the team apps' apps/<name> APIs) carry team and use-case dimensions.",
     remediation="Give each product a policy with llm-token-limit (tokens-per-minute, token-quota, "
-    "token-quota-period) and each API llm-emit-token-metric with Team and UseCase dimensions.",
+    "token-quota-period) and each model API llm-emit-token-metric with Team and UseCase dimensions.",
 )
 def gw_limits(resources: Sequence[PolicyResource], report: Report, params: Params) -> None:
     graph = Graph(resources)
@@ -189,6 +209,8 @@ def gw_limits(resources: Sequence[PolicyResource], report: Report, params: Param
     policies = _api_policies(graph)
     for api in graph.of_type(API):
         api_id = str(get(api.props, "apiId") or api.name)
+        if str(get(api.props, "path") or "").startswith(APP_PATH_PREFIX):
+            continue
         metrics = [m for doc in policies.get(api_id, []) if doc is not None for m in statements(doc, *TOKEN_METRICS)]
         names = {(d.get("name") or "").lower() for m in metrics for d in m if isinstance(d.tag, str)}
         if not metrics:

@@ -151,6 +151,8 @@ BLOB_DATA_ROLES = {
     "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
 }
+CONTAINER_CONDITION = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]"
+"""An assignment whose ABAC condition tests this attribute reaches only the containers it names."""
 _RESOURCE = r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/"
 _VAULT_SCOPE = re.compile(_RESOURCE + r"microsoft\.keyvault/vaults/[^/]+/?$", re.IGNORECASE)
 _ACCOUNT_SCOPE = re.compile(
@@ -176,7 +178,8 @@ def whole_store(role: str, scope: object) -> str | None:
     severity=Severity.MEDIUM,
     types=[ROLE_ASSIGNMENT],
     description="A workload identity reads Key Vault secrets and blobs at secret or container scope, never "
-    "vault- or account-wide.",
+    "vault- or account-wide (an account-wide blob role whose ABAC condition names containers counts as container "
+    "scope).",
     remediation="Scope Key Vault Secrets User to <vault id>/secrets/<name> and Storage Blob Data roles to "
     "<account id>/blobServices/default/containers/<name>: the secret or container the workload reads.",
 )
@@ -187,6 +190,8 @@ def iam_narrowest_data(args: ResourceValidationArgs, report: Report, params: Par
         return
     role = _role(args)
     store = whole_store(role, get(args.props, "scope"))
+    if store == "account" and CONTAINER_CONDITION in str(get(args.props, "condition") or ""):
+        return  # an ABAC condition narrows the role to named containers (the Agent Service names its own)
     if store == "vault":
         report(
             f"{SECRET_READ_ROLES[role]} covers the whole vault: the workload reads every secret in it, "

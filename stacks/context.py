@@ -22,10 +22,16 @@ from llmops_infra.errors import ConfigError
 from llmops_infra.stacks.platform_outputs import PlatformOutputs
 
 if TYPE_CHECKING:
+    from pulumi_azure_native.keyvault import Secret
+    from pulumi_azure_native.managedidentity import UserAssignedIdentity
+
+    from llmops_infra.components.agent_setup import AgentSetup
     from llmops_infra.components.ai_gateway import AiGateway
+    from llmops_infra.components.app_environment import AppEnvironment
     from llmops_infra.components.budget import Budget
     from llmops_infra.components.cluster_access import ClusterAccess
     from llmops_infra.components.content_safety import ContentSafety
+    from llmops_infra.components.cosmos_store import CosmosStore
     from llmops_infra.components.devops_pool import DevOpsPool
     from llmops_infra.components.egress_firewall import EgressFirewall
     from llmops_infra.components.foundation import Foundation
@@ -45,7 +51,9 @@ if TYPE_CHECKING:
     from llmops_infra.components.openai_endpoints import OpenAIEndpoints
     from llmops_infra.components.pipeline_principal import DeployerIdentity, PipelinePrincipal
     from llmops_infra.components.registry import Registry
+    from llmops_infra.components.search_service import SearchService
     from llmops_infra.components.secret_access import SecretAccess
+    from llmops_infra.components.team_app import TeamApp
 
 C = TypeVar("C", bound=pulumi.Resource)
 
@@ -82,6 +90,14 @@ OPENAI: Key[OpenAIEndpoints] = Key("openai")
 ML: Key[MlEndpoints] = Key("ml")
 ML_DEPLOYMENTS: Key[MlDeployments] = Key("ml_deployments")
 """Workload stack: what the endpoints serve (only with ml.endpoints)."""
+SEARCH: Key[SearchService] = Key("search")
+"""Only when an app names the search store or a Foundry project enables agents."""
+COSMOS: Key[CosmosStore] = Key("cosmos")
+"""Only when an app names the cosmos store or a Foundry project enables agents."""
+AGENT_SETUP: Key[AgentSetup] = Key("agent_setup")
+"""Only when a Foundry project enables agents."""
+APP_ENVIRONMENT: Key[AppEnvironment] = Key("app_environment")
+"""Only when apps are configured."""
 GITHUB_RUNNERS: Key[GitHubRunners] = Key("github_runners")
 """Only with ci.runners of kind github."""
 DEVOPS_POOL: Key[DevOpsPool] = Key("devops_pool")
@@ -92,6 +108,21 @@ EGRESS_READY: Key[pulumi.Resource] = Key("egress_ready")
 """Unless egress.mode is direct: the node subnet's default route (the cluster waits for it)."""
 GATEWAY: Key[AiGateway] = Key("gateway")
 """Only with a gateway configured."""
+
+
+def team_app(name: str) -> Key[TeamApp]:
+    """The key of one team app."""
+    return Key(f"app:{name}")
+
+
+def app_identity(name: str) -> Key[UserAssignedIdentity]:
+    """The key of one team app's identity (made before the gateway, which admits it)."""
+    return Key(f"app-identity:{name}")
+
+
+def app_gateway_key(name: str) -> Key[Secret]:
+    """The key of the Key Vault secret holding one team app's gateway subscription key (with a gateway only)."""
+    return Key(f"app-gateway-key:{name}")
 
 
 def inference(model: str) -> Key[InferenceService]:

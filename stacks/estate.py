@@ -18,7 +18,9 @@ from llmops_infra.components.naming import Namer
 from llmops_infra.components.tags import standard_tags, tagging_transformation
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.stacks import context as keys
+from llmops_infra.stacks import stage_agents as agents
 from llmops_infra.stacks import stage_ai as ai
+from llmops_infra.stacks import stage_apps as apps
 from llmops_infra.stacks import stage_ci as ci
 from llmops_infra.stacks import stage_compute as compute
 from llmops_infra.stacks import stage_gateway as gateway
@@ -64,7 +66,12 @@ PLATFORM_STAGES: list[tuple[str, str, Stage]] = [
     ("content_safety", "content_safety", ai.content_safety_stage),
     ("openai", "openai", ai.openai_stage),
     ("ml", "ml", ai.ml_stage),
+    ("stores", "apps", apps.stores_stage),
+    ("agents", "foundry", agents.agents_stage),
+    ("app_identities", "apps", apps.app_identities_stage),
     ("gateway", "gateway", gateway.gateway_stage),
+    ("apps", "apps", apps.apps_stage),
+    ("gateway_routes", "gateway", gateway.gateway_routes_stage),
     ("ci_runners", "ci.runners", ci.runners_stage),
     ("budget", "budget", security.budget_stage),
     ("workload_exports", "inference", compute.workload_exports),

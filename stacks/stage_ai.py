@@ -23,7 +23,13 @@ import pulumi
 
 from llmops_infra.components.content_safety import ContentSafety, ContentSafetyArgs
 from llmops_infra.components.ml_endpoints import FlowEndpoint, FlowSlot, MlEndpoints, MlEndpointsArgs
-from llmops_infra.components.openai_endpoints import ModelDeployment, OpenAIEndpoints, OpenAIEndpointsArgs
+from llmops_infra.components.openai_endpoints import (
+    FOUNDRY_KIND,
+    ModelDeployment,
+    OpenAIEndpoints,
+    OpenAIEndpointsArgs,
+    Project,
+)
 from llmops_infra.components.private_endpoint import PRIVATE_DNS_ZONES
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate, config_key
@@ -71,10 +77,12 @@ def openai_args(estate: Estate) -> OpenAIEndpointsArgs:
             account_name=namer.name("openai"),
             subscription_id=config.azure.subscription_id,
             subnet_id=net.subnet_ids["private_endpoints"],
-            # The account answers on <name>.openai.azure.com and <name>.cognitiveservices.azure.com.
+            # The account answers on <name>.openai.azure.com and <name>.cognitiveservices.azure.com, a Foundry
+            # resource also on <name>.services.ai.azure.com.
             dns_zone_ids=[
                 net.dns_zone_ids[PRIVATE_DNS_ZONES["openai"]],
                 net.dns_zone_ids[PRIVATE_DNS_ZONES["account"]],
+                *([net.dns_zone_ids[PRIVATE_DNS_ZONES["account-foundry"]]] if openai.kind == FOUNDRY_KIND else []),
             ],
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             max_total_capacity=config.cost.max_openai_capacity,
@@ -96,12 +104,19 @@ def openai_args(estate: Estate) -> OpenAIEndpointsArgs:
             action_group_id=monitoring.action_group_id,
             allow_public_network_access=openai.allow_public_network_access,
             private_endpoint_name=namer.name("private_endpoint", "oai"),
+            kind=openai.kind,
+            projects=[
+                Project(name=p.name, display_name=p.display_name, agents=p.agents) for p in config.foundry.projects
+            ],
+            agent_subnet_id=net.subnet_ids["agents"] if any(p.agents for p in config.foundry.projects) else None,
         )
 
 
 def openai_stage(estate: Estate) -> None:
     openai = OpenAIEndpoints("openai", openai_args(estate))
     estate.add(keys.OPENAI, openai)
+    if openai.project_ids:
+        estate.export("foundry_project_ids", openai.project_ids)
     estate.export("openai_endpoint", openai.endpoint)
     estate.export("openai_deployment_names", openai.deployment_names)
 

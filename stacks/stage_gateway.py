@@ -3,7 +3,8 @@
 Role assignments made here (who may do what on which resource):
 
 - the gateway's system identity: Cognitive Services OpenAI User on the OpenAI account (calls the
-  deployments), AzureML Data Scientist on the ML workspace (scores the online endpoints, which take
+  deployments), Cognitive Services User on the Content Safety account (screens prompts to the vLLM models;
+  the only built-in data role of Content Safety, which has local auth off), AzureML Data Scientist on the ML workspace (scores the online endpoints, which take
   Entra tokens), Key Vault Secrets User on the vLLM API-key secret only (the Key Vault-backed named
   value), Monitoring Metrics Publisher on Application Insights (token metrics; local auth is off);
 - chatops identity: Monitoring Data Reader on the Azure Monitor workspace and Reader on the Log Analytics
@@ -17,15 +18,18 @@ import ipaddress
 
 import pulumi
 
-from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs, BackendUrl, ModelApiSpec, TeamSpec
+from llmops_infra.components.ai_gateway import AiGateway, AiGatewayArgs
+from llmops_infra.components.chargeback import chargeback_query, chargeback_search
 from llmops_infra.components.egress_firewall import EgressFirewall, EgressFirewallArgs, default_route
+from llmops_infra.components.gateway_dns import gateway_dns
+from llmops_infra.components.gateway_keys import app_subscription_key
+from llmops_infra.components.gateway_screening import THRESHOLDS
+from llmops_infra.components.gateway_specs import AppApiSpec, AppSplit, BackendUrl, ModelApiSpec, TeamSpec
 from llmops_infra.components.roles import RoleGrant, assign_role
+from llmops_infra.config.gateway import GATEWAY_LB_OFFSET
+from llmops_infra.config.token_prices import gateway_model_prices
 from llmops_infra.stacks import context as keys
 from llmops_infra.stacks.context import Estate
-
-GATEWAY_LB_OFFSET = 200
-"""vLLM services reach the gateway through an internal load balancer on a fixed address of the node
-subnet: the subnet's network address + 200 + the model's index."""
 
 
 def egress_stage(estate: Estate) -> None:
@@ -96,6 +100,7 @@ def _models(estate: Estate) -> list[ModelApiSpec]:
                     name=d.name,
                     kind="openai",
                     urls=[BackendUrl(url=openai.endpoint.apply(lambda e: f"{e.rstrip('/')}/openai"))],
+                    target=openai.deployments[d.name],
                 )
             )
     vault = estate.get(keys.KEY_VAULT)
@@ -114,10 +119,27 @@ def _models(estate: Estate) -> list[ModelApiSpec]:
     ml = estate.find(keys.ML)
     if ml is not None:
         for ep in config.ml.endpoints:
-            uri = next((u for key, u in ml.scoring_uris.items() if key == ep.name), None)
-            if uri is not None:
+            uri = ml.scoring_uris.get(ep.name)
+            if uri is not None and ep.migrate_to is None:  # a flow moving to an app is routed after the apps
                 models.append(ModelApiSpec(name=ep.name, kind="ml", urls=[BackendUrl(url=uri)]))
     return models
+
+
+def _moving_flows(estate: Estate) -> list[ModelApiSpec]:
+    """The routes of prompt flows moving to an app (`ml.endpoints[].migrate_to`): a share of each route's
+    requests goes to the app (docs/migration.md). Built after the apps stage (the app's host name)."""
+    config, ml = estate.config, estate.find(keys.ML)
+    routes: list[ModelApiSpec] = []
+    for ep in config.ml.endpoints:
+        uri = ml.scoring_uris.get(ep.name) if ml is not None else None
+        if ep.migrate_to is None or uri is None:
+            continue
+        app = estate.get(keys.team_app(ep.migrate_to.app))
+        split = AppSplit(
+            app=ep.migrate_to.app, fqdn=app.fqdn, percent=ep.migrate_to.traffic_percent, resource=app.container_app
+        )
+        routes.append(ModelApiSpec(name=ep.name, kind="ml", urls=[BackendUrl(url=uri)], split=split))
+    return routes
 
 
 def gateway_stage(estate: Estate) -> None:
@@ -127,6 +149,8 @@ def gateway_stage(estate: Estate) -> None:
     if gw is None:
         return
     foundation, monitoring, net = estate.get(keys.FOUNDATION), estate.get(keys.MONITORING), estate.get(keys.NETWORK)
+    safety = estate.find(keys.CONTENT_SAFETY)
+    screen = safety is not None and bool(config.inference.models)
     gateway = AiGateway(
         "gateway",
         AiGatewayArgs(
@@ -145,6 +169,9 @@ def gateway_stage(estate: Estate) -> None:
             app_insights_connection_string=monitoring.app_insights_connection_string,
             action_group_id=monitoring.action_group_id,
             models=_models(estate),
+            later_models=tuple(e.name for e in config.ml.endpoints if e.migrate_to is not None),
+            content_safety_endpoint=safety.endpoint if screen and safety is not None else None,
+            screening_threshold=THRESHOLDS[config.openai.content_filter_threshold.value],
             teams=[
                 TeamSpec(
                     name=t.name,
@@ -152,15 +179,75 @@ def gateway_stage(estate: Estate) -> None:
                     tokens_per_minute=t.tokens_per_minute,
                     monthly_token_quota=t.monthly_token_quota,
                     models=list(t.models),
-                    client_app_ids=list(t.client_app_ids),
+                    client_app_ids=_admitted(estate, t.name, list(t.client_app_ids)),
                 )
                 for t in config.teams
             ],
         ),
     )
     estate.add(keys.GATEWAY, gateway)
+    # Internal mode registers no public DNS: the default host names resolve in the VNet through this zone.
+    gateway_dns(
+        "gateway",
+        service_name=namer.name("api_management"),
+        private_ip=gateway.private_ip,
+        resource_group_name=foundation.resource_group_name,
+        vnet_id=net.vnet_id,
+        vnet_name=namer.name("virtual_network"),
+        parent=gateway,
+    )
+    # The chargeback view, with the catalog's token prices written in at synthesis.
+    chargeback_search(
+        "gateway",
+        workspace_name=monitoring.log_analytics_workspace_id.apply(lambda rid: rid.rsplit("/", 1)[-1]),
+        resource_group_name=foundation.resource_group_name,
+        query=chargeback_query(gateway_model_prices(config), {t.name: t.cost_center for t in config.teams}),
+        parent=gateway,
+    )
     _grants(estate, gateway)
+    _app_keys(estate, gateway)
     estate.export("gateway_url", gateway.gateway_url)
+
+
+def _admitted(estate: Estate, team: str, configured: list[str]) -> list[pulumi.Input[str]]:
+    """The client ids a team's APIs admit: the config's and, when it lists any, the team's apps' identities (an
+    empty list admits any app of the audience, the apps included)."""
+    if not configured:
+        return list(configured)
+    apps = [estate.get(keys.app_identity(a.name)).client_id for a in estate.config.apps if a.team == team]
+    return [*configured, *apps]
+
+
+def _app_keys(estate: Estate, gateway: AiGateway) -> None:
+    """Each app that calls models subscribes to its team's product; its key goes to Key Vault for the app to read."""
+    foundation, vault = estate.get(keys.FOUNDATION), estate.get(keys.KEY_VAULT)
+    for spec in estate.config.apps:
+        if not spec.models:
+            continue
+        subscription = gateway.add_subscription(f"app-{spec.name}", spec.team, f"app {spec.name} (team {spec.team})")
+        secret = app_subscription_key(
+            f"gateway-app-{spec.name}",
+            subscription=subscription,
+            service_name=gateway.service_name,
+            resource_group_name=foundation.resource_group_name,
+            vault_name=vault.vault_name,
+            secret_name=f"gateway-key-app-{spec.name}",
+            parent=gateway,
+        )
+        estate.add(keys.app_gateway_key(spec.name), secret)
+
+
+def gateway_routes_stage(estate: Estate) -> None:
+    """Each team app becomes the API `apps/<name>` in its team's product (after the apps stage, which admitted
+    only the gateway subnet to the apps' ingress), and a flow moving to an app gets its split route."""
+    gateway = estate.find(keys.GATEWAY)
+    if gateway is None:
+        return
+    for route in _moving_flows(estate):
+        gateway.add_model_api(route, teams=[t.name for t in estate.config.teams if route.name in t.models])
+    for spec in estate.config.apps:
+        app = estate.get(keys.team_app(spec.name))
+        gateway.add_app_api(AppApiSpec(name=spec.name, team=spec.team, fqdn=app.fqdn, app=app.container_app))
 
 
 def _grant(
@@ -213,6 +300,17 @@ def _grants(estate: Estate, gateway: AiGateway) -> None:
             "Key Vault Secrets User",
             secret,
             "AI gateway: reads the vLLM API key (its Key Vault-backed named value), that secret only.",
+            gateway,
+        )
+    safety = estate.find(keys.CONTENT_SAFETY)
+    if safety is not None and config.inference.models:
+        _grant(
+            estate,
+            "gateway-content-safety-user",
+            me,
+            "Cognitive Services User",
+            safety.account_id,
+            "AI gateway: screens prompts to self-hosted models (Content Safety has local auth off).",
             gateway,
         )
     monitoring = estate.get(keys.MONITORING)

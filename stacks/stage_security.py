@@ -153,6 +153,24 @@ def network_stage(estate: Estate) -> None:
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
             runner_subnet=_runner_subnet(estate),
+            app_subnet=(
+                SubnetSpec(
+                    name=namer.name("subnet", "apps"),
+                    cidr=config.network.subnets.apps,
+                    nsg_name=namer.name("network_security_group", "apps"),
+                )
+                if config.network.subnets.apps
+                else None
+            ),
+            agent_subnet=(
+                SubnetSpec(
+                    name=namer.name("subnet", "agents"),
+                    cidr=config.network.subnets.agents,
+                    nsg_name=namer.name("network_security_group", "agents"),
+                )
+                if config.network.subnets.agents
+                else None
+            ),
             regional_private_dns_zones=regional_zones(config.azure.location),
             gateway_subnet=SubnetSpec(
                 name=namer.name("subnet", "apim"),

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from llmops_infra.components.cluster_access import ClusterAccess, ClusterAccessArgs
+from llmops_infra.components.gateway_ingress import GatewayLoadBalancer
 from llmops_infra.components.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from llmops_infra.components.inference_manifests import ActiveHours, restricted_namespace_labels
 from llmops_infra.components.inference_service import InferenceService, InferenceServiceArgs
@@ -31,6 +32,7 @@ from llmops_infra.stacks.context import Estate
 from llmops_infra.stacks.platform_outputs import PlatformOutputs
 from llmops_infra.stacks.stage_ai import flow_endpoints
 from llmops_infra.stacks.stage_compute import pool_spec
+from llmops_infra.stacks.stage_gateway import vllm_gateway_ip
 
 
 def cluster_access_stage(estate: Estate) -> None:
@@ -131,6 +133,20 @@ def secret_access_stage(estate: Estate) -> None:
     )
 
 
+def gateway_load_balancer(estate: Estate, index: int) -> GatewayLoadBalancer | None:
+    """Where the AI gateway reaches the `index`-th model: the fixed node-subnet address its backend URL names
+    (`vllm_gateway_ip`), admitted from the gateway's subnet. None without a gateway."""
+    config = estate.config
+    gateway_cidr = config.network.subnets.gateway
+    if config.gateway is None or not gateway_cidr:
+        return None
+    return GatewayLoadBalancer(
+        ip=vllm_gateway_ip(config.network.subnets.aks_nodes, index),
+        subnet_name=estate.namer.name("subnet", "aks_nodes"),
+        gateway_cidrs=[gateway_cidr],
+    )
+
+
 def inference_stage(estate: Estate) -> None:
     config = estate.config
     if not config.inference.models:
@@ -151,7 +167,7 @@ def inference_stage(estate: Estate) -> None:
     pools = {p.name: pool_spec(p) for p in config.cluster.gpu_pools}
     surge = rollout_surge(config, pools)
     # Placement (GPUs per node, memory, dtype) is checked when the config is validated.
-    for model in config.inference.models:
+    for index, model in enumerate(config.inference.models):
         service = InferenceService(
             model.name,
             InferenceServiceArgs(
@@ -187,6 +203,7 @@ def inference_stage(estate: Estate) -> None:
                 quantization=model.quantization,
                 prometheus_query_endpoint=platform.prometheus_query_endpoint,
                 scaler_client_id=platform.keda_client_id,
+                gateway_lb=gateway_load_balancer(estate, index),
                 depends_on=before_pods,
             ),
         )

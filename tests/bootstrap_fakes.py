@@ -1,10 +1,13 @@
-"""Local HTTPS fakes of the APIs bootstrap calls: ARM, GitHub and Azure DevOps (loopback only).
+"""Local HTTPS fakes of the APIs bootstrap calls: ARM, GitHub, Azure DevOps and a Key Vault's keys
+(loopback only).
 
 Each fake keeps its resources in memory and answers the subset of the REST API bootstrap uses,
 in the documented wire format (ARM: properties envelopes and {"error": {code, message}};
 GitHub: the REST v3 shapes PyGithub reads; Azure DevOps: {"count", "value"} lists). TLS comes
 from a trustme CA, so the real clients run unchanged with only their endpoints and CA bundle
 pointed here. `fail(method, pattern, status, times)` injects failures to stop a run half-way.
+The Key Vault fake answers in the shapes of tests/fixtures/arm/keyvault-*.json and kv-forbidden-*.json
+(the 401 challenge first, as the real service does, then the keys API).
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ class ArmFake(Fake):
         self.resources: dict[str, dict[str, Any]] = {}
         self.existing_subnets: set[str] = set()
         self.forbid_role_assignments = False
+        self.vault_uri = ""
+        """What a created vault reports as properties.vaultUri (the Key Vault fake's URL)."""
+        self.deleted_vaults: dict[str, dict[str, Any]] = {}
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         key = path.lower()
@@ -74,6 +80,11 @@ class ArmFake(Fake):
             return _error(403, "AuthorizationFailed", "no permission to write role assignments")
         if method == "HEAD":
             return (204 if key in self.resources else 404), None
+        if "/deletedvaults/" in key and method == "GET":
+            name = key.rsplit("/", 1)[-1]
+            if name in self.deleted_vaults:
+                return 200, self.deleted_vaults[name]
+            return _error(404, "ResourceNotFound", f"{path} was not found")
         if method == "GET":
             if key in self.resources:
                 return 200, self.resources[key]
@@ -92,6 +103,10 @@ class ArmFake(Fake):
                     merged[k] = v
             props = merged.setdefault("properties", {})
             props["provisioningState"] = "Succeeded"
+            if re.search(r"/providers/microsoft\.keyvault/vaults/[^/]+$", key):
+                if props.pop("createMode", None) == "recover":
+                    self.deleted_vaults.pop(key.rsplit("/", 1)[-1], None)
+                props.setdefault("vaultUri", self.vault_uri or f"https://{merged['name']}.vault.azure.net/")
             if "/userassignedidentities/" in key and "federatedidentitycredentials" not in key:
                 props.setdefault("clientId", str(uuid.uuid4()))
                 props.setdefault("principalId", str(uuid.uuid4()))
@@ -102,7 +117,7 @@ class ArmFake(Fake):
             created = (
                 201
                 if re.search(
-                    r"/(resourcegroups|userassignedidentities|federatedidentitycredentials|containers|roleassignments)/[^/]+$",
+                    r"/(resourcegroups|userassignedidentities|federatedidentitycredentials|containers|roleassignments|vaults)/[^/]+$",
                     key,
                 )
                 else 200
@@ -275,8 +290,55 @@ class AdoFake(Fake):
         return 404, {"message": f"no route {method} {path}"}
 
 
+class KeyVaultFake(Fake):
+    """The keys API of one vault (Key Vault 7.x): get a key, create one. Keys carry the public point of the
+    recorded EC P-256 key (keyvault-get-key.json); no private key exists here."""
+
+    requires_bearer = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base = ""
+        self.keys: dict[str, dict[str, Any]] = {}
+        self.refusals: list[str] = []
+        """innererror codes to answer 403 with, one per request (ForbiddenByRbac, ForbiddenByFirewall)."""
+        self.created: list[dict[str, Any]] = []
+        """The bodies of create requests."""
+
+    def _refused(self, code: str) -> tuple[int, Any]:
+        from arm_replay import recorded
+
+        _, _, body = recorded("kv-forbidden-rbac")
+        body = json.loads(json.dumps(body))
+        body["error"]["innererror"]["code"] = code
+        if code != "ForbiddenByRbac":
+            body["error"]["message"] = "Client address is not authorized and caller is not a trusted service."
+        return 403, body
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        from arm_replay import recorded
+
+        if self.refusals:
+            return self._refused(self.refusals.pop(0))
+        if m := re.fullmatch(r"/keys/([^/]+)/?", path):
+            if method == "GET" and m[1] in self.keys:
+                return 200, self.keys[m[1]]
+            return 404, {"error": {"code": "KeyNotFound", "message": f"A key with (name/id) {m[1]} was not found"}}
+        if (m := re.fullmatch(r"/keys/([^/]+)/create", path)) and method == "POST":
+            self.created.append(body)
+            _, _, template = recorded("keyvault-get-key")
+            key = json.loads(json.dumps(template))
+            key["key"].update(kty=body["kty"], crv=body.get("crv"), key_ops=body.get("key_ops") or [])
+            key["key"]["kid"] = f"{self.base}/keys/{m[1]}/{uuid.uuid4().hex}"
+            key["attributes"].update(body.get("attributes") or {})
+            key["tags"] = body.get("tags") or {}
+            self.keys[m[1]] = key
+            return 200, key
+        return 404, {"error": {"code": "NotFound", "message": f"no route {method} {path}"}}
+
+
 class Servers:
-    """The three fakes behind TLS on 127.0.0.1, each on its own port."""
+    """The fakes behind TLS on 127.0.0.1, each on its own port."""
 
     def __init__(self, tmp: Path, org: str = "contoso", project: str = "llmops") -> None:
         ca = trustme.CA()
@@ -286,8 +348,11 @@ class Servers:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cert.configure_cert(context)
         self.arm, self.github, self.ado = ArmFake(), GitHubFake(), AdoFake(org, project)
-        self._servers = [self._serve(fake, context) for fake in (self.arm, self.github, self.ado)]
+        self.vault = KeyVaultFake()
+        self._servers = [self._serve(fake, context) for fake in (self.arm, self.github, self.ado, self.vault)]
         self.github.base = self.url(self.github)
+        self.vault.base = self.url(self.vault)
+        self.arm.vault_uri = self.vault.base + "/"
 
     def _serve(self, fake: Fake, context: ssl.SSLContext) -> ThreadingHTTPServer:
         class Handler(BaseHTTPRequestHandler):
@@ -300,6 +365,19 @@ class Servers:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else None
+                if getattr(fake, "requires_bearer", False) and not self.headers.get("Authorization"):
+                    from arm_replay import recorded
+
+                    # Key Vault's challenge: a request without a token learns the tenant and resource
+                    _, headers, challenge = recorded("keyvault-challenge")
+                    data = json.dumps(challenge).encode()
+                    self.send_response(401)
+                    for name, value in {**headers, "Content-Type": "application/json"}.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 fake.log.append((self.command, parts.path))
                 injected = fake.injected(self.command, parts.path)
                 status, payload = (
@@ -336,12 +414,21 @@ class Servers:
             server.server_close()
 
 
+RUNNER_OID = "5e1f0c2a-9d8b-4c7a-8e6f-1a2b3c4d5e6f"
+"""The object id in FakeCredential's token: whoever runs bootstrap."""
+
+
 class FakeCredential:
-    """An azure-core TokenCredential that hands out a fixed token (the fakes do not check it)."""
+    """An azure-core TokenCredential that hands out a fixed, unsigned JWT (the fakes do not check it) whose
+    `oid` claim is RUNNER_OID, as Entra's tokens carry the caller's object id."""
+
+    def __init__(self, oid: str | None = RUNNER_OID) -> None:
+        claims = base64.urlsafe_b64encode(json.dumps({"oid": oid} if oid else {}).encode()).decode().rstrip("=")
+        self.token = f"eyJhbGciOiJub25lIn0.{claims}.fake-signature"
 
     def get_token(self, *scopes: str, **_kwargs: Any) -> Any:
         import time
 
         from azure.core.credentials import AccessToken
 
-        return AccessToken("fake-token", int(time.time()) + 3600)
+        return AccessToken(self.token, int(time.time()) + 3600)

@@ -47,7 +47,9 @@ def _assignment(name: str, principal: str, role_guid: str, scope: str) -> Planne
 def test_dev_report_lists_each_grant_by_name(plans):
     rows = {(g.principal, g.role, g.scope, g.scope_type) for g in access_report(plans("dev"))}
     vault = next(iter(plans("dev").of_type("azure-native:keyvault:Vault"))).props["vaultName"]
-    account = next(iter(plans("dev").of_type("azure-native:storage:StorageAccount"))).props["accountName"]
+    account = next(
+        r for r in plans("dev").of_type("azure-native:storage:StorageAccount") if r.name == "model_storage-st"
+    ).props["accountName"]
     secret_type = "Microsoft.KeyVault/vaults/secrets"
     container_type = "Microsoft.Storage/storageAccounts/blobServices/containers"
     assert ("id-llmops-dev-eus-inference", "Key Vault Secrets User", f"{vault}/vllm-api-key", secret_type) in rows
@@ -57,7 +59,10 @@ def test_dev_report_lists_each_grant_by_name(plans):
     assert ("id-llmops-dev-eus-deployer", "Key Vault Secrets Officer", vault, "Microsoft.KeyVault/vaults") in rows
     chatops = [g for g in access_report(plans("dev")) if g.principal == "id-llmops-dev-eus-chatops"]
     assert not [g for g in chatops if g.scope_type == "Microsoft.KeyVault/vaults"]
-    assert len(rows) == len(plans("dev").of_type("azure-native:authorization:RoleAssignment"))
+    # ARM role assignments and Cosmos DB's own data-plane grants
+    assert len(rows) == len(plans("dev").of_type("azure-native:authorization:RoleAssignment")) + len(
+        plans("dev").of_type("azure-native:cosmosdb:SqlResourceSqlRoleAssignment")
+    )
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
@@ -68,9 +73,16 @@ def test_every_workload_data_grant_is_at_secret_or_container_scope(plans, env):
     grants = access_report(plans(env))
     data = [g for g in grants if g.role.startswith(("Key Vault", "Storage Blob"))]
     assert {g.principal.rsplit("-", 1)[-1] for g in data} >= {"inference", "loader", "deployer"}
+    assignments = {r.name: r for r in plans(env).of_type("azure-native:authorization:RoleAssignment")}
     for g in data:
         if g.principal.endswith("-deployer"):
             assert (g.role, g.scope_type) == ("Key Vault Secrets Officer", "Microsoft.KeyVault/vaults")
+            continue
+        if g.principal.startswith("openai-project-") and g.scope_type == "Microsoft.Storage/storageAccounts":
+            # an agent project names its containers only when its capability host creates them: an ABAC
+            # condition on the container name narrows the account-wide role to the project's own
+            condition = assignments[g.assignment].props["condition"]
+            assert "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]" in condition, g
             continue
         assert g.scope_type in (
             "Microsoft.KeyVault/vaults/secrets",

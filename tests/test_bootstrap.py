@@ -12,7 +12,7 @@ from llmops_infra.config.loader import load_environment
 from llmops_infra.config.models import AzureDevOpsFederation
 from llmops_infra.delivery import bootstrap
 from llmops_infra.delivery.bootstrap_clients import Clients, Endpoints
-from llmops_infra.delivery.bootstrap_spec import spec_for
+from llmops_infra.delivery.bootstrap_spec import promotion_chain, spec_for
 from llmops_infra.errors import ConfigError, EngineError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -43,6 +43,9 @@ def clients(servers: Servers, spec) -> Clients:
         retry_total=1,
         backoff_seconds=0,
         seconds_between_writes=None,
+        # Key Vault's challenge names vault.azure.net; the vault fake listens on 127.0.0.1
+        vault_options={"verify_challenge_resource": False},
+        rbac_wait_seconds=(0, 0),
     )
     return Clients(spec.subscription_id, endpoints)
 
@@ -81,7 +84,8 @@ def test_github_full_run_sets_up_state_identity_environment_and_a_rerun_changes_
     spec = github_spec("prod", reviewers=["team:platform"], allow_ips=["20.30.40.50/32"])
     results, outcome = run(servers, spec, {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE})
     # the blob service exists with every account: it is updated, not created
-    assert results == ["created", "created", "updated", "created"] + ["created"] * 5 + ["updated"]
+    # signing (vault, key, Crypto User: tests/test_bootstrap_signing.py) comes after the identity
+    assert results == ["created", "created", "updated", "created"] + ["created"] * 8 + ["updated"]
     account = arm_resource(servers, f"/storageaccounts/{spec.storage_account}")
     props = account["properties"]
     assert account["kind"] == "StorageV2" and account["sku"] == {"name": "Standard_ZRS"}
@@ -102,7 +106,9 @@ def test_github_full_run_sets_up_state_identity_environment_and_a_rerun_changes_
         "provisioningState": "Succeeded",
     }
     identity = arm_resource(servers, f"/userassignedidentities/{spec.identity}")["properties"]
-    role = next(v for k, v in servers.arm.resources.items() if "/roleassignments/" in k)
+    role = next(
+        v for k, v in servers.arm.resources.items() if "/containers/pulumi-state/" in k and "/roleassignments/" in k
+    )
     assert role["properties"]["principalId"] == identity["principalId"]
     assert role["properties"]["roleDefinitionId"].endswith("ba92f5b4-2d11-453d-a403-e96b0029c9fe")
     assert "/containers/pulumi-state/providers/microsoft.authorization" in next(
@@ -120,7 +126,7 @@ def test_github_full_run_sets_up_state_identity_environment_and_a_rerun_changes_
     for fake in (servers.arm, servers.github):
         fake.log.clear()
     results, _ = run(servers, spec)  # no passphrase this time: the secret is left as it is
-    assert results == ["unchanged"] * 9 + ["skipped"]
+    assert results == ["unchanged"] * 12 + ["skipped"]
     writes = [entry for fake in (servers.arm, servers.github) for entry in fake.log if entry[0] in WRITES]
     assert writes == []
 
@@ -132,7 +138,7 @@ def test_a_failure_half_way_stops_with_a_resume_message_and_a_rerun_finishes_cle
         run(servers, spec)
     message = str(err.value)
     assert err.value.exit_code == 3
-    assert "stopped at step 5 of 10" in message and "steps 1-4 are done" in message and "500" in message
+    assert "stopped at step 5 of 13" in message and "steps 1-4 are done" in message and "500" in message
     assert "run the same command again" in message
     assert any(k.endswith(f"/storageaccounts/{spec.storage_account}") for k in servers.arm.resources)
     assert not any("/userassignedidentities/" in k for k in servers.arm.resources)
@@ -141,7 +147,7 @@ def test_a_failure_half_way_stops_with_a_resume_message_and_a_rerun_finishes_cle
     servers.arm.failures.clear()
     results, _ = run(servers, spec)
     assert results[:4] == ["unchanged"] * 4  # what the first run did is not redone
-    assert results[4:9] == ["created"] * 5 and results[9] == "skipped"
+    assert results[4:12] == ["created"] * 8 and results[12] == "skipped"
     assert len([k for k in servers.arm.resources if k.endswith("/federatedidentitycredentials/github-dev")]) == 1
     assert servers.github.environments["dev"]["deployment_branch_policy"]["protected_branches"] is True
     assert servers.github.environments["dev"]["protection_rules"] == []  # no reviewers where no approval
@@ -165,13 +171,13 @@ def test_azure_devops_full_run_failure_and_rerun(servers):
     servers.ado.fail("POST", r"/_apis/distributedtask/variablegroups$", status=503)  # retried, then given up
     with pytest.raises(EngineError) as err:
         run(servers, spec, {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE})
-    assert "stopped at step 11 of 11" in str(err.value) and "503" in str(err.value)
+    assert "stopped at step 14 of 14" in str(err.value) and "503" in str(err.value)
     assert PASSPHRASE not in str(err.value)
     assert len([e for e in servers.ado.log if e == ("POST", "/contoso/_apis/distributedtask/variablegroups")]) == 2
 
     servers.ado.failures.clear()
     results, outcome = run(servers, spec, {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE})
-    assert results == ["unchanged"] * 10 + ["created"]
+    assert results == ["unchanged"] * 13 + ["created"]
     (endpoint,) = servers.ado.endpoints.values()
     assert endpoint["authorization"]["scheme"] == "WorkloadIdentityFederation"
     assert endpoint["authorization"]["parameters"]["serviceprincipalid"] == outcome.outputs["client_id"]
@@ -191,7 +197,7 @@ def test_azure_devops_full_run_failure_and_rerun(servers):
     assert any("Build Validation branch policy" in task for task in outcome.admin)
 
     results, _ = run(servers, spec)  # no passphrase: the secret is kept
-    assert results == ["unchanged"] * 11
+    assert results == ["unchanged"] * 14
     (group,) = servers.ado.groups.values()
     assert group["variables"]["PULUMI_CONFIG_PASSPHRASE"]["value"] == PASSPHRASE
 
@@ -215,7 +221,9 @@ def test_dry_run_prints_every_step_and_the_administrator_list_without_calling_an
     )
     assert result.exit_code == 0, result.output
     out = result.stdout
-    spec = github_spec("prod", reviewers=["team:platform"], allow_ips=["20.30.40.50/32"])
+    config = load_environment("prod", REPO)
+    chain = promotion_chain(config, REPO)  # the CLI signs for the whole chain (tests/test_bootstrap_signing.py)
+    spec = spec_for(config, "github", reviewers=["team:platform"], allow_ips=["20.30.40.50/32"], chain=chain)
     for number, step in enumerate(bootstrap.plan(spec), 1):
         assert f"{number:2d}. [{step.system}] {step.describe}" in out
     assert "nothing is changed" in out and "An administrator must still:" in out

@@ -68,3 +68,16 @@ def test_firewall_mode_needs_its_subnet(project: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_environment("dev", project)
     assert "network.subnets.firewall" in str(caught.value)
+
+
+def test_gateway_load_balancer_addresses_stay_above_the_nodes():
+    """vLLM's fixed internal load-balancer addresses (node subnet + 200 + index) must fit and never meet node IPs."""
+    from llmops_infra.config.gateway import check_gateway_addresses
+
+    check_gateway_addresses("10.20.0.0/22", max_nodes=20, models=2)
+    with pytest.raises(ConfigError) as err:
+        check_gateway_addresses("10.20.0.0/25", max_nodes=5, models=1)
+    assert err.value.key == "network.subnets.aks_nodes" and "/24 or larger" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        check_gateway_addresses("10.20.0.0/22", max_nodes=98, models=1)
+    assert err.value.key == "cluster.gpu_pools" and "98 nodes" in str(err.value)

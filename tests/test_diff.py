@@ -169,7 +169,9 @@ def test_pr_report_bad_base_and_unknown_environment(repo):
 def test_diff_command(project_dir):
     result = runner.invoke(app, ["diff", "dev", "prod", "-C", str(project_dir), "--format", "markdown"])
     assert result.exit_code == 0, result.output
-    assert "#### `dev` → `prod`" in result.output and "`policy.scope`" in result.output
+    assert "#### `dev` → `prod`" in result.output and "`azure.location`" in result.output
+    # more than 50 keys differ: the table says how many it left out instead of stopping silently
+    assert "more keys (`--format json` lists every one)" in result.output
     result = runner.invoke(app, ["diff", "dev", "nope", "-C", str(project_dir)])
     assert result.exit_code == 2 and "unknown environment" in result.output
 

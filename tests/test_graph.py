@@ -140,3 +140,26 @@ def test_default_mermaid_of_a_shipped_environment_draws_its_components(plans):
     assert sum(int(count) for _, count in boxes) == len(graph.resources)
     assert re.search(r"^  n\d+ --> n\d+$", text, re.M)
     assert "components only" in text and "note[" not in text
+
+
+def test_graph_draws_the_request_path_gateway_app_gateway_model(plans):
+    """clients -> gateway (apps/<name>) -> app -> gateway (models/<name>) -> deployment: the app calls its models
+    through the gateway, never the deployments directly."""
+    plan = plans("dev")
+    graph = EstateGraph(plan.to_dict())
+    app_urn = next(r.urn for r in plan.of_type("azure-native:app:ContainerApp") if r.name == "app-chat-api-app")
+    apis = {r.props["apiId"]: r.urn for r in plan.of_type("azure-native:apimanagement:Api")}
+    backend = next(
+        r.urn for r in plan.of_type("azure-native:apimanagement:Backend") if r.props["backendId"] == "app-chat-api"
+    )
+    assert (apis["app-chat-api"], app_urn) in graph.edges and (backend, app_urn) in graph.edges
+    # the app -> the model APIs its config names (apps[0].models: chat, embeddings), no other, no deployment
+    deployments = {r.urn: r.props["deploymentName"] for r in plan.of_type("azure-native:cognitiveservices:Deployment")}
+    model_apis = {urn: api_id for api_id, urn in apis.items() if not api_id.startswith("app-")}
+    assert {model_apis[b] for a, b in graph.edges if a == app_urn and b in model_apis} == {"chat", "embeddings"}
+    assert not [b for a, b in graph.edges if a == app_urn and b in deployments]
+    # each model API -> its deployment
+    for name in ("chat", "embeddings"):
+        assert {deployments[b] for a, b in graph.edges if a == apis[name] and b in deployments} == {name}
+    data = graph.to_dict()
+    assert {"from": graph.ids[apis["app-chat-api"]], "to": graph.ids[app_urn]} in data["edges"]

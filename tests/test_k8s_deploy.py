@@ -32,6 +32,7 @@ from llmops_infra.engine.progress import Progress
 from llmops_infra.engine.pulumi_cli import locate_engine
 from llmops_infra.offline.planning import plan_config
 from llmops_infra.stacks.estate import WORKLOAD_PROJECT
+from llmops_infra.stacks.stage_gateway import vllm_gateway_ip
 
 REPO = Path(__file__).resolve().parent.parent
 ENGINE = locate_engine()
@@ -152,6 +153,19 @@ def test_workload_stack_up_noop_update_destroy(project, k8s_testbed, k8s_client,
     assert _get(k8s_client, "/api/v1/namespaces/gateway")["metadata"]["labels"]["llmops.io/role"] == "gateway"
     service = _get(k8s_client, f"/api/v1/namespaces/{ns}/services/{ns}")
     assert service["spec"]["clusterIP"].startswith("10.0.0.")
+    # The gateway's way in: an internal LoadBalancer on the fixed node-subnet address its backend URL names,
+    # with Local traffic policy (the API server allocates the health-check node port the Azure load balancer
+    # probes), and ingress to the serving port from the gateway's subnet only.
+    lb = _get(k8s_client, f"/api/v1/namespaces/{ns}/services/{ns}-gateway")
+    assert lb["spec"]["type"] == "LoadBalancer" and lb["spec"]["externalTrafficPolicy"] == "Local"
+    assert lb["spec"]["healthCheckNodePort"] > 0 and lb["spec"]["ports"][0]["nodePort"] > 0
+    annotations = lb["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/azure-load-balancer-internal"] == "true"
+    assert annotations["service.beta.kubernetes.io/azure-load-balancer-ipv4"] == vllm_gateway_ip(
+        dev.network.subnets.aks_nodes, 0
+    )
+    admitted = _get(k8s_client, f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/allow-gateway-lb")
+    assert admitted["spec"]["ingress"][0]["from"] == [{"ipBlock": {"cidr": dev.network.subnets.gateway}}]
     account = _get(k8s_client, f"/api/v1/namespaces/{ns}/serviceaccounts/vllm")
     assert account["metadata"]["annotations"]["azure.workload.identity/client-id"] == platform["inference_client_id"]
     scaled = _get(k8s_client, f"/apis/keda.sh/v1alpha1/namespaces/{ns}/scaledobjects/{ns}")

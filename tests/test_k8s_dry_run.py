@@ -78,6 +78,19 @@ def test_the_plans_hold_every_kind_the_estate_makes(manifests):
     }
 
 
+def test_the_plans_hold_the_gateways_internal_load_balancers(manifests):
+    """Each model's LoadBalancer Service (and its NetworkPolicy) is among the objects dry-run below."""
+    for variant, objects in manifests.items():
+        balancers = [m for _, m in objects if m["kind"] == "Service" and m["spec"]["type"] == "LoadBalancer"]
+        assert balancers, variant
+        for service in balancers:
+            assert (
+                service["metadata"]["annotations"]["service.beta.kubernetes.io/azure-load-balancer-internal"] == "true"
+            )
+        policies = {m["metadata"]["name"] for _, m in objects if m["kind"] == "NetworkPolicy"}
+        assert "allow-gateway-lb" in policies, variant
+
+
 def test_every_object_passes_a_strict_server_side_dry_run(k8s_client, manifests):
     failures, warnings, checked = [], [], 0
     created = []

@@ -40,15 +40,17 @@ def test_every_subnet_has_its_own_nsg(plans, env):
     plan = plans(env)
     vnet = one(plan, "azure-native:network:VirtualNetwork", "network-vnet")
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
-    # aks nodes, private endpoints, ml compute, ci runners, the gateway (+ AzureFirewallSubnet in prod, no NSG:
-    # Azure refuses one there; NET-02 exempts it)
+    # aks nodes, private endpoints, ml compute, ci runners, the gateway, apps, agents (+ AzureFirewallSubnet in prod, no
+    # NSG: Azure refuses one there; NET-02 exempts it)
     subnets = [s for s in vnet.props["subnets"] if s["name"] != "AzureFirewallSubnet"]
-    assert len(vnet.props["subnets"]) == (6 if env == "prod" else 5)
-    assert len(subnets) == 5
+    assert len(vnet.props["subnets"]) == (8 if env == "prod" else 7)
+    assert len(subnets) == 7
     attached = [s["networkSecurityGroup"]["id"] for s in subnets]
-    assert set(attached) == nsg_ids and len(set(attached)) == 5
-    assert all(s["defaultOutboundAccess"] is False for s in subnets)
-    assert all(s["privateEndpointNetworkPolicies"] == "Enabled" for s in subnets)
+    assert set(attached) == nsg_ids and len(set(attached)) == 7
+    # The apps and agents subnets belong to Container Apps environments, which manage their own egress (docs/apps.md).
+    others = [s for s in subnets if not s["name"].endswith(("-apps", "-agents"))]
+    assert all(s["defaultOutboundAccess"] is False for s in others)
+    assert all(s["privateEndpointNetworkPolicies"] == "Enabled" for s in others)
 
 
 def test_subnet_ranges_come_from_config(plans):
@@ -61,6 +63,8 @@ def test_subnet_ranges_come_from_config(plans):
         "snet-llmops-dev-eus-ml-compute": "10.20.17.0/24",
         "snet-llmops-dev-eus-ci": "10.20.18.0/26",
         "snet-llmops-dev-eus-apim": "10.20.19.0/27",
+        "snet-llmops-dev-eus-apps": "10.20.24.0/24",
+        "snet-llmops-dev-eus-agents": "10.20.25.0/24",
     }
 
 
@@ -90,7 +94,7 @@ def test_nsg_logs_go_to_the_workspace(plans):
     workspace = _id(one(plan, "azure-native:operationalinsights:Workspace", "monitoring-log"))
     nsg_ids = {_id(n) for n in plan.of_type("azure-native:network:NetworkSecurityGroup")}
     diags = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.props["resourceUri"] in nsg_ids]
-    assert len(diags) == 5
+    assert len(diags) == 7  # one per NSG: aks nodes, private endpoints, ml compute, ci runners, gateway, apps, agents
     for diag in diags:
         assert diag.props["workspaceId"] == workspace
         assert diag.props["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
@@ -99,12 +103,15 @@ def test_nsg_logs_go_to_the_workspace(plans):
 def test_each_private_dns_zone_is_created_global_and_linked_to_the_vnet(plans):
     plan = plans("dev")
     vnet_id = _id(one(plan, "azure-native:network:VirtualNetwork", "network-vnet"))
-    zones = plan.of_type("azure-native:privatedns:PrivateZone")
+    # The network's zones (the apps environment's own zone, named after its domain, is the app tier's).
+    zones = [z for z in plan.of_type("azure-native:privatedns:PrivateZone") if z.name.startswith("network-")]
     # The estate's zones, and the Azure Monitor workspace's regional one (dev runs in eastus).
     expected = sorted({*PRIVATE_DNS_ZONES.values(), "privatelink.eastus.prometheus.monitor.azure.com"})
     assert sorted(z.props["privateZoneName"] for z in zones) == expected
     assert {z.props["location"] for z in zones} == {"global"}
-    links = plan.of_type("azure-native:privatedns:VirtualNetworkLink")
+    links = [
+        link for link in plan.of_type("azure-native:privatedns:VirtualNetworkLink") if link.name.startswith("network-")
+    ]
     assert sorted(link.props["privateZoneName"] for link in links) == expected
     for link in links:
         assert link.props["virtualNetwork"] == {"id": vnet_id}
@@ -247,7 +254,7 @@ def test_the_runner_subnet_is_delegated_with_a_nat_gateway_and_its_own_nsg():
     nsg = one(plan, "azure-native:network:NetworkSecurityGroup", "network-nsg-ci_runners")
     assert subnet["networkSecurityGroup"]["id"] == _id(nsg)
     assert {"deny-internet-inbound", "deny-management-ports-inbound"} <= {r["name"] for r in nsg.props["securityRules"]}
-    assert subnet["serviceEndpoints"] == [{"service": "Microsoft.Storage"}]
+    assert subnet["serviceEndpoints"] == [{"service": "Microsoft.Storage"}, {"service": "Microsoft.KeyVault"}]
 
 
 def test_runner_subnets_refuse_what_their_service_refuses():

@@ -59,7 +59,8 @@ def plan():
 def test_account_is_openai_keyless_private_with_outbound_allow_list(plan):
     [account] = plan.of_type("azure-native:cognitiveservices:Account")
     props = account.props["properties"]
-    assert account.props["kind"] == "OpenAI"
+    assert account.props["kind"] == "AIServices"  # a Foundry resource by default
+    assert props["allowProjectManagement"] is True
     assert account.props["sku"] == {"name": "S0"}
     assert account.props["identity"] == {"type": "SystemAssigned"}
     assert props["customSubDomainName"] == "oai-llmops-dev-eus-9f3c"
@@ -233,6 +234,6 @@ def test_outputs_endpoint_and_deployment_names():
         pulumi.export("names", openai.deployment_names)
 
     plan = synth(program)
-    assert plan.outputs["endpoint"] == "https://oai-llmops-dev-eus-9f3c.openai.azure.com/"
+    assert plan.outputs["endpoint"] == "https://oai-llmops-dev-eus-9f3c.cognitiveservices.azure.com/"
     assert plan.outputs["names"] == ["gpt-4o", "embeddings", "mini"]
     assert plan.of_type("azure-native:monitor:MetricAlert") == []

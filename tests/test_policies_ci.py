@@ -60,4 +60,4 @@ def test_the_shipped_runners_pass_every_ci_rule(plans):
             for rule in ("CI-01", "CI-02", "CI-03"):
                 assert check(rule, resource.type, resource.props) == [], (rule, resource.name)
             judged += 1
-    assert judged == 2  # the environment and the job
+    assert judged == 3  # the runners' environment and job, and the apps' environment (internal too)

@@ -86,3 +86,16 @@ def test_iam_06_compliant_secret_and_container_scopes():
     # The deployer creates secrets (Secrets Officer on the vault); people and groups are IAM-02's.
     assert violations("IAM-06", RA, _grant(SECRETS_OFFICER_GUID, KV_ID)) == []
     assert violations("IAM-06", RA, _grant(SECRETS_USER_GUID, KV_ID, principal_type="Group")) == []
+
+
+def test_iam_06_an_account_wide_blob_role_narrowed_to_containers_by_abac():
+    from llmops_infra.components.agent_setup import contributor_condition
+
+    narrowed = {
+        **_grant(BLOB_READER_GUID, ST_ID),
+        "condition": contributor_condition("0" * 8 + "-0000-0000-0000-" + "0" * 12),
+    }
+    assert violations("IAM-06", RA, narrowed) == []
+    # a condition that tests something else leaves the whole account open
+    other = {**_grant(BLOB_READER_GUID, ST_ID), "condition": "@Request[x] StringEquals 'y'"}
+    assert violations("IAM-06", RA, other)

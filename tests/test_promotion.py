@@ -128,12 +128,19 @@ def set_dev_versions(project: Path, gpt_version: str, k8s: str) -> None:
                 "version": gpt_version,
                 "sku": "GlobalStandard",
                 "capacity": 10,
-            }
+            },
+            # the chat-api app calls it (apps[0].models)
+            {
+                "name": "embeddings",
+                "model": "text-embedding-3-large",
+                "version": "1",
+                "sku": "GlobalStandard",
+                "capacity": 10,
+            },
         ]
     }
-    # the teams name only models dev still serves (no embeddings deployment here)
-    for team in document.get("teams") or []:
-        team["models"] = [m for m in team["models"] if m != "embeddings"]
+    # the teams keep their models: dev still serves chat and embeddings (the app behind the gateway calls both
+    # through its team's product, so its team must keep them)
     with path.open("w") as handle:
         yaml.dump(document, handle)
 

@@ -21,7 +21,7 @@ def _accounts(plan):
 @pytest.mark.parametrize("env", ENVS)
 def test_content_safety_and_openai_accounts_exist_hardened(plans, env):
     accounts = _accounts(plans(env))
-    assert set(accounts) == {"ContentSafety", "OpenAI"}
+    assert set(accounts) == {"ContentSafety", "AIServices"}
     for account in accounts.values():
         props = account.props["properties"]
         assert props["disableLocalAuth"] is True
@@ -90,14 +90,15 @@ def test_ml_workspace_links_the_estate_resources(plans, env):
 
 
 def test_only_the_flow_endpoints_get_the_two_ai_roles(plans):
-    """Nothing the estate runs calls the models as a user-assigned workload identity (the vLLM pods serve
-    their own model; flows run on the ML endpoints under their own identities): no such identity holds an AI
-    role. Each endpoint's system identity gets exactly the two roles, scoped to the one account each."""
+    """No workload identity calls the models (the vLLM pods serve their own model; flows run on the ML
+    endpoints under their own identities), and neither do team apps behind the gateway: they call their models
+    through it and hold nothing on the AI accounts. Each endpoint's system identity gets exactly the two roles,
+    scoped to the one account each."""
     plan = plans("prod")
     accounts = {kind: a.outputs["id"] for kind, a in _accounts(plan).items()}
-    workload_principals = {
-        i.outputs["principalId"] for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
-    }
+    identities = plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
+    apps = {i.outputs["principalId"] for i in identities if i.name.startswith("app-")}
+    workload_principals = {i.outputs["principalId"] for i in identities} - apps
     ai_scopes = set(accounts.values())
     grants: dict[str, set[tuple[str, str]]] = {}
     for g in plan.of_type("azure-native:authorization:RoleAssignment"):
@@ -106,18 +107,18 @@ def test_only_the_flow_endpoints_get_the_two_ai_roles(plans):
                 (g.props["scope"], g.props["roleDefinitionId"].rsplit("/", 1)[1])
             )
     expected = {
-        (accounts["OpenAI"], ROLES["Cognitive Services OpenAI User"]),
+        (accounts["AIServices"], ROLES["Cognitive Services OpenAI User"]),
         (accounts["ContentSafety"], ROLES["Cognitive Services User"]),
     }
     assert not workload_principals & set(grants)
+    assert apps and not apps & set(grants)
     [endpoint] = plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     assert grants[endpoint.outputs["identity"]["principalId"]] == expected
-    # the AI gateway calls the OpenAI deployments with its identity (OpenAI User on the account, nothing on Content Safety)
+    # the AI gateway calls the OpenAI deployments with its identity (OpenAI User on the account) and screens
+    # prompts to the vLLM models with Content Safety (Cognitive Services User on that account): the same two roles
     [gateway] = plan.of_type("azure-native:apimanagement:ApiManagementService")
-    assert grants[gateway.outputs["identity"]["principalId"]] == {
-        expected_openai := (accounts["OpenAI"], ROLES["Cognitive Services OpenAI User"])
-    }
-    assert expected_openai in expected and len(grants) == 2
+    assert grants[gateway.outputs["identity"]["principalId"]] == expected
+    assert len(grants) == 2  # the endpoint and the gateway, nobody else
 
 
 def test_prod_alerts_cover_openai_and_every_endpoint(plans):

@@ -9,9 +9,9 @@ def test_each_environment_has_its_labelled_runners_in_its_runner_subnet(plans):
         (job,) = plan.of_type("azure-native:app:Job")
         (rule,) = job.props["configuration"]["eventTriggerConfig"]["scale"]["rules"]
         assert rule["metadata"]["labels"] == f"llmops-{env}"
-        (environment,) = plan.of_type("azure-native:app:ManagedEnvironment")
+        (environment,) = [e for e in plan.of_type("azure-native:app:ManagedEnvironment") if e.name.startswith("ci_")]
         (vnet,) = plan.of_type("azure-native:network:VirtualNetwork")
-        runner_subnet = next(s for s in vnet.props["subnets"] if s.get("delegations"))
+        runner_subnet = next(s for s in vnet.props["subnets"] if s.get("delegations") and s["name"].endswith("-ci"))
         assert environment.props["vnetConfiguration"]["infrastructureSubnetId"].endswith(
             f"/subnets/{runner_subnet['name']}"
         )

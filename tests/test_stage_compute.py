@@ -41,7 +41,8 @@ def test_inference_identity_reads_model_blobs_and_chatops_has_no_cluster_role(pl
     inference = identities["identity-inference"].outputs["principalId"]
     chatops = identities["identity-chatops"].outputs["principalId"]
     loader = identities["model_loader-identity"].outputs["principalId"]
-    [account] = plan.of_type("azure-native:storage:StorageAccount")
+    # the model account (the agents' storage account, without a container, is the agent setup's)
+    [account] = [a for a in plan.of_type("azure-native:storage:StorageAccount") if a.name == "model_storage-st"]
     [container] = plan.of_type("azure-native:storage:BlobContainer")
     [cluster] = plan.of_type("azure-native:containerservice:ManagedCluster")
     grants = {

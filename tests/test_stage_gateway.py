@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from llmops_infra.config.loader import load_environment
 from llmops_infra.review.access import access_report, team_access
 from llmops_infra.stacks.stage_gateway import vllm_gateway_ip
 
@@ -79,3 +80,94 @@ def test_vllm_gateway_address_stays_in_the_node_subnet():
     assert vllm_gateway_ip("10.20.0.0/20", 0) == "10.20.0.200"
     with pytest.raises(ValueError, match="no room"):
         vllm_gateway_ip("10.20.0.0/24", 55)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_each_team_app_is_a_gateway_api_in_its_team_product(plans, env):
+    plan = plans(env)
+    app = _one(plan, "azure-native:app:ContainerApp")
+    api = next(a for a in plan.of_type("azure-native:apimanagement:Api") if a.props["apiId"] == "app-chat-api")
+    assert (api.props["path"], api.props["protocols"], api.props["subscriptionRequired"]) == (
+        "apps/chat-api",
+        ["https"],
+        True,
+    )
+    assert app.urn in api.dependencies  # the request path: gateway API -> app
+    backend = next(
+        b for b in plan.of_type("azure-native:apimanagement:Backend") if b.props["backendId"] == "app-chat-api"
+    )
+    environment = next(e for e in plan.of_type("azure-native:app:ManagedEnvironment") if e.name == "apps-environment")
+    domain = environment.outputs["defaultDomain"]
+    assert backend.props["url"] == f"https://{app.props['containerAppName']}.{domain}"
+    assert app.urn in backend.dependencies and "credentials" not in backend.props
+    policy = next(
+        p
+        for p in plan.of_type("azure-native:apimanagement:ApiPolicy")
+        if str(p.props["apiId"]).endswith("app-chat-api")
+    ).props["value"]
+    assert '<validate-azure-ad-token tenant-id="' in policy and "<audience>api://llmops-gateway</audience>" in policy
+    assert '<set-backend-service backend-id="app-chat-api" />' in policy
+    assert '<authentication-managed-identity resource="api://llmops-gateway" />' in policy
+    (link,) = [
+        lk
+        for lk in plan.of_type("azure-native:apimanagement:ProductApiLink")
+        if lk.props["apiLinkId"] == "app-chat-api"
+    ]
+    assert link.props["productId"] == "support-bot"
+    assert {
+        o.props["method"] for o in plan.of_type("azure-native:apimanagement:ApiOperation") if "app-chat-api" in o.name
+    } == {"GET", "POST"}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_team_app_ingress_admits_only_the_gateway_subnet(plans, project_dir, env):
+    config = load_environment(env, project_dir)
+    app = _one(plans(env), "azure-native:app:ContainerApp")
+    (rule,) = app.props["configuration"]["ingress"]["ipSecurityRestrictions"]
+    assert (rule["name"], rule["action"], rule["ipAddressRange"]) == (
+        "gateway-only",
+        "Allow",
+        config.network.subnets.gateway,
+    )
+    assert rule["ipAddressRange"] != config.network.address_space
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_team_app_calls_its_models_through_the_gateway_with_its_own_key(plans, env):
+    """The app subscribes to its team's product; its key is in Key Vault, read by the app's identity only; the
+    identity has no right on the Foundry resource (no direct model calls)."""
+    plan = plans(env)
+    app = _one(plan, "azure-native:app:ContainerApp")
+    identity = next(
+        i for i in plan.of_type("azure-native:managedidentity:UserAssignedIdentity") if "app-chat-api" in i.name
+    )
+    principal = identity.outputs["principalId"]
+    subscription = _one(plan, "azure-native:apimanagement:Subscription")
+    assert subscription.props["scope"].endswith("/products/support-bot")
+    assert (subscription.props["state"], subscription.props["allowTracing"]) == ("active", False)
+    secret = _one(plan, "azure-native:keyvault:Secret")
+    assert secret.props["properties"] == "[secret]" and subscription.urn in secret.dependencies
+    grants = [
+        g for g in plan.of_type("azure-native:authorization:RoleAssignment") if g.props["principalId"] == principal
+    ]
+    scopes = {g.props["scope"] for g in grants}
+    assert secret.outputs["id"] in scopes
+    assert not [s for s in scopes if "Microsoft.CognitiveServices" in s]
+    (ref,) = app.props["configuration"]["secrets"]
+    assert ref == {
+        "name": "gateway-key",
+        "keyVaultUrl": f"https://{secret.props['vaultName']}.vault.azure.net/secrets/gateway-key-app-chat-api",
+        "identity": identity.outputs["id"],
+    }
+    env_vars = {e["name"]: e for e in app.props["template"]["containers"][0]["env"]}
+    assert env_vars["LLMOPS_GATEWAY_KEY"] == {"name": "LLMOPS_GATEWAY_KEY", "secretRef": "gateway-key"}
+    assert env_vars["LLMOPS_GATEWAY_URL"]["value"].endswith(".azure-api.net")
+    assert "AZURE_OPENAI_ENDPOINT" not in env_vars
+    # the app is created after its grants (it reads the key at start) and the model APIs it calls
+    model_apis = {
+        a.urn for a in plan.of_type("azure-native:apimanagement:Api") if a.props["apiId"] in ("chat", "embeddings")
+    }
+    assert model_apis <= set(app.dependencies)
+    # `access ENV` lists the app among its team's subscribers
+    support = next(t for t in team_access(plan) if t.team == "support-bot")
+    assert support.subscribers == ("app-chat-api",) and support.to_dict()["subscribers"] == ["app-chat-api"]

@@ -43,6 +43,11 @@ class OpenAIDeployment(Strict):
 
 
 class OpenAIConfig(Strict):
+    kind: Literal["AIServices", "OpenAI"] = Field(
+        "AIServices",
+        description="The model account: AIServices (a Foundry resource with projects) or OpenAI (a plain Azure "
+        "OpenAI account). Moving OpenAI to AIServices is Microsoft's in-place upgrade.",
+    )
     allow_public_network_access: bool = Field(
         False, description="Dangerous. Default: reachable only through its private endpoint."
     )
@@ -105,9 +110,23 @@ class MlDeployment(Strict):
         return self.workers * self.worker_threads
 
 
+class FlowMigration(Strict):
+    app: DnsLabel = Field(description="The team app (a name in `apps`) that takes over the flow (docs/migration.md).")
+    traffic_percent: int = Field(
+        ge=0,
+        le=100,
+        description="Share of the gateway route's requests sent to the app; the rest still go to the endpoint.",
+    )
+
+
 class MlEndpoint(Strict):
     name: DnsLabel = Field(description="Endpoint name (unique in the region).")
     deployments: list[MlDeployment] = Field(min_length=1, description="Blue/green deployments.")
+    migrate_to: FlowMigration | None = Field(
+        None,
+        description="Move the flow to a Container Apps app behind the same gateway route (models/<name>): the "
+        "route sends traffic_percent of its requests to the app. Needs a gateway. Default: none, all to the endpoint.",
+    )
 
     @model_validator(mode="after")
     def _traffic(self) -> MlEndpoint:

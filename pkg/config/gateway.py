@@ -10,7 +10,7 @@ into file and line.
 from __future__ import annotations
 
 import re
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -127,6 +127,32 @@ class EgressConfig(Strict):
         elif self.hub_firewall_ip is not None:
             raise ValueError(f"egress.hub_firewall_ip is set but egress.mode is {self.mode}: remove it or use mode hub")
         return self
+
+
+GATEWAY_LB_OFFSET = 200
+"""vLLM services reach the gateway through an internal load balancer on a fixed address of the node subnet: the
+subnet's network address + 200 + the model's index (stacks/stage_gateway.py `vllm_gateway_ip`)."""
+
+
+def check_gateway_addresses(nodes_cidr: str, max_nodes: int, models: int) -> None:
+    """The fixed load-balancer addresses fit the node subnet and stay above the addresses its nodes can take.
+
+    Nodes take subnet addresses from the bottom (Azure CNI overlay: pods do not); Azure keeps the first four.
+    Every node is counted twice, for the surge nodes of an upgrade. Raises `ConfigError` with the key to change.
+    """
+    if GATEWAY_LB_OFFSET + models > ip_network(nodes_cidr).num_addresses - 1:  # the last address is broadcast
+        raise ConfigError(
+            f"network.subnets.aks_nodes ({nodes_cidr}) has no room for the gateway's load-balancer addresses of "
+            f"{models} vLLM models (offset {GATEWAY_LB_OFFSET} + one per model): use a /24 or larger node subnet",
+            key="network.subnets.aks_nodes",
+        )
+    if 4 + 2 * max_nodes >= GATEWAY_LB_OFFSET:
+        raise ConfigError(
+            f"the cluster's pools can grow to {max_nodes} nodes, which with upgrade surge may take the subnet "
+            f"addresses from offset {GATEWAY_LB_OFFSET} where the gateway's vLLM load balancers live: lower the "
+            "pools' max_nodes (at most 97 in all)",
+            key="cluster.gpu_pools",
+        )
 
 
 def check_teams(

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from llmops_infra.config.apps import cross_check_apps
 from llmops_infra.config.models import EnvironmentConfig
 from llmops_infra.config.secrets_scan import format_path, refuse_secrets
 from llmops_infra.config.validation_messages import describe
@@ -118,6 +119,9 @@ def load_located(
         file, line = source.locate(tuple(int(p) if p.isdigit() else p for p in exc.key.split(".")))
         raise ConfigError(exc.detail, file=file or env_display, key=exc.key, line=line) from None
     _check_promotion_source(config, project_dir, source, env_display)
+    for key_path, message in cross_check_apps(config):
+        file, line = source.locate(key_path)
+        raise ConfigError(message, file=file or env_display, key=format_path(key_path), line=line)
     config = _resolve_paths(config, Path(project_dir))
     if check_lifecycle:
         _refuse_retired(config, source, env_display)

@@ -29,6 +29,7 @@ from llmops_infra.config.ai import (
     OpenAIDeployment,
     RegistryConfig,
 )
+from llmops_infra.config.apps import AppConfig, AppRevision, CosmosConfig, FoundryConfig, FoundryProject, SearchConfig
 from llmops_infra.config.common import (
     UUID_PATTERN,
     DnsLabel,
@@ -42,7 +43,13 @@ from llmops_infra.config.common import (
 )
 from llmops_infra.config.compute import ClusterConfig, GpuPool, SystemPool
 from llmops_infra.config.delivery import AzureDevOpsRunners, CiConfig, GitHubRunners, RunnerConfig
-from llmops_infra.config.gateway import EgressConfig, GatewayConfig, TeamConfig, check_teams
+from llmops_infra.config.gateway import (
+    EgressConfig,
+    GatewayConfig,
+    TeamConfig,
+    check_gateway_addresses,
+    check_teams,
+)
 from llmops_infra.config.governance import PolicyConfig, PolicyExemption, PromotionConfig
 from llmops_infra.config.inference import (
     ActiveHours,
@@ -95,6 +102,16 @@ class EnvironmentConfig(Strict):
     )
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description="Azure OpenAI account and deployments.")
     ml: MlConfig = Field(default_factory=MlConfig, description="Azure ML workspace and online endpoints.")
+    foundry: FoundryConfig = Field(
+        default_factory=FoundryConfig, description="Projects (and agents) on the Foundry resource (openai)."
+    )
+    apps: list[AppConfig] = Field(
+        default_factory=list, description="Team apps on the internal Container Apps environment (docs/apps.md)."
+    )
+    search: SearchConfig = Field(default_factory=SearchConfig, description="AI Search, when an app or agent uses it.")
+    cosmos: CosmosConfig = Field(
+        default_factory=CosmosConfig, description="Cosmos DB for NoSQL, when an app or agent uses it."
+    )
     policy: PolicyConfig = Field(description="Policy enforcement for this environment.")
     promotion: PromotionConfig = Field(
         default_factory=PromotionConfig, description="How releases reach this environment."
@@ -177,6 +194,9 @@ class EnvironmentConfig(Strict):
         served = {d.name for d in self.openai.deployments} | {m.name for m in self.inference.models}
         served |= {e.name for e in self.ml.endpoints}
         check_teams(list(self.teams), self.gateway, served)
+        if self.gateway is not None and self.inference.models:
+            nodes = self.cluster.system_pool.max_nodes + sum(p.max_nodes for p in self.cluster.gpu_pools)
+            check_gateway_addresses(subnets.aks_nodes, nodes, len(self.inference.models))
 
     def _ci_checks(self) -> None:
         runners = self.ci.runners
@@ -201,6 +221,8 @@ class EnvironmentConfig(Strict):
 __all__ = [
     "UUID_PATTERN",
     "ActiveHours",
+    "AppConfig",
+    "AppRevision",
     "AzureDevOpsFederation",
     "AzureDevOpsRunners",
     "AzureTarget",
@@ -209,6 +231,7 @@ __all__ = [
     "ClusterConfig",
     "ContentFilterLevel",
     "ContentSafetyConfig",
+    "CosmosConfig",
     "CostLimits",
     "CronExpression",
     "DnsLabel",
@@ -217,6 +240,8 @@ __all__ = [
     "EnforcementLevel",
     "EnvironmentConfig",
     "FlowImage",
+    "FoundryConfig",
+    "FoundryProject",
     "GatewayConfig",
     "GitHubFederation",
     "GitHubRunners",
@@ -240,6 +265,7 @@ __all__ = [
     "PromotionConfig",
     "RegistryConfig",
     "RunnerConfig",
+    "SearchConfig",
     "SecretFromEnv",
     "ShortName",
     "StateBackend",

@@ -81,6 +81,10 @@ class StateBackend(Strict):
         return self
 
 
+RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+"""The agent subnet's allowed ranges (Learn, "Set up private networking for Foundry Agent Service", read 2026-12-02)."""
+
+
 class Subnets(Strict):
     aks_nodes: str = Field(description="CIDR of the AKS node subnet.")
     private_endpoints: str = Field(description="CIDR of the subnet that holds private endpoints.")
@@ -100,6 +104,17 @@ class Subnets(Strict):
         None,
         description="CIDR of the Azure Firewall's subnet (AzureFirewallSubnet, /26 or larger). Required with "
         "egress.mode firewall. Default: none.",
+    )
+    apps: str | None = Field(
+        None,
+        description="CIDR of the internal Container Apps environment's subnet (apps), delegated to "
+        "Microsoft.App/environments; /27 or larger. Default: none (no apps).",
+    )
+    agents: str | None = Field(
+        None,
+        description="CIDR of the Foundry Agent Service's subnet (foundry.projects[].agents), delegated to "
+        "Microsoft.App/environments and used by nothing else (one Foundry resource per subnet); a private "
+        "(RFC 1918) range, /27 or larger, /24 recommended. Default: none (no agents).",
     )
 
 
@@ -125,6 +140,15 @@ class NetworkConfig(Strict):
             if cidr is None:
                 continue
             net = ipv4_network(cidr)
+            if key in ("apps", "agents") and net.prefixlen > 27:
+                raise ValueError(
+                    f"subnets.{key} ({cidr}) is smaller than /27, the least a subnet delegated to "
+                    "Microsoft.App/environments takes"
+                )
+            if key == "agents" and not any(net.subnet_of(ipv4_network(r)) for r in RFC1918):
+                raise ValueError(
+                    f"subnets.agents ({cidr}) is not a private RFC 1918 range: the Agent Service refuses it"
+                )
             if not net.subnet_of(space):
                 raise ValueError(
                     f"subnets.{key} ({cidr}) is outside address_space ({self.address_space}): choose a range inside it"

@@ -2,7 +2,8 @@
 
 Like `azd pipeline config`: the state storage (account with versioning and soft delete, a
 container, private where the environment is private), the pipeline's identity with a
-federated credential for the CI environment, the CI environment with its protection rules,
+federated credential for the CI environment, the release-signing vault and key of the
+environment's promotion chain with the identity's right to sign (bootstrap_signing), the CI environment with its protection rules,
 its variables, and for Azure DevOps the workload-identity service connection. Then the list
 of what an administrator must still grant (what the person running bootstrap may not).
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from llmops_infra.delivery import bootstrap_ado, bootstrap_azure, bootstrap_github
+from llmops_infra.delivery import bootstrap_ado, bootstrap_azure, bootstrap_github, bootstrap_signing
 from llmops_infra.delivery.bootstrap_spec import BootstrapSpec
 from llmops_infra.delivery.bootstrap_steps import (  # noqa: F401 - re-exported for callers
     CREATED,
@@ -33,6 +34,7 @@ from llmops_infra.errors import EngineError
 def plan(spec: BootstrapSpec) -> list[Step]:
     """Every step of `spec`'s bootstrap, in order."""
     steps = bootstrap_azure.state_steps(spec) + bootstrap_azure.identity_steps(spec)
+    steps += bootstrap_signing.signing_steps(spec)
     if spec.provider == "github":
         steps += bootstrap_azure.github_federation_steps(spec) + bootstrap_github.steps(spec)
     else:
@@ -52,13 +54,14 @@ def standing_admin_tasks(spec: BootstrapSpec) -> list[str]:
         "ManagedIdentity, Consumption) plus Role Based Access Control Administrator constrained to the roles the "
         "estate assigns; never Owner (docs/pipelines.md, 'Deployer rights')",
         f"set state.url in environments/{spec.environment}.yaml to {spec.state_url}",
+        *bootstrap_signing.hosted_warning(spec),
     ]
     if spec.private:
         tasks.append(
             "the cluster is private: the first `llmops-infra up` that creates the runners must run where the "
             "Azure control plane is reachable; later runs use the runners in the VNet (docs/pipelines.md, "
             "'First deployment of a private environment'). Rerun bootstrap after it, so that the state account "
-            "admits the runner subnet"
+            "and the signing vault admit the runner subnet"
         )
     if spec.provider == "github":
         if spec.requires_approval and not spec.reviewers:

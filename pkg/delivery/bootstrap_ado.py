@@ -4,7 +4,8 @@
   the deployer identity's client id, creation mode Manual): Azure DevOps answers with the
   issuer and subject its tokens carry, which the federated credential then trusts;
 - the environment llmops-<env>, with an Approval check where the environment needs one;
-- the variable group llmops-<env> (AZURE_* ids, the state account, the passphrase as a secret).
+- the variable group llmops-<env> (AZURE_* ids, the state account, the signing key's URL, the
+  passphrase as a secret).
 
 API paths and versions, checked 2026-12-01 on learn.microsoft.com/rest/api/azure/devops:
 projects/get (7.1), serviceendpoint/endpoints get-service-endpoints-by-names and create (7.1),
@@ -193,6 +194,8 @@ def _variable_group(ctx: BootstrapContext) -> str:
         "AZURE_SUBSCRIPTION_ID": {"value": spec.subscription_id},
         "LLMOPS_STATE_STORAGE_ACCOUNT": {"value": spec.storage_account},
     }
+    if ctx.outputs.get("signing_key"):
+        wanted["LLMOPS_SIGNING_KEY"] = {"value": ctx.outputs["signing_key"]}
     passphrase = ctx.secrets.get("PULUMI_CONFIG_PASSPHRASE")
     found = ado.request(
         "GET",
@@ -247,6 +250,7 @@ def environment_steps(spec: BootstrapSpec) -> list[Step]:
             "Azure DevOps",
             f"variable group {spec.ado_variable_group}: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID, "
             "LLMOPS_STATE_STORAGE_ACCOUNT"
+            + (f", LLMOPS_SIGNING_KEY (the key {spec.signing.key} of {spec.signing.vault})" if spec.signing else "")
             + (", secret PULUMI_CONFIG_PASSPHRASE when set here" if spec.passphrase else ""),
             _variable_group,
         )

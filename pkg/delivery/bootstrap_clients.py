@@ -2,7 +2,10 @@
 
 - Azure Resource Manager: azure-mgmt-resource, -storage, -msi, -authorization (retries and
   long-running operations by azure-core), credentials from azure-identity's
-  DefaultAzureCredential (`az login` locally).
+  DefaultAzureCredential (`az login` locally). The signing vault goes through the generic
+  resources client with a pinned API version (no azure-mgmt-keyvault dependency).
+- Key Vault keys: azure-keyvault-keys' KeyClient (the signing key is created in the vault and
+  never leaves it).
 - GitHub: PyGithub (retries by its GithubRetry), token from GITHUB_TOKEN or GH_TOKEN.
 - Azure DevOps: there is no maintained Python SDK (the `azure-devops` package is not on
   PyPI), so httpx with tenacity retries (429 and 5xx, transport errors; Retry-After honoured
@@ -57,6 +60,10 @@ class Endpoints:
     seconds_between_writes: float | None = 1.0
     """GitHub asks integrators to space content-creating requests out."""
     extra: dict[str, Any] = field(default_factory=dict)
+    vault_options: dict[str, Any] = field(default_factory=dict)
+    """Extra KeyClient options (tests: `verify_challenge_resource=False` for a vault on 127.0.0.1)."""
+    rbac_wait_seconds: tuple[float, ...] = (10, 20, 30, 60, 60, 120)
+    """Waits before retrying a data-plane call after granting a role (assignments take minutes to apply)."""
 
 
 class Clients:
@@ -76,11 +83,13 @@ class Clients:
             self.endpoints.credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
         return self.endpoints.credential
 
-    def _arm(self, name: str, factory: Any) -> Any:
+    def _arm(self, name: str, factory: Any, subscription_id: str | None = None) -> Any:
+        subscription = subscription_id or self.subscription_id
+        name = name if subscription == self.subscription_id else f"{name}:{subscription}"
         if name not in self._cache:
             self._cache[name] = factory(
                 self.credential(),
-                self.subscription_id,
+                subscription,
                 base_url=self.endpoints.arm,
                 credential_scopes=[f"{ARM}/.default"],
                 connection_verify=self.endpoints.verify,
@@ -89,11 +98,12 @@ class Clients:
             )
         return self._cache[name]
 
-    def resources(self) -> Any:
+    def resources(self, subscription_id: str | None = None) -> Any:
+        """Resource groups and generic resources (by id, with an explicit API version) of a subscription."""
         _require("azure.mgmt.resource.resources")
         from azure.mgmt.resource.resources import ResourceManagementClient
 
-        return self._arm("resources", ResourceManagementClient)
+        return self._arm("resources", ResourceManagementClient, subscription_id)
 
     def storage(self) -> Any:
         _require("azure.mgmt.storage")
@@ -112,6 +122,40 @@ class Clients:
         from azure.mgmt.authorization import AuthorizationManagementClient
 
         return self._arm("authorization", AuthorizationManagementClient)
+
+    def keys(self, vault_url: str) -> Any:
+        """A KeyClient of the vault at `vault_url` (its `properties.vaultUri`)."""
+        key = f"keys:{vault_url}"
+        if key not in self._cache:
+            _require("azure.keyvault.keys")
+            from azure.keyvault.keys import KeyClient
+
+            self._cache[key] = KeyClient(
+                vault_url,
+                self.credential(),
+                connection_verify=self.endpoints.verify,
+                retry_total=self.endpoints.retry_total,
+                retry_backoff_factor=self.endpoints.backoff_seconds,
+                **self.endpoints.vault_options,
+            )
+        return self._cache[key]
+
+    def signed_in_object_id(self) -> str | None:
+        """The object id (`oid` claim) of whoever runs bootstrap, from their ARM token; None when the token
+        is not a JWT. The token itself is never kept, logged or returned."""
+        import base64
+        import json
+
+        token = self.credential().get_token(f"{ARM}/.default").token
+        parts = token.split(".")
+        if len(parts) != 3:
+            return None
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        except ValueError:
+            return None
+        oid = claims.get("oid") if isinstance(claims, dict) else None
+        return oid if isinstance(oid, str) and oid else None
 
     def network(self) -> Any:
         """Generic ARM reads (does the runner subnet exist yet?) through the resources client."""

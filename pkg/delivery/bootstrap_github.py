@@ -78,12 +78,23 @@ def _environment(ctx: BootstrapContext) -> str:
 
 
 def _variables(spec: BootstrapSpec, ctx: BootstrapContext) -> dict[str, str]:
-    return {
+    variables = {
         "AZURE_CLIENT_ID": ctx.outputs["client_id"],
         "AZURE_TENANT_ID": spec.tenant_id,
         "AZURE_SUBSCRIPTION_ID": spec.subscription_id,
         "LLMOPS_STATE_STORAGE_ACCOUNT": spec.storage_account,
     }
+    if ctx.outputs.get("signing_key"):
+        variables["LLMOPS_SIGNING_KEY"] = ctx.outputs["signing_key"]
+    return variables
+
+
+def variable_names(spec: BootstrapSpec) -> str:
+    """The variables bootstrap sets, for the step's description."""
+    names = "AZURE_CLIENT_ID (the identity's client id), AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID, LLMOPS_STATE_STORAGE_ACCOUNT"
+    if spec.signing is not None:
+        names += f", LLMOPS_SIGNING_KEY (the key {spec.signing.key} of {spec.signing.vault})"
+    return names
 
 
 def _set_variables(ctx: BootstrapContext) -> str:
@@ -127,8 +138,7 @@ def steps(spec: BootstrapSpec) -> list[Step]:
         Step("GitHub", f"environment {env} of {spec.github_repository}: {rules}", _environment),
         Step(
             "GitHub",
-            f"variables of environment {env}: AZURE_CLIENT_ID (the identity's client id), AZURE_TENANT_ID, "
-            "AZURE_SUBSCRIPTION_ID, LLMOPS_STATE_STORAGE_ACCOUNT",
+            f"variables of environment {env}: {variable_names(spec)}",
             _set_variables,
         ),
     ]

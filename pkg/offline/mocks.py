@@ -8,16 +8,15 @@ Extend `OUTPUTS` (type token -> function) when a component needs another compute
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
 
-from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS, firewall_outputs
+from llmops_infra.offline.mock_app_tier import app_tier_outputs
+from llmops_infra.offline.mock_calls import CALLS, stable_uuid
+from llmops_infra.offline.mock_gateway import GATEWAY_NAME_KEYS, GATEWAY_PARENTS, GATEWAY_SEGMENTS, gateway_outputs
 
 # azure-native module -> ARM provider namespace (where the module name alone is not enough).
 NAMESPACES: dict[str, str] = {
@@ -40,6 +39,8 @@ NAMESPACES: dict[str, str] = {
     "machinelearningservices": "Microsoft.MachineLearningServices",
     "privatedns": "Microsoft.Network",
     "apimanagement": "Microsoft.ApiManagement",
+    "app": "Microsoft.App",
+    "cosmosdb": "Microsoft.DocumentDB",
 }
 
 # ARM resource-type segments that differ from the SDK class name.
@@ -50,6 +51,8 @@ SEGMENTS: dict[str, str] = {
     "azure-native:machinelearningservices:ModelVersion": "versions",
     "azure-native:machinelearningservices:EnvironmentVersion": "versions",
     **GATEWAY_SEGMENTS,
+    "azure-native:search:Service": "searchServices",
+    "azure-native:cosmosdb:SqlResourceSqlDatabase": "sqlDatabases",
 }
 
 # Child resources: their ARM id nests under the parent named by an input, as Azure's does
@@ -67,6 +70,8 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "azure-native:cognitiveservices:Deployment": (("accountName", "accounts"),),
     "azure-native:cognitiveservices:RaiPolicy": (("accountName", "accounts"),),
+    "azure-native:cognitiveservices:Project": (("accountName", "accounts"),),
+    "azure-native:cosmosdb:SqlResourceSqlDatabase": (("accountName", "databaseAccounts"),),
     "azure-native:containerservice:AgentPool": (("resourceName", "managedClusters"),),
     "azure-native:containerservice:MaintenanceConfiguration": (("resourceName", "managedClusters"),),
     **GATEWAY_PARENTS,
@@ -115,10 +120,6 @@ NAME_KEYS = (
     # An asset version (its "name" is the parent asset's).
     "version",
 )
-
-
-def stable_uuid(*parts: str) -> str:
-    return str(uuid.UUID(hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32], version=4))
 
 
 class AzureMocks(pulumi.runtime.Mocks):
@@ -325,14 +326,7 @@ def _public_ip(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> di
     return {"ipAddress": f"198.51.100.{int(stable_uuid(rid, 'ip')[:2], 16) % 254 + 1}"}
 
 
-def _api_management(m: AzureMocks, name: str, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """A system identity and the gateway URL Azure reports (<name>.azure-api.net, resolved in the VNet)."""
-    return {**_system_identity(m, rid, inputs), "gatewayUrl": f"https://{name}.azure-api.net"}
-
-
 OUTPUTS: dict[str, OutputFn] = {
-    "azure-native:apimanagement:ApiManagementService": _api_management,
-    "azure-native:network:AzureFirewall": firewall_outputs,
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:app:Job": _user_assigned,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,
@@ -348,51 +342,5 @@ OUTPUTS: dict[str, OutputFn] = {
     "azure-native:machinelearningservices:OnlineEndpoint": _online_endpoint,
     "azure-native:dashboard:Grafana": _grafana,
 }
-
-
-# ----------------------------------------------------------------------------- invokes
-
-
-def _client_config(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "subscriptionId": m.subscription_id,
-        "tenantId": m.tenant_id,
-        "objectId": stable_uuid(m.subscription_id, "deployer"),
-        "clientId": stable_uuid(m.subscription_id, "deployer-client"),
-    }
-
-
-def _kubeconfig(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
-    name = args.get("resourceName", "cluster")
-    config = (
-        f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: https://{name}.hcp.{m.location}.azmk8s.io:443\n"
-        f"contexts:\n- name: {name}\n  context: {{cluster: {name}, user: clusterUser}}\ncurrent-context: {name}\n"
-        "users:\n- name: clusterUser\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
-        "      command: kubelogin\n      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n"
-    )
-    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
-
-
-def _existing_identity(m: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
-    """An identity created outside the stack (bootstrap's deployer), answered like ARM does."""
-    group, name = args.get("resourceGroupName", "rg"), args.get("resourceName", "id")
-    rid = (
-        f"/subscriptions/{m.subscription_id}/resourceGroups/{group}/providers/"
-        f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-    )
-    return {
-        "id": rid,
-        "name": name,
-        "location": m.location,
-        "principalId": stable_uuid(rid, "principal"),
-        "clientId": stable_uuid(rid, "client"),
-        "tenantId": m.tenant_id,
-        "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
-    }
-
-
-CALLS: dict[str, Callable[[AzureMocks, dict[str, Any]], dict[str, Any]]] = {
-    "azure-native:managedidentity:getUserAssignedIdentity": _existing_identity,
-    "azure-native:authorization:getClientConfig": _client_config,
-    "azure-native:containerservice:listManagedClusterUserCredentials": _kubeconfig,
-}
+OUTPUTS.update(app_tier_outputs(_system_identity, _user_assigned))
+OUTPUTS.update(gateway_outputs(_system_identity))

@@ -10,7 +10,9 @@ with (tests/test_sdk_hooks.py runs `check()`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
 
@@ -22,6 +24,7 @@ from pulumi.runtime import stack as _stack
 from pulumi.runtime import sync_await as _sync
 
 from llmops_infra.errors import LlmopsError
+from llmops_infra.offline import loop_watch
 
 HOOKS: dict[str, tuple[object, str]] = {
     "pulumi.runtime.settings.ROOT": (_settings, "ROOT"),
@@ -29,6 +32,7 @@ HOOKS: dict[str, tuple[object, str]] = {
     "pulumi.runtime.settings.get_root_resource": (_settings, "get_root_resource"),
     "pulumi.runtime.resource._get_stack_trace": (_resource, "_get_stack_trace"),
     "pulumi.runtime.sync_await._sync_await": (_sync, "_sync_await"),
+    "pulumi.runtime.sync_await._ensure_event_loop": (_sync, "_ensure_event_loop"),
     "pulumi.runtime.stack.run_pulumi_func": (_stack, "run_pulumi_func"),
     "pulumi.runtime.mocks.MockMonitor": (_mocks, "MockMonitor"),
     "pulumi.runtime.rpc.deserialize_properties": (_rpc, "deserialize_properties"),
@@ -42,12 +46,21 @@ class SdkHookMissing(LlmopsError):
 
 def check() -> None:
     """Raise `SdkHookMissing` naming every hook the installed SDK no longer has."""
-    missing = [name for name, (module, attr) in HOOKS.items() if not hasattr(module, attr)]
+    from llmops_infra.offline import lean_outputs
+
+    hooks = {**HOOKS, **lean_outputs.HOOKS}
+    missing = [name for name, (module, attr) in hooks.items() if not hasattr(module, attr)]
     if missing:
         raise SdkHookMissing(
             f"the installed pulumi SDK {metadata.version('pulumi')} lacks {', '.join(missing)}, "
             "which offline planning uses: install the pulumi version pinned in llmops-infra's "
             "pyproject.toml, or update llmops_infra/offline/sdk_hooks.py for the new SDK"
+        )
+    changed = lean_outputs.mismatches()
+    if changed:
+        raise SdkHookMissing(
+            f"the installed pulumi SDK {metadata.version('pulumi')} changed what offline planning replaces: "
+            f"{'; '.join(changed)}: update llmops_infra/offline/lean_outputs.py for the new SDK"
         )
     settings = _settings.SETTINGS
     for attr in ("rpc_manager", "outputs"):
@@ -80,8 +93,30 @@ Origin = Callable[[], tuple[str, int] | None]
 """Where the resource being constructed comes from, as (uri, line): asked at each constructor call."""
 
 
+@contextmanager
+def live_thread_pool() -> Iterator[None]:
+    """The thread's event loop (made if it has none) with a new default thread pool, for one program.
+
+    Every registration of a program goes to the loop's default thread pool. A pool left over from
+    earlier work can have lost its threads (a loop copied into a forked process keeps a pool whose
+    bookkeeping counts threads that were not copied), and a program queued on it waits forever. The
+    loop itself stays: futures made outside a program (tests, user code) are bound to it. The
+    replaced pool is shut down without waiting; the new one stays as the loop's default afterwards.
+    """
+    loop = _sync._ensure_event_loop()  # type: ignore[no-untyped-call]  # the SDK helper is unannotated
+    previous = getattr(loop, "_default_executor", None)
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="llmops-synth"))
+    if isinstance(previous, ThreadPoolExecutor):
+        previous.shutdown(wait=False)
+    yield
+
+
 def run_program(
-    body: Callable[[], Coroutine[Any, Any, None]], *, stack_traces: bool, origin: Origin | None = None
+    body: Callable[[], Coroutine[Any, Any, None]],
+    *,
+    stack_traces: bool,
+    origin: Origin | None = None,
+    progress: Callable[[], int] | None = None,
 ) -> None:
     """Run `body` as the SDK runs a stack program, to completion.
 
@@ -89,16 +124,21 @@ def run_program(
     per resource costs about a third of synthesis and means nothing in an offline plan. With
     `origin`, each registration's `sourcePosition` (the field the engine fills with the
     constructor's file and line) carries what `origin()` answers at the constructor call instead:
-    a cheap, synchronous look-up (the registration itself runs later, on another thread).
+    a cheap, synchronous look-up (the registration itself runs later, on another thread). The loop
+    beats while the program runs, and a program whose `progress` (a count that grows as it registers
+    resources; without one, a constant) stays put for the stall limit fails (`loop_watch`).
     """
     saved = _resource._get_stack_trace
     if not stack_traces:
         _resource._get_stack_trace = _no_stack_trace if origin is None else _origin_trace(origin)
     try:
-        _sync._sync_await(_stack.run_pulumi_func(body))
+        loop = _sync._ensure_event_loop()  # type: ignore[no-untyped-call]  # the SDK helper is unannotated
+        with loop_watch.watched(loop, progress or (lambda: 0)):
+            _sync._sync_await(_stack.run_pulumi_func(body))
     finally:
         _resource._get_stack_trace = saved
         reset_runtime()
+        clear_pending()  # a failed program's error must not fail the next one
 
 
 def _no_stack_trace() -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from llmops_infra.offline import sdk_hooks
+from llmops_infra.offline import lean_outputs, sdk_hooks
 from llmops_infra.plan import SECRET_MARKER, Origin, Plan, PlannedResource
 
 PROVIDER_ALIAS_PREFIXES = ("azure-native:", "kubernetes:")
@@ -120,24 +120,25 @@ def synthesize(
     at each constructor call, where the resource comes from (`Plan.origins`): a config key
     for the estate (`Origin.config_uri`), a file URI and line for any program.
     """
-    sdk_hooks.reset_runtime()
-    monitor = _CapturingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=environment, preview=False, monitor=monitor)
-    sdk_hooks.clear_pending()
-    root = sdk_hooks.root_resource()
-    outputs: dict[str, Any] = {}
+    with sdk_hooks.live_thread_pool():
+        sdk_hooks.reset_runtime()
+        monitor = _CapturingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=environment, preview=False, monitor=monitor)
+        sdk_hooks.clear_pending()
+        root = sdk_hooks.root_resource()
+        outputs: dict[str, Any] = {}
 
-    async def body() -> None:
-        if drop_aliases:
-            pulumi.runtime.register_stack_transformation(_drop_provider_aliases)
-        program()
-        for key, value in sorted(root.outputs.items()):
-            output = pulumi.Output.from_input(value)
-            resolved = await output.future()
-            outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
+        async def body() -> None:
+            if drop_aliases:
+                pulumi.runtime.register_stack_transformation(_drop_provider_aliases)
+            program()
+            for key, value in sorted(root.outputs.items()):
+                output = pulumi.Output.from_input(value)
+                resolved = await output.future()
+                outputs[key] = SECRET_MARKER if await output.is_secret() else resolved
 
-    with _collector_paused():
-        sdk_hooks.run_program(body, stack_traces=False, origin=origin)
+        with _collector_paused(), lean_outputs.installed():
+            sdk_hooks.run_program(body, stack_traces=False, origin=origin, progress=lambda: len(monitor.records))
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs, origins=monitor.origins)
 

@@ -23,10 +23,11 @@ def access_table(environment: str, grants: list[Grant], width: int = 160) -> str
 
 def teams_table(environment: str, teams: list[TeamAccess], width: int = 160) -> str:
     table = Table(title=f"Model access through the AI gateway: {environment} ({len(teams)} teams)")
-    for column in ("Team", "Models", "Tokens/min", "Token quota"):
+    for column in ("Team", "Models and apps", "Tokens/min", "Token quota", "Subscribed apps"):
         table.add_column(column)
     for t in teams:
-        table.add_row(t.team, ", ".join(t.models) or "(none)", t.tokens_per_minute, t.monthly_token_quota)
+        models, subscribers = ", ".join(t.models) or "(none)", ", ".join(t.subscribers) or "-"
+        table.add_row(t.team, models, t.tokens_per_minute, t.monthly_token_quota, subscribers)
     return as_text(table, width)
 
 

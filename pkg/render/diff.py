@@ -89,6 +89,8 @@ def diff_markdown(config_changes: list[Change], plan_diff: PlanDiff, *, max_chan
             "|---|---|---|",
         ]
         lines += [f"| `{c.path}` | {_cell(c.before)} | {_cell(c.after)} |" for c in config_changes[:max_changes]]
+        if len(config_changes) > max_changes:
+            lines += ["", f"… and {len(config_changes) - max_changes} more keys (`--format json` lists every one)."]
         lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n" + plan_diff_markdown(plan_diff, max_changes=max_changes)
 

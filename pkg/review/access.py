@@ -16,6 +16,12 @@ from llmops_infra.plan import Plan, PlannedResource
 
 ROLE_NAMES = {guid.lower(): name for name, guid in ROLES.items()}
 ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
+COSMOS_ASSIGNMENT_TYPE = "azure-native:cosmosdb:SqlResourceSqlRoleAssignment"
+"""Cosmos DB's own data-plane grants (not ARM role assignments): listed beside them."""
+COSMOS_ROLE_NAMES = {
+    "00000000-0000-0000-0000-000000000001": "Cosmos DB Built-in Data Reader",
+    "00000000-0000-0000-0000-000000000002": "Cosmos DB Built-in Data Contributor",
+}
 
 
 @dataclass(frozen=True)
@@ -106,14 +112,14 @@ def _role(definition_id: Any) -> str:
     if not isinstance(definition_id, str):
         return "(unknown)"
     guid = definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
-    return ROLE_NAMES.get(guid, definition_id)
+    return ROLE_NAMES.get(guid) or COSMOS_ROLE_NAMES.get(guid, definition_id)
 
 
 def access_report(plan: Plan) -> list[Grant]:
     """Every role assignment of `plan`, resolved, sorted by principal, role and scope."""
     principals, scopes = _principals(plan), _scopes(plan)
     grants = []
-    for r in plan.of_type(ASSIGNMENT_TYPE):
+    for r in [*plan.of_type(ASSIGNMENT_TYPE), *plan.of_type(COSMOS_ASSIGNMENT_TYPE)]:
         principal_id = r.props.get("principalId")
         unresolved = (str(principal_id), r.props.get("principalType") or "principal")
         principal, kind = principals.get(principal_id, unresolved) if isinstance(principal_id, str) else unresolved
@@ -150,9 +156,11 @@ class TeamAccess:
     monthly_token_quota: str
     product: str
     """Logical name of the product in the plan."""
+    subscribers: tuple[str, ...] = ()
+    """Subscriptions the estate makes to the product (`app-<name>`: a team app calling its models)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "models": list(self.models)}
+        return {**asdict(self), "models": list(self.models), "subscribers": list(self.subscribers)}
 
 
 PRODUCT = "azure-native:apimanagement:Product"
@@ -178,15 +186,22 @@ def _limit(plan: Plan, product_id: str) -> tuple[str, str]:
 
 
 def team_access(plan: Plan) -> list[TeamAccess]:
-    """Each gateway product (one per team), the APIs (models) linked to it and its token limits."""
+    """Each gateway product (one per team), the APIs (models, apps) linked to it, its token limits and the
+    estate's own subscriptions to it (team apps that call models through the gateway)."""
     links: dict[str, list[str]] = {}
     for link in plan.of_type("azure-native:apimanagement:ProductApiLink"):
         linked = str(link.props.get("productId", "")).rsplit("/", 1)[-1]
         api = str(link.props.get("apiId", "")).rstrip("/").rsplit("/", 1)[-1]
         links.setdefault(linked, []).append(api)
+    subscribers: dict[str, list[str]] = {}
+    for sub in plan.of_type("azure-native:apimanagement:Subscription"):
+        scope = str(sub.props.get("scope", ""))
+        if "/products/" in scope:
+            subscribers.setdefault(scope.rstrip("/").rsplit("/", 1)[-1], []).append(str(sub.props.get("sid", sub.name)))
     teams = []
     for resource in plan.of_type(PRODUCT):
         team = str(resource.props.get("productId") or resource.name)
         rate, quota = _limit(plan, team)
-        teams.append(TeamAccess(team, tuple(sorted(links.get(team, []))), rate, quota, resource.name))
+        apis, subs = tuple(sorted(links.get(team, []))), tuple(sorted(subscribers.get(team, [])))
+        teams.append(TeamAccess(team, apis, rate, quota, resource.name, subs))
     return sorted(teams, key=lambda t: t.team)
