@@ -8,8 +8,10 @@ in the program itself, so the offline plan and the engine see the same tags.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import pulumi
+if TYPE_CHECKING:  # the config validates tag names with REQUIRED_TAGS without importing the Pulumi runtime
+    import pulumi
 
 REQUIRED_TAGS = ("environment", "owner", "cost-center", "workload", "managed-by")
 
@@ -41,6 +43,8 @@ def tagging_transformation(tags: Mapping[str, str]) -> pulumi.ResourceTransforma
 
     Tags a component sets itself win over the standard ones, except the required keys.
     """
+    import pulumi
+
     fixed = dict(tags)
 
     def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:

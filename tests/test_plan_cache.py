@@ -157,3 +157,28 @@ def test_the_default_location_is_the_user_cache_not_the_repository(monkeypatch):
     assert plan_cache.cache_dir({plan_cache.CACHE_DIR_ENV: "/c"}) == Path("/c")
     assert not plan_cache.enabled({plan_cache.DISABLE_ENV: "true"}) and plan_cache.enabled({})
     assert os.sep in str(plan_cache.cache_dir({}))
+
+
+def test_a_cache_hit_imports_neither_the_pulumi_runtime_nor_a_provider_sdk(cache, project):
+    """A repeated plan in a new process reads the cache: no `pulumi`, `pulumi_azure_native` or `pulumi_kubernetes`
+    module is imported (the config's tag check once pulled the runtime in through components.tags)."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ)  # the fixture points the cache at `cache` and turns it on
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom llmops_infra.cli.app import app\n"
+        f"r = CliRunner().invoke(app, ['plan', 'dev', '--format', 'json', '--project-dir', {str(project)!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_azure_native', 'pulumi_kubernetes')]\n"
+        "print(','.join(sorted(heavy)))\n"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=project
+    )
+    assert first.stdout.strip()  # the miss synthesizes, with the runtime
+    again = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=project
+    )
+    assert again.stdout.strip() == ""
+    assert _entries(cache)
