@@ -182,3 +182,13 @@ def test_a_cache_hit_imports_neither_the_pulumi_runtime_nor_a_provider_sdk(cache
     )
     assert again.stdout.strip() == ""
     assert _entries(cache)
+
+
+def test_policy_check_reads_an_unchanged_plan_from_the_cache_with_the_same_verdict(cache, project, monkeypatch):
+    from llmops_infra.offline.policy_check import check_environment
+
+    first = check_environment("dev", project)  # synthesizes and stores
+    assert _entries(cache)
+    _no_synthesis(monkeypatch)
+    again = check_environment("dev", project)
+    assert again == first and again.violations  # the same findings (dev has advisories) at the same files and lines

@@ -80,13 +80,15 @@ def check_config(
 
 def check_environment(name: str, project_dir: Path, *, today: date | None = None) -> CheckResult:
     """Load, plan and check ENV, each finding located at the setting that produced it
-    (`offline.locations`), the result's `source` relative to the repository root."""
+    (`offline.locations`), the result's `source` relative to the repository root. An unchanged
+    environment's plan comes from the plan cache (`offline/plan_cache.py`: keyed by the config, the
+    package's code and the SDK versions; off with LLMOPS_NO_PLAN_CACHE=1); the engine's gates never use it."""
     from llmops_infra.config.loader import load_environment, locate_error
     from llmops_infra.offline.planning import plan_config
 
     config = load_environment(name, project_dir)
     try:
-        plan = plan_config(config)
+        plan = plan_config(config, use_cache=True)
     except ConfigError as exc:
         raise locate_error(exc, name, project_dir) from None
     return check_loaded(name, project_dir, plan, today=today)
