@@ -93,8 +93,8 @@ def validate_token(*, tenant_id: str, audience: str, client_app_ids: Sequence[st
 def app_api_policy(*, tenant_id: str, audience: str, backend_id: str, client_app_ids: Sequence[str] = ()) -> str:
     """The policy of one team app's API: the same JWT check as the model APIs, then the app's backend, called
     with a token of the gateway's identity for the gateway's own audience (the caller's token is replaced:
-    an app can check that the call came through the gateway). No token metrics: an app is not a model, and
-    the models it calls are reached with its own identity."""
+    an app can check that the call came through the gateway). No token metrics: an app is not a model; the
+    models it calls are metered on their own APIs, which the app calls through the gateway as well."""
     jwt = validate_token(tenant_id=tenant_id, audience=audience, client_app_ids=client_app_ids)
     backend = f"<set-backend-service{_attrs(backend_id=backend_id)} />"
     return (

@@ -213,7 +213,7 @@ def _admitted(estate: Estate, team: str, configured: list[str]) -> list[pulumi.I
     """The client ids a team's APIs admit: the config's and, when it lists any, the team's apps' identities (an
     empty list admits any app of the audience, the apps included)."""
     if not configured:
-        return list(configured)
+        return []
     apps = [estate.get(keys.app_identity(a.name)).client_id for a in estate.config.apps if a.team == team]
     return [*configured, *apps]
 
