@@ -20,6 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from llmops_infra.offline.lean_classes import LeanModuleLoader
+
 _AZURE = re.compile(r"^pulumi_azure_native\.[a-z0-9]+$")
 _KUBERNETES = re.compile(r"^pulumi_kubernetes\.[a-z0-9.]+\.v[0-9a-z]+$")
 _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -41,6 +43,16 @@ def _candidates(package: str, name: str) -> list[str]:
         base = name[: -len("_output")] if name.endswith("_output") else name
         return [base]
     return [_SNAKE.sub("_", name).lower(), "_enums", "outputs"]
+
+
+def _loaded_lean(package: str) -> bool:
+    """Whether `package` was loaded by this finder (its submodules may then defer their classes).
+
+    A package imported before `install()` ran its real `__init__`, which star-imports `_inputs`:
+    there a deferred class would be missing from the package's namespace."""
+    module = sys.modules.get(package)
+    spec = getattr(module, "__spec__", None)
+    return isinstance(getattr(spec, "loader", None), _LeanLoader)
 
 
 class _LeanLoader(importlib.abc.Loader):
@@ -85,12 +97,18 @@ class _LeanLoader(importlib.abc.Loader):
 
 class _LeanFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if not _is_lean(fullname):
+        package = _is_lean(fullname)
+        if not package and not _loaded_lean(fullname.rpartition(".")[0]):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or not spec.submodule_search_locations or spec.loader is None:
+        if spec is None or spec.loader is None:
             return None
-        spec.loader = _LeanLoader(spec.loader)
+        if package and spec.submodule_search_locations:
+            spec.loader = _LeanLoader(spec.loader)
+        elif not package and isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            spec.loader = LeanModuleLoader(spec.loader)  # its classes are built when first used
+        else:
+            return None
         return spec
 
 

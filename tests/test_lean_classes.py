@@ -1,0 +1,196 @@
+"""Deferred SDK classes: the same classes, built on first use, found from every place the SDK looks."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import subprocess
+import sys
+import textwrap
+import threading
+import typing
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from llmops_infra.offline.lean_classes import LeanModuleLoader, deferrable
+
+INPUTS = """\
+import builtins as _builtins
+from typing import Optional
+from ._enums import *
+
+__all__ = ["Alpha", "BetaArgs", "helper", "CONSTANT"]  # not Hidden
+
+
+def deco(cls):
+    cls.decorated = True
+    return cls
+
+
+@deco
+class Alpha:
+    size: Optional["BetaArgs"]
+
+    def make(self) -> "BetaArgs":
+        return BetaArgs(Colour.RED)
+
+CONSTANT = Alpha.__name__ if False else "eager"
+
+
+class BetaArgs(dict):
+    def __init__(self, colour):
+        self.colour = colour
+
+
+if True:
+    class Inside:
+        pass
+
+
+class OneLine: pass
+
+
+class Hidden:
+    pass
+
+
+def helper():
+    return Alpha().make()
+"""
+
+ENUMS = """\
+import enum
+
+__all__ = ["Colour"]
+
+
+class Colour(str, enum.Enum):
+    RED = "red"
+"""
+
+RESOURCE = """\
+from ._enums import *
+from ._inputs import *
+
+__all__ = ["use"]
+
+
+def use():
+    return BetaArgs("blue"), Colour.RED
+"""
+
+
+def load(tmp_path: Path, package: str) -> dict[str, ModuleType]:
+    """A package whose `_inputs` and `_enums` are lean and whose `resource` star-imports them."""
+    root = tmp_path / package
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    for name, text in {"_inputs": INPUTS, "_enums": ENUMS, "resource": RESOURCE}.items():
+        (root / f"{name}.py").write_text(text)
+    sys.path.insert(0, str(tmp_path))
+    importlib.import_module(package)
+    modules = {}
+    for name in ("_enums", "_inputs", "resource"):
+        full = f"{package}.{name}"
+        real = importlib.machinery.SourceFileLoader(full, str(root / f"{name}.py"))
+        spec = importlib.util.spec_from_file_location(full, root / f"{name}.py", loader=LeanModuleLoader(real))
+        assert spec is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        modules[name] = module
+    return modules
+
+
+@pytest.fixture
+def fake(tmp_path: Path, request: pytest.FixtureRequest) -> typing.Iterator[dict[str, ModuleType]]:
+    package = f"leanfake_{request.node.name}"
+    yield load(tmp_path, package)
+    sys.path.remove(str(tmp_path))
+    for name in [name for name in sys.modules if name.startswith(package)]:
+        del sys.modules[name]
+
+
+def test_only_top_level_class_statements_with_a_one_line_header_are_deferred() -> None:
+    code = compile(INPUTS, "x.py", "exec")
+    found = deferrable(code, INPUTS.splitlines(keepends=True))
+    assert sorted(found) == ["Alpha", "BetaArgs", "Hidden"]
+    lines = INPUTS.splitlines()
+    alpha = found["Alpha"]
+    assert lines[alpha.first] == "@deco"
+    assert lines[alpha.end] == 'CONSTANT = Alpha.__name__ if False else "eager"'  # the next statement stays eager
+    assert found["BetaArgs"].header == "class BetaArgs(dict):\n"
+
+
+def test_classes_are_built_on_first_use_once(fake: dict[str, ModuleType]) -> None:
+    inputs = fake["_inputs"]
+    assert "Alpha" not in vars(inputs) and "Inside" in vars(inputs) and "OneLine" in vars(inputs)
+    assert inputs.CONSTANT == "eager"
+    alpha = inputs.Alpha
+    assert alpha is inputs.Alpha and alpha.decorated and alpha.__module__ == inputs.__name__
+    assert alpha.__qualname__ == "Alpha"
+    assert "Alpha" in dir(inputs)
+    assert inputs.__all__ == ["helper", "CONSTANT"]  # a star import does not build every class
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        inputs.Nothing  # noqa: B018
+
+
+def test_names_resolve_from_function_bodies_annotations_and_star_imports(fake: dict[str, ModuleType]) -> None:
+    inputs, resource = fake["_inputs"], fake["resource"]
+    made = inputs.helper()  # a function body names two deferred classes, one star-imported from _enums
+    assert type(made) is inputs.BetaArgs and made.colour is fake["_enums"].Colour.RED
+    beta, red = resource.use()  # another module's star import of _inputs
+    assert type(beta) is inputs.BetaArgs and red == "red"
+    with pytest.raises(NameError):  # not in _inputs.__all__, so `from ._inputs import *` does not bind it
+        eval("Hidden", dict(vars(resource)))
+    assert inputs.Hidden.__name__ == "Hidden"
+    # Pulumi evaluates string annotations in a copy of the module's globals (_types._globals_for_cls).
+    hints = typing.get_type_hints(inputs.Alpha.make, globalns=dict(vars(inputs)))
+    assert hints["return"] is inputs.BetaArgs
+    with pytest.raises(NameError):
+        eval("Nothing", dict(vars(inputs)))
+
+
+def test_two_threads_build_one_class(fake: dict[str, ModuleType]) -> None:
+    inputs = fake["_inputs"]
+    seen: list[type] = []
+    threads = [threading.Thread(target=lambda: seen.append(inputs.BetaArgs)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(seen)) == 1
+
+
+SHAPE = textwrap.dedent(
+    """
+    import enum, inspect, importlib, sys
+    if sys.argv[1] == "lean":
+        from llmops_infra.offline import lean_imports
+        lean_imports.install()
+    shape = {}
+    for name in ("_inputs", "outputs", "_enums"):
+        module = importlib.import_module("pulumi_azure_native.keyvault." + name)
+        for item in sorted(n for n in dir(module) if n[:1].isupper()):
+            cls = getattr(module, item)
+            if not isinstance(cls, type) or cls.__module__ != module.__name__:
+                continue
+            members = [m.value for m in cls] if issubclass(cls, enum.Enum) else sorted(
+                k for k in vars(cls) if not k.startswith("__") or k == "__init__"
+            )
+            init = str(inspect.signature(cls.__init__)) if "__init__" in vars(cls) else ""
+            shape[name + "." + item] = (cls.__module__, cls.__qualname__, [b.__name__ for b in cls.__mro__], members, init)
+    print(repr(sorted(shape.items())))
+    """
+)
+
+
+def test_a_provider_module_has_the_same_classes_lean_and_eager() -> None:
+    def shape(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", SHAPE, mode], capture_output=True, text=True, check=True).stdout
+
+    lean, full = shape("lean"), shape("full")
+    assert lean == full
+    assert full.count("_inputs.") > 40
