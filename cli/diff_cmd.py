@@ -91,6 +91,7 @@ def pr_report_cmd(
             base,
             option="--base",
             waiting=lambda: err_console.status(f"Planning {', '.join(names)} here and at {base}…"),
+            verdicts=True,
         )
         verdicts = [policy_verdict(c, project_dir) for c in comparisons]
     if fmt is ReportFormat.json:

@@ -56,6 +56,21 @@ def args_class(token: str) -> type | None:
     return None
 
 
+def global_name(module: ModuleType, name: str) -> Any:
+    """What `name` means in `module`'s code: its global, else what its `__builtins__` mapping gives
+    (where an offline plan defers the SDK's classes, that mapping builds them: offline/lean_classes.py)."""
+    namespace = vars(module)
+    if name in namespace:
+        return namespace[name]
+    fallback = namespace.get("__builtins__")
+    if isinstance(fallback, collections.abc.Mapping):
+        try:
+            return fallback[name]
+        except KeyError:
+            return None
+    return None
+
+
 @functools.cache
 def fields(cls: type) -> dict[str, Shape]:
     """Wire name -> shape, for one input type."""
@@ -83,7 +98,7 @@ def shape_of(annotation: Any, module: ModuleType) -> Shape:
             name = node.__forward_arg__ if isinstance(node, typing.ForwardRef) else node
             if name == "Output[T]":  # the Output arm of every Input[...]
                 return
-            target = vars(module).get(name)
+            target = global_name(module, name)
             if target is None:
                 free = True
             else:

@@ -16,7 +16,7 @@ from llmops_infra.render.cost import change_markdown
 from llmops_infra.render.diff import diff_markdown, diff_text
 from llmops_infra.render.pr_report import pr_report
 from llmops_infra.review.compare import Verdict, compare, policy_verdict
-from llmops_infra.review.diff import MISSING, diff_plans, diff_values, stackless
+from llmops_infra.review.diff import MISSING, _identical, diff_plans, diff_values, stackless
 
 runner = CliRunner()
 
@@ -251,3 +251,26 @@ def test_pr_report_prices_with_prices(repo, tmp_path):
     assert dev["cost"]["before_usd"] > 50 * before["cost"]["before_usd"]  # both sides priced alike
     markdown = runner.invoke(app, ["pr-report", "dev", "--base", "HEAD", "-C", str(repo)]).stdout
     assert "cost lines use unverified prices" in markdown and "| unverified |" in markdown
+
+
+def test_an_unchanged_environment_is_planned_once_and_its_verdict_comes_with_it(repo):
+    shutil.copy(repo / "environments" / "dev.yaml", repo / "dev.changed")
+    subprocess.run(["git", "checkout", "-q", "environments/dev.yaml"], cwd=repo, check=True)
+    (dev,) = compare(["dev"], repo, "HEAD", verdicts=True)
+    assert dev.before is dev.after  # the same config at HEAD and here: one plan, one price
+    assert dev.plan_diff() is not None and not dev.plan_diff().changed
+    assert dev.verdict is not None and policy_verdict(dev, repo) is dev.verdict
+    assert dev.verdict == policy_verdict(compare(["dev"], repo, "HEAD")[0], repo)  # checked now, the same
+    shutil.copy(repo / "dev.changed", repo / "environments" / "dev.yaml")
+    (changed,) = compare(["dev"], repo, "HEAD")
+    assert changed.before is not changed.after and changed.verdict is None
+
+
+def test_identical_props_skip_the_diff_but_types_still_count():
+    resource = {"urn": "urn:pulumi:dev::p::t::n", "custom": True, "type": "t", "name": "n"}
+    plan = {"resources": [{**resource, "props": {"a": 1, "b": [True]}}]}
+    same = json.loads(json.dumps(plan))
+    assert diff_plans(plan, same).unchanged == 1
+    changed = json.loads(json.dumps(plan).replace('"a": 1', '"a": 2'))
+    assert [c.path for e in diff_plans(plan, changed).changed for c in e.changes] == ["a"]
+    assert not _identical({"b": [True]}, {"b": [1]})  # 1 == True in Python, not in JSON: DeepDiff decides

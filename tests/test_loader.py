@@ -230,3 +230,21 @@ def test_several_problems_are_listed_each_with_file_line_and_key(project: Path) 
         f"environments/dev.yaml:{lines.index('  soft_delete_retention_days: 3') + 1}: "
         "key_vault.soft_delete_retention_days: Input should be greater than or equal to 7"
     ) in message
+
+
+def test_a_text_read_twice_is_parsed_once_and_located_in_each_file(tmp_path: Path) -> None:
+    from llmops_infra.config import yaml_source
+    from llmops_infra.config.yaml_source import Source, read_yaml
+
+    text = "azure:\n  location: swedencentral\ntags:\n  - a\n"
+    first, second = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    first.write_text(text)
+    second.write_text(text)
+    one, two = Source(), Source()
+    data = read_yaml(first, one, display="one.yaml")
+    assert text in yaml_source._PARSED
+    data["tags"].append("mutated")  # the caller's copy, not the kept one
+    again = read_yaml(second, two, display="two.yaml")
+    assert again == {"azure": {"location": "swedencentral"}, "tags": ["a"]}
+    assert one.lines[("azure", "location")] == ("one.yaml", 2)
+    assert two.lines[("azure", "location")] == ("two.yaml", 2) and two.lines[("tags", 0)] == ("two.yaml", 4)

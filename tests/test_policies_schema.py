@@ -131,3 +131,34 @@ def test_the_shipped_estate_sends_only_known_properties(plans) -> None:
     for env in ("dev", "staging", "prod"):
         result = check_plan(plans(env), policy_settings(load_environment(env, REPO)))
         assert [v.message for v in result.violations if v.rule_id == "SCHEMA-01"] == [], env
+
+
+SHAPES = """
+import sys
+if sys.argv[1] == "lean":
+    from llmops_infra.offline import lean_imports
+    lean_imports.install()
+from llmops_infra.policies.sdk_types import known, resource_shape
+
+def tree(shape, depth=0):
+    if shape is None or depth > 3:
+        return None
+    return {name: (inner.free, tree(inner.items, depth + 1), sorted(known(inner)))
+            for name, inner in sorted(known(shape).items())}
+
+for token in ("azure-native:network:VirtualNetwork", "azure-native:keyvault:Vault",
+              "azure-native:containerservice:ManagedCluster"):
+    print(token, tree(resource_shape(token)))
+"""
+
+
+def test_known_properties_are_the_same_when_the_sdk_classes_are_built_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    def shapes(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", SHAPES, mode], capture_output=True, text=True, check=True).stdout
+
+    lean = shapes("lean")
+    assert lean == shapes("full")
+    assert "addressPrefix" in lean and "enableRbacAuthorization" in lean

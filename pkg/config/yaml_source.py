@@ -7,6 +7,7 @@ Bounded: at most `MAX_FILE_BYTES` bytes of a regular file (not a FIFO or device)
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,11 @@ overflowed the parser's recursion."""
 
 
 KeyPath = tuple[str | int, ...]
+
+MAX_PARSED = 16
+"""Documents kept parsed per process, by their text: a text parses to the same data and lines
+wherever it is read, so only the file name recorded with each line is the reader's own."""
+_PARSED: dict[str, tuple[dict[str, Any], list[tuple[KeyPath, int]]]] = {}
 
 
 @dataclass
@@ -58,6 +64,13 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
             file=display,
             line=line,
         ) from None
+    parsed = _PARSED.get(text)
+    if (
+        parsed is not None
+    ):  # the same text read again in this process (policy check, pr-report: base.yaml per environment)
+        plain_copy, lines = parsed
+        source.lines.update((key_path, (display, line)) for key_path, line in lines)
+        return copy.deepcopy(plain_copy)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -88,7 +101,12 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
             line=1,
         )
     budget = [MAX_NODES]
-    plain: dict[str, Any] = _plain(document, (), source, display, budget)  # a mapping in, a mapping out
+    found = Source()
+    plain: dict[str, Any] = _plain(document, (), found, display, budget)  # a mapping in, a mapping out
+    source.lines.update(found.lines)
+    if len(_PARSED) >= MAX_PARSED:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[text] = (copy.deepcopy(plain), [(key_path, line) for key_path, (_file, line) in found.lines.items()])
     return plain
 
 

@@ -24,6 +24,7 @@ from llmops_infra.policies.pricing import chosen
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
 
 if TYPE_CHECKING:  # the runner loads every rule: imported when a check runs
+    from llmops_infra.config.yaml_source import Source
     from llmops_infra.policies.runner import CheckResult, Locator
 
 
@@ -70,7 +71,8 @@ def check_config(
 ) -> CheckResult:
     """Plan `config` (unless a plan is given) and run every rule over it: a `CheckResult`."""
     from llmops_infra.offline.planning import plan_config
-    from llmops_infra.policies.runner import check_plan
+
+    check_plan = _runner()
 
     settings = policy_settings(config)
     return check_plan(
@@ -83,24 +85,33 @@ def check_environment(name: str, project_dir: Path, *, today: date | None = None
     (`offline.locations`), the result's `source` relative to the repository root. An unchanged
     environment's plan comes from the plan cache (`offline/plan_cache.py`: keyed by the config, the
     package's code and the SDK versions; off with LLMOPS_NO_PLAN_CACHE=1); the engine's gates never use it."""
-    from llmops_infra.config.loader import load_environment, locate_error
+    from llmops_infra.config.loader import load_located, locate_error
     from llmops_infra.offline.planning import plan_config
 
-    config = load_environment(name, project_dir)
+    loaded = load_located(name, project_dir)
     try:
-        plan = plan_config(config, use_cache=True)
+        plan = plan_config(loaded[0], use_cache=True)
     except ConfigError as exc:
         raise locate_error(exc, name, project_dir) from None
-    return check_loaded(name, project_dir, plan, today=today)
+    return check_loaded(name, project_dir, plan, today=today, loaded=loaded)
 
 
-def check_loaded(name: str, project_dir: Path, plan: Plan, *, today: date | None = None) -> CheckResult:
-    """Check ENV's `plan` (already synthesized), each finding located in ENV's files."""
+def check_loaded(
+    name: str,
+    project_dir: Path,
+    plan: Plan,
+    *,
+    today: date | None = None,
+    loaded: tuple[EnvironmentConfig, dict[str, Any], Source] | None = None,
+) -> CheckResult:
+    """Check ENV's `plan` (already synthesized), each finding located in ENV's files (`loaded`: ENV's
+    `load_located`, when the caller has it already)."""
     from llmops_infra.config.loader import ENVIRONMENTS_DIR, environments_dir, load_located
     from llmops_infra.offline.locations import estate_locator, repository_path, repository_root
-    from llmops_infra.policies.runner import check_plan
 
-    config, document, source = load_located(name, project_dir)
+    check_plan = _runner()
+
+    config, document, source = loaded or load_located(name, project_dir)
     env_path = environments_dir(project_dir) / f"{name}.yaml"
     locate = estate_locator(plan, document, source, Path(project_dir), f"{ENVIRONMENTS_DIR}/{name}.yaml")
     return check_plan(
@@ -118,7 +129,8 @@ def check_program(
     """Synthesize any Pulumi program and check it with `config`'s settings (default: strict prod
     scope, empty allow-lists); each finding located at its resource's constructor call."""
     from llmops_infra.offline.locations import program_locator, repository_path, repository_root
-    from llmops_infra.policies.runner import check_plan
+
+    check_plan = _runner()
 
     plan = plan_program(path, config, timeout=timeout)
     file = path / "__main__.py" if path.is_dir() else path
@@ -130,6 +142,17 @@ def check_program(
         today=today,
         locate=program_locator(plan, path),
     )
+
+
+def _runner() -> Callable[..., CheckResult]:
+    """`policies.runner.check_plan`, with the provider SDKs (whose input types the rules read for each
+    resource's known properties, policies/sdk_types.py) imported lean: only the classes used are built."""
+    from llmops_infra.offline import lean_imports
+
+    lean_imports.install()
+    from llmops_infra.policies.runner import check_plan
+
+    return check_plan
 
 
 def check_or_report(task: tuple[str, Path]) -> CheckResult:

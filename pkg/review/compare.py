@@ -21,6 +21,7 @@ from llmops_infra.offline.parallel import run_all
 from llmops_infra.plan import Plan
 
 if TYPE_CHECKING:
+    from llmops_infra.config.models import EnvironmentConfig
     from llmops_infra.policies.pricing import PriceCatalog
     from llmops_infra.policies.runner import ConfigFinding, Violation
     from llmops_infra.review.diff import PlanDiff
@@ -134,6 +135,8 @@ class Comparison:
     ref: str
     before: Side
     after: Side
+    verdict: Verdict | None = None
+    """The policy verdict after the change, when `compare` was asked for it."""
 
     @property
     def delta_usd(self) -> float:
@@ -191,19 +194,32 @@ class Comparison:
         return changed_graph(self.before.plan.to_dict() if self.before.plan else None, self.after.plan.to_dict())
 
 
-def _side(env: str, project_dir: Path, catalog: PriceCatalog | None = None) -> Side:
+def _side(
+    env: str,
+    project_dir: Path,
+    catalog: PriceCatalog | None = None,
+    loaded: tuple[EnvironmentConfig, Any, Any] | None = None,
+) -> Side:
     """ENV planned and priced from the files in `project_dir` (with `catalog`, else the catalog its
-    config names); its config errors when they do not load."""
-    from llmops_infra.config.loader import list_environments
+    config names; `loaded`: its `load_located`, when the caller has it); its config errors when they
+    do not load."""
+    from llmops_infra.config.loader import list_environments, locate_error
     from llmops_infra.offline.costing import price_catalog
     from llmops_infra.offline.locations import config_findings
-    from llmops_infra.offline.planning import plan_environment_config
+    from llmops_infra.offline.planning import plan_config, plan_environment_config
     from llmops_infra.policies.cost_model import estimate_plan
 
     if env not in list_environments(project_dir):
         return Side(None, None, None)
     try:
-        config, plan = plan_environment_config(env, project_dir)
+        if loaded is None:
+            config, plan = plan_environment_config(env, project_dir)
+        else:
+            config = loaded[0]
+            try:
+                plan = plan_config(config, use_cache=True)
+            except ConfigError as exc:
+                raise locate_error(exc, env, project_dir) from None
         estimate = estimate_plan(plan, catalog or price_catalog(config))
     except ConfigError as exc:
         return Side(None, None, None, errors=config_findings(exc, env, project_dir))
@@ -233,31 +249,46 @@ def compare(
     *,
     option: str = "--compare",
     waiting: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    verdicts: bool = False,
 ) -> list[Comparison]:
     """Plan and price each environment at `ref` and in the working tree (`option` named `ref`). Both
-    sides are priced with the working tree's catalog, so that the change shown is the change of the files."""
+    sides are priced with the working tree's catalog, so that the change shown is the change of the files.
+    With `verdicts`, each comparison carries the policy verdict of the working tree's side, checked in
+    the same process as its plan."""
     with tempfile.TemporaryDirectory(prefix="llmops-ref-") as tmp:
         old_dir = environments_at(ref, Path(project_dir), Path(tmp), option=option)
-        tasks: list[tuple[str, Path, PriceCatalog | None]] = [(env, Path(project_dir), None) for env in envs]
-        tasks += [(env, old_dir, _catalog_of(env, Path(project_dir))) for env in envs]
-        sides = run_all(_side_task, tasks, waiting=waiting)  # parallel processes where there are cores
-        return [Comparison(env, ref, sides[len(envs) + i], sides[i]) for i, env in enumerate(envs)]
+        tasks = [(env, Path(project_dir), old_dir, verdicts) for env in envs]
+        pairs = run_all(_pair, tasks, waiting=waiting)  # parallel processes where there are cores
+        return [
+            Comparison(env, ref, before, after, verdict)
+            for env, (after, before, verdict) in zip(envs, pairs, strict=True)
+        ]
 
 
-def _side_task(task: tuple[str, Path, PriceCatalog | None]) -> Side:
-    """`_side` of one (ENV, directory, catalog): a task of `offline.parallel.run_all`."""
-    return _side(*task)
-
-
-def _catalog_of(env: str, project_dir: Path) -> PriceCatalog | None:
-    """The catalog that prices ENV in the working tree (None when its files do not load there)."""
-    from llmops_infra.config.loader import list_environments, load_environment
+def _pair(task: tuple[str, Path, Path, bool]) -> tuple[Side, Side, Verdict | None]:
+    """ENV here and at the ref (in `there`), and with the last item the policy verdict of here: a task of
+    `offline.parallel.run_all`. Files that load to the same config on both sides (an environment the
+    change leaves alone) are planned and priced once: the plan is a function of the config."""
     from llmops_infra.offline.costing import price_catalog
+
+    env, here, there, with_verdict = task
+    loaded_here, loaded_there = _loaded(env, here), _loaded(env, there)
+    catalog = price_catalog(loaded_here[0]) if loaded_here else None
+    after = _side(env, here, catalog, loaded_here)
+    same = loaded_here is not None and loaded_there is not None and loaded_here[0] == loaded_there[0]
+    before = after if same else _side(env, there, catalog, loaded_there)
+    return after, before, verdict_of(env, after, here, loaded_here) if with_verdict else None
+
+
+def _loaded(env: str, project_dir: Path) -> tuple[EnvironmentConfig, Any, Any] | None:
+    """ENV's `load_located` in `project_dir`; None when it is not there or does not load (`_side` then
+    reports why)."""
+    from llmops_infra.config.loader import list_environments, load_located
 
     if env not in list_environments(project_dir):
         return None
     try:
-        return price_catalog(load_environment(env, project_dir))
+        return load_located(env, project_dir)
     except ConfigError:
         return None
 
@@ -293,17 +324,26 @@ class Verdict:
 
 
 def policy_verdict(comparison: Comparison, project_dir: Path) -> Verdict:
-    """Run every rule over the environment's plan after the change (the plan `compare` made),
-    each finding located at its setting."""
+    """The policy verdict of the environment after the change: the one `compare(verdicts=True)` made,
+    else checked now on the plan `compare` made."""
+    if comparison.verdict is not None:
+        return comparison.verdict
+    return verdict_of(comparison.environment, comparison.after, Path(project_dir))
+
+
+def verdict_of(
+    env: str, after: Side, project_dir: Path, loaded: tuple[EnvironmentConfig, Any, Any] | None = None
+) -> Verdict:
+    """Run every rule over ENV's plan after the change, each finding located at its setting."""
     from llmops_infra.offline.policy_check import check_loaded
 
-    if comparison.after.errors:
-        return Verdict(comparison.environment, passed=False, config_errors=list(comparison.after.errors))
-    if comparison.after.plan is None:
-        return Verdict(comparison.environment, removed=True)
-    result = check_loaded(comparison.environment, Path(project_dir), comparison.after.plan)
+    if after.errors:
+        return Verdict(env, passed=False, config_errors=list(after.errors))
+    if after.plan is None:
+        return Verdict(env, removed=True)
+    result = check_loaded(env, Path(project_dir), after.plan, loaded=loaded)
     return Verdict(
-        comparison.environment,
+        env,
         passed=result.passed,
         mandatory=len(result.mandatory),
         advisory=len(result.advisory),

@@ -151,9 +151,13 @@ def diff_plans(before: dict[str, Any] | None, after: dict[str, Any], *, ignore: 
     removed = [_entry(k, old[k]) for k in sorted(set(old) - set(new))]
     changed, unchanged = [], 0
     for key in sorted(set(old) & set(new)):
+        before_props, after_props = old[key].get("props", {}), new[key].get("props", {})
+        if _identical(before_props, after_props):  # most resources of a change: no need to ask DeepDiff
+            unchanged += 1
+            continue
         changes = [
             c
-            for c in diff_values(old[key].get("props", {}), new[key].get("props", {}))
+            for c in diff_values(before_props, after_props)
             if not any(c.path == i or c.path.startswith(i + ".") for i in ignore)
         ]
         if changes:
@@ -167,6 +171,15 @@ def diff_plans(before: dict[str, Any] | None, after: dict[str, Any], *, ignore: 
         removed=removed,
         changed=changed,
         unchanged=unchanged,
+    )
+
+
+def _identical(before: Any, after: Any) -> bool:
+    """The same JSON value, types too (`1 == True` in Python, not in JSON)."""
+    import json
+
+    return bool(before == after) and json.dumps(before, sort_keys=True, default=str) == json.dumps(
+        after, sort_keys=True, default=str
     )
 
 
