@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from llmops_infra.offline.lean_classes import LeanModuleLoader, deferrable
+from llmops_infra.offline.lean_classes import LeanModuleLoader, _build, deferrable
 
 INPUTS = """\
 import builtins as _builtins
@@ -54,6 +54,14 @@ class OneLine: pass
 
 class Hidden:
     pass
+
+
+class Twice:
+    first = True
+
+
+class Twice:  # the second statement of a name stays eager, and it is the one that stands
+    first = False
 
 
 def helper():
@@ -116,7 +124,7 @@ def fake(tmp_path: Path, request: pytest.FixtureRequest) -> typing.Iterator[dict
 def test_only_top_level_class_statements_with_a_one_line_header_are_deferred() -> None:
     code = compile(INPUTS, "x.py", "exec")
     found = deferrable(code, INPUTS.splitlines(keepends=True))
-    assert sorted(found) == ["Alpha", "BetaArgs", "Hidden"]
+    assert sorted(found) == ["Alpha", "BetaArgs", "Hidden", "Twice"]
     lines = INPUTS.splitlines()
     alpha = found["Alpha"]
     assert lines[alpha.first] == "@deco"
@@ -128,6 +136,8 @@ def test_classes_are_built_on_first_use_once(fake: dict[str, ModuleType]) -> Non
     inputs = fake["_inputs"]
     assert "Alpha" not in vars(inputs) and "Inside" in vars(inputs) and "OneLine" in vars(inputs)
     assert inputs.CONSTANT == "eager"
+    assert inputs.Twice.first is False and "Twice" in vars(inputs)
+    assert _build(inputs, "Twice").first is False  # the deferred first statement never overwrites it
     alpha = inputs.Alpha
     assert alpha is inputs.Alpha and alpha.decorated and alpha.__module__ == inputs.__name__
     assert alpha.__qualname__ == "Alpha"

@@ -5,8 +5,8 @@ evaluates the `typing` annotations of every method while doing so: importing it 
 0.4 s, and a plan of prod builds some 9,700 SDK classes of which it uses a few hundred. For the
 `_inputs`, `outputs` and `_enums` modules of the packages `lean_imports` makes lean, this loader
 runs the module's top-level statements except its top-level class statements, and runs each of
-those (the same source lines, compiled in the module's namespace) the first time the name is
-looked up:
+those (its header compiled from the module's source at its own lines, its body the module's own
+compiled body) in the module's namespace the first time the name is looked up:
 
 - from outside, as a module attribute (`outputs.SubnetResponse`, `from ._inputs import X`), through
   the module's PEP 562 `__getattr__`;
@@ -20,7 +20,13 @@ A class statement is found from the module's compiled code, which the normal imp
 line is the statement's first line (the first decorator's), and the statement ends where the
 next top-level statement's instructions begin. Anything else (a class inside an `if`, a line
 that does not start with `@` or `class`) stays eager, so the module's behaviour is unchanged,
-only the cost.
+only the cost. A name bound again by a later top-level statement keeps that binding.
+
+Limits: `__all__` lists only the eager names (`dir()` lists all); `typing.get_type_hints(cls)`
+called without `globalns` evaluates a class's string annotations in a namespace without the
+module's `__builtins__` and cannot see a class not built yet (Pulumi always passes the module's
+globals). Used by offline synthesis and the offline policy check only: the engine's `up` runs the
+programs in the Pulumi CLI's process, with the SDK as installed.
 """
 
 from __future__ import annotations
@@ -102,7 +108,8 @@ def _build(module: ModuleType, name: str) -> Any:
     with _LOCK:
         statement = state.statements[name]
         if statement is not None:
-            _run(module, name, statement, state.filename)
+            if name not in module.__dict__:  # bound since by a later statement of the module: that one stands
+                _run(module, name, statement, state.filename)
             state.statements[name] = None
     return module.__dict__[name]
 
