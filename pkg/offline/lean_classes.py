@@ -25,8 +25,10 @@ only the cost. A name bound again by a later top-level statement keeps that bind
 Limits: `__all__` lists only the eager names (`dir()` lists all); `typing.get_type_hints(cls)`
 called without `globalns` evaluates a class's string annotations in a namespace without the
 module's `__builtins__` and cannot see a class not built yet (Pulumi always passes the module's
-globals). Used by offline synthesis and the offline policy check only: the engine's `up` runs the
-programs in the Pulumi CLI's process, with the SDK as installed.
+globals). Installed with `lean_imports.install()` (offline synthesis, the offline policy check).
+`up` runs its inline programs in the same process after its gates planned offline, so the real
+deployment uses the modules as they were loaded: the same classes, built when first used
+(tests/test_lean_classes.py compares them with the eager ones).
 """
 
 from __future__ import annotations
