@@ -40,6 +40,8 @@ CONSTANT = Alpha.__name__ if False else "eager"
 
 
 class BetaArgs(dict):
+    '''A description with a line separator \u2028 as Azure's docs have: one line to the compiler.'''
+
     def __init__(self, colour):
         self.colour = colour
 
@@ -123,9 +125,9 @@ def fake(tmp_path: Path, request: pytest.FixtureRequest) -> typing.Iterator[dict
 
 def test_only_top_level_class_statements_with_a_one_line_header_are_deferred() -> None:
     code = compile(INPUTS, "x.py", "exec")
-    found = deferrable(code, INPUTS.splitlines(keepends=True))
+    found = deferrable(code, [line + "\n" for line in INPUTS.split("\n")])
     assert sorted(found) == ["Alpha", "BetaArgs", "Hidden", "Twice"]
-    lines = INPUTS.splitlines()
+    lines = INPUTS.split("\n")
     alpha = found["Alpha"]
     assert lines[alpha.first] == "@deco"
     assert lines[alpha.end] == 'CONSTANT = Alpha.__name__ if False else "eager"'  # the next statement stays eager

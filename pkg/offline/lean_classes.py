@@ -187,7 +187,7 @@ class LeanModuleLoader(importlib.abc.Loader):
         if name.rpartition(".")[2] not in LAZY_MODULES:
             exec(code, module.__dict__)
             return
-        lines = source.splitlines(keepends=True)
+        lines = [line + "\n" for line in source.split("\n")]  # as the compiler counts lines: not splitlines()
         statements = deferrable(code, lines)
         for statement in statements.values():
             lines[statement.first : statement.end] = ["\n"] * (statement.end - statement.first)
