@@ -165,6 +165,24 @@ def test_names_resolve_from_function_bodies_annotations_and_star_imports(fake: d
         eval("Nothing", dict(vars(inputs)))
 
 
+def test_a_module_the_spans_would_cut_badly_loads_eagerly(tmp_path: Path) -> None:
+    root = tmp_path / "leanfake_cut"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    # the parenthesised statement's first line has no instruction: the class's span would take it
+    (root / "_inputs.py").write_text("class A:\n    x = 1\n(\n    print\n)\n")
+    real = importlib.machinery.SourceFileLoader("leanfake_cut._inputs", str(root / "_inputs.py"))
+    spec = importlib.util.spec_from_file_location("leanfake_cut._inputs", real.path, loader=LeanModuleLoader(real))
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert "A" in vars(module) and "__lean_classes__" not in vars(module)
+
+
 def test_two_threads_build_one_class(fake: dict[str, ModuleType]) -> None:
     inputs = fake["_inputs"]
     seen: list[type] = []

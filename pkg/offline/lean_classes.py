@@ -191,11 +191,16 @@ class LeanModuleLoader(importlib.abc.Loader):
         statements = deferrable(code, lines)
         for statement in statements.values():
             lines[statement.first : statement.end] = ["\n"] * (statement.end - statement.first)
+        try:
+            eager = compile("".join(lines), filename, "exec")
+        except SyntaxError:  # a statement whose first line has no instruction was cut: load it all, as is
+            exec(code, module.__dict__)
+            return
         state = _Pending(filename, dict(statements))
         module.__dict__["__lean_classes__"] = state
         module.__dict__["__getattr__"] = _module_getattr(module)
         module.__dict__["__dir__"] = lambda: sorted({*module.__dict__, *statements})
-        exec(compile("".join(lines), filename, "exec"), module.__dict__)
+        exec(eager, module.__dict__)
         exported = module.__dict__.get("__all__")
         if isinstance(exported, list):  # a star import must not build every class
             state.exported = frozenset(exported) & statements.keys()
