@@ -2,11 +2,13 @@
 
 `synth(program)` synthesizes a small Pulumi program offline under the Azure mocks, as stack
 "test" of project "llmops"; `one(plan, type_, name)` is the one resource of that type and name.
+`edit` and `line_of` change and search a copy of the shipped environment files (the `project` fixture).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from llmops_infra.plan import Plan, PlannedResource
 
@@ -29,3 +31,17 @@ def one(plan: Plan, type_: str, name: str) -> PlannedResource:
     found = [r for r in plan.of_type(type_) if r.name == name]
     assert len(found) == 1, f"{type_} {name}: {len(found)} found"
     return found[0]
+
+
+def edit(project: Path, old: str, new: str, name: str = "base.yaml") -> None:
+    """Replace the first `old` in environments/NAME of `project` (which must contain it) by `new`."""
+    path = project / "environments" / name
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(project: Path, needle: str, name: str = "base.yaml") -> int:
+    """The first line of environments/NAME of `project` that contains `needle` (1-based)."""
+    lines = (project / "environments" / name).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if needle in line)

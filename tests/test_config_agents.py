@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import edit, line_of
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
@@ -13,18 +12,6 @@ from llmops_infra.errors import ConfigError
 
 runner = CliRunner()
 SUBNET = "    agents: 10.20.25.0/24\n"
-
-
-def edit(project: Path, old: str, new: str, name: str = "base.yaml") -> None:
-    path = project / "environments" / name
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
-
-
-def _line_of(project: Path, needle: str, name: str = "base.yaml") -> int:
-    lines = (project / "environments" / name).read_text().splitlines()
-    return next(i for i, line in enumerate(lines, start=1) if needle in line)
 
 
 def test_shipped_environments_enable_agents_in_the_chat_project(project):
@@ -38,7 +25,7 @@ def test_agents_without_their_subnet_exit_2_naming_the_project(project):
     edit(project, SUBNET, "")
     result = runner.invoke(app, ["validate", "dev", "-C", str(project)])
     assert result.exit_code == 2, result.output
-    assert f"environments/base.yaml:{_line_of(project, 'agents: true')}" in result.stderr
+    assert f"environments/base.yaml:{line_of(project, 'agents: true')}" in result.stderr
     assert "foundry.projects[0].agents" in result.stderr and "network.subnets.agents" in result.stderr
     assert "Traceback" not in result.output
 
@@ -47,7 +34,7 @@ def test_an_agent_subnet_without_agents_is_refused(project):
     edit(project, "      agents: true\n", "")
     with pytest.raises(ConfigError) as err:
         load_environment("dev", project)
-    assert err.value.key == "network.subnets.agents" and err.value.line == _line_of(project, SUBNET.strip())
+    assert err.value.key == "network.subnets.agents" and err.value.line == line_of(project, SUBNET.strip())
 
 
 def test_agent_stores_must_be_private(project):
@@ -72,7 +59,7 @@ def test_a_cosmos_throughput_cap_below_the_agents_needs_is_located(project):
     with pytest.raises(ConfigError) as err:
         load_environment("dev", project)
     assert err.value.key == "cosmos.total_throughput_limit"
-    assert err.value.line == _line_of(project, "total_throughput_limit: 3900")
+    assert err.value.line == line_of(project, "total_throughput_limit: 3900")
     assert "1000 (cosmos.throughput) + 3000 x 1 agent project(s) = 4000 RU/s" in str(err.value)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
+from helpers import edit, line_of
 from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
@@ -14,18 +14,6 @@ from llmops_infra.config.loader import load_environment
 from llmops_infra.errors import ConfigError
 
 runner = CliRunner()
-
-
-def edit(project: Path, old: str, new: str, name: str = "base.yaml") -> None:
-    path = project / "environments" / name
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
-
-
-def _line_of(project: Path, needle: str, name: str = "base.yaml") -> int:
-    lines = (project / "environments" / name).read_text().splitlines()
-    return next(i for i, line in enumerate(lines, start=1) if needle in line)
 
 
 def test_shipped_environments_run_an_app_in_two_revisions(project):
@@ -40,7 +28,7 @@ def test_traffic_that_does_not_sum_to_100_exits_2_naming_file_and_line(project):
     edit(project, "traffic_percent: 10\n", "traffic_percent: 20\n")
     result = runner.invoke(app, ["validate", "dev", "-C", str(project)])
     assert result.exit_code == 2, result.output
-    line = _line_of(project, "    revisions:")
+    line = line_of(project, "    revisions:")
     assert f"environments/base.yaml:{line}" in result.stderr
     assert "apps[0].revisions" in result.stderr and "sums to 110 (blue 90 + green 20)" in result.stderr
     assert "Traceback" not in result.output
@@ -50,7 +38,7 @@ def test_unknown_model_is_located(project):
     edit(project, "models: [chat, embeddings]", "models: [chat, gpt-9]")
     with pytest.raises(ConfigError) as err:
         load_environment("dev", project)
-    assert err.value.key == "apps[0].models[1]" and err.value.line == _line_of(project, "models: [chat, gpt-9]")
+    assert err.value.key == "apps[0].models[1]" and err.value.line == line_of(project, "models: [chat, gpt-9]")
     assert "'gpt-9' is not a deployment of openai.deployments" in str(err.value)
 
 
@@ -104,7 +92,7 @@ def test_an_app_behind_the_gateway_names_one_of_the_teams(project):
     )
     with pytest.raises(ConfigError) as err:
         load_environment("dev", project)
-    assert err.value.key == "apps[0].team" and err.value.line == _line_of(project, "    team: chat")
+    assert err.value.key == "apps[0].team" and err.value.line == line_of(project, "    team: chat")
     assert "team 'chat' is not in teams" in str(err.value) and "team's product" in str(err.value)
 
 
@@ -113,6 +101,6 @@ def test_an_app_behind_the_gateway_calls_only_its_teams_models(project):
     edit(project, "models: [chat, embeddings, qwen-3b]", "models: [chat, qwen-3b]", name="dev.yaml")
     with pytest.raises(ConfigError) as err:
         load_environment("dev", project)
-    assert err.value.key == "apps[0].models[1]" and err.value.line == _line_of(project, "models: [chat, embeddings]")
+    assert err.value.key == "apps[0].models[1]" and err.value.line == line_of(project, "models: [chat, embeddings]")
     assert "'embeddings' is not among the models of team 'support-bot' ['chat', 'qwen-3b']" in str(err.value)
     assert "add it to the team's models" in str(err.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import line_of
 
 from llmops_infra.components.gateway_policies import managed_identity_auth, weighted_split
 from llmops_infra.config.loader import load_environment
@@ -20,11 +21,6 @@ def _migrate(project: Path, app: str = "chat-api", percent: int = 10) -> None:
     old = "    - name: chat-flow\n"
     assert old in text
     path.write_text(text.replace(old, MIGRATE.format(app=app, percent=percent), 1))
-
-
-def _line_of(project: Path, needle: str) -> int:
-    lines = (project / "environments" / "base.yaml").read_text().splitlines()
-    return next(i for i, line in enumerate(lines, start=1) if needle in line)
 
 
 def test_the_flow_route_sends_its_share_to_the_app_with_the_gateway_identity(project):
@@ -64,7 +60,7 @@ def test_unknown_app_and_no_gateway_are_located(project):
     _migrate(project, app="nope")
     with pytest.raises(ConfigError) as err:
         load_environment("dev", project)
-    assert err.value.key == "ml.endpoints[0].migrate_to.app" and err.value.line == _line_of(project, "app: nope")
+    assert err.value.key == "ml.endpoints[0].migrate_to.app" and err.value.line == line_of(project, "app: nope")
     assert "app 'nope' is not in apps ['chat-api']" in str(err.value)
 
 
