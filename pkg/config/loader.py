@@ -79,9 +79,11 @@ def load_environment_with_source(name: str, project_dir: Path) -> tuple[Environm
     return config, merged
 
 
-def load_located(
-    name: str, project_dir: Path, *, check_lifecycle: bool = True
-) -> tuple[EnvironmentConfig, dict[str, Any], Source]:
+Located = tuple[EnvironmentConfig, dict[str, Any], Source]
+"""What `load_located` returns: the validated config, the merged document, where each key was written."""
+
+
+def load_located(name: str, project_dir: Path, *, check_lifecycle: bool = True) -> Located:
     """The validated config, its merged document and where each key was written. With `check_lifecycle`
     (validate, plan, policy check, up) a retired pin or an incompatible GPU stack is a `ConfigError` naming file,
     key and line (`config/lifecycle.py`); `lifecycle ENV` and `lifecycle refresh` read configs without it."""

@@ -64,10 +64,9 @@ def read_yaml(path: Path, source: Source, display: str) -> dict[str, Any]:
             file=display,
             line=line,
         ) from None
+    # the same text read again in this process (policy check, pr-report: base.yaml per environment)
     parsed = _PARSED.get(text)
-    if (
-        parsed is not None
-    ):  # the same text read again in this process (policy check, pr-report: base.yaml per environment)
+    if parsed is not None:
         plain_copy, lines = parsed
         source.lines.update((key_path, (display, line)) for key_path, line in lines)
         return copy.deepcopy(plain_copy)

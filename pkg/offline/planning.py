@@ -58,7 +58,13 @@ def plan_environment(name: str, project_dir: Path, *, use_cache: bool = True) ->
 def plan_environment_config(name: str, project_dir: Path, *, use_cache: bool = True) -> tuple[EnvironmentConfig, Plan]:
     """The environment's config and its plan (from the plan cache unless `use_cache` is False)."""
     config = load_environment(name, project_dir)
+    return config, plan_loaded(config, name, project_dir, use_cache=use_cache)
+
+
+def plan_loaded(config: EnvironmentConfig, name: str, project_dir: Path, *, use_cache: bool = True) -> Plan:
+    """The plan of ENV's `config`, already loaded from `project_dir` (from the plan cache unless
+    `use_cache` is False); a config error raised while building names its file and line."""
     try:
-        return config, plan_config(config, use_cache=use_cache)
+        return plan_config(config, use_cache=use_cache)
     except ConfigError as exc:
         raise locate_error(exc, name, project_dir) from None

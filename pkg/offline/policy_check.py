@@ -24,7 +24,7 @@ from llmops_infra.policies.pricing import chosen
 from llmops_infra.policies.settings import Exemption, PolicySettings, PolicySettingsError
 
 if TYPE_CHECKING:  # the runner loads every rule: imported when a check runs
-    from llmops_infra.config.yaml_source import Source
+    from llmops_infra.config.loader import Located
     from llmops_infra.policies.runner import CheckResult, Locator
 
 
@@ -85,14 +85,11 @@ def check_environment(name: str, project_dir: Path, *, today: date | None = None
     (`offline.locations`), the result's `source` relative to the repository root. An unchanged
     environment's plan comes from the plan cache (`offline/plan_cache.py`: keyed by the config, the
     package's code and the SDK versions; off with LLMOPS_NO_PLAN_CACHE=1); the engine's gates never use it."""
-    from llmops_infra.config.loader import load_located, locate_error
-    from llmops_infra.offline.planning import plan_config
+    from llmops_infra.config.loader import load_located
+    from llmops_infra.offline.planning import plan_loaded
 
     loaded = load_located(name, project_dir)
-    try:
-        plan = plan_config(loaded[0], use_cache=True)
-    except ConfigError as exc:
-        raise locate_error(exc, name, project_dir) from None
+    plan = plan_loaded(loaded[0], name, project_dir)
     return check_loaded(name, project_dir, plan, today=today, loaded=loaded)
 
 
@@ -102,7 +99,7 @@ def check_loaded(
     plan: Plan,
     *,
     today: date | None = None,
-    loaded: tuple[EnvironmentConfig, dict[str, Any], Source] | None = None,
+    loaded: Located | None = None,
 ) -> CheckResult:
     """Check ENV's `plan` (already synthesized), each finding located in ENV's files (`loaded`: ENV's
     `load_located`, when the caller has it already)."""

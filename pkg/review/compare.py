@@ -21,7 +21,7 @@ from llmops_infra.offline.parallel import run_all
 from llmops_infra.plan import Plan
 
 if TYPE_CHECKING:
-    from llmops_infra.config.models import EnvironmentConfig
+    from llmops_infra.config.loader import Located
     from llmops_infra.policies.pricing import PriceCatalog
     from llmops_infra.policies.runner import ConfigFinding, Violation
     from llmops_infra.review.diff import PlanDiff
@@ -198,28 +198,25 @@ def _side(
     env: str,
     project_dir: Path,
     catalog: PriceCatalog | None = None,
-    loaded: tuple[EnvironmentConfig, Any, Any] | None = None,
+    loaded: Located | None = None,
 ) -> Side:
     """ENV planned and priced from the files in `project_dir` (with `catalog`, else the catalog its
     config names; `loaded`: its `load_located`, when the caller has it); its config errors when they
     do not load."""
-    from llmops_infra.config.loader import list_environments, locate_error
+    from llmops_infra.config.loader import list_environments
     from llmops_infra.offline.costing import price_catalog
     from llmops_infra.offline.locations import config_findings
-    from llmops_infra.offline.planning import plan_config, plan_environment_config
+    from llmops_infra.offline.planning import plan_environment_config, plan_loaded
     from llmops_infra.policies.cost_model import estimate_plan
 
-    if env not in list_environments(project_dir):
+    if loaded is None and env not in list_environments(project_dir):
         return Side(None, None, None)
     try:
         if loaded is None:
             config, plan = plan_environment_config(env, project_dir)
         else:
             config = loaded[0]
-            try:
-                plan = plan_config(config, use_cache=True)
-            except ConfigError as exc:
-                raise locate_error(exc, env, project_dir) from None
+            plan = plan_loaded(config, env, project_dir)
         estimate = estimate_plan(plan, catalog or price_catalog(config))
     except ConfigError as exc:
         return Side(None, None, None, errors=config_findings(exc, env, project_dir))
@@ -280,7 +277,7 @@ def _pair(task: tuple[str, Path, Path, bool]) -> tuple[Side, Side, Verdict | Non
     return after, before, verdict_of(env, after, here, loaded_here) if with_verdict else None
 
 
-def _loaded(env: str, project_dir: Path) -> tuple[EnvironmentConfig, Any, Any] | None:
+def _loaded(env: str, project_dir: Path) -> Located | None:
     """ENV's `load_located` in `project_dir`; None when it is not there or does not load (`_side` then
     reports why)."""
     from llmops_infra.config.loader import list_environments, load_located
@@ -331,9 +328,7 @@ def policy_verdict(comparison: Comparison, project_dir: Path) -> Verdict:
     return verdict_of(comparison.environment, comparison.after, Path(project_dir))
 
 
-def verdict_of(
-    env: str, after: Side, project_dir: Path, loaded: tuple[EnvironmentConfig, Any, Any] | None = None
-) -> Verdict:
+def verdict_of(env: str, after: Side, project_dir: Path, loaded: Located | None = None) -> Verdict:
     """Run every rule over ENV's plan after the change, each finding located at its setting."""
     from llmops_infra.offline.policy_check import check_loaded
 
