@@ -153,24 +153,8 @@ def network_stage(estate: Estate) -> None:
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             existing_private_dns_zones=dict(config.network.existing_private_dns_zones),
             runner_subnet=_runner_subnet(estate),
-            app_subnet=(
-                SubnetSpec(
-                    name=namer.name("subnet", "apps"),
-                    cidr=config.network.subnets.apps,
-                    nsg_name=namer.name("network_security_group", "apps"),
-                )
-                if config.network.subnets.apps
-                else None
-            ),
-            agent_subnet=(
-                SubnetSpec(
-                    name=namer.name("subnet", "agents"),
-                    cidr=config.network.subnets.agents,
-                    nsg_name=namer.name("network_security_group", "agents"),
-                )
-                if config.network.subnets.agents
-                else None
-            ),
+            app_subnet=_optional_subnet(estate, "apps", config.network.subnets.apps),
+            agent_subnet=_optional_subnet(estate, "agents", config.network.subnets.agents),
             regional_private_dns_zones=regional_zones(config.azure.location),
             gateway_subnet=SubnetSpec(
                 name=namer.name("subnet", "apim"),
@@ -216,6 +200,14 @@ def network_stage(estate: Estate) -> None:
             parent=net,
         )
     estate.export("vnet_id", net.vnet_id)
+
+
+def _optional_subnet(estate: Estate, key: str, cidr: str | None) -> SubnetSpec | None:
+    """The subnet `key` (apps, agents) with its NSG, named by the estate's namer; None when it has no range."""
+    if not cidr:
+        return None
+    namer = estate.namer
+    return SubnetSpec(name=namer.name("subnet", key), cidr=cidr, nsg_name=namer.name("network_security_group", key))
 
 
 def _runner_subnet(estate: Estate) -> RunnerSubnetSpec | None:
