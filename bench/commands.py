@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from compiled import compile_package  # bench/compiled.py: this script's directory is on sys.path
+
 TARGETS = {"policy check --all": 2.0, "pr-report": 3.0}
 
 
@@ -48,6 +50,7 @@ def main() -> None:
         "pr-report": [cli, "pr-report", "--base", args.base, "--format", "json"],
         "cost prod --compare": [cli, "cost", "prod", "--compare", args.base, "--format", "json"],
     }
+    print(compile_package())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average {load}, {os.cpu_count()} cores, base {args.base}; median of {args.repeat} (wall / CPU)")
     print(f"{'command':22} {'cold':>16} {'cached':>16}  target (wall)")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
+from compiled import compile_package  # bench/compiled.py: this script's directory is on sys.path
 
 BENCH = Path(__file__).resolve().parent
 
@@ -263,6 +264,7 @@ def main() -> None:
     if args.counts:
         counts(args.project_dir, [int(c) for c in args.counts.split(",")])
         return
+    print(compile_package())
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
     if not args.skip_environments:
         cold(args.project_dir, environments(args.project_dir))

@@ -108,3 +108,13 @@ def test_policy_check_of_several_environments_is_the_same_in_parallel(project: P
     assert forked == serial
     assert [r.environment for r in forked] == names
     assert forked[1].config_errors and not forked[0].config_errors and forked[0].resources > 100
+
+
+@pytest.mark.skipif(not parallel._can_fork(), reason="workers are forked only on Linux")
+def test_cheap_tasks_run_here_and_one_costly_task_sends_them_to_workers(monkeypatch):
+    monkeypatch.setenv(parallel.JOBS_ENV, "2")
+    here = parallel.run_all(_pid_and_square, [2, 3], cheap=lambda n: True)
+    assert here == [(os.getpid(), 4), (os.getpid(), 9)]
+    forked = _within(60, lambda: parallel.run_all(_pid_and_square, [2, 3], cheap=lambda n: n == 2))
+    assert [square for _, square in forked] == [4, 9]
+    assert os.getpid() not in {pid for pid, _ in forked}

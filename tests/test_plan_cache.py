@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from llmops_infra.cli.app import app
 from llmops_infra.config.loader import load_environment
-from llmops_infra.offline import plan_cache
+from llmops_infra.offline import parallel, plan_cache
 from llmops_infra.offline.planning import plan_config, plan_environment
 
 
@@ -192,3 +192,42 @@ def test_policy_check_reads_an_unchanged_plan_from_the_cache_with_the_same_verdi
     _no_synthesis(monkeypatch)
     again = check_environment("dev", project)
     assert again == first and again.violations  # the same findings (dev has advisories) at the same files and lines
+
+
+def test_has_says_whether_a_plan_would_be_read_from_the_cache(cache, project, monkeypatch, tmp_path):
+    config = load_environment("dev", project)
+    assert not plan_cache.has(config)
+    plan_config(config, use_cache=True)
+    assert plan_cache.has(config)
+    monkeypatch.setenv(plan_cache.DISABLE_ENV, "1")
+    assert not plan_cache.has(config)
+    monkeypatch.delenv(plan_cache.DISABLE_ENV)
+    entry = cache / f"{plan_cache.cache_key(config)}.json"
+    entry.unlink()
+    entry.symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_text("{}")
+    assert not plan_cache.has(config)  # a link is never read
+
+
+@pytest.mark.skipif(not parallel._can_fork(), reason="workers are forked only on Linux")
+def test_policy_check_of_cached_environments_runs_in_this_process(cache, project, monkeypatch):
+    """Forking workers that import the SDKs again costs more than checking cached plans here; the
+    result is the same, and one environment not in the cache sends them all to workers."""
+    from llmops_infra.offline import policy_check
+
+    monkeypatch.setenv(parallel.JOBS_ENV, "2")
+    names = ["dev", "prod"]
+    forked_here: list[bool] = []
+    real = parallel.run_all
+
+    def spy(fn, items, **kwargs):
+        cheap = kwargs["cheap"]
+        forked_here.append(all(cheap(item) for item in items))
+        return real(fn, items, **kwargs)
+
+    monkeypatch.setattr(parallel, "run_all", spy)
+    first = policy_check.check_environments(names, project)  # dev and prod not cached yet: workers
+    assert forked_here == [False] and len(_entries(cache)) == 2
+    _no_synthesis(monkeypatch)
+    assert policy_check.check_environments(names, project) == first
+    assert forked_here == [False, True]

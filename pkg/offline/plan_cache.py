@@ -143,6 +143,15 @@ def store(key: str, plan: Plan, env: dict[str, str] | None = None) -> None:
         return
 
 
+def has(config: EnvironmentConfig) -> bool:
+    """Whether `cached` would read `config`'s plan instead of building it (an entry of its key is there;
+    it is not read, so a damaged one still counts)."""
+    if not enabled():
+        return False
+    entry = _entry(cache_key(config))
+    return not entry.is_symlink() and entry.is_file()
+
+
 def cached(config: EnvironmentConfig, build: Callable[[], Plan], *, use_cache: bool = True) -> Plan:
     """`build()`'s plan of `config`, from the cache when an entry of the same key exists."""
     if not use_cache or not enabled():

@@ -171,7 +171,22 @@ def check_environments(
 
     from llmops_infra.offline.parallel import run_all
 
-    return run_all(check_or_report, [(name, Path(project_dir)) for name in names], waiting=waiting or nullcontext)
+    tasks = [(name, Path(project_dir)) for name in names]
+    return run_all(check_or_report, tasks, waiting=waiting or nullcontext, cheap=_planned)
+
+
+def _planned(task: tuple[str, Path]) -> bool:
+    """Whether `check_or_report` of (ENV, project dir) is cheap: ENV's plan is in the plan cache, or its
+    files do not load (reported as findings, nothing planned)."""
+    from llmops_infra.config.loader import load_located
+    from llmops_infra.offline import plan_cache
+
+    name, project_dir = task
+    try:
+        config = load_located(name, project_dir)[0]
+    except ConfigError:
+        return True
+    return plan_cache.has(config)
 
 
 def invalid_result(name: str, error: ConfigError, project_dir: Path) -> CheckResult:

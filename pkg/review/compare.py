@@ -255,7 +255,7 @@ def compare(
     with tempfile.TemporaryDirectory(prefix="llmops-ref-") as tmp:
         old_dir = environments_at(ref, Path(project_dir), Path(tmp), option=option)
         tasks = [(env, Path(project_dir), old_dir, verdicts) for env in envs]
-        pairs = run_all(_pair, tasks, waiting=waiting)  # parallel processes where there are cores
+        pairs = run_all(_pair, tasks, waiting=waiting, cheap=_planned)  # parallel processes where there are cores
         return [
             Comparison(env, ref, before, after, verdict)
             for env, (after, before, verdict) in zip(envs, pairs, strict=True)
@@ -275,6 +275,15 @@ def _pair(task: tuple[str, Path, Path, bool]) -> tuple[Side, Side, Verdict | Non
     same = loaded_here is not None and loaded_there is not None and loaded_here[0] == loaded_there[0]
     before = after if same else _side(env, there, catalog, loaded_there)
     return after, before, verdict_of(env, after, here, loaded_here) if with_verdict else None
+
+
+def _planned(task: tuple[str, Path, Path, bool]) -> bool:
+    """Whether `_pair` of the task is cheap: each side that loads has its plan in the plan cache."""
+    from llmops_infra.offline import plan_cache
+
+    env, here, there, _ = task
+    sides = (_loaded(env, here), _loaded(env, there))
+    return all(side is None or plan_cache.has(side[0]) for side in sides)
 
 
 def _loaded(env: str, project_dir: Path) -> Located | None:
