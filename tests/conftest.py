@@ -19,8 +19,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+@pytest.fixture(scope="session")
+def _sdk_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("sdk-cache")
+
+
 @pytest.fixture(autouse=True)
-def _runner_neutral_environment(monkeypatch, tmp_path_factory):
+def _runner_neutral_environment(monkeypatch, tmp_path_factory, _sdk_cache):
     """Tests behave the same on a workstation and on a CI runner.
 
     The product reads CI (file:// state is refused there, CI pipelines differ); a test that
@@ -34,6 +39,8 @@ def _runner_neutral_environment(monkeypatch, tmp_path_factory):
     # the plan cache is off except in tests/test_plan_cache.py, which turns it on in a tmp dir.
     monkeypatch.setenv("LLMOPS_NO_PLAN_CACHE", "1")
     monkeypatch.setenv("LLMOPS_INFRA_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
+    # the lean SDK layouts (offline/lean_cache.py): shared by the session's processes, not the user's
+    monkeypatch.setenv("LLMOPS_SDK_CACHE_DIR", str(_sdk_cache))
     # the local signing key of release manifests (release/signing.py): a test's own, never the user's
     monkeypatch.setenv("LLMOPS_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
     monkeypatch.delenv("LLMOPS_SIGNING_KEY", raising=False)

@@ -20,7 +20,10 @@ A class statement is found from the module's compiled code, which the normal imp
 line is the statement's first line (the first decorator's), and the statement ends where the
 next top-level statement's instructions begin. Anything else (a class inside an `if`, a line
 that does not start with `@` or `class`) stays eager, so the module's behaviour is unchanged,
-only the cost. A name bound again by a later top-level statement keeps that binding.
+only the cost. A name bound again by a later top-level statement keeps that binding. What is found
+(the eager rest of the module compiled, each deferred statement's place, header and body) is kept
+on disk by `lean_cache` for the next process, which then reads neither the module's source nor its
+whole bytecode.
 
 Limits: `__all__` lists only the eager names (`dir()` lists all); `typing.get_type_hints(cls)`
 called without `globalns` evaluates a class's string annotations in a namespace without the
@@ -39,12 +42,15 @@ import builtins
 import importlib
 import importlib.abc
 import importlib.machinery
+import marshal
 import re
 import sys
 import threading
 from dataclasses import dataclass
 from types import CodeType, ModuleType
 from typing import Any
+
+from llmops_infra.offline import lean_cache
 
 LAZY_MODULES = frozenset({"_inputs", "outputs", "_enums"})
 _STAR = re.compile(r"from (\.*[\w.]*) import \*\s*$", re.M)
@@ -60,7 +66,7 @@ class Deferred:
     first: int  # 0-based index of its first line (the first decorator's, or the `class` line)
     end: int  # 0-based index of the line after it
     header: str  # the decorator lines and the `class` line
-    body: CodeType  # the class body, compiled with the module
+    body: CodeType | bytes  # the class body, compiled with the module (marshalled, from lean_cache)
 
 
 def deferrable(code: CodeType, lines: list[str]) -> dict[str, Deferred]:
@@ -86,11 +92,11 @@ def deferrable(code: CodeType, lines: list[str]) -> dict[str, Deferred]:
 
 def _run(module: ModuleType, name: str, statement: Deferred, filename: str) -> None:
     """Run the class statement: its header compiled now (at its own lines), its body the module's."""
+    body = statement.body if isinstance(statement.body, CodeType) else marshal.loads(statement.body)
     header = ast.increment_lineno(ast.parse(statement.header + "    pass\n", filename), statement.first)
     compiled = compile(header, filename, "exec")
     consts = tuple(
-        statement.body if isinstance(const, CodeType) and const.co_name == name else const
-        for const in compiled.co_consts
+        body if isinstance(const, CodeType) and const.co_name == name else const for const in compiled.co_consts
     )
     exec(compiled.replace(co_consts=consts), module.__dict__)
 
@@ -180,13 +186,42 @@ class LeanModuleLoader(importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         name = module.__name__
         filename = self.real.get_filename(name)
-        source = self.real.get_data(filename).decode("utf-8")
-        module.__dict__["__builtins__"] = _Names(module, _star_sources(source, name.rpartition(".")[0]))
-        code = self.real.get_code(name)
-        assert code is not None  # a source file always compiles to code (or raises)
+        package = name.rpartition(".")[0]
         if name.rpartition(".")[2] not in LAZY_MODULES:
+            source = self.real.get_data(filename).decode("utf-8")
+            module.__dict__["__builtins__"] = _Names(module, _star_sources(source, package))
+            code = self.real.get_code(name)
+            assert code is not None  # a source file always compiles to code (or raises)
             exec(code, module.__dict__)
             return
+        layout = lean_cache.load(filename)
+        if layout is None:
+            layout = self._layout(module, filename, package)
+            if layout is None:
+                return
+            lean_cache.store(filename, layout)
+        statements = {key: Deferred(*value) for key, value in layout.classes.items()}
+        module.__dict__["__builtins__"] = _Names(module, layout.stars)
+        state = _Pending(filename, dict(statements))
+        module.__dict__["__lean_classes__"] = state
+        module.__dict__["__getattr__"] = _module_getattr(module)
+        module.__dict__["__dir__"] = lambda: sorted({*module.__dict__, *statements})
+        exec(layout.eager, module.__dict__)
+        exported = module.__dict__.get("__all__")
+        if isinstance(exported, list):  # a star import must not build every class
+            state.exported = frozenset(exported) & statements.keys()
+            module.__dict__["__all__"] = [item for item in exported if item not in statements]
+        else:
+            state.exported = frozenset(name for name in statements if not name.startswith("_"))
+
+    def _layout(self, module: ModuleType, filename: str, package: str) -> lean_cache.Layout | None:
+        """The module's layout from its own files; None when it cannot be split (`module` is then loaded
+        whole)."""
+        name = module.__name__
+        source = self.real.get_data(filename).decode("utf-8")
+        stars = _star_sources(source, package)
+        code = self.real.get_code(name)
+        assert code is not None  # a source file always compiles to code (or raises)
         lines = [line + "\n" for line in source.split("\n")]  # as the compiler counts lines: not splitlines()
         statements = deferrable(code, lines)
         for statement in statements.values():
@@ -194,16 +229,8 @@ class LeanModuleLoader(importlib.abc.Loader):
         try:
             eager = compile("".join(lines), filename, "exec")
         except SyntaxError:  # a statement whose first line has no instruction was cut: load it all, as is
+            module.__dict__["__builtins__"] = _Names(module, stars)
             exec(code, module.__dict__)
-            return
-        state = _Pending(filename, dict(statements))
-        module.__dict__["__lean_classes__"] = state
-        module.__dict__["__getattr__"] = _module_getattr(module)
-        module.__dict__["__dir__"] = lambda: sorted({*module.__dict__, *statements})
-        exec(eager, module.__dict__)
-        exported = module.__dict__.get("__all__")
-        if isinstance(exported, list):  # a star import must not build every class
-            state.exported = frozenset(exported) & statements.keys()
-            module.__dict__["__all__"] = [item for item in exported if item not in statements]
-        else:
-            state.exported = frozenset(name for name in statements if not name.startswith("_"))
+            return None
+        classes = {key: (d.first, d.end, d.header, d.body) for key, d in statements.items()}
+        return lean_cache.Layout(eager, stars, classes)
