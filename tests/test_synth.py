@@ -150,3 +150,23 @@ def test_the_cyclic_collector_is_paused_during_synthesis_and_restored_after() ->
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_a_program_leaves_is_frozen_until_the_next_program() -> None:
+    """Turned back on over the heap synthesis made, the collector would first walk all of it; frozen,
+    it does not, and the next program unfreezes it so that a long-running process still frees it."""
+    import gc
+
+    frozen_during: list[int] = []
+
+    def watched() -> None:
+        frozen_during.append(gc.get_freeze_count())
+        program()
+
+    mocks = AzureMocks(SUB, TENANT, "eastus")
+    synthesize(watched, environment="dev", project="test", mocks=mocks)
+    after_first = gc.get_freeze_count()
+    synthesize(watched, environment="dev", project="test", mocks=AzureMocks(SUB, TENANT, "eastus"))
+    assert after_first > 0 and gc.get_freeze_count() > 0
+    assert frozen_during == [0, 0]  # each program starts with nothing frozen
+    gc.unfreeze()
