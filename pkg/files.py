@@ -156,6 +156,45 @@ def backup(path: Path, *, root: Path, key: str | None = None) -> Path | None:
     return write_atomic(path.with_name(f"{path.name}.bak-{stamp}"), data, root=root, key=key)
 
 
+def read_private(path: Path, *, limit: int) -> bytes | None:
+    """The bytes of a cache entry that this user alone controls, else None: `path` a regular file (not
+    a link: opened with O_NOFOLLOW, checked on the open descriptor) and its directory a directory (not
+    a link), each owned by this user and writable by no one else, the file at most `limit` bytes. For
+    what a later process trusts (code, verdicts' inputs): anything else is a miss, never an error."""
+    import stat
+
+    def private(info: os.stat_result, kind: int) -> bool:
+        return stat.S_IFMT(info.st_mode) == kind and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+    try:
+        if not private(os.lstat(path.parent), stat.S_IFDIR):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            info = os.fstat(fd)
+            if not private(info, stat.S_IFREG) or info.st_size > limit:
+                return None
+            return handle.read(limit + 1)[:limit] if info.st_size <= limit else None
+        except OSError:
+            return None
+
+
+def private_directory(path: Path) -> bool:
+    """Make `path` (mode 0700) if missing; whether it is a directory, not a link, that this user owns
+    and no one else can write: where a cache entry may be written and later trusted."""
+    import stat
+
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
 def read_regular(path: Path, *, limit: int, display: str | None = None, key: str | None = None) -> bytes:
     """The bytes of `path`, refused (exit 2, naming the file) unless it is a regular file of at most
     `limit` bytes: a FIFO would block forever, `/dev/zero` would fill the memory, a directory or

@@ -27,7 +27,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from llmops_infra.plan import Plan, PlannedResource
-from llmops_infra.policies import catalog
+from llmops_infra.policies import catalog, schema_memo
 from llmops_infra.policies.framework import Report, RuleInfo
 from llmops_infra.policies.settings import Exemption, PolicySettings
 
@@ -302,4 +302,5 @@ def check_plan(
             except UnknownValueError as exc:
                 result.not_evaluated.append({"policy": info.name, "urn": "", "reason": exc.message})
     result.violations.sort(key=lambda v: (v.enforcement != "mandatory", v.rule_id, v.urn))
+    schema_memo.save()  # what SCHEMA-01 read from the SDK, for the next check
     return result

@@ -1,7 +1,7 @@
 """Schema conformance (SCHEMA-01): every property an azure-native resource sends is one its API knows.
 
 The installed SDK's input types say which wire names each resource and each nested object accepts
-(`sdk_types`). A key outside them reaches the provider as is, and Azure ignores or rejects it: a
+(`sdk_types`, remembered between processes by `schema_memo`). A key outside them reaches the provider as is, and Azure ignores or rejects it: a
 snake_case key the SDK could not translate (a plain dict where the input is a union of types, such
 as `OnlineDeployment.properties`), or a typo in a nested dict. The rule walks the props the
 resource sends, reports each unknown key with its property path and the closest known name, and
@@ -18,8 +18,10 @@ from collections.abc import Mapping, Sequence
 from pulumi_policy import ResourceValidationArgs, Severity
 from pulumi_policy.proxy import UnknownValueError
 
+from llmops_infra.policies import schema_memo
 from llmops_infra.policies.framework import Params, Report, resource_rule
-from llmops_infra.policies.sdk_types import AZURE, Shape, known, resource_shape
+from llmops_infra.policies.schema_memo import Node
+from llmops_infra.policies.sdk_types import AZURE
 
 MAX_FINDINGS = 20
 """Unknown keys reported per resource (a dict passed whole in snake_case can hold dozens)."""
@@ -42,13 +44,15 @@ def closest(key: str, names: list[str]) -> str | None:
     return found[0] if found else None
 
 
-def unknown_keys(value: object, shape: Shape, path: str) -> list[tuple[str, str | None]]:
+def unknown_keys(value: object, shape: Node, path: str) -> list[tuple[str, str | None]]:
     """(property path, closest known name) of every key `value` holds that `shape` does not know."""
     if shape.free:
         return []
     found: list[tuple[str, str | None]] = []
     if isinstance(value, Mapping) and shape.objects and shape.values is None:
-        names = known(shape)
+        names = shape.known()
+        if names is None:
+            return []
         for key in list(value):  # the keys alone: a value may be unknown until the deployment runs
             sub = f"{path}.{key}" if path else str(key)
             if key not in names:
@@ -64,7 +68,7 @@ def unknown_keys(value: object, shape: Shape, path: str) -> list[tuple[str, str 
     return found
 
 
-def _inside(container: object, key: object, shape: Shape, path: str) -> list[tuple[str, str | None]]:
+def _inside(container: object, key: object, shape: Node, path: str) -> list[tuple[str, str | None]]:
     try:
         value = container[key]  # type: ignore[index]  # a Mapping or Sequence, checked by the caller
     except UnknownValueError:
@@ -85,7 +89,7 @@ def _inside(container: object, key: object, shape: Shape, path: str) -> list[tup
 def known_properties(args: ResourceValidationArgs, report: Report, params: Params) -> None:
     if not args.resource_type.startswith(AZURE):
         return
-    shape = resource_shape(args.resource_type)
+    shape = schema_memo.memo().resource(args.resource_type)
     if shape is None:  # a resource this SDK does not have: nothing to compare with
         return
     problems = unknown_keys(args.props, shape, "")

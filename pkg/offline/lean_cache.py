@@ -24,7 +24,6 @@ import functools
 import hashlib
 import marshal
 import os
-import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,8 @@ from types import CodeType
 CACHE_DIR_ENV = "LLMOPS_SDK_CACHE_DIR"
 DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"
 FORMAT = 1
+MAX_BYTES = 256 << 20
+"""An entry larger than this is not read (the estate's largest module's is about 4 MB)."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,6 @@ def _entry(filename: str) -> Path | None:
     return cache_dir() / f"{hashlib.sha256(material.encode()).hexdigest()}.marshal"
 
 
-def _trusted(info: os.stat_result, kind: int) -> bool:
-    """Owned by this user, of the kind asked (no link: `lstat`), and not writable by anyone else."""
-    return stat.S_IFMT(info.st_mode) == kind and info.st_uid == os.geteuid() and not info.st_mode & 0o022
-
-
 def load(filename: str) -> Layout | None:
     """The stored layout of the module at `filename`, or None."""
     if not enabled():
@@ -86,15 +82,14 @@ def load(filename: str) -> Layout | None:
     entry = _entry(filename)
     if entry is None:
         return None
+    from llmops_infra import files
+
+    payload = files.read_private(entry, limit=MAX_BYTES)  # code that runs: only from a file this user controls
+    if payload is None:
+        return None
     try:
-        if not _trusted(os.lstat(entry.parent), stat.S_IFDIR):
-            return None
-        fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW)  # a link fails here
-        with os.fdopen(fd, "rb") as handle:
-            if not _trusted(os.fstat(fd), stat.S_IFREG):  # the file opened, not what the name held before
-                return None
-            data = marshal.load(handle)
-    except (OSError, EOFError, ValueError, TypeError):
+        data = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
         return None
     if not (isinstance(data, tuple) and len(data) == 4 and data[0] == FORMAT):
         return None
@@ -113,8 +108,7 @@ def store(filename: str, layout: Layout) -> None:
     if entry is None:
         return
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not _trusted(os.lstat(entry.parent), stat.S_IFDIR):
+        if not files.private_directory(entry.parent):
             return
         classes = {
             name: (first, end, header, body if isinstance(body, bytes) else marshal.dumps(body))
