@@ -13,7 +13,8 @@ A node is a shape by what it can hold: `free` (unchecked), input types (`objects
 node) and `values` (a map with free keys to a node). Its key names all of that, so two places that
 allow the same thing share one node. An entry is read only when it is a regular file this user owns
 and nobody else can write (`files.read_private`); an entry that does not read back as a memo of this
-SDK is ignored and rebuilt from the SDK, as is a node whose input type the SDK no longer has.
+SDK is ignored and rebuilt from the SDK, as is a node whose input type the SDK no longer has. `LLMOPS_NO_SDK_CACHE=1` (which also turns
+off `offline/lean_cache.py`) keeps it in memory only.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from llmops_infra.policies import sdk_types
 FORMAT = 1
 MAX_BYTES = 64 << 20
 USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"
+DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"  # the switch of offline/lean_cache.py too: every cache derived from the SDK
 
 
 class Node:
@@ -176,7 +178,8 @@ def memo() -> Memo:
     """This process's memo for the installed SDK, read from the user cache on first use."""
     where = path()
     if where not in _MEMO:
-        _MEMO[where] = _read(where)
+        off = os.environ.get(DISABLE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+        _MEMO[where] = Memo({}, {}) if off else _read(where)
     return _MEMO[where]
 
 
@@ -185,6 +188,8 @@ def save() -> None:
     from llmops_infra import files
     from llmops_infra.errors import LlmopsError
 
+    if os.environ.get(DISABLE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
+        return
     for where, found in _MEMO.items():
         if not found.dirty:
             continue

@@ -118,3 +118,11 @@ def test_another_sdk_version_is_another_memo(monkeypatch):
         monkeypatch.setattr(metadata, "version", real)
         schema_memo._digest.cache_clear()
     assert schema_memo.path() == before
+
+
+def test_off_by_variable(monkeypatch):
+    monkeypatch.setenv(schema_memo.DISABLE_ENV, "1")
+    _forget(monkeypatch)
+    _findings()
+    schema_memo.save()
+    assert not schema_memo.path().exists()
