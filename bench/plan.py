@@ -3,8 +3,10 @@
 Prints, for each shipped environment, the warm in-process plan time and resource count; the
 cold `llmops-infra plan ENV --format json` in a new process (uncached and from the plan cache)
 against the floor (bench/floor.py); then copies of prod in one program (each copy's components
-parented under a per-copy component so URNs stay unique), each count in a new process, with
-the floor at the same size. Every process figure is CPU time (user + system, all threads) and
+parented under a per-copy component; the URNs still repeat across copies, since a URN names the
+type chain and the resource's own name, which the mock monitor accepts, and the plan lists every
+registration, same-URN ones in the order they came), each count in a new process, with the floor
+at the same size. Every process figure is CPU time (user + system, all threads) and
 peak RSS, which another job on the machine inflates far less than wall time; wall time is shown
 too. Ratios: ours / floor, and each size's CPU per resource / one copy's.
 
