@@ -170,3 +170,18 @@ def test_what_a_program_leaves_is_frozen_until_the_next_program() -> None:
     assert after_first > 0 and gc.get_freeze_count() > 0
     assert frozen_during == [0, 0]  # each program starts with nothing frozen
     gc.unfreeze()
+
+
+def test_the_inputs_keeping_mocks_pass_every_mocks_method_on() -> None:
+    """`_InputsSeen` stands in for the mocks in the SDK's monitor: a method the SDK adds to `Mocks`
+    and it does not pass on would silently run the SDK's default instead of the estate's mocks."""
+    import inspect
+
+    import pulumi
+
+    from llmops_infra.offline.synth import _InputsSeen
+
+    methods = {
+        name for name, _ in inspect.getmembers(pulumi.runtime.Mocks, inspect.isfunction) if not name.startswith("_")
+    }
+    assert methods and all(name in vars(_InputsSeen) for name in methods), methods - set(vars(_InputsSeen))

@@ -73,26 +73,32 @@ class _CapturingMonitor(sdk_hooks.MockMonitor):
         return response
 
 
-class _InputsSeen:
+class _InputsSeen(pulumi.runtime.Mocks):
     """The mocks, keeping the inputs the SDK's monitor deserialized for the registration in progress
     on this thread (registrations run on a thread pool), so that the record does not deserialize
-    the request again (about 3 % of a warm plan). Everything else goes to the mocks themselves."""
+    the request again (about 5 % of a warm plan). Every method goes to the mocks themselves."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         self._mocks = mocks
         self._local = threading.local()
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> Any:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         self._local.inputs = args.inputs
         return self._mocks.new_resource(args)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return self._mocks.call(args)
+
+    def register_transform(self, transform: Any) -> None:
+        self._mocks.register_transform(transform)
+
+    def register_invoke_transform(self, transform: Any) -> None:
+        self._mocks.register_invoke_transform(transform)
 
     def take(self) -> dict[str, Any] | None:
         inputs: dict[str, Any] | None = getattr(self._local, "inputs", None)
         self._local.inputs = None
         return inputs
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._mocks, name)
 
 
 def _redact(value: Any) -> Any:
