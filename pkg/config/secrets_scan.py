@@ -82,11 +82,16 @@ def looks_like(text: str | bytes) -> str | None:
     for what, pattern in VALUE_PATTERNS.items():
         if pattern.search(text):
             return what
+    from llmops_infra.config import scan_memo
+
+    if scan_memo.known_clean(text):  # the detectors found nothing in this very string before
+        return None
     for line in text.splitlines() or [text]:
         for detector in library_detectors():
             # analyze_string only: regular expressions, no verification request
             if next(iter(detector.analyze_string(line[:MAX_LIBRARY_LINE])), None) is not None:
                 return f"a {detector.secret_type} (detect-secrets)"
+    scan_memo.add_clean(text)
     return None
 
 
@@ -129,6 +134,7 @@ def refuse_secrets(
     display: str,
 ) -> None:
     """A `ConfigError` naming file, key path and line of the first secret in `document`; never its value."""
+    from llmops_infra.config import scan_memo
     from llmops_infra.errors import ConfigError
 
     for path, what in find_secrets(document):
@@ -140,3 +146,4 @@ def refuse_secrets(
             key=format_path(path) or "(top level)",
             line=line,
         )
+    scan_memo.save()  # the strings the detectors found clean, for the next process
