@@ -38,16 +38,26 @@ DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"  # the switch of offline/lean_cache.py too: 
 class Node:
     """One shape of the memo, as `schema.unknown_keys` reads it."""
 
-    __slots__ = ("_memo", "free", "items", "key", "objects", "values")
+    __slots__ = ("_entry", "_memo", "free", "key", "objects")
 
     def __init__(self, memo: Memo, key: str) -> None:
-        entry = memo.nodes[key]
+        self._entry = memo.nodes[key]
         self._memo = memo
         self.key = key
-        self.free: bool = entry["f"]
-        self.objects: bool = bool(entry["o"])
-        self.items: Node | None = memo.node(entry["i"]) if entry["i"] is not None else None
-        self.values: Node | None = memo.node(entry["v"]) if entry["v"] is not None else None
+        self.free: bool = self._entry["f"]
+        self.objects: bool = bool(self._entry["o"])
+
+    # `items` and `values` are looked up when read: a memo whose links loop (a damaged file) is then
+    # walked only as deep as the value being checked, never forever
+    @property
+    def items(self) -> Node | None:
+        link = self._entry["i"]
+        return self._memo.node(link) if link is not None else None
+
+    @property
+    def values(self) -> Node | None:
+        link = self._entry["v"]
+        return self._memo.node(link) if link is not None else None
 
     def known(self) -> dict[str, Node] | None:
         """The keys a mapping of this shape may hold (its input types' wire names), each with its node;

@@ -126,3 +126,13 @@ def test_off_by_variable(monkeypatch):
     _findings()
     schema_memo.save()
     assert not schema_memo.path().exists()
+
+
+def test_a_memo_whose_links_loop_is_walked_only_as_deep_as_the_value(monkeypatch):
+    _forget(monkeypatch)
+    memo = schema_memo.memo()
+    key = "loop"
+    memo.nodes[key] = {"f": False, "o": [], "i": key, "v": None}  # a list of lists of lists ...
+    memo.tokens[VAULT] = key
+    assert violations("SCHEMA-01", VAULT, {"x": 1}) == []
+    assert violations("SCHEMA-01", VAULT, [[[{"a": 1}]]]) == []
