@@ -98,8 +98,12 @@ def _refuse_link(fd: int, name: str, path: Path, key: str | None) -> None:
         raise UnsafeWrite(f"refusing to write {path}: it exists and is not a regular file", key=key)
 
 
-def write_atomic(path: Path, data: str | bytes, *, root: Path, mode: int = PUBLIC, key: str | None = None) -> Path:
-    """Write `data` to `path` (inside `root`) atomically, refusing symbolic links; returns `path`."""
+def write_atomic(
+    path: Path, data: str | bytes, *, root: Path, mode: int = PUBLIC, key: str | None = None, durable: bool = True
+) -> Path:
+    """Write `data` to `path` (inside `root`) atomically, refusing symbolic links; returns `path`.
+    `durable=False` skips the fsync: for a cache, whose entry a crash may lose (a reader that finds it
+    damaged treats it as a miss), not for anything a user keeps."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     with _directory(path, root, key=key, private=mode == PRIVATE) as (fd, name):
         _refuse_link(fd, name, path, key)
@@ -111,7 +115,8 @@ def write_atomic(path: Path, data: str | bytes, *, root: Path, mode: int = PUBLI
                 view = memoryview(payload)
                 while view:
                     view = view[os.write(out, view) :]
-                os.fsync(out)
+                if durable:
+                    os.fsync(out)
             finally:
                 os.close(out)
             os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)

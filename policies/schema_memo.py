@@ -206,7 +206,7 @@ def save() -> None:
         text = json.dumps({"digest": _digest(), "tokens": found.tokens, "nodes": found.nodes}, sort_keys=True)
         try:
             if files.private_directory(where.parent):
-                files.write_atomic(where, text, root=where.parent, mode=files.PRIVATE)
+                files.write_atomic(where, text, root=where.parent, mode=files.PRIVATE, durable=False)
                 found.dirty = False
         except (OSError, LlmopsError):
             continue

@@ -145,3 +145,26 @@ def test_the_default_location_is_the_user_cache(monkeypatch):
     monkeypatch.delenv(lean_cache.CACHE_DIR_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
     assert lean_cache.cache_dir() == Path("/xdg/llmops-infra/sdk")
+
+
+def test_entries_unused_for_a_month_are_removed_when_one_is_written(cache, fresh, tmp_path):
+    import os
+    import time
+
+    load(tmp_path, "leancache_kept")  # writes two entries
+    _unload(tmp_path, "leancache_kept")
+    month = time.time() - (lean_cache.UNUSED_DAYS + 1) * 86400
+    stale = cache / ("0" * 64 + ".marshal")
+    stale.write_bytes(b"an upgraded SDK's layout")
+    for entry in cache.iterdir():
+        os.utime(entry, (month, month))
+    fresh.clear()
+    again = load(tmp_path, "leancache_kept")  # read from the cache: their time is renewed
+    assert fresh == [] and again["_inputs"].helper().colour == "red"
+    _unload(tmp_path, "leancache_kept")
+    other = tmp_path / "other"
+    other.mkdir()
+    load(other, "leancache_other")  # computes and writes two more, and prunes
+    _unload(other, "leancache_other")
+    assert sorted(fresh) == ["_enums", "_inputs"]
+    assert not stale.exists() and len(list(cache.glob("*.marshal"))) == 4

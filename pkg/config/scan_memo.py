@@ -123,7 +123,7 @@ def save() -> None:
         try:
             if files.private_directory(where.parent):
                 text = json.dumps({"digest": _digest(), "clean": kept})
-                files.write_atomic(where, text, root=where.parent, mode=files.PRIVATE)
+                files.write_atomic(where, text, root=where.parent, mode=files.PRIVATE, durable=False)
                 memo.dirty = False
         except (OSError, LlmopsError):
             continue

@@ -15,16 +15,19 @@ and modification time (what Python checks a `.pyc` against), the Python version 
 code that runs, so it is read only when it is a regular file (not a link) that this user owns and
 nobody else can write, in a directory of the same kind; it is written atomically, mode 0600.
 Anything else, and any entry that does not read back as a layout, is a miss: the module is loaded
-from its own files as before. `LLMOPS_NO_SDK_CACHE=1` turns it off.
+from its own files as before. Entries not used for 30 days (an upgraded SDK's, a changed loader's)
+are removed when a new one is written. `LLMOPS_NO_SDK_CACHE=1` turns it off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import marshal
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
@@ -33,6 +36,7 @@ CACHE_DIR_ENV = "LLMOPS_SDK_CACHE_DIR"
 DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"
 FORMAT = 1
 MAX_BYTES = 256 << 20
+UNUSED_DAYS = 30
 """An entry larger than this is not read (the estate's largest module's is about 4 MB)."""
 
 
@@ -87,6 +91,8 @@ def load(filename: str) -> Layout | None:
     payload = files.read_private(entry, limit=MAX_BYTES)  # code that runs: only from a file this user controls
     if payload is None:
         return None
+    with contextlib.suppress(OSError):
+        os.utime(entry, follow_symlinks=False)  # used now: kept by `_prune`
     try:
         data = marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
@@ -115,6 +121,17 @@ def store(filename: str, layout: Layout) -> None:
             for name, (first, end, header, body) in layout.classes.items()
         }
         payload = marshal.dumps((FORMAT, layout.eager, layout.stars, classes))
-        files.write_atomic(entry, payload, root=entry.parent, mode=files.PRIVATE)
+        files.write_atomic(entry, payload, root=entry.parent, mode=files.PRIVATE, durable=False)
+        _prune(entry.parent)
     except (OSError, ValueError, LlmopsError):
         return
+
+
+def _prune(directory: Path) -> None:
+    """Remove entries not used for `UNUSED_DAYS` (a loaded entry's time is renewed: `load`): those of an
+    SDK or a loader since replaced, about 30 MB a set."""
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    for old in directory.glob("*.marshal"):
+        with contextlib.suppress(OSError):
+            if old.lstat().st_mtime < cutoff:
+                old.unlink()

@@ -141,7 +141,7 @@ def store(key: str, plan: Plan, env: dict[str, str] | None = None) -> None:
             return
         if entry.is_symlink():
             entry.unlink()
-        files.write_atomic(entry, text, root=directory, mode=files.PRIVATE)
+        files.write_atomic(entry, text, root=directory, mode=files.PRIVATE, durable=False)
     except (OSError, LlmopsError):
         return
 
