@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 from llmops_infra.policies.lifecycle_catalog import LifecycleCatalog, LifecycleCatalogError
 
-USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"
+USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"  # user_cache.USER_CACHE_ENV (the pack loads nothing outside policies)
 
 
 def shipped_catalog_path() -> Path:
@@ -24,11 +23,9 @@ def shipped_catalog_path() -> Path:
 
 def user_catalog_path(env: dict[str, str] | None = None) -> Path:
     """Where `lifecycle refresh` writes: $LLMOPS_INFRA_CACHE_DIR, else $XDG_CACHE_HOME/llmops-infra, else ~/.cache/llmops-infra."""
-    env = dict(os.environ if env is None else env)
-    if env.get(USER_CACHE_ENV):
-        return Path(env[USER_CACHE_ENV]) / "lifecycle.json"
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "llmops-infra" / "lifecycle.json"
+    from llmops_infra import user_cache
+
+    return user_cache.directory(env) / "lifecycle.json"
 
 
 def read_catalog(path: Path) -> LifecycleCatalog:

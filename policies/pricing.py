@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,7 +30,7 @@ from typing import Any
 from llmops_infra.errors import ConfigError
 
 DEFAULT_REGION = "eastus"
-USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"
+USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"  # user_cache.USER_CACHE_ENV (the pack loads nothing outside policies)
 _OVERRIDE: ContextVar[Path | None] = ContextVar("llmops_price_catalog", default=None)
 
 
@@ -139,11 +138,9 @@ def shipped_prices_dir() -> Path:
 def user_prices_dir(env: dict[str, str] | None = None) -> Path:
     """Where `prices refresh` writes: $LLMOPS_INFRA_CACHE_DIR/prices, else $XDG_CACHE_HOME/llmops-infra/prices,
     else ~/.cache/llmops-infra/prices (beside the refreshed lifecycle catalog)."""
-    env = dict(os.environ if env is None else env)
-    if env.get(USER_CACHE_ENV):
-        return Path(env[USER_CACHE_ENV]) / "prices"
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "llmops-infra" / "prices"
+    from llmops_infra import user_cache
+
+    return user_cache.directory(env) / "prices"
 
 
 def shipped_regions() -> list[str]:

@@ -20,10 +20,8 @@ off `offline/lean_cache.py`) keeps it in memory only.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +29,9 @@ from llmops_infra.policies import sdk_types
 
 FORMAT = 1
 MAX_BYTES = 64 << 20
-USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"
-DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"  # the switch of offline/lean_cache.py too: every cache derived from the SDK
+DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"
+"""`user_cache.DERIVED_OFF_ENV`, named here: the policy pack imports nothing outside `policies` when it
+loads (tests/test_policies_catalog.py), so `user_cache` is imported where it is used."""
 
 
 class Node:
@@ -129,33 +128,25 @@ def _resolve(ref: str) -> type | None:
 
 @functools.cache
 def _digest() -> str:
-    from importlib import metadata
+    from llmops_infra import user_cache
 
-    try:
-        version = metadata.version("pulumi-azure-native")
-    except metadata.PackageNotFoundError:
-        version = "absent"
-    digest = hashlib.sha256(f"{FORMAT}\0{version}\0".encode())
-    for name in ("sdk_types.py", "schema_memo.py"):
-        digest.update(Path(__file__).with_name(name).read_bytes())
-    return digest.hexdigest()
+    here = Path(__file__)
+    return user_cache.derived_from(
+        "pulumi-azure-native", here.with_name("sdk_types.py"), here.with_name("schema_memo.py"), salt=str(FORMAT)
+    )
 
 
 def path(env: dict[str, str] | None = None) -> Path:
-    """$LLMOPS_INFRA_CACHE_DIR/schema/<digest>.json, else under $XDG_CACHE_HOME/llmops-infra or ~/.cache/llmops-infra."""
-    environ = os.environ if env is None else env
-    if environ.get(USER_CACHE_ENV):
-        base = Path(environ[USER_CACHE_ENV])
-    else:
-        home = Path(environ["XDG_CACHE_HOME"]) if environ.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-        base = home / "llmops-infra"
-    return base / "schema" / f"{_digest()}.json"
+    """`schema/<digest>.json` in the user cache (`user_cache.directory`)."""
+    from llmops_infra import user_cache
+
+    return user_cache.directory(env) / "schema" / f"{_digest()}.json"
 
 
 def _read(where: Path) -> Memo:
-    from llmops_infra import files
+    from llmops_infra import user_cache
 
-    payload = files.read_private(where, limit=MAX_BYTES)
+    payload = user_cache.read(where, limit=MAX_BYTES)
     try:
         data = json.loads(payload) if payload is not None else None
     except ValueError:
@@ -186,27 +177,23 @@ _MEMO: dict[Path, Memo] = {}
 
 def memo() -> Memo:
     """This process's memo for the installed SDK, read from the user cache on first use."""
+    from llmops_infra import user_cache
+
     where = path()
     if where not in _MEMO:
-        off = os.environ.get(DISABLE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-        _MEMO[where] = Memo({}, {}) if off else _read(where)
+        _MEMO[where] = Memo({}, {}) if user_cache.switched_on(DISABLE_ENV) else _read(where)
     return _MEMO[where]
 
 
 def save() -> None:
     """Write what checks added since it was read; a cache that cannot be written is skipped."""
-    from llmops_infra import files
-    from llmops_infra.errors import LlmopsError
+    from llmops_infra import user_cache
 
-    if os.environ.get(DISABLE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
+    if user_cache.switched_on(DISABLE_ENV):
         return
     for where, found in _MEMO.items():
         if not found.dirty:
             continue
         text = json.dumps({"digest": _digest(), "tokens": found.tokens, "nodes": found.nodes}, sort_keys=True)
-        try:
-            if files.private_directory(where.parent):
-                files.write_atomic(where, text, root=where.parent, mode=files.PRIVATE, durable=False)
-                found.dirty = False
-        except (OSError, LlmopsError):
-            continue
+        if user_cache.write(where, text):
+            found.dirty = False

@@ -45,3 +45,12 @@ def line_of(project: Path, needle: str, name: str = "base.yaml") -> int:
     """The first line of environments/NAME of `project` that contains `needle` (1-based)."""
     lines = (project / "environments" / name).read_text().splitlines()
     return next(i for i, line in enumerate(lines, start=1) if needle in line)
+
+
+def replace_with_link(path: Path) -> None:
+    """Put a symbolic link at `path` to a copy of its content beside it (a planted link, for tests of
+    caches that must not read through one)."""
+    target = path.with_name(f"{path.name}.elsewhere")
+    target.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(target)

@@ -109,3 +109,10 @@ def load(tmp_path: Path, package: str) -> dict[str, ModuleType]:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
         modules[name] = module
     return modules
+
+
+def unload(tmp_path: Path, package: str) -> None:
+    """Undo `load`: the fake package off `sys.path` and out of `sys.modules`."""
+    sys.path.remove(str(tmp_path))
+    for name in [name for name in sys.modules if name.startswith(package)]:
+        del sys.modules[name]

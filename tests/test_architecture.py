@@ -37,7 +37,14 @@ ALLOWED = {
     # draws what the domain packages computed; only the command line calls it
     "render": {"release", "engine", "review", "delivery", "offline", "stacks", "config", "components", "policies"},
 }
-ROOT_LEAVES = {"llmops_infra", "llmops_infra.errors", "llmops_infra.files", "llmops_infra.plan"}
+# root modules every layer may import; each imports only the others (user_cache: the user's cache directory)
+ROOT_LEAVES = {
+    "llmops_infra",
+    "llmops_infra.errors",
+    "llmops_infra.files",
+    "llmops_infra.plan",
+    "llmops_infra.user_cache",
+}
 
 
 @cache

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import typing
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from lean_fake import load
+from helpers import replace_with_link
+from lean_fake import load, unload
 
 from llmops_infra.offline import lean_cache
 from llmops_infra.offline.lean_classes import LeanModuleLoader
@@ -37,16 +37,8 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _load_again(tmp_path: Path, package: str) -> dict[str, ModuleType]:
-    sys.path.remove(str(tmp_path))
-    for name in [name for name in sys.modules if name.startswith(package)]:
-        del sys.modules[name]
+    unload(tmp_path, package)
     return load(tmp_path, package)
-
-
-def _unload(tmp_path: Path, package: str) -> None:
-    sys.path.remove(str(tmp_path))
-    for name in [name for name in sys.modules if name.startswith(package)]:
-        del sys.modules[name]
 
 
 def test_a_layout_is_read_back_and_the_module_behaves_the_same(cache, fresh, tmp_path):
@@ -66,7 +58,7 @@ def test_a_layout_is_read_back_and_the_module_behaves_the_same(cache, fresh, tmp
         assert again["resource"].use()[1] == "red"
         assert oct(next(cache.iterdir()).stat().st_mode & 0o777) == "0o600"
     finally:
-        _unload(tmp_path, "leancache_same")
+        unload(tmp_path, "leancache_same")
 
 
 def test_a_changed_module_file_is_another_entry(cache, fresh, tmp_path):
@@ -79,14 +71,7 @@ def test_a_changed_module_file_is_another_entry(cache, fresh, tmp_path):
         assert fresh == ["_inputs"]
         assert again["_inputs"].Added.__name__ == "Added"
     finally:
-        _unload(tmp_path, "leancache_changed")
-
-
-def _spoil_link(entry: Path) -> None:
-    target = entry.with_name("elsewhere")
-    target.write_bytes(entry.read_bytes())
-    entry.unlink()
-    entry.symlink_to(target)
+        unload(tmp_path, "leancache_changed")
 
 
 @pytest.mark.parametrize(
@@ -95,7 +80,7 @@ def _spoil_link(entry: Path) -> None:
         lambda entry: entry.write_bytes(b"not marshal"),
         lambda entry: entry.write_bytes(__import__("marshal").dumps(("another", "layout"))),
         lambda entry: entry.chmod(0o666),
-        _spoil_link,
+        replace_with_link,
     ],
     ids=["damaged", "foreign", "writable-by-others", "a-link"],
 )
@@ -110,7 +95,7 @@ def test_an_untrusted_or_damaged_entry_is_only_a_miss(cache, fresh, tmp_path, sp
         assert sorted(fresh) == ["_enums", "_inputs"]  # computed from the module's own files
         assert again["_inputs"].helper().colour == "red"
     finally:
-        _unload(tmp_path, package)
+        unload(tmp_path, package)
 
 
 def test_a_cache_directory_that_is_a_link_or_open_to_others_is_not_used(tmp_path, monkeypatch, fresh):
@@ -123,21 +108,21 @@ def test_a_cache_directory_that_is_a_link_or_open_to_others_is_not_used(tmp_path
     modules = tmp_path / "modules"
     modules.mkdir()
     load(modules, "leancache_linked")
-    _unload(modules, "leancache_linked")
+    unload(modules, "leancache_linked")
     assert list(real.iterdir()) == []
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o777)
     shared.chmod(0o777)
     monkeypatch.setenv(lean_cache.CACHE_DIR_ENV, str(shared))
     load(modules, "leancache_shared")
-    _unload(modules, "leancache_shared")
+    unload(modules, "leancache_shared")
     assert list(shared.iterdir()) == []
 
 
 def test_off_by_variable(cache, fresh, tmp_path, monkeypatch):
     monkeypatch.setenv(lean_cache.DISABLE_ENV, "1")
     load(tmp_path, "leancache_off")
-    _unload(tmp_path, "leancache_off")
+    unload(tmp_path, "leancache_off")
     assert not cache.exists()
 
 
@@ -152,7 +137,7 @@ def test_entries_unused_for_a_month_are_removed_when_one_is_written(cache, fresh
     import time
 
     load(tmp_path, "leancache_kept")  # writes two entries
-    _unload(tmp_path, "leancache_kept")
+    unload(tmp_path, "leancache_kept")
     month = time.time() - (lean_cache.UNUSED_DAYS + 1) * 86400
     stale = cache / ("0" * 64 + ".marshal")
     stale.write_bytes(b"an upgraded SDK's layout")
@@ -161,10 +146,10 @@ def test_entries_unused_for_a_month_are_removed_when_one_is_written(cache, fresh
     fresh.clear()
     again = load(tmp_path, "leancache_kept")  # read from the cache: their time is renewed
     assert fresh == [] and again["_inputs"].helper().colour == "red"
-    _unload(tmp_path, "leancache_kept")
+    unload(tmp_path, "leancache_kept")
     other = tmp_path / "other"
     other.mkdir()
     load(other, "leancache_other")  # computes and writes two more, and prunes
-    _unload(other, "leancache_other")
+    unload(other, "leancache_other")
     assert sorted(fresh) == ["_enums", "_inputs"]
     assert not stale.exists() and len(list(cache.glob("*.marshal"))) == 4

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from lean_fake import INPUTS, load
+from lean_fake import INPUTS, load, unload
 
 from llmops_infra.offline.lean_classes import LeanModuleLoader, _build, deferrable
 
@@ -22,9 +22,7 @@ from llmops_infra.offline.lean_classes import LeanModuleLoader, _build, deferrab
 def fake(tmp_path: Path, request: pytest.FixtureRequest) -> typing.Iterator[dict[str, ModuleType]]:
     package = f"leanfake_{request.node.name}"
     yield load(tmp_path, package)
-    sys.path.remove(str(tmp_path))
-    for name in [name for name in sys.modules if name.startswith(package)]:
-        del sys.modules[name]
+    unload(tmp_path, package)
 
 
 def test_only_top_level_class_statements_with_a_one_line_header_are_deferred() -> None:

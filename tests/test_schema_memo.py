@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import replace_with_link
 from test_policies_schema import DEPLOYMENT, GOOD_VAULT, NSG, VAULT
 
 from llmops_infra.policies import schema_memo, sdk_types
@@ -67,13 +68,6 @@ def _spoil_dangling(where: Path) -> None:
     where.write_text(json.dumps(data))
 
 
-def _spoil_link(where: Path) -> None:
-    target = where.with_name("elsewhere.json")
-    target.write_bytes(where.read_bytes())
-    where.unlink()
-    where.symlink_to(target)
-
-
 @pytest.mark.parametrize(
     "spoil",
     [
@@ -81,7 +75,7 @@ def _spoil_link(where: Path) -> None:
         lambda where: where.write_text(json.dumps({"digest": "another SDK", "tokens": {}, "nodes": {}})),
         _spoil_dangling,
         lambda where: where.chmod(0o666),
-        _spoil_link,
+        replace_with_link,
     ],
     ids=["damaged", "another-sdk", "dangling", "writable-by-others", "a-link"],
 )

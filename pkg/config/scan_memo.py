@@ -21,43 +21,28 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
+
+from llmops_infra import user_cache
+from llmops_infra.user_cache import DERIVED_OFF_ENV as DISABLE_ENV
 
 FORMAT = 1
 MAX_ENTRIES = 50_000
 MAX_BYTES = 8 << 20
-USER_CACHE_ENV = "LLMOPS_INFRA_CACHE_DIR"
-DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-
-
-def _off() -> bool:
-    return os.environ.get(DISABLE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @functools.cache
 def _digest() -> str:
-    from importlib import metadata
-
-    try:
-        version = metadata.version("detect-secrets")
-    except metadata.PackageNotFoundError:
-        version = "absent"
-    digest = hashlib.sha256(f"{FORMAT}\0{version}\0".encode())
-    for name in ("secrets_scan.py", "scan_memo.py"):
-        digest.update(Path(__file__).with_name(name).read_bytes())
-    return digest.hexdigest()
+    here = Path(__file__)
+    return user_cache.derived_from(
+        "detect-secrets", here.with_name("secrets_scan.py"), here.with_name("scan_memo.py"), salt=str(FORMAT)
+    )
 
 
 def path() -> Path:
-    if os.environ.get(USER_CACHE_ENV):
-        base = Path(os.environ[USER_CACHE_ENV])
-    else:
-        home = Path(os.environ["XDG_CACHE_HOME"]) if os.environ.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-        base = home / "llmops-infra"
-    return base / "secrets-scan" / f"{_digest()}.json"
+    return user_cache.directory() / "secrets-scan" / f"{_digest()}.json"
 
 
 class _Memo:
@@ -72,14 +57,12 @@ _MEMOS: dict[Path, _Memo] = {}
 def _memo() -> _Memo:
     where = path()
     if where not in _MEMOS:
-        _MEMOS[where] = _Memo({} if _off() else _read(where))
+        _MEMOS[where] = _Memo({} if user_cache.switched_on(DISABLE_ENV) else _read(where))
     return _MEMOS[where]
 
 
 def _read(where: Path) -> dict[str, None]:
-    from llmops_infra import files
-
-    payload = files.read_private(where, limit=MAX_BYTES)
+    payload = user_cache.read(where, limit=MAX_BYTES)
     try:
         data = json.loads(payload) if payload is not None else None
     except ValueError:
@@ -111,19 +94,10 @@ def add_clean(text: str) -> None:
 
 def save() -> None:
     """Write the clean digests added since the memo was read; a cache that cannot be written is skipped."""
-    from llmops_infra import files
-    from llmops_infra.errors import LlmopsError
-
-    if _off():
+    if user_cache.switched_on(DISABLE_ENV):
         return
     for where, memo in _MEMOS.items():
-        if not memo.dirty:
-            continue
-        kept = list(memo.clean)[-MAX_ENTRIES:]
-        try:
-            if files.private_directory(where.parent):
-                text = json.dumps({"digest": _digest(), "clean": kept})
-                files.write_atomic(where, text, root=where.parent, mode=files.PRIVATE, durable=False)
-                memo.dirty = False
-        except (OSError, LlmopsError):
-            continue
+        if memo.dirty and user_cache.write(
+            where, json.dumps({"digest": _digest(), "clean": list(memo.clean)[-MAX_ENTRIES:]})
+        ):
+            memo.dirty = False

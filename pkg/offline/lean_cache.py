@@ -32,8 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
 
+from llmops_infra import user_cache
+from llmops_infra.user_cache import DERIVED_OFF_ENV as DISABLE_ENV
+
 CACHE_DIR_ENV = "LLMOPS_SDK_CACHE_DIR"
-DISABLE_ENV = "LLMOPS_NO_SDK_CACHE"
 FORMAT = 1
 MAX_BYTES = 256 << 20
 UNUSED_DAYS = 30
@@ -51,14 +53,11 @@ class Layout:
 
 
 def enabled() -> bool:
-    return os.environ.get(DISABLE_ENV, "").strip().lower() not in {"1", "true", "yes", "on"}
+    return not user_cache.switched_on(DISABLE_ENV)
 
 
 def cache_dir() -> Path:
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV])
-    base = Path(os.environ["XDG_CACHE_HOME"]) if os.environ.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "llmops-infra" / "sdk"
+    return Path(os.environ[CACHE_DIR_ENV]) if os.environ.get(CACHE_DIR_ENV) else user_cache.home() / "sdk"
 
 
 @functools.cache
@@ -86,9 +85,7 @@ def load(filename: str) -> Layout | None:
     entry = _entry(filename)
     if entry is None:
         return None
-    from llmops_infra import files
-
-    payload = files.read_private(entry, limit=MAX_BYTES)  # code that runs: only from a file this user controls
+    payload = user_cache.read(entry, limit=MAX_BYTES)  # code that runs: only from a file this user controls
     if payload is None:
         return None
     with contextlib.suppress(OSError):
@@ -107,24 +104,19 @@ def load(filename: str) -> Layout | None:
 
 def store(filename: str, layout: Layout) -> None:
     """Keep `layout` for the module at `filename`; a cache that cannot be written is skipped."""
-    from llmops_infra import files
-    from llmops_infra.errors import LlmopsError
-
     entry = _entry(filename) if enabled() else None
     if entry is None:
         return
+    classes = {
+        name: (first, end, header, body if isinstance(body, bytes) else marshal.dumps(body))
+        for name, (first, end, header, body) in layout.classes.items()
+    }
     try:
-        if not files.private_directory(entry.parent):
-            return
-        classes = {
-            name: (first, end, header, body if isinstance(body, bytes) else marshal.dumps(body))
-            for name, (first, end, header, body) in layout.classes.items()
-        }
         payload = marshal.dumps((FORMAT, layout.eager, layout.stars, classes))
-        files.write_atomic(entry, payload, root=entry.parent, mode=files.PRIVATE, durable=False)
-        _prune(entry.parent)
-    except (OSError, ValueError, LlmopsError):
+    except ValueError:  # an object marshal cannot write
         return
+    if user_cache.write(entry, payload):
+        _prune(entry.parent)
 
 
 def _prune(directory: Path) -> None:

@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmops_infra import user_cache
 from llmops_infra.errors import LlmopsError
 from llmops_infra.plan import Origin, Plan
 
@@ -41,16 +42,12 @@ _SKIPPED_PARTS = {"__pycache__"}
 
 
 def enabled(env: dict[str, str] | None = None) -> bool:
-    value = (os.environ if env is None else env).get(DISABLE_ENV, "").strip().lower()
-    return value not in {"1", "true", "yes", "on"}
+    return not user_cache.switched_on(DISABLE_ENV, env)
 
 
 def cache_dir(env: dict[str, str] | None = None) -> Path:
     environ = os.environ if env is None else env
-    if environ.get(CACHE_DIR_ENV):
-        return Path(environ[CACHE_DIR_ENV])
-    base = Path(environ["XDG_CACHE_HOME"]) if environ.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "llmops-infra" / "plans"
+    return Path(environ[CACHE_DIR_ENV]) if environ.get(CACHE_DIR_ENV) else user_cache.home(environ) / "plans"
 
 
 @functools.cache
