@@ -14,6 +14,7 @@ from llmops_infra.offline.lean_classes import LeanModuleLoader
 
 INPUTS = """\
 import builtins as _builtins
+import sys
 from typing import Optional
 from ._enums import *
 
@@ -22,6 +23,7 @@ __all__ = ["Alpha", "BetaArgs", "helper", "CONSTANT"]  # not Hidden
 
 def deco(cls):
     cls.decorated = True
+    cls.decorated_at = sys._getframe(1).f_lineno  # the line the module's frame reports
     return cls
 
 

@@ -45,6 +45,8 @@ def test_classes_are_built_on_first_use_once(fake: dict[str, ModuleType]) -> Non
     alpha = inputs.Alpha
     assert alpha is inputs.Alpha and alpha.decorated and alpha.__module__ == inputs.__name__
     assert alpha.__qualname__ == "Alpha"
+    assert alpha.decorated_at == INPUTS.split("\n").index("@deco") + 1  # the header runs at its own lines
+    assert alpha.make.__code__.co_firstlineno == INPUTS.split("\n").index('    def make(self) -> "BetaArgs":') + 1
     assert "Alpha" in dir(inputs)
     assert inputs.__all__ == ["helper", "CONSTANT"]  # a star import does not build every class
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):

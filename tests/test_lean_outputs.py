@@ -113,6 +113,84 @@ def test_a_whole_environment_plans_the_same_with_the_sdks_bookkeeping(monkeypatc
     assert plan_config(config).to_json() == lean.to_json()
 
 
+def _every_output(program: Any, sink: dict[tuple[int, str], Any]) -> Any:
+    """`program`, then what every output property of every resource it registered resolves to."""
+
+    def observed() -> None:
+        made: list[pulumi.Resource] = []
+
+        def keep(args: pulumi.ResourceTransformationArgs) -> None:
+            made.append(args.resource)
+
+        pulumi.runtime.register_stack_transformation(keep)
+        program()
+
+        async def record(key: tuple[int, str], output: pulumi.Output[Any]) -> None:
+            data = await output._data  # value, known, secret and resources, without apply's unwrapping
+            urns = sorted([await r.urn.future() for r in data.resources])
+            sink[key] = (data.value, data.is_known, data.is_secret, urns)
+
+        for index, res in enumerate(made):
+            for attribute, output in vars(res).items():
+                if isinstance(output, pulumi.Output) and attribute not in ("urn", "id"):
+                    pulumi.Output.from_input(record((index, f"{type(res).__name__}.{attribute}"), output))
+
+    return observed
+
+
+def test_every_output_of_a_whole_environment_resolves_as_with_the_sdks_bookkeeping(monkeypatch, project_dir: Path):
+    """Values are translated when first read: reading every one gives what the SDK resolves eagerly."""
+    from llmops_infra.config.loader import load_environment
+    from llmops_infra.stacks.estate import program_for
+
+    config = load_environment("dev", project_dir)
+    azure = config.azure
+
+    def plan(sink: dict[tuple[int, str], Any]) -> Any:
+        mocks = AzureMocks(azure.subscription_id, azure.tenant_id, azure.location)
+        return synthesize(_every_output(program_for(config), sink), environment="dev", project="llmops", mocks=mocks)
+
+    lean: dict[tuple[int, str], Any] = {}
+    lean_plan = plan(lean)
+    monkeypatch.setattr(lean_outputs, "installed", contextlib.nullcontext)
+    sdk: dict[tuple[int, str], Any] = {}
+    sdk_plan = plan(sdk)
+    assert len(lean) > 2000 and lean == sdk
+    assert lean_plan.to_json() == sdk_plan.to_json()
+    typed = [value for value, *_ in lean.values() if isinstance(value, dict) and type(value) is not dict]
+    assert typed  # output classes (the SDK's `*Response` types) were built and compared
+
+
+def test_a_value_that_does_not_translate_fails_where_it_is_read():
+    class Misshapen(AzureMocks):
+        def new_resource(self, args: Any) -> Any:
+            name, state = super().new_resource(args)
+            if args.typ == "azure-native:storage:StorageAccount":
+                state = {**state, "primaryEndpoints": ["not", "an", "object"]}
+            return name, state
+
+    def program() -> None:
+        account = storage.StorageAccount(
+            "sa", resource_group_name="rg", kind="StorageV2", sku=storage.SkuArgs(name="Standard_LRS")
+        )
+        pulumi.export("blob", account.primary_endpoints.apply(lambda endpoints: endpoints.blob))
+
+    lean_error = _failure(program, Misshapen)
+    assert isinstance(lean_error, AssertionError) and "EndpointsResponse" in str(lean_error)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lean_outputs, "installed", contextlib.nullcontext)
+        sdk_error = _failure(program, Misshapen)
+    assert type(sdk_error) is type(lean_error) and str(sdk_error) == str(lean_error)
+
+
+def _failure(program: Any, mocks: type[AzureMocks]) -> BaseException | None:
+    try:
+        synthesize(program, environment="test", project="llmops", mocks=mocks(SUB, TENANT, "eastus"))
+    except Exception as exc:  # what each bookkeeping raises is compared
+        return exc
+    return None
+
+
 def test_a_failed_registration_fails_the_program_and_restores_the_sdk():
     class Refusing(AzureMocks):
         def new_resource(self, args: Any) -> Any:
@@ -126,10 +204,10 @@ def test_a_failed_registration_fails_the_program_and_restores_the_sdk():
         )
         storage.BlobContainer("c", account_name=account.name, resource_group_name="rg")
 
-    before = (rpc.transfer_properties, rpc.contains_unknowns)
+    before = (rpc.transfer_properties, rpc.contains_unknowns, rpc.resolve_outputs)
     with pytest.raises(Exception, match="the mock refuses sa"):
         synthesize(program, environment="test", project="llmops", mocks=Refusing(SUB, TENANT, "eastus"))
-    assert (rpc.transfer_properties, rpc.contains_unknowns) == before
+    assert (rpc.transfer_properties, rpc.contains_unknowns, rpc.resolve_outputs) == before
 
 
 def test_the_installed_sdk_matches_what_the_replacements_assume():

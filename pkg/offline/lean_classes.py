@@ -36,7 +36,6 @@ deployment uses the modules as they were loaded: the same classes, built when fi
 
 from __future__ import annotations
 
-import ast
 import bisect
 import builtins
 import importlib
@@ -93,12 +92,13 @@ def deferrable(code: CodeType, lines: list[str]) -> dict[str, Deferred]:
 def _run(module: ModuleType, name: str, statement: Deferred, filename: str) -> None:
     """Run the class statement: its header compiled now (at its own lines), its body the module's."""
     body = statement.body if isinstance(statement.body, CodeType) else marshal.loads(statement.body)
-    header = ast.increment_lineno(ast.parse(statement.header + "    pass\n", filename), statement.first)
-    compiled = compile(header, filename, "exec")
+    compiled = compile(statement.header + "    pass\n", filename, "exec", dont_inherit=True)
     consts = tuple(
         body if isinstance(const, CodeType) and const.co_name == name else const for const in compiled.co_consts
     )
-    exec(compiled.replace(co_consts=consts), module.__dict__)
+    # Compiled at line 1, moved to its own lines: a code object's line table counts from co_firstlineno.
+    moved = compiled.replace(co_firstlineno=compiled.co_firstlineno + statement.first, co_consts=consts)
+    exec(moved, module.__dict__)
 
 
 @dataclass

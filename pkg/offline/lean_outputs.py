@@ -16,6 +16,15 @@ program waits for outputs still computing and re-raises their errors, and these 
 or failed with the registration's own error, by the registration RPC the runtime already waits
 for. Only `synth.synthesize` installs them, for the duration of one program; the engine's
 `preview`/`up` run the program in the Pulumi CLI's own process, which this never touches.
+
+`rpc.resolve_outputs` deserializes and translates every output property of a registered resource
+into its typed value (output classes, enums), and first resolves the return annotations of every
+property getter of the resource's class, which builds the provider SDK's output classes. A plan of
+prod reads about 100 of its 4,400 output properties. The lean version resolves each property's
+future at once, as the SDK does, with an `_OutputData` whose value, known-ness and secrecy are
+computed when first read, by the SDK's own functions on the same wire value; its dependencies are
+set at once. A value that would not translate (a mock returning the wrong shape) raises when read,
+in the reading task, not at registration; a property nobody reads is never translated.
 """
 
 from __future__ import annotations
@@ -24,12 +33,14 @@ import asyncio
 import dataclasses
 import functools
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from pulumi import _types
 from pulumi import output as _output
 from pulumi.runtime import rpc as _rpc
+from pulumi.runtime import settings as _settings
 
 HOOKS: dict[str, tuple[object, str]] = {
     "pulumi.runtime.rpc.transfer_properties": (_rpc, "transfer_properties"),
@@ -37,6 +48,17 @@ HOOKS: dict[str, tuple[object, str]] = {
     "pulumi.output.Output": (_output, "Output"),
     "pulumi.output._OutputData": (_output, "_OutputData"),
     "pulumi.output.Unknown": (_output, "Unknown"),
+    "pulumi.runtime.rpc.resolve_outputs": (_rpc, "resolve_outputs"),
+    "pulumi.runtime.rpc.deserialize_property": (_rpc, "deserialize_property"),
+    "pulumi.runtime.rpc.translate_output_properties": (_rpc, "translate_output_properties"),
+    "pulumi.runtime.rpc.is_rpc_secret": (_rpc, "is_rpc_secret"),
+    "pulumi.runtime.rpc.unwrap_rpc_secret": (_rpc, "unwrap_rpc_secret"),
+    "pulumi.runtime.rpc._Path": (_rpc, "_Path"),
+    "pulumi.runtime.rpc.UNKNOWN": (_rpc, "UNKNOWN"),
+    "pulumi._types.resource_types": (_types, "resource_types"),
+    "pulumi._types.resource_pulumi_to_py_names": (_types, "resource_pulumi_to_py_names"),
+    "pulumi.runtime.settings.is_dry_run": (_settings, "is_dry_run"),
+    "pulumi.runtime.settings.is_legacy_apply_enabled": (_settings, "is_legacy_apply_enabled"),
 }
 """The SDK internals replaced or used here (sdk_hooks.check() verifies each is still there)."""
 
@@ -44,6 +66,7 @@ _OutputData = _output._OutputData
 _Output = _output.Output
 _Unknown = _output.Unknown
 _SCALARS = (str, int, float, bool, type(None))
+_SDK_RESOLVE_OUTPUTS = _rpc.resolve_outputs
 
 
 def transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Any]:
@@ -74,6 +97,131 @@ def _resolve(
     data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
 
 
+class _LazyOutputData(_OutputData):  # type: ignore[type-arg]
+    """An `_OutputData` whose value, known-ness and secrecy are worked out when first read; its
+    resources are set at once. A computation that raises raises again at the next read."""
+
+    def __init__(self, resources: set[Any], compute: Callable[[], tuple[Any, bool, bool]]) -> None:
+        self.resources = resources
+        self._compute: Callable[[], tuple[Any, bool, bool]] | None = compute
+        self._state: tuple[Any, bool, bool] = (None, False, False)
+
+    def _filled(self) -> tuple[Any, bool, bool]:
+        if self._compute is not None:
+            self._state = self._compute()
+            self._compute = None
+        return self._state
+
+    def _replace(self, index: int, item: Any) -> None:
+        state = list(self._filled())
+        state[index] = item
+        self._state = (state[0], state[1], state[2])
+
+    @property
+    def value(self) -> Any:
+        return self._filled()[0]
+
+    @value.setter
+    def value(self, item: Any) -> None:
+        self._replace(0, item)
+
+    @property
+    def is_known(self) -> bool:
+        return bool(self._filled()[1])
+
+    @is_known.setter
+    def is_known(self, item: bool) -> None:
+        self._replace(1, item)
+
+    @property
+    def is_secret(self) -> bool:
+        return bool(self._filled()[2])
+
+    @is_secret.setter
+    def is_secret(self, item: bool) -> None:
+        self._replace(2, item)
+
+
+def resolve_outputs(
+    res: Any,
+    serialized_props: Any,
+    outputs: Any,
+    deps: Mapping[str, set[Any]],
+    resolvers: dict[str, Any],
+    custom: bool,
+    transform_using_type_metadata: bool = False,
+    keep_unknowns: bool = False,
+    resolve_missing_as_unknown: bool = False,
+) -> None:
+    """`rpc.resolve_outputs` (same arguments) with each property's value translated when first read.
+
+    The properties are resolved in the SDK's order: the engine's outputs (those that deserialize to
+    something), then the inputs it gave no value for (unless previewing), then the rest as None.
+    """
+    if not all(isinstance(r, functools.partial) and r.func is _resolve for r in resolvers.values()):
+        _SDK_RESOLVE_OUTPUTS(
+            res, serialized_props, outputs, deps, resolvers, custom,
+            transform_using_type_metadata, keep_unknowns, resolve_missing_as_unknown,
+        )  # fmt: skip
+        return
+    dry_run = _settings.is_dry_run()
+    translate: Callable[[str], str] = res.translate_output_property
+    if transform_using_type_metadata:
+        names = _types.resource_pulumi_to_py_names(type(res))
+        translate = functools.partial(_renamed, names)
+    wire: dict[str, tuple[str, Any, bool]] = {}  # python name: (Pulumi name, wire value, from the inputs)
+    for key, value in outputs.items():
+        if value is None or (value == _rpc.UNKNOWN and not (dry_run or keep_unknowns)):
+            continue  # deserializes to None, which the SDK treats as absent
+        wire[translate(key)] = (key, value, False)
+    if not dry_run or _settings.is_legacy_apply_enabled():  # type: ignore[no-untyped-call]
+        for key, value in serialized_props.items():
+            wire.setdefault(translate(key), (key, value, True))
+    translated_deps = {translate(key): property_deps for key, property_deps in deps.items()}
+    options = (keep_unknowns, transform_using_type_metadata, dry_run)
+    for name, (key, value, from_inputs) in wire.items():
+        resolve = resolvers.get(name)
+        if resolve is None or name == "urn" or (name == "id" and custom):
+            continue
+        resources = set(translated_deps.get(name) or ())
+        resources.add(res)
+        compute = functools.partial(_translated, res, name, key, value, from_inputs, options)
+        resolve.args[1].set_result(_LazyOutputData(resources, compute))
+    for name, resolve in resolvers.items():
+        if name not in wire:
+            resolve(None, not dry_run and not resolve_missing_as_unknown, False, translated_deps.get(name), None)
+
+
+def _renamed(names: Mapping[str, str], prop: str) -> str:
+    return names.get(prop) or prop
+
+
+def _translated(
+    res: Any, name: str, key: str, value: Any, from_inputs: bool, options: tuple[bool, bool, bool]
+) -> tuple[Any, bool, bool]:
+    """What `rpc.resolve_outputs` would resolve property `name` to: (value, known, secret)."""
+    keep_unknowns, by_type, dry_run = options
+    to_pass: Callable[[str], str] = _same if by_type else res.translate_output_property
+    typ = _types.resource_types(type(res)).get(key)
+    path = _rpc._Path(name, resource=f"{res._name}")
+    if from_inputs:
+        deserialized = _rpc.deserialize_property(value)
+        translated = _rpc.translate_output_properties(
+            deserialized, to_pass, typ, by_type, path=path, return_none_on_dict_type_mismatch=True
+        )
+    else:
+        translated = _rpc.translate_output_properties(
+            _rpc.deserialize_property(value, keep_unknowns), to_pass, typ, by_type, path=path
+        )
+    unwrapped = _rpc.unwrap_rpc_secret(translated)
+    known = unwrapped is not None if dry_run else True
+    return unwrapped, known and not contains_unknowns(unwrapped), _rpc.is_rpc_secret(translated)
+
+
+def _same(prop: str) -> str:
+    return prop
+
+
 def contains_unknowns(val: Any) -> bool:
     """`rpc.contains_unknowns` without a closure per call: is an `Unknown` anywhere in `val`
     (through dicts and lists)?"""
@@ -94,19 +242,41 @@ def contains_unknowns(val: Any) -> bool:
     return False
 
 
+_TRANSLATE_PARAMETERS = [
+    "output",
+    "output_transformer",
+    "typ",
+    "transform_using_type_metadata",
+    "path",
+    "return_none_on_dict_type_mismatch",
+]
+
+
 def mismatches() -> list[str]:
     """How the installed SDK differs from what the replacements assume (empty when it does not)."""
     found = []
     params = list(inspect.signature(_rpc.transfer_properties).parameters)
     if params != ["res", "props", "custom"]:
         found.append(f"pulumi.runtime.rpc.transfer_properties takes {params}, not [res, props, custom]")
+    for function, expected in (
+        (_SDK_RESOLVE_OUTPUTS, list(inspect.signature(resolve_outputs).parameters)),
+        (_rpc.translate_output_properties, _TRANSLATE_PARAMETERS),
+        (_rpc.deserialize_property, ["value", "keep_unknowns", "keep_internal"]),
+    ):
+        params = list(inspect.signature(function).parameters)
+        if params != expected:
+            found.append(f"pulumi.runtime.rpc.{function.__name__} takes {params}, not {expected}")
     fields = [f.name for f in dataclasses.fields(_OutputData)]
     if fields != ["resources", "value", "is_known", "is_secret"]:
         found.append(f"pulumi.output._OutputData has fields {fields}, not [resources, value, is_known, is_secret]")
     return found
 
 
-_REPLACEMENTS = {"transfer_properties": transfer_properties, "contains_unknowns": contains_unknowns}
+_REPLACEMENTS = {
+    "transfer_properties": transfer_properties,
+    "contains_unknowns": contains_unknowns,
+    "resolve_outputs": resolve_outputs,
+}
 
 
 @contextmanager
