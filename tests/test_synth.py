@@ -172,7 +172,7 @@ def test_what_a_program_leaves_is_frozen_until_the_next_program() -> None:
     gc.unfreeze()
 
 
-def test_the_cycles_programs_leave_are_collected_once_they_outweigh_the_ratio(monkeypatch) -> None:
+def test_the_cycles_programs_leave_are_collected_once_enough_resources_were_registered(monkeypatch) -> None:
     """Frozen at each program's end and unfrozen with the collector off at the next one's start, a
     program's cyclic garbage would never be freed in a long-running process."""
     import gc
@@ -194,12 +194,12 @@ def test_the_cycles_programs_leave_are_collected_once_they_outweigh_the_ratio(mo
     def plan() -> None:
         synthesize(leaving, environment="dev", project="test", mocks=AzureMocks(SUB, TENANT, "eastus"))
 
-    monkeypatch.setattr(synth, "_FROZEN", type("_FROZEN", (), {"since_collection": 0}))
-    monkeypatch.setattr(synth, "GARBAGE_RATIO", 10.0)  # far more than a program leaves: never collects
+    monkeypatch.setattr(synth, "_LEFT", type("_LEFT", (), {"resources": 0}))
+    monkeypatch.setattr(synth, "GARBAGE_RESOURCES", 10**9)  # far more than these programs register
     for _ in range(3):
         plan()
-    assert all(ref() is not None for ref in left)
-    monkeypatch.setattr(synth, "GARBAGE_RATIO", 0.0)  # any growth: the next program collects first
+    assert all(ref() is not None for ref in left) and synth._LEFT.resources > 0
+    monkeypatch.setattr(synth, "GARBAGE_RESOURCES", 0)  # any resource: the next program collects first
     plan()
     assert [ref() is None for ref in left] == [True, True, True, False]  # the running program's stays
     gc.unfreeze()

@@ -170,17 +170,18 @@ def synthesize(
 
         with _collector_paused(), lean_outputs.installed():
             sdk_hooks.run_program(body, stack_traces=False, origin=origin, progress=lambda: len(monitor.records))
+    _LEFT.resources += len(monitor.records)
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs, origins=monitor.origins)
 
 
-GARBAGE_RATIO = 0.25
-"""A program starts with a full collection when this many more objects (a share of those frozen after
-the last collection) were frozen since: the cycles earlier programs left."""
+GARBAGE_RESOURCES = 1_000
+"""A program starts with a full collection when the programs since the last one registered more resources
+than this (the cycles they left: about 30 MB; the collection about 0.1 s, a few % of their synthesis)."""
 
 
-class _FROZEN:
-    since_collection = 0  # objects frozen after the first program, or left after the last collection
+class _LEFT:
+    resources = 0  # registered by the programs since the last full collection
 
 
 @contextmanager
@@ -198,20 +199,18 @@ def _collector_paused() -> Iterator[None]:
     heap it has not seen, it would first walk every object synthesis made (about 0.1 s for prod, most
     of it a plan that stays alive anyway), which a command that exits next never needs. The next
     program unfreezes them; but with the collector off until the next freeze, only an explicit
-    collection frees the cycles a program left (prod's: about 30,000 objects and 8 MB a plan). So a
-    program starts with a full collection once the objects frozen since the last one exceed
-    `GARBAGE_RATIO` of those frozen then (Python's own rule for its oldest generation): a command
-    that plans one environment (two programs) never collects, a long-running process (the tests, a
-    benchmark's loop) keeps its garbage bounded.
+    collection frees the cycles a program left (about 100 objects and 30 KB a resource: 8 MB a plan
+    of prod). So a program starts with a full collection once the programs since the last one
+    registered more than `GARBAGE_RESOURCES` resources (`synthesize` counts them; `gc.get_freeze_count`
+    would walk the whole frozen heap, 17 ms each time): a command that plans one environment never
+    collects, a long-running process (the tests, a benchmark's loop) keeps its garbage bounded.
     """
     enabled = gc.isenabled()
     gc.disable()
-    frozen = gc.get_freeze_count()
     gc.unfreeze()
-    if not _FROZEN.since_collection:
-        _FROZEN.since_collection = frozen  # the first program's heap: what later ones are weighed against
-    elif frozen - _FROZEN.since_collection > GARBAGE_RATIO * _FROZEN.since_collection:
-        _FROZEN.since_collection = max(frozen - gc.collect(), 1)
+    if _LEFT.resources > GARBAGE_RESOURCES:
+        gc.collect()
+        _LEFT.resources = 0
     try:
         yield
     finally:
