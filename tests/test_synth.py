@@ -172,39 +172,6 @@ def test_what_a_program_leaves_is_frozen_until_the_next_program() -> None:
     gc.unfreeze()
 
 
-def test_the_cycles_programs_leave_are_collected_once_enough_resources_were_registered(monkeypatch) -> None:
-    """Frozen at each program's end and unfrozen with the collector off at the next one's start, a
-    program's cyclic garbage would never be freed in a long-running process."""
-    import gc
-    import weakref
-
-    from llmops_infra.offline import synth
-
-    class Cycle:
-        pass
-
-    left: list[weakref.ref[Cycle]] = []
-
-    def leaving() -> None:
-        cycle = Cycle()
-        cycle.me = cycle  # type: ignore[attr-defined]  # only the cyclic collector frees it
-        left.append(weakref.ref(cycle))
-        program()
-
-    def plan() -> None:
-        synthesize(leaving, environment="dev", project="test", mocks=AzureMocks(SUB, TENANT, "eastus"))
-
-    monkeypatch.setattr(synth, "_LEFT", type("_LEFT", (), {"resources": 0}))
-    monkeypatch.setattr(synth, "GARBAGE_RESOURCES", 10**9)  # far more than these programs register
-    for _ in range(3):
-        plan()
-    assert all(ref() is not None for ref in left) and synth._LEFT.resources > 0
-    monkeypatch.setattr(synth, "GARBAGE_RESOURCES", 0)  # any resource: the next program collects first
-    plan()
-    assert [ref() is None for ref in left] == [True, True, True, False]  # the running program's stays
-    gc.unfreeze()
-
-
 def test_the_inputs_keeping_mocks_pass_every_mocks_method_on() -> None:
     """`_InputsSeen` stands in for the mocks in the SDK's monitor: a method the SDK adds to `Mocks`
     and it does not pass on would silently run the SDK's default instead of the estate's mocks."""

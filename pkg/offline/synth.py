@@ -170,18 +170,8 @@ def synthesize(
 
         with _collector_paused(), lean_outputs.installed():
             sdk_hooks.run_program(body, stack_traces=False, origin=origin, progress=lambda: len(monitor.records))
-    _LEFT.resources += len(monitor.records)
     resources = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(environment=environment, project=project, resources=resources, outputs=outputs, origins=monitor.origins)
-
-
-GARBAGE_RESOURCES = 1_000
-"""A program starts with a full collection when the programs since the last one registered more resources
-than this (the cycles they left: about 30 MB; the collection about 0.1 s, a few % of their synthesis)."""
-
-
-class _LEFT:
-    resources = 0  # registered by the programs since the last full collection
 
 
 @contextmanager
@@ -198,19 +188,15 @@ def _collector_paused() -> Iterator[None]:
     What the program leaves is frozen (`gc.freeze`) before the collector is back: turned on over a
     heap it has not seen, it would first walk every object synthesis made (about 0.1 s for prod, most
     of it a plan that stays alive anyway), which a command that exits next never needs. The next
-    program unfreezes them; but with the collector off until the next freeze, only an explicit
-    collection frees the cycles a program left (about 100 objects and 30 KB a resource: 8 MB a plan
-    of prod). So a program starts with a full collection once the programs since the last one
-    registered more than `GARBAGE_RESOURCES` resources (`synthesize` counts them; `gc.get_freeze_count`
-    would walk the whole frozen heap, 17 ms each time): a command that plans one environment never
-    collects, a long-running process (the tests, a benchmark's loop) keeps its garbage bounded.
+    program unfreezes them, but the collector is off from there to the next freeze, so nothing frees
+    the cycles a program left: a process that synthesizes many programs keeps about 30 KB a resource
+    (8 MB a plan of prod; `gc.collect()` frees it). Commands plan a few programs and exit; a collection
+    at each program's start, tried, made a `@pulumi.runtime.test` test in the whole suite hang
+    (docs/performance.md), so none is made here.
     """
     enabled = gc.isenabled()
     gc.disable()
     gc.unfreeze()
-    if _LEFT.resources > GARBAGE_RESOURCES:
-        gc.collect()
-        _LEFT.resources = 0
     try:
         yield
     finally:
