@@ -97,49 +97,37 @@ def _resolve(
     data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
 
 
+class _Lazy:
+    """A field of `_LazyOutputData`: its place in the (value, known, secret) worked out on first read."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __get__(self, data: Any, owner: Any = None) -> Any:
+        return self if data is None else data._filled()[self.index]
+
+    def __set__(self, data: Any, item: Any) -> None:
+        data._filled()[self.index] = item
+
+
 class _LazyOutputData(_OutputData):  # type: ignore[type-arg]
     """An `_OutputData` whose value, known-ness and secrecy are worked out when first read; its
     resources are set at once. A computation that raises raises again at the next read."""
 
+    value = _Lazy(0)
+    is_known = _Lazy(1)
+    is_secret = _Lazy(2)
+
     def __init__(self, resources: set[Any], compute: Callable[[], tuple[Any, bool, bool]]) -> None:
         self.resources = resources
         self._compute: Callable[[], tuple[Any, bool, bool]] | None = compute
-        self._state: tuple[Any, bool, bool] = (None, False, False)
+        self._state: list[Any] = []
 
-    def _filled(self) -> tuple[Any, bool, bool]:
+    def _filled(self) -> list[Any]:
         if self._compute is not None:
-            self._state = self._compute()
+            self._state = list(self._compute())
             self._compute = None
         return self._state
-
-    def _replace(self, index: int, item: Any) -> None:
-        state = list(self._filled())
-        state[index] = item
-        self._state = (state[0], state[1], state[2])
-
-    @property
-    def value(self) -> Any:
-        return self._filled()[0]
-
-    @value.setter
-    def value(self, item: Any) -> None:
-        self._replace(0, item)
-
-    @property
-    def is_known(self) -> bool:
-        return bool(self._filled()[1])
-
-    @is_known.setter
-    def is_known(self, item: bool) -> None:
-        self._replace(1, item)
-
-    @property
-    def is_secret(self) -> bool:
-        return bool(self._filled()[2])
-
-    @is_secret.setter
-    def is_secret(self, item: bool) -> None:
-        self._replace(2, item)
 
 
 def resolve_outputs(
