@@ -149,7 +149,7 @@ def copies_child(project_dir: Path, environment: str, copies: int, plan_file: Pa
         cpu, wall = time.process_time(), time.perf_counter()
         plan = plan_copies(config, copies)
         runs.append((time.process_time() - cpu, time.perf_counter() - wall))
-    cpu, wall = sorted(runs)[len(runs) // 2]
+    cpu, wall = statistics.median_low(runs)  # the run of median CPU (an odd count: the middle one)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     plan_file.write_text(plan.to_json(), encoding="utf-8")
     figures = {"resources": len(plan.custom_resources()), "cpu": cpu, "wall": wall}
@@ -208,7 +208,7 @@ def scale(project_dir: Path, copies_list: list[int]) -> None:
     print(
         "\ncopies of prod's platform stack in one program, each size in a new process (warm imports);"
         "\nCPU and wall of the synthesis (median of 5 runs up to 2 copies, of 3 up to 8, else one run),"
-        "\npeak RSS of the process; floor: bench/floor.py on that plan (its synthesis, as many runs):"
+        "\npeak RSS of the process; floor: bench/floor.py on that plan (the run of median CPU of as many):"
     )
     header = f"{'copies':<8}{'resources':>10}{'CPU':>9}{'wall':>9}{'CPU/resource':>14}{'vs 1 copy':>11}{'peak RSS':>10}"
     print(header + f"{'floor CPU':>11}{'floor RSS':>11}{'CPU/floor':>11}")
@@ -222,12 +222,8 @@ def scale(project_dir: Path, copies_list: list[int]) -> None:
             n, cpu = figures["resources"], figures["cpu"]
             per = cpu / max(n, 1) * 1000
             first = per if first is None else first
-            floor_runs = [
-                measure([sys.executable, str(BENCH / "floor.py"), str(plan_file), "--figures"])
-                for _ in range(repeats(copies))
-            ]
-            floor_cpus = sorted(json.loads(r.stdout.decode().strip().splitlines()[-1])["cpu"] for r in floor_runs)
-            floor_cpu, floor = floor_cpus[len(floor_cpus) // 2], max(floor_runs, key=lambda r: r.peak_mb)
+            floor = best([sys.executable, str(BENCH / "floor.py"), str(plan_file), "--figures"], repeat=repeats(copies))
+            floor_cpu = json.loads(floor.stdout.decode().strip().splitlines()[-1])["cpu"]
             print(
                 f"{copies:<8}{n:>10}{cpu:>7.2f} s{figures['wall']:>7.2f} s{per:>11.2f} ms{per / first:>10.2f}x"
                 f"{figures['peak_mb']:>7.0f} MB{floor_cpu:>9.2f} s{floor.peak_mb:>8.0f} MB{cpu / floor_cpu:>10.1f}x"
